@@ -1,0 +1,205 @@
+//! The versioned JSON wire types spoken between the hub and its agents.
+//!
+//! Defined once and used by both sides, so that a field renamed on one side is a compile
+//! error on the other. Operations (`Action`) follow the specification's payloads exactly.
+
+pub mod action;
+
+pub use action::{Action, DatabaseQuery, FileValidation, ServiceHealth, ShellCommand};
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Version of the agent protocol described in this crate; sent by the agent on enrollment
+/// and heartbeat so the hub can refuse an agent it cannot talk to.
+pub const PROTOCOL_VERSION: u32 = 1;
+
+/// Longest long-poll the hub honours, in seconds.
+pub const MAX_LEASE_WAIT_SECS: u64 = 30;
+
+/// Static facts an agent reports about its server.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Facts {
+    pub hostname: String,
+    pub ip_address: String,
+    pub os_info: String,
+    pub agent_version: String,
+    pub environment: String,
+    pub server_group: String,
+    pub tags: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub max_concurrent_jobs: u32,
+    pub timeout_default: u64,
+}
+
+/// Live system metrics, sampled by the agent.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Metrics {
+    pub cpu_percent: f64,
+    pub memory_usage_percent: f64,
+    pub disk_usage_percent: f64,
+    pub load_average: [f64; 3],
+    pub uptime_seconds: u64,
+}
+
+/// `POST /agent/v1/enroll` — sent without a client certificate.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollRequest {
+    pub protocol_version: u32,
+    /// One-time enrollment token issued by an administrator.
+    pub token: String,
+    pub server_id: String,
+    /// PEM certificate signing request for a key the agent generated and keeps.
+    pub csr_pem: String,
+    pub facts: Facts,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EnrollResponse {
+    pub server_id: String,
+    /// The agent's certificate, PEM.
+    pub certificate_pem: String,
+    /// The hub CA certificate, PEM.
+    pub ca_pem: String,
+    pub not_after: DateTime<Utc>,
+}
+
+/// `POST /agent/v1/heartbeat`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeartbeatRequest {
+    pub protocol_version: u32,
+    pub facts: Facts,
+    pub metrics: Metrics,
+    /// Jobs running on the agent now; the hub extends their leases.
+    #[serde(default)]
+    pub running_jobs: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HeartbeatResponse {
+    pub server_time: DateTime<Utc>,
+    /// Seconds until the next heartbeat is expected.
+    pub heartbeat_interval: u64,
+    /// Jobs among `running_jobs` the hub wants stopped (cancelled or lease lost).
+    #[serde(default)]
+    pub cancel_jobs: Vec<String>,
+}
+
+/// Answer to `POST /agent/v1/lease?wait=30s`: a job, or nothing after the wait.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeaseResponse {
+    pub job: Option<LeasedJob>,
+}
+
+/// A job leased to one agent for a bounded time.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LeasedJob {
+    pub job_id: String,
+    pub execution_id: String,
+    pub action: Action,
+    pub lease_expires_at: DateTime<Utc>,
+    /// Seconds the lease lasts; the agent renews it (by heartbeat) while the job runs.
+    pub lease_seconds: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+/// One piece of output; `seq` starts at 0 and is unique per job, so re-sending is harmless.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutputChunk {
+    pub seq: u64,
+    pub stream: Stream,
+    pub data: String,
+}
+
+/// `POST /agent/v1/jobs/{id}/output`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OutputBatch {
+    pub chunks: Vec<OutputChunk>,
+}
+
+/// How a job ended on the agent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failed,
+    Timeout,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResourceUsage {
+    pub cpu_seconds: f64,
+    pub memory_mb: f64,
+}
+
+/// `POST /agent/v1/jobs/{id}/result` — idempotent by job id.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    pub status: Outcome,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub error_output: String,
+    /// Wall time in seconds.
+    pub execution_time: f64,
+    #[serde(default)]
+    pub resource_usage: ResourceUsage,
+    #[serde(default)]
+    pub truncated: bool,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: DateTime<Utc>,
+}
+
+/// Acknowledgement of an output batch or a result: the hub stored it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Ack {
+    pub stored: bool,
+}
+
+/// Error body of every non-2xx answer, on both the agent and the user API.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, e.g. `not_found`, `unauthenticated`.
+    pub code: String,
+    pub message: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lease_response_round_trips_with_a_shell_action() {
+        let json = serde_json::json!({
+            "job": {
+                "job_id": "j1", "execution_id": "e1",
+                "action": {"type": "shell_command", "command": "echo hi", "timeout": 5},
+                "lease_expires_at": "2026-01-01T00:00:00Z", "lease_seconds": 60
+            }
+        });
+        let r: LeaseResponse = serde_json::from_value(json).unwrap();
+        let job = r.job.unwrap();
+        match job.action {
+            Action::ShellCommand(ref s) => assert_eq!(s.command, "echo hi"),
+            ref other => panic!("unexpected {other:?}"),
+        }
+        let back = serde_json::to_value(&job).unwrap();
+        assert_eq!(back["action"]["type"], "shell_command");
+    }
+
+    #[test]
+    fn outcome_is_lowercase_on_the_wire() {
+        assert_eq!(serde_json::to_string(&Outcome::Timeout).unwrap(), "\"timeout\"");
+    }
+}
