@@ -4,6 +4,7 @@
 //! error on the other. Operations (`Action`) follow the specification's payloads exactly.
 
 pub mod action;
+pub mod config;
 
 pub use action::{Action, DatabaseQuery, FileValidation, ServiceHealth, ShellCommand};
 
