@@ -1,1 +1,132 @@
-fn main(){}
+//! `greenroom-hub`: serve, demo, and the administrator's verbs. Thin: the work is in the library.
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use greenroom_hub::config::Config;
+use greenroom_hub::{demo, logging, server};
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "greenroom-hub",
+    version,
+    about = "Greenroom hub: orchestrates agents on non-production servers"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the hub from a config file (backend_config.yaml).
+    Serve {
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run a hub on the embedded defaults with N local agents and sample templates.
+    Demo(demo::DemoArgs),
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Check a config file and exit.
+    CheckConfig { config: PathBuf },
+    /// Create or update a user. The password is read from GREENROOM_PASSWORD.
+    CreateUser {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        email: String,
+        #[arg(long, default_value = "viewer", value_parser = ["viewer", "operator", "admin"])]
+        role: String,
+        #[arg(long, default_value = greenroom_hub::model::DEFAULT_TENANT)]
+        tenant: String,
+    },
+    /// Issue a one-time agent enrollment token and print it.
+    EnrollToken {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long, default_value = greenroom_hub::model::DEFAULT_TENANT)]
+        tenant: String,
+        #[arg(long, default_value_t = 24)]
+        ttl_hours: u64,
+    },
+}
+
+fn main() -> std::process::ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("greenroom-hub: cannot start the runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("greenroom-hub: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn load(path: &std::path::Path) -> anyhow::Result<Config> {
+    Config::load(path).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Schema => {
+            print!("{}", greenroom_hub::api::graphql::sdl());
+            Ok(())
+        }
+        Command::CheckConfig { config } => {
+            load(&config)?;
+            println!("ok");
+            Ok(())
+        }
+        Command::Serve { config } => {
+            let cfg = load(&config)?;
+            logging::init(
+                &cfg.logging.level,
+                cfg.logging.format == "json",
+                cfg.logging.file_path.as_deref(),
+            )?;
+            let hub = server::start(cfg).await?;
+            demo::wait_for_signal().await;
+            tracing::info!("shutting down");
+            hub.stop().await;
+            Ok(())
+        }
+        Command::Demo(args) => demo::run(args).await,
+        Command::CreateUser {
+            config,
+            email,
+            role,
+            tenant,
+        } => {
+            let cfg = load(&config)?;
+            let password = std::env::var("GREENROOM_PASSWORD")
+                .context("set GREENROOM_PASSWORD to the new user's password")?;
+            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
+            demo::put_user(&store, &email, &password, &role, &tenant).await?;
+            println!("user {email} ({role}) saved");
+            Ok(())
+        }
+        Command::EnrollToken {
+            config,
+            tenant,
+            ttl_hours,
+        } => {
+            let cfg = load(&config)?;
+            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
+            let token = demo::issue_token(&store, &tenant, "cli", ttl_hours).await?;
+            println!("{token}");
+            Ok(())
+        }
+    }
+}

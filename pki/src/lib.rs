@@ -6,7 +6,7 @@
 
 mod tls;
 
-pub use tls::{agent_client_config, hub_server_config, peer_identity, PeerIdentity};
+pub use tls::{PeerIdentity, agent_client_config, hub_server_config, peer_identity};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,
@@ -21,7 +21,10 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("CA file {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("CA file {path} is not valid: {reason}")]
     BadCaFile { path: PathBuf, reason: String },
     #[error("certificate signing request is not valid: {0}")]
@@ -70,13 +73,17 @@ impl CertificateAuthority {
                 path: key_path.clone(),
                 reason: e.to_string(),
             })?;
-            let issuer = Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| Error::BadCaFile {
-                path: cert_path.clone(),
-                reason: e.to_string(),
-            })?;
+            let issuer =
+                Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| Error::BadCaFile {
+                    path: cert_path.clone(),
+                    reason: e.to_string(),
+                })?;
             return Ok(Self { cert_pem, issuer });
         }
-        fs::create_dir_all(dir).map_err(|source| Error::Io { path: dir.into(), source })?;
+        fs::create_dir_all(dir).map_err(|source| Error::Io {
+            path: dir.into(),
+            source,
+        })?;
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
         params.distinguished_name = dn(CA_COMMON_NAME);
@@ -88,7 +95,10 @@ impl CertificateAuthority {
         let cert = params.self_signed(&key)?;
         write_private(&key_path, &key.serialize_pem())?;
         write_file(&cert_path, &cert.pem())?;
-        Ok(Self { cert_pem: cert.pem(), issuer: Issuer::new(params, key) })
+        Ok(Self {
+            cert_pem: cert.pem(),
+            issuer: Issuer::new(params, key),
+        })
     }
 
     /// The CA certificate, PEM.
@@ -114,13 +124,21 @@ impl CertificateAuthority {
 
     /// Signs an agent's CSR. Only the CSR's public key is used: the subject is set to the
     /// server id the hub vouches for, the certificate is for client authentication only.
-    pub fn sign_agent_csr(&self, csr_pem: &str, server_id: &str, valid_days: i64) -> Result<SignedCertificate> {
+    pub fn sign_agent_csr(
+        &self,
+        csr_pem: &str,
+        server_id: &str,
+        valid_days: i64,
+    ) -> Result<SignedCertificate> {
         validate_server_id(server_id)?;
-        let csr = CertificateSigningRequestParams::from_pem(csr_pem).map_err(|e| Error::BadCsr(e.to_string()))?;
+        let csr = CertificateSigningRequestParams::from_pem(csr_pem)
+            .map_err(|e| Error::BadCsr(e.to_string()))?;
         let mut params = CertificateParams::new(Vec::<String>::new())?;
         params.distinguished_name = dn(server_id);
         params.subject_alt_names = vec![SanType::DnsName(
-            server_id.try_into().map_err(|_| Error::BadServerId(server_id.into()))?,
+            server_id
+                .try_into()
+                .map_err(|_| Error::BadServerId(server_id.into()))?,
         )];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
@@ -133,7 +151,8 @@ impl CertificateAuthority {
         Ok(SignedCertificate {
             certificate_pem: cert.pem(),
             fingerprint: fingerprint(cert.der()),
-            not_after: chrono::DateTime::from_timestamp(not_after.unix_timestamp(), 0).unwrap_or_default(),
+            not_after: chrono::DateTime::from_timestamp(not_after.unix_timestamp(), 0)
+                .unwrap_or_default(),
         })
     }
 }
@@ -168,7 +187,8 @@ pub fn not_after_pem(pem: &str) -> Result<chrono::DateTime<chrono::Utc>> {
         .into_iter()
         .next()
         .ok_or_else(|| Error::BadCertificate("no certificate in PEM".into()))?;
-    let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|e| Error::BadCertificate(e.to_string()))?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der)
+        .map_err(|e| Error::BadCertificate(e.to_string()))?;
     chrono::DateTime::from_timestamp(cert.validity().not_after.timestamp(), 0)
         .ok_or_else(|| Error::BadCertificate("not_after out of range".into()))
 }
@@ -178,8 +198,14 @@ pub fn validate_server_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 128
         && id.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
-    if ok { Ok(()) } else { Err(Error::BadServerId(id.into())) }
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::BadServerId(id.into()))
+    }
 }
 
 fn dn(common_name: &str) -> DistinguishedName {
@@ -189,16 +215,25 @@ fn dn(common_name: &str) -> DistinguishedName {
 }
 
 fn read(path: &Path) -> Result<String> {
-    fs::read_to_string(path).map_err(|source| Error::Io { path: path.into(), source })
+    fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })
 }
 
 fn write_file(path: &Path, text: &str) -> Result<()> {
-    fs::write(path, text).map_err(|source| Error::Io { path: path.into(), source })
+    fs::write(path, text).map_err(|source| Error::Io {
+        path: path.into(),
+        source,
+    })
 }
 
 /// Writes a private key readable by its owner only (0600), never briefly wider.
 pub fn write_private(path: &Path, text: &str) -> Result<()> {
-    let io = |source| Error::Io { path: path.into(), source };
+    let io = |source| Error::Io {
+        path: path.into(),
+        source,
+    };
     let mut opts = fs::OpenOptions::new();
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -210,7 +245,8 @@ pub fn write_private(path: &Path, text: &str) -> Result<()> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        f.set_permissions(fs::Permissions::from_mode(0o600)).map_err(io)?;
+        f.set_permissions(fs::Permissions::from_mode(0o600))
+            .map_err(io)?;
     }
     f.write_all(text.as_bytes()).map_err(io)
 }
@@ -226,7 +262,10 @@ mod tests {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = fs::metadata(dir.path().join(CA_KEY_FILE)).unwrap().permissions().mode();
+            let mode = fs::metadata(dir.path().join(CA_KEY_FILE))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         let again = CertificateAuthority::load_or_create(dir.path()).unwrap();
@@ -239,10 +278,21 @@ mod tests {
         let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
         let (_key, csr) = generate_agent_key_and_csr("web-01").unwrap();
         let signed = ca.sign_agent_csr(&csr, "web-01", 30).unwrap();
-        assert_eq!(signed.fingerprint, fingerprint_pem(&signed.certificate_pem).unwrap());
-        let der = tls::certs_from_pem(&signed.certificate_pem).unwrap().remove(0);
+        assert_eq!(
+            signed.fingerprint,
+            fingerprint_pem(&signed.certificate_pem).unwrap()
+        );
+        let der = tls::certs_from_pem(&signed.certificate_pem)
+            .unwrap()
+            .remove(0);
         let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
-        let cn = cert.subject().iter_common_name().next().unwrap().as_str().unwrap();
+        let cn = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .unwrap()
+            .as_str()
+            .unwrap();
         assert_eq!(cn, "web-01");
         let days = (signed.not_after - chrono::Utc::now()).num_days();
         assert!((29..=30).contains(&days), "{days}");
@@ -264,7 +314,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         CertificateAuthority::load_or_create(dir.path()).unwrap();
         fs::write(dir.path().join(CA_KEY_FILE), "garbage").unwrap();
-        let err = CertificateAuthority::load_or_create(dir.path()).err().unwrap();
+        let err = CertificateAuthority::load_or_create(dir.path())
+            .err()
+            .unwrap();
         assert!(err.to_string().contains("ca.key"), "{err}");
     }
 }

@@ -1,7 +1,7 @@
 //! rustls configurations for both ends of the agent channel, and reading an agent's identity
 //! from the certificate it presented.
 
-use crate::{fingerprint, Error, Result};
+use crate::{Error, Result, fingerprint};
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use rustls::{ClientConfig, RootCertStore, ServerConfig};
@@ -33,7 +33,9 @@ fn key_from_pem(pem: &str) -> Result<PrivateKeyDer<'static>> {
 fn roots(ca_pem: &str) -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
     for c in certs_from_pem(ca_pem)? {
-        roots.add(c).map_err(|e| Error::Tls(format!("CA certificate: {e}")))?;
+        roots
+            .add(c)
+            .map_err(|e| Error::Tls(format!("CA certificate: {e}")))?;
     }
     Ok(roots)
 }
@@ -46,10 +48,11 @@ fn provider() -> Arc<rustls::crypto::CryptoProvider> {
 /// certificate signed by the CA. Clients without one still complete the handshake (enrollment
 /// needs that); every endpoint but enrollment refuses them.
 pub fn hub_server_config(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Result<Arc<ServerConfig>> {
-    let verifier = WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
-        .allow_unauthenticated()
-        .build()
-        .map_err(|e| Error::Tls(e.to_string()))?;
+    let verifier =
+        WebPkiClientVerifier::builder_with_provider(Arc::new(roots(ca_pem)?), provider())
+            .allow_unauthenticated()
+            .build()
+            .map_err(|e| Error::Tls(e.to_string()))?;
     let mut cfg = ServerConfig::builder_with_provider(provider())
         .with_safe_default_protocol_versions()
         .map_err(|e| Error::Tls(e.to_string()))?
@@ -80,26 +83,43 @@ pub fn agent_client_config(ca_pem: &str, identity: Option<(&str, &str)>) -> Resu
 pub fn peer_identity(chain: &[CertificateDer<'_>]) -> Option<PeerIdentity> {
     let leaf = chain.first()?;
     let (_, cert) = x509_parser::parse_x509_certificate(leaf).ok()?;
-    let cn = cert.subject().iter_common_name().next()?.as_str().ok()?.to_string();
-    Some(PeerIdentity { server_id: cn, fingerprint: fingerprint(leaf) })
+    let cn = cert
+        .subject()
+        .iter_common_name()
+        .next()?
+        .as_str()
+        .ok()?
+        .to_string();
+    Some(PeerIdentity {
+        server_id: cn,
+        fingerprint: fingerprint(leaf),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{generate_agent_key_and_csr, CertificateAuthority};
+    use crate::{CertificateAuthority, generate_agent_key_and_csr};
 
     #[test]
     fn configs_build_and_identity_is_read_from_the_leaf() {
         let dir = tempfile::tempdir().unwrap();
         let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
-        let (cert, key) = ca.issue_server_certificate(&["127.0.0.1".into(), "localhost".into()]).unwrap();
+        let (cert, key) = ca
+            .issue_server_certificate(&["127.0.0.1".into(), "localhost".into()])
+            .unwrap();
         hub_server_config(ca.cert_pem(), &cert, &key).unwrap();
         let (akey, csr) = generate_agent_key_and_csr("db-02").unwrap();
         let signed = ca.sign_agent_csr(&csr, "db-02", 10).unwrap();
         agent_client_config(ca.cert_pem(), Some((&signed.certificate_pem, &akey))).unwrap();
         let chain = certs_from_pem(&signed.certificate_pem).unwrap();
         let id = peer_identity(&chain).unwrap();
-        assert_eq!(id, PeerIdentity { server_id: "db-02".into(), fingerprint: signed.fingerprint });
+        assert_eq!(
+            id,
+            PeerIdentity {
+                server_id: "db-02".into(),
+                fingerprint: signed.fingerprint
+            }
+        );
     }
 }

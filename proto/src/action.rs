@@ -99,7 +99,9 @@ impl Action {
         if let Some(t) = self.timeout()
             && (t == 0 || t > MAX_TIMEOUT_SECS)
         {
-            problems.push(format!("timeout: must be between 1 and {MAX_TIMEOUT_SECS} seconds, got {t}"));
+            problems.push(format!(
+                "timeout: must be between 1 and {MAX_TIMEOUT_SECS} seconds, got {t}"
+            ));
         }
         match self {
             Action::ShellCommand(a) => {
@@ -125,7 +127,8 @@ impl Action {
             }
             Action::ServiceHealth(a) => {
                 if a.service_name.is_none() && a.health_endpoint.is_none() {
-                    problems.push("service_name or health_endpoint: at least one is required".into());
+                    problems
+                        .push("service_name or health_endpoint: at least one is required".into());
                 }
             }
             Action::DatabaseQuery(a) => {
@@ -137,7 +140,11 @@ impl Action {
                 }
             }
         }
-        if problems.is_empty() { Ok(()) } else { Err(problems) }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems)
+        }
     }
 }
 
@@ -161,13 +168,17 @@ mod tests {
 
     #[test]
     fn unknown_fields_and_types_are_rejected() {
-        assert!(serde_json::from_str::<Action>(r#"{"type":"shell_command","command":"x","bogus":1}"#).is_err());
+        assert!(
+            serde_json::from_str::<Action>(r#"{"type":"shell_command","command":"x","bogus":1}"#)
+                .is_err()
+        );
         assert!(serde_json::from_str::<Action>(r#"{"type":"reboot"}"#).is_err());
     }
 
     #[test]
     fn validation_reports_every_problem() {
-        let a: Action = serde_json::from_str(r#"{"type":"shell_command","command":" ","timeout":0}"#).unwrap();
+        let a: Action =
+            serde_json::from_str(r#"{"type":"shell_command","command":" ","timeout":0}"#).unwrap();
         let errs = a.validate().unwrap_err();
         assert_eq!(errs.len(), 2, "{errs:?}");
     }

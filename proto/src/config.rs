@@ -29,20 +29,27 @@ pub fn expand_vars(text: &str, lookup: impl Fn(&str) -> Option<String>) -> Resul
             out.push('$');
             rest = stripped;
         } else if let Some(body) = after.strip_prefix('{') {
-            let end = body.find('}').ok_or_else(|| format!("unclosed ${{ in {:?}", truncate(&rest[pos..])))?;
+            let end = body
+                .find('}')
+                .ok_or_else(|| format!("unclosed ${{ in {:?}", truncate(&rest[pos..])))?;
             let expr = &body[..end];
             let (name, default) = match expr.split_once(":-") {
                 Some((n, d)) => (n, Some(d)),
                 None => (expr, None),
             };
-            let valid = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            let valid =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
             if !valid {
                 return Err(format!("invalid variable name {name:?} in ${{{expr}}}"));
             }
             match (lookup(name), default) {
                 (Some(v), _) => out.push_str(&v),
                 (None, Some(d)) => out.push_str(d),
-                (None, None) => return Err(format!("environment variable {name} is not set (used as ${{{name}}})")),
+                (None, None) => {
+                    return Err(format!(
+                        "environment variable {name} is not set (used as ${{{name}}})"
+                    ));
+                }
             }
             rest = &body[end + 1..];
         } else {
@@ -87,7 +94,8 @@ pub fn load_yaml_with<T: DeserializeOwned>(
 /// Reads and parses a config file; errors name the file and the field.
 pub fn load_yaml_file<T: DeserializeOwned>(path: &std::path::Path) -> Result<T, ConfigError> {
     let name = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|e| ConfigError(format!("{name}: cannot read: {e}")))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError(format!("{name}: cannot read: {e}")))?;
     load_yaml(&text, &name)
 }
 
@@ -102,8 +110,15 @@ mod tests {
 
     #[test]
     fn variables_expand_with_defaults_and_escapes() {
-        assert_eq!(expand_vars("a ${HOME_DIR}/x $$5 ${NOPE:-d}", env).unwrap(), "a /srv/x $5 d");
-        assert!(expand_vars("${NOPE}", env).unwrap_err().contains("NOPE is not set"));
+        assert_eq!(
+            expand_vars("a ${HOME_DIR}/x $$5 ${NOPE:-d}", env).unwrap(),
+            "a /srv/x $5 d"
+        );
+        assert!(
+            expand_vars("${NOPE}", env)
+                .unwrap_err()
+                .contains("NOPE is not set")
+        );
         assert!(expand_vars("${bad name}", env).is_err());
         assert!(expand_vars("${OPEN", env).unwrap_err().contains("unclosed"));
     }
@@ -125,7 +140,8 @@ mod tests {
     fn errors_name_the_field() {
         let err = load_yaml_with::<Outer>("inner:\n  port: banana\n", "x.yaml", env).unwrap_err();
         assert!(err.0.starts_with("x.yaml: field `inner.port`"), "{err}");
-        let err = load_yaml_with::<Outer>("inner:\n  port: 1\n  colour: red\n", "x.yaml", env).unwrap_err();
+        let err = load_yaml_with::<Outer>("inner:\n  port: 1\n  colour: red\n", "x.yaml", env)
+            .unwrap_err();
         assert!(err.0.contains("colour"), "{err}");
     }
 }

@@ -201,6 +201,9 @@ mod tests {
 
     #[test]
     fn outcome_is_lowercase_on_the_wire() {
-        assert_eq!(serde_json::to_string(&Outcome::Timeout).unwrap(), "\"timeout\"");
+        assert_eq!(
+            serde_json::to_string(&Outcome::Timeout).unwrap(),
+            "\"timeout\""
+        );
     }
 }

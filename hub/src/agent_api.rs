@@ -1,0 +1,143 @@
+//! The agent endpoints (`/agent/v1/...`), served only on the mTLS listener. The listener puts
+//! each connection's verified client identity into the request; every endpoint but
+//! enrollment turns it into the agent's server record or refuses the request.
+
+use crate::app::App;
+use crate::error::{Error, Json, Path, Query, Result};
+use crate::model::Server;
+use crate::service::agents;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::routing::post;
+use greenroom_pki::PeerIdentity;
+use greenroom_proto::{
+    Ack, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, JobResult,
+    LeaseResponse, OutputBatch,
+};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// What the TLS listener learned about a connection.
+#[derive(Debug, Clone)]
+pub struct AgentConn {
+    pub peer: Option<PeerIdentity>,
+    pub addr: SocketAddr,
+}
+
+/// The server record of the calling agent, authenticated by its certificate.
+pub struct AgentServer(pub Server);
+
+impl FromRequestParts<App> for AgentServer {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self> {
+        let conn = parts.extensions.get::<AgentConn>();
+        let peer = conn.and_then(|c| c.peer.as_ref());
+        match agents::authenticate(app, peer).await {
+            Ok(s) => Ok(AgentServer(s)),
+            Err(e) => {
+                tracing::warn!(peer = ?conn.map(|c| c.addr), server_id = ?peer.map(|p| &p.server_id), error = %e, "agent request refused");
+                Err(e)
+            }
+        }
+    }
+}
+
+pub fn router(app: App) -> Router {
+    Router::new()
+        .route("/agent/v1/enroll", post(enroll))
+        .route("/agent/v1/heartbeat", post(heartbeat))
+        .route("/agent/v1/lease", post(lease))
+        .route("/agent/v1/jobs/{id}/output", post(output))
+        .route("/agent/v1/jobs/{id}/result", post(result))
+        .fallback(|| async { Error::NotFound("no such agent endpoint".into()) })
+        .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
+        .with_state(app)
+}
+
+async fn enroll(
+    State(app): State<App>,
+    Json(req): Json<EnrollRequest>,
+) -> Result<Json<EnrollResponse>> {
+    Ok(Json(agents::enroll(&app, req).await?))
+}
+
+async fn heartbeat(
+    State(app): State<App>,
+    AgentServer(s): AgentServer,
+    Json(req): Json<HeartbeatRequest>,
+) -> Result<Json<HeartbeatResponse>> {
+    Ok(Json(agents::heartbeat(&app, s, req).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LeaseQuery {
+    wait: Option<String>,
+}
+
+/// `30`, `30s` or `500ms`.
+fn parse_wait(v: &str) -> Result<Duration> {
+    let bad = || Error::invalid(format!("wait: {v:?} is not a duration like 30 or 30s"));
+    if let Some(ms) = v.strip_suffix("ms") {
+        return ms
+            .parse::<u64>()
+            .map(Duration::from_millis)
+            .map_err(|_| bad());
+    }
+    v.strip_suffix('s')
+        .unwrap_or(v)
+        .parse::<u64>()
+        .map(Duration::from_secs)
+        .map_err(|_| bad())
+}
+
+async fn lease(
+    State(app): State<App>,
+    AgentServer(s): AgentServer,
+    Query(q): Query<LeaseQuery>,
+) -> Result<Json<LeaseResponse>> {
+    let wait = q
+        .wait
+        .as_deref()
+        .map(parse_wait)
+        .transpose()?
+        .unwrap_or(Duration::ZERO);
+    Ok(Json(agents::lease(&app, &s, wait).await?))
+}
+
+async fn output(
+    State(app): State<App>,
+    AgentServer(s): AgentServer,
+    Path(id): Path<String>,
+    Json(b): Json<OutputBatch>,
+) -> Result<Json<Ack>> {
+    agents::output(&app, &s, &id, b).await?;
+    Ok(Json(Ack { stored: true }))
+}
+
+async fn result(
+    State(app): State<App>,
+    AgentServer(s): AgentServer,
+    Path(id): Path<String>,
+    Json(r): Json<JobResult>,
+) -> Result<Json<Ack>> {
+    let stored = agents::result(&app, &s, &id, r).await?;
+    Ok(Json(Ack { stored }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_wait;
+    use std::time::Duration;
+
+    #[test]
+    fn waits_parse_in_seconds_or_milliseconds() {
+        assert_eq!(parse_wait("30").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_wait("30s").unwrap(), Duration::from_secs(30));
+        assert_eq!(parse_wait("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_wait("soon").is_err());
+    }
+}

@@ -1,0 +1,52 @@
+//! The user-facing API: GraphQL (the main API) and the `/api/v1` REST shims, both thin over
+//! `crate::service`. Authentication of users happens here, in one extractor.
+
+pub mod graphql;
+pub mod rest;
+
+use crate::app::App;
+use crate::auth::Caller;
+use crate::error::Error;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use std::net::SocketAddr;
+
+/// The bearer token of a request, if any.
+pub fn bearer(parts: &Parts) -> Option<&str> {
+    parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+}
+
+impl FromRequestParts<App> for Caller {
+    type Rejection = Error;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<Self, Self::Rejection> {
+        let token = bearer(parts).ok_or_else(|| {
+            Error::Unauthenticated("missing `Authorization: Bearer <token>` header".into())
+        })?;
+        app.keys.verify(token)
+    }
+}
+
+/// The caller's address, for the audit log.
+pub struct ClientIp(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string()),
+        ))
+    }
+}

@@ -1,0 +1,38 @@
+//! The hub's shared state: store, bus, keys, CA, metrics and config, cheap to clone into
+//! every handler and resolver.
+
+use crate::auth::AuthKeys;
+use crate::bus::Bus;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::Store;
+use greenroom_pki::CertificateAuthority;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct App {
+    pub store: Arc<dyn Store>,
+    pub bus: Bus,
+    pub keys: Arc<AuthKeys>,
+    pub ca: Arc<CertificateAuthority>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl App {
+    pub fn new(config: Config, store: Arc<dyn Store>, ca: CertificateAuthority) -> Self {
+        let keys = AuthKeys::new(
+            &config.security.jwt_secret,
+            config.security.token_expiry_hours,
+            config.security.refresh_token_days,
+        );
+        Self {
+            store,
+            bus: Bus::new(),
+            keys: Arc::new(keys),
+            ca: Arc::new(ca),
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}

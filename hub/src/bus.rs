@@ -1,0 +1,89 @@
+//! The in-process bus: live events for subscribers and per-server wake-ups for long-polls.
+//!
+//! It carries no truth. Lose an event and nothing is lost: subscribers re-read the store,
+//! and long-polls re-check it on every wake-up and at the end of their wait.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, broadcast};
+
+/// Something changed; subscribers read the new state from the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Event {
+    Execution {
+        tenant_id: String,
+        execution_id: String,
+    },
+    Server {
+        tenant_id: String,
+        server_id: String,
+    },
+}
+
+#[derive(Clone)]
+pub struct Bus {
+    events: broadcast::Sender<Event>,
+    wakeups: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
+}
+
+impl Default for Bus {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Bus {
+    pub fn new() -> Self {
+        Self {
+            events: broadcast::channel(4096).0,
+            wakeups: Arc::default(),
+        }
+    }
+
+    pub fn publish(&self, event: Event) {
+        // No subscriber is not an error.
+        let _ = self.events.send(event);
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+        self.events.subscribe()
+    }
+
+    /// The wake-up handle of one server's long-poll.
+    pub fn waiter(&self, server_id: &str) -> Arc<Notify> {
+        let mut map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(server_id.to_string()).or_default().clone()
+    }
+
+    /// Wakes the long-poll of a server that has a job waiting (or the next one to come).
+    pub fn wake(&self, server_id: &str) {
+        self.waiter(server_id).notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn a_wake_before_the_wait_is_not_lost() {
+        let bus = Bus::new();
+        bus.wake("a");
+        tokio::time::timeout(Duration::from_secs(1), bus.waiter("a").notified())
+            .await
+            .expect("woken");
+    }
+
+    #[tokio::test]
+    async fn events_reach_subscribers() {
+        let bus = Bus::new();
+        let mut rx = bus.subscribe();
+        let ev = Event::Server {
+            tenant_id: "t".into(),
+            server_id: "s".into(),
+        };
+        bus.publish(ev.clone());
+        assert_eq!(rx.recv().await.unwrap(), ev);
+    }
+}

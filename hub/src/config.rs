@@ -1,0 +1,322 @@
+//! The hub's configuration: the specification's backend_config.yaml, plus a `server:` section
+//! for listeners and directories. Fields are validated at load and every problem is reported
+//! at once; secrets are never printed.
+
+use greenroom_proto::config::{ConfigError, load_yaml_file};
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerSection,
+    #[serde(default)]
+    pub database: DatabaseSection,
+    #[serde(default)]
+    pub redis: RedisSection,
+    pub security: SecuritySection,
+    #[serde(default)]
+    pub execution: ExecutionSection,
+    #[serde(default)]
+    pub logging: LoggingSection,
+}
+
+/// Listeners and directories (an extension of the specification's file).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerSection {
+    /// The API and dashboard listener (plain HTTP; put TLS in front of it in production).
+    pub listen: SocketAddr,
+    /// The agent listener (mTLS, certificates from the hub's CA).
+    pub agent_listen: SocketAddr,
+    /// Names and addresses agents use to reach the agent listener; they go into its certificate.
+    pub agent_hostnames: Vec<String>,
+    /// Where the CA, the hub's certificate and the embedded database live.
+    pub data_dir: PathBuf,
+    /// The built dashboard (`web/dist`); not served when absent.
+    pub web_dir: Option<PathBuf>,
+}
+
+impl Default for ServerSection {
+    fn default() -> Self {
+        Self {
+            listen: ([127, 0, 0, 1], 8000).into(),
+            agent_listen: ([127, 0, 0, 1], 8443).into(),
+            agent_hostnames: vec!["127.0.0.1".into(), "localhost".into()],
+            data_dir: PathBuf::from("/var/lib/greenroom"),
+            web_dir: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseSection {
+    /// MongoDB connection string; empty means the embedded SQLite store.
+    pub mongodb_url: Option<String>,
+    pub database_name: String,
+    pub connection_pool_size: u32,
+    /// The SQLite file; defaults to `<data_dir>/greenroom.db`.
+    pub sqlite_path: Option<PathBuf>,
+}
+
+impl Default for DatabaseSection {
+    fn default() -> Self {
+        Self {
+            mongodb_url: None,
+            database_name: "automation_system".into(),
+            connection_pool_size: 50,
+            sqlite_path: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RedisSection {
+    /// Redis URL; empty means the in-process bus and queue.
+    pub url: Option<String>,
+    pub job_queue: String,
+    pub pubsub_channel: String,
+}
+
+impl Default for RedisSection {
+    fn default() -> Self {
+        Self {
+            url: None,
+            job_queue: "automation_jobs".into(),
+            pubsub_channel: "automation_events".into(),
+        }
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySection {
+    /// HMAC key for access tokens; at least 32 characters.
+    pub jwt_secret: String,
+    #[serde(default = "default_token_hours")]
+    pub token_expiry_hours: u64,
+    #[serde(default = "default_refresh_days")]
+    pub refresh_token_days: u64,
+    /// Validity of agent certificates the CA signs.
+    #[serde(default = "default_cert_days")]
+    pub agent_certificate_days: i64,
+    /// Lifetime of enrollment tokens made by `greenroom-hub enroll-token` and `demo`.
+    #[serde(default = "default_enroll_hours")]
+    pub enrollment_token_hours: u64,
+}
+
+impl std::fmt::Debug for SecuritySection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecuritySection")
+            .field("jwt_secret", &"***")
+            .field("token_expiry_hours", &self.token_expiry_hours)
+            .field("refresh_token_days", &self.refresh_token_days)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_token_hours() -> u64 {
+    8
+}
+fn default_refresh_days() -> u64 {
+    30
+}
+fn default_cert_days() -> i64 {
+    90
+}
+fn default_enroll_hours() -> u64 {
+    24
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecutionSection {
+    pub max_concurrent_executions: u32,
+    pub default_timeout: u64,
+    pub lock_ttl_minutes: u64,
+    /// How long a leased job stays with an agent without a heartbeat naming it.
+    pub lease_seconds: u64,
+    /// Heartbeat interval the hub asks agents for.
+    pub heartbeat_interval: u64,
+    /// A server not heard from for this long is marked unreachable.
+    pub offline_after_seconds: u64,
+}
+
+impl Default for ExecutionSection {
+    fn default() -> Self {
+        Self {
+            max_concurrent_executions: 100,
+            default_timeout: 300,
+            lock_ttl_minutes: 30,
+            lease_seconds: 90,
+            heartbeat_interval: 30,
+            offline_after_seconds: 90,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingSection {
+    pub level: String,
+    pub format: String,
+    pub file_path: Option<PathBuf>,
+    pub max_file_size: Option<String>,
+    pub retention_days: Option<u32>,
+}
+
+impl Default for LoggingSection {
+    fn default() -> Self {
+        Self {
+            level: "INFO".into(),
+            format: "json".into(),
+            file_path: None,
+            max_file_size: None,
+            retention_days: None,
+        }
+    }
+}
+
+impl Config {
+    /// Reads, expands and validates a config file; the error is one line per problem.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let cfg: Config = load_yaml_file(path)?;
+        cfg.validate().map_err(|problems| {
+            ConfigError(format!("{}: {}", path.display(), problems.join("; ")))
+        })?;
+        Ok(cfg)
+    }
+
+    /// Every problem at once.
+    pub fn validate(&self) -> Result<(), Vec<String>> {
+        let mut p = Vec::new();
+        if self.security.jwt_secret.len() < 32 {
+            p.push("field `security.jwt_secret`: must be at least 32 characters".to_string());
+        }
+        if self.security.token_expiry_hours == 0 {
+            p.push("field `security.token_expiry_hours`: must be at least 1".into());
+        }
+        if self
+            .database
+            .mongodb_url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+        {
+            p.push(
+                "field `database.mongodb_url`: the MongoDB store is not in this build yet; leave it empty to use the embedded SQLite store"
+                    .into(),
+            );
+        }
+        if self
+            .redis
+            .url
+            .as_deref()
+            .is_some_and(|u| !u.trim().is_empty())
+        {
+            p.push("field `redis.url`: the Redis bus is not in this build yet; leave it empty to use the in-process bus".into());
+        }
+        if self.execution.lease_seconds < 10 {
+            p.push("field `execution.lease_seconds`: must be at least 10".into());
+        }
+        if self.execution.heartbeat_interval == 0 {
+            p.push("field `execution.heartbeat_interval`: must be at least 1".into());
+        }
+        if self.execution.offline_after_seconds <= self.execution.heartbeat_interval {
+            p.push("field `execution.offline_after_seconds`: must be longer than `execution.heartbeat_interval`".into());
+        }
+        if !matches!(
+            self.logging.level.to_ascii_uppercase().as_str(),
+            "TRACE" | "DEBUG" | "INFO" | "WARN" | "WARNING" | "ERROR"
+        ) {
+            p.push(format!(
+                "field `logging.level`: unknown level {:?} (use DEBUG, INFO, WARN or ERROR)",
+                self.logging.level
+            ));
+        }
+        if !matches!(self.logging.format.as_str(), "json" | "text") {
+            p.push(format!(
+                "field `logging.format`: unknown format {:?} (use json or text)",
+                self.logging.format
+            ));
+        }
+        if self.server.agent_hostnames.is_empty() {
+            p.push("field `server.agent_hostnames`: at least one name is required".into());
+        }
+        if p.is_empty() { Ok(()) } else { Err(p) }
+    }
+
+    pub fn sqlite_path(&self) -> PathBuf {
+        self.database
+            .sqlite_path
+            .clone()
+            .unwrap_or_else(|| self.server.data_dir.join("greenroom.db"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use greenroom_proto::config::load_yaml_with;
+
+    const SPEC_EXAMPLE: &str = r#"
+database:
+  mongodb_url: "${MONGODB_URL:-}"
+  database_name: "automation_system"
+  connection_pool_size: 50
+redis:
+  url: "${REDIS_URL:-}"
+  job_queue: "automation_jobs"
+  pubsub_channel: "automation_events"
+security:
+  jwt_secret: "${JWT_SECRET}"
+  token_expiry_hours: 8
+  refresh_token_days: 30
+execution:
+  max_concurrent_executions: 100
+  default_timeout: 300
+  lock_ttl_minutes: 30
+logging:
+  level: "INFO"
+  format: "json"
+  file_path: "/var/log/automation/backend.log"
+  max_file_size: "100MB"
+  retention_days: 90
+"#;
+
+    fn env(k: &str) -> Option<String> {
+        (k == "JWT_SECRET").then(|| "x".repeat(40))
+    }
+
+    #[test]
+    fn the_specifications_example_loads() {
+        let cfg: Config = load_yaml_with(SPEC_EXAMPLE, "backend_config.yaml", env).unwrap();
+        cfg.validate().unwrap();
+        assert_eq!(cfg.execution.lock_ttl_minutes, 30);
+        assert_eq!(cfg.server.listen.port(), 8000);
+        assert!(!format!("{cfg:?}").contains("xxxxxxxx"), "secret printed");
+    }
+
+    #[test]
+    fn problems_are_reported_together_and_name_fields() {
+        let text = SPEC_EXAMPLE.replace("level: \"INFO\"", "level: \"LOUD\"");
+        let mut cfg: Config = load_yaml_with(&text, "b.yaml", env).unwrap();
+        cfg.security.jwt_secret = "short".into();
+        let p = cfg.validate().unwrap_err();
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("security.jwt_secret"));
+        assert!(p[1].contains("logging.level"));
+    }
+
+    #[test]
+    fn unset_variable_and_unknown_field_are_clear() {
+        let err = load_yaml_with::<Config>(SPEC_EXAMPLE, "b.yaml", |_| None).unwrap_err();
+        assert!(err.0.contains("JWT_SECRET is not set"), "{err}");
+        let text = format!("{SPEC_EXAMPLE}\nexecution_typo: 1\n");
+        let err = load_yaml_with::<Config>(&text, "b.yaml", env).unwrap_err();
+        assert!(err.0.contains("execution_typo"), "{err}");
+    }
+}

@@ -1,0 +1,141 @@
+//! The hub's one error type, and the one table that maps each error to a stable code and an
+//! HTTP status. Errors become REST and GraphQL responses here and nowhere else; internal
+//! details are logged, never sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use greenroom_proto::{ErrorBody, ErrorDetail};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    NotFound(String),
+    /// Input that is wrong; every problem found is listed.
+    #[error("{}", .0.join("; "))]
+    Invalid(Vec<String>),
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// An agent that may not talk to the hub: `code` is `unknown_agent`, `certificate_revoked`, ...
+    #[error("{message}")]
+    AgentRefused { code: &'static str, message: String },
+    #[error("{0}")]
+    Unavailable(String),
+    /// Something broke inside the hub. The detail is logged where the error is made and
+    /// never shown: `Display` is the same generic text for every internal error.
+    #[error("internal error; see the hub log")]
+    Internal(String),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    pub fn invalid(msg: impl Into<String>) -> Self {
+        Error::Invalid(vec![msg.into()])
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> Self {
+        let detail = e.to_string();
+        tracing::error!(error = %detail, "internal error");
+        Error::Internal(detail)
+    }
+
+    /// Stable machine-readable code and HTTP status: the one table.
+    pub fn code_and_status(&self) -> (&'static str, StatusCode) {
+        match self {
+            Error::NotFound(_) => ("not_found", StatusCode::NOT_FOUND),
+            Error::Invalid(_) => ("invalid_input", StatusCode::UNPROCESSABLE_ENTITY),
+            Error::Unauthenticated(_) => ("unauthenticated", StatusCode::UNAUTHORIZED),
+            Error::Forbidden(_) => ("forbidden", StatusCode::FORBIDDEN),
+            Error::Conflict(_) => ("conflict", StatusCode::CONFLICT),
+            Error::AgentRefused { code, .. } => (code, StatusCode::UNAUTHORIZED),
+            Error::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Error::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
+        }
+    }
+
+    /// The message a caller may see (never an internal detail).
+    pub fn public_message(&self) -> String {
+        self.to_string()
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        let (code, _) = self.code_and_status();
+        ErrorBody {
+            error: ErrorDetail {
+                code: code.into(),
+                message: self.public_message(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        let (_, status) = self.code_and_status();
+        (status, axum::Json(self.body())).into_response()
+    }
+}
+
+impl async_graphql::ErrorExtensions for Error {
+    /// The GraphQL error: the public message, and `extensions.code` (e.g. `NOT_FOUND`).
+    fn extend(&self) -> async_graphql::Error {
+        let (code, _) = self.code_and_status();
+        async_graphql::Error::new(self.public_message())
+            .extend_with(|_, ext| ext.set("code", code.to_uppercase()))
+    }
+}
+
+impl From<rusqlite::Error> for Error {
+    fn from(e: rusqlite::Error) -> Self {
+        Error::internal(format!("sqlite: {e}"))
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        Error::internal(format!("json: {e}"))
+    }
+}
+
+impl From<axum::extract::rejection::JsonRejection> for Error {
+    fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        Error::invalid(format!("request body: {}", e.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::QueryRejection> for Error {
+    fn from(e: axum::extract::rejection::QueryRejection) -> Self {
+        Error::invalid(format!("query string: {}", e.body_text()))
+    }
+}
+
+impl From<axum::extract::rejection::PathRejection> for Error {
+    fn from(e: axum::extract::rejection::PathRejection) -> Self {
+        Error::invalid(format!("path: {}", e.body_text()))
+    }
+}
+
+/// `Json<T>` whose rejection is our error body, so bad JSON gets `{"error":{...}}`, not text.
+#[derive(axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(Error))]
+pub struct Json<T>(pub T);
+
+impl<T: serde::Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// `Query<T>` with our error body on rejection.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(Error))]
+pub struct Query<T>(pub T);
+
+/// `Path<T>` with our error body on rejection.
+#[derive(axum::extract::FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(Error))]
+pub struct Path<T>(pub T);

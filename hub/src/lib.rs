@@ -1,0 +1,25 @@
+//! Greenroom hub: the orchestrator. It keeps the truth in its store, hands jobs to agents that
+//! long-poll it over mTLS, and serves operators a GraphQL API, REST shims and the dashboard.
+//!
+//! Map: `config` (the config file) → `server` (listeners) → `api` (users: GraphQL, REST) and
+//! `agent_api` (agents) → `service` (the operations, permission checks, audit) → `store`
+//! (truth) with `lifecycle` owning every status transition, and `bus` carrying wake-ups and
+//! live events. `demo` runs a hub with real local agents.
+
+pub mod agent_api;
+pub mod api;
+pub mod app;
+pub mod audit;
+pub mod auth;
+pub mod bus;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod lifecycle;
+pub mod logging;
+pub mod metrics;
+pub mod model;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod template;

@@ -1,0 +1,284 @@
+//! Running the hub: the API/dashboard listener, the agent mTLS listener, and the sweeper,
+//! all stopped by one shutdown signal.
+
+use crate::agent_api::{self, AgentConn};
+use crate::api::{graphql, rest};
+use crate::app::App;
+use crate::config::Config;
+use crate::error::Error;
+use crate::store::sqlite::SqliteStore;
+use anyhow::Context as _;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse};
+use axum::routing::get;
+use axum::{Extension, Router};
+use greenroom_pki::CertificateAuthority;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::service::TowerToHyperService;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt as _;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+/// A hub that is listening.
+pub struct RunningHub {
+    pub app: App,
+    pub http_addr: SocketAddr,
+    pub agent_addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl RunningHub {
+    /// Stops listening and waits for the listeners to finish.
+    pub async fn stop(self) {
+        let _ = self.shutdown.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
+        }
+    }
+}
+
+/// Opens the store and the CA, binds both listeners and starts serving.
+pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
+    let data_dir = config.server.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let ca = CertificateAuthority::load_or_create(&data_dir.join("pki"))
+        .context("certificate authority")?;
+    let (cert, key) = ca
+        .issue_server_certificate(&config.server.agent_hostnames)
+        .context("hub agent-listener certificate")?;
+    let tls = greenroom_pki::hub_server_config(ca.cert_pem(), &cert, &key)
+        .context("agent listener TLS")?;
+    let store =
+        SqliteStore::open(&config.sqlite_path()).map_err(|e| anyhow::anyhow!("store: {e}"))?;
+    let app = App::new(config.clone(), Arc::new(store), ca);
+
+    let http = TcpListener::bind(config.server.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+    let agents = TcpListener::bind(config.server.agent_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (server.agent_listen)",
+                config.server.agent_listen
+            )
+        })?;
+    let (http_addr, agent_addr) = (http.local_addr()?, agents.local_addr()?);
+    let (tx, rx) = watch::channel(false);
+
+    let router = http_router(app.clone());
+    let mut stop = rx.clone();
+    let http_task = tokio::spawn(async move {
+        let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+        let r = axum::serve(http, svc).with_graceful_shutdown(async move {
+            let _ = stop.changed().await;
+        });
+        if let Err(e) = r.await {
+            tracing::error!(error = %e, "API listener failed");
+        }
+    });
+    let agent_task = tokio::spawn(serve_agents(
+        agents,
+        tls,
+        agent_api::router(app.clone()),
+        rx.clone(),
+    ));
+    let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
+    for server_id in app
+        .store
+        .servers_with_pending_jobs()
+        .await
+        .unwrap_or_default()
+    {
+        app.bus.wake(&server_id);
+    }
+    tracing::info!(%http_addr, %agent_addr, data_dir = %data_dir.display(), "hub listening");
+    Ok(RunningHub {
+        app,
+        http_addr,
+        agent_addr,
+        shutdown: tx,
+        tasks: vec![http_task, agent_task, sweeper],
+    })
+}
+
+/// Every route of the API listener; tests can call it without a socket.
+pub fn http_router(app: App) -> Router {
+    let schema = graphql::schema(Some(app.clone()));
+    let web = web_service(app.config.server.web_dir.as_deref());
+    Router::new()
+        .nest("/api/v1", rest::router())
+        .route(
+            "/graphql",
+            get(graphql::http_handler).post(graphql::http_handler),
+        )
+        .route("/graphql/ws", get(graphql::ws_handler))
+        .route(
+            "/healthz",
+            get(|| async {
+                axum::Json(
+                    serde_json::json!({"status": "ok", "version": env!("CARGO_PKG_VERSION")}),
+                )
+            }),
+        )
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .fallback_service(web)
+        .layer(Extension(schema))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            count_requests,
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .with_state(app)
+}
+
+async fn count_requests(
+    State(app): State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = req.uri().path();
+    let api = if path.starts_with("/api/") {
+        "rest"
+    } else if path.starts_with("/graphql") {
+        "graphql"
+    } else {
+        "other"
+    };
+    let resp = next.run(req).await;
+    app.metrics
+        .http_requests
+        .with_label_values(&[api, resp.status().as_str()])
+        .inc();
+    resp
+}
+
+async fn readyz(State(app): State<App>) -> impl IntoResponse {
+    match app.store.count_servers_by_state().await {
+        Ok(_) => (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ready"})),
+        )
+            .into_response(),
+        Err(e) => {
+            Error::Unavailable(format!("store not ready: {}", e.public_message())).into_response()
+        }
+    }
+}
+
+async fn metrics(State(app): State<App>) -> impl IntoResponse {
+    if let Ok(counts) = app.store.count_servers_by_state().await {
+        app.metrics.servers.reset();
+        for (state, n) in counts {
+            app.metrics
+                .servers
+                .with_label_values(&[&state])
+                .set(n as i64);
+        }
+    }
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        app.metrics.render(),
+    )
+}
+
+fn web_service(dir: Option<&std::path::Path>) -> Router {
+    match dir.filter(|d| d.join("index.html").is_file()) {
+        Some(d) => {
+            let index = tower_http::services::ServeFile::new(d.join("index.html"));
+            Router::new().fallback_service(tower_http::services::ServeDir::new(d).fallback(index))
+        }
+        None => Router::new().fallback(|| async {
+            Html("<!doctype html><title>Greenroom</title><h1>Greenroom hub</h1><p>The dashboard is not built. Run <code>make web</code> (or <code>make run</code>) and set <code>server.web_dir</code>.</p>")
+        }),
+    }
+}
+
+async fn serve_agents(
+    listener: TcpListener,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router,
+    mut stop: watch::Receiver<bool>,
+) {
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    loop {
+        let (tcp, addr) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(v) => v,
+                Err(e) => {
+                    tracing::warn!(error = %e, "agent listener accept failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            _ = stop.changed() => return,
+        };
+        let (acceptor, router) = (acceptor.clone(), router.clone());
+        tokio::spawn(async move {
+            let stream =
+                match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::warn!(peer = %addr, error = %e, "agent TLS handshake refused");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::warn!(peer = %addr, "agent TLS handshake timed out");
+                        return;
+                    }
+                };
+            let peer = stream
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(greenroom_pki::peer_identity);
+            let conn = AgentConn { peer, addr };
+            let svc = router.map_request(
+                move |mut req: axum::extract::Request<hyper::body::Incoming>| {
+                    req.extensions_mut().insert(conn.clone());
+                    req
+                },
+            );
+            let builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            if let Err(e) = builder
+                .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc))
+                .await
+            {
+                tracing::debug!(peer = %addr, error = %e, "agent connection ended with an error");
+            }
+        });
+    }
+}
+
+async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = crate::service::agents::sweep(&app).await {
+                    tracing::error!(error = %e, "sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}

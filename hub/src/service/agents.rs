@@ -1,0 +1,362 @@
+//! What agents ask of the hub: enrollment, heartbeats, leasing jobs, output and results.
+//! Every call but enrollment is made with a client certificate whose identity is checked
+//! against the server record here, so a revoked or deregistered agent is refused.
+
+use crate::app::App;
+use crate::audit::{self, Actor, Resource};
+use crate::auth::{random_token, token_hash};
+use crate::bus::Event;
+use crate::error::{Error, Result};
+use crate::model::{
+    Credentials, Server, ServerConfiguration, ServerMetadata, ServerState, ServerStatus,
+};
+use crate::store::FinishOutcome;
+use chrono::{Duration, Utc};
+use greenroom_pki::PeerIdentity;
+use greenroom_proto::{
+    EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, JobResult, LeaseResponse,
+    LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch, PROTOCOL_VERSION,
+};
+use serde_json::json;
+
+fn check_protocol(v: u32) -> Result<()> {
+    if v != PROTOCOL_VERSION {
+        return Err(Error::invalid(format!(
+            "protocol_version {v} is not supported; this hub speaks {PROTOCOL_VERSION}"
+        )));
+    }
+    Ok(())
+}
+
+/// Creates a one-time enrollment token for `tenant`; returns the token (shown once).
+pub async fn create_enrollment_token(
+    app: &App,
+    tenant: &str,
+    created_by: &str,
+    ttl: Duration,
+) -> Result<String> {
+    let token = random_token();
+    app.store
+        .insert_enrollment_token(&token_hash(&token), tenant, created_by, Utc::now() + ttl)
+        .await?;
+    let r = Resource {
+        kind: "enrollment_token",
+        id: &token_hash(&token)[..12],
+        name: None,
+    };
+    audit::record(
+        app,
+        tenant,
+        Actor::User {
+            email: created_by,
+            ip: None,
+        },
+        "enrollment_token_created",
+        r,
+        json!({}),
+        None,
+    )
+    .await;
+    Ok(token)
+}
+
+/// Spends an enrollment token and signs the agent's CSR.
+pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
+    check_protocol(req.protocol_version)?;
+    greenroom_pki::validate_server_id(&req.server_id)
+        .map_err(|e| Error::invalid(format!("server_id: {e}")))?;
+    let now = Utc::now();
+    let Some(tenant) = app
+        .store
+        .consume_enrollment_token(&token_hash(&req.token), &req.server_id, now)
+        .await?
+    else {
+        app.metrics
+            .enrollments
+            .with_label_values(&["refused"])
+            .inc();
+        return Err(Error::AgentRefused {
+            code: "invalid_enrollment_token",
+            message: "enrollment token is invalid, expired or already used".into(),
+        });
+    };
+    let existing = app.store.get_server(None, &req.server_id).await?;
+    if let Some(s) = &existing
+        && s.tenant_id != tenant
+    {
+        return Err(Error::Conflict(format!(
+            "server id {} belongs to another tenant",
+            req.server_id
+        )));
+    }
+    let signed = app
+        .ca
+        .sign_agent_csr(
+            &req.csr_pem,
+            &req.server_id,
+            app.config.security.agent_certificate_days,
+        )
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let f = &req.facts;
+    let mut server = existing.unwrap_or_else(|| Server {
+        tenant_id: tenant.clone(),
+        server_id: req.server_id.clone(),
+        hostname: f.hostname.clone(),
+        ip_address: f.ip_address.clone(),
+        environment: f.environment.clone(),
+        server_group: f.server_group.clone(),
+        tags: f.tags.clone(),
+        capabilities: f.capabilities.clone(),
+        configuration: ServerConfiguration::default(),
+        credentials: Credentials::default(),
+        status: ServerStatus::default(),
+        metadata: ServerMetadata {
+            created_at: now,
+            created_by: "enrollment".into(),
+            updated_at: now,
+            last_successful_execution: None,
+        },
+    });
+    server.credentials = Credentials {
+        certificate_fingerprint: Some(signed.fingerprint.clone()),
+        certificate_not_after: Some(signed.not_after),
+        last_rotation: Some(now),
+        revoked: false,
+    };
+    server.metadata.updated_at = now;
+    app.store.put_server(&server).await?;
+    app.metrics
+        .enrollments
+        .with_label_values(&["accepted"])
+        .inc();
+    let r = Resource {
+        kind: "server",
+        id: &server.server_id,
+        name: Some(&server.hostname),
+    };
+    let details =
+        json!({"certificate_fingerprint": signed.fingerprint, "not_after": signed.not_after});
+    audit::record(
+        app,
+        &tenant,
+        Actor::Agent {
+            server_id: &server.server_id,
+        },
+        "agent_enrolled",
+        r,
+        details,
+        None,
+    )
+    .await;
+    app.bus.publish(Event::Server {
+        tenant_id: tenant,
+        server_id: server.server_id.clone(),
+    });
+    tracing::info!(server_id = %server.server_id, "agent enrolled");
+    Ok(EnrollResponse {
+        server_id: server.server_id,
+        certificate_pem: signed.certificate_pem,
+        ca_pem: app.ca.cert_pem().to_string(),
+        not_after: signed.not_after,
+    })
+}
+
+/// The server record of the agent that presented `peer`, if its certificate is current.
+pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Server> {
+    let peer = peer.ok_or_else(|| Error::AgentRefused {
+        code: "client_certificate_required",
+        message: "a client certificate from the hub's CA is required; enroll first".into(),
+    })?;
+    let server = app
+        .store
+        .get_server(None, &peer.server_id)
+        .await?
+        .ok_or_else(|| Error::AgentRefused {
+            code: "unknown_agent",
+            message: format!("server {} is not registered with this hub", peer.server_id),
+        })?;
+    if server.credentials.revoked
+        || server.credentials.certificate_fingerprint.as_deref() != Some(peer.fingerprint.as_str())
+    {
+        return Err(Error::AgentRefused {
+            code: "certificate_revoked",
+            message: format!(
+                "the certificate of {} has been revoked or replaced",
+                peer.server_id
+            ),
+        });
+    }
+    Ok(server)
+}
+
+pub async fn heartbeat(
+    app: &App,
+    mut server: Server,
+    req: HeartbeatRequest,
+) -> Result<HeartbeatResponse> {
+    check_protocol(req.protocol_version)?;
+    let now = Utc::now();
+    let (f, m) = (&req.facts, &req.metrics);
+    let was = server.status.current;
+    server.hostname = f.hostname.clone();
+    server.ip_address = f.ip_address.clone();
+    server.configuration = ServerConfiguration {
+        agent_version: f.agent_version.clone(),
+        os_info: f.os_info.clone(),
+        max_concurrent_jobs: f.max_concurrent_jobs,
+        timeout_default: f.timeout_default,
+    };
+    server.status = ServerStatus {
+        current: match (was, req.running_jobs.is_empty()) {
+            (ServerState::Maintenance, _) => ServerState::Maintenance,
+            (_, true) => ServerState::Idle,
+            (_, false) => ServerState::Busy,
+        },
+        last_heartbeat: Some(now),
+        uptime_seconds: m.uptime_seconds,
+        load_average: m.load_average.to_vec(),
+        cpu_percent: m.cpu_percent,
+        memory_usage_percent: m.memory_usage_percent,
+        disk_usage_percent: m.disk_usage_percent,
+    };
+    app.store.put_server(&server).await?;
+    let until = now + Duration::seconds(app.config.execution.lease_seconds as i64);
+    let cancel_jobs = if req.running_jobs.is_empty() {
+        Vec::new()
+    } else {
+        app.store
+            .extend_leases(&server.server_id, &req.running_jobs, until)
+            .await?
+    };
+    app.metrics.heartbeats.inc();
+    app.bus.publish(Event::Server {
+        tenant_id: server.tenant_id.clone(),
+        server_id: server.server_id.clone(),
+    });
+    Ok(HeartbeatResponse {
+        server_time: now,
+        heartbeat_interval: app.config.execution.heartbeat_interval,
+        cancel_jobs,
+    })
+}
+
+/// Long-poll: a job for this server as soon as one is ready, or none after `wait`.
+pub async fn lease(app: &App, server: &Server, wait: std::time::Duration) -> Result<LeaseResponse> {
+    let wait = wait.min(std::time::Duration::from_secs(MAX_LEASE_WAIT_SECS));
+    let deadline = tokio::time::Instant::now() + wait;
+    let waiter = app.bus.waiter(&server.server_id);
+    let lease_seconds = app.config.execution.lease_seconds;
+    loop {
+        let now = Utc::now();
+        let until = now + Duration::seconds(lease_seconds as i64);
+        if let Some(job) = app
+            .store
+            .lease_next_job(&server.server_id, now, until)
+            .await?
+        {
+            app.metrics.jobs_leased.inc();
+            app.bus.publish(Event::Execution {
+                tenant_id: job.tenant_id.clone(),
+                execution_id: job.execution_id.clone(),
+            });
+            return Ok(LeaseResponse {
+                job: Some(LeasedJob {
+                    job_id: job.job_id,
+                    execution_id: job.execution_id,
+                    action: job.action,
+                    lease_expires_at: until,
+                    lease_seconds,
+                }),
+            });
+        }
+        if tokio::time::timeout_at(deadline, waiter.notified())
+            .await
+            .is_err()
+        {
+            return Ok(LeaseResponse { job: None });
+        }
+    }
+}
+
+pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch) -> Result<()> {
+    if batch.chunks.len() > 10_000 {
+        return Err(Error::invalid("chunks: at most 10000 per batch"));
+    }
+    let execution_id = app
+        .store
+        .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
+        .await?
+        .ok_or_else(|| {
+            Error::NotFound(format!("job {job_id} is not a job of {}", server.server_id))
+        })?;
+    app.bus.publish(Event::Execution {
+        tenant_id: server.tenant_id.clone(),
+        execution_id,
+    });
+    Ok(())
+}
+
+/// Stores a result; a repeated delivery of the same job's result is acknowledged, not stored twice.
+pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult) -> Result<bool> {
+    match app
+        .store
+        .finish_job(&server.server_id, job_id, &result, Utc::now())
+        .await?
+    {
+        FinishOutcome::NotFound => Err(Error::NotFound(format!(
+            "job {job_id} is not a job of {}",
+            server.server_id
+        ))),
+        FinishOutcome::AlreadyFinal { .. } => Ok(false),
+        FinishOutcome::Stored { execution_id } => {
+            app.metrics
+                .results
+                .with_label_values(&[outcome_label(&result)])
+                .inc();
+            if result.status == greenroom_proto::Outcome::Success
+                && let Some(mut s) = app.store.get_server(None, &server.server_id).await?
+            {
+                s.metadata.last_successful_execution = Some(result.finished_at);
+                app.store.put_server(&s).await?;
+            }
+            app.bus.publish(Event::Execution {
+                tenant_id: server.tenant_id.clone(),
+                execution_id,
+            });
+            Ok(true)
+        }
+    }
+}
+
+fn outcome_label(r: &JobResult) -> &'static str {
+    match r.status {
+        greenroom_proto::Outcome::Success => "success",
+        greenroom_proto::Outcome::Failed => "failed",
+        greenroom_proto::Outcome::Timeout => "timeout",
+        greenroom_proto::Outcome::Cancelled => "cancelled",
+    }
+}
+
+/// One sweep: lapsed leases settle, silent servers become unreachable. Returns what changed.
+pub async fn sweep(app: &App) -> Result<()> {
+    let now = Utc::now();
+    for execution_id in app.store.expire_leases(now).await? {
+        tracing::warn!(%execution_id, "a job lease lapsed; marked unreachable");
+        // The tenant is not known here; subscribers filter by execution id and re-read.
+        app.bus.publish(Event::Execution {
+            tenant_id: String::new(),
+            execution_id,
+        });
+    }
+    let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
+    for server_id in app.store.mark_unreachable(cutoff).await? {
+        tracing::warn!(%server_id, "server stopped sending heartbeats; marked unreachable");
+        if let Some(s) = app.store.get_server(None, &server_id).await? {
+            app.bus.publish(Event::Server {
+                tenant_id: s.tenant_id,
+                server_id,
+            });
+        }
+    }
+    Ok(())
+}

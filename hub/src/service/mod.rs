@@ -1,0 +1,7 @@
+//! The hub's operations, called by the REST shims, the GraphQL resolvers and the agent
+//! endpoints alike; permission checks and auditing happen here, once.
+
+pub mod agents;
+pub mod executions;
+pub mod servers;
+pub mod templates;

@@ -1,0 +1,473 @@
+//! The store contract: behaviour every `Store` must have, run against each implementation
+//! (today the SQLite store; the MongoDB store joins it by adding one line below).
+
+use super::{FinishOutcome, RefreshToken, RefreshUse, Store, sqlite::SqliteStore};
+use crate::model::*;
+use chrono::{Duration, Utc};
+use greenroom_proto::{Action, JobResult, Outcome, OutputChunk, ShellCommand, Stream};
+
+async fn stores() -> Vec<(&'static str, Box<dyn Store>)> {
+    vec![("sqlite", Box::new(SqliteStore::in_memory().unwrap()))]
+}
+
+fn server(tenant: &str, id: &str, env: &str, tags: &[&str]) -> Server {
+    let now = Utc::now();
+    Server {
+        tenant_id: tenant.into(),
+        server_id: id.into(),
+        hostname: format!("{id}.example"),
+        ip_address: "10.0.0.1".into(),
+        environment: env.into(),
+        server_group: "g".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        capabilities: vec![],
+        configuration: Default::default(),
+        credentials: Default::default(),
+        status: ServerStatus {
+            current: ServerState::Idle,
+            last_heartbeat: Some(now),
+            ..Default::default()
+        },
+        metadata: ServerMetadata {
+            created_at: now,
+            created_by: "t".into(),
+            updated_at: now,
+            last_successful_execution: None,
+        },
+    }
+}
+
+fn execution(tenant: &str, id: &str, targets: &[&str]) -> (Execution, Vec<Job>) {
+    let action = Action::ShellCommand(ShellCommand {
+        command: "echo hi".into(),
+        timeout: Some(5),
+        working_directory: None,
+        environment_vars: Default::default(),
+        shell: true,
+    });
+    let e = Execution {
+        tenant_id: tenant.into(),
+        execution_id: id.into(),
+        batch_id: None,
+        initiated_by: "u".into(),
+        execution_type: "bulk".into(),
+        target_servers: targets.iter().map(|s| s.to_string()).collect(),
+        action_template_id: None,
+        action: serde_json::to_value(&action).unwrap(),
+        parameters: serde_json::json!({}),
+        success_criteria: None,
+        priority: 0,
+        state: ExecutionState::Pending,
+        created_at: Utc::now(),
+        started_at: None,
+        completed_at: None,
+    };
+    let jobs = targets
+        .iter()
+        .map(|t| Job {
+            job_id: format!("{id}-{t}"),
+            tenant_id: tenant.into(),
+            execution_id: id.into(),
+            server_id: t.to_string(),
+            state: JobState::Pending,
+            action: action.clone(),
+            attempt: 0,
+            lease_expires_at: None,
+            exit_code: None,
+            output: String::new(),
+            error_output: String::new(),
+            execution_time: 0.0,
+            resource_usage: Default::default(),
+            truncated: false,
+            error: None,
+            started_at: None,
+            finished_at: None,
+        })
+        .collect();
+    (e, jobs)
+}
+
+fn ok_result(out: &str) -> JobResult {
+    JobResult {
+        status: Outcome::Success,
+        exit_code: Some(0),
+        output: out.into(),
+        error_output: String::new(),
+        execution_time: 0.01,
+        resource_usage: Default::default(),
+        truncated: false,
+        started_at: Utc::now(),
+        finished_at: Utc::now(),
+    }
+}
+
+fn page(p: u32, s: u32) -> PageRequest {
+    PageRequest::new(Some(p), Some(s)).unwrap()
+}
+
+#[tokio::test]
+async fn servers_filter_page_and_stay_in_their_tenant() {
+    for (name, st) in stores().await {
+        st.insert_server(&server("t1", "web-01", "dev", &["nginx"]))
+            .await
+            .unwrap();
+        st.insert_server(&server("t1", "db-01", "staging", &["postgresql"]))
+            .await
+            .unwrap();
+        st.insert_server(&server("t2", "other-01", "dev", &["nginx"]))
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                st.insert_server(&server("t1", "web-01", "dev", &[])).await,
+                Err(crate::error::Error::Conflict(_))
+            ),
+            "{name}"
+        );
+
+        let all = st
+            .list_servers("t1", &ServerFilter::default(), page(1, 50))
+            .await
+            .unwrap();
+        assert_eq!((all.total, all.items.len()), (2, 2), "{name}");
+        let f = ServerFilter {
+            tag: Some("nginx".into()),
+            ..Default::default()
+        };
+        let tagged = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
+        assert_eq!(
+            tagged
+                .items
+                .iter()
+                .map(|s| s.server_id.as_str())
+                .collect::<Vec<_>>(),
+            ["web-01"],
+            "{name}"
+        );
+        let f = ServerFilter {
+            q: Some("DB-".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
+            1,
+            "{name}"
+        );
+        let f = ServerFilter {
+            environment: Some("staging".into()),
+            status: Some(ServerState::Idle),
+            ..Default::default()
+        };
+        assert_eq!(
+            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
+            1,
+            "{name}"
+        );
+        let p2 = st
+            .list_servers("t1", &ServerFilter::default(), page(2, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (p2.total, p2.items[0].server_id.as_str()),
+            (2, "web-01"),
+            "{name}"
+        );
+
+        assert!(
+            st.get_server(Some("t1"), "other-01")
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: tenant leak"
+        );
+        assert!(
+            st.get_server(None, "other-01").await.unwrap().is_some(),
+            "{name}"
+        );
+        assert!(
+            !st.delete_server("t1", "other-01").await.unwrap(),
+            "{name}: deleted across tenants"
+        );
+        assert!(st.delete_server("t2", "other-01").await.unwrap(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_job_is_leased_once_and_its_result_stored_once() {
+    for (name, st) in stores().await {
+        let (e, jobs) = execution("t1", "e1", &["a", "b"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let now = Utc::now();
+        let leased = st
+            .lease_next_job("a", now, now + Duration::seconds(30))
+            .await
+            .unwrap()
+            .expect("job for a");
+        assert_eq!(leased.state, JobState::Leased, "{name}");
+        assert!(
+            st.lease_next_job("a", now, now).await.unwrap().is_none(),
+            "{name}: leased twice"
+        );
+        assert_eq!(
+            st.get_execution("t1", "e1").await.unwrap().unwrap().state,
+            ExecutionState::Running,
+            "{name}"
+        );
+
+        let chunk = OutputChunk {
+            seq: 0,
+            stream: Stream::Stdout,
+            data: "hi\n".into(),
+        };
+        st.append_output("a", &leased.job_id, &[chunk.clone()], now)
+            .await
+            .unwrap();
+        st.append_output("a", &leased.job_id, &[chunk], now)
+            .await
+            .unwrap();
+        assert_eq!(
+            st.execution_logs("e1", None).await.unwrap().len(),
+            1,
+            "{name}: output duplicated"
+        );
+        assert!(
+            st.append_output("b", &leased.job_id, &[], now)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: other server wrote"
+        );
+
+        let r = ok_result("hi");
+        assert_eq!(
+            st.finish_job("b", &leased.job_id, &r, now).await.unwrap(),
+            FinishOutcome::NotFound,
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.finish_job("a", &leased.job_id, &r, now).await.unwrap(),
+                FinishOutcome::Stored { .. }
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.finish_job("a", &leased.job_id, &r, now).await.unwrap(),
+                FinishOutcome::AlreadyFinal { .. }
+            ),
+            "{name}"
+        );
+
+        let b = st
+            .lease_next_job("b", now, now + Duration::seconds(30))
+            .await
+            .unwrap()
+            .unwrap();
+        let mut failed = ok_result("");
+        failed.status = Outcome::Failed;
+        failed.exit_code = Some(3);
+        st.finish_job("b", &b.job_id, &failed, now).await.unwrap();
+        let e = st.get_execution("t1", "e1").await.unwrap().unwrap();
+        assert_eq!(e.state, ExecutionState::Failed, "{name}");
+        assert!(e.completed_at.is_some(), "{name}");
+        let jobs = st.jobs_of("e1").await.unwrap();
+        assert_eq!(
+            jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
+            [JobState::Success, JobState::Failed],
+            "{name}"
+        );
+        assert_eq!(jobs[1].exit_code, Some(3), "{name}");
+        assert!(
+            st.get_execution("t2", "e1").await.unwrap().is_none(),
+            "{name}: tenant leak"
+        );
+    }
+}
+
+#[tokio::test]
+async fn lapsed_leases_settle_and_heartbeats_keep_them() {
+    for (name, st) in stores().await {
+        let (e, jobs) = execution("t1", "e2", &["a", "b"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let now = Utc::now();
+        let ja = st
+            .lease_next_job("a", now, now + Duration::seconds(1))
+            .await
+            .unwrap()
+            .unwrap();
+        let jb = st
+            .lease_next_job("b", now, now + Duration::seconds(1))
+            .await
+            .unwrap()
+            .unwrap();
+        // b's agent renews its lease; a's does not.
+        let stop = st
+            .extend_leases(
+                "b",
+                &[jb.job_id.clone(), "nope".into()],
+                now + Duration::seconds(60),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stop, ["nope"], "{name}");
+        let changed = st.expire_leases(now + Duration::seconds(5)).await.unwrap();
+        assert_eq!(changed, ["e2"], "{name}");
+        let jobs = st.jobs_of("e2").await.unwrap();
+        let a = jobs.iter().find(|j| j.job_id == ja.job_id).unwrap();
+        assert_eq!(a.state, JobState::Unreachable, "{name}");
+        assert!(
+            jobs.iter()
+                .any(|j| j.job_id == jb.job_id && j.state == JobState::Leased),
+            "{name}"
+        );
+        // A late result for the lost job changes nothing.
+        let late = st
+            .finish_job("a", &ja.job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        assert!(matches!(late, FinishOutcome::AlreadyFinal { .. }), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn tokens_are_single_use() {
+    for (name, st) in stores().await {
+        let now = Utc::now();
+        st.insert_enrollment_token("h1", "t1", "admin", now + Duration::hours(1))
+            .await
+            .unwrap();
+        st.insert_enrollment_token("h2", "t1", "admin", now - Duration::hours(1))
+            .await
+            .unwrap();
+        assert_eq!(
+            st.consume_enrollment_token("h1", "s", now)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("t1"),
+            "{name}"
+        );
+        assert!(
+            st.consume_enrollment_token("h1", "s", now)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: reused"
+        );
+        assert!(
+            st.consume_enrollment_token("h2", "s", now)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: expired"
+        );
+
+        let rt = RefreshToken {
+            token_hash: "r1".into(),
+            family: "f".into(),
+            email: "u".into(),
+            tenant_id: "t1".into(),
+            expires_at: now + Duration::hours(1),
+        };
+        st.insert_refresh_token(&rt).await.unwrap();
+        assert!(
+            matches!(
+                st.use_refresh_token("r1", now).await.unwrap(),
+                RefreshUse::Fresh(_)
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.use_refresh_token("r1", now).await.unwrap(),
+                RefreshUse::Reused { .. }
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.use_refresh_token("zz", now).await.unwrap(),
+                RefreshUse::Invalid
+            ),
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn silent_servers_become_unreachable() {
+    for (name, st) in stores().await {
+        let mut old = server("t1", "old", "dev", &[]);
+        old.status.last_heartbeat = Some(Utc::now() - Duration::minutes(10));
+        st.insert_server(&old).await.unwrap();
+        st.insert_server(&server("t1", "fresh", "dev", &[]))
+            .await
+            .unwrap();
+        let ids = st
+            .mark_unreachable(Utc::now() - Duration::minutes(1))
+            .await
+            .unwrap();
+        assert_eq!(ids, ["old"], "{name}");
+        assert_eq!(
+            st.get_server(None, "old")
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                .current,
+            ServerState::Unreachable,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_is_chained_and_append_only() {
+    for (name, st) in stores().await {
+        for i in 0..3 {
+            let entry = AuditEntry {
+                tenant_id: "t1".into(),
+                timestamp: Utc::now(),
+                event_type: format!("e{i}"),
+                actor: serde_json::json!({"type": "user"}),
+                resource: serde_json::json!({}),
+                details: serde_json::json!({}),
+                result: serde_json::json!({"success": true}),
+            };
+            st.append_audit(&entry).await.unwrap();
+        }
+        assert_eq!(st.verify_audit_chain().await.unwrap(), None, "{name}");
+        let p = st.list_audit("t1", page(1, 10)).await.unwrap();
+        assert_eq!(p.total, 3, "{name}");
+        assert_eq!(p.items[0]["event_type"], "e2", "{name}: newest first");
+        assert_eq!(
+            st.list_audit("t2", page(1, 10)).await.unwrap().total,
+            0,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn sqlite_refuses_to_rewrite_audit_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("g.db");
+    let st = SqliteStore::open(&path).unwrap();
+    let entry = AuditEntry {
+        tenant_id: "t1".into(),
+        timestamp: Utc::now(),
+        event_type: "x".into(),
+        actor: serde_json::json!({}),
+        resource: serde_json::json!({}),
+        details: serde_json::json!({}),
+        result: serde_json::json!({}),
+    };
+    st.append_audit(&entry).await.unwrap();
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let err = c
+        .execute("UPDATE audit_logs SET event_type = 'y'", [])
+        .unwrap_err();
+    assert!(err.to_string().contains("append-only"), "{err}");
+    assert!(c.execute("DELETE FROM audit_logs", []).is_err());
+}

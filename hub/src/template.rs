@@ -1,0 +1,341 @@
+//! Action templates: checking a template when it is saved, and rendering its
+//! `command_template` with typed, validated parameters.
+//!
+//! A parameter value can never change the shape of a command: every value is inserted as one
+//! single-quoted shell word, whatever it contains. Secret values are redacted wherever the
+//! execution is shown.
+
+use crate::model::{ActionTemplate, ParamKind, ParameterSpec};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// Shown instead of a secret parameter's value.
+pub const REDACTED: &str = "***";
+
+/// One piece of a parsed command template.
+#[derive(Debug, PartialEq)]
+enum Piece<'a> {
+    Text(&'a str),
+    Param(&'a str),
+}
+
+/// Splits `a {x} b` into text and parameter pieces; `{{` and `}}` are literal braces.
+fn parse(template: &str) -> Result<Vec<Piece<'_>>, String> {
+    let mut out = Vec::new();
+    let mut text_start = 0usize;
+    let bytes = template.as_bytes();
+    let mut i = 0usize;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'{' if bytes.get(i + 1) == Some(&b'{') => {
+                out.push(Piece::Text(&template[text_start..=i]));
+                i += 2;
+                text_start = i;
+            }
+            b'}' if bytes.get(i + 1) == Some(&b'}') => {
+                out.push(Piece::Text(&template[text_start..=i]));
+                i += 2;
+                text_start = i;
+            }
+            b'{' => {
+                let end = template[i..]
+                    .find('}')
+                    .ok_or_else(|| format!("unclosed '{{' at position {i}"))?
+                    + i;
+                out.push(Piece::Text(&template[text_start..i]));
+                let name = &template[i + 1..end];
+                if !valid_name(name) {
+                    return Err(format!("invalid placeholder {{{name}}} at position {i}"));
+                }
+                out.push(Piece::Param(name));
+                i = end + 1;
+                text_start = i;
+            }
+            b'}' => {
+                return Err(format!(
+                    "unmatched '}}' at position {i} (write '}}}}' for a literal brace)"
+                ));
+            }
+            _ => i += 1,
+        }
+    }
+    out.push(Piece::Text(&template[text_start..]));
+    out.retain(|p| *p != Piece::Text(""));
+    Ok(out)
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Quotes a value as one POSIX shell word.
+pub fn shell_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', r"'\''"))
+}
+
+/// Checks a template before it is saved; every problem at once.
+pub fn check_template(t: &ActionTemplate) -> Result<(), Vec<String>> {
+    let mut p = Vec::new();
+    if t.name.trim().is_empty() {
+        p.push("name: must not be empty".to_string());
+    }
+    if t.command_template.trim().is_empty() {
+        p.push("command_template: must not be empty".into());
+    }
+    for (name, spec) in &t.parameters {
+        if !valid_name(name) {
+            p.push(format!("parameters.{name}: invalid name (letters, digits and '_', not starting with a digit)"));
+        }
+        if let Some(re) = &spec.validation
+            && let Err(e) = regex::Regex::new(re)
+        {
+            p.push(format!(
+                "parameters.{name}.validation: not a valid regular expression: {e}"
+            ));
+        }
+        if spec.kind == ParamKind::Enum && spec.values.is_empty() {
+            p.push(format!(
+                "parameters.{name}.values: an enum parameter needs its allowed values"
+            ));
+        }
+        if let Some(d) = spec.default.as_ref().filter(|d| !d.is_null())
+            && let Err(e) = coerce(name, spec, d)
+        {
+            p.push(format!("parameters.{name}.default: {e}"));
+        }
+    }
+    match parse(&t.command_template) {
+        Ok(pieces) => {
+            for piece in pieces {
+                if let Piece::Param(name) = piece
+                    && !t.parameters.contains_key(name)
+                {
+                    p.push(format!(
+                        "command_template: placeholder {{{name}}} is not a declared parameter"
+                    ));
+                }
+            }
+        }
+        Err(e) => p.push(format!("command_template: {e}")),
+    }
+    if t.execution_config.timeout_seconds == 0
+        || t.execution_config.timeout_seconds > greenroom_proto::action::MAX_TIMEOUT_SECS
+    {
+        p.push("execution_config.timeout_seconds: must be between 1 and 86400".into());
+    }
+    if p.is_empty() { Ok(()) } else { Err(p) }
+}
+
+/// A value checked against its parameter's type, as the text that goes into the command.
+fn coerce(name: &str, spec: &ParameterSpec, v: &Value) -> Result<String, String> {
+    let text = match (spec.kind, v) {
+        (ParamKind::String | ParamKind::Secret | ParamKind::Enum, Value::String(s)) => s.clone(),
+        (ParamKind::Integer, Value::Number(n)) if n.is_i64() || n.is_u64() => n.to_string(),
+        (ParamKind::Integer, Value::String(s)) if s.parse::<i64>().is_ok() => s.clone(),
+        (ParamKind::Boolean, Value::Bool(b)) => b.to_string(),
+        (kind, other) => return Err(format!("expected {kind:?} value, got {other}").to_lowercase()),
+    };
+    if text.contains('\0') {
+        return Err("must not contain NUL bytes".into());
+    }
+    if spec.kind == ParamKind::Enum && !spec.values.contains(&text) {
+        return Err(format!("{text:?} is not one of {:?}", spec.values));
+    }
+    if let Some(re) = &spec.validation {
+        let re = regex::Regex::new(&format!("^(?:{re})$"))
+            .map_err(|e| format!("{name}: bad validation pattern: {e}"))?;
+        if !re.is_match(&text) {
+            return Err(if spec.kind == ParamKind::Secret {
+                "does not match its validation pattern".to_string()
+            } else {
+                format!(
+                    "{text:?} does not match {:?}",
+                    spec.validation.as_deref().unwrap_or("")
+                )
+            });
+        }
+    }
+    Ok(text)
+}
+
+/// A template rendered for one execution.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The command to run, values quoted.
+    pub command: String,
+    /// The parameters as given (with defaults applied), secrets replaced by `***`.
+    pub redacted_parameters: Value,
+}
+
+/// Renders the template's command with `params`; every problem at once.
+pub fn render(t: &ActionTemplate, params: &Value) -> Result<Rendered, Vec<String>> {
+    let empty = Map::new();
+    let given = match params {
+        Value::Object(m) => m,
+        Value::Null => &empty,
+        _ => return Err(vec!["parameters: must be an object".into()]),
+    };
+    let mut p = Vec::new();
+    for k in given.keys() {
+        if !t.parameters.contains_key(k) {
+            p.push(format!(
+                "parameters.{k}: not a parameter of template {:?}",
+                t.name
+            ));
+        }
+    }
+    let mut values: BTreeMap<&str, String> = BTreeMap::new();
+    let mut redacted = Map::new();
+    for (name, spec) in &t.parameters {
+        let v = given
+            .get(name)
+            .filter(|v| !v.is_null())
+            .or(spec.default.as_ref().filter(|d| !d.is_null()));
+        match v {
+            None if spec.required => p.push(format!("parameters.{name}: required")),
+            None => {
+                values.insert(name, String::new());
+            }
+            Some(v) => match coerce(name, spec, v) {
+                Ok(text) => {
+                    let shown = if spec.kind == ParamKind::Secret {
+                        Value::from(REDACTED)
+                    } else {
+                        v.clone()
+                    };
+                    redacted.insert(name.clone(), shown);
+                    values.insert(name, text);
+                }
+                Err(e) => p.push(format!("parameters.{name}: {e}")),
+            },
+        }
+    }
+    let pieces = parse(&t.command_template).map_err(|e| vec![format!("command_template: {e}")])?;
+    if !p.is_empty() {
+        return Err(p);
+    }
+    let mut command = String::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(s) => command.push_str(s),
+            Piece::Param(name) => command.push_str(&shell_quote(
+                values.get(name).map(String::as_str).unwrap_or(""),
+            )),
+        }
+    }
+    Ok(Rendered {
+        command,
+        redacted_parameters: Value::Object(redacted),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ExecutionConfig, SuccessCriteria, TemplateMetadata};
+    use serde_json::json;
+
+    fn template(cmd: &str, params: Value) -> ActionTemplate {
+        let now = chrono::Utc::now();
+        ActionTemplate {
+            tenant_id: "t".into(),
+            id: "x".into(),
+            name: "DB".into(),
+            description: String::new(),
+            category: "database".into(),
+            action_type: "validation".into(),
+            version: "1.0.0".into(),
+            parameters: serde_json::from_value(params).unwrap(),
+            execution_config: ExecutionConfig::default(),
+            command_template: cmd.into(),
+            success_criteria: SuccessCriteria::default(),
+            applicable_server_tags: vec![],
+            metadata: TemplateMetadata {
+                created_at: now,
+                created_by: "a".into(),
+                updated_at: now,
+                usage_count: 0,
+            },
+        }
+    }
+
+    fn spec_params() -> Value {
+        json!({
+            "database_name": {"type": "string", "required": true, "description": "db", "validation": "^[a-zA-Z][a-zA-Z0-9_]*$"},
+            "expected_table_count": {"type": "integer", "required": false, "default": null, "description": "n"}
+        })
+    }
+
+    #[test]
+    fn the_specifications_template_renders_with_quoted_values() {
+        let t = template(
+            "python3 /opt/scripts/db_validate.py --db={database_name} --tables={expected_table_count}",
+            spec_params(),
+        );
+        check_template(&t).unwrap();
+        let r = render(
+            &t,
+            &json!({"database_name": "staging_db", "expected_table_count": 50}),
+        )
+        .unwrap();
+        assert_eq!(
+            r.command,
+            "python3 /opt/scripts/db_validate.py --db='staging_db' --tables='50'"
+        );
+    }
+
+    #[test]
+    fn a_value_cannot_change_the_shape_of_the_command() {
+        let t = template(
+            "echo {msg}",
+            json!({"msg": {"type": "string", "required": true}}),
+        );
+        let r = render(&t, &json!({"msg": "x'; rm -rf / #"})).unwrap();
+        assert_eq!(r.command, r"echo 'x'\''; rm -rf / #'");
+        // The shell sees exactly one argument.
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf '%s|' {}", &r.command[5..])])
+            .output()
+            .unwrap();
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "x'; rm -rf / #|");
+    }
+
+    #[test]
+    fn bad_parameters_are_all_reported() {
+        let t = template("v {database_name} {expected_table_count}", spec_params());
+        let errs = render(
+            &t,
+            &json!({"database_name": "1bad;", "expected_table_count": "many", "extra": 1}),
+        )
+        .unwrap_err();
+        assert_eq!(errs.len(), 3, "{errs:?}");
+        let errs = render(&t, &json!({})).unwrap_err();
+        assert_eq!(errs, vec!["parameters.database_name: required"]);
+    }
+
+    #[test]
+    fn secrets_are_redacted_and_enums_checked() {
+        let t = template(
+            "login {pw} {mode}",
+            json!({"pw": {"type": "secret", "required": true}, "mode": {"type": "enum", "values": ["a", "b"], "default": "a"}}),
+        );
+        let r = render(&t, &json!({"pw": "hunter2"})).unwrap();
+        assert!(r.command.contains("'hunter2'"));
+        assert_eq!(r.redacted_parameters, json!({"pw": "***", "mode": "a"}));
+        assert!(render(&t, &json!({"pw": "x", "mode": "c"})).is_err());
+    }
+
+    #[test]
+    fn templates_with_unknown_placeholders_or_bad_braces_are_refused() {
+        let errs = check_template(&template("echo {nope}", json!({}))).unwrap_err();
+        assert!(errs[0].contains("{nope}"), "{errs:?}");
+        assert!(check_template(&template("echo {", json!({}))).is_err());
+        assert!(check_template(&template("awk '{{print $1}}'", json!({}))).is_ok());
+        let r = render(&template("awk '{{print $1}}'", json!({})), &Value::Null).unwrap();
+        assert_eq!(r.command, "awk '{print $1}'");
+    }
+}
