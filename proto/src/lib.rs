@@ -18,8 +18,9 @@ pub const PROTOCOL_VERSION: u32 = 1;
 /// Longest long-poll the hub honours, in seconds.
 pub const MAX_LEASE_WAIT_SECS: u64 = 30;
 
-/// Static facts an agent reports about its server.
+/// Static facts an agent reports about its server; a missing field is empty.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Facts {
     pub hostname: String,
     pub ip_address: String,
@@ -33,8 +34,9 @@ pub struct Facts {
     pub timeout_default: u64,
 }
 
-/// Live system metrics, sampled by the agent.
+/// Live system metrics, sampled by the agent; a missing field is zero.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Metrics {
     pub cpu_percent: f64,
     pub memory_usage_percent: f64,

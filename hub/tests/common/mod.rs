@@ -1,0 +1,250 @@
+//! Test harness: the real `greenroom-hub` and `greenroom-agent` binaries, started as child
+//! processes on 127.0.0.1 with their own data directories, and a REST client.
+
+#![allow(dead_code)]
+
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const ADMIN: &str = "admin@example.com";
+pub const PASSWORD: &str = "correct-horse-battery-staple";
+
+pub fn hub_bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_greenroom-hub"))
+}
+
+/// The agent binary, built beside the hub's (`make test` builds the workspace first).
+pub fn agent_bin() -> PathBuf {
+    let p = hub_bin().with_file_name("greenroom-agent");
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build -p greenroom-agent` first (make test does)",
+        p.display()
+    );
+    p
+}
+
+/// A child process killed when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub struct Hub {
+    pub dir: tempfile::TempDir,
+    pub config: PathBuf,
+    pub http: String,
+    pub agent_port: u16,
+    pub proc: Proc,
+    pub client: reqwest::Client,
+}
+
+pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    let cfg = format!(
+        "server:\n  listen: \"127.0.0.1:0\"\n  agent_listen: \"127.0.0.1:0\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\nexecution:\n  heartbeat_interval: 2\n  offline_after_seconds: 10\n  lease_seconds: 20\nlogging:\n  level: \"INFO\"\n{extra}",
+        dir.display().to_string(),
+        "s".repeat(40)
+    );
+    let path = dir.join("backend_config.yaml");
+    std::fs::write(&path, cfg).unwrap();
+    path
+}
+
+fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("run hub verb");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+impl Hub {
+    pub async fn start() -> Hub {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config(dir.path(), "");
+        run_ok(
+            Command::new(hub_bin())
+                .args([
+                    "create-user",
+                    "--role",
+                    "admin",
+                    "--email",
+                    ADMIN,
+                    "--config",
+                ])
+                .arg(&config)
+                .env("GREENROOM_PASSWORD", PASSWORD),
+        );
+        let mut child = Command::new(hub_bin())
+            .args(["serve", "--config"])
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // The hub logs the addresses it bound (ports were 0) in its "hub listening" line.
+        let stderr = child.stderr.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let log = dir.path().join("hub.log");
+        std::thread::spawn(move || {
+            let mut file = std::fs::File::create(log).unwrap();
+            let mut sent = false;
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                use std::io::Write;
+                let _ = writeln!(file, "{line}");
+                if !sent && line.contains("hub listening") {
+                    let v: Value = serde_json::from_str(&line).unwrap_or_default();
+                    let _ = tx.send(v["fields"].clone());
+                    sent = true;
+                }
+            }
+        });
+        let fields = rx
+            .recv_timeout(Duration::from_secs(30))
+            .expect("hub did not start (see hub.log)");
+        let http = format!("http://{}", fields["http_addr"].as_str().unwrap());
+        let agent_port = fields["agent_addr"]
+            .as_str()
+            .unwrap()
+            .rsplit(':')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        Hub {
+            dir,
+            config,
+            http,
+            agent_port,
+            proc: Proc(child),
+            client: reqwest::Client::new(),
+        }
+    }
+
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("pki").join("ca.crt")
+    }
+
+    pub fn enroll_token(&self) -> String {
+        run_ok(
+            Command::new(hub_bin())
+                .args(["enroll-token", "--config"])
+                .arg(&self.config),
+        )
+    }
+
+    /// Starts an agent with a fresh enrollment token.
+    pub fn agent(&self, server_id: &str, environment: &str) -> Agent {
+        let state = self.dir.path().join("agents").join(server_id);
+        std::fs::create_dir_all(&state).unwrap();
+        let cfg = format!(
+            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: [\"e2e\"]\nexecution:\n  max_concurrent_jobs: 2\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
+            self.agent_port,
+            self.enroll_token(),
+            self.ca_path().display().to_string(),
+            state.display().to_string(),
+        );
+        let path = state.join("agent.yaml");
+        std::fs::write(&path, cfg).unwrap();
+        let log = std::fs::File::create(state.join("agent.log")).unwrap();
+        let child = Command::new(agent_bin())
+            .args(["run", "--config"])
+            .arg(&path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Agent {
+            server_id: server_id.into(),
+            state,
+            proc: Proc(child),
+        }
+    }
+
+    pub async fn login(&self) -> String {
+        let r = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": ADMIN, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(r.0, 200, "{}", r.1);
+        r.1["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        let mut req = self.client.post(format!("{}{path}", self.http)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.client.get(format!("{}{path}", self.http));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Polls until `f` holds for the GET answer, or panics after `secs`.
+    pub async fn wait_for(
+        &self,
+        path: &str,
+        token: &str,
+        secs: u64,
+        f: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let (status, body) = self.get(path, Some(token)).await;
+            if status == 200 && f(&body) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting on {path}: last answer {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
+    }
+}
+
+pub struct Agent {
+    pub server_id: String,
+    pub state: PathBuf,
+    pub proc: Proc,
+}
+
+impl Agent {
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.state.join("agent.log")).unwrap_or_default()
+    }
+}
+
+/// A reqwest client for the agent listener with the given rustls config.
+pub fn agent_client(cfg: rustls::ClientConfig) -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(cfg)
+        .build()
+        .unwrap()
+}

@@ -1,0 +1,360 @@
+//! End to end: the real hub and real agents over mTLS on 127.0.0.1.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+fn ids(v: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["server_id"].as_str().unwrap().to_string())
+        .collect();
+    ids.sort();
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_agents_run_an_execution_end_to_end() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let hub = Hub::start().await;
+    let agents = [
+        hub.agent("e2e-dev-01", "dev"),
+        hub.agent("e2e-staging-02", "staging"),
+        hub.agent("e2e-uat-03", "uat"),
+    ];
+    let token = hub.login().await;
+
+    let servers = hub
+        .wait_for("/api/v1/servers?tag=e2e", &token, 30, |v| {
+            v["total"] == 3
+                && v["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .all(|s| s["status"]["current"] == "idle")
+        })
+        .await;
+    assert_eq!(
+        ids(&servers),
+        ["e2e-dev-01", "e2e-staging-02", "e2e-uat-03"]
+    );
+    let s = &servers["items"][0];
+    assert!(
+        s["status"]["memory_usage_percent"].as_f64().unwrap() > 0.0,
+        "real metrics expected: {s}"
+    );
+    assert!(s["status"]["uptime_seconds"].as_u64().unwrap() > 0, "{s}");
+    assert_eq!(servers["page"], 1);
+    let staging = hub
+        .get("/api/v1/servers?environment=staging", Some(&token))
+        .await
+        .1;
+    assert_eq!(ids(&staging), ["e2e-staging-02"]);
+
+    let targets: Vec<String> = agents.iter().map(|a| a.server_id.clone()).collect();
+    let (status, body) = hub
+        .post(
+            "/api/v1/executions",
+            Some(&token),
+            json!({"action": {"type": "shell_command", "command": "echo hello; echo oops >&2", "timeout": 30}, "target_servers": targets}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["execution_id"].as_str().unwrap().to_string();
+    let done = hub
+        .wait_for(&format!("/api/v1/executions/{id}"), &token, 30, |v| {
+            v["status"]["overall"] == "completed"
+        })
+        .await;
+    assert_eq!(done["results"]["success_count"], 3, "{done}");
+    assert_eq!(done["results"]["total_count"], 3);
+    for d in done["results"]["details"].as_array().unwrap() {
+        assert_eq!(d["status"], "success");
+        assert_eq!(d["exit_code"], 0);
+        assert!(d["output"].as_str().unwrap().contains("hello"), "{d}");
+        assert!(d["error_output"].as_str().unwrap().contains("oops"), "{d}");
+        assert!(d["execution_time"].as_f64().unwrap() >= 0.0);
+    }
+    for t in &targets {
+        assert_eq!(done["status"]["per_server"][t]["progress"], 100, "{done}");
+    }
+    let logs = hub
+        .get(&format!("/api/v1/executions/{id}/logs"), Some(&token))
+        .await
+        .1;
+    let lines = logs["entries"].as_array().unwrap();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["data"].as_str().unwrap().contains("hello") && l["stream"] == "stdout"),
+        "{logs}"
+    );
+
+    // A failing command fails its execution, with the exit code recorded.
+    let (_, body) = hub
+        .post("/api/v1/executions", Some(&token), json!({"action": {"type": "shell_command", "command": "exit 7"}, "target_servers": [targets[0]]}))
+        .await;
+    let id = body["execution_id"].as_str().unwrap();
+    let failed = hub
+        .wait_for(&format!("/api/v1/executions/{id}"), &token, 30, |v| {
+            v["status"]["overall"] == "failed"
+        })
+        .await;
+    assert_eq!(failed["results"]["details"][0]["exit_code"], 7, "{failed}");
+    assert_eq!(failed["results"]["failure_count"], 1);
+
+    // GraphQL sees the same servers and executions.
+    let (status, gql) = hub
+        .post(
+            "/graphql",
+            Some(&token),
+            json!({"query": "{ me { email role } servers(filter: {tag: \"e2e\"}) { total items { serverId status { current } } } executions { total } }"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{gql}");
+    assert_eq!(gql["data"]["me"]["role"], "ADMIN", "{gql}");
+    assert_eq!(gql["data"]["servers"]["total"], 3, "{gql}");
+    assert_eq!(gql["data"]["executions"]["total"], 2, "{gql}");
+
+    // A template with parameters renders per the template, quoted.
+    let (status, t) = hub
+        .post(
+            "/api/v1/actions",
+            Some(&token),
+            json!({"name": "Say", "category": "system", "action_type": "execution",
+                   "parameters": {"word": {"type": "string", "required": true, "validation": "^[a-z ;']+$"}},
+                   "command_template": "echo {word}", "success_criteria": {"output_contains": ["hi; rm"]}}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let (status, body) = hub
+        .post(
+            "/api/v1/executions",
+            Some(&token),
+            json!({"action_template_id": t["id"], "parameters": {"word": "hi; rm"}, "target_servers": [targets[1]]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let id = body["execution_id"].as_str().unwrap();
+    let done = hub
+        .wait_for(&format!("/api/v1/executions/{id}"), &token, 30, |v| {
+            v["status"]["overall"] == "completed"
+        })
+        .await;
+    assert_eq!(
+        done["results"]["details"][0]["output"]
+            .as_str()
+            .unwrap()
+            .trim(),
+        "hi; rm",
+        "{done}"
+    );
+    drop(agents);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn agents_without_a_valid_certificate_are_refused() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let hub = Hub::start().await;
+    let ca = std::fs::read_to_string(hub.ca_path()).unwrap();
+    let url = format!("https://127.0.0.1:{}/agent/v1/heartbeat", hub.agent_port);
+    let hb = json!({"protocol_version": 1, "facts": {}, "metrics": {}, "running_jobs": []});
+
+    // No client certificate: the request is refused, saying why.
+    let anon = agent_client(greenroom_pki::agent_client_config(&ca, None).unwrap());
+    let resp = anon.post(&url).json(&hb).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(
+        body["error"]["code"], "client_certificate_required",
+        "{body}"
+    );
+
+    // A certificate from another CA: the handshake itself fails.
+    let other = tempfile::tempdir().unwrap();
+    let rogue_ca = greenroom_pki::CertificateAuthority::load_or_create(other.path()).unwrap();
+    let (key, csr) = greenroom_pki::generate_agent_key_and_csr("e2e-dev-01").unwrap();
+    let cert = rogue_ca.sign_agent_csr(&csr, "e2e-dev-01", 1).unwrap();
+    let rogue = agent_client(
+        greenroom_pki::agent_client_config(&ca, Some((&cert.certificate_pem, &key))).unwrap(),
+    );
+    assert!(
+        rogue.post(&url).json(&hb).send().await.is_err(),
+        "a foreign certificate must not get through"
+    );
+
+    // A certificate from the hub's CA for a server the hub does not know (or that was
+    // replaced) is refused at the first request.
+    let dir = tempfile::tempdir().unwrap();
+    let own_ca =
+        greenroom_pki::CertificateAuthority::load_or_create(&hub.dir.path().join("pki")).unwrap();
+    let (key, csr) = greenroom_pki::generate_agent_key_and_csr("ghost-01").unwrap();
+    let cert = own_ca.sign_agent_csr(&csr, "ghost-01", 1).unwrap();
+    drop(dir);
+    let ghost = agent_client(
+        greenroom_pki::agent_client_config(&ca, Some((&cert.certificate_pem, &key))).unwrap(),
+    );
+    let resp = ghost.post(&url).json(&hb).send().await.unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unknown_agent", "{body}");
+
+    // Enrollment with a bogus token is refused.
+    let (_, csr) = greenroom_pki::generate_agent_key_and_csr("new-01").unwrap();
+    let resp = anon
+        .post(format!("https://127.0.0.1:{}/agent/v1/enroll", hub.agent_port))
+        .json(&json!({"protocol_version": 1, "token": "nope", "server_id": "new-01", "csr_pem": csr, "facts": {}}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 401);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "invalid_enrollment_token", "{body}");
+    assert!(
+        hub.log().contains("agent request refused"),
+        "refusals are logged"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_gets_one_clear_error() {
+    let hub = Hub::start().await;
+    let (status, body) = hub
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": ADMIN, "password": "wrong"}),
+        )
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (401, Some("unauthenticated")),
+        "{body}"
+    );
+    let (status, body) = hub.get("/api/v1/servers", None).await;
+    assert_eq!(status, 401, "{body}");
+    let (status, _) = hub
+        .post("/graphql", None, json!({"query": "{ me { email } }"}))
+        .await;
+    assert_eq!(status, 401);
+    let (status, _) = hub.get("/api/v1/servers", Some("not-a-token")).await;
+    assert_eq!(status, 401);
+
+    let token = hub.login().await;
+    let (status, body) = hub
+        .post("/api/v1/executions", Some(&token), json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["nope-1"]}))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nope-1"),
+        "{body}"
+    );
+    let (status, body) = hub
+        .post(
+            "/api/v1/executions",
+            Some(&token),
+            json!({"action": {"type": "reboot_everything"}, "target_servers": ["x"]}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = hub.get("/api/v1/servers?page=0", Some(&token)).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = hub.get("/api/v1/servers?status=sleepy", Some(&token)).await;
+    assert_eq!(status, 422, "{body}");
+    let (status, body) = hub
+        .get("/api/v1/executions/exec_missing", Some(&token))
+        .await;
+    assert_eq!(
+        (status, body["error"]["code"].as_str()),
+        (404, Some("not_found")),
+        "{body}"
+    );
+    let resp = hub
+        .client
+        .post(format!("{}/api/v1/servers", hub.http))
+        .bearer_auth(&token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_client_error());
+    let body: Value = resp.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("request body"),
+        "{body}"
+    );
+    let (status, body) = hub
+        .post(
+            "/api/v1/servers",
+            Some(&token),
+            json!({"server_id": "a b", "environment": "prod"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    let msg = body["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("server_id") && msg.contains("environment"),
+        "every problem at once: {msg}"
+    );
+
+    // Health, readiness and metrics need no token.
+    assert_eq!(hub.get("/healthz", None).await.0, 200);
+    assert_eq!(hub.get("/readyz", None).await.0, 200);
+    let metrics = hub
+        .client
+        .get(format!("{}/metrics", hub.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics.contains("greenroom_http_requests_total"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_bad_config_file_is_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), "");
+    let text = std::fs::read_to_string(&cfg)
+        .unwrap()
+        .replace("heartbeat_interval: 2", "heartbeat_interval: often");
+    std::fs::write(&cfg, text).unwrap();
+    let out = std::process::Command::new(hub_bin())
+        .args(["serve", "--config"])
+        .arg(&cfg)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("execution.heartbeat_interval"), "{err}");
+}
+
+#[test]
+fn the_checked_in_schema_is_current() {
+    let out = std::process::Command::new(hub_bin())
+        .arg("schema")
+        .output()
+        .unwrap();
+    let current = String::from_utf8(out.stdout).unwrap();
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schema.graphql");
+    let checked_in = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        current == checked_in,
+        "schema.graphql is stale: run `greenroom-hub schema > schema.graphql` (make schema)"
+    );
+}
