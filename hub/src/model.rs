@@ -158,7 +158,7 @@ pub struct ServerFilter {
     pub environment: Option<String>,
     pub status: Option<ServerState>,
     pub tag: Option<String>,
-    /// Substring of server id, hostname or IP address.
+    /// Substring (case-insensitive) of server id, hostname, IP address or a tag.
     pub q: Option<String>,
 }
 

@@ -101,6 +101,10 @@ fn ok_result(out: &str) -> JobResult {
     }
 }
 
+fn ids_of(p: &Page<Server>) -> Vec<&str> {
+    p.items.iter().map(|s| s.server_id.as_str()).collect()
+}
+
 fn page(p: u32, s: u32) -> PageRequest {
     PageRequest::new(Some(p), Some(s)).unwrap()
 }

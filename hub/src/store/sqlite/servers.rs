@@ -84,11 +84,13 @@ pub(super) async fn list_servers(
     }
     if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
         clauses.push(
-            "(instr(lower(server_id), ?) > 0 OR instr(lower(json_extract(doc, '$.hostname')), ?1000) > 0 OR instr(json_extract(doc, '$.ip_address'), ?1000) > 0)"
-                .replace("?1000", "?"),
+            "(instr(lower(server_id), ?) > 0 OR instr(lower(json_extract(doc, '$.hostname')), ?) > 0 \
+             OR instr(json_extract(doc, '$.ip_address'), ?) > 0 \
+             OR EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE instr(lower(value), ?) > 0))"
+                .into(),
         );
         let q = q.to_lowercase();
-        args.extend([q.clone(), q.clone(), q]);
+        args.extend([q.clone(), q.clone(), q.clone(), q]);
     }
     let where_ = clauses.join(" AND ");
     st.with(move |c| {

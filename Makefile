@@ -1,0 +1,53 @@
+# Greenroom — the two commands of the quick start are `make run` and `make test`.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+CARGO ?= cargo
+DEMO_DIR ?= .greenroom-demo
+LISTEN ?= 127.0.0.1:8000
+
+.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema clean
+
+help:
+	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests, web lint/unit tests, browser test"
+	@echo "make schema regenerate schema.graphql from the hub"
+
+build:
+	$(CARGO) build --workspace --bins
+
+web-deps:
+	@command -v npm >/dev/null || { echo "npm is missing: install Node.js 20 (apt-get install -y nodejs npm)"; exit 1; }
+	@if [ ! -d web/node_modules ] || [ web/package-lock.json -nt web/node_modules/.package-lock.json ]; then cd web && npm ci --no-audit --no-fund; fi
+
+web: web-deps
+	cd web && npm run build
+
+run: build web
+	./target/debug/greenroom-hub demo --listen $(LISTEN) --agents 3 --data-dir $(DEMO_DIR) --web-dir web/dist
+
+schema: build
+	./target/debug/greenroom-hub schema > schema.graphql
+	cd web && npm run codegen
+
+test-deps: web-deps
+	@bash scripts/test-deps.sh
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+rust-test: build
+	@if command -v cargo-nextest >/dev/null; then $(CARGO) nextest run --workspace --no-fail-fast; else $(CARGO) test --workspace; fi
+
+web-test: web
+	cd web && npm run lint && npm test
+
+browser-test: build web
+	bash scripts/browser-test.sh
+
+test: test-deps lint rust-test web-test browser-test
+	@echo "make test: all suites passed"
+
+clean:
+	$(CARGO) clean
+	rm -rf web/dist $(DEMO_DIR)
