@@ -1,0 +1,494 @@
+//! The agent's configuration file, `agent_config.yaml`: the specification's shape plus a few
+//! extensions (`ca_cert`, `state_dir`, `environment`, `server_group`, `tags`,
+//! `health_check_bind`).
+//!
+//! Loading is parse (one error line naming the file and the field, `${VAR}` expanded by
+//! `greenroom_proto::config`) then [`AgentConfig::validate`], which reports every remaining
+//! problem at once. Only `agent.backend_url` and `agent.ca_cert` are required.
+
+use greenroom_proto::config::{ConfigError, load_yaml_with};
+use serde::Deserialize;
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+/// The whole `agent_config.yaml`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentConfig {
+    pub agent: AgentSection,
+    #[serde(default)]
+    pub execution: ExecutionSection,
+    #[serde(default)]
+    pub security: SecuritySection,
+    #[serde(default)]
+    pub monitoring: MonitoringSection,
+}
+
+/// `agent:` — who this agent is and which hub it talks to.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSection {
+    /// Name of this server at the hub; defaults to the hostname.
+    #[serde(default = "default_server_id")]
+    pub server_id: String,
+    /// The hub's agent (mTLS) listener, e.g. `https://hub.example:8443`.
+    pub backend_url: String,
+    /// One-time enrollment token; only needed until the agent is enrolled. An empty value
+    /// (e.g. from `${AGENT_AUTH_TOKEN:-}`) counts as absent.
+    #[serde(default)]
+    pub auth_token: Option<Secret>,
+    /// The hub CA certificate (PEM) to trust.
+    pub ca_cert: PathBuf,
+    /// Where the agent keeps its key (0600), certificate and result outbox.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    #[serde(default)]
+    pub environment: String,
+    #[serde(default)]
+    pub server_group: String,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+/// `execution:` — how many jobs run at once and for how long by default.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ExecutionSection {
+    pub max_concurrent_jobs: u32,
+    /// Seconds a job may run when its action names no timeout.
+    pub default_timeout: u64,
+    /// Scratch directory; the working directory of jobs that name none.
+    pub temp_directory: PathBuf,
+    pub log_level: LogLevel,
+}
+
+impl Default for ExecutionSection {
+    fn default() -> Self {
+        Self {
+            max_concurrent_jobs: 3,
+            default_timeout: 300,
+            temp_directory: PathBuf::from("/tmp/automation"),
+            log_level: LogLevel::Info,
+        }
+    }
+}
+
+/// `security:` — the policy applied to every job.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecuritySection {
+    /// Globs over the absolute path of the program a job runs (`*` does not cross `/`,
+    /// `**` does). Empty: every program is allowed.
+    pub allowed_commands: Vec<String>,
+    /// Parsed and kept; not enforced by this version.
+    pub forbidden_paths: Vec<String>,
+    pub resource_limits: ResourceLimits,
+}
+
+/// `security.resource_limits:`; an absent limit is no limit.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ResourceLimits {
+    /// Parsed and kept; not enforced by this version.
+    pub cpu_percent: Option<f64>,
+    /// Address-space limit (`RLIMIT_AS`) of each job's process, MiB.
+    pub memory_mb: Option<u64>,
+    /// Upper bound on any job's timeout, seconds.
+    pub execution_time: Option<u64>,
+}
+
+/// `monitoring:` — heartbeat and the local health endpoint.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MonitoringSection {
+    pub heartbeat_interval: u64,
+    pub metrics_collection: bool,
+    /// 0 lets the OS pick a port (logged as `health_addr`).
+    pub health_check_port: u16,
+    pub health_check_bind: IpAddr,
+}
+
+impl Default for MonitoringSection {
+    fn default() -> Self {
+        Self {
+            heartbeat_interval: 30,
+            metrics_collection: true,
+            health_check_port: 8081,
+            health_check_bind: IpAddr::V4(Ipv4Addr::LOCALHOST),
+        }
+    }
+}
+
+/// Log verbosity; `INFO`, `DEBUG`, `WARN`/`WARNING`, `ERROR`, `TRACE`, any case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum LogLevel {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl LogLevel {
+    /// The `tracing` filter directive for this level.
+    pub fn as_filter(self) -> &'static str {
+        match self {
+            LogLevel::Trace => "trace",
+            LogLevel::Debug => "debug",
+            LogLevel::Info => "info",
+            LogLevel::Warn => "warn",
+            LogLevel::Error => "error",
+        }
+    }
+}
+
+impl TryFrom<String> for LogLevel {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        match s.to_ascii_uppercase().as_str() {
+            "TRACE" => Ok(LogLevel::Trace),
+            "DEBUG" => Ok(LogLevel::Debug),
+            "INFO" => Ok(LogLevel::Info),
+            "WARN" | "WARNING" => Ok(LogLevel::Warn),
+            "ERROR" => Ok(LogLevel::Error),
+            _ => Err(format!(
+                "unknown log level {s:?}: use INFO, DEBUG, WARN or ERROR"
+            )),
+        }
+    }
+}
+
+/// A secret string: never shown by `Debug`.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Self(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"***\"")
+    }
+}
+
+/// Names of the `${VAR}`s on `auth_token:` lines.
+fn token_vars(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for line in text
+        .lines()
+        .filter(|l| l.trim_start().starts_with("auth_token:"))
+    {
+        let mut rest = line;
+        while let Some(pos) = rest.find("${") {
+            rest = &rest[pos + 2..];
+            let end = rest.find(['}', ':']).unwrap_or(rest.len());
+            names.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    names
+}
+
+fn default_server_id() -> String {
+    crate::metrics::hostname()
+}
+
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/greenroom-agent")
+}
+
+impl AgentConfig {
+    /// Reads, parses and validates a config file.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let name = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError(format!("{name}: cannot read: {e}")))?;
+        Self::from_yaml_with(&text, &name, |k| std::env::var(k).ok())
+    }
+
+    /// Parses and validates YAML text with an explicit `${VAR}` lookup.
+    ///
+    /// A variable used on the `auth_token:` line may be unset (it reads as empty): the
+    /// token is only needed until the agent is enrolled, so the usual
+    /// `auth_token: "${AGENT_AUTH_TOKEN}"` keeps working once the variable is gone.
+    pub fn from_yaml_with(
+        text: &str,
+        source: &str,
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let optional = token_vars(text);
+        let cfg: Self = load_yaml_with(text, source, |k| {
+            lookup(k).or_else(|| optional.iter().any(|o| o == k).then(String::new))
+        })?;
+        cfg.validate(source)?;
+        Ok(cfg)
+    }
+
+    /// The enrollment token, if one is configured and not empty.
+    pub fn auth_token(&self) -> Option<&str> {
+        self.agent
+            .auth_token
+            .as_ref()
+            .map(Secret::expose)
+            .filter(|t| !t.trim().is_empty())
+    }
+
+    /// The hub base URL without a trailing `/`.
+    pub fn backend_url(&self) -> &str {
+        self.agent.backend_url.trim_end_matches('/')
+    }
+
+    /// Checks what parsing cannot; every problem is reported at once, in one line.
+    pub fn validate(&self, source: &str) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if let Err(e) = greenroom_pki::validate_server_id(&self.agent.server_id) {
+            problems.push(format!("agent.server_id: {e}"));
+        }
+        match reqwest::Url::parse(&self.agent.backend_url) {
+            Ok(u) if u.scheme() != "https" => problems.push(format!(
+                "agent.backend_url: must be an https:// URL, got {:?}",
+                u.scheme()
+            )),
+            Ok(u) if u.host_str().is_none() => {
+                problems.push("agent.backend_url: has no host".into())
+            }
+            Ok(_) => {}
+            Err(e) => problems.push(format!("agent.backend_url: {e}")),
+        }
+        match std::fs::read_to_string(&self.agent.ca_cert) {
+            Ok(text) if !text.contains("-----BEGIN CERTIFICATE-----") => problems.push(format!(
+                "agent.ca_cert: {} holds no PEM certificate",
+                self.agent.ca_cert.display()
+            )),
+            Ok(_) => {}
+            Err(e) => problems.push(format!(
+                "agent.ca_cert: cannot read {}: {e}",
+                self.agent.ca_cert.display()
+            )),
+        }
+        if self.agent.state_dir.as_os_str().is_empty() {
+            problems.push("agent.state_dir: must not be empty".into());
+        }
+        let ex = &self.execution;
+        if !(1..=1000).contains(&ex.max_concurrent_jobs) {
+            problems.push(format!(
+                "execution.max_concurrent_jobs: must be 1-1000, got {}",
+                ex.max_concurrent_jobs
+            ));
+        }
+        let max = greenroom_proto::action::MAX_TIMEOUT_SECS;
+        if !(1..=max).contains(&ex.default_timeout) {
+            problems.push(format!(
+                "execution.default_timeout: must be 1-{max} seconds, got {}",
+                ex.default_timeout
+            ));
+        }
+        for (i, pattern) in self.security.allowed_commands.iter().enumerate() {
+            if !pattern.starts_with('/') {
+                problems.push(format!(
+                    "security.allowed_commands[{i}]: {pattern:?} must be an absolute path pattern"
+                ));
+            }
+        }
+        let limits = &self.security.resource_limits;
+        if limits.memory_mb == Some(0) {
+            problems.push("security.resource_limits.memory_mb: must be at least 1".into());
+        }
+        if limits.execution_time == Some(0) {
+            problems.push("security.resource_limits.execution_time: must be at least 1".into());
+        }
+        if limits.cpu_percent.is_some_and(|c| c.is_nan() || c <= 0.0) {
+            problems.push("security.resource_limits.cpu_percent: must be above 0".into());
+        }
+        if !(1..=3600).contains(&self.monitoring.heartbeat_interval) {
+            problems.push(format!(
+                "monitoring.heartbeat_interval: must be 1-3600 seconds, got {}",
+                self.monitoring.heartbeat_interval
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError(format!("{source}: {}", problems.join("; "))))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Fixture {
+        _dir: tempfile::TempDir,
+        ca: PathBuf,
+    }
+
+    fn fixture() -> Fixture {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let ca = dir.path().join("ca.crt");
+        std::fs::write(
+            &ca,
+            "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+        )
+        .expect("write");
+        Fixture { _dir: dir, ca }
+    }
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn a_minimal_file_gets_the_documented_defaults() {
+        let f = fixture();
+        let yaml = format!(
+            "agent:\n  backend_url: https://127.0.0.1:8443/\n  ca_cert: {}\n",
+            f.ca.display()
+        );
+        let cfg = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect("valid");
+        assert_eq!(cfg.agent.server_id, crate::metrics::hostname());
+        assert_eq!(cfg.backend_url(), "https://127.0.0.1:8443");
+        assert_eq!(
+            cfg.agent.state_dir,
+            PathBuf::from("/var/lib/greenroom-agent")
+        );
+        assert_eq!(cfg.auth_token(), None);
+        assert_eq!(cfg.execution.max_concurrent_jobs, 3);
+        assert_eq!(cfg.execution.default_timeout, 300);
+        assert_eq!(cfg.execution.log_level, LogLevel::Info);
+        assert!(cfg.security.allowed_commands.is_empty());
+        assert_eq!(cfg.security.resource_limits.memory_mb, None);
+        assert_eq!(cfg.monitoring.heartbeat_interval, 30);
+        assert!(cfg.monitoring.metrics_collection);
+        assert_eq!(cfg.monitoring.health_check_port, 8081);
+        assert_eq!(
+            cfg.monitoring.health_check_bind,
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        );
+    }
+
+    #[test]
+    fn the_specification_example_parses_with_extensions_and_vars() {
+        let f = fixture();
+        let yaml = format!(
+            r#"
+agent:
+  server_id: "nonprod-web-01"
+  backend_url: "https://127.0.0.1:8443"
+  auth_token: "${{AGENT_AUTH_TOKEN}}"
+  ca_cert: "{}"
+  state_dir: "${{STATE:-/srv/agent}}"
+  environment: staging
+  server_group: web-tier
+  tags: ["nginx", "php"]
+execution:
+  max_concurrent_jobs: 3
+  default_timeout: 300
+  temp_directory: "/tmp/automation"
+  log_level: "debug"
+security:
+  allowed_commands: ["/usr/bin/*", "/opt/scripts/*"]
+  forbidden_paths: ["/etc/passwd", "/root/*"]
+  resource_limits: {{ cpu_percent: 80, memory_mb: 512, execution_time: 600 }}
+monitoring:
+  heartbeat_interval: 30
+  metrics_collection: true
+  health_check_port: 8081
+  health_check_bind: "0.0.0.0"
+"#,
+            f.ca.display()
+        );
+        let env = |k: &str| (k == "AGENT_AUTH_TOKEN").then(|| "tok-123".to_string());
+        let cfg = AgentConfig::from_yaml_with(&yaml, "a.yaml", env).expect("valid");
+        assert_eq!(cfg.auth_token(), Some("tok-123"));
+        assert_eq!(cfg.agent.state_dir, PathBuf::from("/srv/agent"));
+        assert_eq!(cfg.execution.log_level, LogLevel::Debug);
+        assert_eq!(cfg.security.resource_limits.memory_mb, Some(512));
+        assert_eq!(cfg.agent.tags, vec!["nginx", "php"]);
+        assert!(
+            !format!("{cfg:?}").contains("tok-123"),
+            "the token must not be printed"
+        );
+    }
+
+    #[test]
+    fn a_bad_field_is_named_in_the_one_error_line() {
+        let f = fixture();
+        let yaml = format!(
+            "agent:\n  backend_url: https://h\n  ca_cert: {}\nexecution:\n  max_concurrent_jobs: lots\n",
+            f.ca.display()
+        );
+        let err = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect_err("invalid");
+        assert!(
+            err.0
+                .starts_with("a.yaml: field `execution.max_concurrent_jobs`"),
+            "{err}"
+        );
+        assert!(!err.0.contains('\n'), "{err}");
+
+        let yaml = format!(
+            "agent:\n  backend_url: https://h\n  ca_cert: {}\n  colour: red\n",
+            f.ca.display()
+        );
+        let err = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect_err("invalid");
+        assert!(err.0.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn missing_backend_url_and_unset_variables_are_refused() {
+        let f = fixture();
+        let yaml = format!("agent:\n  ca_cert: {}\n", f.ca.display());
+        let err = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect_err("invalid");
+        assert!(err.0.contains("backend_url"), "{err}");
+
+        // The token's variable may be unset (it is only needed until enrolled)…
+        let yaml = format!(
+            "agent:\n  backend_url: https://h\n  ca_cert: {}\n  auth_token: \"${{AGENT_AUTH_TOKEN}}\"\n",
+            f.ca.display()
+        );
+        let cfg = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect("valid");
+        assert_eq!(cfg.auth_token(), None);
+        // …any other one may not.
+        let yaml = format!(
+            "agent:\n  backend_url: https://h\n  ca_cert: {}\n  environment: ${{ENV_NAME}}\n",
+            f.ca.display()
+        );
+        let err = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect_err("invalid");
+        assert!(err.0.contains("ENV_NAME is not set"), "{err}");
+    }
+
+    #[test]
+    fn validation_reports_every_problem_at_once() {
+        let yaml = "agent:\n  server_id: ../x\n  backend_url: http://h\n  ca_cert: /nonexistent/ca.crt\n\
+                    execution:\n  max_concurrent_jobs: 0\n  log_level: Warning\n\
+                    security:\n  allowed_commands: [\"bin/*\"]\n";
+        let err = AgentConfig::from_yaml_with(yaml, "a.yaml", no_env).expect_err("invalid");
+        for needle in [
+            "agent.server_id",
+            "agent.backend_url: must be an https",
+            "agent.ca_cert: cannot read /nonexistent/ca.crt",
+            "execution.max_concurrent_jobs",
+            "security.allowed_commands[0]",
+        ] {
+            assert!(err.0.contains(needle), "missing {needle:?} in {err}");
+        }
+        let err = AgentConfig::from_yaml_with(
+            "agent:\n  backend_url: https://h\n  ca_cert: /x\nexecution:\n  log_level: loud\n",
+            "a.yaml",
+            no_env,
+        )
+        .expect_err("invalid");
+        assert!(
+            err.0.contains("execution.log_level") && err.0.contains("unknown log level"),
+            "{err}"
+        );
+    }
+}

@@ -1,0 +1,357 @@
+//! The daemon: start-up (state directory, health endpoint, enrollment, outbox resend), the
+//! lease loop and the heartbeat, and an orderly stop on shutdown or when the hub rejects
+//! the agent.
+//!
+//! Tasks and their one owner each: the lease loop starts job tasks (at most
+//! `max_concurrent_jobs`, one semaphore permit each); the delivery loop alone empties the
+//! outbox while running; the heartbeat alone cancels jobs at the hub's request. Any of them
+//! may report a fatal identity rejection, which ends `run` with exit status 3.
+
+use crate::backoff::Backoff;
+use crate::client::{HubClient, HubError, Lease};
+use crate::config::AgentConfig;
+use crate::delivery::{self, PassError};
+use crate::error::AgentError;
+use crate::health::{self, HealthState};
+use crate::identity;
+use crate::jobs::{self, Running};
+use crate::metrics::{self, SharedMetrics};
+use crate::outbox::Outbox;
+use crate::runner::{self, Policy};
+use greenroom_proto::{HeartbeatRequest, MAX_LEASE_WAIT_SECS, PROTOCOL_VERSION};
+use std::future::Future;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio::sync::{Notify, Semaphore, mpsc, watch};
+
+/// How long running jobs may go on after a shutdown request before they are cancelled.
+const SHUTDOWN_JOB_GRACE: Duration = Duration::from_secs(10);
+/// How long cancelled jobs get to stop and store their results.
+const CANCEL_WAIT: Duration = Duration::from_secs(15);
+/// Time given to the last delivery attempt at shutdown.
+const FINAL_DELIVERY: Duration = Duration::from_secs(5);
+const METRICS_PERIOD: Duration = Duration::from_secs(5);
+
+/// What the agent's tasks share.
+pub struct Shared {
+    pub client: HubClient,
+    pub outbox: Outbox,
+    pub policy: Policy,
+    pub running: Running,
+    pub wake_delivery: Notify,
+    fatal: mpsc::UnboundedSender<AgentError>,
+}
+
+impl Shared {
+    /// Reports that the hub rejected this agent's identity; `run` then stops with status 3.
+    pub fn report_fatal(&self, e: &HubError) {
+        if let HubError::Status { code, message, .. } = e {
+            let _ = self.fatal.send(AgentError::IdentityRejected {
+                code: code.clone(),
+                message: message.clone(),
+            });
+        }
+    }
+}
+
+/// Runs the agent until `shutdown` resolves (then stops cleanly and returns `Ok`) or a
+/// fatal error occurs.
+pub async fn run(
+    cfg: AgentConfig,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), AgentError> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    let started = Instant::now();
+    let state_dir = cfg.agent.state_dir.clone();
+    identity::prepare_state_dir(&state_dir)?;
+    runner::prepare_working_dir(&cfg.execution.temp_directory);
+    if !cfg.security.forbidden_paths.is_empty()
+        || cfg.security.resource_limits.cpu_percent.is_some()
+    {
+        tracing::info!(
+            "security.forbidden_paths and resource_limits.cpu_percent are read but not enforced by this version"
+        );
+    }
+    let metrics = metrics::spawn_sampler(
+        &state_dir,
+        cfg.monitoring.metrics_collection,
+        METRICS_PERIOD,
+    );
+    let running = Running::default();
+    let enrolled = Arc::new(AtomicBool::new(identity::is_enrolled(&state_dir)));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let _stop_on_return = StopOnDrop(stop_tx.clone());
+
+    let health_state = HealthState {
+        started,
+        server_id: cfg.agent.server_id.clone(),
+        enrolled: enrolled.clone(),
+        running: running.clone(),
+        metrics: metrics.clone(),
+    };
+    start_health(&cfg, health_state, stop_rx.clone()).await?;
+    tracing::info!(
+        server_id = %cfg.agent.server_id,
+        backend_url = %cfg.backend_url(),
+        version = env!("CARGO_PKG_VERSION"),
+        "agent starting"
+    );
+
+    let identity = match identity::load(&state_dir)? {
+        Some(id) => id,
+        None => tokio::select! {
+            r = identity::enroll(&cfg) => r?,
+            _ = &mut shutdown => {
+                tracing::info!("shutdown requested before enrollment completed");
+                return Ok(());
+            }
+        },
+    };
+    enrolled.store(true, Ordering::Relaxed);
+
+    let tls = greenroom_pki::agent_client_config(
+        &identity::trust_pem(&cfg)?,
+        Some((&identity.cert_pem, &identity.key_pem)),
+    )?;
+    let client =
+        HubClient::new(cfg.backend_url(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
+    let outbox_dir = state_dir.join("outbox");
+    let outbox = Outbox::open(&outbox_dir).map_err(|e| {
+        AgentError::State(format!(
+            "{}: cannot open the outbox: {e}",
+            outbox_dir.display()
+        ))
+    })?;
+    let (fatal_tx, mut fatal_rx) = mpsc::unbounded_channel();
+    let slots = Arc::new(Semaphore::new(cfg.execution.max_concurrent_jobs as usize));
+    let shared = Arc::new(Shared {
+        client,
+        outbox,
+        policy: Policy::from_config(&cfg),
+        running: running.clone(),
+        wake_delivery: Notify::new(),
+        fatal: fatal_tx,
+    });
+
+    // Results left by an earlier run go first, before any new job is leased.
+    match delivery::deliver_pending(&shared.client, &shared.outbox).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(delivered = n, "resent results left in the outbox"),
+        Err(PassError::Fatal(e)) => return Err(identity_error(e)),
+        Err(PassError::Retry { error, pending }) => {
+            tracing::warn!(error = %error, pending, "cannot deliver the outbox yet; will keep trying")
+        }
+    }
+
+    let heartbeat = tokio::spawn(heartbeat_loop(
+        shared.clone(),
+        cfg.clone(),
+        metrics,
+        stop_rx.clone(),
+    ));
+    let delivery = tokio::spawn(delivery::delivery_loop(shared.clone(), stop_rx.clone()));
+    let lease = tokio::spawn(lease_loop(shared.clone(), slots.clone(), stop_rx.clone()));
+
+    let fatal = tokio::select! {
+        _ = &mut shutdown => None,
+        e = fatal_rx.recv() => e,
+    };
+    let _ = stop_tx.send(true);
+    let _ = lease.await;
+    let all = cfg.execution.max_concurrent_jobs;
+
+    if let Some(e) = fatal {
+        if !running.is_empty() {
+            tracing::warn!(running_jobs = ?running.ids(), "the hub rejected this agent; cancelling running jobs");
+        }
+        running.cancel_all();
+        wait_for_jobs(&slots, all, CANCEL_WAIT).await;
+        heartbeat.abort();
+        delivery.abort();
+        return Err(e);
+    }
+
+    if !running.is_empty() {
+        tracing::info!(
+            running_jobs = running.len(),
+            "shutting down: waiting for running jobs"
+        );
+    }
+    if !wait_for_jobs(&slots, all, SHUTDOWN_JOB_GRACE).await {
+        tracing::warn!(running_jobs = ?running.ids(), "jobs still running after the grace period; cancelling them");
+        running.cancel_all();
+        wait_for_jobs(&slots, all, CANCEL_WAIT).await;
+    }
+    heartbeat.abort();
+    delivery.abort();
+    match tokio::time::timeout(
+        FINAL_DELIVERY,
+        delivery::deliver_pending(&shared.client, &shared.outbox),
+    )
+    .await
+    {
+        Ok(Err(PassError::Retry { error, pending })) => {
+            tracing::warn!(error = %error, pending, "results stay in the outbox for the next start")
+        }
+        Err(_) => tracing::warn!(
+            pending = shared.outbox.pending().len(),
+            "results stay in the outbox for the next start"
+        ),
+        _ => {}
+    }
+    tracing::info!("agent stopped");
+    Ok(())
+}
+
+fn identity_error(e: HubError) -> AgentError {
+    match e {
+        HubError::Status { code, message, .. } => AgentError::IdentityRejected { code, message },
+        other => AgentError::Startup(other.to_string()),
+    }
+}
+
+/// Sets the stop switch when `run` returns by any path, so no task outlives it.
+struct StopOnDrop(watch::Sender<bool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.send_replace(true);
+    }
+}
+
+/// Waits until every slot is free (no job holds one); false on timeout.
+async fn wait_for_jobs(slots: &Semaphore, all: u32, limit: Duration) -> bool {
+    matches!(
+        tokio::time::timeout(limit, slots.acquire_many(all)).await,
+        Ok(Ok(_))
+    )
+}
+
+async fn start_health(
+    cfg: &AgentConfig,
+    state: HealthState,
+    mut stop: watch::Receiver<bool>,
+) -> Result<(), AgentError> {
+    let addr = std::net::SocketAddr::new(
+        cfg.monitoring.health_check_bind,
+        cfg.monitoring.health_check_port,
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+        AgentError::Startup(format!(
+            "cannot listen on {addr} (monitoring.health_check_port): {e}"
+        ))
+    })?;
+    let bound = listener
+        .local_addr()
+        .map_err(|e| AgentError::Startup(e.to_string()))?;
+    tracing::info!(health_addr = %bound, "health endpoint listening");
+    tokio::spawn(async move {
+        let serve =
+            axum::serve(listener, health::router(state)).with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            });
+        if let Err(e) = serve.await {
+            tracing::error!(error = %e, "health endpoint failed");
+        }
+    });
+    Ok(())
+}
+
+/// Leases jobs while a slot is free; each job runs in its own task holding its slot.
+async fn lease_loop(shared: Arc<Shared>, slots: Arc<Semaphore>, mut stop: watch::Receiver<bool>) {
+    let wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
+    let mut backoff = Backoff::hub();
+    loop {
+        let permit = tokio::select! {
+            p = slots.clone().acquire_owned() => match p {
+                Ok(p) => p,
+                Err(_) => return,
+            },
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        let answer = tokio::select! {
+            r = shared.client.lease(wait) => r,
+            _ = stop.wait_for(|s| *s) => return,
+        };
+        match answer {
+            Ok(lease) => {
+                backoff.reset();
+                match lease {
+                    Lease::Nothing => {}
+                    Lease::Job(job) => {
+                        tokio::spawn(jobs::run_job(shared.clone(), *job, permit));
+                    }
+                    Lease::Unreadable { job_id, error } => {
+                        jobs::refuse_unreadable(&shared, &job_id, &error);
+                    }
+                }
+            }
+            Err(e) if e.is_identity_rejected() => {
+                shared.report_fatal(&e);
+                return;
+            }
+            Err(e) => {
+                drop(permit);
+                let delay = backoff.next_delay();
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "lease request failed; retrying");
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = stop.wait_for(|s| *s) => return,
+                }
+            }
+        }
+    }
+}
+
+/// Heartbeats at once and then every `heartbeat_interval`; cancels the jobs the hub names.
+async fn heartbeat_loop(
+    shared: Arc<Shared>,
+    cfg: AgentConfig,
+    metrics: SharedMetrics,
+    mut stop: watch::Receiver<bool>,
+) {
+    let interval = Duration::from_secs(cfg.monitoring.heartbeat_interval);
+    let mut backoff = Backoff::hub();
+    let mut connected = false;
+    loop {
+        let req = HeartbeatRequest {
+            protocol_version: PROTOCOL_VERSION,
+            facts: metrics::facts(&cfg),
+            metrics: metrics.get(),
+            running_jobs: shared.running.ids(),
+        };
+        let delay = match shared.client.heartbeat(&req).await {
+            Ok(resp) => {
+                if !connected {
+                    tracing::info!(server_time = %resp.server_time, "connected to hub");
+                    connected = true;
+                }
+                backoff.reset();
+                for job_id in resp.cancel_jobs {
+                    if shared.running.cancel(&job_id) {
+                        tracing::info!(job_id = %job_id, "the hub asked to cancel this job");
+                    }
+                }
+                interval
+            }
+            Err(e) if e.is_identity_rejected() => {
+                shared.report_fatal(&e);
+                return;
+            }
+            Err(e) => {
+                if connected {
+                    tracing::warn!(error = %e, "lost the hub");
+                } else {
+                    tracing::warn!(error = %e, "heartbeat failed");
+                }
+                connected = false;
+                backoff.next_delay().min(interval)
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Greenroom agent: the daemon on each target server. It enrolls once with the hub
+//! (one-time token + CSR → certificate), then pulls leased jobs over mTLS, runs them under
+//! the local policy, streams their output, and reports results through a durable outbox.
+//!
+//! Code map:
+//! - [`config`]: `agent_config.yaml`, parsed and validated.
+//! - [`identity`]: key, certificate and enrollment.
+//! - [`client`]: the hub's agent API; [`backoff`]: retry delays.
+//! - [`daemon`]: start-up, lease loop, heartbeat, shutdown — [`run`] is the whole daemon.
+//! - [`jobs`]: one job from lease to outbox, with live output; [`delivery`]: outbox → hub.
+//! - [`runner`]: executes actions (process groups, timeouts, limits, output cap).
+//! - [`outbox`]: results on disk until the hub acknowledges them.
+//! - [`health`]: the local `GET /health`; [`metrics`]: facts and system metrics.
+//!
+//! Invariants: a result is on disk before it is sent and leaves the disk only on the hub's
+//! answer; a job's processes never outlive its timeout or cancellation; nothing a job does
+//! can take the agent down.
+
+pub mod backoff;
+pub mod client;
+pub mod config;
+pub mod daemon;
+pub mod delivery;
+pub mod error;
+pub mod health;
+pub mod identity;
+pub mod jobs;
+pub mod metrics;
+pub mod outbox;
+pub mod runner;
+
+pub use config::AgentConfig;
+pub use daemon::run;
+pub use error::AgentError;
+
+/// Installs the JSON log subscriber on stderr: `RUST_LOG` if set, else `level`.
+pub fn init_logging(level: config::LogLevel) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        EnvFilter::new(format!(
+            "{},hyper=warn,h2=warn,rustls=warn,reqwest=warn",
+            level.as_filter()
+        ))
+    });
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_current_span(true)
+        .with_span_list(false)
+        .try_init();
+}
+
+/// Resolves on SIGTERM or SIGINT.
+pub async fn os_shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch for SIGTERM; only SIGINT stops the agent");
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+    tracing::info!("shutdown requested");
+}

@@ -1,0 +1,520 @@
+//! The whole daemon (`greenroom_agent::run`) against a small in-test hub speaking the agent
+//! protocol over real mTLS sockets: enrollment, leasing, live output, results through the
+//! outbox with retries, cancellation by heartbeat, outbox resend on start-up, revocation,
+//! and a refused enrollment token.
+
+use axum::extract::{Path as UrlPath, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::{Json, Router};
+use greenroom_agent::outbox::Outbox;
+use greenroom_agent::{AgentConfig, AgentError};
+use greenroom_pki::CertificateAuthority;
+use greenroom_proto::*;
+use std::collections::{HashMap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::oneshot;
+
+#[derive(Default)]
+struct HubState {
+    jobs: VecDeque<serde_json::Value>,
+    results: HashMap<String, JobResult>,
+    output: Vec<(String, OutputChunk)>,
+    running_seen: Vec<String>,
+    cancel_when_running: Vec<String>,
+    fail_results: u32,
+    result_attempts: u32,
+    revoked: bool,
+    heartbeats: u32,
+}
+
+struct Hub {
+    ca: CertificateAuthority,
+    state: Mutex<HubState>,
+}
+
+#[derive(Clone)]
+struct Conn {
+    hub: Arc<Hub>,
+    peer: Option<String>,
+}
+
+fn err(status: StatusCode, code: &str) -> Response {
+    (status, Json(serde_json::json!({"error": {"code": code, "message": format!("test hub says {code}")}})))
+        .into_response()
+}
+
+impl Conn {
+    fn check(&self) -> Option<Response> {
+        if self.peer.is_none() {
+            return Some(err(StatusCode::UNAUTHORIZED, "unauthenticated"));
+        }
+        if self.hub.state.lock().unwrap().revoked {
+            return Some(err(StatusCode::UNAUTHORIZED, "certificate_revoked"));
+        }
+        None
+    }
+}
+
+async fn enroll(State(c): State<Conn>, Json(req): Json<EnrollRequest>) -> Response {
+    if req.token != "good-token" {
+        return err(StatusCode::UNAUTHORIZED, "invalid_token");
+    }
+    let signed = c
+        .hub
+        .ca
+        .sign_agent_csr(&req.csr_pem, &req.server_id, 30)
+        .unwrap();
+    Json(EnrollResponse {
+        server_id: req.server_id,
+        certificate_pem: signed.certificate_pem,
+        ca_pem: c.hub.ca.cert_pem().to_string(),
+        not_after: signed.not_after,
+    })
+    .into_response()
+}
+
+async fn heartbeat(State(c): State<Conn>, Json(req): Json<HeartbeatRequest>) -> Response {
+    if let Some(r) = c.check() {
+        return r;
+    }
+    let mut s = c.hub.state.lock().unwrap();
+    s.heartbeats += 1;
+    s.running_seen.extend(req.running_jobs.iter().cloned());
+    let cancel: Vec<String> = s
+        .cancel_when_running
+        .iter()
+        .filter(|j| req.running_jobs.contains(j))
+        .cloned()
+        .collect();
+    Json(HeartbeatResponse {
+        server_time: chrono::Utc::now(),
+        heartbeat_interval: 1,
+        cancel_jobs: cancel,
+    })
+    .into_response()
+}
+
+async fn lease(State(c): State<Conn>) -> Response {
+    if let Some(r) = c.check() {
+        return r;
+    }
+    let job = c.hub.state.lock().unwrap().jobs.pop_front();
+    if job.is_none() {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    Json(serde_json::json!({ "job": job })).into_response()
+}
+
+async fn output(
+    State(c): State<Conn>,
+    UrlPath(id): UrlPath<String>,
+    Json(b): Json<OutputBatch>,
+) -> Response {
+    if let Some(r) = c.check() {
+        return r;
+    }
+    let mut s = c.hub.state.lock().unwrap();
+    s.output
+        .extend(b.chunks.into_iter().map(|ch| (id.clone(), ch)));
+    Json(Ack { stored: true }).into_response()
+}
+
+async fn result(
+    State(c): State<Conn>,
+    UrlPath(id): UrlPath<String>,
+    Json(r): Json<JobResult>,
+) -> Response {
+    if let Some(r) = c.check() {
+        return r;
+    }
+    let mut s = c.hub.state.lock().unwrap();
+    s.result_attempts += 1;
+    if s.fail_results > 0 {
+        s.fail_results -= 1;
+        return err(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    }
+    if id == "unknown-job" {
+        return err(StatusCode::NOT_FOUND, "not_found");
+    }
+    s.results.insert(id, r);
+    Json(Ack { stored: true }).into_response()
+}
+
+/// Starts the test hub on 127.0.0.1; returns it, its URL and the CA file.
+async fn start_hub(dir: &Path) -> (Arc<Hub>, String, PathBuf) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let ca = CertificateAuthority::load_or_create(&dir.join("hub-ca")).unwrap();
+    let (cert, key) = ca.issue_server_certificate(&["127.0.0.1".into()]).unwrap();
+    let tls = greenroom_pki::hub_server_config(ca.cert_pem(), &cert, &key).unwrap();
+    let ca_file = dir.join("ca.crt");
+    std::fs::write(&ca_file, ca.cert_pem()).unwrap();
+    let hub = Arc::new(Hub {
+        ca,
+        state: Mutex::new(HubState::default()),
+    });
+    let routes: Router<Conn> = Router::new()
+        .route("/agent/v1/enroll", post(enroll))
+        .route("/agent/v1/heartbeat", post(heartbeat))
+        .route("/agent/v1/lease", post(lease))
+        .route("/agent/v1/jobs/{id}/output", post(output))
+        .route("/agent/v1/jobs/{id}/result", post(result));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", listener.local_addr().unwrap());
+    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
+    let h = hub.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, routes, hub) = (acceptor.clone(), routes.clone(), h.clone());
+            tokio::spawn(async move {
+                let Ok(stream) = acceptor.accept(tcp).await else {
+                    return;
+                };
+                let peer = stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(greenroom_pki::peer_identity)
+                    .map(|p| p.server_id);
+                let service = hyper_util::service::TowerToHyperService::new(
+                    routes.with_state(Conn { hub, peer }),
+                );
+                let _ = hyper_util::server::conn::auto::Builder::new(
+                    hyper_util::rt::TokioExecutor::new(),
+                )
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+            });
+        }
+    });
+    (hub, url, ca_file)
+}
+
+fn config(dir: &Path, url: &str, ca: &Path, token: &str) -> AgentConfig {
+    let yaml = format!(
+        "agent:\n  server_id: test-agent-01\n  backend_url: {url}\n  auth_token: \"{token}\"\n  ca_cert: {}\n  state_dir: {}\n\
+         execution:\n  max_concurrent_jobs: 2\n  default_timeout: 20\n  temp_directory: {}\n\
+         monitoring:\n  heartbeat_interval: 1\n  health_check_port: 0\n",
+        ca.display(),
+        dir.join("state").display(),
+        dir.join("tmp").display()
+    );
+    AgentConfig::from_yaml_with(&yaml, "test.yaml", |_| None).unwrap()
+}
+
+fn job(id: &str, command: &str) -> serde_json::Value {
+    raw_job(
+        id,
+        serde_json::json!({"type": "shell_command", "command": command}),
+    )
+}
+
+fn raw_job(id: &str, action: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "job_id": id,
+        "execution_id": "exec-1",
+        "action": action,
+        "lease_expires_at": chrono::Utc::now() + chrono::Duration::seconds(60),
+        "lease_seconds": 60,
+    })
+}
+
+/// Starts the agent; returns its task and the switch that shuts it down.
+fn start_agent(
+    cfg: AgentConfig,
+) -> (
+    tokio::task::JoinHandle<Result<(), AgentError>>,
+    oneshot::Sender<()>,
+) {
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(greenroom_agent::run(cfg, async move {
+        let _ = rx.await;
+    }));
+    (task, tx)
+}
+
+async fn until(what: &str, limit: Duration, mut f: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + limit;
+    while !f() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn enrolls_runs_jobs_and_delivers_every_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, url, ca) = start_hub(dir.path()).await;
+    {
+        let mut s = hub.state.lock().unwrap();
+        s.fail_results = 2; // the first two result posts fail: they must be retried
+        s.jobs.push_back(job("j-echo", "echo hello; echo warn >&2"));
+        s.jobs.push_back(job("j-fail", "exit 3"));
+        s.jobs.push_back(job("j-sleep", "sleep 30"));
+        s.cancel_when_running.push("j-sleep".into());
+        s.jobs.push_back(raw_job(
+            "j-future",
+            serde_json::json!({"type": "http_check", "url": "x"}),
+        ));
+    }
+    let cfg = config(dir.path(), &url, &ca, "good-token");
+    let (agent, stop) = start_agent(cfg.clone());
+    until("four results", Duration::from_secs(30), || {
+        hub.state.lock().unwrap().results.len() == 4
+    })
+    .await;
+
+    let state_dir = dir.path().join("state");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(state_dir.join("agent.key"))
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+    assert!(state_dir.join("agent.crt").exists());
+    {
+        let s = hub.state.lock().unwrap();
+        let echo = &s.results["j-echo"];
+        assert_eq!(
+            (echo.status, echo.exit_code, echo.output.as_str()),
+            (Outcome::Success, Some(0), "hello\n")
+        );
+        assert_eq!(echo.error_output, "warn\n");
+        let fail = &s.results["j-fail"];
+        assert_eq!((fail.status, fail.exit_code), (Outcome::Failed, Some(3)));
+        assert_eq!(s.results["j-sleep"].status, Outcome::Cancelled);
+        let future = &s.results["j-future"];
+        assert_eq!(future.status, Outcome::Failed);
+        assert!(
+            future.error_output.contains("http_check"),
+            "{}",
+            future.error_output
+        );
+        assert!(s.running_seen.contains(&"j-sleep".to_string()));
+        assert!(
+            s.result_attempts >= 5,
+            "failed posts were retried: {}",
+            s.result_attempts
+        );
+        let mut echo_chunks: Vec<&OutputChunk> = s
+            .output
+            .iter()
+            .filter(|(j, _)| j == "j-echo")
+            .map(|(_, c)| c)
+            .collect();
+        echo_chunks.sort_by_key(|c| c.seq);
+        let seqs: Vec<u64> = echo_chunks.iter().map(|c| c.seq).collect();
+        assert_eq!(
+            seqs,
+            (0..seqs.len() as u64).collect::<Vec<_>>(),
+            "seq runs from 0 without gaps"
+        );
+        let text: String = echo_chunks
+            .iter()
+            .filter(|c| c.stream == Stream::Stdout)
+            .map(|c| c.data.as_str())
+            .collect();
+        assert_eq!(text, "hello\n");
+        assert!(s.heartbeats >= 1);
+    }
+    assert!(
+        Outbox::open(&state_dir.join("outbox"))
+            .unwrap()
+            .pending()
+            .is_empty()
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+
+    // A result left in the outbox (e.g. by a crash) goes first on the next start; one the
+    // hub will never take (404) is dropped.
+    let outbox = Outbox::open(&state_dir.join("outbox")).unwrap();
+    let mut old = hub.state.lock().unwrap().results["j-echo"].clone();
+    old.output = "from an earlier life\n".into();
+    outbox.put("j-old", &old).unwrap();
+    outbox.put("unknown-job", &old).unwrap();
+    drop(outbox);
+    let (agent, stop) = start_agent(cfg);
+    until("the old result", Duration::from_secs(15), || {
+        hub.state.lock().unwrap().results.contains_key("j-old")
+    })
+    .await;
+    until("an empty outbox", Duration::from_secs(15), || {
+        Outbox::open(&state_dir.join("outbox"))
+            .unwrap()
+            .pending()
+            .is_empty()
+    })
+    .await;
+    assert_eq!(
+        hub.state.lock().unwrap().results["j-old"].output,
+        "from an earlier life\n"
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(20), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_agent_stops_with_status_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, url, ca) = start_hub(dir.path()).await;
+    hub.state.lock().unwrap().revoked = true;
+    let (agent, _stop) = start_agent(config(dir.path(), &url, &ca, "good-token"));
+    let err = tokio::time::timeout(Duration::from_secs(20), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 3, "{err}");
+    assert!(err.to_string().contains("certificate_revoked"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_enrollment_token_stops_the_agent() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_hub, url, ca) = start_hub(dir.path()).await;
+    let (agent, _stop) = start_agent(config(dir.path(), &url, &ca, "bad-token"));
+    let err = tokio::time::timeout(Duration::from_secs(20), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert_eq!(err.exit_code(), 1, "{err}");
+    assert!(err.to_string().contains("invalid_token"), "{err}");
+    assert!(!dir.path().join("state/agent.crt").exists());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unreachable_hub_is_retried_until_shutdown() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_hub, _url, ca) = start_hub(dir.path()).await;
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("https://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let (agent, stop) = start_agent(config(dir.path(), &url, &ca, "good-token"));
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(
+        !agent.is_finished(),
+        "network errors are retried, not fatal"
+    );
+    stop.send(()).unwrap();
+    tokio::time::timeout(Duration::from_secs(10), agent)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
+
+/// The real binary under SIGTERM: the running job gets the grace period, is then cancelled
+/// (its result delivered as `cancelled`), and the process exits 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_cancels_running_jobs_on_sigterm_and_exits_0() {
+    use std::io::{BufRead, Read, Write};
+    let dir = tempfile::tempdir().unwrap();
+    let (hub, url, ca) = start_hub(dir.path()).await;
+    hub.state
+        .lock()
+        .unwrap()
+        .jobs
+        .push_back(job("j-long", "sleep 60"));
+    let cfg_file = dir.path().join("agent_config.yaml");
+    std::fs::write(
+        &cfg_file,
+        format!(
+            "agent:\n  server_id: bin-agent\n  backend_url: {url}\n  auth_token: ${{TEST_TOKEN}}\n  ca_cert: {}\n  state_dir: {}\n\
+             monitoring:\n  heartbeat_interval: 1\n  health_check_port: 0\n",
+            ca.display(),
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_greenroom-agent"))
+        .args(["run", "--config"])
+        .arg(&cfg_file)
+        .env("TEST_TOKEN", "good-token")
+        .env_remove("RUST_LOG")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let logs = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if let Ok(v) = serde_json::from_str::<serde_json::Value>(&line)
+                && let Some(a) = v["fields"]["health_addr"].as_str()
+            {
+                let _ = addr_tx.send(a.to_string());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    let addr = addr_rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("health_addr is logged");
+    until("the job to run", Duration::from_secs(15), || {
+        hub.state
+            .lock()
+            .unwrap()
+            .running_seen
+            .contains(&"j-long".to_string())
+    })
+    .await;
+
+    let mut conn = std::net::TcpStream::connect(&addr).unwrap();
+    conn.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .unwrap();
+    let mut text = String::new();
+    conn.read_to_string(&mut text).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(&text[text.find("\r\n\r\n").unwrap() + 4..]).unwrap();
+    assert_eq!(
+        (body["server_id"].as_str(), body["enrolled"].as_bool()),
+        (Some("bin-agent"), Some(true)),
+        "{body}"
+    );
+    assert_eq!(body["running_jobs"], 1, "{body}");
+
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let started = std::time::Instant::now();
+    let status = tokio::task::spawn_blocking(move || child.wait())
+        .await
+        .unwrap()
+        .unwrap();
+    let logs = logs.join().unwrap();
+    assert_eq!(status.code(), Some(0), "{logs}");
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_secs(9) && waited < Duration::from_secs(25),
+        "{waited:?}"
+    );
+    let s = hub.state.lock().unwrap();
+    assert_eq!(
+        s.results.get("j-long").map(|r| r.status),
+        Some(Outcome::Cancelled),
+        "{logs}"
+    );
+}

@@ -1,0 +1,117 @@
+// The urql client: POST /graphql over fetch, subscriptions over graphql-ws at /graphql/ws, a
+// normalised cache (graphcache) so live updates change the rows on screen in place, and one
+// place that turns "unauthenticated" answers into the end of the session.
+import { cacheExchange, type CacheExchangeOpts } from '@urql/exchange-graphcache';
+import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError, type Exchange } from 'urql';
+
+export const GRAPHQL_PATH = '/graphql';
+export const GRAPHQL_WS_PATH = '/graphql/ws';
+
+/**
+ * graphql-ws close code for a refused connection_init (bad or expired token): 4403 Forbidden, as
+ * the graphql-ws server sends it. (4401 means "subscribe before ack" in that protocol, not auth.)
+ */
+const WS_FORBIDDEN = 4403;
+
+/** True when the hub says the caller is not (or no longer) signed in. */
+export function isUnauthenticated(error: CombinedError): boolean {
+  const response: unknown = error.response;
+  if (typeof response === 'object' && response !== null && 'status' in response && response.status === 401) return true;
+  return error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
+}
+
+/**
+ * Cache keys: servers are identified by serverId; value objects without an identity are
+ * embedded in their parent (null key) rather than normalised.
+ */
+export const cacheConfig: CacheExchangeOpts = {
+  keys: {
+    Server: (data) => (typeof data.serverId === 'string' ? data.serverId : null),
+    Execution: (data) => (typeof data.executionId === 'string' ? data.executionId : null),
+    ServerPage: () => null,
+    ServerStatus: () => null,
+    ServerConfiguration: () => null,
+    ServerMetadata: () => null,
+    User: () => null,
+    ExecutionPage: () => null,
+    ExecutionResults: () => null,
+    ExecutionTiming: () => null,
+    JobDetail: () => null,
+  },
+};
+
+function websocketUrl(path: string): string {
+  const { protocol, host } = window.location;
+  return `${protocol === 'https:' ? 'wss' : 'ws'}://${host}${path}`;
+}
+
+/** Capped exponential back-off with jitter; the dashboard never gives up reconnecting. */
+async function retryWait(retries: number): Promise<void> {
+  const delay = Math.min(1000 * 2 ** retries, 15_000) + Math.floor(Math.random() * 1000);
+  await new Promise((resolve) => setTimeout(resolve, delay));
+}
+
+export function createWebSocketClient(accessToken: string, onUnauthenticated: () => void): WsClient {
+  return createWsClient({
+    url: websocketUrl(GRAPHQL_WS_PATH),
+    connectionParams: { Authorization: `Bearer ${accessToken}` },
+    lazy: true,
+    retryAttempts: Infinity,
+    retryWait,
+    shouldRetry: (event) => !(isCloseEvent(event) && event.code === WS_FORBIDDEN),
+    on: {
+      closed: (event) => {
+        if (isCloseEvent(event) && event.code === WS_FORBIDDEN) onUnauthenticated();
+      },
+    },
+  });
+}
+
+function isCloseEvent(value: unknown): value is { code: number } {
+  return typeof value === 'object' && value !== null && 'code' in value && typeof value.code === 'number';
+}
+
+export interface GreenroomClientOptions {
+  accessToken: string;
+  onUnauthenticated: () => void;
+  /** Replaces the network (fetch + WebSocket) exchanges; for tests. */
+  transport?: Exchange[];
+}
+
+export function createGreenroomClient({ accessToken, onUnauthenticated, transport }: GreenroomClientOptions): Client {
+  const network =
+    transport ??
+    (() => {
+      const ws = createWebSocketClient(accessToken, onUnauthenticated);
+      return [
+        fetchExchange,
+        subscriptionExchange({
+          forwardSubscription(request) {
+            const input = { ...request, query: request.query ?? '' };
+            return {
+              subscribe(sink) {
+                const unsubscribe = ws.subscribe(input, sink);
+                return { unsubscribe };
+              },
+            };
+          },
+        }),
+      ];
+    })();
+
+  return new Client({
+    url: GRAPHQL_PATH,
+    preferGetMethod: false,
+    fetchOptions: { headers: { Authorization: `Bearer ${accessToken}` } },
+    exchanges: [
+      mapExchange({
+        onError(error) {
+          if (isUnauthenticated(error)) onUnauthenticated();
+        },
+      }),
+      cacheExchange(cacheConfig),
+      ...network,
+    ],
+  });
+}

@@ -1,0 +1,54 @@
+// Display formatters shared by the dashboard: relative times ("3 minutes ago") and percentages.
+// Pure functions with an injectable clock, so tests pin their output.
+
+const RELATIVE = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
+const PERCENT = new Intl.NumberFormat('en', { maximumFractionDigits: 1, minimumFractionDigits: 0 });
+
+/** Units from largest to smallest, each with its length in seconds. */
+const UNITS: ReadonlyArray<readonly [Intl.RelativeTimeFormatUnit, number]> = [
+  ['year', 365 * 24 * 3600],
+  ['month', 30 * 24 * 3600],
+  ['week', 7 * 24 * 3600],
+  ['day', 24 * 3600],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+/** A past time this recent reads as "just now". */
+const JUST_NOW_SECONDS = 5;
+/**
+ * A future time this close reads as "just now" too: the caller's clock ticks every few seconds
+ * (so fresh data can be newer than `now`), and hub and browser clocks may differ slightly.
+ */
+const FUTURE_TOLERANCE_SECONDS = 60;
+
+/**
+ * "just now", "42 seconds ago", "3 minutes ago", "yesterday", ...
+ * `null`/`undefined` (never seen) gives "never"; an unparsable timestamp gives "unknown".
+ */
+export function formatRelativeTime(iso: string | null | undefined, now: number = Date.now()): string {
+  if (iso == null || iso === '') return 'never';
+  const then = Date.parse(iso);
+  if (Number.isNaN(then)) return 'unknown';
+  const seconds = Math.round((then - now) / 1000);
+  if (seconds > -JUST_NOW_SECONDS && seconds < FUTURE_TOLERANCE_SECONDS) return 'just now';
+  for (const [unit, size] of UNITS) {
+    if (Math.abs(seconds) >= size || unit === 'second') {
+      return RELATIVE.format(Math.trunc(seconds / size), unit);
+    }
+  }
+  return 'just now';
+}
+
+/** 42.46 → "42.5%"; out-of-range values are clamped to 0–100; NaN/null → "–". */
+export function formatPercent(value: number | null | undefined): string {
+  if (value == null || !Number.isFinite(value)) return '–';
+  const clamped = Math.min(100, Math.max(0, value));
+  return `${PERCENT.format(clamped)}%`;
+}
+
+/** "1 server", "3 servers". */
+export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
+  return `${count} ${count === 1 ? singular : plural}`;
+}

@@ -1,0 +1,189 @@
+// Servers page tests: rows, badges, counts and filters rendered from a fake urql client (wonka
+// `fromValue`), and live updates applied in place through the real graphcache configuration.
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { CombinedError, makeOperation, type Client, type Exchange, type Operation, type OperationResult } from 'urql';
+import { describe, expect, it, vi } from 'vitest';
+import { concat, filter, fromValue, makeSubject, merge, mergeMap, never, pipe, share, type Source } from 'wonka';
+import { createGreenroomClient } from '../api/client';
+import type { ServerRowFragment, ServersQueryVariables } from '../gql/graphql';
+import { renderWithProviders } from '../test/render';
+import { applyFilter, makeServers, serversPage, typedServer, withTypenames } from '../test/servers';
+import ServersPage from './ServersPage';
+
+/**
+ * A fake urql client answering `servers` from the fixtures, filtered by the query variables.
+ * Like a real client's, each result stream stays open after its value (urql clears an error
+ * when a query's stream ends).
+ */
+function fakeClient(respond = (variables: ServersQueryVariables) => ({ data: serversPage(applyFilter(makeServers(), variables.filter)) })) {
+  const executeQuery = vi.fn((request: { variables: ServersQueryVariables }, _context?: { requestPolicy?: string }) => concat([fromValue(respond(request.variables)), never]));
+  const client = {
+    executeQuery,
+    executeSubscription: vi.fn(() => never),
+    executeMutation: vi.fn(() => never),
+  } as unknown as Client;
+  return { client, executeQuery };
+}
+
+const rows = () => screen.getAllByTestId('server-row');
+const rowFor = (serverId: string) => rows().find((row) => row.getAttribute('data-server-id') === serverId)!;
+const lastFilter = (executeQuery: ReturnType<typeof fakeClient>['executeQuery']) =>
+  executeQuery.mock.calls.at(-1)![0].variables.filter;
+
+describe('ServersPage', () => {
+  it('shows one row per server with its state, tags, usage and heartbeat', async () => {
+    const { client } = fakeClient();
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+
+    expect(await screen.findByTestId('server-count')).toHaveTextContent('3 servers');
+    expect(rows()).toHaveLength(3);
+
+    const web = within(rowFor('nonprod-web-01'));
+    expect(web.getByText('web-01.staging.example.net')).toBeVisible();
+    expect(web.getByText('staging')).toBeVisible();
+    expect(web.getByTestId('status-badge')).toHaveTextContent('Idle');
+    expect(web.getByText('nginx')).toBeVisible();
+    expect(web.getByText('php')).toBeVisible();
+    expect(web.getByText('42.5%')).toBeVisible();
+    expect(web.getByText('65.2%')).toBeVisible();
+    expect(web.getByText('78.1%')).toBeVisible();
+    expect(web.getByText('2 minutes ago')).toBeVisible();
+
+    expect(within(rowFor('nonprod-db-01')).getByTestId('status-badge')).toHaveTextContent('Error');
+    const app = within(rowFor('nonprod-app-01'));
+    expect(app.getByTestId('status-badge')).toHaveTextContent('Maintenance');
+    expect(app.getByText('never')).toBeVisible();
+
+    // Column headers a screen reader announces.
+    for (const name of ['Server ID', 'Hostname', 'Environment', 'Status', 'Tags', 'CPU', 'Memory', 'Disk', 'Last heartbeat']) {
+      expect(screen.getByRole('columnheader', { name })).toBeInTheDocument();
+    }
+  });
+
+  it('asks for one environment and shows only its servers', async () => {
+    const { client, executeQuery } = fakeClient();
+    const user = userEvent.setup();
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+    await screen.findByTestId('server-count');
+
+    await user.selectOptions(screen.getByLabelText('Environment'), 'uat');
+
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(screen.getByTestId('server-count')).toHaveTextContent('1 server');
+    expect(rowFor('nonprod-db-01')).toBeVisible();
+    expect(lastFilter(executeQuery)).toEqual({ environment: 'uat' });
+  });
+
+  it('filters by status and by search text', async () => {
+    const { client, executeQuery } = fakeClient();
+    const user = userEvent.setup();
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+    await screen.findByTestId('server-count');
+
+    await user.selectOptions(screen.getByLabelText('Status'), 'Maintenance');
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(within(rows()[0]!).getByTestId('status-badge')).toHaveTextContent('Maintenance');
+    expect(lastFilter(executeQuery)).toEqual({ status: 'MAINTENANCE' });
+
+    await user.selectOptions(screen.getByLabelText('Status'), 'All statuses');
+    await user.type(screen.getByRole('searchbox', { name: 'Search' }), 'db-01');
+    await waitFor(() => expect(lastFilter(executeQuery)).toEqual({ q: 'db-01' }));
+    await waitFor(() => expect(rows()).toHaveLength(1));
+    expect(rowFor('nonprod-db-01')).toBeVisible();
+  });
+
+  it('reads filters from the URL and says when nothing matches', async () => {
+    const { client, executeQuery } = fakeClient();
+    renderWithProviders(<ServersPage />, { client, route: '/servers?environment=preprod&status=BUSY&status=bogus' });
+
+    expect(await screen.findByText('No servers match these filters.')).toBeVisible();
+    expect(screen.getByTestId('server-count')).toHaveTextContent('0 servers');
+    expect(screen.queryAllByTestId('server-row')).toHaveLength(0);
+    expect(screen.getByLabelText('Environment')).toHaveValue('preprod');
+    expect(lastFilter(executeQuery)).toEqual({ environment: 'preprod', status: 'BUSY' });
+  });
+
+  it('shows an error the user can read when the list cannot be loaded', async () => {
+    const { client } = fakeClient(() => ({
+      data: undefined as never,
+      error: new CombinedError({ networkError: new Error('connection refused') }),
+    }));
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Could not load servers');
+    expect(alert).toHaveTextContent('connection refused');
+  });
+
+  it('asks the hub again every 15 seconds as a fallback to live updates', async () => {
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    try {
+      const { client, executeQuery } = fakeClient();
+      renderWithProviders(<ServersPage />, { client, route: '/servers' });
+      await screen.findByTestId('server-count');
+      const before = executeQuery.mock.calls.length;
+
+      vi.advanceTimersByTime(14_000);
+      expect(executeQuery.mock.calls.length).toBe(before);
+      vi.advanceTimersByTime(1_000);
+      await waitFor(() => expect(executeQuery.mock.calls.length).toBe(before + 1));
+      expect(executeQuery.mock.calls.at(-1)![1]).toMatchObject({ requestPolicy: 'network-only' });
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('applies a live update to the row on screen without asking again', async () => {
+    const updates = makeSubject<OperationResult>();
+    const queries: Operation[] = [];
+
+    // Stands in for fetch + WebSocket behind the real cache configuration.
+    const transport: Exchange = () => (ops$) => {
+      const shared = share(ops$);
+      const queryResults: Source<OperationResult> = pipe(
+        shared,
+        filter((op) => op.kind === 'query'),
+        mergeMap((op) => {
+          queries.push(op);
+          const variables = op.variables as ServersQueryVariables;
+          const data = withTypenames(serversPage(applyFilter(makeServers(), variables.filter)));
+          return fromValue({ operation: op, data, stale: false, hasNext: false } as OperationResult);
+        }),
+      );
+      const subscriptionResults: Source<OperationResult> = pipe(
+        shared,
+        filter((op) => op.kind === 'subscription'),
+        mergeMap((op) =>
+          pipe(
+            updates.source,
+            mergeMap((result) => fromValue({ ...result, operation: makeOperation('subscription', op) })),
+          ),
+        ),
+      );
+      return merge([queryResults, subscriptionResults]);
+    };
+
+    const client = createGreenroomClient({ accessToken: 't', onUnauthenticated: vi.fn(), transport: [transport] });
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+    expect(await screen.findByTestId('server-count')).toHaveTextContent('3 servers');
+    expect(within(rowFor('nonprod-web-01')).getByTestId('status-badge')).toHaveTextContent('Idle');
+    const queriesBefore = queries.length;
+
+    const web = makeServers()[0]!;
+    const changed: ServerRowFragment = {
+      ...web,
+      status: { ...web.status, current: 'BUSY', cpuPercent: 97.04, lastHeartbeat: new Date().toISOString() },
+    };
+    updates.next({ data: { serverUpdates: typedServer(changed) }, stale: false, hasNext: true } as unknown as OperationResult);
+
+    await waitFor(() => expect(within(rowFor('nonprod-web-01')).getByTestId('status-badge')).toHaveTextContent('Busy'));
+    const row = within(rowFor('nonprod-web-01'));
+    expect(row.getByText('97%')).toBeVisible();
+    expect(row.getByText('just now')).toBeVisible();
+    expect(rows()).toHaveLength(3);
+    expect(screen.getByTestId('server-count')).toHaveTextContent('3 servers');
+    // In place: no new `servers` request was needed.
+    expect(queries.length).toBe(queriesBefore);
+  });
+});
