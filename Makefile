@@ -5,12 +5,14 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema clean
+.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema package bench clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests, web lint/unit tests, browser test"
 	@echo "make schema regenerate schema.graphql from the hub"
+	@echo "make bench   benchmarks (release build): execution latency on a real demo"
+	@echo "make package .deb and .rpm for hub and agent (target/debian, target/generate-rpm)"
 
 build:
 	$(CARGO) build --workspace --bins
@@ -47,6 +49,20 @@ browser-test: build web
 
 test: test-deps lint rust-test web-test browser-test
 	@echo "make test: all suites passed"
+
+bench:
+	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
+	python3 bench/execution_latency.py --bin-dir target/release
+
+package: web
+	@command -v cargo-deb >/dev/null || $(CARGO) install --locked cargo-deb
+	@command -v cargo-generate-rpm >/dev/null || $(CARGO) install --locked cargo-generate-rpm
+	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
+	$(CARGO) deb --no-build -p greenroom-agent
+	$(CARGO) deb --no-build -p greenroom-hub
+	$(CARGO) generate-rpm -p agent
+	$(CARGO) generate-rpm -p hub
+	@ls -1 target/debian/*.deb target/generate-rpm/*.rpm
 
 clean:
 	$(CARGO) clean

@@ -2,6 +2,11 @@
 //! protocol over real mTLS sockets: enrollment, leasing, live output, results through the
 //! outbox with retries, cancellation by heartbeat, outbox resend on start-up, revocation,
 //! and a refused enrollment token.
+//!
+//! Why a stand-in hub: it injects failures the real hub cannot be made to produce on demand
+//! (503s on results, revocation, cancellation while running). The same daemon against the
+//! real hub binary is exercised in `hub/tests/e2e.rs`; move cases there as the hub grows the
+//! features (revoke, cancel).
 
 use axum::extract::{Path as UrlPath, State};
 use axum::http::StatusCode;

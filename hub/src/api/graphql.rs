@@ -238,11 +238,11 @@ impl QueryRoot {
 
     async fn server(&self, ctx: &Context<'_>, server_id: String) -> Result<Option<Server>> {
         let c = caller(ctx)?;
-        Ok(app(ctx)?
+        app(ctx)?
             .store
             .get_server(Some(&c.tenant_id), &server_id)
             .await
-            .coded()?)
+            .coded()
     }
 
     async fn action_templates(&self, ctx: &Context<'_>) -> Result<Vec<TemplateView>> {
@@ -318,9 +318,7 @@ impl MutationRoot {
             batch_id: None,
         };
         let e = executions::start(app, caller, req, None).await.coded()?;
-        Ok(executions::view(app, caller, &e.execution_id)
-            .await
-            .coded()?)
+        executions::view(app, caller, &e.execution_id).await.coded()
     }
 }
 

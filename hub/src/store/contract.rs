@@ -158,6 +158,12 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
             "{name}"
         );
         let f = ServerFilter {
+            q: Some("postgres".into()),
+            ..Default::default()
+        };
+        let by_tag = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
+        assert_eq!(ids_of(&by_tag), ["db-01"], "{name}: q matches tags");
+        let f = ServerFilter {
             environment: Some("staging".into()),
             status: Some(ServerState::Idle),
             ..Default::default()
@@ -223,7 +229,7 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             stream: Stream::Stdout,
             data: "hi\n".into(),
         };
-        st.append_output("a", &leased.job_id, &[chunk.clone()], now)
+        st.append_output("a", &leased.job_id, std::slice::from_ref(&chunk), now)
             .await
             .unwrap();
         st.append_output("a", &leased.job_id, &[chunk], now)

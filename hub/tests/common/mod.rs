@@ -69,6 +69,8 @@ fn run_ok(cmd: &mut Command) -> String {
 
 impl Hub {
     pub async fn start() -> Hub {
+        // reqwest is built without a default crypto provider (one provider: ring).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let config = write_config(dir.path(), "");
         run_ok(
