@@ -88,10 +88,16 @@ pub struct HeartbeatResponse {
     pub cancel_jobs: Vec<String>,
 }
 
-/// Answer to `POST /agent/v1/lease?wait=30s`: a job, or nothing after the wait.
+/// Answer to `POST /agent/v1/lease?wait=30s&capacity=N`: a job (only when `capacity` > 0),
+/// jobs to cancel, or nothing after the wait. The agent keeps one lease poll open at all
+/// times — with `capacity=0` while all its slots are busy — so cancellations reach it at once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaseResponse {
     pub job: Option<LeasedJob>,
+    /// Jobs this agent runs that the hub wants stopped now (cancelled by a user, or no longer
+    /// this agent's); the agent kills them and reports them `cancelled`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cancel_jobs: Vec<String>,
 }
 
 /// A job leased to one agent for a bounded time.

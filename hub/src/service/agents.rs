@@ -267,13 +267,14 @@ pub async fn lease(app: &App, server: &Server, wait: std::time::Duration) -> Res
                     lease_expires_at: until,
                     lease_seconds,
                 }),
+                cancel_jobs: Vec::new(),
             });
         }
         if tokio::time::timeout_at(deadline, waiter.notified())
             .await
             .is_err()
         {
-            return Ok(LeaseResponse { job: None });
+            return Ok(LeaseResponse { job: None, cancel_jobs: Vec::new() });
         }
     }
 }

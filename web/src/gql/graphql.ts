@@ -12,7 +12,7 @@ export type Role =
 /** Filters of a server list; every field narrows. */
 export type ServerFilter = {
   environment?: string | null | undefined;
-  /** Substring of server id, hostname or IP address. */
+  /** Substring (case-insensitive) of server id, hostname, IP address or a tag. */
   q?: string | null | undefined;
   status?: ServerState | null | undefined;
   tag?: string | null | undefined;
