@@ -274,7 +274,10 @@ pub async fn lease(app: &App, server: &Server, wait: std::time::Duration) -> Res
             .await
             .is_err()
         {
-            return Ok(LeaseResponse { job: None, cancel_jobs: Vec::new() });
+            return Ok(LeaseResponse {
+                job: None,
+                cancel_jobs: Vec::new(),
+            });
         }
     }
 }
