@@ -76,6 +76,8 @@ async fn heartbeat(
 #[serde(deny_unknown_fields)]
 struct LeaseQuery {
     wait: Option<String>,
+    /// Free job slots on the agent; 0 polls for cancellations only. Default 1.
+    capacity: Option<u32>,
 }
 
 /// `30`, `30s` or `500ms`.
@@ -105,7 +107,9 @@ async fn lease(
         .map(parse_wait)
         .transpose()?
         .unwrap_or(Duration::ZERO);
-    Ok(Json(agents::lease(&app, &s, wait).await?))
+    Ok(Json(
+        agents::lease(&app, &s, wait, q.capacity.unwrap_or(1)).await?,
+    ))
 }
 
 async fn output(

@@ -245,7 +245,7 @@ async fn spawn_agent(
         .collect::<Vec<_>>()
         .join(", ");
     let config = format!(
-        "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{port}\"\n  auth_token: \"${{AGENT_AUTH_TOKEN:-}}\"\n  ca_cert: {ca:?}\n  state_dir: {state:?}\n  environment: {env:?}\n  server_group: \"demo\"\n  tags: [{tags}]\nexecution:\n  max_concurrent_jobs: 3\n  default_timeout: 300\n  log_level: {log_level:?}\nmonitoring:\n  heartbeat_interval: 5\n  health_check_port: 0\n",
+        "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{port}\"\n  auth_token: \"${{AGENT_AUTH_TOKEN:-}}\"\n  ca_cert: {ca:?}\n  state_dir: {state:?}\n  environment: {env:?}\n  server_group: \"demo\"\n  tags: [{tags}]\nexecution:\n  max_concurrent_jobs: 3\n  default_timeout: 300\n  log_level: {log_level:?}\nsecurity:\n  # The demo runs its agents as whoever runs the demo; installed agents run unprivileged.\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 5\n  health_check_port: 0\n",
         port = hub_agent_addr.port(),
         ca = ca_path.display().to_string(),
         state = state.display().to_string(),

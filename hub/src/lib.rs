@@ -17,6 +17,7 @@ pub mod demo;
 pub mod error;
 pub mod lifecycle;
 pub mod logging;
+pub mod logs;
 pub mod metrics;
 pub mod model;
 pub mod server;

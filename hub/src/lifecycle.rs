@@ -4,7 +4,7 @@
 //! Jobs: pending → leased → running → success | failed | timeout | cancelled | skipped |
 //! unreachable. Executions: pending → running → completed | failed | cancelled.
 
-use crate::model::{ExecutionState, JobState, SuccessCriteria};
+use crate::model::{ExecutionState, JobState, LostJobPolicy, SuccessCriteria};
 use greenroom_proto::{JobResult, Outcome};
 
 /// A job may be leased only while pending.
@@ -26,18 +26,29 @@ pub fn on_output(state: JobState) -> JobState {
     }
 }
 
-/// The final state of a job given the agent's result and the execution's success criteria,
-/// with the reason when the criteria turned a clean exit into a failure. `None` when the job
-/// was already final (a repeated delivery changes nothing).
+/// What a result does to a job.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResultDecision {
+    /// The job is settled in this state (with the reason when the criteria failed it).
+    Final(JobState, Option<String>),
+    /// The attempt failed and attempts remain: the job goes back to pending after the delay.
+    Retry { reason: String },
+}
+
+/// The decision for a job given the agent's result, the execution's success criteria and
+/// the attempts left. `None` when the job was already final (a repeated delivery changes
+/// nothing). A cancelled job is never retried.
 pub fn on_result(
     state: JobState,
     result: &JobResult,
     criteria: Option<&SuccessCriteria>,
-) -> Option<(JobState, Option<String>)> {
+    attempt: u32,
+    max_attempts: u32,
+) -> Option<ResultDecision> {
     if state.is_final() {
         return None;
     }
-    Some(match result.status {
+    let (next, why) = match result.status {
         Outcome::Timeout => (JobState::Timeout, None),
         Outcome::Cancelled => (JobState::Cancelled, None),
         Outcome::Failed => (JobState::Failed, None),
@@ -45,17 +56,68 @@ pub fn on_result(
             Some(why) => (JobState::Failed, Some(why)),
             None => (JobState::Success, None),
         },
+    };
+    if matches!(next, JobState::Failed | JobState::Timeout) && attempt < max_attempts {
+        let what = why
+            .clone()
+            .unwrap_or_else(|| match (next, result.exit_code) {
+                (JobState::Timeout, _) => "timed out".to_string(),
+                (_, Some(code)) => format!("exit code {code}"),
+                _ => "failed".to_string(),
+            });
+        return Some(ResultDecision::Retry {
+            reason: format!("attempt {attempt} of {max_attempts} {what}"),
+        });
+    }
+    Some(ResultDecision::Final(next, why))
+}
+
+/// A user cancels: a pending job is cancelled at once; a leased or running one is asked to
+/// stop (`Signal`) and settles when its agent reports; a final one is left alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelAction {
+    Now(JobState),
+    Signal,
+    Nothing,
+}
+
+pub fn on_cancel(state: JobState) -> CancelAction {
+    match state {
+        JobState::Pending => CancelAction::Now(JobState::Cancelled),
+        JobState::Leased | JobState::Running => CancelAction::Signal,
+        _ => CancelAction::Nothing,
+    }
+}
+
+/// The error threshold was reached: jobs that have not started are skipped.
+pub fn on_threshold(state: JobState) -> Option<JobState> {
+    (state == JobState::Pending).then_some(JobState::Skipped)
+}
+
+/// A job whose lease lapsed: its agent stopped reporting. A job being cancelled is
+/// cancelled; otherwise the lost-job policy decides: `Fail` records it unreachable (never
+/// silently run twice), `Requeue` offers it again while attempts remain.
+pub fn on_lease_lapsed(
+    state: JobState,
+    cancel_requested: bool,
+    policy: LostJobPolicy,
+    attempt: u32,
+    max_attempts: u32,
+) -> Option<JobState> {
+    if !matches!(state, JobState::Leased | JobState::Running) {
+        return None;
+    }
+    Some(if cancel_requested {
+        JobState::Cancelled
+    } else if policy == LostJobPolicy::Requeue && attempt < max_attempts {
+        JobState::Pending
+    } else {
+        JobState::Unreachable
     })
 }
 
-/// A job whose lease lapsed: its agent stopped reporting. The job is recorded as unreachable,
-/// never silently re-run (a command may not be safe to run twice).
-pub fn on_lease_lapsed(state: JobState) -> Option<JobState> {
-    matches!(state, JobState::Leased | JobState::Running).then_some(JobState::Unreachable)
-}
-
-/// An execution's state from its jobs' states.
-pub fn execution_state(jobs: &[JobState]) -> ExecutionState {
+/// An execution's state from its jobs' states; `cancelled` once a user cancelled it.
+pub fn execution_state(jobs: &[JobState], cancelled: bool) -> ExecutionState {
     if jobs.is_empty() {
         return ExecutionState::Completed;
     }
@@ -66,7 +128,7 @@ pub fn execution_state(jobs: &[JobState]) -> ExecutionState {
             ExecutionState::Running
         };
     }
-    if jobs.iter().all(|s| *s == JobState::Cancelled) {
+    if cancelled || jobs.iter().all(|s| *s == JobState::Cancelled) {
         ExecutionState::Cancelled
     } else if jobs
         .iter()
@@ -111,40 +173,59 @@ fn unmet_criterion(c: &SuccessCriteria, r: &JobResult) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ResultDecision::*;
     use chrono::Utc;
 
     fn result(status: Outcome, code: Option<i32>, out: &str) -> JobResult {
-        JobResult {
-            status,
-            exit_code: code,
-            output: out.into(),
-            error_output: String::new(),
-            execution_time: 1.0,
-            resource_usage: Default::default(),
-            truncated: false,
-            started_at: Utc::now(),
-            finished_at: Utc::now(),
-        }
+        // Built from JSON so fields the protocol adds later (with defaults) need no edit here.
+        serde_json::from_value(serde_json::json!({
+            "status": status, "exit_code": code, "output": out, "error_output": "",
+            "execution_time": 1.0, "started_at": Utc::now(), "finished_at": Utc::now(),
+        }))
+        .unwrap()
     }
 
     #[test]
     fn results_settle_once() {
         let r = result(Outcome::Success, Some(0), "ok");
         assert_eq!(
-            on_result(JobState::Running, &r, None),
-            Some((JobState::Success, None))
+            on_result(JobState::Running, &r, None, 1, 1),
+            Some(Final(JobState::Success, None))
         );
         assert_eq!(
-            on_result(JobState::Leased, &r, None),
-            Some((JobState::Success, None))
+            on_result(JobState::Leased, &r, None, 1, 1),
+            Some(Final(JobState::Success, None))
         );
-        assert_eq!(on_result(JobState::Success, &r, None), None);
-        assert_eq!(on_result(JobState::Unreachable, &r, None), None);
+        assert_eq!(on_result(JobState::Success, &r, None, 1, 1), None);
+        assert_eq!(on_result(JobState::Unreachable, &r, None, 1, 1), None);
         let t = result(Outcome::Timeout, None, "");
         assert_eq!(
-            on_result(JobState::Running, &t, None),
-            Some((JobState::Timeout, None))
+            on_result(JobState::Running, &t, None, 1, 1),
+            Some(Final(JobState::Timeout, None))
         );
+    }
+
+    #[test]
+    fn failures_retry_while_attempts_remain_but_cancels_never() {
+        let f = result(Outcome::Failed, Some(3), "");
+        match on_result(JobState::Running, &f, None, 1, 3) {
+            Some(Retry { reason }) => assert_eq!(reason, "attempt 1 of 3 exit code 3"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            on_result(JobState::Running, &f, None, 3, 3),
+            Some(Final(JobState::Failed, None))
+        );
+        let c = result(Outcome::Cancelled, None, "");
+        assert_eq!(
+            on_result(JobState::Running, &c, None, 1, 3),
+            Some(Final(JobState::Cancelled, None))
+        );
+        let t = result(Outcome::Timeout, None, "");
+        assert!(matches!(
+            on_result(JobState::Running, &t, None, 1, 2),
+            Some(Retry { .. })
+        ));
     }
 
     #[test]
@@ -154,66 +235,113 @@ mod tests {
             output_not_contains: vec!["ERROR".into()],
             ..Default::default()
         };
-        let (s, why) = on_result(
+        let ok = on_result(
             JobState::Running,
             &result(Outcome::Success, Some(0), "VALIDATION_PASSED"),
             Some(&c),
-        )
-        .unwrap();
-        assert_eq!((s, why), (JobState::Success, None));
-        let (s, why) = on_result(
+            1,
+            1,
+        );
+        assert_eq!(ok, Some(Final(JobState::Success, None)));
+        match on_result(
             JobState::Running,
             &result(Outcome::Success, Some(0), "VALIDATION_PASSED ERROR"),
             Some(&c),
-        )
-        .unwrap();
-        assert_eq!(s, JobState::Failed);
-        assert!(why.unwrap().contains("ERROR"));
-        let (s, _) = on_result(
-            JobState::Running,
-            &result(Outcome::Success, Some(0), "nothing"),
-            Some(&c),
-        )
-        .unwrap();
-        assert_eq!(s, JobState::Failed);
+            1,
+            1,
+        ) {
+            Some(Final(JobState::Failed, Some(why))) => assert!(why.contains("ERROR")),
+            other => panic!("{other:?}"),
+        }
+        let slow = SuccessCriteria {
+            execution_time_max: Some(0.5),
+            ..Default::default()
+        };
+        assert!(matches!(
+            on_result(
+                JobState::Running,
+                &result(Outcome::Success, Some(0), ""),
+                Some(&slow),
+                1,
+                1
+            ),
+            Some(Final(JobState::Failed, Some(_)))
+        ));
     }
 
     #[test]
     fn execution_state_follows_its_jobs() {
         use JobState::*;
         assert_eq!(
-            execution_state(&[Pending, Pending]),
+            execution_state(&[Pending, Pending], false),
             ExecutionState::Pending
         );
-        assert_eq!(execution_state(&[Leased, Pending]), ExecutionState::Running);
         assert_eq!(
-            execution_state(&[Success, Running]),
+            execution_state(&[Leased, Pending], false),
             ExecutionState::Running
         );
         assert_eq!(
-            execution_state(&[Success, Success, Skipped]),
+            execution_state(&[Success, Running], false),
+            ExecutionState::Running
+        );
+        assert_eq!(
+            execution_state(&[Success, Success, Skipped], false),
             ExecutionState::Completed
         );
-        assert_eq!(execution_state(&[Success, Timeout]), ExecutionState::Failed);
         assert_eq!(
-            execution_state(&[Cancelled, Cancelled]),
+            execution_state(&[Success, Timeout], false),
+            ExecutionState::Failed
+        );
+        assert_eq!(
+            execution_state(&[Cancelled, Cancelled], false),
             ExecutionState::Cancelled
         );
         assert_eq!(
-            execution_state(&[Success, Cancelled]),
+            execution_state(&[Success, Cancelled], false),
             ExecutionState::Failed
+        );
+        assert_eq!(
+            execution_state(&[Success, Cancelled], true),
+            ExecutionState::Cancelled
+        );
+        assert_eq!(
+            execution_state(&[Success, Running], true),
+            ExecutionState::Running
         );
     }
 
     #[test]
-    fn only_pending_jobs_lease_and_only_live_ones_lapse() {
+    fn cancels_thresholds_and_lapses() {
+        assert_eq!(
+            on_cancel(JobState::Pending),
+            CancelAction::Now(JobState::Cancelled)
+        );
+        assert_eq!(on_cancel(JobState::Running), CancelAction::Signal);
+        assert_eq!(on_cancel(JobState::Success), CancelAction::Nothing);
+        assert_eq!(on_threshold(JobState::Pending), Some(JobState::Skipped));
+        assert_eq!(on_threshold(JobState::Running), None);
         assert_eq!(on_lease(JobState::Pending), Some(JobState::Leased));
         assert_eq!(on_lease(JobState::Leased), None);
         assert_eq!(
-            on_lease_lapsed(JobState::Running),
+            on_lease_lapsed(JobState::Running, false, LostJobPolicy::Fail, 1, 3),
             Some(JobState::Unreachable)
         );
-        assert_eq!(on_lease_lapsed(JobState::Success), None);
+        assert_eq!(
+            on_lease_lapsed(JobState::Running, false, LostJobPolicy::Requeue, 1, 3),
+            Some(JobState::Pending)
+        );
+        assert_eq!(
+            on_lease_lapsed(JobState::Running, false, LostJobPolicy::Requeue, 3, 3),
+            Some(JobState::Unreachable)
+        );
+        assert_eq!(
+            on_lease_lapsed(JobState::Running, true, LostJobPolicy::Fail, 1, 1),
+            Some(JobState::Cancelled)
+        );
+        assert_eq!(
+            on_lease_lapsed(JobState::Success, false, LostJobPolicy::Fail, 1, 1),
+            None
+        );
         assert_eq!(on_output(JobState::Leased), JobState::Running);
     }
 }

@@ -90,22 +90,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         agent_api::router(app.clone()),
         rx.clone(),
     ));
+    let rx_sched = rx.clone();
     let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
-    for server_id in app
-        .store
-        .servers_with_pending_jobs()
-        .await
-        .unwrap_or_default()
-    {
-        app.bus.wake(&server_id);
-    }
+    let scheduler = tokio::spawn(schedule_loop(app.clone(), rx_sched));
     tracing::info!(%http_addr, %agent_addr, data_dir = %data_dir.display(), "hub listening");
     Ok(RunningHub {
         app,
         http_addr,
         agent_addr,
         shutdown: tx,
-        tasks: vec![http_task, agent_task, sweeper],
+        tasks: vec![http_task, agent_task, sweeper, scheduler],
     })
 }
 
@@ -276,6 +270,20 @@ async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
             _ = tick.tick() => {
                 if let Err(e) = crate::service::agents::sweep(&app).await {
                     tracing::error!(error = %e, "sweep failed");
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+async fn schedule_loop(app: App, mut stop: watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(e) = crate::service::schedules::tick(&app).await {
+                    tracing::error!(error = %e, "scheduler tick failed");
                 }
             }
             _ = stop.changed() => return,

@@ -142,6 +142,21 @@ fn coerce(name: &str, spec: &ParameterSpec, v: &Value) -> Result<String, String>
     if text.contains('\0') {
         return Err("must not contain NUL bytes".into());
     }
+    if spec.kind == ParamKind::Integer {
+        let n: i64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is not an integer"))?;
+        if let Some(min) = spec.min
+            && n < min
+        {
+            return Err(format!("{n} is less than the minimum {min}"));
+        }
+        if let Some(max) = spec.max
+            && n > max
+        {
+            return Err(format!("{n} is more than the maximum {max}"));
+        }
+    }
     if spec.kind == ParamKind::Enum && !spec.values.contains(&text) {
         return Err(format!("{text:?} is not one of {:?}", spec.values));
     }
@@ -167,6 +182,8 @@ fn coerce(name: &str, spec: &ParameterSpec, v: &Value) -> Result<String, String>
 pub struct Rendered {
     /// The command to run, values quoted.
     pub command: String,
+    /// The same command with every secret value shown as `***`: what people may see.
+    pub masked_command: String,
     /// The parameters as given (with defaults applied), secrets replaced by `***`.
     pub redacted_parameters: Value,
 }
@@ -219,16 +236,27 @@ pub fn render(t: &ActionTemplate, params: &Value) -> Result<Rendered, Vec<String
         return Err(p);
     }
     let mut command = String::new();
+    let mut masked_command = String::new();
     for piece in pieces {
         match piece {
-            Piece::Text(s) => command.push_str(s),
-            Piece::Param(name) => command.push_str(&shell_quote(
-                values.get(name).map(String::as_str).unwrap_or(""),
-            )),
+            Piece::Text(s) => {
+                command.push_str(s);
+                masked_command.push_str(s);
+            }
+            Piece::Param(name) => {
+                let value = values.get(name).map(String::as_str).unwrap_or("");
+                command.push_str(&shell_quote(value));
+                let secret = t
+                    .parameters
+                    .get(name)
+                    .is_some_and(|p| p.kind == ParamKind::Secret);
+                masked_command.push_str(&shell_quote(if secret { REDACTED } else { value }));
+            }
         }
     }
     Ok(Rendered {
         command,
+        masked_command,
         redacted_parameters: Value::Object(redacted),
     })
 }
@@ -326,7 +354,24 @@ mod tests {
         let r = render(&t, &json!({"pw": "hunter2"})).unwrap();
         assert!(r.command.contains("'hunter2'"));
         assert_eq!(r.redacted_parameters, json!({"pw": "***", "mode": "a"}));
+        assert_eq!(r.masked_command, "login '***' 'a'");
+        assert!(!r.masked_command.contains("hunter2"));
         assert!(render(&t, &json!({"pw": "x", "mode": "c"})).is_err());
+    }
+
+    #[test]
+    fn integers_respect_their_bounds() {
+        let t = template(
+            "n {n}",
+            json!({"n": {"type": "integer", "required": true, "min": 1, "max": 10}}),
+        );
+        assert_eq!(render(&t, &json!({"n": 5})).unwrap().command, "n '5'");
+        let err = render(&t, &json!({"n": 11})).unwrap_err();
+        assert!(
+            err[0].contains("parameters.n") && err[0].contains("maximum 10"),
+            "{err:?}"
+        );
+        assert!(render(&t, &json!({"n": 0})).unwrap_err()[0].contains("minimum 1"));
     }
 
     #[test]

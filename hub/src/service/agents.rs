@@ -110,6 +110,7 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         configuration: ServerConfiguration::default(),
         credentials: Credentials::default(),
         status: ServerStatus::default(),
+        circuit: Default::default(),
         metadata: ServerMetadata {
             created_at: now,
             created_by: "enrollment".into(),
@@ -240,35 +241,54 @@ pub async fn heartbeat(
     })
 }
 
-/// Long-poll: a job for this server as soon as one is ready, or none after `wait`.
-pub async fn lease(app: &App, server: &Server, wait: std::time::Duration) -> Result<LeaseResponse> {
+/// After this many jobs in a row lost by an agent (leased, never reported), its circuit opens.
+pub const CIRCUIT_THRESHOLD: u32 = 3;
+/// How long an open circuit keeps work away from the agent.
+pub const CIRCUIT_COOL_DOWN_SECS: i64 = 300;
+
+/// Long-poll: answers at once with a job (when `capacity` > 0 and one may be leased) or jobs
+/// to cancel; otherwise after `wait` with nothing.
+pub async fn lease(
+    app: &App,
+    server: &Server,
+    wait: std::time::Duration,
+    capacity: u32,
+) -> Result<LeaseResponse> {
     let wait = wait.min(std::time::Duration::from_secs(MAX_LEASE_WAIT_SECS));
     let deadline = tokio::time::Instant::now() + wait;
     let waiter = app.bus.waiter(&server.server_id);
     let lease_seconds = app.config.execution.lease_seconds;
+    let lock_ttl = Duration::minutes(app.config.execution.lock_ttl_minutes as i64);
+    let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
     loop {
         let now = Utc::now();
-        let until = now + Duration::seconds(lease_seconds as i64);
-        if let Some(job) = app
-            .store
-            .lease_next_job(&server.server_id, now, until)
-            .await?
-        {
-            app.metrics.jobs_leased.inc();
-            app.bus.publish(Event::Execution {
-                tenant_id: job.tenant_id.clone(),
-                execution_id: job.execution_id.clone(),
-            });
-            return Ok(LeaseResponse {
-                job: Some(LeasedJob {
-                    job_id: job.job_id,
-                    execution_id: job.execution_id,
-                    action: job.action,
+        let cancel_jobs = app.store.take_cancellations(&server.server_id, now).await?;
+        let mut job = None;
+        if capacity > 0 && !circuit_open {
+            let until = now + Duration::seconds(lease_seconds as i64);
+            let outcome = app
+                .store
+                .lease_next_job(&server.server_id, now, until, lock_ttl)
+                .await?;
+            for execution_id in outcome.changed {
+                app.bus.publish(Event::Execution {
+                    tenant_id: server.tenant_id.clone(),
+                    execution_id,
+                });
+            }
+            job = outcome.job.map(|j| {
+                app.metrics.jobs_leased.inc();
+                LeasedJob {
+                    job_id: j.job_id,
+                    execution_id: j.execution_id,
+                    action: j.action,
                     lease_expires_at: until,
                     lease_seconds,
-                }),
-                cancel_jobs: Vec::new(),
+                }
             });
+        }
+        if job.is_some() || !cancel_jobs.is_empty() {
+            return Ok(LeaseResponse { job, cancel_jobs });
         }
         if tokio::time::timeout_at(deadline, waiter.notified())
             .await
@@ -282,17 +302,28 @@ pub async fn lease(app: &App, server: &Server, wait: std::time::Duration) -> Res
     }
 }
 
+/// Stores output; the new lines also go to the execution's JSON-lines log file.
 pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch) -> Result<()> {
     if batch.chunks.len() > 10_000 {
         return Err(Error::invalid("chunks: at most 10000 per batch"));
     }
-    let execution_id = app
+    let (execution_id, fresh) = app
         .store
         .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
         .await?
         .ok_or_else(|| {
             Error::NotFound(format!("job {job_id} is not a job of {}", server.server_id))
         })?;
+    if !fresh.is_empty() {
+        crate::logs::append(
+            &app.config.server.data_dir,
+            &execution_id,
+            &server.server_id,
+            job_id,
+            &fresh,
+        )
+        .await;
+    }
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),
         execution_id,
@@ -300,36 +331,74 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
     Ok(())
 }
 
-/// Stores a result; a repeated delivery of the same job's result is acknowledged, not stored twice.
+/// Stores a result; a repeated delivery of the same job's result is acknowledged, not stored
+/// twice. A result from a job whose server lock expired or changed hands is refused (409).
 pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult) -> Result<bool> {
-    match app
+    let outcome = app
         .store
         .finish_job(&server.server_id, job_id, &result, Utc::now())
-        .await?
-    {
-        FinishOutcome::NotFound => Err(Error::NotFound(format!(
-            "job {job_id} is not a job of {}",
-            server.server_id
-        ))),
-        FinishOutcome::AlreadyFinal { .. } => Ok(false),
-        FinishOutcome::Stored { execution_id } => {
+        .await?;
+    let (execution_id, wake) = match outcome {
+        FinishOutcome::NotFound => {
+            return Err(Error::NotFound(format!(
+                "job {job_id} is not a job of {}",
+                server.server_id
+            )));
+        }
+        FinishOutcome::AlreadyFinal { .. } => return Ok(false),
+        FinishOutcome::Fenced { execution_id } => {
+            app.bus.publish(Event::Execution {
+                tenant_id: server.tenant_id.clone(),
+                execution_id: execution_id.clone(),
+            });
+            let r = Resource {
+                kind: "job",
+                id: job_id,
+                name: Some(&execution_id),
+            };
+            audit::record(
+                app,
+                &server.tenant_id,
+                Actor::Agent {
+                    server_id: &server.server_id,
+                },
+                "result_fenced",
+                r,
+                json!({}),
+                Some("server lock expired or changed hands"),
+            )
+            .await;
+            return Err(Error::Conflict(format!(
+                "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
+            )));
+        }
+        FinishOutcome::Retrying { execution_id, wake } => (execution_id, wake),
+        FinishOutcome::Stored { execution_id, wake } => {
             app.metrics
                 .results
                 .with_label_values(&[outcome_label(&result)])
                 .inc();
-            if result.status == greenroom_proto::Outcome::Success
-                && let Some(mut s) = app.store.get_server(None, &server.server_id).await?
-            {
-                s.metadata.last_successful_execution = Some(result.finished_at);
-                app.store.put_server(&s).await?;
-            }
-            app.bus.publish(Event::Execution {
-                tenant_id: server.tenant_id.clone(),
-                execution_id,
-            });
-            Ok(true)
+            (execution_id, wake)
         }
+    };
+    for s in &wake {
+        app.bus.wake(s);
     }
+    if let Some(mut s) = app.store.get_server(None, &server.server_id).await?
+        && (result.status == greenroom_proto::Outcome::Success
+            || s.circuit.consecutive_failures > 0)
+    {
+        if result.status == greenroom_proto::Outcome::Success {
+            s.metadata.last_successful_execution = Some(result.finished_at);
+        }
+        s.circuit = Default::default();
+        app.store.put_server(&s).await?;
+    }
+    app.bus.publish(Event::Execution {
+        tenant_id: server.tenant_id.clone(),
+        execution_id,
+    });
+    Ok(true)
 }
 
 fn outcome_label(r: &JobResult) -> &'static str {
@@ -341,16 +410,70 @@ fn outcome_label(r: &JobResult) -> &'static str {
     }
 }
 
-/// One sweep: lapsed leases settle, silent servers become unreachable. Returns what changed.
+/// Counts a lost job against its server's circuit; opens it at the threshold.
+async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
+    let Some(mut s) = app.store.get_server(None, server_id).await? else {
+        return Ok(());
+    };
+    s.circuit.consecutive_failures += 1;
+    if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
+        && s.circuit.open_until.is_none_or(|t| t < Utc::now())
+    {
+        let until = Utc::now() + Duration::seconds(CIRCUIT_COOL_DOWN_SECS);
+        s.circuit.open_until = Some(until);
+        tracing::warn!(server_id, failures = s.circuit.consecutive_failures, %until, "circuit opened: no work is offered to this agent until the cool-down ends");
+        let r = Resource {
+            kind: "server",
+            id: server_id,
+            name: None,
+        };
+        let details =
+            json!({"consecutive_failures": s.circuit.consecutive_failures, "open_until": until});
+        audit::record(
+            app,
+            &s.tenant_id,
+            Actor::System,
+            "agent_circuit_opened",
+            r,
+            details,
+            None,
+        )
+        .await;
+    }
+    app.store.put_server(&s).await
+}
+
+/// One sweep: lapsed leases settle, expired locks end, silent servers become unreachable,
+/// servers with due jobs (retries, freed locks) are woken.
 pub async fn sweep(app: &App) -> Result<()> {
     let now = Utc::now();
-    for execution_id in app.store.expire_leases(now).await? {
-        tracing::warn!(%execution_id, "a job lease lapsed; marked unreachable");
-        // The tenant is not known here; subscribers filter by execution id and re-read.
-        app.bus.publish(Event::Execution {
-            tenant_id: String::new(),
-            execution_id,
-        });
+    for lapsed in app.store.expire_leases(now).await? {
+        tracing::warn!(execution_id = %lapsed.execution_id, server_id = %lapsed.server_id, requeued = lapsed.requeued, "a job lease lapsed");
+        trip_circuit(app, &lapsed.server_id).await?;
+        if let Some(s) = app.store.get_server(None, &lapsed.server_id).await? {
+            app.bus.publish(Event::Execution {
+                tenant_id: s.tenant_id,
+                execution_id: lapsed.execution_id,
+            });
+        }
+    }
+    for lock in app.store.expire_locks(now).await? {
+        let r = Resource {
+            kind: "server_lock",
+            id: &lock.lock_id,
+            name: Some(&lock.server_id),
+        };
+        audit::record(
+            app,
+            &lock.tenant_id,
+            Actor::System,
+            "lock_expired",
+            r,
+            json!({"server_id": lock.server_id, "fencing_token": lock.fencing_token}),
+            None,
+        )
+        .await;
+        app.bus.wake(&lock.server_id);
     }
     let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
     for server_id in app.store.mark_unreachable(cutoff).await? {
@@ -361,6 +484,9 @@ pub async fn sweep(app: &App) -> Result<()> {
                 server_id,
             });
         }
+    }
+    for server_id in app.store.servers_with_due_jobs(now).await? {
+        app.bus.wake(&server_id);
     }
     Ok(())
 }

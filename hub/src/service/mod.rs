@@ -3,5 +3,7 @@
 
 pub mod agents;
 pub mod executions;
+pub mod locks;
+pub mod schedules;
 pub mod servers;
 pub mod templates;

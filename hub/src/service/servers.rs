@@ -96,6 +96,7 @@ pub async fn register(
         configuration: ServerConfiguration::default(),
         credentials: Credentials::default(),
         status: ServerStatus::default(),
+        circuit: Default::default(),
         metadata: ServerMetadata {
             created_at: now,
             created_by: caller.email.clone(),

@@ -49,35 +49,9 @@ fn default_version() -> String {
 pub const CATEGORIES: [&str; 5] = ["system", "database", "application", "network", "security"];
 pub const ACTION_TYPES: [&str; 3] = ["validation", "execution", "maintenance"];
 
-pub async fn create(
-    app: &App,
-    caller: &Caller,
-    new: NewTemplate,
-    ip: Option<&str>,
-) -> Result<ActionTemplate> {
-    caller.require(Role::Operator)?;
-    let now = chrono::Utc::now();
-    let t = ActionTemplate {
-        tenant_id: caller.tenant_id.clone(),
-        id: format!("tpl_{}", uuid::Uuid::new_v4().simple()),
-        name: new.name,
-        description: new.description,
-        category: new.category,
-        action_type: new.action_type,
-        version: new.version,
-        parameters: new.parameters,
-        execution_config: new.execution_config,
-        command_template: new.command_template,
-        success_criteria: new.success_criteria,
-        applicable_server_tags: new.applicable_server_tags,
-        metadata: TemplateMetadata {
-            created_at: now,
-            created_by: caller.email.clone(),
-            updated_at: now,
-            usage_count: 0,
-        },
-    };
-    let mut problems = template::check_template(&t).err().unwrap_or_default();
+/// Every problem of a template at once (the `validate` endpoint and every save).
+pub fn problems(t: &ActionTemplate) -> Vec<String> {
+    let mut problems = template::check_template(t).err().unwrap_or_default();
     if !CATEGORIES.contains(&t.category.as_str()) {
         problems.push(format!(
             "category: {:?} is not one of {}",
@@ -92,8 +66,89 @@ pub async fn create(
             ACTION_TYPES.join(", ")
         ));
     }
-    if !problems.is_empty() {
-        return Err(Error::Invalid(problems));
+    if t.success_criteria
+        .execution_time_max
+        .is_some_and(|m| m <= 0.0)
+    {
+        problems.push("success_criteria.execution_time_max: must be more than 0".into());
+    }
+    if t.success_criteria
+        .output_contains
+        .iter()
+        .chain(&t.success_criteria.output_not_contains)
+        .any(|s| s.is_empty())
+    {
+        problems.push(
+            "success_criteria: output_contains / output_not_contains entries must not be empty"
+                .into(),
+        );
+    }
+    if t.execution_config.retry_count > 10 {
+        problems.push("execution_config.retry_count: at most 10".into());
+    }
+    problems
+}
+
+fn from_new(
+    caller: &Caller,
+    id: String,
+    new: NewTemplate,
+    metadata: TemplateMetadata,
+) -> ActionTemplate {
+    ActionTemplate {
+        tenant_id: caller.tenant_id.clone(),
+        id,
+        name: new.name,
+        description: new.description,
+        category: new.category,
+        action_type: new.action_type,
+        version: new.version,
+        parameters: new.parameters,
+        execution_config: new.execution_config,
+        command_template: new.command_template,
+        success_criteria: new.success_criteria,
+        applicable_server_tags: new.applicable_server_tags,
+        metadata,
+    }
+}
+
+/// The next patch version: `1.2.3` → `1.2.4`; anything else gets `.1` appended.
+fn bump(version: &str) -> String {
+    let mut parts: Vec<&str> = version.split('.').collect();
+    match parts.last().and_then(|p| p.parse::<u64>().ok()) {
+        Some(n) => {
+            let next = (n + 1).to_string();
+            parts.pop();
+            parts.push(&next);
+            parts.join(".")
+        }
+        None => format!("{version}.1"),
+    }
+}
+
+pub async fn create(
+    app: &App,
+    caller: &Caller,
+    new: NewTemplate,
+    ip: Option<&str>,
+) -> Result<ActionTemplate> {
+    caller.require(Role::Operator)?;
+    let now = chrono::Utc::now();
+    let meta = TemplateMetadata {
+        created_at: now,
+        created_by: caller.email.clone(),
+        updated_at: now,
+        usage_count: 0,
+    };
+    let t = from_new(
+        caller,
+        format!("tpl_{}", uuid::Uuid::new_v4().simple()),
+        new,
+        meta,
+    );
+    let p = problems(&t);
+    if !p.is_empty() {
+        return Err(Error::Invalid(p));
     }
     app.store.insert_template(&t).await?;
     let r = Resource {
@@ -110,11 +165,81 @@ pub async fn create(
         },
         "action_created",
         r,
-        json!({}),
+        json!({"version": t.version}),
         None,
     )
     .await;
     Ok(t)
+}
+
+/// Replaces a template. Executions already started keep what they ran; an unchanged
+/// version number is bumped so every edit is a new version.
+pub async fn update(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+    new: NewTemplate,
+    ip: Option<&str>,
+) -> Result<ActionTemplate> {
+    caller.require(Role::Operator)?;
+    let old = get(app, caller, id).await?;
+    let mut meta = old.metadata.clone();
+    meta.updated_at = chrono::Utc::now();
+    let mut t = from_new(caller, old.id.clone(), new, meta);
+    if t.version == old.version {
+        t.version = bump(&old.version);
+    }
+    let p = problems(&t);
+    if !p.is_empty() {
+        return Err(Error::Invalid(p));
+    }
+    app.store.put_template(&t).await?;
+    let r = Resource {
+        kind: "action_template",
+        id: &t.id,
+        name: Some(&t.name),
+    };
+    let details = json!({"previous_version": old.version, "version": t.version, "command_template_changed": old.command_template != t.command_template});
+    audit::record(
+        app,
+        &caller.tenant_id,
+        Actor::User {
+            email: &caller.email,
+            ip,
+        },
+        "action_updated",
+        r,
+        details,
+        None,
+    )
+    .await;
+    Ok(t)
+}
+
+pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Result<()> {
+    caller.require(Role::Admin)?;
+    if !app.store.delete_template(&caller.tenant_id, id).await? {
+        return Err(Error::NotFound(format!("action template {id} not found")));
+    }
+    let r = Resource {
+        kind: "action_template",
+        id,
+        name: None,
+    };
+    audit::record(
+        app,
+        &caller.tenant_id,
+        Actor::User {
+            email: &caller.email,
+            ip,
+        },
+        "action_deleted",
+        r,
+        json!({}),
+        None,
+    )
+    .await;
+    Ok(())
 }
 
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<ActionTemplate> {

@@ -11,8 +11,8 @@ pub mod sqlite;
 
 use crate::error::Result;
 use crate::model::{
-    ActionTemplate, AuditEntry, Execution, Job, Page, PageRequest, Server, ServerFilter, Timestamp,
-    User,
+    ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
+    ScheduleRun, Server, ServerFilter, ServerLock, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -38,13 +38,41 @@ pub enum RefreshUse {
     Invalid,
 }
 
-/// The outcome of storing a job's result.
+/// What leasing found: the job handed out, and executions changed on the way (a job that
+/// could not take its lock under the `fail` policy is failed).
+#[derive(Debug, Clone, Default)]
+pub struct LeaseOutcome {
+    pub job: Option<Job>,
+    pub changed: Vec<String>,
+}
+
+/// A job whose lease lapsed, and what became of it.
+#[derive(Debug, Clone)]
+pub struct LapsedJob {
+    pub execution_id: String,
+    pub server_id: String,
+    pub requeued: bool,
+}
+
+/// What storing a result did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FinishOutcome {
-    /// Stored now; the execution may have changed.
-    Stored { execution_id: String },
+    /// Stored now; the execution may have changed. `wake` lists servers that may now lease
+    /// (a concurrency slot or a lock was freed, or a retry is due).
+    Stored {
+        execution_id: String,
+        wake: Vec<String>,
+    },
+    /// The attempt failed and the job was put back to pending for another attempt.
+    Retrying {
+        execution_id: String,
+        wake: Vec<String>,
+    },
     /// The job was already final (a repeated delivery): nothing changed.
     AlreadyFinal { execution_id: String },
+    /// The job's server lock expired or passed to another holder before this result came:
+    /// the result is refused and the job recorded failed.
+    Fenced { execution_id: String },
     /// No such job for this server.
     NotFound,
 }
@@ -58,6 +86,8 @@ pub struct LogLine {
     pub stream: String,
     pub data: String,
     pub timestamp: Timestamp,
+    /// Which attempt of the job wrote it (retries start their output again at seq 0).
+    pub attempt: u32,
 }
 
 #[async_trait]
@@ -103,6 +133,9 @@ pub trait Store: Send + Sync + 'static {
 
     // Action templates.
     async fn insert_template(&self, template: &ActionTemplate) -> Result<()>;
+    /// Replaces a template (same id and tenant); `Conflict` when the new name is taken.
+    async fn put_template(&self, template: &ActionTemplate) -> Result<()>;
+    async fn delete_template(&self, tenant: &str, id: &str) -> Result<bool>;
     async fn get_template(&self, tenant: &str, id: &str) -> Result<Option<ActionTemplate>>;
     async fn list_templates(
         &self,
@@ -117,35 +150,39 @@ pub trait Store: Send + Sync + 'static {
     async fn list_executions(
         &self,
         tenant: &str,
-        state: Option<&str>,
+        filter: &ExecutionFilter,
         page: PageRequest,
     ) -> Result<Page<Execution>>;
     async fn jobs_of(&self, execution_id: &str) -> Result<Vec<Job>>;
-    /// Leases the oldest pending job of this server (highest priority first), if any.
+    /// Leases the next job of this server: highest priority first, then oldest; only jobs
+    /// that are due, whose execution has a free concurrency slot, and that can take the
+    /// server lock they need (acquired here, with a fresh fencing token).
     async fn lease_next_job(
         &self,
         server_id: &str,
         now: Timestamp,
         lease_until: Timestamp,
-    ) -> Result<Option<Job>>;
-    /// Extends the leases of the named jobs held by this server; returns the ids among them
-    /// that are no longer this server's to run (the agent should stop them).
+        lock_ttl: chrono::Duration,
+    ) -> Result<LeaseOutcome>;
+    /// Extends the leases (and, within their allowance, the locks) of the named jobs held by
+    /// this server; returns the ids that are no longer this server's to run.
     async fn extend_leases(
         &self,
         server_id: &str,
         job_ids: &[String],
         until: Timestamp,
     ) -> Result<Vec<String>>;
-    /// Stores output chunks (idempotent by job and seq); returns the execution id, or None
-    /// when the job is not this server's.
+    /// Stores output chunks (idempotent by job and seq); returns the execution id and the
+    /// chunks that were new, or None when the job is not this server's.
     async fn append_output(
         &self,
         server_id: &str,
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<String>>;
-    /// Stores a job's result (idempotent by job id) and settles its execution.
+    ) -> Result<Option<(String, Vec<OutputChunk>)>>;
+    /// Stores a job's result (idempotent by job id), retrying, fencing and settling per the
+    /// lifecycle.
     async fn finish_job(
         &self,
         server_id: &str,
@@ -153,15 +190,80 @@ pub trait Store: Send + Sync + 'static {
         result: &JobResult,
         now: Timestamp,
     ) -> Result<FinishOutcome>;
-    /// Settles jobs whose lease lapsed; returns the executions that changed.
-    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<String>>;
-    /// Pending or running job ids per server, for wake-ups after a restart.
-    async fn servers_with_pending_jobs(&self) -> Result<Vec<String>>;
+    /// Cancels an execution: pending jobs at once, running ones flagged for their agents.
+    /// Returns the servers to wake, or None when there is no such execution in the tenant.
+    async fn cancel_execution(
+        &self,
+        tenant: &str,
+        execution_id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<Vec<String>>>;
+    /// Running jobs of this server that must be stopped and were not asked for lately.
+    async fn take_cancellations(&self, server_id: &str, now: Timestamp) -> Result<Vec<String>>;
+    /// Settles jobs whose lease lapsed.
+    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<LapsedJob>>;
+    /// Servers with a retry whose delay has passed (their long-polls are woken).
+    async fn servers_with_due_jobs(&self, now: Timestamp) -> Result<Vec<String>>;
+    /// A page of an execution's output lines, in order per server; and the total.
     async fn execution_logs(
         &self,
         execution_id: &str,
-        after_seq: Option<u64>,
-    ) -> Result<Vec<LogLine>>;
+        server_id: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<LogLine>, u64)>;
+
+    // Locks.
+    /// Takes a lock (its fencing token is assigned here); `Conflict` when the server is locked.
+    async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock>;
+    async fn get_lock(&self, tenant: &str, lock_id: &str) -> Result<Option<ServerLock>>;
+    async fn list_locks(&self, tenant: &str, active_only: bool) -> Result<Vec<ServerLock>>;
+    /// Extends an active lock by `by`; `Conflict` when its extensions are used up.
+    async fn extend_lock(
+        &self,
+        tenant: &str,
+        lock_id: &str,
+        by: chrono::Duration,
+        now: Timestamp,
+    ) -> Result<ServerLock>;
+    /// Ends an active lock as `released` or `force_released`; returns it, or None.
+    async fn release_lock(
+        &self,
+        tenant: &str,
+        lock_id: &str,
+        force: bool,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<ServerLock>>;
+    /// Ends locks past their expiry; returns them.
+    async fn expire_locks(&self, now: Timestamp) -> Result<Vec<ServerLock>>;
+
+    // Schedules.
+    async fn insert_schedule(&self, schedule: &Schedule) -> Result<()>;
+    async fn get_schedule(&self, tenant: &str, id: &str) -> Result<Option<Schedule>>;
+    async fn list_schedules(&self, tenant: &str) -> Result<Vec<Schedule>>;
+    async fn delete_schedule(&self, tenant: &str, id: &str) -> Result<bool>;
+    /// Enabled schedules whose next run is due, across tenants.
+    async fn due_schedules(&self, now: Timestamp) -> Result<Vec<Schedule>>;
+    /// Records an occurrence; false when it was already recorded (another replica fired it).
+    async fn claim_schedule_run(&self, run: &ScheduleRun) -> Result<bool>;
+    /// Sets an occurrence's execution after it started.
+    async fn set_schedule_run_execution(
+        &self,
+        schedule_id: &str,
+        occurrence_at: Timestamp,
+        execution_id: Option<&str>,
+        status: &str,
+        detail: Option<&str>,
+    ) -> Result<()>;
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        next_run_at: Option<Timestamp>,
+        last_run_at: Option<Timestamp>,
+    ) -> Result<()>;
+    async fn schedule_runs(&self, schedule_id: &str, limit: u32) -> Result<Vec<ScheduleRun>>;
 
     // Audit.
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;

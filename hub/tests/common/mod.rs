@@ -149,7 +149,7 @@ impl Hub {
         let state = self.dir.path().join("agents").join(server_id);
         std::fs::create_dir_all(&state).unwrap();
         let cfg = format!(
-            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: [\"e2e\"]\nexecution:\n  max_concurrent_jobs: 2\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
+            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: [\"e2e\"]\nexecution:\n  max_concurrent_jobs: 2\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
             self.agent_port,
             self.enroll_token(),
             self.ca_path().display().to_string(),

@@ -1,12 +1,14 @@
 //! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
 
-use super::{SqliteStore, jobs, servers};
+use super::{SqliteStore, jobs, locks, schedules, servers};
 use crate::error::Result;
 use crate::model::{
-    ActionTemplate, AuditEntry, Execution, Job, Page, PageRequest, Server, ServerFilter, Timestamp,
-    User,
+    ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
+    ScheduleRun, Server, ServerFilter, ServerLock, Timestamp, User,
 };
-use crate::store::{FinishOutcome, LogLine, RefreshToken, RefreshUse, Store};
+use crate::store::{
+    FinishOutcome, LapsedJob, LeaseOutcome, LogLine, RefreshToken, RefreshUse, Store,
+};
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
 
@@ -73,6 +75,12 @@ impl Store for SqliteStore {
     async fn insert_template(&self, t: &ActionTemplate) -> Result<()> {
         servers::insert_template(self, t).await
     }
+    async fn put_template(&self, t: &ActionTemplate) -> Result<()> {
+        servers::put_template(self, t).await
+    }
+    async fn delete_template(&self, tenant: &str, id: &str) -> Result<bool> {
+        servers::delete_template(self, tenant, id).await
+    }
     async fn get_template(&self, tenant: &str, id: &str) -> Result<Option<ActionTemplate>> {
         servers::get_template(self, tenant, id).await
     }
@@ -93,10 +101,10 @@ impl Store for SqliteStore {
     async fn list_executions(
         &self,
         tenant: &str,
-        state: Option<&str>,
+        filter: &ExecutionFilter,
         page: PageRequest,
     ) -> Result<Page<Execution>> {
-        jobs::list_executions(self, tenant, state, page).await
+        jobs::list_executions(self, tenant, filter, page).await
     }
     async fn jobs_of(&self, execution_id: &str) -> Result<Vec<Job>> {
         jobs::jobs_of(self, execution_id).await
@@ -106,8 +114,9 @@ impl Store for SqliteStore {
         server_id: &str,
         now: Timestamp,
         until: Timestamp,
-    ) -> Result<Option<Job>> {
-        jobs::lease_next_job(self, server_id, now, until).await
+        ttl: chrono::Duration,
+    ) -> Result<LeaseOutcome> {
+        jobs::lease_next_job(self, server_id, now, until, ttl).await
     }
     async fn extend_leases(
         &self,
@@ -123,7 +132,7 @@ impl Store for SqliteStore {
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, Vec<OutputChunk>)>> {
         jobs::append_output(self, server_id, job_id, chunks, now).await
     }
     async fn finish_job(
@@ -135,14 +144,102 @@ impl Store for SqliteStore {
     ) -> Result<FinishOutcome> {
         jobs::finish_job(self, server_id, job_id, r, now).await
     }
-    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<String>> {
+    async fn cancel_execution(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<Vec<String>>> {
+        jobs::cancel_execution(self, tenant, id, by, now).await
+    }
+    async fn take_cancellations(&self, server_id: &str, now: Timestamp) -> Result<Vec<String>> {
+        jobs::take_cancellations(self, server_id, now).await
+    }
+    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<LapsedJob>> {
         jobs::expire_leases(self, now).await
     }
-    async fn servers_with_pending_jobs(&self) -> Result<Vec<String>> {
-        jobs::servers_with_pending_jobs(self).await
+    async fn servers_with_due_jobs(&self, now: Timestamp) -> Result<Vec<String>> {
+        jobs::servers_with_due_jobs(self, now).await
     }
-    async fn execution_logs(&self, execution_id: &str, after: Option<u64>) -> Result<Vec<LogLine>> {
-        jobs::execution_logs(self, execution_id, after).await
+    async fn execution_logs(
+        &self,
+        id: &str,
+        server: Option<&str>,
+        offset: u64,
+        limit: u32,
+    ) -> Result<(Vec<LogLine>, u64)> {
+        jobs::execution_logs(self, id, server, offset, limit).await
+    }
+    async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock> {
+        locks::acquire_lock(self, lock, now).await
+    }
+    async fn get_lock(&self, tenant: &str, id: &str) -> Result<Option<ServerLock>> {
+        locks::get_lock(self, tenant, id).await
+    }
+    async fn list_locks(&self, tenant: &str, active_only: bool) -> Result<Vec<ServerLock>> {
+        locks::list_locks(self, tenant, active_only).await
+    }
+    async fn extend_lock(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: chrono::Duration,
+        now: Timestamp,
+    ) -> Result<ServerLock> {
+        locks::extend_lock(self, tenant, id, by, now).await
+    }
+    async fn release_lock(
+        &self,
+        tenant: &str,
+        id: &str,
+        force: bool,
+        by: &str,
+        now: Timestamp,
+    ) -> Result<Option<ServerLock>> {
+        locks::release_lock(self, tenant, id, force, by, now).await
+    }
+    async fn expire_locks(&self, now: Timestamp) -> Result<Vec<ServerLock>> {
+        locks::expire_locks(self, now).await
+    }
+    async fn insert_schedule(&self, s: &Schedule) -> Result<()> {
+        schedules::insert_schedule(self, s).await
+    }
+    async fn get_schedule(&self, tenant: &str, id: &str) -> Result<Option<Schedule>> {
+        schedules::get_schedule(self, tenant, id).await
+    }
+    async fn list_schedules(&self, tenant: &str) -> Result<Vec<Schedule>> {
+        schedules::list_schedules(self, tenant).await
+    }
+    async fn delete_schedule(&self, tenant: &str, id: &str) -> Result<bool> {
+        schedules::delete_schedule(self, tenant, id).await
+    }
+    async fn due_schedules(&self, now: Timestamp) -> Result<Vec<Schedule>> {
+        schedules::due_schedules(self, now).await
+    }
+    async fn claim_schedule_run(&self, run: &ScheduleRun) -> Result<bool> {
+        schedules::claim_schedule_run(self, run).await
+    }
+    async fn set_schedule_run_execution(
+        &self,
+        id: &str,
+        at: Timestamp,
+        execution_id: Option<&str>,
+        status: &str,
+        detail: Option<&str>,
+    ) -> Result<()> {
+        schedules::set_schedule_run_execution(self, id, at, execution_id, status, detail).await
+    }
+    async fn advance_schedule(
+        &self,
+        id: &str,
+        next: Option<Timestamp>,
+        last: Option<Timestamp>,
+    ) -> Result<()> {
+        schedules::advance_schedule(self, id, next, last).await
+    }
+    async fn schedule_runs(&self, id: &str, limit: u32) -> Result<Vec<ScheduleRun>> {
+        schedules::schedule_runs(self, id, limit).await
     }
     async fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
         super::append_audit(self, entry).await

@@ -1,32 +1,36 @@
 //! Executions, their per-server jobs and job output in the SQLite store. Every status change
 //! is decided by `crate::lifecycle` inside one transaction.
 
-use super::{SqliteStore, from_ms, ms, page_of};
+use super::{SqliteStore, from_ms, locks, ms, page_of};
 use crate::error::Result;
-use crate::lifecycle;
-use crate::model::{Execution, ExecutionState, Job, JobState, Page, PageRequest, Timestamp};
-use crate::store::{FinishOutcome, LogLine};
+use crate::lifecycle::{self, CancelAction, ResultDecision};
+use crate::model::{
+    Execution, ExecutionFilter, Job, JobState, LockPolicy, Page, PageRequest, Timestamp,
+};
+use crate::store::{FinishOutcome, LapsedJob, LeaseOutcome, LogLine};
 use greenroom_proto::{JobResult, OutputChunk, Stream};
-use rusqlite::{OptionalExtension, Transaction, params};
+use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
 fn job_state(s: &str) -> JobState {
     JobState::parse(s).unwrap_or(JobState::Failed)
 }
 
-fn write_job(tx: &Transaction<'_>, job: &Job) -> Result<()> {
+pub(super) fn write_job(tx: &Transaction<'_>, job: &Job) -> Result<()> {
     tx.execute(
-        "UPDATE jobs SET state = ?2, lease_expires_at = ?3, doc = ?4 WHERE job_id = ?1",
+        "UPDATE jobs SET state = ?2, lease_expires_at = ?3, not_before = ?4, cancel_requested = ?5, doc = ?6 WHERE job_id = ?1",
         params![
             job.job_id,
             job.state.as_str(),
             job.lease_expires_at.map(ms),
+            job.not_before.map(ms),
+            job.cancel_requested,
             serde_json::to_string(job)?
         ],
     )?;
     Ok(())
 }
 
-fn read_job(tx: &Transaction<'_>, job_id: &str) -> Result<Option<Job>> {
+pub(super) fn read_job(tx: &Transaction<'_>, job_id: &str) -> Result<Option<Job>> {
     let doc: Option<String> = tx
         .query_row("SELECT doc FROM jobs WHERE job_id = ?1", [job_id], |r| {
             r.get(0)
@@ -46,33 +50,104 @@ fn read_execution(tx: &Transaction<'_>, id: &str) -> Result<Option<Execution>> {
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
+fn write_execution(tx: &Transaction<'_>, e: &Execution) -> Result<()> {
+    tx.execute(
+        "UPDATE executions SET state = ?2, cancelled = ?3, doc = ?4 WHERE execution_id = ?1",
+        params![
+            e.execution_id,
+            e.state.as_str(),
+            e.cancelled_by.is_some(),
+            serde_json::to_string(e)?
+        ],
+    )?;
+    Ok(())
+}
+
+fn job_states(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<JobState>> {
+    let mut st = tx.prepare("SELECT state FROM jobs WHERE execution_id = ?1")?;
+    let states = st
+        .query_map([execution_id], |r| r.get::<_, String>(0))?
+        .map(|s| s.map(|s| job_state(&s)))
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(states)
+}
+
 /// Recomputes an execution's state from its jobs (through the lifecycle) and stores it.
-fn settle_execution(tx: &Transaction<'_>, execution_id: &str, now: Timestamp) -> Result<()> {
+pub(super) fn settle_execution(
+    tx: &Transaction<'_>,
+    execution_id: &str,
+    now: Timestamp,
+) -> Result<()> {
     let Some(mut e) = read_execution(tx, execution_id)? else {
         return Ok(());
     };
-    let states: Vec<JobState> = {
-        let mut st = tx.prepare("SELECT state FROM jobs WHERE execution_id = ?1")?;
-        st.query_map([execution_id], |r| r.get::<_, String>(0))?
-            .map(|s| s.map(|s| job_state(&s)))
-            .collect::<rusqlite::Result<_>>()?
-    };
-    let next = lifecycle::execution_state(&states);
+    let next = lifecycle::execution_state(&job_states(tx, execution_id)?, e.cancelled_by.is_some());
     if next == e.state {
         return Ok(());
     }
-    if next != ExecutionState::Pending && e.started_at.is_none() {
+    if next != crate::model::ExecutionState::Pending && e.started_at.is_none() {
         e.started_at = Some(now);
     }
     if next.is_final() {
         e.completed_at = Some(now);
     }
     e.state = next;
-    tx.execute(
-        "UPDATE executions SET state = ?2, doc = ?3 WHERE execution_id = ?1",
-        params![execution_id, e.state.as_str(), serde_json::to_string(&e)?],
+    write_execution(tx, &e)
+}
+
+/// Servers with a pending job of this execution (to wake when a slot frees up).
+fn pending_servers(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<String>> {
+    let mut st = tx.prepare(
+        "SELECT DISTINCT server_id FROM jobs WHERE execution_id = ?1 AND state = 'pending'",
     )?;
-    Ok(())
+    Ok(st
+        .query_map([execution_id], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?)
+}
+
+/// Once failures reach the execution's error threshold, jobs that have not started are skipped.
+fn apply_error_threshold(tx: &Transaction<'_>, e: &mut Execution, now: Timestamp) -> Result<()> {
+    let Some(limit) = e.error_threshold else {
+        return Ok(());
+    };
+    let failures = job_states(tx, &e.execution_id)?
+        .into_iter()
+        .filter(|s| {
+            s.is_final()
+                && !matches!(
+                    s,
+                    JobState::Success | JobState::Skipped | JobState::Cancelled
+                )
+        })
+        .count();
+    if (failures as u32) < limit {
+        return Ok(());
+    }
+    let ids: Vec<String> = {
+        let mut st =
+            tx.prepare("SELECT job_id FROM jobs WHERE execution_id = ?1 AND state = 'pending'")?;
+        st.query_map([&e.execution_id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?
+    };
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let reason = format!(
+        "error threshold reached: {failures} failed (threshold {limit}); remaining targets skipped"
+    );
+    for id in ids {
+        let Some(mut j) = read_job(tx, &id)? else {
+            continue;
+        };
+        if let Some(next) = lifecycle::on_threshold(j.state) {
+            j.state = next;
+            j.error = Some(reason.clone());
+            j.finished_at = Some(now);
+            write_job(tx, &j)?;
+        }
+    }
+    e.skipped_reason = Some(reason);
+    write_execution(tx, e)
 }
 
 pub(super) async fn insert_execution(st: &SqliteStore, e: &Execution, jobs: &[Job]) -> Result<()> {
@@ -85,17 +160,18 @@ pub(super) async fn insert_execution(st: &SqliteStore, e: &Execution, jobs: &[Jo
     st.with(move |c| {
         let tx = c.transaction()?;
         tx.execute(
-            "INSERT INTO executions(execution_id, tenant_id, state, created_at, doc) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![e.execution_id, e.tenant_id, e.state.as_str(), ms(e.created_at), doc],
+            "INSERT INTO executions(execution_id, tenant_id, state, created_at, priority, max_concurrency, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            params![e.execution_id, e.tenant_id, e.state.as_str(), ms(e.created_at), e.priority.rank(), e.max_concurrency, doc],
         )?;
         {
             let mut ins = tx.prepare(
                 "INSERT INTO jobs(job_id, execution_id, server_id, state, priority, lease_expires_at, doc) VALUES (?1, ?2, ?3, ?4, ?5, NULL, ?6)",
             )?;
             for (j, d) in &jobs {
-                ins.execute(params![j.job_id, j.execution_id, j.server_id, j.state.as_str(), e.priority, d])?;
+                ins.execute(params![j.job_id, j.execution_id, j.server_id, j.state.as_str(), e.priority.rank(), d])?;
             }
         }
+        settle_execution(&tx, &e.execution_id, e.created_at)?;
         tx.commit()?;
         Ok(())
     })
@@ -124,24 +200,52 @@ pub(super) async fn get_execution(
 pub(super) async fn list_executions(
     st: &SqliteStore,
     tenant: &str,
-    state: Option<&str>,
+    f: &ExecutionFilter,
     page: PageRequest,
 ) -> Result<Page<Execution>> {
-    let (tenant, state) = (tenant.to_string(), state.map(str::to_string));
+    let mut clauses = vec!["tenant_id = ?".to_string()];
+    let mut args: Vec<rusqlite::types::Value> = vec![tenant.to_string().into()];
+    if let Some(s) = f.status {
+        clauses.push("state = ?".into());
+        args.push(s.as_str().to_string().into());
+    }
+    if let Some(t) = &f.template_id {
+        clauses.push("json_extract(doc, '$.action_template_id') = ?".into());
+        args.push(t.clone().into());
+    }
+    if let Some(u) = &f.initiated_by {
+        clauses.push("lower(json_extract(doc, '$.initiated_by')) = lower(?)".into());
+        args.push(u.clone().into());
+    }
+    if let Some(s) = &f.server_id {
+        clauses.push(
+            "EXISTS (SELECT 1 FROM json_each(doc, '$.target_servers') WHERE value = ?)".into(),
+        );
+        args.push(s.clone().into());
+    }
+    if let Some(env) = &f.environment {
+        clauses
+            .push("EXISTS (SELECT 1 FROM json_each(doc, '$.environments') WHERE value = ?)".into());
+        args.push(env.clone().into());
+    }
+    if let Some(from) = f.from {
+        clauses.push("created_at >= ?".into());
+        args.push(ms(from).into());
+    }
+    if let Some(to) = f.to {
+        clauses.push("created_at < ?".into());
+        args.push(ms(to).into());
+    }
+    let where_ = clauses.join(" AND ");
     st.with(move |c| {
-        let total: i64 = c.query_row(
-            "SELECT COUNT(*) FROM executions WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2)",
-            params![tenant, state],
-            |r| r.get(0),
-        )?;
-        let mut stmt = c.prepare(
-            "SELECT doc FROM executions WHERE tenant_id = ?1 AND (?2 IS NULL OR state = ?2)
-             ORDER BY created_at DESC, execution_id DESC LIMIT ?3 OFFSET ?4",
-        )?;
-        let rows = stmt.query_map(
-            params![tenant, state, page.page_size, page.offset() as i64],
-            |r| r.get::<_, String>(0),
-        )?;
+        let total: i64 = c.query_row(&format!("SELECT COUNT(*) FROM executions WHERE {where_}"), params_from_iter(args.iter()), |r| r.get(0))?;
+        let sql = format!(
+            "SELECT doc FROM executions WHERE {where_} ORDER BY created_at DESC, execution_id DESC LIMIT {} OFFSET {}",
+            page.page_size,
+            page.offset()
+        );
+        let mut stmt = c.prepare(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(0))?;
         let mut items = Vec::new();
         for d in rows {
             items.push(serde_json::from_str(&d?)?);
@@ -166,33 +270,66 @@ pub(super) async fn jobs_of(st: &SqliteStore, execution_id: &str) -> Result<Vec<
     .await
 }
 
+/// Candidates a server may lease now, best first: due, execution live and not cancelled,
+/// with a free concurrency slot.
+const LEASE_CANDIDATES: &str = "
+SELECT j.job_id FROM jobs j JOIN executions e ON e.execution_id = j.execution_id
+WHERE j.server_id = ?1 AND j.state = 'pending' AND (j.not_before IS NULL OR j.not_before <= ?2)
+  AND e.cancelled = 0 AND e.state IN ('pending', 'running')
+  AND (e.max_concurrency IS NULL OR
+       (SELECT COUNT(*) FROM jobs r WHERE r.execution_id = j.execution_id AND r.state IN ('leased', 'running')) < e.max_concurrency)
+ORDER BY j.priority DESC, j.seq LIMIT 20";
+
 pub(super) async fn lease_next_job(
     st: &SqliteStore,
     server_id: &str,
     now: Timestamp,
     until: Timestamp,
-) -> Result<Option<Job>> {
+    lock_ttl: chrono::Duration,
+) -> Result<LeaseOutcome> {
     let server_id = server_id.to_string();
     st.with(move |c| {
         let tx = c.transaction()?;
-        let id: Option<String> = tx
-            .query_row(
-                "SELECT job_id FROM jobs WHERE server_id = ?1 AND state = 'pending' ORDER BY priority DESC, seq LIMIT 1",
-                [&server_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        let Some(id) = id else { return Ok(None) };
-        let Some(mut job) = read_job(&tx, &id)? else { return Ok(None) };
-        let Some(next) = lifecycle::on_lease(job.state) else { return Ok(None) };
-        job.state = next;
-        job.attempt += 1;
-        job.lease_expires_at = Some(until);
-        job.started_at.get_or_insert(now);
-        write_job(&tx, &job)?;
-        settle_execution(&tx, &job.execution_id, now)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare(LEASE_CANDIDATES)?;
+            stmt.query_map(params![server_id, ms(now)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = LeaseOutcome::default();
+        for id in ids {
+            let Some(mut job) = read_job(&tx, &id)? else { continue };
+            let Some(next) = lifecycle::on_lease(job.state) else { continue };
+            let Some(e) = read_execution(&tx, &job.execution_id)? else { continue };
+            if e.requires_lock {
+                match locks::take_for_job(&tx, &e, &job, now, lock_ttl)? {
+                    locks::Take::Held(lock) => {
+                        job.lock_id = Some(lock.lock_id);
+                        job.fencing_token = Some(lock.fencing_token);
+                    }
+                    locks::Take::Busy(holder) if e.lock_policy == LockPolicy::Fail => {
+                        job.state = JobState::Failed;
+                        job.error = Some(format!("server {} is locked by {holder}; this execution does not wait for locks", job.server_id));
+                        job.finished_at = Some(now);
+                        write_job(&tx, &job)?;
+                        settle_execution(&tx, &job.execution_id, now)?;
+                        out.changed.push(job.execution_id.clone());
+                        continue;
+                    }
+                    locks::Take::Busy(_) => continue,
+                }
+            }
+            job.state = next;
+            job.attempt += 1;
+            job.lease_expires_at = Some(until);
+            job.not_before = None;
+            job.started_at = Some(now);
+            write_job(&tx, &job)?;
+            settle_execution(&tx, &job.execution_id, now)?;
+            out.changed.push(job.execution_id.clone());
+            out.job = Some(job);
+            break;
+        }
         tx.commit()?;
-        Ok(Some(job))
+        Ok(out)
     })
     .await
 }
@@ -209,9 +346,14 @@ pub(super) async fn extend_leases(
         let mut stop = Vec::new();
         for id in ids {
             match read_job(&tx, &id)? {
-                Some(mut j) if j.server_id == server_id && !j.state.is_final() => {
+                Some(mut j)
+                    if j.server_id == server_id && !j.state.is_final() && !j.cancel_requested =>
+                {
                     j.lease_expires_at = Some(until);
                     write_job(&tx, &j)?;
+                    if let Some(lock_id) = &j.lock_id {
+                        locks::renew_for_job(&tx, lock_id, until)?;
+                    }
                 }
                 _ => stop.push(id),
             }
@@ -228,7 +370,7 @@ pub(super) async fn append_output(
     job_id: &str,
     chunks: &[OutputChunk],
     now: Timestamp,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, Vec<OutputChunk>)>> {
     let (server_id, job_id, chunks) = (server_id.to_string(), job_id.to_string(), chunks.to_vec());
     st.with(move |c| {
         let tx = c.transaction()?;
@@ -236,16 +378,20 @@ pub(super) async fn append_output(
         if job.server_id != server_id {
             return Ok(None);
         }
+        let mut fresh = Vec::new();
         {
             let mut ins = tx.prepare(
-                "INSERT OR IGNORE INTO job_output(job_id, seq, execution_id, server_id, stream, data, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                "INSERT OR IGNORE INTO job_output(job_id, attempt, seq, execution_id, server_id, stream, data, at) VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for ch in &chunks {
+            for ch in chunks {
                 let stream = match ch.stream {
                     Stream::Stdout => "stdout",
                     Stream::Stderr => "stderr",
                 };
-                ins.execute(params![job_id, ch.seq as i64, job.execution_id, server_id, stream, ch.data, ms(now)])?;
+                let row = params![job_id, ch.seq as i64, job.execution_id, server_id, stream, ch.data, ms(now), job.attempt.max(1)];
+                if ins.execute(row)? > 0 {
+                    fresh.push(ch);
+                }
             }
         }
         let next = lifecycle::on_output(job.state);
@@ -254,7 +400,7 @@ pub(super) async fn append_output(
             write_job(&tx, &job)?;
         }
         tx.commit()?;
-        Ok(Some(job.execution_id))
+        Ok(Some((job.execution_id, fresh)))
     })
     .await
 }
@@ -269,40 +415,167 @@ pub(super) async fn finish_job(
     let (server_id, job_id, r) = (server_id.to_string(), job_id.to_string(), r.clone());
     st.with(move |c| {
         let tx = c.transaction()?;
-        let Some(mut job) = read_job(&tx, &job_id)? else {
-            return Ok(FinishOutcome::NotFound);
-        };
+        let Some(mut job) = read_job(&tx, &job_id)? else { return Ok(FinishOutcome::NotFound) };
         if job.server_id != server_id {
             return Ok(FinishOutcome::NotFound);
         }
-        let criteria = read_execution(&tx, &job.execution_id)?.and_then(|e| e.success_criteria);
-        let Some((state, why)) = lifecycle::on_result(job.state, &r, criteria.as_ref()) else {
-            return Ok(FinishOutcome::AlreadyFinal {
-                execution_id: job.execution_id,
-            });
+        let Some(mut e) = read_execution(&tx, &job.execution_id)? else { return Ok(FinishOutcome::NotFound) };
+        let execution_id = job.execution_id.clone();
+        let Some(decision) = lifecycle::on_result(job.state, &r, e.success_criteria.as_ref(), job.attempt, job.max_attempts) else {
+            return Ok(FinishOutcome::AlreadyFinal { execution_id });
         };
-        job.state = state;
+        // Fencing: a job that ran under a lock must still hold it, with the same token.
+        let fenced = match (&job.lock_id, job.fencing_token) {
+            (Some(lock_id), Some(token)) => !locks::still_holds(&tx, lock_id, token, now)?,
+            _ => false,
+        };
         job.exit_code = r.exit_code;
         job.output = r.output;
         job.error_output = r.error_output;
         job.execution_time = r.execution_time;
         job.resource_usage = r.resource_usage;
         job.truncated = r.truncated;
-        job.error = why;
         job.started_at = Some(r.started_at);
-        job.finished_at = Some(r.finished_at);
         job.lease_expires_at = None;
+        let mut outcome_retry = false;
+        if fenced {
+            job.state = JobState::Failed;
+            job.error = Some(format!(
+                "result refused: the server lock (fencing token {}) expired or was taken over before the result arrived",
+                job.fencing_token.unwrap_or_default()
+            ));
+            job.finished_at = Some(now);
+        } else {
+            match decision {
+                ResultDecision::Final(state, why) => {
+                    job.state = state;
+                    job.error = why;
+                    job.finished_at = Some(r.finished_at);
+                }
+                ResultDecision::Retry { reason } => {
+                    job.state = JobState::Pending;
+                    job.error = Some(format!("{reason}; retrying in {} s", e.retry_delay_seconds));
+                    job.not_before = Some(now + chrono::Duration::seconds(e.retry_delay_seconds as i64));
+                    outcome_retry = true;
+                }
+            }
+        }
+        if job.state.is_final()
+            && let Some(lock_id) = job.lock_id.clone()
+        {
+            locks::release_for_job(&tx, &lock_id, &execution_id, now)?;
+        }
         write_job(&tx, &job)?;
-        settle_execution(&tx, &job.execution_id, now)?;
+        apply_error_threshold(&tx, &mut e, now)?;
+        settle_execution(&tx, &execution_id, now)?;
+        let mut wake = pending_servers(&tx, &execution_id)?;
+        if job.lock_id.is_some() && job.state.is_final() {
+            wake.push(job.server_id.clone());
+        }
         tx.commit()?;
-        Ok(FinishOutcome::Stored {
-            execution_id: job.execution_id,
+        Ok(if fenced {
+            FinishOutcome::Fenced { execution_id }
+        } else if outcome_retry {
+            FinishOutcome::Retrying { execution_id, wake }
+        } else {
+            FinishOutcome::Stored { execution_id, wake }
         })
     })
     .await
 }
 
-pub(super) async fn expire_leases(st: &SqliteStore, now: Timestamp) -> Result<Vec<String>> {
+pub(super) async fn cancel_execution(
+    st: &SqliteStore,
+    tenant: &str,
+    id: &str,
+    by: &str,
+    now: Timestamp,
+) -> Result<Option<Vec<String>>> {
+    let (tenant, id, by) = (tenant.to_string(), id.to_string(), by.to_string());
+    st.with(move |c| {
+        let tx = c.transaction()?;
+        let owned: Option<String> = tx
+            .query_row(
+                "SELECT tenant_id FROM executions WHERE execution_id = ?1",
+                [&id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if owned.as_deref() != Some(tenant.as_str()) {
+            return Ok(None);
+        }
+        let Some(mut e) = read_execution(&tx, &id)? else {
+            return Ok(None);
+        };
+        if e.state.is_final() {
+            return Ok(Some(Vec::new()));
+        }
+        e.cancelled_by.get_or_insert(by);
+        write_execution(&tx, &e)?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT job_id FROM jobs WHERE execution_id = ?1")?;
+            stmt.query_map([&id], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?
+        };
+        let mut wake = Vec::new();
+        for jid in ids {
+            let Some(mut j) = read_job(&tx, &jid)? else {
+                continue;
+            };
+            match lifecycle::on_cancel(j.state) {
+                CancelAction::Now(state) => {
+                    j.state = state;
+                    j.error = Some("cancelled before it started".into());
+                    j.finished_at = Some(now);
+                    write_job(&tx, &j)?;
+                }
+                CancelAction::Signal => {
+                    j.cancel_requested = true;
+                    write_job(&tx, &j)?;
+                    wake.push(j.server_id.clone());
+                }
+                CancelAction::Nothing => {}
+            }
+        }
+        settle_execution(&tx, &id, now)?;
+        tx.commit()?;
+        Ok(Some(wake))
+    })
+    .await
+}
+
+/// How long before a cancellation is sent to the agent again.
+const CANCEL_RESEND_SECS: i64 = 10;
+
+pub(super) async fn take_cancellations(
+    st: &SqliteStore,
+    server_id: &str,
+    now: Timestamp,
+) -> Result<Vec<String>> {
+    let server_id = server_id.to_string();
+    st.with(move |c| {
+        let tx = c.transaction()?;
+        let ids: Vec<String> = {
+            let mut stmt = tx.prepare("SELECT job_id FROM jobs WHERE server_id = ?1 AND cancel_requested = 1 AND state IN ('leased', 'running')")?;
+            stmt.query_map([&server_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
+        };
+        let mut out = Vec::new();
+        for id in ids {
+            let Some(mut j) = read_job(&tx, &id)? else { continue };
+            if j.cancel_sent_at.is_some_and(|t| (now - t).num_seconds() < CANCEL_RESEND_SECS) {
+                continue;
+            }
+            j.cancel_sent_at = Some(now);
+            write_job(&tx, &j)?;
+            out.push(id);
+        }
+        tx.commit()?;
+        Ok(out)
+    })
+    .await
+}
+
+pub(super) async fn expire_leases(st: &SqliteStore, now: Timestamp) -> Result<Vec<LapsedJob>> {
     st.with(move |c| {
         let tx = c.transaction()?;
         let ids: Vec<String> = {
@@ -311,32 +584,40 @@ pub(super) async fn expire_leases(st: &SqliteStore, now: Timestamp) -> Result<Ve
             )?;
             stmt.query_map([ms(now)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
         };
-        let mut changed = Vec::new();
+        let mut lapsed = Vec::new();
         for id in ids {
             let Some(mut job) = read_job(&tx, &id)? else { continue };
-            let Some(next) = lifecycle::on_lease_lapsed(job.state) else { continue };
+            let policy = read_execution(&tx, &job.execution_id)?.map(|e| e.lost_job_policy).unwrap_or_default();
+            let Some(next) = lifecycle::on_lease_lapsed(job.state, job.cancel_requested, policy, job.attempt, job.max_attempts) else { continue };
             job.state = next;
-            job.error = Some("lease expired: the agent stopped reporting this job".into());
             job.lease_expires_at = None;
-            job.finished_at = Some(now);
-            write_job(&tx, &job)?;
-            settle_execution(&tx, &job.execution_id, now)?;
-            if !changed.contains(&job.execution_id) {
-                changed.push(job.execution_id);
+            let requeued = next == JobState::Pending;
+            if requeued {
+                job.error = Some(format!("attempt {} lost: the agent stopped reporting; offered again", job.attempt));
+            } else {
+                job.error = Some("lease expired: the agent stopped reporting this job".into());
+                job.finished_at = Some(now);
+                if let Some(lock_id) = job.lock_id.clone() {
+                    locks::release_for_job(&tx, &lock_id, &job.execution_id, now)?;
+                }
             }
+            write_job(&tx, &job)?;
+            if let Some(mut e) = read_execution(&tx, &job.execution_id)? {
+                apply_error_threshold(&tx, &mut e, now)?;
+            }
+            settle_execution(&tx, &job.execution_id, now)?;
+            lapsed.push(LapsedJob { execution_id: job.execution_id, server_id: job.server_id, requeued });
         }
         tx.commit()?;
-        Ok(changed)
+        Ok(lapsed)
     })
     .await
 }
 
-pub(super) async fn servers_with_pending_jobs(st: &SqliteStore) -> Result<Vec<String>> {
-    st.with(|c| {
-        let mut stmt = c.prepare("SELECT DISTINCT server_id FROM jobs WHERE state = 'pending'")?;
-        Ok(stmt
-            .query_map([], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?)
+pub(super) async fn servers_with_due_jobs(st: &SqliteStore, now: Timestamp) -> Result<Vec<String>> {
+    st.with(move |c| {
+        let mut stmt = c.prepare("SELECT DISTINCT server_id FROM jobs WHERE state = 'pending' AND not_before IS NOT NULL AND not_before <= ?1")?;
+        Ok(stmt.query_map([ms(now)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     })
     .await
 }
@@ -344,16 +625,22 @@ pub(super) async fn servers_with_pending_jobs(st: &SqliteStore) -> Result<Vec<St
 pub(super) async fn execution_logs(
     st: &SqliteStore,
     execution_id: &str,
-    after: Option<u64>,
-) -> Result<Vec<LogLine>> {
-    let id = execution_id.to_string();
+    server: Option<&str>,
+    offset: u64,
+    limit: u32,
+) -> Result<(Vec<LogLine>, u64)> {
+    let (id, server) = (execution_id.to_string(), server.map(str::to_string));
     st.with(move |c| {
-        let mut stmt = c.prepare(
-            "SELECT server_id, job_id, seq, stream, data, at FROM job_output WHERE execution_id = ?1 AND seq >= ?2
-             ORDER BY server_id, seq LIMIT 100000",
+        let total: i64 = c.query_row(
+            "SELECT COUNT(*) FROM job_output WHERE execution_id = ?1 AND (?2 IS NULL OR server_id = ?2)",
+            params![id, server],
+            |r| r.get(0),
         )?;
-        let from = after.map(|a| a as i64 + 1).unwrap_or(0);
-        let rows = stmt.query_map(params![id, from], |r| {
+        let mut stmt = c.prepare(
+            "SELECT server_id, job_id, seq, stream, data, at, attempt FROM job_output WHERE execution_id = ?1 AND (?2 IS NULL OR server_id = ?2)
+             ORDER BY server_id, job_id, attempt, seq LIMIT ?3 OFFSET ?4",
+        )?;
+        let rows = stmt.query_map(params![id, server, limit, offset as i64], |r| {
             Ok(LogLine {
                 server_id: r.get(0)?,
                 job_id: r.get(1)?,
@@ -361,9 +648,10 @@ pub(super) async fn execution_logs(
                 stream: r.get(3)?,
                 data: r.get(4)?,
                 timestamp: from_ms(r.get(5)?),
+                attempt: r.get::<_, i64>(6)? as u32,
             })
         })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
+        Ok((rows.collect::<rusqlite::Result<_>>()?, total.max(0) as u64))
     })
     .await
 }

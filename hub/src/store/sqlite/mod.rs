@@ -4,6 +4,8 @@
 
 mod imp;
 mod jobs;
+mod locks;
+mod schedules;
 mod servers;
 
 use crate::error::{Error, Result};
@@ -15,7 +17,8 @@ use sha2::{Digest, Sha256};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
-const SCHEMA: &str = r#"
+/// The first release's schema; later changes are `MIGRATIONS`.
+pub(crate) const SCHEMA_V0: &str = r#"
 CREATE TABLE IF NOT EXISTS users (
     email TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, role TEXT NOT NULL, password_hash TEXT NOT NULL
 );
@@ -55,9 +58,6 @@ CREATE TABLE IF NOT EXISTS job_output (
     stream TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL, PRIMARY KEY (job_id, seq)
 );
 CREATE INDEX IF NOT EXISTS job_output_execution ON job_output(execution_id);
-CREATE TABLE IF NOT EXISTS server_locks (
-    id TEXT PRIMARY KEY, server_id TEXT NOT NULL, tenant_id TEXT NOT NULL, status TEXT NOT NULL, doc TEXT NOT NULL
-);
 CREATE TABLE IF NOT EXISTS audit_logs (
     seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, timestamp INTEGER NOT NULL,
     event_type TEXT NOT NULL, doc TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL
@@ -67,6 +67,55 @@ CREATE TRIGGER IF NOT EXISTS audit_logs_no_update BEFORE UPDATE ON audit_logs
 CREATE TRIGGER IF NOT EXISTS audit_logs_no_delete BEFORE DELETE ON audit_logs
     BEGIN SELECT RAISE(ABORT, 'audit_logs is append-only'); END;
 "#;
+
+/// Schema changes after the first release, applied in order; `PRAGMA user_version` counts
+/// how many a database has.
+const MIGRATIONS: &[&str] = &[
+    // 1: rate control, priority, retries, cancellation, locks, schedules.
+    r#"
+    ALTER TABLE executions ADD COLUMN priority INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE executions ADD COLUMN max_concurrency INTEGER;
+    ALTER TABLE executions ADD COLUMN cancelled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN not_before INTEGER;
+    ALTER TABLE jobs ADD COLUMN cancel_requested INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX IF NOT EXISTS jobs_cancel ON jobs(server_id, cancel_requested);
+    DROP TABLE IF EXISTS server_locks;
+    CREATE TABLE server_locks (
+        id TEXT PRIMARY KEY, server_id TEXT NOT NULL, tenant_id TEXT NOT NULL, status TEXT NOT NULL,
+        expires_at INTEGER NOT NULL, owner_execution TEXT, fencing_token INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE INDEX server_locks_active ON server_locks(server_id, status);
+    CREATE TABLE fencing (id INTEGER PRIMARY KEY CHECK (id = 1), next INTEGER NOT NULL);
+    INSERT INTO fencing(id, next) VALUES (1, 1);
+    CREATE TABLE schedules (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, enabled INTEGER NOT NULL, next_run_at INTEGER, doc TEXT NOT NULL
+    );
+    ALTER TABLE job_output RENAME TO job_output_v0;
+    CREATE TABLE job_output (
+        job_id TEXT NOT NULL, attempt INTEGER NOT NULL, seq INTEGER NOT NULL, execution_id TEXT NOT NULL,
+        server_id TEXT NOT NULL, stream TEXT NOT NULL, data TEXT NOT NULL, at INTEGER NOT NULL,
+        PRIMARY KEY (job_id, attempt, seq)
+    );
+    INSERT INTO job_output SELECT job_id, 1, seq, execution_id, server_id, stream, data, at FROM job_output_v0;
+    DROP TABLE job_output_v0;
+    CREATE INDEX job_output_execution_v1 ON job_output(execution_id, server_id);
+    CREATE TABLE schedule_runs (
+        schedule_id TEXT NOT NULL, occurrence_at INTEGER NOT NULL, status TEXT NOT NULL, execution_id TEXT,
+        recorded_at INTEGER NOT NULL, PRIMARY KEY (schedule_id, occurrence_at)
+    );
+    "#,
+];
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(version.max(0) as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+        tx.commit()?;
+    }
+    Ok(())
+}
 
 /// The SQLite store. Cheap to clone.
 #[derive(Clone)]
@@ -91,12 +140,13 @@ impl SqliteStore {
         Self::init(Connection::open_in_memory()?)
     }
 
-    fn init(conn: Connection) -> Result<Self> {
+    fn init(mut conn: Connection) -> Result<Self> {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
-        conn.execute_batch(SCHEMA)?;
+        conn.execute_batch(SCHEMA_V0)?;
+        migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),
         })

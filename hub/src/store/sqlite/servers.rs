@@ -78,6 +78,14 @@ pub(super) async fn list_servers(
         clauses.push("state = ?".into());
         args.push(state.as_str().into());
     }
+    if let Some(group) = &f.server_group {
+        clauses.push("json_extract(doc, '$.server_group') = ?".into());
+        args.push(group.clone());
+    }
+    for tag in f.tags.iter().flatten() {
+        clauses.push("EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE value = ?)".into());
+        args.push(tag.clone());
+    }
     if let Some(tag) = &f.tag {
         clauses.push("EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE value = ?)".into());
         args.push(tag.clone());
@@ -224,6 +232,43 @@ pub(super) async fn list_templates(
             items.push(to_template(tenant.clone(), &d?)?);
         }
         Ok(page_of(items, total, page))
+    })
+    .await
+}
+
+pub(super) async fn put_template(st: &SqliteStore, t: &ActionTemplate) -> Result<()> {
+    let doc = serde_json::to_string(t)?;
+    let t = t.clone();
+    st.with(move |c| {
+        let taken: Option<String> = c
+            .query_row(
+                "SELECT id FROM action_templates WHERE tenant_id = ?1 AND name = ?2 AND id != ?3",
+                params![t.tenant_id, t.name, t.id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if taken.is_some() {
+            return Err(Error::Conflict(format!(
+                "an action template named {:?} already exists",
+                t.name
+            )));
+        }
+        c.execute(
+            "UPDATE action_templates SET name = ?3, doc = ?4 WHERE id = ?1 AND tenant_id = ?2",
+            params![t.id, t.tenant_id, t.name, doc],
+        )?;
+        Ok(())
+    })
+    .await
+}
+
+pub(super) async fn delete_template(st: &SqliteStore, tenant: &str, id: &str) -> Result<bool> {
+    let (tenant, id) = (tenant.to_string(), id.to_string());
+    st.with(move |c| {
+        Ok(c.execute(
+            "DELETE FROM action_templates WHERE id = ?1 AND tenant_id = ?2",
+            params![id, tenant],
+        )? > 0)
     })
     .await
 }

@@ -1,0 +1,187 @@
+//! Mutation root: executions (start, cancel), templates, locks, schedules.
+
+use super::types::*;
+use super::{Coded, app, caller};
+use crate::error::Error;
+use crate::model::{LockPolicy, Priority, ServerLock, ServerSelector};
+use crate::service::executions::{self, ExecutionView, StartExecution};
+use crate::service::{locks, schedules, templates};
+use async_graphql::{Context, ErrorExtensions, InputObject, Json, Object, Result};
+
+#[derive(InputObject)]
+pub struct StartExecutionInput {
+    /// An inline action: one operation's payload, e.g. `{"type":"shell_command","command":"uptime"}`.
+    action: Option<Json<serde_json::Value>>,
+    action_template_id: Option<String>,
+    parameters: Option<Json<serde_json::Value>>,
+    /// Explicit targets, or …
+    #[graphql(default)]
+    target_servers: Vec<String>,
+    /// … a selector.
+    selector: Option<ServerSelector>,
+    priority: Option<Priority>,
+    /// `"10"` or `"25%"`.
+    max_concurrency: Option<String>,
+    /// `"3"` or `"10%"`.
+    error_threshold: Option<String>,
+    retry_count: Option<u32>,
+    retry_delay_seconds: Option<u64>,
+    requires_lock: Option<bool>,
+    /// Fail at once (instead of waiting) on a server locked by someone else.
+    fail_if_locked: Option<bool>,
+    #[graphql(default)]
+    ignore_applicable_tags: bool,
+}
+
+impl StartExecutionInput {
+    pub(super) fn into_request(self) -> Result<StartExecution> {
+        Ok(StartExecution {
+            action: self.action.map(|j| j.0),
+            action_template_id: self.action_template_id,
+            parameters: self.parameters.map(|j| j.0),
+            target_servers: self.target_servers,
+            selector: self.selector,
+            priority: self.priority,
+            max_concurrency: self.max_concurrency.map(serde_json::Value::String),
+            error_threshold: self.error_threshold.map(serde_json::Value::String),
+            batch_id: None,
+            ignore_applicable_tags: self.ignore_applicable_tags,
+            retry_count: self.retry_count,
+            retry_delay_seconds: self.retry_delay_seconds,
+            requires_lock: self.requires_lock,
+            lock_policy: self.fail_if_locked.map(|f| {
+                if f {
+                    LockPolicy::Fail
+                } else {
+                    LockPolicy::Wait
+                }
+            }),
+            lost_job_policy: None,
+        })
+    }
+}
+
+/// Turns a JSON input into one of our request types, naming what is wrong.
+fn parse<T: serde::de::DeserializeOwned>(what: &str, v: serde_json::Value) -> Result<T> {
+    serde_json::from_value(v).map_err(|e| Error::invalid(format!("{what}: {e}")).extend())
+}
+
+pub struct MutationRoot;
+
+#[Object(name = "Mutation")]
+impl MutationRoot {
+    async fn start_execution(
+        &self,
+        ctx: &Context<'_>,
+        input: StartExecutionInput,
+    ) -> Result<ExecutionView> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let e = executions::start(app, caller, input.into_request()?, None)
+            .await
+            .coded()?;
+        executions::view(app, caller, &e.execution_id).await.coded()
+    }
+
+    /// Pending targets never start; running ones are stopped by their agents.
+    async fn cancel_execution(
+        &self,
+        ctx: &Context<'_>,
+        execution_id: String,
+    ) -> Result<ExecutionView> {
+        executions::cancel(app(ctx)?, caller(ctx)?, &execution_id, None)
+            .await
+            .coded()
+    }
+
+    /// `input`: the specification's template document without `metadata`.
+    async fn create_action_template(
+        &self,
+        ctx: &Context<'_>,
+        input: Json<serde_json::Value>,
+    ) -> Result<TemplateView> {
+        let new = parse("input", input.0)?;
+        Ok(TemplateView(
+            templates::create(app(ctx)?, caller(ctx)?, new, None)
+                .await
+                .coded()?,
+        ))
+    }
+
+    async fn update_action_template(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        input: Json<serde_json::Value>,
+    ) -> Result<TemplateView> {
+        let new = parse("input", input.0)?;
+        Ok(TemplateView(
+            templates::update(app(ctx)?, caller(ctx)?, &id, new, None)
+                .await
+                .coded()?,
+        ))
+    }
+
+    async fn delete_action_template(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        templates::delete(app(ctx)?, caller(ctx)?, &id, None)
+            .await
+            .coded()?;
+        Ok(true)
+    }
+
+    /// `input`: `{server_id, reason, lock_type?: maintenance|emergency, ttl_minutes?, max_extension_count?}`.
+    async fn acquire_lock(
+        &self,
+        ctx: &Context<'_>,
+        input: Json<serde_json::Value>,
+    ) -> Result<ServerLock> {
+        let new = parse("input", input.0)?;
+        locks::acquire(app(ctx)?, caller(ctx)?, new, None)
+            .await
+            .coded()
+    }
+
+    async fn extend_lock(
+        &self,
+        ctx: &Context<'_>,
+        lock_id: String,
+        minutes: u32,
+    ) -> Result<ServerLock> {
+        locks::extend(app(ctx)?, caller(ctx)?, &lock_id, minutes, None)
+            .await
+            .coded()
+    }
+
+    async fn release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
+        locks::release(app(ctx)?, caller(ctx)?, &lock_id, false, None)
+            .await
+            .coded()
+    }
+
+    /// Admin: ends someone else's lock (audited as forced).
+    async fn force_release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
+        locks::release(app(ctx)?, caller(ctx)?, &lock_id, true, None)
+            .await
+            .coded()
+    }
+
+    /// `input`: `{name, trigger: {type: cron, expression} | {type: once, at}, execution: {...}, enabled?}`.
+    async fn create_schedule(
+        &self,
+        ctx: &Context<'_>,
+        input: Json<serde_json::Value>,
+    ) -> Result<ScheduleView> {
+        let new = parse("input", input.0)?;
+        Ok(ScheduleView(
+            schedules::create(app(ctx)?, caller(ctx)?, new, None)
+                .await
+                .coded()?,
+        ))
+    }
+
+    async fn delete_schedule(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        schedules::delete(app(ctx)?, caller(ctx)?, &id, None)
+            .await
+            .coded()?;
+        Ok(true)
+    }
+}

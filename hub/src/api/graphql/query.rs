@@ -1,0 +1,236 @@
+//! Query root: servers, templates, executions (with history filters, preview and logs),
+//! locks, schedules, the audit log.
+
+use super::types::*;
+use super::{Coded, app, caller, page};
+use crate::error::Error;
+use crate::model::{ExecutionFilter, PageRequest, Role, Server, ServerFilter, User};
+use crate::service::executions::{self, ExecutionView};
+use async_graphql::{Context, ErrorExtensions, Json, Object, Result};
+
+pub struct QueryRoot;
+
+#[Object(name = "Query")]
+impl QueryRoot {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        let c = caller(ctx)?;
+        let u = app(ctx)?.store.user_by_email(&c.email).await.coded()?;
+        u.ok_or_else(|| Error::Unauthenticated("user no longer exists".into()).extend())
+    }
+
+    async fn servers(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServerFilter>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 50)] page_size: i32,
+    ) -> Result<ServerPage> {
+        let c = caller(ctx)?;
+        let p = app(ctx)?
+            .store
+            .list_servers(
+                &c.tenant_id,
+                &filter.unwrap_or_default(),
+                self::page(page, page_size)?,
+            )
+            .await
+            .coded()?;
+        Ok(ServerPage {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+        })
+    }
+
+    async fn server(&self, ctx: &Context<'_>, server_id: String) -> Result<Option<Server>> {
+        let c = caller(ctx)?;
+        app(ctx)?
+            .store
+            .get_server(Some(&c.tenant_id), &server_id)
+            .await
+            .coded()
+    }
+
+    async fn action_templates(&self, ctx: &Context<'_>) -> Result<Vec<TemplateView>> {
+        let c = caller(ctx)?;
+        let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PAGE_SIZE)).coded()?;
+        let p = app(ctx)?
+            .store
+            .list_templates(&c.tenant_id, None, all)
+            .await
+            .coded()?;
+        Ok(p.items.into_iter().map(TemplateView).collect())
+    }
+
+    async fn action_template(&self, ctx: &Context<'_>, id: String) -> Result<Option<TemplateView>> {
+        let c = caller(ctx)?;
+        Ok(app(ctx)?
+            .store
+            .get_template(&c.tenant_id, &id)
+            .await
+            .coded()?
+            .map(TemplateView))
+    }
+
+    /// Execution history, newest first.
+    async fn executions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ExecutionFilter>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 50)] page_size: i32,
+    ) -> Result<ExecutionPage> {
+        let filter = filter.unwrap_or_default();
+        let p = executions::list(
+            app(ctx)?,
+            caller(ctx)?,
+            &filter,
+            self::page(page, page_size)?,
+        )
+        .await
+        .coded()?;
+        Ok(ExecutionPage {
+            items: p.items,
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+        })
+    }
+
+    async fn execution(
+        &self,
+        ctx: &Context<'_>,
+        execution_id: String,
+    ) -> Result<Option<ExecutionView>> {
+        match executions::view(app(ctx)?, caller(ctx)?, &execution_id).await {
+            Ok(v) => Ok(Some(v)),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
+    }
+
+    /// What an execution would run on each target (secrets masked), without starting it.
+    async fn preview_execution(
+        &self,
+        ctx: &Context<'_>,
+        input: super::mutation::StartExecutionInput,
+    ) -> Result<ExecutionPreview> {
+        let req = input.into_request()?;
+        let plan = executions::plan(app(ctx)?, caller(ctx)?, &req)
+            .await
+            .coded()?;
+        let servers: Vec<CommandPreview> = plan
+            .targets
+            .into_iter()
+            .map(|t| CommandPreview {
+                server_id: t.server_id,
+                command: (!t.skipped).then_some(t.command),
+                skipped: t.skipped,
+                reason: t.reason,
+            })
+            .collect();
+        Ok(ExecutionPreview {
+            matched_count: servers.len(),
+            run_count: servers.iter().filter(|s| !s.skipped).count(),
+            servers,
+        })
+    }
+
+    /// A page of an execution's output lines, in order per server.
+    async fn execution_logs(
+        &self,
+        ctx: &Context<'_>,
+        execution_id: String,
+        server_id: Option<String>,
+        #[graphql(default = 0)] offset: u64,
+        #[graphql(default = 1000)] limit: u32,
+    ) -> Result<LogPage> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        executions::view(app, caller, &execution_id).await.coded()?;
+        if limit == 0 || limit > 10_000 {
+            return Err(Error::invalid("limit: must be between 1 and 10000").extend());
+        }
+        let (lines, total) = app
+            .store
+            .execution_logs(&execution_id, server_id.as_deref(), offset, limit)
+            .await
+            .coded()?;
+        let next = offset + lines.len() as u64;
+        let entries = lines
+            .into_iter()
+            .map(|l| LogLine {
+                server_id: l.server_id,
+                job_id: l.job_id,
+                attempt: l.attempt,
+                seq: l.seq,
+                stream: l.stream,
+                data: l.data,
+                timestamp: l.timestamp,
+            })
+            .collect();
+        Ok(LogPage {
+            entries,
+            total,
+            next_offset: (next < total).then_some(next),
+        })
+    }
+
+    async fn server_locks(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = true)] active_only: bool,
+    ) -> Result<Vec<crate::model::ServerLock>> {
+        let c = caller(ctx)?;
+        app(ctx)?
+            .store
+            .list_locks(&c.tenant_id, active_only)
+            .await
+            .coded()
+    }
+
+    async fn schedules(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleView>> {
+        let c = caller(ctx)?;
+        Ok(app(ctx)?
+            .store
+            .list_schedules(&c.tenant_id)
+            .await
+            .coded()?
+            .into_iter()
+            .map(ScheduleView)
+            .collect())
+    }
+
+    /// The tenant's audit log, newest first (admin).
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 1)] page: i32,
+        #[graphql(default = 50)] page_size: i32,
+    ) -> Result<AuditPage> {
+        let c = caller(ctx)?;
+        c.require(Role::Admin).coded()?;
+        let p = app(ctx)?
+            .store
+            .list_audit(&c.tenant_id, self::page(page, page_size)?)
+            .await
+            .coded()?;
+        Ok(AuditPage {
+            items: p.items.into_iter().map(Json).collect(),
+            total: p.total,
+            page: p.page,
+            page_size: p.page_size,
+        })
+    }
+
+    /// Recomputes the audit hash chain (admin).
+    async fn verify_audit_chain(&self, ctx: &Context<'_>) -> Result<AuditVerification> {
+        caller(ctx)?.require(Role::Admin).coded()?;
+        let broken = app(ctx)?.store.verify_audit_chain().await.coded()?;
+        Ok(AuditVerification {
+            intact: broken.is_none(),
+            first_broken_seq: broken,
+        })
+    }
+}

@@ -1,0 +1,279 @@
+//! GraphQL output types that are views over the model: pages, executions, templates,
+//! previews, logs, locks, schedules, audit.
+
+use crate::model::{JobState, Server, Timestamp};
+use crate::service::executions::ExecutionView;
+use async_graphql::{Json, Object, SimpleObject};
+
+#[derive(SimpleObject)]
+pub struct ServerPage {
+    pub items: Vec<Server>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(SimpleObject)]
+pub struct ExecutionPage {
+    pub items: Vec<ExecutionView>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(SimpleObject)]
+pub struct ExecutionTiming {
+    created_at: crate::model::Timestamp,
+    started_at: Option<crate::model::Timestamp>,
+    completed_at: Option<crate::model::Timestamp>,
+    duration_seconds: Option<f64>,
+}
+
+#[derive(SimpleObject)]
+pub struct JobDetail {
+    job_id: String,
+    attempt: u32,
+    started_at: Option<Timestamp>,
+    finished_at: Option<Timestamp>,
+    server_id: String,
+    status: JobState,
+    exit_code: Option<i32>,
+    output: String,
+    error_output: String,
+    execution_time: f64,
+    error: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ExecutionResults {
+    success_count: usize,
+    failure_count: usize,
+    total_count: usize,
+    details: Vec<JobDetail>,
+}
+
+#[Object(name = "Execution")]
+impl ExecutionView {
+    async fn execution_id(&self) -> &str {
+        &self.execution.execution_id
+    }
+    async fn initiated_by(&self) -> &str {
+        &self.execution.initiated_by
+    }
+    async fn execution_type(&self) -> &str {
+        &self.execution.execution_type
+    }
+    async fn target_servers(&self) -> &[String] {
+        &self.execution.target_servers
+    }
+    async fn action_template_id(&self) -> Option<&str> {
+        self.execution.action_template_id.as_deref()
+    }
+    async fn action(&self) -> Json<&serde_json::Value> {
+        Json(&self.execution.action)
+    }
+    async fn parameters(&self) -> Json<&serde_json::Value> {
+        Json(&self.execution.parameters)
+    }
+    async fn priority(&self) -> crate::model::Priority {
+        self.execution.priority
+    }
+    /// 0–100.
+    async fn progress(&self) -> f64 {
+        self.progress_percent()
+    }
+    async fn estimated_completion(&self) -> Option<Timestamp> {
+        self.eta()
+    }
+    async fn skipped_reason(&self) -> Option<&str> {
+        self.execution.skipped_reason.as_deref()
+    }
+    async fn cancelled_by(&self) -> Option<&str> {
+        self.execution.cancelled_by.as_deref()
+    }
+    async fn template_version(&self) -> Option<&str> {
+        self.execution.template_version.as_deref()
+    }
+    async fn max_concurrency(&self) -> Option<u32> {
+        self.execution.max_concurrency
+    }
+    async fn error_threshold(&self) -> Option<u32> {
+        self.execution.error_threshold
+    }
+    async fn overall(&self) -> crate::model::ExecutionState {
+        self.execution.state
+    }
+    async fn timing(&self) -> ExecutionTiming {
+        let e = &self.execution;
+        ExecutionTiming {
+            created_at: e.created_at,
+            started_at: e.started_at,
+            completed_at: e.completed_at,
+            duration_seconds: self.duration_seconds(),
+        }
+    }
+    async fn results(&self) -> ExecutionResults {
+        ExecutionResults {
+            success_count: self.success_count(),
+            failure_count: self.failure_count(),
+            total_count: self.jobs.len(),
+            details: self
+                .jobs
+                .iter()
+                .map(|j| JobDetail {
+                    job_id: j.job_id.clone(),
+                    attempt: j.attempt,
+                    started_at: j.started_at,
+                    finished_at: j.finished_at,
+                    server_id: j.server_id.clone(),
+                    status: j.state,
+                    exit_code: j.exit_code,
+                    output: j.output.clone(),
+                    error_output: j.error_output.clone(),
+                    execution_time: j.execution_time,
+                    error: j.error.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// An action template as GraphQL shows it.
+pub struct TemplateView(pub crate::model::ActionTemplate);
+
+#[Object(name = "ActionTemplate")]
+impl TemplateView {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+    async fn category(&self) -> &str {
+        &self.0.category
+    }
+    async fn action_type(&self) -> &str {
+        &self.0.action_type
+    }
+    async fn version(&self) -> &str {
+        &self.0.version
+    }
+    async fn parameters(
+        &self,
+    ) -> Json<&std::collections::BTreeMap<String, crate::model::ParameterSpec>> {
+        Json(&self.0.parameters)
+    }
+    async fn command_template(&self) -> &str {
+        &self.0.command_template
+    }
+    async fn execution_config(&self) -> Json<&crate::model::ExecutionConfig> {
+        Json(&self.0.execution_config)
+    }
+    async fn success_criteria(&self) -> Json<&crate::model::SuccessCriteria> {
+        Json(&self.0.success_criteria)
+    }
+    async fn applicable_server_tags(&self) -> &[String] {
+        &self.0.applicable_server_tags
+    }
+    async fn metadata(&self) -> TemplateMetadataView {
+        let m = &self.0.metadata;
+        TemplateMetadataView {
+            created_at: m.created_at,
+            created_by: m.created_by.clone(),
+            updated_at: m.updated_at,
+            usage_count: m.usage_count,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "TemplateMetadata")]
+pub struct TemplateMetadataView {
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+    pub usage_count: u64,
+}
+
+/// One target of a preview: the exact command (secrets masked) or why it is skipped.
+#[derive(SimpleObject)]
+pub struct CommandPreview {
+    pub server_id: String,
+    pub command: Option<String>,
+    pub skipped: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct ExecutionPreview {
+    pub matched_count: usize,
+    pub run_count: usize,
+    pub servers: Vec<CommandPreview>,
+}
+
+#[derive(SimpleObject)]
+pub struct LogLine {
+    pub server_id: String,
+    pub job_id: String,
+    pub attempt: u32,
+    pub seq: u64,
+    pub stream: String,
+    pub data: String,
+    pub timestamp: Timestamp,
+}
+
+#[derive(SimpleObject)]
+pub struct LogPage {
+    pub entries: Vec<LogLine>,
+    pub total: u64,
+    pub next_offset: Option<u64>,
+}
+
+/// A schedule as GraphQL shows it.
+pub struct ScheduleView(pub crate::model::Schedule);
+
+#[Object(name = "Schedule")]
+impl ScheduleView {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn trigger(&self) -> Json<&crate::model::Trigger> {
+        Json(&self.0.trigger)
+    }
+    async fn execution(&self) -> Json<&serde_json::Value> {
+        Json(&self.0.execution)
+    }
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+    async fn next_run_at(&self) -> Option<Timestamp> {
+        self.0.next_run_at
+    }
+    async fn last_run_at(&self) -> Option<Timestamp> {
+        self.0.last_run_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuditPage {
+    pub items: Vec<Json<serde_json::Value>>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+#[derive(SimpleObject)]
+pub struct AuditVerification {
+    pub intact: bool,
+    /// The sequence number of the first entry that does not match the chain.
+    pub first_broken_seq: Option<u64>,
+}

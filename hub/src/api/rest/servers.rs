@@ -1,0 +1,123 @@
+//! `/api/v1/servers`: list, register, read, change, deregister, health, run one action.
+
+use super::{ListQuery, State};
+use crate::api::ClientIp;
+use crate::auth::Caller;
+use crate::error::{Error, Json, Path, Query, Result};
+use crate::model::{Page, Server, ServerFilter, ServerState};
+use crate::service::{executions, servers};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+pub(super) fn routes() -> Router<crate::app::App> {
+    Router::new()
+        .route("/servers", get(list).post(create))
+        .route("/servers/{id}", get(read).put(update).delete(remove))
+        .route("/servers/{id}/health", get(health))
+        .route("/servers/{id}/actions", post(run_on_server))
+}
+
+async fn list(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Page<Server>>> {
+    let status = match q.status.as_deref() {
+        None => None,
+        Some(s) => Some(ServerState::parse(s).ok_or_else(|| {
+            Error::invalid(format!(
+                "status: {s:?} is not one of idle, busy, maintenance, unreachable, error"
+            ))
+        })?),
+    };
+    let filter = ServerFilter {
+        environment: q.environment.clone(),
+        status,
+        tag: q.tag.clone(),
+        q: q.q.clone(),
+        server_group: q.server_group.clone(),
+        tags: None,
+    };
+    Ok(Json(
+        app.store
+            .list_servers(&caller.tenant_id, &filter, q.page()?)
+            .await?,
+    ))
+}
+
+async fn create(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<servers::NewServer>,
+) -> Result<(StatusCode, Json<Server>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(servers::register(&app, &caller, body, ip.as_deref()).await?),
+    ))
+}
+
+async fn read(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Server>> {
+    Ok(Json(servers::get(&app, &caller, &id).await?))
+}
+
+async fn update(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Json(body): Json<servers::ServerChange>,
+) -> Result<Json<Server>> {
+    Ok(Json(
+        servers::update(&app, &caller, &id, body, ip.as_deref()).await?,
+    ))
+}
+
+async fn remove(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    servers::delete(&app, &caller, &id, ip.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn health(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let s = servers::get(&app, &caller, &id).await?;
+    Ok(Json(
+        json!({"server_id": s.server_id, "status": s.status, "configuration": s.configuration,
+                   "circuit": {"consecutive_failures": s.circuit.consecutive_failures, "open_until": s.circuit.open_until}}),
+    ))
+}
+
+/// One action on one server: the body of `POST /api/v1/executions` without targets.
+async fn run_on_server(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Json(mut req): Json<executions::StartExecution>,
+) -> Result<(StatusCode, Json<Value>)> {
+    if !req.target_servers.is_empty() || req.selector.is_some() {
+        return Err(Error::invalid(
+            "this endpoint runs on the server in its path; leave out target_servers and selector",
+        ));
+    }
+    req.target_servers = vec![id];
+    let e = executions::start(&app, &caller, req, ip.as_deref()).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"execution_id": e.execution_id, "status": e.state})),
+    ))
+}

@@ -1,0 +1,85 @@
+//! `/api/v1/actions`: action templates — list, create, read, replace, delete, validate.
+
+use super::{ListQuery, State};
+use crate::api::ClientIp;
+use crate::auth::Caller;
+use crate::error::{Json, Path, Query, Result};
+use crate::service::templates;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::get;
+use serde_json::{Value, json};
+
+pub(super) fn routes() -> Router<crate::app::App> {
+    Router::new()
+        .route("/actions", get(list).post(create))
+        .route("/actions/{id}", get(read).put(update).delete(remove))
+        .route("/actions/{id}/validate", get(validate))
+}
+
+async fn list(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<Value>> {
+    let p = app
+        .store
+        .list_templates(&caller.tenant_id, q.q.as_deref(), q.page()?)
+        .await?;
+    Ok(Json(serde_json::to_value(p)?))
+}
+
+async fn create(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Json(body): Json<templates::NewTemplate>,
+) -> Result<(StatusCode, Json<Value>)> {
+    let t = templates::create(&app, &caller, body, ip.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(t)?)))
+}
+
+async fn read(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    Ok(Json(serde_json::to_value(
+        templates::get(&app, &caller, &id).await?,
+    )?))
+}
+
+async fn update(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+    Json(body): Json<templates::NewTemplate>,
+) -> Result<Json<Value>> {
+    Ok(Json(serde_json::to_value(
+        templates::update(&app, &caller, &id, body, ip.as_deref()).await?,
+    )?))
+}
+
+async fn remove(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<StatusCode> {
+    templates::delete(&app, &caller, &id, ip.as_deref()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The template's own consistency: placeholders declared, regexes compile, criteria sane.
+async fn validate(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<Value>> {
+    let t = templates::get(&app, &caller, &id).await?;
+    let problems = templates::problems(&t);
+    Ok(Json(
+        json!({"id": t.id, "version": t.version, "valid": problems.is_empty(), "problems": problems}),
+    ))
+}

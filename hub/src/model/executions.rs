@@ -1,0 +1,317 @@
+//! Executions and their per-server jobs: states, priority, rate control, locks policy.
+
+use super::{ServerState, Timestamp};
+use async_graphql::Enum;
+use greenroom_proto::{Action, ResourceUsage};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum ExecutionState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl ExecutionState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Running,
+            Self::Completed,
+            Self::Failed,
+            Self::Cancelled,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum JobState {
+    Pending,
+    Leased,
+    Running,
+    Success,
+    Failed,
+    Timeout,
+    Cancelled,
+    Skipped,
+    Unreachable,
+}
+
+impl JobState {
+    pub const ALL: [JobState; 9] = [
+        Self::Pending,
+        Self::Leased,
+        Self::Running,
+        Self::Success,
+        Self::Failed,
+        Self::Timeout,
+        Self::Cancelled,
+        Self::Skipped,
+        Self::Unreachable,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Leased => "leased",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::Timeout => "timeout",
+            Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
+            Self::Unreachable => "unreachable",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Leased | Self::Running)
+    }
+    /// Progress shown per server: 0 waiting, 50 under way, 100 done.
+    pub fn progress(self) -> u8 {
+        match self {
+            Self::Pending => 0,
+            Self::Leased | Self::Running => 50,
+            _ => 100,
+        }
+    }
+}
+
+/// Queue priority of an execution: higher runs first on each server.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    /// Sort key: higher first.
+    pub fn rank(self) -> i32 {
+        match self {
+            Priority::High => 2,
+            Priority::Normal => 1,
+            Priority::Low => 0,
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "high" => Some(Self::High),
+            "normal" => Some(Self::Normal),
+            "low" => Some(Self::Low),
+            _ => None,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Priority {
+    /// `"high" | "normal" | "low"`; an old numeric priority maps by sign.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match serde_json::Value::deserialize(d)? {
+            serde_json::Value::String(s) => Priority::parse(&s).ok_or_else(|| {
+                serde::de::Error::custom(format!("priority: {s:?} is not one of high, normal, low"))
+            }),
+            serde_json::Value::Number(n) => Ok(match n.as_i64().unwrap_or(0) {
+                i if i > 0 => Priority::High,
+                0 => Priority::Normal,
+                _ => Priority::Low,
+            }),
+            other => Err(serde::de::Error::custom(format!(
+                "priority: expected high, normal or low, got {other}"
+            ))),
+        }
+    }
+}
+
+/// What a job does when it needs a server lock that someone else holds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LockPolicy {
+    /// Wait for the lock to be released or to expire.
+    #[default]
+    Wait,
+    /// Fail the job at once.
+    Fail,
+}
+
+/// What happens to a job whose agent stops reporting (its lease lapses).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LostJobPolicy {
+    /// Record it `unreachable` (never run twice).
+    #[default]
+    Fail,
+    /// Offer it to the same server again when it returns (for idempotent actions).
+    Requeue,
+}
+
+/// Selects servers by their properties; every field given must match.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, async_graphql::InputObject)]
+#[graphql(name = "ServerSelectorInput")]
+#[serde(deny_unknown_fields)]
+pub struct ServerSelector {
+    #[serde(default)]
+    pub environment: Option<String>,
+    #[serde(default)]
+    pub server_group: Option<String>,
+    /// Servers carrying all of these tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default)]
+    pub status: Option<ServerState>,
+}
+
+/// What an execution checks on each result to decide success (the template's `success_criteria`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SuccessCriteria {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_contains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub output_not_contains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_time_max: Option<f64>,
+}
+
+/// An execution's header; its per-server jobs are records of their own.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Execution {
+    pub tenant_id: String,
+    pub execution_id: String,
+    pub batch_id: Option<String>,
+    pub initiated_by: String,
+    /// `single`, `bulk` or `scheduled`.
+    pub execution_type: String,
+    pub target_servers: Vec<String>,
+    /// The environments of the targets when it started (for filtering history).
+    #[serde(default)]
+    pub environments: Vec<String>,
+    /// The selector the targets were resolved from, if any.
+    #[serde(default)]
+    pub selector: Option<ServerSelector>,
+    pub action_template_id: Option<String>,
+    /// The template's version at the time this execution started.
+    #[serde(default)]
+    pub template_version: Option<String>,
+    /// The action as requested (before per-server rendering), secrets redacted.
+    pub action: serde_json::Value,
+    pub parameters: serde_json::Value,
+    pub success_criteria: Option<SuccessCriteria>,
+    #[serde(default)]
+    pub priority: Priority,
+    /// Rate control as requested ("10" or "25%").
+    #[serde(default)]
+    pub max_concurrency_spec: Option<String>,
+    #[serde(default)]
+    pub error_threshold_spec: Option<String>,
+    /// Rate control resolved against the number of targets.
+    #[serde(default)]
+    pub max_concurrency: Option<u32>,
+    #[serde(default)]
+    pub error_threshold: Option<u32>,
+    #[serde(default)]
+    pub retry_count: u32,
+    #[serde(default)]
+    pub retry_delay_seconds: u64,
+    #[serde(default)]
+    pub requires_lock: bool,
+    #[serde(default)]
+    pub lock_policy: LockPolicy,
+    #[serde(default)]
+    pub lost_job_policy: LostJobPolicy,
+    #[serde(default)]
+    pub schedule_id: Option<String>,
+    /// Who cancelled it, once someone has.
+    #[serde(default)]
+    pub cancelled_by: Option<String>,
+    /// Why targets were skipped without running (error threshold reached, ...).
+    #[serde(default)]
+    pub skipped_reason: Option<String>,
+    pub state: ExecutionState,
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+}
+
+/// One server's part of an execution.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Job {
+    pub job_id: String,
+    pub tenant_id: String,
+    pub execution_id: String,
+    pub server_id: String,
+    pub state: JobState,
+    /// The exact action this server runs.
+    pub action: Action,
+    pub attempt: u32,
+    pub lease_expires_at: Option<Timestamp>,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub error_output: String,
+    pub execution_time: f64,
+    pub resource_usage: ResourceUsage,
+    pub truncated: bool,
+    pub error: Option<String>,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    /// Not offered before this time (a retry's delay).
+    #[serde(default)]
+    pub not_before: Option<Timestamp>,
+    /// Attempts allowed in all: 1 + the template's `retry_count`.
+    #[serde(default = "one")]
+    pub max_attempts: u32,
+    /// The server lock this job holds while it runs, with its fencing token.
+    #[serde(default)]
+    pub lock_id: Option<String>,
+    #[serde(default)]
+    pub fencing_token: Option<u64>,
+    /// A user asked to stop it; the agent is told at its next lease poll.
+    #[serde(default)]
+    pub cancel_requested: bool,
+    #[serde(default)]
+    pub cancel_sent_at: Option<Timestamp>,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Filters of the execution history; every field narrows.
+#[derive(Debug, Clone, Default, Deserialize, async_graphql::InputObject)]
+#[graphql(name = "ExecutionFilter")]
+pub struct ExecutionFilter {
+    pub status: Option<ExecutionState>,
+    pub template_id: Option<String>,
+    pub initiated_by: Option<String>,
+    /// Executions that targeted this server.
+    pub server_id: Option<String>,
+    /// Executions that targeted a server of this environment.
+    pub environment: Option<String>,
+    /// Created at or after.
+    pub from: Option<Timestamp>,
+    /// Created before.
+    pub to: Option<Timestamp>,
+}

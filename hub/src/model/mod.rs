@@ -1,0 +1,242 @@
+//! The public data model: the specification's collections (`servers`, `action_templates`,
+//! `executions` with per-server jobs, `audit_logs`) plus users. These shapes are what the REST
+//! API returns, what GraphQL exposes (camelCase) and what every store keeps.
+
+use async_graphql::{Enum, SimpleObject};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+mod executions;
+mod locks;
+mod schedules;
+mod templates;
+
+pub use executions::*;
+pub use locks::*;
+pub use schedules::*;
+pub use templates::*;
+
+pub type Timestamp = DateTime<Utc>;
+
+/// The tenant every object belongs to when none is named.
+pub const DEFAULT_TENANT: &str = "default";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "viewer" => Some(Role::Viewer),
+            "operator" => Some(Role::Operator),
+            "admin" => Some(Role::Admin),
+            _ => None,
+        }
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Operator => "operator",
+            Role::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+pub struct User {
+    pub email: String,
+    pub role: Role,
+    pub tenant_id: String,
+    #[graphql(skip)]
+    #[serde(skip_serializing)]
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[serde(rename_all = "lowercase")]
+pub enum ServerState {
+    Idle,
+    Busy,
+    Maintenance,
+    Unreachable,
+    Error,
+}
+
+impl ServerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServerState::Idle => "idle",
+            ServerState::Busy => "busy",
+            ServerState::Maintenance => "maintenance",
+            ServerState::Unreachable => "unreachable",
+            ServerState::Error => "error",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Idle,
+            Self::Busy,
+            Self::Maintenance,
+            Self::Unreachable,
+            Self::Error,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject)]
+pub struct ServerConfiguration {
+    pub agent_version: String,
+    pub os_info: String,
+    pub max_concurrent_jobs: u32,
+    pub timeout_default: u64,
+}
+
+/// How the hub recognises the agent of a server. Not exposed over GraphQL.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Credentials {
+    pub certificate_fingerprint: Option<String>,
+    pub certificate_not_after: Option<Timestamp>,
+    pub last_rotation: Option<Timestamp>,
+    #[serde(default)]
+    pub revoked: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+pub struct ServerStatus {
+    pub current: ServerState,
+    pub last_heartbeat: Option<Timestamp>,
+    pub uptime_seconds: u64,
+    pub load_average: Vec<f64>,
+    pub cpu_percent: f64,
+    pub memory_usage_percent: f64,
+    pub disk_usage_percent: f64,
+}
+
+impl Default for ServerStatus {
+    fn default() -> Self {
+        Self {
+            current: ServerState::Unreachable,
+            last_heartbeat: None,
+            uptime_seconds: 0,
+            load_average: vec![0.0; 3],
+            cpu_percent: 0.0,
+            memory_usage_percent: 0.0,
+            disk_usage_percent: 0.0,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+pub struct ServerMetadata {
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+    pub last_successful_execution: Option<Timestamp>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+pub struct Server {
+    #[graphql(skip)]
+    #[serde(default, skip_serializing)]
+    pub tenant_id: String,
+    pub server_id: String,
+    pub hostname: String,
+    pub ip_address: String,
+    pub environment: String,
+    pub server_group: String,
+    pub tags: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub configuration: ServerConfiguration,
+    #[graphql(skip)]
+    pub credentials: Credentials,
+    pub status: ServerStatus,
+    pub metadata: ServerMetadata,
+    /// The per-agent circuit breaker: while open, the hub offers this server no work.
+    #[graphql(skip)]
+    #[serde(default)]
+    pub circuit: Circuit,
+}
+
+/// Consecutive jobs this server's agent lost (leased, never reported), and the cool-down.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Circuit {
+    pub consecutive_failures: u32,
+    pub open_until: Option<Timestamp>,
+}
+
+/// Filters of a server list; every field narrows.
+#[derive(Debug, Clone, Default, Deserialize, async_graphql::InputObject)]
+#[graphql(name = "ServerFilter")]
+pub struct ServerFilter {
+    pub environment: Option<String>,
+    pub status: Option<ServerState>,
+    pub tag: Option<String>,
+    /// Substring (case-insensitive) of server id, hostname, IP address or a tag.
+    pub q: Option<String>,
+    pub server_group: Option<String>,
+    /// Servers carrying all of these tags.
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+}
+
+/// One page of a list.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub page: u32,
+    pub page_size: u32,
+}
+
+/// Page request: 1-based page, 1..=500 items.
+#[derive(Debug, Clone, Copy)]
+pub struct PageRequest {
+    pub page: u32,
+    pub page_size: u32,
+}
+
+impl PageRequest {
+    pub const MAX_PAGE_SIZE: u32 = 500;
+
+    pub fn new(page: Option<u32>, page_size: Option<u32>) -> crate::error::Result<Self> {
+        let page = page.unwrap_or(1);
+        let page_size = page_size.unwrap_or(50);
+        let mut p = Vec::new();
+        if page == 0 {
+            p.push("page: must be 1 or more".to_string());
+        }
+        if page_size == 0 || page_size > Self::MAX_PAGE_SIZE {
+            p.push(format!(
+                "page_size: must be between 1 and {}",
+                Self::MAX_PAGE_SIZE
+            ));
+        }
+        if p.is_empty() {
+            Ok(Self { page, page_size })
+        } else {
+            Err(crate::error::Error::Invalid(p))
+        }
+    }
+    pub fn offset(&self) -> u64 {
+        u64::from(self.page - 1) * u64::from(self.page_size)
+    }
+}
+
+/// One entry of the append-only, hash-chained audit log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub tenant_id: String,
+    pub timestamp: Timestamp,
+    pub event_type: String,
+    pub actor: serde_json::Value,
+    pub resource: serde_json::Value,
+    pub details: serde_json::Value,
+    pub result: serde_json::Value,
+}
