@@ -138,6 +138,8 @@ pub struct ExecutionSection {
     pub max_concurrent_executions: u32,
     pub default_timeout: u64,
     pub lock_ttl_minutes: u64,
+    /// Overrides `lock_ttl_minutes` with seconds (tests and short maintenance windows).
+    pub lock_ttl_seconds: Option<u64>,
     /// How long a leased job stays with an agent without a heartbeat naming it.
     pub lease_seconds: u64,
     /// Heartbeat interval the hub asks agents for.
@@ -152,9 +154,10 @@ impl Default for ExecutionSection {
             max_concurrent_executions: 100,
             default_timeout: 300,
             lock_ttl_minutes: 30,
+            lock_ttl_seconds: None,
             lease_seconds: 90,
             heartbeat_interval: 30,
-            offline_after_seconds: 90,
+            offline_after_seconds: 60,
         }
     }
 }
@@ -219,8 +222,14 @@ impl Config {
         {
             p.push("field `redis.url`: the Redis bus is not in this build yet; leave it empty to use the in-process bus".into());
         }
-        if self.execution.lease_seconds < 10 {
-            p.push("field `execution.lease_seconds`: must be at least 10".into());
+        if self.execution.lease_seconds < 5 {
+            p.push("field `execution.lease_seconds`: must be at least 5".into());
+        }
+        if self.execution.lease_seconds <= self.execution.heartbeat_interval {
+            p.push("field `execution.lease_seconds`: must be longer than `execution.heartbeat_interval` (heartbeats renew leases)".into());
+        }
+        if self.execution.lock_ttl_minutes == 0 || self.execution.lock_ttl_seconds == Some(0) {
+            p.push("field `execution.lock_ttl_minutes`: must be at least 1".into());
         }
         if self.execution.heartbeat_interval == 0 {
             p.push("field `execution.heartbeat_interval`: must be at least 1".into());
@@ -247,6 +256,14 @@ impl Config {
             p.push("field `server.agent_hostnames`: at least one name is required".into());
         }
         if p.is_empty() { Ok(()) } else { Err(p) }
+    }
+
+    /// How long a lock taken for a job lasts before it must be extended.
+    pub fn lock_ttl(&self) -> chrono::Duration {
+        match self.execution.lock_ttl_seconds {
+            Some(s) => chrono::Duration::seconds(s as i64),
+            None => chrono::Duration::minutes(self.execution.lock_ttl_minutes as i64),
+        }
     }
 
     pub fn sqlite_path(&self) -> PathBuf {

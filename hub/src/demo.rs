@@ -173,21 +173,30 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
     }
 }
 
-/// Sample templates an operator can try at once.
-fn samples() -> Vec<serde_json::Value> {
-    vec![
-        json!({"name": "Uptime and load", "description": "How long the server has been up, and its load", "category": "system",
-               "action_type": "validation", "command_template": "uptime", "success_criteria": {"exit_code": 0}}),
-        json!({"name": "Disk usage", "description": "Free space on a mount point", "category": "system", "action_type": "validation",
-               "parameters": {"mount": {"type": "string", "required": false, "default": "/", "description": "Mount point",
-                                        "validation": "^/[A-Za-z0-9_./-]*$"}},
-               "command_template": "df -h {mount}"}),
-        json!({"name": "File exists", "description": "Checks that a file is present", "category": "application", "action_type": "validation",
-               "parameters": {"path": {"type": "string", "required": true, "description": "Absolute path", "validation": "^/.+$"}},
-               "command_template": "test -f {path} && echo VALIDATION_PASSED", "success_criteria": {"exit_code": 0, "output_contains": ["VALIDATION_PASSED"]}}),
-        json!({"name": "Listening ports", "description": "TCP ports in LISTEN state", "category": "network", "action_type": "validation",
-               "command_template": "cat /proc/net/tcp | awk 'NR>1 && $4==\"0A\" {{print $2}}' | sort -u"}),
-    ]
+/// The shipped library of sample templates (`hub/templates/samples.json`).
+pub const SAMPLES: &str = include_str!("../templates/samples.json");
+
+/// Loads templates (the sample library, or a JSON array of template documents) into a
+/// tenant, skipping names that exist. Returns (added, skipped).
+pub async fn load_templates(
+    app: &crate::app::App,
+    caller: &auth::Caller,
+    json_text: &str,
+) -> anyhow::Result<(usize, usize)> {
+    let docs: Vec<serde_json::Value> = serde_json::from_str(json_text)
+        .context("templates: expected a JSON array of template documents")?;
+    let (mut added, mut skipped) = (0, 0);
+    for (i, doc) in docs.into_iter().enumerate() {
+        let t: NewTemplate =
+            serde_json::from_value(doc).with_context(|| format!("template #{}", i + 1))?;
+        let name = t.name.clone();
+        match templates::create(app, caller, t, None).await {
+            Ok(_) => added += 1,
+            Err(crate::error::Error::Conflict(_)) => skipped += 1,
+            Err(e) => anyhow::bail!("template {name:?}: {e}"),
+        }
+    }
+    Ok((added, skipped))
 }
 
 async fn seed_templates(app: &crate::app::App) -> anyhow::Result<()> {
@@ -196,23 +205,7 @@ async fn seed_templates(app: &crate::app::App) -> anyhow::Result<()> {
         tenant_id: crate::model::DEFAULT_TENANT.into(),
         role: Role::Admin,
     };
-    let existing = app
-        .store
-        .list_templates(
-            &admin.tenant_id,
-            None,
-            crate::model::PageRequest::new(Some(1), Some(1))?,
-        )
-        .await?;
-    if existing.total > 0 {
-        return Ok(());
-    }
-    for t in samples() {
-        let t: NewTemplate = serde_json::from_value(t).context("sample template")?;
-        templates::create(app, &admin, t, None)
-            .await
-            .map_err(|e| anyhow::anyhow!("sample template: {e}"))?;
-    }
+    load_templates(app, &admin, SAMPLES).await?;
     Ok(())
 }
 
@@ -350,4 +343,43 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     hub.stop().await;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::templates::problems;
+
+    #[test]
+    fn the_sample_library_has_twenty_valid_templates() {
+        let docs: Vec<serde_json::Value> = serde_json::from_str(SAMPLES).unwrap();
+        assert!(docs.len() >= 20, "{} samples", docs.len());
+        let mut names = std::collections::BTreeSet::new();
+        for doc in docs {
+            let t: NewTemplate = serde_json::from_value(doc).unwrap();
+            assert!(names.insert(t.name.clone()), "duplicate {}", t.name);
+            let now = chrono::Utc::now();
+            let full = crate::model::ActionTemplate {
+                tenant_id: "t".into(),
+                id: "x".into(),
+                name: t.name.clone(),
+                description: t.description,
+                category: t.category,
+                action_type: t.action_type,
+                version: t.version,
+                parameters: t.parameters,
+                execution_config: t.execution_config,
+                command_template: t.command_template,
+                success_criteria: t.success_criteria,
+                applicable_server_tags: t.applicable_server_tags,
+                metadata: crate::model::TemplateMetadata {
+                    created_at: now,
+                    created_by: "t".into(),
+                    updated_at: now,
+                    usage_count: 0,
+                },
+            };
+            assert_eq!(problems(&full), Vec::<String>::new(), "{}", t.name);
+        }
+    }
 }

@@ -17,7 +17,7 @@ pub fn on_lease(state: JobState) -> Option<JobState> {
     can_lease(state).then_some(JobState::Leased)
 }
 
-/// Output arriving for a leased job means it is running.
+/// Output arriving for a leased job, or its agent's heartbeat naming it, means it is running.
 pub fn on_output(state: JobState) -> JobState {
     if state == JobState::Leased {
         JobState::Running

@@ -41,6 +41,15 @@ enum Command {
         #[arg(long, default_value = greenroom_hub::model::DEFAULT_TENANT)]
         tenant: String,
     },
+    /// Load action templates: the shipped sample library, or a JSON array from --file.
+    LoadTemplates {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long)]
+        file: Option<PathBuf>,
+        #[arg(long, default_value = greenroom_hub::model::DEFAULT_TENANT)]
+        tenant: String,
+    },
     /// Issue a one-time agent enrollment token and print it.
     EnrollToken {
         #[arg(long, short)]
@@ -115,6 +124,31 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
             demo::put_user(&store, &email, &password, &role, &tenant).await?;
             println!("user {email} ({role}) saved");
+            Ok(())
+        }
+        Command::LoadTemplates {
+            config,
+            file,
+            tenant,
+        } => {
+            let cfg = load(&config)?;
+            let text = match &file {
+                Some(f) => std::fs::read_to_string(f)
+                    .with_context(|| format!("cannot read {}", f.display()))?,
+                None => demo::SAMPLES.to_string(),
+            };
+            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
+            let ca = greenroom_pki::CertificateAuthority::load_or_create(
+                &cfg.server.data_dir.join("pki"),
+            )?;
+            let app = greenroom_hub::app::App::new(cfg, std::sync::Arc::new(store), ca);
+            let admin = greenroom_hub::auth::Caller {
+                email: "cli".into(),
+                tenant_id: tenant,
+                role: greenroom_hub::model::Role::Admin,
+            };
+            let (added, skipped) = demo::load_templates(&app, &admin, &text).await?;
+            println!("{added} templates added, {skipped} already present");
             Ok(())
         }
         Command::EnrollToken {

@@ -258,7 +258,7 @@ pub async fn lease(
     let deadline = tokio::time::Instant::now() + wait;
     let waiter = app.bus.waiter(&server.server_id);
     let lease_seconds = app.config.execution.lease_seconds;
-    let lock_ttl = Duration::minutes(app.config.execution.lock_ttl_minutes as i64);
+    let lock_ttl = app.config.lock_ttl();
     let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
     loop {
         let now = Utc::now();

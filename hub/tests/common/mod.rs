@@ -46,9 +46,23 @@ pub struct Hub {
     pub client: reqwest::Client,
 }
 
+/// The execution section most tests use: fast heartbeats, short leases.
+pub const FAST: &str = "heartbeat_interval: 2\n  offline_after_seconds: 10\n  lease_seconds: 20";
+
 pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
+    write_config_with(dir, FAST, "127.0.0.1:0", "127.0.0.1:0", extra)
+}
+
+/// A config with this `execution:` section (indented two spaces) and listeners.
+pub fn write_config_with(
+    dir: &Path,
+    execution: &str,
+    listen: &str,
+    agent_listen: &str,
+    extra: &str,
+) -> PathBuf {
     let cfg = format!(
-        "server:\n  listen: \"127.0.0.1:0\"\n  agent_listen: \"127.0.0.1:0\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\nexecution:\n  heartbeat_interval: 2\n  offline_after_seconds: 10\n  lease_seconds: 20\nlogging:\n  level: \"INFO\"\n{extra}",
+        "server:\n  listen: \"{listen}\"\n  agent_listen: \"{agent_listen}\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\nexecution:\n  {execution}\nlogging:\n  level: \"INFO\"\n{extra}",
         dir.display().to_string(),
         "s".repeat(40)
     );
@@ -69,10 +83,20 @@ fn run_ok(cmd: &mut Command) -> String {
 
 impl Hub {
     pub async fn start() -> Hub {
+        Self::start_with(FAST).await
+    }
+
+    /// A hub whose config has this `execution:` section.
+    pub async fn start_with(execution: &str) -> Hub {
+        let dir = tempfile::tempdir().unwrap();
+        let config = write_config_with(dir.path(), execution, "127.0.0.1:0", "127.0.0.1:0", "");
+        Self::start_in(dir, config).await
+    }
+
+    /// A hub on an existing data dir and config (a restart).
+    pub async fn start_in(dir: tempfile::TempDir, config: PathBuf) -> Hub {
         // reqwest is built without a default crypto provider (one provider: ring).
         let _ = rustls::crypto::ring::default_provider().install_default();
-        let dir = tempfile::tempdir().unwrap();
-        let config = write_config(dir.path(), "");
         run_ok(
             Command::new(hub_bin())
                 .args([
@@ -96,7 +120,7 @@ impl Hub {
         // The hub logs the addresses it bound (ports were 0) in its "hub listening" line.
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = std::sync::mpsc::channel();
-        let log = dir.path().join("hub.log");
+        let log = dir.path().join(format!("hub-{}.log", child.id()));
         std::thread::spawn(move || {
             let mut file = std::fs::File::create(log).unwrap();
             let mut sent = false;
@@ -146,10 +170,20 @@ impl Hub {
 
     /// Starts an agent with a fresh enrollment token.
     pub fn agent(&self, server_id: &str, environment: &str) -> Agent {
+        self.spawn_agent(server_id, environment, &["e2e"], 2)
+    }
+
+    fn spawn_agent(
+        &self,
+        server_id: &str,
+        environment: &str,
+        tags: &[&str],
+        max_jobs: u32,
+    ) -> Agent {
         let state = self.dir.path().join("agents").join(server_id);
         std::fs::create_dir_all(&state).unwrap();
         let cfg = format!(
-            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: [\"e2e\"]\nexecution:\n  max_concurrent_jobs: 2\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
+            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
             self.agent_port,
             self.enroll_token(),
             self.ca_path().display().to_string(),
@@ -227,7 +261,32 @@ impl Hub {
     }
 
     pub fn log(&self) -> String {
-        std::fs::read_to_string(self.dir.path().join("hub.log")).unwrap_or_default()
+        std::fs::read_to_string(
+            self.dir
+                .path()
+                .join(format!("hub-{}.log", self.proc.0.id())),
+        )
+        .unwrap_or_default()
+    }
+
+    /// Stops the hub process and hands back its data dir and config (for a restart).
+    pub fn stop(self) -> (tempfile::TempDir, PathBuf) {
+        let Hub {
+            dir, config, proc, ..
+        } = self;
+        drop(proc);
+        (dir, config)
+    }
+
+    /// Starts an agent with extra YAML appended under `execution:` (e.g. max_concurrent_jobs).
+    pub fn agent_with(
+        &self,
+        server_id: &str,
+        environment: &str,
+        tags: &[&str],
+        max_jobs: u32,
+    ) -> Agent {
+        self.spawn_agent(server_id, environment, tags, max_jobs)
     }
 }
 
@@ -249,4 +308,65 @@ pub fn agent_client(cfg: rustls::ClientConfig) -> reqwest::Client {
         .tls_backend_preconfigured(cfg)
         .build()
         .unwrap()
+}
+
+impl Agent {
+    /// Starts the agent process again with its existing config and state (already enrolled).
+    pub fn respawn(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.state.join("agent.log"))
+            .unwrap();
+        let child = Command::new(agent_bin())
+            .args(["run", "--config"])
+            .arg(self.state.join("agent.yaml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.proc = Proc(child);
+    }
+
+    /// SIGKILL, as a crash or a pulled plug would.
+    pub fn kill(&mut self) {
+        let _ = self.proc.0.kill();
+        let _ = self.proc.0.wait();
+    }
+}
+
+/// A free TCP port on 127.0.0.1 (bound and released; fine for tests on one machine).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts an execution and returns its id, asserting the 202.
+pub async fn start_execution(hub: &Hub, token: &str, body: Value) -> String {
+    let (status, resp) = hub.post("/api/v1/executions", Some(token), body).await;
+    assert_eq!(status, 202, "{resp}");
+    resp["execution_id"].as_str().unwrap().to_string()
+}
+
+/// Waits until the execution is final and returns it.
+pub async fn wait_final(hub: &Hub, token: &str, id: &str, secs: u64) -> Value {
+    hub.wait_for(&format!("/api/v1/executions/{id}"), token, secs, |v| {
+        matches!(
+            v["status"]["overall"].as_str(),
+            Some("completed" | "failed" | "cancelled")
+        )
+    })
+    .await
+}
+
+/// Waits until every listed server reports `idle`.
+pub async fn wait_idle(hub: &Hub, token: &str, ids: &[&str]) {
+    for id in ids {
+        hub.wait_for(&format!("/api/v1/servers/{id}"), token, 30, |v| {
+            v["status"]["current"] == "idle"
+        })
+        .await;
+    }
 }

@@ -350,6 +350,7 @@ pub(super) async fn extend_leases(
                     if j.server_id == server_id && !j.state.is_final() && !j.cancel_requested =>
                 {
                     j.lease_expires_at = Some(until);
+                    j.state = lifecycle::on_output(j.state);
                     write_job(&tx, &j)?;
                     if let Some(lock_id) = &j.lock_id {
                         locks::renew_for_job(&tx, lock_id, until)?;

@@ -112,7 +112,7 @@ pub(super) fn describe(l: &ServerLock) -> String {
 
 /// What a job found when it needed its server's lock.
 pub(super) enum Take {
-    Held(ServerLock),
+    Held(Box<ServerLock>),
     Busy(String),
 }
 
@@ -126,7 +126,7 @@ pub(super) fn take_for_job(
     if let Some(held) = active_on(tx, &job.server_id, now)? {
         return Ok(
             if held.locked_by.execution_id.as_deref() == Some(e.execution_id.as_str()) {
-                Take::Held(held)
+                Take::Held(Box::new(held))
             } else {
                 Take::Busy(describe(&held))
             },
@@ -158,7 +158,7 @@ pub(super) fn take_for_job(
         fencing_token: 0,
         released_by: None,
     };
-    Ok(Take::Held(insert_new(tx, lock, now)?))
+    Ok(Take::Held(Box::new(insert_new(tx, lock, now)?)))
 }
 
 /// While its job runs, a job lock nearing expiry is extended by its original length, up to
