@@ -186,6 +186,16 @@ pub struct Rendered {
     pub masked_command: String,
     /// The parameters as given (with defaults applied), secrets replaced by `***`.
     pub redacted_parameters: Value,
+    /// The secret values, so output that echoes one can be masked too.
+    pub secrets: Vec<String>,
+}
+
+/// Replaces every occurrence of each secret value in `text` with `***`.
+pub fn redact(text: &str, secrets: &[String]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s.as_str(), REDACTED))
 }
 
 /// Renders the template's command with `params`; every problem at once.
@@ -254,10 +264,17 @@ pub fn render(t: &ActionTemplate, params: &Value) -> Result<Rendered, Vec<String
             }
         }
     }
+    let secrets = t
+        .parameters
+        .iter()
+        .filter(|(_, p)| p.kind == ParamKind::Secret)
+        .filter_map(|(name, _)| values.get(name.as_str()).filter(|v| !v.is_empty()).cloned())
+        .collect();
     Ok(Rendered {
         command,
         masked_command,
         redacted_parameters: Value::Object(redacted),
+        secrets,
     })
 }
 
@@ -355,6 +372,8 @@ mod tests {
         assert!(r.command.contains("'hunter2'"));
         assert_eq!(r.redacted_parameters, json!({"pw": "***", "mode": "a"}));
         assert_eq!(r.masked_command, "login '***' 'a'");
+        assert_eq!(r.secrets, ["hunter2"]);
+        assert_eq!(redact("token=hunter2 ok", &r.secrets), "token=*** ok");
         assert!(!r.masked_command.contains("hunter2"));
         assert!(render(&t, &json!({"pw": "x", "mode": "c"})).is_err());
     }

@@ -112,6 +112,23 @@ async fn templates_render_safely_preview_and_judge_by_criteria() {
         "skipped"
     );
     assert_eq!(done["parameters"]["password"], "***", "{done}");
+    assert!(db["output"].as_str().unwrap().contains("token=***"), "{db}");
+    let logs = hub
+        .get(&format!("/api/v1/executions/{id}/logs"), Some(&token))
+        .await
+        .1;
+    let audit = hub.get("/api/v1/audit?page_size=100", Some(&token)).await.1;
+    for (what, v) in [("execution", &done), ("logs", &logs), ("audit", &audit)] {
+        assert!(
+            !v.to_string().contains("s3cret-value"),
+            "secret in {what}: {v}"
+        );
+    }
+    let log_file = std::fs::read_to_string(logs["storage_path"].as_str().unwrap()).unwrap();
+    assert!(
+        log_file.contains("token=***") && !log_file.contains("s3cret-value"),
+        "{log_file}"
+    );
     assert_eq!(done["template_version"], "1.0.0");
 
     // Criteria: a clean exit whose output contains a forbidden word fails.

@@ -293,6 +293,10 @@ pub struct Job {
     pub cancel_requested: bool,
     #[serde(default)]
     pub cancel_sent_at: Option<Timestamp>,
+    /// Secret parameter values in this job's command: masked in its output, and scrubbed
+    /// from the stored command once the job is final.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<String>,
 }
 
 fn one() -> u32 {

@@ -89,6 +89,7 @@ pub struct Plan {
     config: ExecutionConfig,
     max_concurrency: Option<u32>,
     error_threshold: Option<u32>,
+    secrets: Vec<String>,
 }
 
 /// `"25%"` of `n` (rounded up, at least 1), or a plain count; `what` names the field.
@@ -187,83 +188,26 @@ pub async fn plan(app: &App, caller: &Caller, req: &StartExecution) -> Result<Pl
     }
 
     // The action.
-    let (action, shown_action, masked_command, parameters, criteria, template, mut config, tags) =
-        match (&req.action, &req.action_template_id) {
-            (Some(_), Some(_)) => {
-                return Err(Error::invalid(
-                    "give either `action` or `action_template_id`, not both",
-                ));
-            }
-            (None, None) => {
-                return Err(Error::invalid(
-                    "`action` or `action_template_id` is required",
-                ));
-            }
-            (Some(raw), None) => {
-                let action: Action = serde_json::from_value(raw.clone())
-                    .map_err(|e| Error::invalid(format!("action: {e}")))?;
-                if let Err(p) = action.validate() {
-                    problems.extend(p.into_iter().map(|p| format!("action.{p}")));
-                }
-                let shown = match &action {
-                    Action::ShellCommand(a) => a.command.clone(),
-                    other => serde_json::to_string(other)?,
-                };
-                let config = ExecutionConfig {
-                    timeout_seconds: action
-                        .timeout()
-                        .unwrap_or(app.config.execution.default_timeout),
-                    ..Default::default()
-                };
-                (
-                    action,
-                    raw.clone(),
-                    shown,
-                    req.parameters.clone().unwrap_or_else(|| json!({})),
-                    None,
-                    None,
-                    config,
-                    Vec::new(),
-                )
-            }
-            (None, Some(tid)) => {
-                let t = app
-                    .store
-                    .get_template(&caller.tenant_id, tid)
-                    .await?
-                    .ok_or_else(|| Error::NotFound(format!("action template {tid} not found")))?;
-                match template::render(&t, req.parameters.as_ref().unwrap_or(&Value::Null)) {
-                    Ok(r) => {
-                        let action = Action::ShellCommand(ShellCommand {
-                            command: r.command,
-                            timeout: Some(t.execution_config.timeout_seconds),
-                            working_directory: None,
-                            environment_vars: BTreeMap::new(),
-                            shell: true,
-                        });
-                        let shown = json!({"type": "shell_command", "command": r.masked_command, "timeout": t.execution_config.timeout_seconds});
-                        let mut config = t.execution_config.clone();
-                        if !config.parallel_execution && req.max_concurrency.is_none() {
-                            config.parallel_execution = false;
-                        }
-                        (
-                            action,
-                            shown,
-                            r.masked_command,
-                            r.redacted_parameters,
-                            Some(t.success_criteria.clone()),
-                            Some((t.id.clone(), t.version.clone())),
-                            config,
-                            t.applicable_server_tags.clone(),
-                        )
-                    }
-                    Err(p) => {
-                        problems.extend(p);
-                        return Err(Error::Invalid(problems));
-                    }
-                }
-            }
-        };
+    let Rendering {
+        action,
+        shown_action,
+        masked_command,
+        parameters,
+        criteria,
+        template,
+        mut config,
+        tags,
+        secrets,
+    } = match render_action(app, caller, req).await? {
+        Ok(r) => r,
+        Err(p) => {
+            problems.extend(p);
+            return Err(Error::Invalid(problems));
+        }
+    };
+    if let Some(p) = action.validate().err() {
+        problems.extend(p.into_iter().map(|p| format!("action.{p}")));
+    }
     if let Some(n) = req.retry_count {
         config.retry_count = n;
     }
@@ -327,7 +271,92 @@ pub async fn plan(app: &App, caller: &Caller, req: &StartExecution) -> Result<Pl
         config,
         max_concurrency,
         error_threshold,
+        secrets,
     })
+}
+
+/// An action made ready to run: from an inline payload, or a template and its parameters.
+struct Rendering {
+    action: Action,
+    /// What the APIs show: the inline payload, or the template's command with secrets masked.
+    shown_action: Value,
+    masked_command: String,
+    parameters: Value,
+    criteria: Option<SuccessCriteria>,
+    template: Option<(String, String)>,
+    config: ExecutionConfig,
+    tags: Vec<String>,
+    secrets: Vec<String>,
+}
+
+/// The action of a request; `Ok(Err(problems))` when the template's parameters are wrong.
+async fn render_action(
+    app: &App,
+    caller: &Caller,
+    req: &StartExecution,
+) -> Result<std::result::Result<Rendering, Vec<String>>> {
+    match (&req.action, &req.action_template_id) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "give either `action` or `action_template_id`, not both",
+        )),
+        (None, None) => Err(Error::invalid(
+            "`action` or `action_template_id` is required",
+        )),
+        (Some(raw), None) => {
+            let action: Action = serde_json::from_value(raw.clone())
+                .map_err(|e| Error::invalid(format!("action: {e}")))?;
+            let masked_command = match &action {
+                Action::ShellCommand(a) => a.command.clone(),
+                other => serde_json::to_string(other)?,
+            };
+            let config = ExecutionConfig {
+                timeout_seconds: action
+                    .timeout()
+                    .unwrap_or(app.config.execution.default_timeout),
+                ..Default::default()
+            };
+            Ok(Ok(Rendering {
+                action,
+                shown_action: raw.clone(),
+                masked_command,
+                parameters: req.parameters.clone().unwrap_or_else(|| json!({})),
+                criteria: None,
+                template: None,
+                config,
+                tags: Vec::new(),
+                secrets: Vec::new(),
+            }))
+        }
+        (None, Some(tid)) => {
+            let t = app
+                .store
+                .get_template(&caller.tenant_id, tid)
+                .await?
+                .ok_or_else(|| Error::NotFound(format!("action template {tid} not found")))?;
+            let r = match template::render(&t, req.parameters.as_ref().unwrap_or(&Value::Null)) {
+                Ok(r) => r,
+                Err(p) => return Ok(Err(p)),
+            };
+            let timeout = t.execution_config.timeout_seconds;
+            Ok(Ok(Rendering {
+                action: Action::ShellCommand(ShellCommand {
+                    command: r.command,
+                    timeout: Some(timeout),
+                    working_directory: None,
+                    environment_vars: BTreeMap::new(),
+                    shell: true,
+                }),
+                shown_action: json!({"type": "shell_command", "command": r.masked_command, "timeout": timeout}),
+                masked_command: r.masked_command,
+                parameters: r.redacted_parameters,
+                criteria: Some(t.success_criteria.clone()),
+                template: Some((t.id.clone(), t.version.clone())),
+                config: t.execution_config.clone(),
+                tags: t.applicable_server_tags.clone(),
+                secrets: r.secrets,
+            }))
+        }
+    }
 }
 
 /// Starts an execution: checks, records, audits, and wakes the targets' agents.
@@ -428,6 +457,7 @@ pub async fn start_as(
             fencing_token: None,
             cancel_requested: false,
             cancel_sent_at: None,
+            secrets: plan.secrets.clone(),
         })
         .collect();
     app.store.insert_execution(&execution, &jobs).await?;

@@ -8,6 +8,7 @@ use crate::model::{
     Execution, ExecutionFilter, Job, JobState, LockPolicy, Page, PageRequest, Timestamp,
 };
 use crate::store::{FinishOutcome, LapsedJob, LeaseOutcome, LogLine};
+use crate::template;
 use greenroom_proto::{JobResult, OutputChunk, Stream};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
 
@@ -15,7 +16,19 @@ fn job_state(s: &str) -> JobState {
     JobState::parse(s).unwrap_or(JobState::Failed)
 }
 
+/// Once a job is final its secrets are no longer needed: they leave the stored command.
+fn scrub(job: &mut Job) {
+    if let greenroom_proto::Action::ShellCommand(c) = &mut job.action {
+        c.command = template::redact(&c.command, &job.secrets);
+    }
+    job.secrets.clear();
+}
+
 pub(super) fn write_job(tx: &Transaction<'_>, job: &Job) -> Result<()> {
+    let mut job = std::borrow::Cow::Borrowed(job);
+    if job.state.is_final() && !job.secrets.is_empty() {
+        scrub(job.to_mut());
+    }
     tx.execute(
         "UPDATE jobs SET state = ?2, lease_expires_at = ?3, not_before = ?4, cancel_requested = ?5, doc = ?6 WHERE job_id = ?1",
         params![
@@ -24,7 +37,7 @@ pub(super) fn write_job(tx: &Transaction<'_>, job: &Job) -> Result<()> {
             job.lease_expires_at.map(ms),
             job.not_before.map(ms),
             job.cancel_requested,
-            serde_json::to_string(job)?
+            serde_json::to_string(job.as_ref())?
         ],
     )?;
     Ok(())
@@ -384,7 +397,10 @@ pub(super) async fn append_output(
             let mut ins = tx.prepare(
                 "INSERT OR IGNORE INTO job_output(job_id, attempt, seq, execution_id, server_id, stream, data, at) VALUES (?1, ?8, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for ch in chunks {
+            for mut ch in chunks {
+                if !job.secrets.is_empty() {
+                    ch.data = template::redact(&ch.data, &job.secrets);
+                }
                 let stream = match ch.stream {
                     Stream::Stdout => "stdout",
                     Stream::Stderr => "stderr",
@@ -431,8 +447,8 @@ pub(super) async fn finish_job(
             _ => false,
         };
         job.exit_code = r.exit_code;
-        job.output = r.output;
-        job.error_output = r.error_output;
+        job.output = template::redact(&r.output, &job.secrets);
+        job.error_output = template::redact(&r.error_output, &job.secrets);
         job.execution_time = r.execution_time;
         job.resource_usage = r.resource_usage;
         job.truncated = r.truncated;
