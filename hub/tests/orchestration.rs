@@ -419,6 +419,10 @@ async fn a_vanished_agent_is_marked_unreachable_and_its_job_settled() {
         done["results"]["details"][0]["status"], "unreachable",
         "{done}"
     );
+    // The lost job counts against the agent's circuit breaker (it opens at 3 in a row).
+    let health = hub.get("/api/v1/servers/u-01/health", Some(&token)).await.1;
+    assert_eq!(health["circuit"]["consecutive_failures"], 1, "{health}");
+    assert!(health["circuit"]["open_until"].is_null(), "{health}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
