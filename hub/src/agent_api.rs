@@ -49,6 +49,7 @@ pub fn router(app: App) -> Router {
     Router::new()
         .route("/agent/v1/enroll", post(enroll))
         .route("/agent/v1/heartbeat", post(heartbeat))
+        .route("/agent/v1/renew", post(renew))
         .route("/agent/v1/lease", post(lease))
         .route("/agent/v1/jobs/{id}/output", post(output))
         .route("/agent/v1/jobs/{id}/result", post(result))
@@ -62,6 +63,14 @@ async fn enroll(
     Json(req): Json<EnrollRequest>,
 ) -> Result<Json<EnrollResponse>> {
     Ok(Json(agents::enroll(&app, req).await?))
+}
+
+async fn renew(
+    State(app): State<App>,
+    AgentServer(s): AgentServer,
+    Json(req): Json<greenroom_proto::RenewRequest>,
+) -> Result<Json<EnrollResponse>> {
+    Ok(Json(agents::renew(&app, s, req).await?))
 }
 
 async fn heartbeat(

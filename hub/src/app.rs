@@ -17,6 +17,7 @@ pub struct App {
     pub ca: Arc<CertificateAuthority>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
+    pub limiter: Arc<crate::edge::RateLimiter>,
 }
 
 impl App {
@@ -33,6 +34,7 @@ impl App {
             ca: Arc::new(ca),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
+            limiter: Arc::default(),
         }
     }
 }

@@ -20,17 +20,32 @@ pub struct Claims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
+    /// Issued at, in milliseconds (sessions ended after it refuse the token).
+    #[serde(default)]
+    pub ims: i64,
 }
 
 /// Who is calling, proven by an access token.
 #[derive(Debug, Clone)]
 pub struct Caller {
+    /// When the token was issued (ms); sessions ended later refuse it.
+    pub issued_ms: i64,
     pub email: String,
     pub tenant_id: String,
     pub role: Role,
 }
 
 impl Caller {
+    /// A caller the hub acts as itself (a schedule's creator, an administrator's CLI verb).
+    pub fn internal(email: &str, tenant_id: &str, role: Role) -> Self {
+        Self {
+            issued_ms: 0,
+            email: email.into(),
+            tenant_id: tenant_id.into(),
+            role,
+        }
+    }
+
     /// Refuses callers below `role`.
     pub fn require(&self, role: Role) -> Result<()> {
         if self.role >= role {
@@ -78,6 +93,7 @@ impl AuthKeys {
         let data = decode::<Claims>(token, &self.decoding, &v)
             .map_err(|e| Error::Unauthenticated(format!("invalid access token: {e}")))?;
         Ok(Caller {
+            issued_ms: data.claims.ims,
             email: data.claims.sub,
             tenant_id: data.claims.tid,
             role: data.claims.role,
@@ -97,6 +113,7 @@ impl AuthKeys {
             tid: user.tenant_id.clone(),
             role: user.role,
             iat: now.timestamp(),
+            ims: now.timestamp_millis(),
             exp: (now + self.access_ttl).timestamp(),
         };
         let access_token =
@@ -125,29 +142,70 @@ impl AuthKeys {
         store: &dyn Store,
         refresh_token: &str,
         now: Timestamp,
-    ) -> Result<TokenPair> {
-        match store
-            .use_refresh_token(&token_hash(refresh_token), now)
-            .await?
-        {
-            RefreshUse::Fresh(t) => {
-                let user = store.user_by_email(&t.email).await?.ok_or_else(|| {
-                    Error::Unauthenticated("the user of this refresh token no longer exists".into())
-                })?;
-                self.issue(store, &user, Some(t.family)).await
-            }
-            RefreshUse::Reused { family } => {
-                store.revoke_refresh_family(&family).await?;
-                tracing::warn!("refresh token replayed; its family was revoked");
-                Err(Error::Unauthenticated(
-                    "refresh token already used; sign in again".into(),
-                ))
-            }
-            RefreshUse::Invalid => Err(Error::Unauthenticated(
-                "refresh token is invalid or expired".into(),
-            )),
-        }
+    ) -> Result<Refreshed> {
+        Ok(
+            match store
+                .use_refresh_token(&token_hash(refresh_token), now)
+                .await?
+            {
+                RefreshUse::Fresh(t) => match store.user_by_email(&t.email).await? {
+                    Some(user) if !user.disabled => {
+                        Refreshed::Pair(self.issue(store, &user, Some(t.family)).await?)
+                    }
+                    _ => Refreshed::Invalid,
+                },
+                RefreshUse::Reused {
+                    family,
+                    email,
+                    tenant_id,
+                } => {
+                    store.revoke_refresh_family(&family).await?;
+                    tracing::warn!(%email, "refresh token replayed; its family was revoked");
+                    Refreshed::Replayed { email, tenant_id }
+                }
+                RefreshUse::Invalid => Refreshed::Invalid,
+            },
+        )
     }
+}
+
+/// What presenting a refresh token got.
+#[derive(Debug)]
+pub enum Refreshed {
+    Pair(TokenPair),
+    /// A spent token came back: every token of that sign-in is now revoked.
+    Replayed {
+        email: String,
+        tenant_id: String,
+    },
+    Invalid,
+}
+
+/// The caller of a bearer token: the token must verify, and its user must still exist, be
+/// enabled, and not have ended their sessions since the token was issued.
+pub async fn authenticate(keys: &AuthKeys, store: &dyn Store, token: &str) -> Result<Caller> {
+    let caller = keys.verify(token)?;
+    let user = store
+        .user_by_email(&caller.email)
+        .await?
+        .ok_or_else(|| Error::Unauthenticated("the user of this token no longer exists".into()))?;
+    if user.disabled {
+        return Err(Error::Unauthenticated("this account is disabled".into()));
+    }
+    if user
+        .tokens_valid_after
+        .is_some_and(|t| caller.issued_ms <= t.timestamp_millis())
+    {
+        return Err(Error::Unauthenticated(
+            "this session has ended; sign in again".into(),
+        ));
+    }
+    // The role and tenant are the user's current ones, not those in an older token.
+    Ok(Caller {
+        role: user.role,
+        tenant_id: user.tenant_id,
+        ..caller
+    })
 }
 
 /// 32 random bytes, URL-safe hex.
@@ -210,12 +268,7 @@ mod tests {
     #[tokio::test]
     async fn access_tokens_verify_and_refresh_rotates_with_replay_detection() {
         let store = SqliteStore::in_memory().unwrap();
-        let user = User {
-            email: "a@b.c".into(),
-            role: Role::Operator,
-            tenant_id: "t1".into(),
-            password_hash: "x".into(),
-        };
+        let user = User::new("a@b.c", Role::Operator, "t1", "x".into());
         store.upsert_user(&user).await.unwrap();
         let keys = AuthKeys::new(&"k".repeat(32), 1, 1);
         let pair = keys.issue(&store, &user, None).await.unwrap();
@@ -234,30 +287,31 @@ mod tests {
                 .is_err()
         );
 
-        let second = keys
+        let Refreshed::Pair(second) = keys
             .refresh(&store, &pair.refresh_token, Utc::now())
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("refresh failed")
+        };
         // Replaying the first token fails and revokes the family, including the second token.
-        assert!(
+        assert!(matches!(
             keys.refresh(&store, &pair.refresh_token, Utc::now())
                 .await
-                .is_err()
-        );
-        assert!(
+                .unwrap(),
+            Refreshed::Replayed { .. }
+        ));
+        assert!(matches!(
             keys.refresh(&store, &second.refresh_token, Utc::now())
                 .await
-                .is_err()
-        );
+                .unwrap(),
+            Refreshed::Invalid
+        ));
     }
 
     #[test]
     fn roles_are_ordered() {
-        let c = Caller {
-            email: "x".into(),
-            tenant_id: "t".into(),
-            role: Role::Operator,
-        };
+        let c = Caller::internal("x", "t", Role::Operator);
         assert!(c.require(Role::Viewer).is_ok());
         assert!(c.require(Role::Admin).is_err());
     }

@@ -107,6 +107,26 @@ pub struct SecuritySection {
     /// Lifetime of enrollment tokens made by `greenroom-hub enroll-token` and `demo`.
     #[serde(default = "default_enroll_hours")]
     pub enrollment_token_hours: u64,
+    /// Failed sign-ins in a row before the account is locked (1 min, doubling to 1 h).
+    #[serde(default = "default_login_failures")]
+    pub login_max_failures: u32,
+    /// API requests a minute per user (or per IP when anonymous).
+    #[serde(default = "default_rate")]
+    pub rate_limit_per_minute: u32,
+    /// Sign-in attempts a minute per IP.
+    #[serde(default = "default_login_rate")]
+    pub login_rate_limit_per_minute: u32,
+    /// Serve GraphQL introspection (schema discovery); off by default.
+    #[serde(default)]
+    pub graphql_introspection: bool,
+    /// Origins allowed to call the API from a browser (CORS); none by default.
+    #[serde(default)]
+    pub cors_origins: Vec<String>,
+    /// TLS for the API listener: PEM certificate chain and key. Plain HTTP when absent.
+    #[serde(default)]
+    pub tls_cert: Option<PathBuf>,
+    #[serde(default)]
+    pub tls_key: Option<PathBuf>,
 }
 
 impl std::fmt::Debug for SecuritySection {
@@ -130,6 +150,15 @@ fn default_cert_days() -> i64 {
 }
 fn default_enroll_hours() -> u64 {
     24
+}
+fn default_login_failures() -> u32 {
+    5
+}
+fn default_rate() -> u32 {
+    1200
+}
+fn default_login_rate() -> u32 {
+    30
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -199,6 +228,18 @@ impl Config {
         let mut p = Vec::new();
         if self.security.jwt_secret.len() < 32 {
             p.push("field `security.jwt_secret`: must be at least 32 characters".to_string());
+        }
+        if self.security.tls_cert.is_some() != self.security.tls_key.is_some() {
+            p.push("field `security.tls_cert` / `security.tls_key`: give both or neither".into());
+        }
+        if self.security.login_max_failures == 0
+            || self.security.rate_limit_per_minute == 0
+            || self.security.login_rate_limit_per_minute == 0
+        {
+            p.push(
+                "field `security`: login_max_failures and the rate limits must be at least 1"
+                    .into(),
+            );
         }
         if self.security.token_expiry_hours == 0 {
             p.push("field `security.token_expiry_hours`: must be at least 1".into());

@@ -2,7 +2,7 @@
 //! processes enrolled over mTLS, seeded with sample templates. Ctrl-C stops everything.
 
 use crate::audit::{self, Actor, Resource};
-use crate::auth::{self, random_token, token_hash};
+use crate::auth::{self, random_token};
 use crate::config::{Config, ExecutionSection, SecuritySection, ServerSection};
 use crate::model::{Role, User};
 use crate::server;
@@ -59,14 +59,10 @@ pub async fn put_user(
     auth::check_password_strength(password)?;
     let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
     let hash = auth::hash_password(password).await?;
-    store
-        .upsert_user(&User {
-            email: email.to_lowercase(),
-            role,
-            tenant_id: tenant.into(),
-            password_hash: hash,
-        })
-        .await?;
+    let mut user = User::new(email, role, tenant, hash);
+    // A new password ends the sessions made with the old one.
+    user.tokens_valid_after = Some(chrono::Utc::now());
+    store.upsert_user(&user).await?;
     let r = Resource {
         kind: "user",
         id: email,
@@ -83,36 +79,6 @@ pub async fn put_user(
     )
     .await;
     Ok(())
-}
-
-/// Issues a one-time enrollment token straight into the store (and audits it).
-pub async fn issue_token(
-    store: &dyn Store,
-    tenant: &str,
-    by: &str,
-    ttl_hours: u64,
-) -> anyhow::Result<String> {
-    let token = random_token();
-    let exp = chrono::Utc::now() + chrono::Duration::hours(ttl_hours as i64);
-    store
-        .insert_enrollment_token(&token_hash(&token), tenant, by, exp)
-        .await?;
-    let r = Resource {
-        kind: "enrollment_token",
-        id: &token_hash(&token)[..12],
-        name: None,
-    };
-    audit::record_in(
-        store,
-        tenant,
-        Actor::System,
-        "enrollment_token_created",
-        r,
-        json!({"created_by": by}),
-        None,
-    )
-    .await;
-    Ok(token)
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
@@ -159,6 +125,13 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
             refresh_token_days: 30,
             agent_certificate_days: 90,
             enrollment_token_hours: 1,
+            login_max_failures: 5,
+            rate_limit_per_minute: 6000,
+            login_rate_limit_per_minute: 60,
+            graphql_introspection: true,
+            cors_origins: Vec::new(),
+            tls_cert: None,
+            tls_key: None,
         },
         execution: ExecutionSection {
             heartbeat_interval: 5,
@@ -200,11 +173,7 @@ pub async fn load_templates(
 }
 
 async fn seed_templates(app: &crate::app::App) -> anyhow::Result<()> {
-    let admin = auth::Caller {
-        email: ADMIN_EMAIL.into(),
-        tenant_id: crate::model::DEFAULT_TENANT.into(),
-        role: Role::Admin,
-    };
+    let admin = auth::Caller::internal(ADMIN_EMAIL, crate::model::DEFAULT_TENANT, Role::Admin);
     load_templates(app, &admin, SAMPLES).await?;
     Ok(())
 }
@@ -230,7 +199,15 @@ async fn spawn_agent(
     let token = if state.join("agent.crt").exists() {
         String::new()
     } else {
-        issue_token(store, crate::model::DEFAULT_TENANT, "demo", 1).await?
+        crate::service::agents::issue_enrollment_token(
+            store,
+            crate::model::DEFAULT_TENANT,
+            "demo",
+            chrono::Duration::hours(1),
+            1,
+            &Default::default(),
+        )
+        .await?
     };
     let tags = TAG_SETS[index % TAG_SETS.len()]
         .iter()

@@ -24,6 +24,12 @@ pub enum Error {
     AgentRefused { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// Too many requests (or sign-in attempts); try again after this many seconds.
+    #[error("{message}")]
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Something broke inside the hub. The detail is logged where the error is made and
     /// never shown: `Display` is the same generic text for every internal error.
     #[error("internal error; see the hub log")]
@@ -53,6 +59,7 @@ impl Error {
             Error::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Error::AgentRefused { code, .. } => (code, StatusCode::UNAUTHORIZED),
             Error::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Error::RateLimited { .. } => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             Error::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
     }
@@ -76,7 +83,16 @@ impl Error {
 impl IntoResponse for Error {
     fn into_response(self) -> Response {
         let (_, status) = self.code_and_status();
-        (status, axum::Json(self.body())).into_response()
+        let mut resp = (status, axum::Json(self.body())).into_response();
+        if let Error::RateLimited {
+            retry_after_secs, ..
+        } = self
+            && let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.max(1).to_string())
+        {
+            resp.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, v);
+        }
+        resp
     }
 }
 

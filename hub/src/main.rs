@@ -58,6 +58,9 @@ enum Command {
         tenant: String,
         #[arg(long, default_value_t = 24)]
         ttl_hours: u64,
+        /// How many agents may enroll with it.
+        #[arg(long, default_value_t = 1)]
+        uses: u32,
     },
 }
 
@@ -142,11 +145,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 &cfg.server.data_dir.join("pki"),
             )?;
             let app = greenroom_hub::app::App::new(cfg, std::sync::Arc::new(store), ca);
-            let admin = greenroom_hub::auth::Caller {
-                email: "cli".into(),
-                tenant_id: tenant,
-                role: greenroom_hub::model::Role::Admin,
-            };
+            let admin = greenroom_hub::auth::Caller::internal(
+                "cli",
+                &tenant,
+                greenroom_hub::model::Role::Admin,
+            );
             let (added, skipped) = demo::load_templates(&app, &admin, &text).await?;
             println!("{added} templates added, {skipped} already present");
             Ok(())
@@ -155,10 +158,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             config,
             tenant,
             ttl_hours,
+            uses,
         } => {
             let cfg = load(&config)?;
             let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
-            let token = demo::issue_token(&store, &tenant, "cli", ttl_hours).await?;
+            let ttl = chrono::Duration::hours(ttl_hours as i64);
+            let token = greenroom_hub::service::agents::issue_enrollment_token(
+                &store,
+                &tenant,
+                "cli",
+                ttl,
+                uses,
+                &Default::default(),
+            )
+            .await?;
             println!("{token}");
             Ok(())
         }

@@ -75,20 +75,24 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
 
     let router = http_router(app.clone());
     let mut stop = rx.clone();
-    let http_task = tokio::spawn(async move {
-        let svc = router.into_make_service_with_connect_info::<SocketAddr>();
-        let r = axum::serve(http, svc).with_graceful_shutdown(async move {
-            let _ = stop.changed().await;
-        });
-        if let Err(e) = r.await {
-            tracing::error!(error = %e, "API listener failed");
-        }
-    });
-    let agent_task = tokio::spawn(serve_agents(
+    let http_task = match api_tls(&config)? {
+        Some(tls) => tokio::spawn(serve_tls(http, tls, router, stop, false)),
+        None => tokio::spawn(async move {
+            let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+            let r = axum::serve(http, svc).with_graceful_shutdown(async move {
+                let _ = stop.changed().await;
+            });
+            if let Err(e) = r.await {
+                tracing::error!(error = %e, "API listener failed");
+            }
+        }),
+    };
+    let agent_task = tokio::spawn(serve_tls(
         agents,
         tls,
         agent_api::router(app.clone()),
         rx.clone(),
+        true,
     ));
     let rx_sched = rx.clone();
     let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
@@ -103,12 +107,39 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     })
 }
 
+/// The API listener's TLS config, when `security.tls_cert` and `tls_key` are set.
+fn api_tls(config: &Config) -> anyhow::Result<Option<Arc<rustls::ServerConfig>>> {
+    let (Some(cert), Some(key)) = (&config.security.tls_cert, &config.security.tls_key) else {
+        return Ok(None);
+    };
+    let read = |p: &std::path::Path| {
+        std::fs::read_to_string(p)
+            .with_context(|| format!("security.tls: cannot read {}", p.display()))
+    };
+    Ok(Some(
+        greenroom_pki::plain_server_config(&read(cert)?, &read(key)?)
+            .context("security.tls_cert / tls_key")?,
+    ))
+}
+
+/// Every route of the API listener; tests can call it without a socket.
+/// The dashboard's Content-Security-Policy: only its own origin (and its WebSocket).
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                   font-src 'self' data:; connect-src 'self' ws: wss:; worker-src 'self'; manifest-src 'self'; \
+                   frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'";
+
 /// Every route of the API listener; tests can call it without a socket.
 pub fn http_router(app: App) -> Router {
     let schema = graphql::schema(Some(app.clone()));
     let web = web_service(app.config.server.web_dir.as_deref());
-    Router::new()
-        .nest("/api/v1", rest::router())
+    let header = |name, value: &'static str| {
+        SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+    };
+    let mut router = Router::new()
+        .nest(
+            "/api/v1",
+            rest::router().layer(axum::extract::DefaultBodyLimit::max(1024 * 1024)),
+        )
         .route(
             "/graphql",
             get(graphql::http_handler).post(graphql::http_handler),
@@ -128,21 +159,43 @@ pub fn http_router(app: App) -> Router {
         .layer(Extension(schema))
         .layer(axum::middleware::from_fn_with_state(
             app.clone(),
+            crate::edge::edge,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            app.clone(),
             count_requests,
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_FRAME_OPTIONS,
-            HeaderValue::from_static("DENY"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::REFERRER_POLICY,
-            HeaderValue::from_static("no-referrer"),
-        ))
-        .with_state(app)
+        .layer(header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(header(header::CONTENT_SECURITY_POLICY, CSP));
+    if app.config.security.tls_cert.is_some() {
+        router = router.layer(header(
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        ));
+    }
+    let origins: Vec<HeaderValue> = app
+        .config
+        .security
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if !origins.is_empty() {
+        router = router.layer(
+            tower_http::cors::CorsLayer::new()
+                .allow_origin(origins)
+                .allow_methods([
+                    axum::http::Method::GET,
+                    axum::http::Method::POST,
+                    axum::http::Method::PUT,
+                    axum::http::Method::DELETE,
+                ])
+                .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE]),
+        );
+    }
+    router.with_state(app)
 }
 
 async fn count_requests(
@@ -207,19 +260,23 @@ fn web_service(dir: Option<&std::path::Path>) -> Router {
     }
 }
 
-async fn serve_agents(
+/// Serves `router` over TLS on `listener`. Each request carries `ConnectInfo` (the peer's
+/// address) and, on the agent listener, the identity from the client certificate.
+async fn serve_tls(
     listener: TcpListener,
     tls: Arc<rustls::ServerConfig>,
     router: Router,
     mut stop: watch::Receiver<bool>,
+    agents: bool,
 ) {
+    let what = if agents { "agent" } else { "API" };
     let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     loop {
         let (tcp, addr) = tokio::select! {
             r = listener.accept() => match r {
                 Ok(v) => v,
                 Err(e) => {
-                    tracing::warn!(error = %e, "agent listener accept failed");
+                    tracing::warn!(error = %e, "{what} listener accept failed");
                     tokio::time::sleep(Duration::from_millis(100)).await;
                     continue;
                 }
@@ -232,23 +289,29 @@ async fn serve_agents(
                 match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
                     Ok(Ok(s)) => s,
                     Ok(Err(e)) => {
-                        tracing::warn!(peer = %addr, error = %e, "agent TLS handshake refused");
+                        tracing::warn!(peer = %addr, error = %e, "{what} TLS handshake refused");
                         return;
                     }
                     Err(_) => {
-                        tracing::warn!(peer = %addr, "agent TLS handshake timed out");
+                        tracing::warn!(peer = %addr, "{what} TLS handshake timed out");
                         return;
                     }
                 };
-            let peer = stream
-                .get_ref()
-                .1
-                .peer_certificates()
-                .and_then(greenroom_pki::peer_identity);
-            let conn = AgentConn { peer, addr };
+            let conn = agents.then(|| AgentConn {
+                peer: stream
+                    .get_ref()
+                    .1
+                    .peer_certificates()
+                    .and_then(greenroom_pki::peer_identity),
+                addr,
+            });
             let svc = router.map_request(
                 move |mut req: axum::extract::Request<hyper::body::Incoming>| {
-                    req.extensions_mut().insert(conn.clone());
+                    req.extensions_mut()
+                        .insert(axum::extract::ConnectInfo(addr));
+                    if let Some(c) = &conn {
+                        req.extensions_mut().insert(c.clone());
+                    }
                     req
                 },
             );
@@ -257,7 +320,7 @@ async fn serve_agents(
                 .serve_connection_with_upgrades(TokioIo::new(stream), TowerToHyperService::new(svc))
                 .await
             {
-                tracing::debug!(peer = %addr, error = %e, "agent connection ended with an error");
+                tracing::debug!(peer = %addr, error = %e, "{what} connection ended with an error");
             }
         });
     }

@@ -6,7 +6,9 @@
 
 mod tls;
 
-pub use tls::{PeerIdentity, agent_client_config, hub_server_config, peer_identity};
+pub use tls::{
+    PeerIdentity, agent_client_config, hub_server_config, peer_identity, plain_server_config,
+};
 
 use rcgen::{
     BasicConstraints, CertificateParams, CertificateSigningRequestParams, DistinguishedName,

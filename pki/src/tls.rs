@@ -63,6 +63,18 @@ pub fn hub_server_config(ca_pem: &str, cert_pem: &str, key_pem: &str) -> Result<
     Ok(Arc::new(cfg))
 }
 
+/// A TLS server with no client certificates (the hub's API listener, when configured).
+pub fn plain_server_config(cert_pem: &str, key_pem: &str) -> Result<Arc<ServerConfig>> {
+    let mut cfg = ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Error::Tls(e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs_from_pem(cert_pem)?, key_from_pem(key_pem)?)
+        .map_err(|e| Error::Tls(e.to_string()))?;
+    cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    Ok(Arc::new(cfg))
+}
+
 /// The agent's client: trusts only the hub CA; presents its own certificate once enrolled.
 pub fn agent_client_config(ca_pem: &str, identity: Option<(&str, &str)>) -> Result<ClientConfig> {
     let builder = ClientConfig::builder_with_provider(provider())

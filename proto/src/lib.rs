@@ -5,8 +5,12 @@
 
 pub mod action;
 pub mod config;
+pub mod secrets;
 
-pub use action::{Action, DatabaseQuery, FileValidation, ServiceHealth, ShellCommand};
+pub use action::{
+    Action, DatabaseQuery, DiskFree, FileValidation, HttpCheck, ProcessRunning, ServiceHealth,
+    ShellCommand, TcpPort, TlsCertificateExpiry,
+};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -65,6 +69,14 @@ pub struct EnrollResponse {
     /// The hub CA certificate, PEM.
     pub ca_pem: String,
     pub not_after: DateTime<Utc>,
+}
+
+/// `POST /agent/v1/renew` — over mTLS with the current certificate: a new certificate for a
+/// new key, answered like enrollment. The old certificate stops working once this answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RenewRequest {
+    pub protocol_version: u32,
+    pub csr_pem: String,
 }
 
 /// `POST /agent/v1/heartbeat`.
@@ -163,6 +175,22 @@ pub struct JobResult {
     pub truncated: bool,
     pub started_at: DateTime<Utc>,
     pub finished_at: DateTime<Utc>,
+    /// For checks (file_validation, service_health, database_query, http_check, ...): one
+    /// entry per check, in order. Empty for shell commands.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checks: Vec<CheckResult>,
+}
+
+/// One check of a check job: what was expected and what the agent observed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    /// E.g. `exists`, `size_gt_mb:100`, `status`, `json`, `days_remaining`.
+    pub name: String,
+    pub passed: bool,
+    #[serde(default)]
+    pub observed: String,
+    #[serde(default)]
+    pub expected: String,
 }
 
 /// Acknowledgement of an output batch or a result: the hub stored it.

@@ -13,8 +13,12 @@ use std::net::SocketAddr;
 
 /// The bearer token of a request, if any.
 pub fn bearer(parts: &Parts) -> Option<&str> {
-    parts
-        .headers
+    bearer_of(&parts.headers)
+}
+
+/// The bearer token in these headers, if any.
+pub fn bearer_of(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -31,7 +35,7 @@ impl FromRequestParts<App> for Caller {
         let token = bearer(parts).ok_or_else(|| {
             Error::Unauthenticated("missing `Authorization: Bearer <token>` header".into())
         })?;
-        app.keys.verify(token)
+        crate::auth::authenticate(&app.keys, app.store.as_ref(), token).await
     }
 }
 

@@ -55,6 +55,35 @@ pub struct User {
     #[graphql(skip)]
     #[serde(skip_serializing)]
     pub password_hash: String,
+    /// A disabled user cannot sign in, and their tokens stop working.
+    #[serde(default)]
+    pub disabled: bool,
+    /// Access tokens issued before this instant are refused (logout, password change).
+    #[graphql(skip)]
+    #[serde(default, skip_serializing)]
+    pub tokens_valid_after: Option<Timestamp>,
+    /// Consecutive failed sign-ins, and the lock-out they caused.
+    #[graphql(skip)]
+    #[serde(default, skip_serializing)]
+    pub failed_logins: u32,
+    #[graphql(skip)]
+    #[serde(default)]
+    pub locked_until: Option<Timestamp>,
+}
+
+impl User {
+    pub fn new(email: &str, role: Role, tenant_id: &str, password_hash: String) -> Self {
+        Self {
+            email: email.to_lowercase(),
+            role,
+            tenant_id: tenant_id.into(),
+            password_hash,
+            disabled: false,
+            tokens_valid_after: None,
+            failed_logins: 0,
+            locked_until: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]

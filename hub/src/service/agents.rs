@@ -15,7 +15,7 @@ use chrono::{Duration, Utc};
 use greenroom_pki::PeerIdentity;
 use greenroom_proto::{
     EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, JobResult, LeaseResponse,
-    LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch, PROTOCOL_VERSION,
+    LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch, PROTOCOL_VERSION, RenewRequest,
 };
 use serde_json::json;
 
@@ -28,24 +28,49 @@ fn check_protocol(v: u32) -> Result<()> {
     Ok(())
 }
 
-/// Creates a one-time enrollment token for `tenant`; returns the token (shown once).
-pub async fn create_enrollment_token(
-    app: &App,
+/// What an enrollment token allows: how many enrollments, and the environment and tags the
+/// servers enrolled with it get (whatever their agents claim).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct TokenScope {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+}
+
+/// Issues an enrollment token for `tenant` (stored hashed; audited); returns the token,
+/// shown once. Used by the API, `demo` and the `enroll-token` verb alike.
+pub async fn issue_enrollment_token(
+    store: &dyn crate::store::Store,
     tenant: &str,
     created_by: &str,
     ttl: Duration,
+    uses: u32,
+    scope: &TokenScope,
 ) -> Result<String> {
     let token = random_token();
-    app.store
-        .insert_enrollment_token(&token_hash(&token), tenant, created_by, Utc::now() + ttl)
+    let scope_json = (scope.environment.is_some() || !scope.tags.is_empty())
+        .then(|| serde_json::to_value(scope))
+        .transpose()?;
+    store
+        .insert_enrollment_token(
+            &token_hash(&token),
+            tenant,
+            created_by,
+            Utc::now() + ttl,
+            uses,
+            scope_json.as_ref(),
+        )
         .await?;
     let r = Resource {
         kind: "enrollment_token",
         id: &token_hash(&token)[..12],
         name: None,
     };
-    audit::record(
-        app,
+    let details =
+        json!({"uses": uses, "scope": scope_json, "expires_in_seconds": ttl.num_seconds()});
+    audit::record_in(
+        store,
         tenant,
         Actor::User {
             email: created_by,
@@ -53,7 +78,7 @@ pub async fn create_enrollment_token(
         },
         "enrollment_token_created",
         r,
-        json!({}),
+        details,
         None,
     )
     .await;
@@ -66,7 +91,7 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
     greenroom_pki::validate_server_id(&req.server_id)
         .map_err(|e| Error::invalid(format!("server_id: {e}")))?;
     let now = Utc::now();
-    let Some(tenant) = app
+    let Some((tenant, scope)) = app
         .store
         .consume_enrollment_token(&token_hash(&req.token), &req.server_id, now)
         .await?
@@ -97,7 +122,17 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
             app.config.security.agent_certificate_days,
         )
         .map_err(|e| Error::invalid(e.to_string()))?;
-    let f = &req.facts;
+    let scope: TokenScope = scope
+        .and_then(|v| serde_json::from_value(v).ok())
+        .unwrap_or_default();
+    let mut facts = req.facts.clone();
+    if let Some(env) = &scope.environment {
+        facts.environment = env.clone();
+    }
+    if !scope.tags.is_empty() {
+        facts.tags = scope.tags.clone();
+    }
+    let f = &facts;
     let mut server = existing.unwrap_or_else(|| Server {
         tenant_id: tenant.clone(),
         server_id: req.server_id.clone(),
@@ -160,6 +195,120 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         ca_pem: app.ca.cert_pem().to_string(),
         not_after: signed.not_after,
     })
+}
+
+/// A new certificate for an authenticated agent (before its current one expires).
+pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<EnrollResponse> {
+    check_protocol(req.protocol_version)?;
+    let signed = app
+        .ca
+        .sign_agent_csr(
+            &req.csr_pem,
+            &server.server_id,
+            app.config.security.agent_certificate_days,
+        )
+        .map_err(|e| Error::invalid(e.to_string()))?;
+    let now = Utc::now();
+    let previous = server.credentials.certificate_fingerprint.clone();
+    server.credentials = Credentials {
+        certificate_fingerprint: Some(signed.fingerprint.clone()),
+        certificate_not_after: Some(signed.not_after),
+        last_rotation: Some(now),
+        revoked: false,
+    };
+    server.metadata.updated_at = now;
+    app.store.put_server(&server).await?;
+    let r = Resource {
+        kind: "server",
+        id: &server.server_id,
+        name: Some(&server.hostname),
+    };
+    let details = json!({"certificate_fingerprint": signed.fingerprint, "previous_fingerprint": previous, "not_after": signed.not_after});
+    audit::record(
+        app,
+        &server.tenant_id,
+        Actor::Agent {
+            server_id: &server.server_id,
+        },
+        "agent_certificate_renewed",
+        r,
+        details,
+        None,
+    )
+    .await;
+    Ok(EnrollResponse {
+        server_id: server.server_id,
+        certificate_pem: signed.certificate_pem,
+        ca_pem: app.ca.cert_pem().to_string(),
+        not_after: signed.not_after,
+    })
+}
+
+/// Revokes a server's agent certificate (admin): its next request is refused.
+pub async fn revoke(
+    app: &App,
+    caller: &crate::auth::Caller,
+    server_id: &str,
+    ip: Option<&str>,
+) -> Result<Server> {
+    caller.require(crate::model::Role::Admin)?;
+    let mut s = app
+        .store
+        .get_server(Some(&caller.tenant_id), server_id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("server {server_id} not found")))?;
+    s.credentials.revoked = true;
+    s.metadata.updated_at = Utc::now();
+    app.store.put_server(&s).await?;
+    let r = Resource {
+        kind: "server",
+        id: server_id,
+        name: Some(&s.hostname),
+    };
+    let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
+    audit::record(
+        app,
+        &caller.tenant_id,
+        Actor::User {
+            email: &caller.email,
+            ip,
+        },
+        "agent_revoked",
+        r,
+        details,
+        None,
+    )
+    .await;
+    app.bus.wake(server_id);
+    app.bus.publish(Event::Server {
+        tenant_id: s.tenant_id.clone(),
+        server_id: server_id.to_string(),
+    });
+    Ok(s)
+}
+
+/// A certificate for one server that names a job of another: refused and audited.
+async fn impersonation(app: &App, server: &Server, job_id: &str, what: &str) -> Error {
+    let r = Resource {
+        kind: "job",
+        id: job_id,
+        name: None,
+    };
+    let details = json!({"presented_by": server.server_id, "attempted": what});
+    audit::record(
+        app,
+        &server.tenant_id,
+        Actor::Agent {
+            server_id: &server.server_id,
+        },
+        "agent_impersonation_refused",
+        r,
+        details,
+        Some("job of another server"),
+    )
+    .await;
+    tracing::warn!(server_id = %server.server_id, job_id, "agent tried to act on a job that is not its own");
+    Error::NotFound(format!("job {job_id} is not a job of {}", server.server_id))
 }
 
 /// The server record of the agent that presented `peer`, if its certificate is current.
@@ -307,13 +456,13 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
     if batch.chunks.len() > 10_000 {
         return Err(Error::invalid("chunks: at most 10000 per batch"));
     }
-    let (execution_id, fresh) = app
+    let Some((execution_id, fresh)) = app
         .store
         .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
         .await?
-        .ok_or_else(|| {
-            Error::NotFound(format!("job {job_id} is not a job of {}", server.server_id))
-        })?;
+    else {
+        return Err(impersonation(app, server, job_id, "output").await);
+    };
     if !fresh.is_empty() {
         crate::logs::append(
             &app.config.server.data_dir,
@@ -340,10 +489,7 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
         .await?;
     let (execution_id, wake) = match outcome {
         FinishOutcome::NotFound => {
-            return Err(Error::NotFound(format!(
-                "job {job_id} is not a job of {}",
-                server.server_id
-            )));
+            return Err(impersonation(app, server, job_id, "result").await);
         }
         FinishOutcome::AlreadyFinal { .. } => return Ok(false),
         FinishOutcome::Fenced { execution_id } => {

@@ -12,6 +12,7 @@ use crate::model::{
 };
 use crate::template;
 use chrono::Utc;
+use greenroom_proto::secrets::mask_connection_string;
 use greenroom_proto::{Action, ShellCommand};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -305,9 +306,19 @@ async fn render_action(
         (Some(raw), None) => {
             let action: Action = serde_json::from_value(raw.clone())
                 .map_err(|e| Error::invalid(format!("action: {e}")))?;
+            // A database connection string is a secret: masked wherever it is shown.
+            let (shown_action, secrets) = match &action {
+                Action::DatabaseQuery(q) if !q.connection_string.starts_with("env:") => {
+                    let mut shown = raw.clone();
+                    shown["connection_string"] =
+                        mask_connection_string(&q.connection_string).into();
+                    (shown, vec![q.connection_string.clone()])
+                }
+                _ => (raw.clone(), Vec::new()),
+            };
             let masked_command = match &action {
                 Action::ShellCommand(a) => a.command.clone(),
-                other => serde_json::to_string(other)?,
+                _ => serde_json::to_string(&shown_action)?,
             };
             let config = ExecutionConfig {
                 timeout_seconds: action
@@ -317,14 +328,14 @@ async fn render_action(
             };
             Ok(Ok(Rendering {
                 action,
-                shown_action: raw.clone(),
+                shown_action,
                 masked_command,
                 parameters: req.parameters.clone().unwrap_or_else(|| json!({})),
                 criteria: None,
                 template: None,
                 config,
                 tags: Vec::new(),
-                secrets: Vec::new(),
+                secrets,
             }))
         }
         (None, Some(tid)) => {

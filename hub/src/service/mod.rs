@@ -4,6 +4,8 @@
 pub mod agents;
 pub mod executions;
 pub mod locks;
+pub mod report;
 pub mod schedules;
 pub mod servers;
 pub mod templates;
+pub mod users;

@@ -202,11 +202,7 @@ pub async fn tick(app: &App) -> Result<()> {
 }
 
 async fn fire(app: &App, s: &Schedule, at: Timestamp) -> Result<()> {
-    let caller = Caller {
-        email: s.created_by.clone(),
-        tenant_id: s.tenant_id.clone(),
-        role: s.created_by_role,
-    };
+    let caller = Caller::internal(&s.created_by, &s.tenant_id, s.created_by_role);
     let started = match serde_json::from_value::<StartExecution>(s.execution.clone()) {
         Ok(req) => executions::start_as(app, &caller, req, None, Some(&s.id)).await,
         Err(e) => Err(Error::invalid(format!("execution: {e}"))),

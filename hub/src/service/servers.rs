@@ -73,7 +73,7 @@ pub async fn register(
     new: NewServer,
     ip: Option<&str>,
 ) -> Result<Server> {
-    caller.require(Role::Operator)?;
+    caller.require(Role::Admin)?;
     let mut p = Vec::new();
     if let Err(e) = greenroom_pki::validate_server_id(&new.server_id) {
         p.push(format!("server_id: {e}"));
@@ -144,7 +144,7 @@ pub async fn update(
     change: ServerChange,
     ip: Option<&str>,
 ) -> Result<Server> {
-    caller.require(Role::Operator)?;
+    caller.require(Role::Admin)?;
     let mut s = get(app, caller, server_id).await?;
     let mut p = Vec::new();
     if let Some(env) = &change.environment {

@@ -132,7 +132,7 @@ pub async fn create(
     new: NewTemplate,
     ip: Option<&str>,
 ) -> Result<ActionTemplate> {
-    caller.require(Role::Operator)?;
+    caller.require(Role::Admin)?;
     let now = chrono::Utc::now();
     let meta = TemplateMetadata {
         created_at: now,
@@ -181,7 +181,7 @@ pub async fn update(
     new: NewTemplate,
     ip: Option<&str>,
 ) -> Result<ActionTemplate> {
-    caller.require(Role::Operator)?;
+    caller.require(Role::Admin)?;
     let old = get(app, caller, id).await?;
     let mut meta = old.metadata.clone();
     meta.updated_at = chrono::Utc::now();

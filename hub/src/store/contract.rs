@@ -325,19 +325,41 @@ async fn lapsed_leases_settle_and_heartbeats_keep_them() {
 async fn tokens_are_single_use() {
     for (name, st) in stores().await {
         let now = Utc::now();
-        st.insert_enrollment_token("h1", "t1", "admin", now + Duration::hours(1))
+        st.insert_enrollment_token("h1", "t1", "admin", now + Duration::hours(1), 1, None)
             .await
             .unwrap();
-        st.insert_enrollment_token("h2", "t1", "admin", now - Duration::hours(1))
+        st.insert_enrollment_token("h2", "t1", "admin", now - Duration::hours(1), 1, None)
             .await
             .unwrap();
+        let scope = serde_json::json!({"environment": "uat"});
+        st.insert_enrollment_token(
+            "h3",
+            "t1",
+            "admin",
+            now + Duration::hours(1),
+            2,
+            Some(&scope),
+        )
+        .await
+        .unwrap();
         assert_eq!(
-            st.consume_enrollment_token("h1", "s", now)
+            st.consume_enrollment_token("h1", "s", now).await.unwrap(),
+            Some(("t1".to_string(), None)),
+            "{name}"
+        );
+        for _ in 0..2 {
+            assert_eq!(
+                st.consume_enrollment_token("h3", "s", now).await.unwrap(),
+                Some(("t1".to_string(), Some(scope.clone()))),
+                "{name}"
+            );
+        }
+        assert!(
+            st.consume_enrollment_token("h3", "s", now)
                 .await
                 .unwrap()
-                .as_deref(),
-            Some("t1"),
-            "{name}"
+                .is_none(),
+            "{name}: a 2-use token used 3 times"
         );
         assert!(
             st.consume_enrollment_token("h1", "s", now)

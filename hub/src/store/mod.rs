@@ -33,7 +33,11 @@ pub enum RefreshUse {
     /// Valid and now spent.
     Fresh(RefreshToken),
     /// Already spent: someone replayed it. The family must be revoked.
-    Reused { family: String },
+    Reused {
+        family: String,
+        email: String,
+        tenant_id: String,
+    },
     /// Unknown or expired.
     Invalid,
 }
@@ -95,6 +99,15 @@ pub trait Store: Send + Sync + 'static {
     // Users and tokens.
     async fn upsert_user(&self, user: &User) -> Result<()>;
     async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
+    async fn list_users(&self, tenant: &str) -> Result<Vec<User>>;
+    /// Counts a failed sign-in and locks the account (with back-off) at `threshold`.
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        threshold: u32,
+        now: Timestamp,
+    ) -> Result<Option<User>>;
+    async fn clear_login_failures(&self, email: &str) -> Result<()>;
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
     async fn use_refresh_token(&self, token_hash: &str, now: Timestamp) -> Result<RefreshUse>;
     async fn revoke_refresh_family(&self, family: &str) -> Result<()>;
@@ -104,14 +117,16 @@ pub trait Store: Send + Sync + 'static {
         tenant_id: &str,
         created_by: &str,
         expires_at: Timestamp,
+        uses: u32,
+        scope: Option<&serde_json::Value>,
     ) -> Result<()>;
-    /// Spends a one-time enrollment token; returns its tenant when it was valid and unused.
+    /// Spends one use of an enrollment token; returns its tenant and scope when it was valid.
     async fn consume_enrollment_token(
         &self,
         token_hash: &str,
         server_id: &str,
         now: Timestamp,
-    ) -> Result<Option<String>>;
+    ) -> Result<Option<(String, Option<serde_json::Value>)>>;
 
     // Servers.
     /// Inserts a server; `Conflict` when the id exists.

@@ -30,6 +30,9 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
         .limit_depth(12)
         .limit_complexity(5000);
     if let Some(app) = app {
+        if !app.config.security.graphql_introspection {
+            b = b.disable_introspection();
+        }
         b = b.data(app);
     }
     b.finish()
@@ -111,7 +114,11 @@ pub async fn ws_handler(
                         .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_string())
                         .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_string));
                     let mut data = Data::default();
-                    match token.map(|t| app.keys.verify(&t)) {
+                    let caller = match token {
+                        Some(t) => Some(crate::auth::authenticate(&app.keys, app.store.as_ref(), &t).await),
+                        None => None,
+                    };
+                    match caller {
                         Some(Ok(caller)) => data.insert(caller),
                         Some(Err(e)) => tracing::debug!(error = %e, "subscription connection without a valid token"),
                         None => tracing::debug!("subscription connection without a token"),

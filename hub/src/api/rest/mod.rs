@@ -1,15 +1,14 @@
 //! The specification's `/api/v1` endpoints, as thin shims over `crate::service`: auth and
 //! administration here, one module per resource beside.
 
+mod auth;
 mod executions;
 mod locks;
 mod servers;
 mod templates;
 
-use super::ClientIp;
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
-use crate::auth::{self, Caller, TokenPair};
+use crate::auth::Caller;
 use crate::error::{Error, Json, Query, Result};
 use crate::model::{Page, PageRequest, Role};
 use crate::service::agents;
@@ -21,101 +20,16 @@ use serde_json::{Value, json};
 
 pub fn router() -> Router<App> {
     Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/refresh", post(refresh))
+        .merge(auth::routes())
         .merge(servers::routes())
         .merge(templates::routes())
         .merge(executions::routes())
         .merge(locks::routes())
         .route("/enrollment-tokens", post(create_enrollment_token))
         .route("/audit", get(list_audit))
+        .route("/audit/verify", get(verify_audit))
+        .route("/audit/report", get(compliance_report))
         .fallback(|| async { Error::NotFound("no such API endpoint".into()) })
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Login {
-    email: String,
-    password: String,
-}
-
-/// A hash of a random password nobody knows, checked for unknown users so that a wrong
-/// email costs the same time as a wrong password.
-static DUMMY_HASH: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
-
-async fn dummy_hash() -> &'static str {
-    DUMMY_HASH
-        .get_or_init(|| async {
-            auth::hash_password(&auth::random_token())
-                .await
-                .unwrap_or_default()
-        })
-        .await
-}
-
-async fn login(
-    axum::extract::State(app): axum::extract::State<App>,
-    ClientIp(ip): ClientIp,
-    Json(body): Json<Login>,
-) -> Result<Json<TokenPair>> {
-    let user = app.store.user_by_email(body.email.trim()).await?;
-    let ok = match &user {
-        Some(u) => auth::verify_password(&body.password, &u.password_hash).await,
-        None => {
-            auth::verify_password(&body.password, dummy_hash().await).await;
-            false
-        }
-    };
-    let tenant = user
-        .as_ref()
-        .map(|u| u.tenant_id.clone())
-        .unwrap_or_else(|| crate::model::DEFAULT_TENANT.into());
-    let tenant = tenant.as_str();
-    let actor = Actor::User {
-        email: body.email.trim(),
-        ip: ip.as_deref(),
-    };
-    let r = Resource {
-        kind: "user",
-        id: body.email.trim(),
-        name: None,
-    };
-    match (ok, user) {
-        (true, Some(u)) => {
-            audit::record(&app, tenant, actor, "user_login", r, json!({}), None).await;
-            Ok(Json(app.keys.issue(app.store.as_ref(), &u, None).await?))
-        }
-        _ => {
-            audit::record(
-                &app,
-                tenant,
-                actor,
-                "user_login",
-                r,
-                json!({}),
-                Some("invalid email or password"),
-            )
-            .await;
-            Err(Error::Unauthenticated("invalid email or password".into()))
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Refresh {
-    refresh_token: String,
-}
-
-async fn refresh(
-    axum::extract::State(app): axum::extract::State<App>,
-    Json(body): Json<Refresh>,
-) -> Result<Json<TokenPair>> {
-    Ok(Json(
-        app.keys
-            .refresh(app.store.as_ref(), &body.refresh_token, chrono::Utc::now())
-            .await?,
-    ))
 }
 
 pub(super) type State = axum::extract::State<App>;
@@ -143,6 +57,14 @@ impl ListQuery {
 struct NewEnrollmentToken {
     #[serde(default)]
     ttl_hours: Option<u64>,
+    /// How many agents may enroll with it (default 1).
+    #[serde(default)]
+    uses: Option<u32>,
+    /// Servers enrolled with it get this environment and these tags.
+    #[serde(default)]
+    environment: Option<String>,
+    #[serde(default)]
+    tags: Vec<String>,
 }
 
 async fn create_enrollment_token(
@@ -154,19 +76,43 @@ async fn create_enrollment_token(
     let hours = body
         .ttl_hours
         .unwrap_or(app.config.security.enrollment_token_hours);
+    let uses = body.uses.unwrap_or(1);
+    let mut p = Vec::new();
     if hours == 0 || hours > 24 * 30 {
-        return Err(Error::invalid("ttl_hours: must be between 1 and 720"));
+        p.push("ttl_hours: must be between 1 and 720".to_string());
     }
-    let token = agents::create_enrollment_token(
-        &app,
+    if uses == 0 || uses > 10_000 {
+        p.push("uses: must be between 1 and 10000".into());
+    }
+    if let Some(env) = &body.environment
+        && !crate::service::servers::ENVIRONMENTS.contains(&env.as_str())
+    {
+        p.push(format!(
+            "environment: {env:?} is not one of dev, staging, uat, preprod"
+        ));
+    }
+    if !p.is_empty() {
+        return Err(Error::Invalid(p));
+    }
+    let scope = agents::TokenScope {
+        environment: body.environment,
+        tags: body.tags,
+    };
+    let ttl = chrono::Duration::hours(hours as i64);
+    let token = agents::issue_enrollment_token(
+        app.store.as_ref(),
         &caller.tenant_id,
         &caller.email,
-        chrono::Duration::hours(hours as i64),
+        ttl,
+        uses,
+        &scope,
     )
     .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"token": token, "expires_in_hours": hours, "ca_pem": app.ca.cert_pem()})),
+        Json(
+            json!({"token": token, "uses": uses, "expires_in_hours": hours, "scope": scope, "ca_pem": app.ca.cert_pem()}),
+        ),
     ))
 }
 
@@ -179,4 +125,54 @@ async fn list_audit(
     Ok(Json(
         app.store.list_audit(&caller.tenant_id, q.page()?).await?,
     ))
+}
+
+/// Recomputes the audit hash chain: intact, or the first entry that does not match (admin).
+async fn verify_audit(
+    axum::extract::State(app): State,
+    caller: Caller,
+) -> Result<Json<serde_json::Value>> {
+    caller.require(Role::Admin)?;
+    let broken = app.store.verify_audit_chain().await?;
+    Ok(Json(
+        json!({"intact": broken.is_none(), "first_broken_seq": broken}),
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ReportQuery {
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// `json` (default) or `csv`.
+    format: Option<String>,
+}
+
+/// The compliance report of the caller's tenant for a period: who ran what where, failures,
+/// forced lock releases, template changes, security events and the chain's verification.
+async fn compliance_report(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<axum::response::Response> {
+    use axum::response::IntoResponse;
+    caller.require(Role::Admin)?;
+    let report = crate::service::report::compliance(&app, &caller, q.from, q.to).await?;
+    match q.format.as_deref().unwrap_or("json") {
+        "json" => Ok(Json(report.to_json()).into_response()),
+        "csv" => Ok((
+            [
+                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    axum::http::header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"greenroom-compliance.csv\"",
+                ),
+            ],
+            report.to_csv(),
+        )
+            .into_response()),
+        other => Err(Error::invalid(format!(
+            "format: {other:?} is not json or csv"
+        ))),
+    }
 }

@@ -17,6 +17,7 @@ pub(super) fn routes() -> Router<crate::app::App> {
         .route("/servers/{id}", get(read).put(update).delete(remove))
         .route("/servers/{id}/health", get(health))
         .route("/servers/{id}/actions", post(run_on_server))
+        .route("/servers/{id}/revoke", post(revoke))
 }
 
 async fn list(
@@ -119,5 +120,17 @@ async fn run_on_server(
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"execution_id": e.execution_id, "status": e.state})),
+    ))
+}
+
+/// Revokes the server's agent certificate (admin); the agent is refused from its next request.
+async fn revoke(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<String>,
+) -> Result<Json<Server>> {
+    Ok(Json(
+        crate::service::agents::revoke(&app, &caller, &id, ip.as_deref()).await?,
     ))
 }

@@ -1,6 +1,6 @@
 //! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
 
-use super::{SqliteStore, jobs, locks, schedules, servers};
+use super::{SqliteStore, jobs, locks, schedules, servers, users};
 use crate::error::Result;
 use crate::model::{
     ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
@@ -15,10 +15,24 @@ use greenroom_proto::{JobResult, OutputChunk};
 #[async_trait]
 impl Store for SqliteStore {
     async fn upsert_user(&self, user: &User) -> Result<()> {
-        super::upsert_user(self, user).await
+        users::upsert_user(self, user).await
     }
     async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        super::user_by_email(self, email).await
+        users::user_by_email(self, email).await
+    }
+    async fn list_users(&self, tenant: &str) -> Result<Vec<User>> {
+        users::list_users(self, tenant).await
+    }
+    async fn record_login_failure(
+        &self,
+        email: &str,
+        threshold: u32,
+        now: Timestamp,
+    ) -> Result<Option<User>> {
+        users::record_login_failure(self, email, threshold, now).await
+    }
+    async fn clear_login_failures(&self, email: &str) -> Result<()> {
+        users::clear_login_failures(self, email).await
     }
     async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
         super::insert_refresh_token(self, token).await
@@ -35,15 +49,17 @@ impl Store for SqliteStore {
         tenant: &str,
         by: &str,
         exp: Timestamp,
+        uses: u32,
+        scope: Option<&serde_json::Value>,
     ) -> Result<()> {
-        super::insert_enrollment_token(self, h, tenant, by, exp).await
+        super::insert_enrollment_token(self, h, tenant, by, exp, uses, scope).await
     }
     async fn consume_enrollment_token(
         &self,
         h: &str,
         server_id: &str,
         now: Timestamp,
-    ) -> Result<Option<String>> {
+    ) -> Result<Option<(String, Option<serde_json::Value>)>> {
         super::consume_enrollment_token(self, h, server_id, now).await
     }
     async fn insert_server(&self, server: &Server) -> Result<()> {

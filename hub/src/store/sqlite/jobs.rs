@@ -18,8 +18,15 @@ fn job_state(s: &str) -> JobState {
 
 /// Once a job is final its secrets are no longer needed: they leave the stored command.
 fn scrub(job: &mut Job) {
-    if let greenroom_proto::Action::ShellCommand(c) = &mut job.action {
-        c.command = template::redact(&c.command, &job.secrets);
+    match &mut job.action {
+        greenroom_proto::Action::ShellCommand(c) => {
+            c.command = template::redact(&c.command, &job.secrets)
+        }
+        greenroom_proto::Action::DatabaseQuery(q) => {
+            q.connection_string =
+                greenroom_proto::secrets::mask_connection_string(&q.connection_string)
+        }
+        _ => {}
     }
     job.secrets.clear();
 }

@@ -7,9 +7,10 @@ mod jobs;
 mod locks;
 mod schedules;
 mod servers;
+mod users;
 
 use crate::error::{Error, Result};
-use crate::model::{AuditEntry, Page, PageRequest, Role, Timestamp, User};
+use crate::model::{AuditEntry, Page, PageRequest, Timestamp};
 use crate::store::{RefreshToken, RefreshUse};
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -104,6 +105,15 @@ const MIGRATIONS: &[&str] = &[
         recorded_at INTEGER NOT NULL, PRIMARY KEY (schedule_id, occurrence_at)
     );
     "#,
+    // 2: user status, session cut-off, login lock-out.
+    r#"
+    ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN tokens_valid_after INTEGER;
+    ALTER TABLE users ADD COLUMN failed_logins INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE users ADD COLUMN locked_until INTEGER;
+    ALTER TABLE enrollment_tokens ADD COLUMN uses_left INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE enrollment_tokens ADD COLUMN scope TEXT;
+    "#,
 ];
 
 fn migrate(conn: &mut Connection) -> Result<()> {
@@ -191,51 +201,6 @@ fn audit_hash(prev: &str, doc: &str) -> String {
     hex::encode(Sha256::digest(format!("{prev}\n{doc}").as_bytes()))
 }
 
-pub(super) async fn upsert_user(s: &SqliteStore, user: &User) -> Result<()> {
-    let u = user.clone();
-    s.with(move |c| {
-        c.execute(
-            "INSERT INTO users(email, tenant_id, role, password_hash) VALUES (?1, ?2, ?3, ?4)
-             ON CONFLICT(email) DO UPDATE SET tenant_id = ?2, role = ?3, password_hash = ?4",
-            params![
-                u.email.to_lowercase(),
-                u.tenant_id,
-                u.role.as_str(),
-                u.password_hash
-            ],
-        )?;
-        Ok(())
-    })
-    .await
-}
-
-pub(super) async fn user_by_email(s: &SqliteStore, email: &str) -> Result<Option<User>> {
-    let email = email.to_lowercase();
-    s.with(move |c| {
-        let row = c
-            .query_row(
-                "SELECT email, tenant_id, role, password_hash FROM users WHERE email = ?1",
-                [&email],
-                |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, String>(3)?,
-                    ))
-                },
-            )
-            .optional()?;
-        Ok(row.map(|(email, tenant_id, role, password_hash)| User {
-            email,
-            tenant_id,
-            role: Role::parse(&role).unwrap_or(Role::Viewer),
-            password_hash,
-        }))
-    })
-    .await
-}
-
 pub(super) async fn insert_refresh_token(s: &SqliteStore, t: &RefreshToken) -> Result<()> {
     let t = t.clone();
     s.with(move |c| {
@@ -265,7 +230,7 @@ pub(super) async fn use_refresh_token(
             .optional()?;
         let out = match row {
             None => RefreshUse::Invalid,
-            Some((family, _, _, _, used)) if used != 0 => RefreshUse::Reused { family },
+            Some((family, email, tenant_id, _, used)) if used != 0 => RefreshUse::Reused { family, email, tenant_id },
             Some((_, _, _, exp, _)) if exp <= ms(now) => RefreshUse::Invalid,
             Some((family, email, tenant_id, exp, _)) => {
                 tx.execute("UPDATE refresh_tokens SET used = 1 WHERE token_hash = ?1", [&hash])?;
@@ -293,12 +258,15 @@ pub(super) async fn insert_enrollment_token(
     tenant: &str,
     by: &str,
     exp: Timestamp,
+    uses: u32,
+    scope: Option<&serde_json::Value>,
 ) -> Result<()> {
     let (hash, tenant, by) = (hash.to_string(), tenant.to_string(), by.to_string());
+    let scope = scope.map(|v| v.to_string());
     s.with(move |c| {
         c.execute(
-            "INSERT INTO enrollment_tokens(token_hash, tenant_id, created_by, expires_at) VALUES (?1, ?2, ?3, ?4)",
-            params![hash, tenant, by, ms(exp)],
+            "INSERT INTO enrollment_tokens(token_hash, tenant_id, created_by, expires_at, uses_left, scope) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![hash, tenant, by, ms(exp), uses.max(1), scope],
         )?;
         Ok(())
     })
@@ -310,25 +278,25 @@ pub(super) async fn consume_enrollment_token(
     hash: &str,
     server_id: &str,
     now: Timestamp,
-) -> Result<Option<String>> {
+) -> Result<Option<(String, Option<serde_json::Value>)>> {
     let (hash, server_id) = (hash.to_string(), server_id.to_string());
     s.with(move |c| {
         let tx = c.transaction()?;
-        let tenant: Option<String> = tx
+        let row: Option<(String, Option<String>)> = tx
             .query_row(
-                "SELECT tenant_id FROM enrollment_tokens WHERE token_hash = ?1 AND used_at IS NULL AND expires_at > ?2",
+                "SELECT tenant_id, scope FROM enrollment_tokens WHERE token_hash = ?1 AND uses_left > 0 AND expires_at > ?2",
                 params![hash, ms(now)],
-                |r| r.get(0),
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .optional()?;
-        if tenant.is_some() {
+        if row.is_some() {
             tx.execute(
-                "UPDATE enrollment_tokens SET used_at = ?2, used_by = ?3 WHERE token_hash = ?1",
+                "UPDATE enrollment_tokens SET uses_left = uses_left - 1, used_at = ?2, used_by = ?3 WHERE token_hash = ?1",
                 params![hash, ms(now), server_id],
             )?;
         }
         tx.commit()?;
-        Ok(tenant)
+        Ok(row.map(|(tenant, scope)| (tenant, scope.and_then(|s| serde_json::from_str(&s).ok()))))
     })
     .await
 }

@@ -1,0 +1,91 @@
+//! `/api/v1/auth/*` (sign-in, refresh, logout) and `/api/v1/users` (admin).
+
+use super::State;
+use crate::api::ClientIp;
+use crate::auth::{Caller, TokenPair};
+use crate::error::{Json, Path, Result};
+use crate::model::User;
+use crate::service::users::{self, Client};
+use axum::Router;
+use axum::http::StatusCode;
+use axum::routing::{get, post, put};
+use serde::Deserialize;
+
+pub(super) fn routes() -> Router<crate::app::App> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/refresh", post(refresh))
+        .route("/auth/logout", post(logout))
+        .route("/users", get(list).post(create))
+        .route("/users/{email}", put(update))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Login {
+    email: String,
+    password: String,
+}
+
+async fn login(
+    axum::extract::State(app): State,
+    ClientIp(ip): ClientIp,
+    Json(b): Json<Login>,
+) -> Result<Json<TokenPair>> {
+    Ok(Json(
+        users::login(&app, &b.email, &b.password, Client { ip: ip.as_deref() }).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Refresh {
+    refresh_token: String,
+}
+
+async fn refresh(
+    axum::extract::State(app): State,
+    ClientIp(ip): ClientIp,
+    Json(b): Json<Refresh>,
+) -> Result<Json<TokenPair>> {
+    Ok(Json(
+        users::refresh(&app, &b.refresh_token, Client { ip: ip.as_deref() }).await?,
+    ))
+}
+
+async fn logout(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+) -> Result<StatusCode> {
+    users::logout(&app, &caller, Client { ip: ip.as_deref() }).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn list(axum::extract::State(app): State, caller: Caller) -> Result<Json<Vec<User>>> {
+    Ok(Json(users::list(&app, &caller).await?))
+}
+
+async fn create(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Json(b): Json<users::NewUser>,
+) -> Result<(StatusCode, Json<User>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(users::create(&app, &caller, b, ip.as_deref()).await?),
+    ))
+}
+
+async fn update(
+    axum::extract::State(app): State,
+    caller: Caller,
+    ClientIp(ip): ClientIp,
+    Path(email): Path<String>,
+    Json(b): Json<users::UserChange>,
+) -> Result<Json<User>> {
+    Ok(Json(
+        users::update(&app, &caller, &email, b, ip.as_deref()).await?,
+    ))
+}
