@@ -5,13 +5,14 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema package bench clean
+.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema package bench bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests, web lint/unit tests, browser test"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution latency on a real demo"
+	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
 	@echo "make package .deb and .rpm for hub and agent (target/debian, target/generate-rpm)"
 
 build:
@@ -53,6 +54,10 @@ test: test-deps lint rust-test web-test browser-test
 bench:
 	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
 	python3 bench/execution_latency.py --bin-dir target/release
+
+bench-agent:
+	$(CARGO) build --release -p greenroom-agent -p greenroom-hub
+	bash bench/agent_footprint.sh target/release 60
 
 package: web
 	@command -v cargo-deb >/dev/null || $(CARGO) install --locked cargo-deb

@@ -59,7 +59,14 @@ impl HubError {
     }
 }
 
-/// The answer to a lease request.
+/// The answer to a lease request: at most one job, and the jobs the hub wants cancelled.
+#[derive(Debug)]
+pub struct LeaseAnswer {
+    pub lease: Lease,
+    pub cancel_jobs: Vec<String>,
+}
+
+/// The job part of a lease answer.
 #[derive(Debug)]
 pub enum Lease {
     /// Nothing to do after the wait.
@@ -71,6 +78,19 @@ pub enum Lease {
         job_id: String,
         error: String,
     },
+}
+
+impl LeaseAnswer {
+    fn from_answer(answer: serde_json::Value) -> Result<Self, HubError> {
+        let cancel_jobs = answer
+            .get("cancel_jobs")
+            .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
+            .unwrap_or_default();
+        Ok(Self {
+            lease: Lease::from_answer(answer)?,
+            cancel_jobs,
+        })
+    }
 }
 
 impl Lease {
@@ -177,15 +197,25 @@ impl HubClient {
         .await
     }
 
-    /// Long-polls for a job: the hub answers at once when one is ready, else after `wait`.
-    pub async fn lease(&self, wait: Duration) -> Result<Lease, HubError> {
+    /// Long-polls for a job: the hub answers at once when one is ready (only if `capacity`
+    /// is above 0) or when it wants a job cancelled, else after `wait`. `capacity: None` is
+    /// the older protocol (hubs that do not know the parameter).
+    pub async fn lease(
+        &self,
+        wait: Duration,
+        capacity: Option<usize>,
+    ) -> Result<LeaseAnswer, HubError> {
         let mut url = self.url(&["agent", "v1", "lease"]);
         url.query_pairs_mut()
-            .append_pair("wait", &wait.as_secs().to_string());
+            .append_pair("wait", &format!("{}s", wait.as_secs()));
+        if let Some(c) = capacity {
+            url.query_pairs_mut()
+                .append_pair("capacity", &c.to_string());
+        }
         let answer: serde_json::Value = self
             .post(url, &serde_json::json!({}), wait + LEASE_SLACK)
             .await?;
-        Lease::from_answer(answer)
+        LeaseAnswer::from_answer(answer)
     }
 
     pub async fn output(&self, job_id: &str, batch: &OutputBatch) -> Result<Ack, HubError> {
@@ -320,14 +350,18 @@ mod tests {
 
     #[test]
     fn a_job_this_version_cannot_read_is_still_identified() {
-        let none = Lease::from_answer(serde_json::json!({"job": null})).expect("ok");
-        assert!(matches!(none, Lease::Nothing));
+        let none = LeaseAnswer::from_answer(serde_json::json!({"job": null})).expect("ok");
+        assert!(matches!(none.lease, Lease::Nothing) && none.cancel_jobs.is_empty());
+        let cancel =
+            LeaseAnswer::from_answer(serde_json::json!({"job": null, "cancel_jobs": ["j1", "j2"]}))
+                .expect("ok");
+        assert_eq!(cancel.cancel_jobs, vec!["j1", "j2"]);
         let odd = serde_json::json!({"job": {"job_id": "j9", "execution_id": "e", "lease_seconds": 5,
-            "lease_expires_at": "2026-01-01T00:00:00Z", "action": {"type": "tls_certificate_expiry"}}});
+            "lease_expires_at": "2026-01-01T00:00:00Z", "action": {"type": "reboot_the_world"}}});
         match Lease::from_answer(odd).expect("ok") {
             Lease::Unreadable { job_id, error } => {
                 assert_eq!(job_id, "j9");
-                assert!(error.contains("tls_certificate_expiry"), "{error}");
+                assert!(error.contains("reboot_the_world"), "{error}");
             }
             other => panic!("{other:?}"),
         }

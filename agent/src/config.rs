@@ -60,6 +60,17 @@ pub struct ExecutionSection {
     /// Scratch directory; the working directory of jobs that name none.
     pub temp_directory: PathBuf,
     pub log_level: LogLevel,
+    /// KiB kept of each output stream of a job (first and last halves); the result says
+    /// when output was truncated.
+    pub max_output_kb: u64,
+    /// Log file (JSON lines), rotated by size; stderr when absent.
+    pub log_file: Option<PathBuf>,
+    /// Size at which the log file is rotated, MiB.
+    pub log_max_size_mb: u64,
+    /// Rotated log files kept (`agent.log.1` … `agent.log.N`).
+    pub log_max_files: u32,
+    /// Seconds running jobs may go on after SIGTERM before they are cancelled.
+    pub shutdown_grace_seconds: u64,
 }
 
 impl Default for ExecutionSection {
@@ -69,6 +80,11 @@ impl Default for ExecutionSection {
             default_timeout: 300,
             temp_directory: PathBuf::from("/tmp/automation"),
             log_level: LogLevel::Info,
+            max_output_kb: 1024,
+            log_file: None,
+            log_max_size_mb: 10,
+            log_max_files: 5,
+            shutdown_grace_seconds: 30,
         }
     }
 }
@@ -80,18 +96,24 @@ pub struct SecuritySection {
     /// Globs over the absolute path of the program a job runs (`*` does not cross `/`,
     /// `**` does). Empty: every program is allowed.
     pub allowed_commands: Vec<String>,
-    /// Parsed and kept; not enforced by this version.
+    /// Globs (as `allowed_commands`) of paths no job may name: as an argument, a
+    /// redirection, its working directory or a checked file. A rule `/root/*` also covers
+    /// `/root` and everything below it.
     pub forbidden_paths: Vec<String>,
     pub resource_limits: ResourceLimits,
+    /// The agent refuses to start as root unless this is true.
+    pub allow_root: bool,
 }
 
 /// `security.resource_limits:`; an absent limit is no limit.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ResourceLimits {
-    /// Parsed and kept; not enforced by this version.
+    /// Share of one core over a job's timeout, enforced as `RLIMIT_CPU` =
+    /// timeout × cpu_percent / 100 seconds of CPU per process.
     pub cpu_percent: Option<f64>,
-    /// Address-space limit (`RLIMIT_AS`) of each job's process, MiB.
+    /// Memory of a job, MiB: `RLIMIT_AS` of each of its processes, and the whole process
+    /// group is killed when its resident memory exceeds it.
     pub memory_mb: Option<u64>,
     /// Upper bound on any job's timeout, seconds.
     pub execution_time: Option<u64>,
@@ -290,6 +312,22 @@ impl AgentConfig {
                 "execution.default_timeout: must be 1-{max} seconds, got {}",
                 ex.default_timeout
             ));
+        }
+        if ex.max_output_kb == 0 {
+            problems.push("execution.max_output_kb: must be at least 1".into());
+        }
+        if ex.log_max_size_mb == 0 {
+            problems.push("execution.log_max_size_mb: must be at least 1".into());
+        }
+        if ex.log_max_files == 0 {
+            problems.push("execution.log_max_files: must be at least 1".into());
+        }
+        for (i, pattern) in self.security.forbidden_paths.iter().enumerate() {
+            if !pattern.starts_with('/') {
+                problems.push(format!(
+                    "security.forbidden_paths[{i}]: {pattern:?} must be an absolute path pattern"
+                ));
+            }
         }
         for (i, pattern) in self.security.allowed_commands.iter().enumerate() {
             if !pattern.starts_with('/') {

@@ -2,31 +2,31 @@
 //! lease loop and the heartbeat, and an orderly stop on shutdown or when the hub rejects
 //! the agent.
 //!
-//! Tasks and their one owner each: the lease loop starts job tasks (at most
-//! `max_concurrent_jobs`, one semaphore permit each); the delivery loop alone empties the
-//! outbox while running; the heartbeat alone cancels jobs at the hub's request. Any of them
+//! Tasks and their one owner each: the lease loop (`lease`) starts job tasks (at most
+//! `max_concurrent_jobs` run, one semaphore permit each) and cancels jobs the hub names;
+//! the delivery loop alone empties the outbox while running; the heartbeat renews leases
+//! and also honours the hub's cancellations. Any of them
 //! may report a fatal identity rejection, which ends `run` with exit status 3.
 
 use crate::backoff::Backoff;
-use crate::client::{HubClient, HubError, Lease};
+use crate::client::{HubClient, HubError};
 use crate::config::AgentConfig;
 use crate::delivery::{self, PassError};
 use crate::error::AgentError;
 use crate::health::{self, HealthState};
 use crate::identity;
-use crate::jobs::{self, Running};
+use crate::jobs::Running;
 use crate::metrics::{self, SharedMetrics};
 use crate::outbox::Outbox;
 use crate::runner::{self, Policy};
-use greenroom_proto::{HeartbeatRequest, MAX_LEASE_WAIT_SECS, PROTOCOL_VERSION};
+use crate::stats::Stats;
+use greenroom_proto::{Action, HeartbeatRequest, JobResult, PROTOCOL_VERSION};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::{Notify, Semaphore, mpsc, watch};
 
-/// How long running jobs may go on after a shutdown request before they are cancelled.
-const SHUTDOWN_JOB_GRACE: Duration = Duration::from_secs(10);
 /// How long cancelled jobs get to stop and store their results.
 const CANCEL_WAIT: Duration = Duration::from_secs(15);
 /// Time given to the last delivery attempt at shutdown.
@@ -40,10 +40,16 @@ pub struct Shared {
     pub policy: Policy,
     pub running: Running,
     pub wake_delivery: Notify,
+    pub stats: Arc<Stats>,
     fatal: mpsc::UnboundedSender<AgentError>,
 }
 
 impl Shared {
+    /// Counts a finished job.
+    pub fn job_finished(&self, _action: &Action, result: &JobResult) {
+        self.stats.record(result);
+    }
+
     /// Reports that the hub rejected this agent's identity; `run` then stops with status 3.
     pub fn report_fatal(&self, e: &HubError) {
         if let HubError::Status { code, message, .. } = e {
@@ -66,19 +72,13 @@ pub async fn run(
     let state_dir = cfg.agent.state_dir.clone();
     identity::prepare_state_dir(&state_dir)?;
     runner::prepare_working_dir(&cfg.execution.temp_directory);
-    if !cfg.security.forbidden_paths.is_empty()
-        || cfg.security.resource_limits.cpu_percent.is_some()
-    {
-        tracing::info!(
-            "security.forbidden_paths and resource_limits.cpu_percent are read but not enforced by this version"
-        );
-    }
     let metrics = metrics::spawn_sampler(
         &state_dir,
         cfg.monitoring.metrics_collection,
         METRICS_PERIOD,
     );
     let running = Running::default();
+    let stats = Arc::new(Stats::default());
     let enrolled = Arc::new(AtomicBool::new(identity::is_enrolled(&state_dir)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let _stop_on_return = StopOnDrop(stop_tx.clone());
@@ -89,6 +89,8 @@ pub async fn run(
         enrolled: enrolled.clone(),
         running: running.clone(),
         metrics: metrics.clone(),
+        stats: stats.clone(),
+        outbox_dir: state_dir.join("outbox"),
     };
     start_health(&cfg, health_state, stop_rx.clone()).await?;
     tracing::info!(
@@ -131,6 +133,7 @@ pub async fn run(
         policy: Policy::from_config(&cfg),
         running: running.clone(),
         wake_delivery: Notify::new(),
+        stats,
         fatal: fatal_tx,
     });
 
@@ -151,7 +154,12 @@ pub async fn run(
         stop_rx.clone(),
     ));
     let delivery = tokio::spawn(delivery::delivery_loop(shared.clone(), stop_rx.clone()));
-    let lease = tokio::spawn(lease_loop(shared.clone(), slots.clone(), stop_rx.clone()));
+    let lease = tokio::spawn(crate::lease::lease_loop(
+        shared.clone(),
+        slots,
+        cfg.execution.max_concurrent_jobs as usize,
+        stop_rx.clone(),
+    ));
 
     let fatal = tokio::select! {
         _ = &mut shutdown => None,
@@ -159,14 +167,13 @@ pub async fn run(
     };
     let _ = stop_tx.send(true);
     let _ = lease.await;
-    let all = cfg.execution.max_concurrent_jobs;
 
     if let Some(e) = fatal {
         if !running.is_empty() {
             tracing::warn!(running_jobs = ?running.ids(), "the hub rejected this agent; cancelling running jobs");
         }
         running.cancel_all();
-        wait_for_jobs(&slots, all, CANCEL_WAIT).await;
+        running.wait_empty(CANCEL_WAIT).await;
         heartbeat.abort();
         delivery.abort();
         return Err(e);
@@ -178,10 +185,11 @@ pub async fn run(
             "shutting down: waiting for running jobs"
         );
     }
-    if !wait_for_jobs(&slots, all, SHUTDOWN_JOB_GRACE).await {
-        tracing::warn!(running_jobs = ?running.ids(), "jobs still running after the grace period; cancelling them");
+    let grace = Duration::from_secs(cfg.execution.shutdown_grace_seconds);
+    if !running.wait_empty(grace).await {
+        tracing::warn!(running_jobs = ?running.ids(), grace_seconds = grace.as_secs(), "jobs still running after the grace period; cancelling them");
         running.cancel_all();
-        wait_for_jobs(&slots, all, CANCEL_WAIT).await;
+        running.wait_empty(CANCEL_WAIT).await;
     }
     heartbeat.abort();
     delivery.abort();
@@ -220,14 +228,6 @@ impl Drop for StopOnDrop {
     }
 }
 
-/// Waits until every slot is free (no job holds one); false on timeout.
-async fn wait_for_jobs(slots: &Semaphore, all: u32, limit: Duration) -> bool {
-    matches!(
-        tokio::time::timeout(limit, slots.acquire_many(all)).await,
-        Ok(Ok(_))
-    )
-}
-
 async fn start_health(
     cfg: &AgentConfig,
     state: HealthState,
@@ -258,52 +258,6 @@ async fn start_health(
     Ok(())
 }
 
-/// Leases jobs while a slot is free; each job runs in its own task holding its slot.
-async fn lease_loop(shared: Arc<Shared>, slots: Arc<Semaphore>, mut stop: watch::Receiver<bool>) {
-    let wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
-    let mut backoff = Backoff::hub();
-    loop {
-        let permit = tokio::select! {
-            p = slots.clone().acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => return,
-            },
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        let answer = tokio::select! {
-            r = shared.client.lease(wait) => r,
-            _ = stop.wait_for(|s| *s) => return,
-        };
-        match answer {
-            Ok(lease) => {
-                backoff.reset();
-                match lease {
-                    Lease::Nothing => {}
-                    Lease::Job(job) => {
-                        tokio::spawn(jobs::run_job(shared.clone(), *job, permit));
-                    }
-                    Lease::Unreadable { job_id, error } => {
-                        jobs::refuse_unreadable(&shared, &job_id, &error);
-                    }
-                }
-            }
-            Err(e) if e.is_identity_rejected() => {
-                shared.report_fatal(&e);
-                return;
-            }
-            Err(e) => {
-                drop(permit);
-                let delay = backoff.next_delay();
-                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "lease request failed; retrying");
-                tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
-                    _ = stop.wait_for(|s| *s) => return,
-                }
-            }
-        }
-    }
-}
-
 /// Heartbeats at once and then every `heartbeat_interval`; cancels the jobs the hub names.
 async fn heartbeat_loop(
     shared: Arc<Shared>,
@@ -327,12 +281,9 @@ async fn heartbeat_loop(
                     tracing::info!(server_time = %resp.server_time, "connected to hub");
                     connected = true;
                 }
+                shared.stats.connected(true);
                 backoff.reset();
-                for job_id in resp.cancel_jobs {
-                    if shared.running.cancel(&job_id) {
-                        tracing::info!(job_id = %job_id, "the hub asked to cancel this job");
-                    }
-                }
+                crate::lease::cancel_jobs(&shared, &resp.cancel_jobs, "heartbeat");
                 interval
             }
             Err(e) if e.is_identity_rejected() => {

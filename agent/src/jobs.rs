@@ -11,7 +11,7 @@ use greenroom_proto::{
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, mpsc, watch};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
 /// Flush a live output batch this often…
@@ -23,13 +23,29 @@ const OUTPUT_ATTEMPTS: u32 = 3;
 /// How long a finished job waits for its last output batches before its result goes.
 const OUTPUT_LINGER: Duration = Duration::from_secs(15);
 
-/// The jobs running now, each with the switch that cancels it.
-#[derive(Debug, Clone, Default)]
-pub struct Running(Arc<Mutex<HashMap<String, watch::Sender<bool>>>>);
+/// The jobs this agent holds (running, or queued for a slot), each with the switch that
+/// cancels it, and a watch of how many there are.
+#[derive(Debug, Clone)]
+pub struct Running(Arc<RunningInner>);
+
+#[derive(Debug)]
+struct RunningInner {
+    map: Mutex<HashMap<String, watch::Sender<bool>>>,
+    count: watch::Sender<usize>,
+}
+
+impl Default for Running {
+    fn default() -> Self {
+        Self(Arc::new(RunningInner {
+            map: Mutex::new(HashMap::new()),
+            count: watch::Sender::new(0),
+        }))
+    }
+}
 
 impl Running {
     fn map(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Sender<bool>>> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
+        self.0.map.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Registers a job; `None` if a job with that id already runs here.
@@ -40,11 +56,14 @@ impl Running {
         }
         let (tx, rx) = watch::channel(false);
         map.insert(job_id.to_string(), tx);
+        self.0.count.send_replace(map.len());
         Some(rx)
     }
 
     pub fn remove(&self, job_id: &str) {
-        self.map().remove(job_id);
+        let mut map = self.map();
+        map.remove(job_id);
+        self.0.count.send_replace(map.len());
     }
 
     /// Asks a running job to stop; false if it is not running here.
@@ -59,6 +78,19 @@ impl Running {
         for tx in self.map().values() {
             tx.send_replace(true);
         }
+    }
+
+    /// Resolves once fewer than `n` jobs are held.
+    pub async fn wait_below(&self, n: usize) {
+        let mut rx = self.0.count.subscribe();
+        let _ = rx.wait_for(|c| *c < n).await;
+    }
+
+    /// Waits until no job is held; false when `limit` passed first.
+    pub async fn wait_empty(&self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, self.wait_below(1))
+            .await
+            .is_ok()
     }
 
     pub fn ids(&self) -> Vec<String> {
@@ -86,13 +118,34 @@ pub fn outcome_name(o: Outcome) -> &'static str {
     }
 }
 
-/// Runs one leased job to its stored result; holds `permit` (a concurrency slot) throughout.
-pub async fn run_job(shared: Arc<Shared>, job: LeasedJob, permit: OwnedSemaphorePermit) {
+/// Runs one leased job (registered in `shared.running` by the caller, which gave its cancel
+/// switch) to its stored result. It waits for a slot of `max_concurrent_jobs` first, and
+/// holds it throughout; cancelled while queued, it reports `cancelled` without running.
+pub async fn run_job(
+    shared: Arc<Shared>,
+    job: LeasedJob,
+    mut cancel: watch::Receiver<bool>,
+    slots: Arc<Semaphore>,
+) {
     let span = tracing::info_span!("job", job_id = %job.job_id, execution_id = %job.execution_id);
     async move {
-        let Some(cancel) = shared.running.insert(&job.job_id) else {
-            tracing::warn!("job is already running here; ignoring the duplicate lease");
-            return;
+        let permit = match slots.clone().try_acquire_owned() {
+            Ok(p) => p,
+            Err(_) => {
+                tracing::info!("all slots are busy; the job waits in the local queue");
+                tokio::select! {
+                    p = slots.acquire_owned() => match p {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    },
+                    _ = crate::runner::cancelled(&mut cancel) => {
+                        let mut r = internal_failure(chrono::Utc::now(), "cancelled while waiting for a free slot; it did not run");
+                        r.status = Outcome::Cancelled;
+                        store_result(&shared, &job.job_id, &r);
+                        return;
+                    }
+                }
+            }
         };
         tracing::info!(kind = job.action.kind(), "job started");
         let (live_tx, live_rx) = mpsc::channel(256);
@@ -114,18 +167,28 @@ pub async fn run_job(shared: Arc<Shared>, job: LeasedJob, permit: OwnedSemaphore
             duration = result.execution_time,
             "job finished"
         );
+        shared.job_finished(&job.action, &result);
         if let Err(e) = shared.outbox.put(&job.job_id, &result) {
             tracing::error!(error = %e, "could not write the result to the outbox; keeping it in memory");
         }
         shared.running.remove(&job.job_id);
+        drop(permit);
         if tokio::time::timeout(OUTPUT_LINGER, streamer).await.is_err() {
             tracing::warn!("live output still pending; sending the result first");
         }
         shared.wake_delivery.notify_one();
-        drop(permit);
     }
     .instrument(span)
     .await
+}
+
+/// Puts a result in the outbox, forgets the job and wakes delivery.
+fn store_result(shared: &Shared, job_id: &str, result: &JobResult) {
+    if let Err(e) = shared.outbox.put(job_id, result) {
+        tracing::error!(job_id, error = %e, "could not write the result to the outbox; keeping it in memory");
+    }
+    shared.running.remove(job_id);
+    shared.wake_delivery.notify_one();
 }
 
 /// Reports a failed result for a leased job this agent cannot even read.
@@ -139,10 +202,7 @@ pub fn refuse_unreadable(shared: &Shared, job_id: &str, error: &str) {
         chrono::Utc::now(),
         &format!("this agent version cannot read the job: {error}"),
     );
-    if let Err(e) = shared.outbox.put(job_id, &result) {
-        tracing::error!(job_id, error = %e, "could not write the result to the outbox; keeping it in memory");
-    }
-    shared.wake_delivery.notify_one();
+    store_result(shared, job_id, &result);
 }
 
 fn internal_failure(started_at: chrono::DateTime<chrono::Utc>, message: &str) -> JobResult {
@@ -157,6 +217,7 @@ fn internal_failure(started_at: chrono::DateTime<chrono::Utc>, message: &str) ->
         truncated: false,
         started_at,
         finished_at: now,
+        checks: Vec::new(),
     }
 }
 

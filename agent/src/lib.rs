@@ -10,7 +10,10 @@
 //! - [`jobs`]: one job from lease to outbox, with live output; [`delivery`]: outbox → hub.
 //! - [`runner`]: executes actions (process groups, timeouts, limits, output cap).
 //! - [`outbox`]: results on disk until the hub acknowledges them.
-//! - [`health`]: the local `GET /health`; [`metrics`]: facts and system metrics.
+//! - [`lease`]: the one long-poll kept open (capacity, cancellations).
+//! - [`health`]: the local API (`/health`, `/metrics`, `/openapi.json`, `/docs`);
+//!   [`metrics`]: facts and system metrics; [`stats`]: the agent's own counters.
+//! - [`logging`]: JSON log lines to stderr or a size-rotated file.
 //!
 //! Invariants: a result is on disk before it is sent and leaves the disk only on the hub's
 //! answer; a job's processes never outlive its timeout or cancellation; nothing a job does
@@ -25,31 +28,16 @@ pub mod error;
 pub mod health;
 pub mod identity;
 pub mod jobs;
+pub mod lease;
+pub mod logging;
 pub mod metrics;
 pub mod outbox;
 pub mod runner;
+pub mod stats;
 
 pub use config::AgentConfig;
 pub use daemon::run;
 pub use error::AgentError;
-
-/// Installs the JSON log subscriber on stderr: `RUST_LOG` if set, else `level`.
-pub fn init_logging(level: config::LogLevel) {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        EnvFilter::new(format!(
-            "{},hyper=warn,h2=warn,rustls=warn,reqwest=warn",
-            level.as_filter()
-        ))
-    });
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_current_span(true)
-        .with_span_list(false)
-        .try_init();
-}
 
 /// Resolves on SIGTERM or SIGINT.
 pub async fn os_shutdown_signal() {

@@ -29,6 +29,17 @@ enum Command {
         /// The agent_config.yaml file.
         file: PathBuf,
     },
+    /// Run one action here, under the config's policy, and print its result as JSON
+    /// (exit 0 on success, 1 otherwise; 2 for a bad config or action). Nothing is sent to
+    /// the hub.
+    RunOnce {
+        /// The agent_config.yaml file whose `execution:` and `security:` apply.
+        #[arg(long, short)]
+        config: PathBuf,
+        /// The action, e.g. '{"type":"tcp_port","host":"127.0.0.1","port":22}', or @FILE.
+        #[arg(long, short)]
+        action: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -44,19 +55,84 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { config } => run(&config),
+        Command::RunOnce { config, action } => run_once(&config, &action),
+    }
+}
+
+/// Loads the config, refusing to go on as root unless it allows that.
+fn load_for_running(path: &std::path::Path) -> Result<AgentConfig, ExitCode> {
+    let cfg = AgentConfig::load(path).map_err(|e| {
+        eprintln!("{e}");
+        ExitCode::from(2)
+    })?;
+    if nix::unistd::geteuid().is_root() && !cfg.security.allow_root {
+        eprintln!(
+            "{}: refusing to run as root: run the agent as an unprivileged user (the packages use `greenroom-agent`), or set security.allow_root: true",
+            path.display()
+        );
+        return Err(ExitCode::FAILURE);
+    }
+    Ok(cfg)
+}
+
+fn run_once(path: &std::path::Path, action: &str) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let cfg = match load_for_running(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let text = match action.strip_prefix('@') {
+        Some(file) => match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("--action @{file}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => action.to_string(),
+    };
+    let action: greenroom_proto::Action = match serde_json::from_str(&text) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("--action: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let policy = greenroom_agent::runner::Policy::from_config(&cfg);
+    greenroom_agent::runner::prepare_working_dir(&policy.default_working_dir);
+    let result = runtime.block_on(greenroom_agent::runner::run_action(
+        &action,
+        &policy,
+        greenroom_agent::runner::JobControl::detached(),
+    ));
+    match serde_json::to_string_pretty(&result) {
+        Ok(json) => println!("{json}"),
+        Err(e) => eprintln!("cannot print the result: {e}"),
+    }
+    if result.status == greenroom_proto::Outcome::Success {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     }
 }
 
 fn run(path: &std::path::Path) -> ExitCode {
     let _ = rustls::crypto::ring::default_provider().install_default();
-    let cfg = match AgentConfig::load(path) {
+    let cfg = match load_for_running(path) {
         Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
+        Err(code) => return code,
     };
-    greenroom_agent::init_logging(cfg.execution.log_level);
+    greenroom_agent::logging::init(&cfg.execution);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -12,20 +12,43 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use sysinfo::System;
 
+/// Figures the local API shows beyond the heartbeat's [`Metrics`].
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct LocalMetrics {
+    /// Bytes per second read from / written to the machine's disks, over the last period.
+    pub disk_read_bytes_per_sec: f64,
+    pub disk_write_bytes_per_sec: f64,
+    /// The agent process itself.
+    pub agent_rss_mb: f64,
+    pub agent_cpu_seconds: f64,
+}
+
 /// The most recent metrics sample, shared by the heartbeat and the health endpoint.
 #[derive(Debug, Clone, Default)]
-pub struct SharedMetrics(Arc<RwLock<Metrics>>);
+pub struct SharedMetrics(Arc<RwLock<(Metrics, LocalMetrics)>>);
 
 impl SharedMetrics {
     /// The latest sample (all zeros before the first one, or when collection is off).
     pub fn get(&self) -> Metrics {
         match self.0.read() {
-            Ok(m) => m.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(m) => m.0.clone(),
+            Err(poisoned) => poisoned.into_inner().0.clone(),
         }
     }
 
-    fn set(&self, m: Metrics) {
+    /// The latest local-only figures (the agent's own usage is read now).
+    pub fn local(&self) -> LocalMetrics {
+        let mut l = match self.0.read() {
+            Ok(m) => m.1.clone(),
+            Err(poisoned) => poisoned.into_inner().1.clone(),
+        };
+        let (rss, cpu) = own_usage();
+        l.agent_rss_mb = rss;
+        l.agent_cpu_seconds = cpu;
+        l
+    }
+
+    fn set(&self, m: (Metrics, LocalMetrics)) {
         match self.0.write() {
             Ok(mut g) => *g = m,
             Err(poisoned) => *poisoned.into_inner() = m,
@@ -33,10 +56,56 @@ impl SharedMetrics {
     }
 }
 
+/// The agent's resident memory (MiB) and CPU seconds so far, from `/proc/self`.
+pub fn own_usage() -> (f64, f64) {
+    // SAFETY: sysconf has no preconditions.
+    let (page, tick) = unsafe {
+        (
+            libc::sysconf(libc::_SC_PAGESIZE).max(1) as f64,
+            libc::sysconf(libc::_SC_CLK_TCK).max(1) as f64,
+        )
+    };
+    let rss = std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|t| t.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |pages| round2(pages * page / (1024.0 * 1024.0)));
+    let cpu = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|t| {
+            let rest = &t[t.rfind(')')? + 1..];
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            // utime and stime are fields 14 and 15 of proc(5); `f[0]` is field 3.
+            Some(f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?)
+        })
+        .map_or(0.0, |ticks| round2(ticks / tick));
+    (rss, cpu)
+}
+
+/// Bytes read and written so far by whole disks (not partitions, loop or RAM devices).
+fn disk_bytes() -> Option<(u64, u64)> {
+    let text = std::fs::read_to_string("/proc/diskstats").ok()?;
+    let mut read = 0u64;
+    let mut written = 0u64;
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let Some(name) = f.get(2) else { continue };
+        if name.starts_with("loop")
+            || name.starts_with("ram")
+            || !Path::new("/sys/block").join(name).exists()
+        {
+            continue;
+        }
+        read += f.get(5).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 512;
+        written += f.get(9).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0) * 512;
+    }
+    Some((read, written))
+}
+
 /// Samples system metrics; the disk figure is for the filesystem holding `disk_path`.
 pub struct Sampler {
     sys: Option<System>,
     disk_path: PathBuf,
+    last_io: Option<(std::time::Instant, u64, u64)>,
 }
 
 impl Sampler {
@@ -51,7 +120,23 @@ impl Sampler {
         Self {
             sys,
             disk_path: disk_path.to_path_buf(),
+            last_io: None,
         }
+    }
+
+    /// Disk I/O rates since the previous call (0 on the first).
+    pub fn sample_local(&mut self) -> LocalMetrics {
+        let mut l = LocalMetrics::default();
+        if let Some((r, w)) = disk_bytes() {
+            let now = std::time::Instant::now();
+            if let Some((t, r0, w0)) = self.last_io {
+                let secs = now.duration_since(t).as_secs_f64().max(0.001);
+                l.disk_read_bytes_per_sec = round2(r.saturating_sub(r0) as f64 / secs);
+                l.disk_write_bytes_per_sec = round2(w.saturating_sub(w0) as f64 / secs);
+            }
+            self.last_io = Some((now, r, w));
+        }
+        l
     }
 
     /// Takes one sample. CPU usage is measured since the previous call, so the first
@@ -87,12 +172,12 @@ pub fn spawn_sampler(disk_path: &Path, enabled: bool, period: Duration) -> Share
     let mut sampler = Sampler::new(disk_path);
     let out = shared.clone();
     // A first sample now (CPU 0), a real one after the minimum CPU window.
-    out.set(sampler.sample());
+    out.set((sampler.sample(), sampler.sample_local()));
     tokio::spawn(async move {
         tokio::time::sleep(sysinfo::MINIMUM_CPU_UPDATE_INTERVAL.max(Duration::from_millis(250)))
             .await;
         loop {
-            out.set(sampler.sample());
+            out.set((sampler.sample(), sampler.sample_local()));
             tokio::time::sleep(period).await;
         }
     });
@@ -164,7 +249,15 @@ pub fn facts(cfg: &AgentConfig) -> Facts {
         environment: cfg.agent.environment.clone(),
         server_group: cfg.agent.server_group.clone(),
         tags: cfg.agent.tags.clone(),
-        capabilities: vec!["shell_execution".to_string()],
+        capabilities: [
+            "shell_execution",
+            "file_operations",
+            "service_management",
+            "database_query",
+            "network_checks",
+        ]
+        .map(String::from)
+        .to_vec(),
         max_concurrent_jobs: cfg.execution.max_concurrent_jobs,
         timeout_default: cfg.execution.default_timeout,
     }

@@ -164,6 +164,7 @@ mod tests {
             truncated: false,
             started_at: chrono::Utc::now(),
             finished_at: chrono::Utc::now(),
+            checks: Vec::new(),
         }
     }
 

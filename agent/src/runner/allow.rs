@@ -3,8 +3,8 @@
 //! The program is the first word of the command, resolved through `PATH` (the job's own
 //! `PATH` when it sets one) to an absolute path, and matched against each glob: `*` and `?`
 //! do not cross `/`, `**` does. A symlinked program is allowed when either its path or its
-//! target matches. This is the first word only: with `shell: true` the rest of the line is
-//! the shell's (enforcing more is a later issue).
+//! target matches. For `shell: true` lines the policy calls this for every command word
+//! (see `policy` and `shellwords`).
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +17,16 @@ pub enum Refusal {
     NoRuleMatches {
         program: PathBuf,
         rules: Vec<String>,
+    },
+    /// A shell line whose commands cannot all be seen, while an allowlist is set.
+    Unparseable {
+        reason: String,
+    },
+    /// A `forbidden_paths` rule covers a path the job names.
+    Forbidden {
+        what: String,
+        path: String,
+        rule: String,
     },
 }
 
@@ -31,6 +41,14 @@ impl std::fmt::Display for Refusal {
                 f,
                 "refused by security.allowed_commands: program {} matches none of the rules {rules:?}",
                 program.display()
+            ),
+            Refusal::Unparseable { reason } => write!(
+                f,
+                "refused by security.allowed_commands: the shell line uses {reason}, so its commands cannot be checked"
+            ),
+            Refusal::Forbidden { what, path, rule } => write!(
+                f,
+                "refused by security.forbidden_paths rule {rule:?}: the {what} {path:?} is covered by it"
             ),
         }
     }
@@ -87,7 +105,7 @@ pub fn resolve(program: &str, cwd: &Path, path_var: Option<&str>) -> Option<Path
         } else {
             cwd.join(p)
         };
-        return Some(normalize(&p));
+        return Some(super::policy::normalize(&p));
     }
     let default_path;
     let path_var = match path_var {
@@ -110,29 +128,12 @@ pub fn resolve(program: &str, cwd: &Path, path_var: Option<&str>) -> Option<Path
             }
         })
         .find(|candidate| is_executable(candidate))
-        .map(|p| normalize(&p))
+        .map(|p| super::policy::normalize(&p))
 }
 
 fn is_executable(p: &Path) -> bool {
     use std::os::unix::fs::PermissionsExt;
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-}
-
-/// Removes `.` and `..` components lexically, so `/usr/bin/../../tmp/x` cannot pass as
-/// `/usr/bin/*`.
-fn normalize(p: &Path) -> PathBuf {
-    use std::path::Component;
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::ParentDir => {
-                out.pop();
-            }
-            Component::CurDir => {}
-            other => out.push(other.as_os_str()),
-        }
-    }
-    out
 }
 
 /// Glob match: `*` any run of characters except `/`, `**` any run at all, `?` one character

@@ -38,6 +38,8 @@ pub struct Spawn<'a> {
     pub env_remove: &'a [String],
     /// `RLIMIT_AS` in bytes.
     pub address_space_limit: Option<u64>,
+    /// `RLIMIT_CPU` in seconds (SIGXCPU at the limit, SIGKILL a second later).
+    pub cpu_seconds_limit: Option<u64>,
 }
 
 /// Starts the process with stdin from /dev/null, piped stdout and stderr, in a new process
@@ -57,18 +59,33 @@ pub fn spawn(spec: &Spawn<'_>) -> io::Result<Started> {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    if let Some(limit) = spec.address_space_limit {
-        let rlim = libc::rlimit {
-            rlim_cur: limit as libc::rlim_t,
-            rlim_max: limit as libc::rlim_t,
-        };
+    let limits: Vec<(libc::__rlimit_resource_t, libc::rlimit)> = [
+        spec.address_space_limit.map(|b| (libc::RLIMIT_AS, b, b)),
+        spec.cpu_seconds_limit
+            .map(|c| (libc::RLIMIT_CPU, c, c.saturating_add(1))),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|(res, soft, hard)| {
+        (
+            res,
+            libc::rlimit {
+                rlim_cur: soft as libc::rlim_t,
+                rlim_max: hard as libc::rlim_t,
+            },
+        )
+    })
+    .collect();
+    if !limits.is_empty() {
         // SAFETY: the closure runs in the forked child before exec. It only calls
-        // `setrlimit` (async-signal-safe) on a value captured by copy, and builds an
-        // `io::Error` from the raw errno, which does not allocate.
+        // `setrlimit` (async-signal-safe) on values prepared before the fork (the Vec is
+        // only read), and builds an `io::Error` from the raw errno, which does not allocate.
         unsafe {
             cmd.pre_exec(move || {
-                if libc::setrlimit(libc::RLIMIT_AS, &rlim) != 0 {
-                    return Err(io::Error::last_os_error());
+                for (res, rlim) in &limits {
+                    if libc::setrlimit(*res, rlim) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });
@@ -199,14 +216,45 @@ fn group_has_live_members(pgid: i32) -> bool {
 
 /// `(state, pgrp)` from `/proc/<pid>/stat`.
 pub fn proc_stat(pid: i32) -> Option<(char, i32)> {
+    proc_stat_full(pid).map(|s| (s.state, s.pgrp))
+}
+
+/// The fields of `/proc/<pid>/stat` the agent uses.
+pub struct ProcStat {
+    pub state: char,
+    pub pgrp: i32,
+    /// Resident set size, pages.
+    pub rss_pages: u64,
+}
+
+pub fn proc_stat_full(pid: i32) -> Option<ProcStat> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may contain spaces; fields follow the last ')'.
     let rest = &text[text.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let _ppid = fields.next()?;
-    let pgrp = fields.next()?.parse().ok()?;
-    Some((state, pgrp))
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    // fields[0] is field 3 (state) of proc(5); rss is field 24.
+    Some(ProcStat {
+        state: fields.first()?.chars().next()?,
+        pgrp: fields.get(2)?.parse().ok()?,
+        rss_pages: fields.get(21)?.parse().ok()?,
+    })
+}
+
+/// Total resident memory of the processes in group `pgid`, MiB.
+pub fn group_rss_mb(pgid: i32) -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) }.max(4096) as f64;
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let pages: u64 = entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse::<i32>().ok()))
+        .filter_map(proc_stat_full)
+        .filter(|s| s.pgrp == pgid)
+        .map(|s| s.rss_pages)
+        .sum();
+    pages as f64 * page / (1024.0 * 1024.0)
 }
 
 /// The conventional name of a signal number, e.g. `SIGKILL`.

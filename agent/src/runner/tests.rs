@@ -1,19 +1,14 @@
 //! The runner on real processes.
 
 use super::*;
+use greenroom_proto::Stream;
 use greenroom_proto::action::ShellCommand;
 use std::collections::BTreeMap;
 
 fn policy() -> Policy {
     Policy {
         default_timeout: 30,
-        max_execution_time: None,
-        memory_mb: None,
-        allowed_commands: Vec::new(),
-        default_working_dir: PathBuf::from("/"),
-        output_cap: OUTPUT_CAP,
-        kill_grace: KILL_GRACE,
-        env_remove: Vec::new(),
+        ..Policy::unrestricted()
     }
 }
 
@@ -205,7 +200,7 @@ async fn the_output_cap_keeps_head_and_tail() {
 async fn the_allowlist_refuses_and_names_the_rule() {
     let mut p = policy();
     p.allowed_commands = vec!["/opt/scripts/*".into()];
-    let r = run(shell("echo should-not-run"), &p).await;
+    let r = run(shell("cat /dev/null; echo should-not-run"), &p).await;
     assert_eq!(r.status, Outcome::Failed);
     assert!(r.output.is_empty());
     assert!(
@@ -220,7 +215,7 @@ async fn the_allowlist_refuses_and_names_the_rule() {
     );
 
     p.allowed_commands = vec!["/usr/bin/*".into(), "/bin/*".into()];
-    let r = run(shell("echo allowed"), &p).await;
+    let r = run(shell("cat /dev/null; echo allowed"), &p).await;
     assert_eq!(r.status, Outcome::Success, "{r:?}");
 }
 
@@ -245,16 +240,19 @@ async fn a_signal_death_is_a_failure_without_exit_code() {
 }
 
 #[tokio::test]
-async fn unsupported_and_invalid_actions_fail_cleanly() {
-    let a: Action =
-        serde_json::from_str(r#"{"type":"file_validation","path":"/x","checks":["exists"]}"#)
-            .expect("parses");
+async fn failing_checks_and_invalid_actions_fail_cleanly() {
+    let a: Action = serde_json::from_str(
+        r#"{"type":"file_validation","path":"/nonexistent/x","checks":["exists","is_file"]}"#,
+    )
+    .expect("parses");
     let r = run_action(&a, &policy(), JobControl::detached()).await;
-    assert_eq!(r.status, Outcome::Failed);
-    assert_eq!(
-        r.error_output,
-        "operation file_validation is not supported by this agent version yet"
+    assert_eq!((r.status, r.exit_code), (Outcome::Failed, Some(1)));
+    assert_eq!(r.checks.len(), 2, "{r:?}");
+    assert!(
+        !r.checks[0].passed && r.checks[0].observed == "false",
+        "{r:?}"
     );
+    assert!(r.output.contains("0 of 2 checks passed"), "{}", r.output);
 
     let mut cmd = shell(" ");
     cmd.timeout = Some(0);
