@@ -1,13 +1,15 @@
 //! `/api/v1/actions`: action templates — list, create, read, replace, delete, validate.
 
-use super::{ListQuery, State};
+use super::State;
 use crate::api::ClientIp;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query, Result};
+use crate::model::PageRequest;
 use crate::service::templates;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 pub(super) fn routes() -> Router<crate::app::App> {
@@ -17,14 +19,25 @@ pub(super) fn routes() -> Router<crate::app::App> {
         .route("/actions/{id}/validate", get(validate))
 }
 
+/// Filters of the template list.
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TemplateQuery {
+    page: Option<u32>,
+    page_size: Option<u32>,
+    /// Part of the name.
+    q: Option<String>,
+}
+
 async fn list(
     axum::extract::State(app): State,
     caller: Caller,
-    Query(q): Query<ListQuery>,
+    Query(q): Query<TemplateQuery>,
 ) -> Result<Json<Value>> {
+    let page = PageRequest::new(q.page, q.page_size)?;
     let p = app
         .store
-        .list_templates(&caller.tenant_id, q.q.as_deref(), q.page()?)
+        .list_templates(&caller.tenant_id, q.q.as_deref(), page)
         .await?;
     Ok(Json(serde_json::to_value(p)?))
 }
