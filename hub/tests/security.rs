@@ -276,6 +276,15 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
             }
         }
     }
+    // GraphQL refuses the same way, through the same checks.
+    let (_, gql) = hub
+        .post(
+            "/graphql",
+            Some(&viewer),
+            json!({"query": "mutation { cancelExecution(executionId: \"x\") { executionId } }"}),
+        )
+        .await;
+    assert_eq!(gql["errors"][0]["extensions"]["code"], "FORBIDDEN", "{gql}");
     // Reads are open to viewers; audit and users are admin's.
     assert_eq!(hub.get("/api/v1/servers", Some(&viewer)).await.0, 200);
     assert_eq!(hub.get("/api/v1/audit", Some(&operator)).await.0, 403);
@@ -287,7 +296,7 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
         .iter()
         .filter(|e| e["event_type"] == "permission_denied")
         .count();
-    assert!(denied >= 8, "denials audited: {denied}");
+    assert!(denied >= 9, "denials audited (REST and GraphQL): {denied}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

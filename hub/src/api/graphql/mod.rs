@@ -89,7 +89,45 @@ pub async fn http_handler(
         Ok(r) => r.into_inner(),
         Err(e) => return Error::invalid(format!("GraphQL request: {}", e.0)).into_response(),
     };
-    GraphQLResponse::from(schema.execute(gql.data(caller)).await).into_response()
+    let who = caller.clone();
+    let resp = schema.execute(gql.data(caller)).await;
+    // Refused permissions are audited here as the REST edge does for 403s.
+    for e in resp.errors.iter().filter(|e| {
+        e.extensions
+            .as_ref()
+            .and_then(|x| x.get("code"))
+            .is_some_and(|c| c.to_string().contains("FORBIDDEN"))
+    }) {
+        let path = e
+            .path
+            .iter()
+            .map(|p| match p {
+                async_graphql::PathSegment::Field(f) => f.clone(),
+                async_graphql::PathSegment::Index(i) => i.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join(".");
+        let r = crate::audit::Resource {
+            kind: "graphql",
+            id: &path,
+            name: None,
+        };
+        let actor = crate::audit::Actor::User {
+            email: &who.email,
+            ip: None,
+        };
+        crate::audit::record(
+            &app,
+            &who.tenant_id,
+            actor,
+            "permission_denied",
+            r,
+            serde_json::json!({"role": who.role}),
+            Some(&e.message),
+        )
+        .await;
+    }
+    GraphQLResponse::from(resp).into_response()
 }
 
 /// `GET /graphql/ws`: the token comes in the connection_init payload as
