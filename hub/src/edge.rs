@@ -1,4 +1,4 @@
-//! The API's edge, applied to every `/api` and `/graphql` request before any handler:
+//! The API's edge, applied to every `/api`, `/graphql` and `/ws` request before any handler:
 //! rate limits (per user, per IP when anonymous, stricter per IP on sign-in; 429 with
 //! `Retry-After`), and auditing of every refused permission (403).
 //!
@@ -53,7 +53,7 @@ pub async fn edge(
     next: axum::middleware::Next,
 ) -> Response {
     let path = req.uri().path().to_string();
-    if !(path.starts_with("/api/") || path.starts_with("/graphql")) {
+    if !(path.starts_with("/api/") || path.starts_with("/graphql") || path.starts_with("/ws/")) {
         return next.run(req).await;
     }
     let ip = req

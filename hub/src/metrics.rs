@@ -1,16 +1,30 @@
-//! Prometheus metrics of the hub, served at `/metrics` in the text exposition format.
+//! Prometheus metrics of the hub, served at `/metrics` in the text exposition format. Names
+//! follow Prometheus conventions (`greenroom_` prefix, `_total` counters, `_seconds` units).
+//! Gauges of stored state (servers, executions, jobs by status) are read at scrape time.
 
-use prometheus::{Encoder, IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry, TextEncoder};
+use prometheus::core::Collector;
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
+};
 
 pub struct Metrics {
     registry: Registry,
     pub http_requests: IntCounterVec,
+    pub http_duration: HistogramVec,
     pub executions_started: IntCounter,
     pub jobs_leased: IntCounter,
     pub results: IntCounterVec,
+    pub job_duration: HistogramVec,
     pub heartbeats: IntCounter,
     pub enrollments: IntCounterVec,
     pub servers: IntGaugeVec,
+    pub executions: IntGaugeVec,
+    pub jobs: IntGaugeVec,
+    pub long_polls: IntGauge,
+    pub lease_expiries: IntCounter,
+    pub lock_events: IntCounterVec,
+    pub subscriptions: IntGauge,
 }
 
 impl Default for Metrics {
@@ -19,56 +33,94 @@ impl Default for Metrics {
     }
 }
 
+fn reg<C: Collector + Clone + 'static>(registry: &Registry, c: C) -> C {
+    registry
+        .register(Box::new(c.clone()))
+        .expect("each metric registered once");
+    c
+}
+
 impl Metrics {
     pub fn new() -> Self {
-        let registry =
+        let r =
             Registry::new_custom(Some("greenroom".into()), None).expect("static prefix is valid");
-        let http_requests = IntCounterVec::new(
-            Opts::new(
-                "http_requests_total",
-                "HTTP requests by route class and status",
-            ),
-            &["api", "status"],
-        )
-        .expect("static metric");
-        let executions_started = IntCounter::new("executions_started_total", "Executions started")
-            .expect("static metric");
-        let jobs_leased =
-            IntCounter::new("jobs_leased_total", "Jobs leased to agents").expect("static metric");
-        let results = IntCounterVec::new(
-            Opts::new("job_results_total", "Job results stored, by outcome"),
-            &["outcome"],
-        )
-        .expect("static metric");
-        let heartbeats = IntCounter::new("agent_heartbeats_total", "Agent heartbeats received")
-            .expect("static metric");
-        let enrollments = IntCounterVec::new(
-            Opts::new("agent_enrollments_total", "Agent enrollments by result"),
-            &["result"],
-        )
-        .expect("static metric");
-        let servers = IntGaugeVec::new(Opts::new("servers", "Servers by status"), &["status"])
-            .expect("static metric");
-        for c in [
-            Box::new(http_requests.clone()) as Box<dyn prometheus::core::Collector>,
-            Box::new(executions_started.clone()),
-            Box::new(jobs_leased.clone()),
-            Box::new(results.clone()),
-            Box::new(heartbeats.clone()),
-            Box::new(enrollments.clone()),
-            Box::new(servers.clone()),
-        ] {
-            registry.register(c).expect("each metric registered once");
-        }
+        let counter =
+            |name: &str, help: &str| reg(&r, IntCounter::new(name, help).expect("static metric"));
+        let counter_vec = |name: &str, help: &str, labels: &[&str]| {
+            reg(
+                &r,
+                IntCounterVec::new(Opts::new(name, help), labels).expect("static metric"),
+            )
+        };
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            reg(
+                &r,
+                IntGaugeVec::new(Opts::new(name, help), labels).expect("static metric"),
+            )
+        };
+        let histogram = |name: &str, help: &str, labels: &[&str], buckets: Vec<f64>| {
+            reg(
+                &r,
+                HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets), labels)
+                    .expect("static metric"),
+            )
+        };
         Self {
-            registry,
-            http_requests,
-            executions_started,
-            jobs_leased,
-            results,
-            heartbeats,
-            enrollments,
-            servers,
+            http_requests: counter_vec(
+                "http_requests_total",
+                "HTTP requests by API and status",
+                &["api", "status"],
+            ),
+            http_duration: histogram(
+                "http_request_duration_seconds",
+                "HTTP request duration by API, method and status",
+                &["api", "method", "status"],
+                vec![
+                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0,
+                ],
+            ),
+            executions_started: counter("executions_started_total", "Executions started"),
+            jobs_leased: counter("jobs_leased_total", "Jobs leased to agents"),
+            results: counter_vec(
+                "job_results_total",
+                "Job results stored, by outcome",
+                &["outcome"],
+            ),
+            job_duration: histogram(
+                "job_duration_seconds",
+                "Job wall time reported by agents, by outcome",
+                &["outcome"],
+                vec![0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 1800.0],
+            ),
+            heartbeats: counter("agent_heartbeats_total", "Agent heartbeats received"),
+            enrollments: counter_vec(
+                "agent_enrollments_total",
+                "Agent enrollments by result",
+                &["result"],
+            ),
+            servers: gauge_vec("servers", "Servers by status", &["status"]),
+            executions: gauge_vec("executions", "Executions by status", &["status"]),
+            jobs: gauge_vec("jobs", "Per-server jobs by status", &["status"]),
+            long_polls: reg(
+                &r,
+                IntGauge::new("lease_polls_held", "Agent lease long-polls held open now")
+                    .expect("static metric"),
+            ),
+            lease_expiries: counter(
+                "lease_expiries_total",
+                "Job leases that lapsed (agent stopped reporting)",
+            ),
+            lock_events: counter_vec(
+                "lock_events_total",
+                "Server lock changes by event",
+                &["event"],
+            ),
+            subscriptions: reg(
+                &r,
+                IntGauge::new("subscription_clients", "Live subscriptions open now")
+                    .expect("static metric"),
+            ),
+            registry: r,
         }
     }
 
@@ -79,5 +131,21 @@ impl Metrics {
             tracing::error!(error = %e, "could not encode metrics");
         }
         String::from_utf8(buf).unwrap_or_default()
+    }
+}
+
+/// Decrements a gauge when dropped: held by long-polls and subscriptions while they live.
+pub struct GaugeGuard(IntGauge);
+
+impl GaugeGuard {
+    pub fn hold(g: &IntGauge) -> Self {
+        g.inc();
+        Self(g.clone())
+    }
+}
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.dec();
     }
 }

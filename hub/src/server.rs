@@ -145,6 +145,8 @@ pub fn http_router(app: App) -> Router {
             get(graphql::http_handler).post(graphql::http_handler),
         )
         .route("/graphql/ws", get(graphql::ws_handler))
+        .route("/ws/executions/{id}", get(crate::api::ws::execution))
+        .route("/ws/servers/status", get(crate::api::ws::servers))
         .route(
             "/healthz",
             get(|| async {
@@ -198,26 +200,60 @@ pub fn http_router(app: App) -> Router {
     router.with_state(app)
 }
 
+/// Counts and times every request, and gives it a request id (the caller's `X-Request-Id`
+/// when it is sane, else a new one) that every log line of the request carries and the
+/// response echoes.
 async fn count_requests(
     State(app): State<App>,
-    req: axum::extract::Request,
+    mut req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    use tracing::Instrument;
     let path = req.uri().path();
     let api = if path.starts_with("/api/") {
         "rest"
     } else if path.starts_with("/graphql") {
         "graphql"
+    } else if path.starts_with("/ws/") {
+        "ws"
     } else {
         "other"
     };
-    let resp = next.run(req).await;
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
+    let method = req.method().as_str().to_string();
+    let span =
+        tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let started = std::time::Instant::now();
+    let mut resp = next.run(req).instrument(span).await;
+    let status = resp.status();
     app.metrics
         .http_requests
-        .with_label_values(&[api, resp.status().as_str()])
+        .with_label_values(&[api, status.as_str()])
         .inc();
+    app.metrics
+        .http_duration
+        .with_label_values(&[api, &method, status.as_str()])
+        .observe(started.elapsed().as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
     resp
 }
+
+/// The id of the request being served (see `count_requests`).
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
 
 async fn readyz(State(app): State<App>) -> impl IntoResponse {
     match app.store.count_servers_by_state().await {
@@ -233,13 +269,17 @@ async fn readyz(State(app): State<App>) -> impl IntoResponse {
 }
 
 async fn metrics(State(app): State<App>) -> impl IntoResponse {
-    if let Ok(counts) = app.store.count_servers_by_state().await {
-        app.metrics.servers.reset();
-        for (state, n) in counts {
-            app.metrics
-                .servers
-                .with_label_values(&[&state])
-                .set(n as i64);
+    let m = &app.metrics;
+    for (gauge, counts) in [
+        (&m.servers, app.store.count_servers_by_state().await),
+        (&m.executions, app.store.count_by_state("executions").await),
+        (&m.jobs, app.store.count_by_state("jobs").await),
+    ] {
+        if let Ok(counts) = counts {
+            gauge.reset();
+            for (state, n) in counts {
+                gauge.with_label_values(&[&state]).set(n as i64);
+            }
         }
     }
     (

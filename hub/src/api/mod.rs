@@ -3,6 +3,7 @@
 
 pub mod graphql;
 pub mod rest;
+pub mod ws;
 
 use crate::app::App;
 use crate::auth::Caller;

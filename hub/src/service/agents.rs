@@ -409,6 +409,7 @@ pub async fn lease(
     let lease_seconds = app.config.execution.lease_seconds;
     let lock_ttl = app.config.lock_ttl();
     let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
+    let _held = crate::metrics::GaugeGuard::hold(&app.metrics.long_polls);
     loop {
         let now = Utc::now();
         let cancel_jobs = app.store.take_cancellations(&server.server_id, now).await?;
@@ -524,6 +525,10 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 .results
                 .with_label_values(&[outcome_label(&result)])
                 .inc();
+            app.metrics
+                .job_duration
+                .with_label_values(&[outcome_label(&result)])
+                .observe(result.execution_time.max(0.0));
             (execution_id, wake)
         }
     };
@@ -594,6 +599,7 @@ async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
 pub async fn sweep(app: &App) -> Result<()> {
     let now = Utc::now();
     for lapsed in app.store.expire_leases(now).await? {
+        app.metrics.lease_expiries.inc();
         tracing::warn!(execution_id = %lapsed.execution_id, server_id = %lapsed.server_id, requeued = lapsed.requeued, "a job lease lapsed");
         trip_circuit(app, &lapsed.server_id).await?;
         if let Some(s) = app.store.get_server(None, &lapsed.server_id).await? {
@@ -604,6 +610,10 @@ pub async fn sweep(app: &App) -> Result<()> {
         }
     }
     for lock in app.store.expire_locks(now).await? {
+        app.metrics
+            .lock_events
+            .with_label_values(&["expired"])
+            .inc();
         let r = Resource {
             kind: "server_lock",
             id: &lock.lock_id,

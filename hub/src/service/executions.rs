@@ -473,6 +473,7 @@ pub async fn start_as(
         .collect();
     app.store.insert_execution(&execution, &jobs).await?;
     app.metrics.executions_started.inc();
+    tracing::info!(execution_id = %execution_id, targets = plan.targets.len(), initiated_by = %caller.email, "execution started");
     if let Some((tid, _)) = &plan.template
         && let Ok(Some(mut t)) = app.store.get_template(&caller.tenant_id, tid).await
     {

@@ -35,6 +35,10 @@ fn three() -> u32 {
 }
 
 async fn record(app: &App, caller: &Caller, ip: Option<&str>, event: &str, lock: &ServerLock) {
+    app.metrics
+        .lock_events
+        .with_label_values(&[event.trim_start_matches("lock_")])
+        .inc();
     let r = Resource {
         kind: "server_lock",
         id: &lock.lock_id,

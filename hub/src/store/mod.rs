@@ -145,6 +145,8 @@ pub trait Store: Send + Sync + 'static {
     /// Marks servers not heard from since `cutoff` unreachable; returns their ids.
     async fn mark_unreachable(&self, cutoff: Timestamp) -> Result<Vec<String>>;
     async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>>;
+    /// Records of `collection` (`executions` or `jobs`) per status, for metrics.
+    async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>>;
 
     // Action templates.
     async fn insert_template(&self, template: &ActionTemplate) -> Result<()>;

@@ -88,6 +88,9 @@ impl Store for SqliteStore {
     async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>> {
         servers::count_servers_by_state(self).await
     }
+    async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>> {
+        servers::count_by_state(self, collection).await
+    }
     async fn insert_template(&self, t: &ActionTemplate) -> Result<()> {
         servers::insert_template(self, t).await
     }

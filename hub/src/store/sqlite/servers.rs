@@ -272,3 +272,25 @@ pub(super) async fn delete_template(st: &SqliteStore, tenant: &str, id: &str) ->
     })
     .await
 }
+
+pub(super) async fn count_by_state(
+    st: &SqliteStore,
+    collection: &str,
+) -> Result<Vec<(String, u64)>> {
+    // The table name comes from this fixed list, never from input.
+    let table = match collection {
+        "executions" => "executions",
+        "jobs" => "jobs",
+        other => return Err(Error::internal(format!("no state counts for {other}"))),
+    };
+    st.with(move |c| {
+        let mut stmt = c.prepare(&format!(
+            "SELECT state, COUNT(*) FROM {table} GROUP BY state"
+        ))?;
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+        })?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    })
+    .await
+}

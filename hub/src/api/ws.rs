@@ -1,0 +1,155 @@
+//! The specification's WebSocket endpoints, as thin shims emitting JSON:
+//! `/ws/executions/{id}` (a snapshot, then the execution on each change, closing once it is
+//! final) and `/ws/servers/status` (a snapshot of the servers, then each server as it
+//! changes). Browsers cannot set headers on a WebSocket, so the token may also come as
+//! `?token=`. A client too slow to keep up is told how many events it missed and gets a
+//! fresh snapshot; it never slows the hub or other clients.
+
+use crate::app::App;
+use crate::auth::{self, Caller};
+use crate::bus::Event;
+use crate::error::{Error, Query};
+use crate::metrics::GaugeGuard;
+use crate::model::{PageRequest, ServerFilter};
+use crate::service::executions;
+use axum::extract::ws::{Message, WebSocket};
+use axum::extract::{Path, State, WebSocketUpgrade};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TokenQuery {
+    token: Option<String>,
+}
+
+async fn caller(app: &App, headers: &HeaderMap, q: &TokenQuery) -> Result<Caller, Error> {
+    let token = super::bearer_of(headers)
+        .map(str::to_string)
+        .or_else(|| q.token.clone());
+    let token = token.ok_or_else(|| {
+        Error::Unauthenticated("a bearer token (header or ?token=) is required".into())
+    })?;
+    auth::authenticate(&app.keys, app.store.as_ref(), &token).await
+}
+
+async fn send(socket: &mut WebSocket, v: Value) -> bool {
+    socket
+        .send(Message::Text(v.to_string().into()))
+        .await
+        .is_ok()
+}
+
+pub async fn execution(
+    State(app): State<App>,
+    Path(id): Path<String>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let caller = match caller(&app, &headers, &q).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    if let Err(e) = executions::view(&app, &caller, &id).await {
+        return e.into_response();
+    }
+    upgrade.on_upgrade(move |mut socket| async move {
+        let _held = GaugeGuard::hold(&app.metrics.subscriptions);
+        let mut rx = app.bus.subscribe();
+        let mut kind = "snapshot";
+        loop {
+            let Ok(view) = executions::view(&app, &caller, &id).await else {
+                break;
+            };
+            let fin = view.execution.state.is_final();
+            if !send(
+                &mut socket,
+                json!({"type": kind, "execution": view.to_json()}),
+            )
+            .await
+                || fin
+            {
+                break;
+            }
+            kind = "update";
+            loop {
+                match rx.recv().await {
+                    Ok(Event::Execution { execution_id, .. }) if execution_id == id => break,
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(n)) => {
+                        if !send(&mut socket, json!({"type": "missed", "events": n})).await {
+                            return;
+                        }
+                        kind = "snapshot";
+                        break;
+                    }
+                    Err(RecvError::Closed) => return,
+                }
+            }
+        }
+        let _ = socket.send(Message::Close(None)).await;
+    })
+}
+
+pub async fn servers(
+    State(app): State<App>,
+    Query(q): Query<TokenQuery>,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    let caller = match caller(&app, &headers, &q).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    upgrade.on_upgrade(move |mut socket| async move {
+        let _held = GaugeGuard::hold(&app.metrics.subscriptions);
+        let mut rx = app.bus.subscribe();
+        let snapshot = |app: App, tenant: String| async move {
+            let page = PageRequest::new(Some(1), Some(PageRequest::MAX_PAGE_SIZE)).ok()?;
+            let p = app
+                .store
+                .list_servers(&tenant, &ServerFilter::default(), page)
+                .await
+                .ok()?;
+            Some(json!({"type": "snapshot", "servers": p.items, "total": p.total}))
+        };
+        let Some(first) = snapshot(app.clone(), caller.tenant_id.clone()).await else {
+            return;
+        };
+        if !send(&mut socket, first).await {
+            return;
+        }
+        loop {
+            let msg = match rx.recv().await {
+                Ok(Event::Server {
+                    tenant_id,
+                    server_id,
+                }) if tenant_id == caller.tenant_id => {
+                    match app.store.get_server(Some(&tenant_id), &server_id).await {
+                        Ok(Some(s)) => json!({"type": "server", "server": s}),
+                        Ok(None) => json!({"type": "removed", "server_id": server_id}),
+                        Err(_) => continue,
+                    }
+                }
+                Ok(_) => continue,
+                Err(RecvError::Lagged(n)) => {
+                    if !send(&mut socket, json!({"type": "missed", "events": n})).await {
+                        return;
+                    }
+                    match snapshot(app.clone(), caller.tenant_id.clone()).await {
+                        Some(s) => s,
+                        None => return,
+                    }
+                }
+                Err(RecvError::Closed) => return,
+            };
+            if !send(&mut socket, msg).await {
+                return;
+            }
+        }
+    })
+}

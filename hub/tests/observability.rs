@@ -1,0 +1,169 @@
+//! Observability against the real hub and a real agent: the `/ws` shims, Prometheus
+//! metrics that move, and JSON log lines that carry the request id.
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use serde_json::{Value, json};
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn next(
+    ws: &mut tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> Option<Value> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("a message within 30 s")?
+        {
+            Ok(Message::Text(t)) => return Some(serde_json::from_str(&t).unwrap()),
+            Ok(Message::Close(_)) | Err(_) => return None,
+            Ok(_) => continue,
+        }
+    }
+}
+
+fn metric(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ws_shims_metrics_and_request_ids() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let ws_base = hub.http.replace("http://", "ws://");
+
+    // Anonymous: refused before the upgrade.
+    assert!(
+        tokio_tungstenite::connect_async(format!("{ws_base}/ws/servers/status"))
+            .await
+            .is_err()
+    );
+
+    let (mut servers, _) =
+        tokio_tungstenite::connect_async(format!("{ws_base}/ws/servers/status?token={token}"))
+            .await
+            .unwrap();
+    let snap = next(&mut servers).await.unwrap();
+    assert_eq!(
+        (snap["type"].as_str(), snap["total"].as_u64()),
+        (Some("snapshot"), Some(0)),
+        "{snap}"
+    );
+    let _agent = hub.agent("obs-01", "dev");
+    let update = next(&mut servers).await.unwrap();
+    assert_eq!(
+        (
+            update["type"].as_str(),
+            update["server"]["server_id"].as_str()
+        ),
+        (Some("server"), Some("obs-01")),
+        "{update}"
+    );
+    wait_idle(&hub, &token, &["obs-01"]).await;
+
+    let before = hub
+        .client
+        .get(format!("{}/metrics", hub.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let resp = hub
+        .client
+        .post(format!("{}/api/v1/executions", hub.http))
+        .bearer_auth(&token)
+        .header("x-request-id", "req-from-test-42")
+        .json(&json!({"action": {"type": "shell_command", "command": "echo one; sleep 0.5; echo two"}, "target_servers": ["obs-01"]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "req-from-test-42");
+    let id = resp.json::<Value>().await.unwrap()["execution_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let (mut exec, _) =
+        tokio_tungstenite::connect_async(format!("{ws_base}/ws/executions/{id}?token={token}"))
+            .await
+            .unwrap();
+    let first = next(&mut exec).await.unwrap();
+    assert_eq!(first["type"], "snapshot", "{first}");
+    let mut last = first;
+    while let Some(m) = next(&mut exec).await {
+        assert_ne!(
+            m["type"], "snapshot",
+            "only updates after the snapshot: {m}"
+        );
+        last = m;
+    }
+    assert_eq!(
+        last["execution"]["status"]["overall"], "completed",
+        "the stream closes once final: {last}"
+    );
+    assert!(
+        last["execution"]["results"]["details"][0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("two")
+    );
+
+    let after = hub
+        .client
+        .get(format!("{}/metrics", hub.http))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(
+        metric(&after, "greenroom_job_results_total{outcome=\"success\"}")
+            - metric(&before, "greenroom_job_results_total{outcome=\"success\"}"),
+        1.0,
+        "{after}"
+    );
+    assert!(
+        metric(&after, "greenroom_executions_started_total")
+            > metric(&before, "greenroom_executions_started_total")
+    );
+    assert!(
+        metric(&after, "greenroom_executions{status=\"completed\"}") >= 1.0,
+        "{after}"
+    );
+    for name in [
+        "greenroom_http_request_duration_seconds_bucket",
+        "greenroom_job_duration_seconds_count",
+        "greenroom_lease_polls_held",
+        "greenroom_servers{status=\"idle\"}",
+        "greenroom_jobs{status=\"success\"}",
+    ] {
+        assert!(after.contains(name), "{name} missing from /metrics");
+    }
+
+    // The hub's log is JSON lines; the execution's line carries the caller's request id.
+    let log = hub.log();
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l}: {e}")))
+        .collect();
+    let started = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "execution started")
+        .expect("an 'execution started' line");
+    assert_eq!(
+        started["span"]["request_id"], "req-from-test-42",
+        "{started}"
+    );
+    assert_eq!(started["fields"]["execution_id"], id.as_str());
+}
