@@ -1,5 +1,7 @@
-// Vite build, dev-server proxy to a local hub, and the Vitest (jsdom) configuration.
+// Vite build (with the PWA manifest and service worker), dev-server proxy to a local hub, and
+// the Vitest (jsdom) configuration.
 import react from '@vitejs/plugin-react';
+import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
 
 /** The hub the dev server proxies to; override with GREENROOM_HUB=http://host:port npm run dev. */
@@ -13,7 +15,38 @@ const proxy = {
 };
 
 export default defineConfig({
-  plugins: [react()],
+  plugins: [
+    react(),
+    VitePWA({
+      registerType: 'autoUpdate',
+      injectRegister: 'script-defer',
+      includeAssets: ['favicon.svg', 'apple-touch-icon.png'],
+      manifest: {
+        name: 'Greenroom',
+        short_name: 'Greenroom',
+        description: 'Fleet operations dashboard: servers, actions, executions, audit.',
+        theme_color: '#2b8a3e',
+        background_color: '#ffffff',
+        display: 'standalone',
+        start_url: '/servers',
+        scope: '/',
+        icons: [
+          { src: '/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: '/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // The app shell works offline; data never comes from the service worker's cache.
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: [/^\/api\//, /^\/graphql/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/agent\//],
+        globPatterns: ['**/*.{js,css,html,svg,png}'],
+        // jsPDF is large and rarely used: fetched on demand, not precached.
+        globIgnores: ['**/pdf-*.js', '**/html2canvas-*.js', '**/purify.es-*.js', '**/index.es-*.js'],
+        maximumFileSizeToCacheInBytes: 1_000_000,
+      },
+    }),
+  ],
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -1,13 +1,26 @@
 //! The hub's agent API over (m)TLS: one method per endpoint, JSON bodies from
 //! `greenroom-proto`, and errors classified for the caller (retry, drop, or stop the agent).
+//!
+//! One [`HubClient`] is shared by every task. Its HTTP client (and with it the TLS identity)
+//! can be swapped after a certificate renewal; the lease, heartbeat, delivery and output
+//! paths take the current one for each request. A request that the hub refused as
+//! `certificate_revoked` because it still carried the certificate a renewal just replaced
+//! comes back as [`HubError::Superseded`] (retry it), not as a fatal identity rejection.
+//!
+//! The renewal request never overlaps this agent's heartbeat or result requests (a
+//! read/write gate): the hub's handlers for those read the server record at
+//! authentication and write it back whole, so one in flight across the renewal would put
+//! the old certificate's fingerprint back and lock the agent out.
 
 use greenroom_proto::{
     Ack, EnrollRequest, EnrollResponse, ErrorBody, HeartbeatRequest, HeartbeatResponse, JobResult,
-    LeasedJob, OutputBatch,
+    LeasedJob, OutputBatch, RenewRequest,
 };
 use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 /// Per-request timeout of everything but the long-poll.
@@ -31,6 +44,10 @@ pub enum HubError {
     /// A 2xx answer whose body is not what the protocol says.
     #[error("unexpected answer from the hub: {0}")]
     Decode(String),
+    /// Refused because it was sent with the certificate a renewal has just replaced (or is
+    /// replacing). Worth retrying: the next request carries the new certificate.
+    #[error("sent with the certificate being replaced by renewal ({0}); retrying")]
+    Superseded(String),
 }
 
 impl HubError {
@@ -115,11 +132,53 @@ impl Lease {
     }
 }
 
-/// A client for one hub, with or without the agent's client certificate.
+/// A client for one hub, with or without the agent's client certificate. Clones share
+/// one HTTP client, so [`HubClient::replace_tls`] reaches every holder.
 #[derive(Debug, Clone)]
 pub struct HubClient {
-    http: reqwest::Client,
+    inner: Arc<Inner>,
     base: Url,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: RwLock<reqwest::Client>,
+    /// Bumped by every [`HubClient::replace_tls`].
+    generation: AtomicU64,
+    /// A renewal is between its request and the swap of the client.
+    renewing: AtomicBool,
+    /// Held shared by heartbeat and result requests, exclusively by the renewal request.
+    gate: tokio::sync::RwLock<()>,
+}
+
+/// Marks a renewal in progress until dropped (see [`HubClient::begin_renewal`]).
+pub struct RenewalInProgress<'a>(&'a HubClient);
+
+impl Drop for RenewalInProgress<'_> {
+    fn drop(&mut self) {
+        self.0.inner.renewing.store(false, Ordering::SeqCst);
+    }
+}
+
+fn build_http(tls: rustls::ClientConfig) -> Result<reqwest::Client, HubError> {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(REQUEST_TIMEOUT)
+        .user_agent(concat!("greenroom-agent/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| HubError::Network(format!("cannot build the HTTP client: {}", chain(&e))))
+}
+
+/// Whether an identity rejection of a request is to be retried rather than believed: the
+/// request was sent while a renewal was under way, or with a client replaced since.
+fn superseded(
+    renewing_at_start: bool,
+    renewing_now: bool,
+    gen_at_start: u64,
+    gen_now: u64,
+) -> bool {
+    renewing_at_start || renewing_now || gen_at_start != gen_now
 }
 
 impl HubClient {
@@ -127,16 +186,46 @@ impl HubClient {
     pub fn new(base_url: &str, tls: rustls::ClientConfig) -> Result<Self, HubError> {
         let base = Url::parse(base_url)
             .map_err(|e| HubError::Network(format!("backend_url {base_url:?}: {e}")))?;
-        let http = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .connect_timeout(Duration::from_secs(10))
-            .timeout(REQUEST_TIMEOUT)
-            .user_agent(concat!("greenroom-agent/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                HubError::Network(format!("cannot build the HTTP client: {}", chain(&e)))
-            })?;
-        Ok(Self { http, base })
+        let inner = Arc::new(Inner {
+            http: RwLock::new(build_http(tls)?),
+            generation: AtomicU64::new(0),
+            renewing: AtomicBool::new(false),
+            gate: tokio::sync::RwLock::new(()),
+        });
+        Ok(Self { inner, base })
+    }
+
+    /// Uses `tls` (a renewed identity) for every request from now on, in every clone.
+    /// Requests already under way finish on the old connection.
+    pub fn replace_tls(&self, tls: rustls::ClientConfig) -> Result<(), HubError> {
+        let http = build_http(tls)?;
+        let mut slot = self.inner.http.write().unwrap_or_else(|p| p.into_inner());
+        *slot = http;
+        self.inner.generation.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+
+    /// Marks a renewal as under way until the returned guard is dropped: identity rejections
+    /// of other requests meanwhile are [`HubError::Superseded`], since the hub may already
+    /// have switched to the new certificate.
+    pub fn begin_renewal(&self) -> RenewalInProgress<'_> {
+        self.inner.renewing.store(true, Ordering::SeqCst);
+        RenewalInProgress(self)
+    }
+
+    /// The current HTTP client and its generation.
+    fn current(&self) -> (reqwest::Client, u64, bool) {
+        let http = self
+            .inner
+            .http
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        (
+            http,
+            self.inner.generation.load(Ordering::SeqCst),
+            self.inner.renewing.load(Ordering::SeqCst),
+        )
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -153,8 +242,28 @@ impl HubClient {
         body: &B,
         timeout: Duration,
     ) -> Result<R, HubError> {
-        let resp = self
-            .http
+        let (http, generation, renewing) = self.current();
+        match self.send(&http, url, body, timeout).await {
+            Err(e) if e.is_identity_rejected() => {
+                let now = self.current();
+                if superseded(renewing, now.2, generation, now.1) {
+                    Err(HubError::Superseded(e.to_string()))
+                } else {
+                    Err(e)
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn send<B: Serialize, R: DeserializeOwned>(
+        &self,
+        http: &reqwest::Client,
+        url: Url,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, HubError> {
+        let resp = http
             .post(url)
             .timeout(timeout)
             .json(body)
@@ -188,7 +297,23 @@ impl HubClient {
             .await
     }
 
+    /// Asks for a certificate for a new key, authenticated by the current one. Its own
+    /// identity rejection is never [`HubError::Superseded`]: it speaks for the current
+    /// certificate.
+    pub async fn renew(&self, req: &RenewRequest) -> Result<EnrollResponse, HubError> {
+        let _alone = self.inner.gate.write().await;
+        let (http, _, _) = self.current();
+        self.send(
+            &http,
+            self.url(&["agent", "v1", "renew"]),
+            req,
+            REQUEST_TIMEOUT,
+        )
+        .await
+    }
+
     pub async fn heartbeat(&self, req: &HeartbeatRequest) -> Result<HeartbeatResponse, HubError> {
+        let _gate = self.inner.gate.read().await;
         self.post(
             self.url(&["agent", "v1", "heartbeat"]),
             req,
@@ -228,6 +353,7 @@ impl HubClient {
     }
 
     pub async fn result(&self, job_id: &str, result: &JobResult) -> Result<Ack, HubError> {
+        let _gate = self.inner.gate.read().await;
         self.post(
             self.url(&["agent", "v1", "jobs", job_id, "result"]),
             result,
@@ -292,92 +418,4 @@ fn describe_transport(detail: &str, timeout: bool, connect: bool) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn transport_errors_are_named_for_the_operator() {
-        let closed = describe_transport(
-            "error sending request: connection closed via error",
-            false,
-            true,
-        );
-        assert!(
-            closed.starts_with("hub refused the TLS connection (is the certificate valid?)"),
-            "{closed}"
-        );
-        let refused = describe_transport(
-            "tcp connect error: Connection refused (os error 111)",
-            false,
-            true,
-        );
-        assert!(
-            refused.starts_with("cannot connect to the hub"),
-            "{refused}"
-        );
-        let untrusted = describe_transport("invalid peer certificate: UnknownIssuer", false, true);
-        assert!(untrusted.contains("check agent.ca_cert"), "{untrusted}");
-    }
-
-    #[test]
-    fn errors_are_classified() {
-        let revoked = HubError::Status {
-            status: 401,
-            code: "certificate_revoked".into(),
-            message: "m".into(),
-        };
-        assert!(revoked.is_identity_rejected());
-        let other = HubError::Status {
-            status: 401,
-            code: "unauthenticated".into(),
-            message: "m".into(),
-        };
-        assert!(!other.is_identity_rejected());
-        let gone = HubError::Status {
-            status: 409,
-            code: "conflict".into(),
-            message: "m".into(),
-        };
-        assert!(gone.is_permanent_rejection() && gone.is_client_error());
-        assert!(!HubError::Network("x".into()).is_permanent_rejection());
-        let busy = HubError::Status {
-            status: 429,
-            code: "rate_limited".into(),
-            message: "m".into(),
-        };
-        assert!(!busy.is_client_error());
-    }
-
-    #[test]
-    fn a_job_this_version_cannot_read_is_still_identified() {
-        let none = LeaseAnswer::from_answer(serde_json::json!({"job": null})).expect("ok");
-        assert!(matches!(none.lease, Lease::Nothing) && none.cancel_jobs.is_empty());
-        let cancel =
-            LeaseAnswer::from_answer(serde_json::json!({"job": null, "cancel_jobs": ["j1", "j2"]}))
-                .expect("ok");
-        assert_eq!(cancel.cancel_jobs, vec!["j1", "j2"]);
-        let odd = serde_json::json!({"job": {"job_id": "j9", "execution_id": "e", "lease_seconds": 5,
-            "lease_expires_at": "2026-01-01T00:00:00Z", "action": {"type": "reboot_the_world"}}});
-        match Lease::from_answer(odd).expect("ok") {
-            Lease::Unreadable { job_id, error } => {
-                assert_eq!(job_id, "j9");
-                assert!(error.contains("reboot_the_world"), "{error}");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(Lease::from_answer(serde_json::json!({"job": {"x": 1}})).is_err());
-    }
-
-    #[test]
-    fn urls_keep_a_base_path_and_escape_job_ids() {
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let tls = rustls::ClientConfig::builder()
-            .with_root_certificates(rustls::RootCertStore::empty())
-            .with_no_client_auth();
-        let c = HubClient::new("https://hub.example:8443/base/", tls).expect("client");
-        assert_eq!(
-            c.url(&["agent", "v1", "jobs", "a/b c", "result"]).as_str(),
-            "https://hub.example:8443/base/agent/v1/jobs/a%2Fb%20c/result"
-        );
-    }
-}
+mod tests;

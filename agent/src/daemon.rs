@@ -5,8 +5,9 @@
 //! Tasks and their one owner each: the lease loop (`lease`) starts job tasks (at most
 //! `max_concurrent_jobs` run, one semaphore permit each) and cancels jobs the hub names;
 //! the delivery loop alone empties the outbox while running; the heartbeat renews leases
-//! and also honours the hub's cancellations. Any of them
-//! may report a fatal identity rejection, which ends `run` with exit status 3.
+//! and also honours the hub's cancellations; the renewal loop renews the certificate and
+//! swaps the shared client's identity. Any of them may report a fatal identity rejection,
+//! which ends `run` with exit status 3.
 
 use crate::backoff::Backoff;
 use crate::client::{HubClient, HubError};
@@ -32,6 +33,8 @@ const CANCEL_WAIT: Duration = Duration::from_secs(15);
 /// Time given to the last delivery attempt at shutdown.
 const FINAL_DELIVERY: Duration = Duration::from_secs(5);
 const METRICS_PERIOD: Duration = Duration::from_secs(5);
+/// Time a renewal under way gets to finish at shutdown.
+const RENEWAL_FINISH: Duration = Duration::from_secs(35);
 
 /// What the agent's tasks share.
 pub struct Shared {
@@ -154,6 +157,12 @@ pub async fn run(
         stop_rx.clone(),
     ));
     let delivery = tokio::spawn(delivery::delivery_loop(shared.clone(), stop_rx.clone()));
+    let renewal = tokio::spawn(crate::renewal::renewal_loop(
+        shared.clone(),
+        cfg.clone(),
+        identity.cert_pem.clone(),
+        stop_rx.clone(),
+    ));
     let lease = tokio::spawn(crate::lease::lease_loop(
         shared.clone(),
         slots,
@@ -176,6 +185,7 @@ pub async fn run(
         running.wait_empty(CANCEL_WAIT).await;
         heartbeat.abort();
         delivery.abort();
+        renewal.abort();
         return Err(e);
     }
 
@@ -193,6 +203,11 @@ pub async fn run(
     }
     heartbeat.abort();
     delivery.abort();
+    // A renewal under way is let finish (bounded): cut off between the hub's answer and
+    // saving it, the agent would lose the only certificate the hub still accepts.
+    if tokio::time::timeout(RENEWAL_FINISH, renewal).await.is_err() {
+        tracing::warn!("a certificate renewal did not finish before shutdown");
+    }
     match tokio::time::timeout(
         FINAL_DELIVERY,
         delivery::deliver_pending(&shared.client, &shared.outbox),

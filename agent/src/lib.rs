@@ -4,7 +4,8 @@
 //!
 //! Code map:
 //! - [`config`]: `agent_config.yaml`, parsed and validated.
-//! - [`identity`]: key, certificate and enrollment.
+//! - [`identity`]: key, certificate and enrollment; [`renewal`]: renewing the certificate
+//!   before it expires and switching to it without a restart.
 //! - [`client`]: the hub's agent API; [`backoff`]: retry delays.
 //! - [`daemon`]: start-up, lease loop, heartbeat, shutdown — [`run`] is the whole daemon.
 //! - [`jobs`]: one job from lease to outbox, with live output; [`delivery`]: outbox → hub.
@@ -32,6 +33,7 @@ pub mod lease;
 pub mod logging;
 pub mod metrics;
 pub mod outbox;
+pub mod renewal;
 pub mod runner;
 pub mod stats;
 

@@ -1,5 +1,6 @@
-// Application root: theme, session store, router and the route table. Everything behind the
-// login (GraphQL client, app shell, servers page) is lazy-loaded so the login page stays small.
+// Application root: theme (follows the system until the user picks one), offline banner, session store,
+// router and the route table. Everything behind the login (GraphQL client, app shell, pages) is
+// lazy-loaded so the login page stays small, and each page is its own chunk.
 import { MantineProvider } from '@mantine/core';
 import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
@@ -7,11 +8,23 @@ import LoginPage from './auth/LoginPage';
 import { RequireAuth } from './auth/RequireAuth';
 import { createSessionStore, type SessionStore } from './auth/session';
 import { SessionStoreContext } from './auth/sessionContext';
+import { OfflineBanner } from './shell/OfflineBanner';
 import { PageLoader } from './shell/PageLoader';
 import { cssVariablesResolver, theme } from './theme';
 
 const SignedInLayout = lazy(() => import('./shell/AppLayout'));
 const ServersPage = lazy(() => import('./servers/ServersPage'));
+const ServerDetailPage = lazy(() => import('./servers/ServerDetailPage'));
+const ExecutionMonitorPage = lazy(() => import('./executions/ExecutionMonitorPage'));
+const HistoryPage = lazy(() => import('./executions/HistoryPage'));
+const RunPage = lazy(() => import('./run/RunPage'));
+const TemplatesPage = lazy(() => import('./templates/TemplatesPage'));
+const TemplateDetail = lazy(() => import('./templates/TemplatesPage').then((m) => ({ default: m.TemplateDetail })));
+const TemplateEditor = lazy(() => import('./templates/TemplateEditor'));
+const AuditPage = lazy(() => import('./audit/AuditPage'));
+const AgentsPage = lazy(() => import('./agents/AgentsPage'));
+const LocksPage = lazy(() => import('./locks/LocksPage'));
+const SchedulesPage = lazy(() => import('./schedules/SchedulesPage'));
 
 export function AppRoutes() {
   return (
@@ -28,6 +41,18 @@ export function AppRoutes() {
       >
         <Route index element={<Navigate to="/servers" replace />} />
         <Route path="servers" element={<ServersPage />} />
+        <Route path="servers/:serverId" element={<ServerDetailPage />} />
+        <Route path="run" element={<RunPage />} />
+        <Route path="executions" element={<HistoryPage />} />
+        <Route path="executions/:executionId" element={<ExecutionMonitorPage />} />
+        <Route path="templates" element={<TemplatesPage />} />
+        <Route path="templates/new" element={<TemplateEditor />} />
+        <Route path="templates/:templateId" element={<TemplateDetail />} />
+        <Route path="templates/:templateId/edit" element={<TemplateEditor />} />
+        <Route path="schedules" element={<SchedulesPage />} />
+        <Route path="locks" element={<LocksPage />} />
+        <Route path="audit" element={<AuditPage />} />
+        <Route path="agents" element={<AgentsPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/servers" replace />} />
     </Routes>
@@ -38,6 +63,7 @@ export function App({ store: givenStore }: { store?: SessionStore }) {
   const [store] = useState(() => givenStore ?? createSessionStore());
   return (
     <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="auto">
+      <OfflineBanner />
       <SessionStoreContext.Provider value={store}>
         <BrowserRouter>
           <AppRoutes />

@@ -210,14 +210,27 @@ pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<E
         .map_err(|e| Error::invalid(e.to_string()))?;
     let now = Utc::now();
     let previous = server.credentials.certificate_fingerprint.clone();
-    server.credentials = Credentials {
+    let credentials = Credentials {
         certificate_fingerprint: Some(signed.fingerprint.clone()),
         certificate_not_after: Some(signed.not_after),
         last_rotation: Some(now),
         revoked: false,
     };
-    server.metadata.updated_at = now;
-    app.store.put_server(&server).await?;
+    server = app
+        .store
+        .modify_server(
+            None,
+            &server.server_id,
+            Box::new(move |s| {
+                s.credentials = credentials;
+                s.metadata.updated_at = now;
+            }),
+        )
+        .await?
+        .ok_or_else(|| Error::AgentRefused {
+            code: "unknown_agent",
+            message: "this server was deregistered".into(),
+        })?;
     let r = Resource {
         kind: "server",
         id: &server.server_id,
@@ -252,14 +265,18 @@ pub async fn revoke(
     ip: Option<&str>,
 ) -> Result<Server> {
     caller.require(crate::model::Role::Admin)?;
-    let mut s = app
+    let s = app
         .store
-        .get_server(Some(&caller.tenant_id), server_id)
+        .modify_server(
+            Some(&caller.tenant_id),
+            server_id,
+            Box::new(|s| {
+                s.credentials.revoked = true;
+                s.metadata.updated_at = Utc::now();
+            }),
+        )
         .await?
         .ok_or_else(|| Error::NotFound(format!("server {server_id} not found")))?;
-    s.credentials.revoked = true;
-    s.metadata.updated_at = Utc::now();
-    app.store.put_server(&s).await?;
     let r = Resource {
         kind: "server",
         id: server_id,
@@ -341,35 +358,43 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Serv
 
 pub async fn heartbeat(
     app: &App,
-    mut server: Server,
+    server: Server,
     req: HeartbeatRequest,
 ) -> Result<HeartbeatResponse> {
     check_protocol(req.protocol_version)?;
     let now = Utc::now();
-    let (f, m) = (&req.facts, &req.metrics);
-    let was = server.status.current;
-    server.hostname = f.hostname.clone();
-    server.ip_address = f.ip_address.clone();
-    server.configuration = ServerConfiguration {
-        agent_version: f.agent_version.clone(),
-        os_info: f.os_info.clone(),
-        max_concurrent_jobs: f.max_concurrent_jobs,
-        timeout_default: f.timeout_default,
-    };
-    server.status = ServerStatus {
-        current: match (was, req.running_jobs.is_empty()) {
-            (ServerState::Maintenance, _) => ServerState::Maintenance,
-            (_, true) => ServerState::Idle,
-            (_, false) => ServerState::Busy,
-        },
-        last_heartbeat: Some(now),
-        uptime_seconds: m.uptime_seconds,
-        load_average: m.load_average.to_vec(),
-        cpu_percent: m.cpu_percent,
-        memory_usage_percent: m.memory_usage_percent,
-        disk_usage_percent: m.disk_usage_percent,
-    };
-    app.store.put_server(&server).await?;
+    let (f, m) = (req.facts.clone(), req.metrics.clone());
+    let busy = !req.running_jobs.is_empty();
+    // Only what a heartbeat reports changes; credentials and the rest stay as stored.
+    app.store
+        .modify_server(
+            None,
+            &server.server_id,
+            Box::new(move |s| {
+                s.hostname = f.hostname;
+                s.ip_address = f.ip_address;
+                s.configuration = ServerConfiguration {
+                    agent_version: f.agent_version,
+                    os_info: f.os_info,
+                    max_concurrent_jobs: f.max_concurrent_jobs,
+                    timeout_default: f.timeout_default,
+                };
+                s.status = ServerStatus {
+                    current: match (s.status.current, busy) {
+                        (ServerState::Maintenance, _) => ServerState::Maintenance,
+                        (_, false) => ServerState::Idle,
+                        (_, true) => ServerState::Busy,
+                    },
+                    last_heartbeat: Some(now),
+                    uptime_seconds: m.uptime_seconds,
+                    load_average: m.load_average.to_vec(),
+                    cpu_percent: m.cpu_percent,
+                    memory_usage_percent: m.memory_usage_percent,
+                    disk_usage_percent: m.disk_usage_percent,
+                };
+            }),
+        )
+        .await?;
     let until = now + Duration::seconds(app.config.execution.lease_seconds as i64);
     let cancel_jobs = if req.running_jobs.is_empty() {
         Vec::new()
@@ -535,16 +560,23 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
     for s in &wake {
         app.bus.wake(s);
     }
-    if let Some(mut s) = app.store.get_server(None, &server.server_id).await?
-        && (result.status == greenroom_proto::Outcome::Success
-            || s.circuit.consecutive_failures > 0)
-    {
-        if result.status == greenroom_proto::Outcome::Success {
-            s.metadata.last_successful_execution = Some(result.finished_at);
-        }
-        s.circuit = Default::default();
-        app.store.put_server(&s).await?;
-    }
+    // A reported result closes the agent's circuit; a success is remembered.
+    let (success, finished) = (
+        result.status == greenroom_proto::Outcome::Success,
+        result.finished_at,
+    );
+    app.store
+        .modify_server(
+            None,
+            &server.server_id,
+            Box::new(move |s| {
+                if success {
+                    s.metadata.last_successful_execution = Some(finished);
+                }
+                s.circuit = Default::default();
+            }),
+        )
+        .await?;
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),
         execution_id,
@@ -563,16 +595,36 @@ fn outcome_label(r: &JobResult) -> &'static str {
 
 /// Counts a lost job against its server's circuit; opens it at the threshold.
 async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
-    let Some(mut s) = app.store.get_server(None, server_id).await? else {
+    let now = Utc::now();
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = opened.clone();
+    let Some(s) = app
+        .store
+        .modify_server(
+            None,
+            server_id,
+            Box::new(move |s| {
+                s.circuit.consecutive_failures += 1;
+                if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
+                    && s.circuit.open_until.is_none_or(|t| t < now)
+                {
+                    s.circuit.open_until = Some(now + Duration::seconds(CIRCUIT_COOL_DOWN_SECS));
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }),
+        )
+        .await?
+    else {
         return Ok(());
     };
-    s.circuit.consecutive_failures += 1;
-    if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
-        && s.circuit.open_until.is_none_or(|t| t < Utc::now())
-    {
-        let until = Utc::now() + Duration::seconds(CIRCUIT_COOL_DOWN_SECS);
-        s.circuit.open_until = Some(until);
-        tracing::warn!(server_id, failures = s.circuit.consecutive_failures, %until, "circuit opened: no work is offered to this agent until the cool-down ends");
+    if opened.load(std::sync::atomic::Ordering::Relaxed) {
+        let until = s.circuit.open_until;
+        tracing::warn!(
+            server_id,
+            failures = s.circuit.consecutive_failures,
+            ?until,
+            "circuit opened: no work is offered to this agent until the cool-down ends"
+        );
         let r = Resource {
             kind: "server",
             id: server_id,
@@ -591,7 +643,7 @@ async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
         )
         .await;
     }
-    app.store.put_server(&s).await
+    Ok(())
 }
 
 /// One sweep: lapsed leases settle, expired locks end, silent servers become unreachable,

@@ -145,7 +145,6 @@ pub async fn update(
     ip: Option<&str>,
 ) -> Result<Server> {
     caller.require(Role::Admin)?;
-    let mut s = get(app, caller, server_id).await?;
     let mut p = Vec::new();
     if let Some(env) = &change.environment {
         check_environment(env, &mut p);
@@ -157,33 +156,39 @@ pub async fn update(
         return Err(Error::Invalid(p));
     }
     let details = serde_json::to_value(ServerChangeLog::from(&change)).unwrap_or_default();
-    if let Some(v) = change.hostname {
-        s.hostname = v;
-    }
-    if let Some(v) = change.ip_address {
-        s.ip_address = v;
-    }
-    if let Some(v) = change.environment {
-        s.environment = v;
-    }
-    if let Some(v) = change.server_group {
-        s.server_group = v;
-    }
-    if let Some(v) = change.tags {
-        s.tags = v;
-    }
-    if let Some(v) = change.capabilities {
-        s.capabilities = v;
-    }
-    match change.maintenance {
-        Some(true) => s.status.current = ServerState::Maintenance,
-        Some(false) if s.status.current == ServerState::Maintenance => {
-            s.status.current = ServerState::Idle
+    let apply = move |s: &mut Server| {
+        if let Some(v) = change.hostname {
+            s.hostname = v;
         }
-        _ => {}
-    }
-    s.metadata.updated_at = chrono::Utc::now();
-    app.store.put_server(&s).await?;
+        if let Some(v) = change.ip_address {
+            s.ip_address = v;
+        }
+        if let Some(v) = change.environment {
+            s.environment = v;
+        }
+        if let Some(v) = change.server_group {
+            s.server_group = v;
+        }
+        if let Some(v) = change.tags {
+            s.tags = v;
+        }
+        if let Some(v) = change.capabilities {
+            s.capabilities = v;
+        }
+        match change.maintenance {
+            Some(true) => s.status.current = ServerState::Maintenance,
+            Some(false) if s.status.current == ServerState::Maintenance => {
+                s.status.current = ServerState::Idle
+            }
+            _ => {}
+        }
+        s.metadata.updated_at = chrono::Utc::now();
+    };
+    let s = app
+        .store
+        .modify_server(Some(&caller.tenant_id), server_id, Box::new(apply))
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("server {server_id} not found")))?;
     let r = Resource {
         kind: "server",
         id: server_id,

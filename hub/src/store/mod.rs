@@ -17,6 +17,9 @@ use crate::model::{
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
 
+/// A change to apply to a server inside the store's transaction.
+pub type ServerChangeFn = Box<dyn FnOnce(&mut Server) + Send>;
+
 /// A refresh token, stored by hash; tokens of one login form a family.
 #[derive(Debug, Clone)]
 pub struct RefreshToken {
@@ -133,6 +136,15 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_server(&self, server: &Server) -> Result<()>;
     /// Replaces a server document (same id and tenant).
     async fn put_server(&self, server: &Server) -> Result<()>;
+    /// Changes a server atomically (read, change, write in one transaction), so concurrent
+    /// writers — a heartbeat and a certificate renewal, say — never undo each other.
+    /// Returns the server as written, or None when there is none (in `tenant`, if given).
+    async fn modify_server(
+        &self,
+        tenant: Option<&str>,
+        server_id: &str,
+        change: ServerChangeFn,
+    ) -> Result<Option<Server>>;
     /// `tenant` None means any tenant (agent-side lookups by certificate).
     async fn get_server(&self, tenant: Option<&str>, server_id: &str) -> Result<Option<Server>>;
     async fn list_servers(

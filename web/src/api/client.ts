@@ -1,7 +1,7 @@
 // The urql client: POST /graphql over fetch, subscriptions over graphql-ws at /graphql/ws, a
 // normalised cache (graphcache) so live updates change the rows on screen in place, and one
 // place that turns "unauthenticated" answers into the end of the session.
-import { cacheExchange, type CacheExchangeOpts } from '@urql/exchange-graphcache';
+import { cacheExchange, type Cache, type CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError, type Exchange } from 'urql';
 
@@ -21,14 +21,42 @@ export function isUnauthenticated(error: CombinedError): boolean {
   return error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
 }
 
+/** Drops every cached `Query.<name>(…)` so views showing that list ask the hub again. */
+function invalidateQueryField(cache: Cache, name: string): void {
+  for (const field of cache.inspectFields('Query')) {
+    if (field.fieldName === name) cache.invalidate('Query', field.fieldKey);
+  }
+}
+
+const invalidates =
+  (...names: string[]) =>
+  (_result: unknown, _args: unknown, cache: Cache) =>
+    names.forEach((name) => invalidateQueryField(cache, name));
+
 /**
  * Cache keys: servers are identified by serverId; value objects without an identity are
  * embedded in their parent (null key) rather than normalised.
  */
 export const cacheConfig: CacheExchangeOpts = {
+  // Mutations that change which items a list holds: those lists are fetched again.
+  updates: {
+    Mutation: {
+      startExecution: invalidates('executions'),
+      createActionTemplate: invalidates('actionTemplates'),
+      updateActionTemplate: invalidates('actionTemplates'),
+      deleteActionTemplate: (_result, args, cache) => {
+        invalidateQueryField(cache, 'actionTemplates');
+        if (typeof args.id === 'string') cache.invalidate({ __typename: 'ActionTemplate', id: args.id });
+      },
+      createSchedule: invalidates('schedules'),
+      deleteSchedule: invalidates('schedules'),
+      forceReleaseLock: invalidates('serverLocks'),
+    },
+  },
   keys: {
     Server: (data) => (typeof data.serverId === 'string' ? data.serverId : null),
     Execution: (data) => (typeof data.executionId === 'string' ? data.executionId : null),
+    ActionTemplate: (data) => (typeof data.id === 'string' ? data.id : null),
     ServerPage: () => null,
     ServerStatus: () => null,
     ServerConfiguration: () => null,
@@ -38,6 +66,18 @@ export const cacheConfig: CacheExchangeOpts = {
     ExecutionResults: () => null,
     ExecutionTiming: () => null,
     JobDetail: () => null,
+    ExecutionPreview: () => null,
+    CommandPreview: () => null,
+    ServerLock: (data) => (typeof data.lockId === 'string' ? data.lockId : null),
+    LockOwner: () => null,
+    LockMetadata: () => null,
+    LockTiming: () => null,
+    Schedule: (data) => (typeof data.id === 'string' ? data.id : null),
+    AuditPage: () => null,
+    AuditVerification: () => null,
+    TemplateMetadata: () => null,
+    LogPage: () => null,
+    LogLine: () => null,
   },
 };
 

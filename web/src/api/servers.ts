@@ -1,13 +1,15 @@
-// GraphQL documents for the servers list: the row fragment, the paged query and the live
-// subscription. The subscription selects the same fragment as the query so that graphcache can
-// update the rows already on screen in place.
+// GraphQL documents for servers: the row fragment, the paged list query, one server's page and
+// the live subscription. The subscription selects the same fragment as the list so graphcache
+// updates the rows already on screen in place.
 import { graphql } from '../gql';
 
 export const ServerRowFragment = graphql(`
   fragment ServerRow on Server {
     serverId
     hostname
+    ipAddress
     environment
+    serverGroup
     tags
     status {
       current
@@ -27,6 +29,31 @@ export const ServersQuery = graphql(`
       pageSize
       items {
         ...ServerRow
+      }
+    }
+  }
+`);
+
+export const ServerDetailQuery = graphql(`
+  query ServerDetail($serverId: String!) {
+    server(serverId: $serverId) {
+      ...ServerRow
+      capabilities
+      configuration {
+        agentVersion
+        osInfo
+        maxConcurrentJobs
+        timeoutDefault
+      }
+      status {
+        uptimeSeconds
+        loadAverage
+      }
+      metadata {
+        createdAt
+        createdBy
+        updatedAt
+        lastSuccessfulExecution
       }
     }
   }

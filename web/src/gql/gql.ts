@@ -14,16 +14,64 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
  * Learn more about it here: https://the-guild.dev/graphql/codegen/plugins/presets/preset-client#reducing-bundle-size
  */
 type Documents = {
+    "\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n": typeof types.LockFieldsFragmentDoc,
+    "\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n": typeof types.ServerLocksDocument,
+    "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": typeof types.ForceReleaseLockDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": typeof types.SchedulesDocument,
+    "\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": typeof types.CreateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n": typeof types.DeleteScheduleDocument,
+    "\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n": typeof types.AuditLogDocument,
+    "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n": typeof types.VerifyAuditChainDocument,
+    "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": typeof types.ExecutionSummaryFragmentDoc,
+    "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": typeof types.ExecutionMonitorFragmentDoc,
+    "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.ExecutionDocument,
+    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.ExecutionUpdatesDocument,
+    "\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n": typeof types.ExecutionsDocument,
+    "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": typeof types.StartExecutionDocument,
+    "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n": typeof types.ExecutionOutcomeDocument,
+    "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.CancelExecutionDocument,
+    "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": typeof types.PreviewExecutionDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": typeof types.MeDocument,
-    "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    environment\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": typeof types.ServerRowFragmentDoc,
+    "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": typeof types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": typeof types.ServersDocument,
+    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": typeof types.ServerDetailDocument,
     "\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n": typeof types.ServerUpdatesDocument,
+    "\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n": typeof types.TemplateFieldsFragmentDoc,
+    "\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n": typeof types.ActionTemplatesDocument,
+    "\n  query ActionTemplate($id: String!) {\n    actionTemplate(id: $id) {\n      ...TemplateFields\n    }\n  }\n": typeof types.ActionTemplateDocument,
+    "\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n": typeof types.CreateActionTemplateDocument,
+    "\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n": typeof types.UpdateActionTemplateDocument,
+    "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n": typeof types.DeleteActionTemplateDocument,
 };
 const documents: Documents = {
+    "\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n": types.LockFieldsFragmentDoc,
+    "\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n": types.ServerLocksDocument,
+    "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": types.ForceReleaseLockDocument,
+    "\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": types.SchedulesDocument,
+    "\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": types.CreateScheduleDocument,
+    "\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n": types.DeleteScheduleDocument,
+    "\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n": types.AuditLogDocument,
+    "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n": types.VerifyAuditChainDocument,
+    "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": types.ExecutionSummaryFragmentDoc,
+    "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": types.ExecutionMonitorFragmentDoc,
+    "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.ExecutionDocument,
+    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.ExecutionUpdatesDocument,
+    "\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n": types.ExecutionsDocument,
+    "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": types.StartExecutionDocument,
+    "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n": types.ExecutionOutcomeDocument,
+    "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.CancelExecutionDocument,
+    "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": types.PreviewExecutionDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": types.MeDocument,
-    "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    environment\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": types.ServerRowFragmentDoc,
+    "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": types.ServersDocument,
+    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": types.ServerDetailDocument,
     "\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n": types.ServerUpdatesDocument,
+    "\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n": types.TemplateFieldsFragmentDoc,
+    "\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n": types.ActionTemplatesDocument,
+    "\n  query ActionTemplate($id: String!) {\n    actionTemplate(id: $id) {\n      ...TemplateFields\n    }\n  }\n": types.ActionTemplateDocument,
+    "\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n": types.CreateActionTemplateDocument,
+    "\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n": types.UpdateActionTemplateDocument,
+    "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n": types.DeleteActionTemplateDocument,
 };
 
 /**
@@ -43,11 +91,79 @@ export function graphql(source: string): unknown;
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n"): (typeof documents)["\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n"): (typeof documents)["\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n"): (typeof documents)["\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n"): (typeof documents)["\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n"): (typeof documents)["\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n"): (typeof documents)["\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n"): (typeof documents)["\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"): (typeof documents)["\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n"): (typeof documents)["\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n"): (typeof documents)["\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"): (typeof documents)["\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n"): (typeof documents)["\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    environment\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n"): (typeof documents)["\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    environment\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n"];
+export function graphql(source: "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n"): (typeof documents)["\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -55,7 +171,35 @@ export function graphql(source: "\n  query Servers($filter: ServerFilter, $page:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n"): (typeof documents)["\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n"): (typeof documents)["\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n"): (typeof documents)["\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ActionTemplate($id: String!) {\n    actionTemplate(id: $id) {\n      ...TemplateFields\n    }\n  }\n"): (typeof documents)["\n  query ActionTemplate($id: String!) {\n    actionTemplate(id: $id) {\n      ...TemplateFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

@@ -52,3 +52,23 @@ export function formatPercent(value: number | null | undefined): string {
 export function formatCount(count: number, singular: string, plural = `${singular}s`): string {
   return `${count} ${count === 1 ? singular : plural}`;
 }
+
+/** 3.2 → "3.2 s", 125 → "2 min 5 s", 7300 → "2 h 1 min"; null → "–". */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds == null || !Number.isFinite(seconds) || seconds < 0) return '–';
+  if (seconds < 60) return `${seconds < 10 ? Math.round(seconds * 10) / 10 : Math.round(seconds)} s`;
+  const total = Math.round(seconds);
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = total % 60;
+  return h > 0 ? `${h} h ${m} min` : `${m} min${s ? ` ${s} s` : ''}`;
+}
+
+const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+
+/** An absolute, locale-stable timestamp; "–" when missing or unreadable. */
+export function formatDateTime(iso: string | null | undefined): string {
+  if (!iso) return '–';
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? '–' : DATE_TIME.format(t);
+}

@@ -1,31 +1,40 @@
-// The servers page (route /servers): filters kept in the URL, the paged `servers` query, live
-// updates from the `serverUpdates` subscription (applied in place by graphcache, re-querying
-// only when the visible set may change) and a fallback refresh every 15 s.
-import { Alert, Group, Pagination, Stack, Text, Title } from '@mantine/core';
+// The servers page (route /servers): filters and sort kept in the URL, the `servers` query (the
+// hub narrows what it can, the browser applies the rest), a virtualized sortable table with
+// multi-select, live updates from `serverUpdates` (applied in place by graphcache, re-querying
+// only when the visible set may change), a fallback refresh every 15 s, and export.
+import { Alert, Button, Group, Pagination, Stack, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useEffect, useEffectEvent, useRef } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { useEffect, useEffectEvent, useMemo, useRef } from 'react';
+import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
 import { ServersQuery, ServerUpdatesSubscription } from '../api/servers';
 import { formatCount } from '../lib/format';
 import { useNow } from '../lib/useNow';
+import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
-import { filtersToParams, parseFilters, toServerFilter, type ServerListFilters } from './filters';
+import { SERVER_EXPORT_COLUMNS, serversToJson } from './export';
+import { ENVIRONMENTS, filtersToParams, hasFilters, matchesFilters, parseFilters, sortServers, toServerFilter, type ServerListFilters } from './filters';
 import { updateNeedsRefetch } from './live';
+import { serverSelection, useServerSelection } from './selection';
 import { ServerFilters } from './ServerFilters';
 import { ServerTable } from './ServerTable';
 
-const PAGE_SIZE = 100;
+/** The hub's largest page: the browser filters and sorts within it. */
+export const PAGE_SIZE = 500;
 const REFRESH_INTERVAL_MS = 15_000;
 /** Live events that need a re-query are coalesced into one request per this delay. */
 const LIVE_REFETCH_DELAY_MS = 1_000;
 const SEARCH_DEBOUNCE_MS = 300;
 
+const sortedUnique = (values: Iterable<string>) => [...new Set(values)].filter(Boolean).sort();
+
 export default function ServersPage() {
   const [params, setParams] = useSearchParams();
+  const navigate = useNavigate();
   const filters = parseFilters(params);
   const [debouncedQ] = useDebouncedValue(filters.q, SEARCH_DEBOUNCE_MS);
-  const filter = toServerFilter({ environment: filters.environment, status: filters.status, q: debouncedQ });
+  const filter = toServerFilter({ ...filters, q: debouncedQ });
+  const selected = useServerSelection();
 
   const [result, reexecuteQuery] = useQuery({
     query: ServersQuery,
@@ -60,7 +69,6 @@ export default function ServersPage() {
     if (!updateNeedsRefetch(update, view) || pendingRefetch.current) return;
     pendingRefetch.current = setTimeout(() => {
       pendingRefetch.current = null;
-      // Through the effect event, so it re-runs the query of the filters shown by then.
       refresh();
     }, LIVE_REFETCH_DELAY_MS);
   });
@@ -75,26 +83,60 @@ export default function ServersPage() {
   );
 
   const data = result.data?.servers;
+  const fetched = data?.items;
+  const effective = { ...filters, q: debouncedQ };
+  const filterKey = filtersToParams(effective).toString();
+  // Re-filter on a new page of data or new filters; the clock matters only to the last-seen filter.
+  const clock = filters.lastSeen === 'any' ? 0 : now;
+  const shown = useMemo(
+    () => (fetched ? sortServers(fetched.filter((s) => matchesFilters(s, effective, clock)), filters.sort) : []),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- `effective` is captured by filterKey.
+    [fetched, filterKey, clock],
+  );
+  const options = useMemo(
+    () => ({
+      environments: sortedUnique([...ENVIRONMENTS, ...filters.environments, ...(fetched ?? []).map((s) => s.environment)]),
+      groups: sortedUnique([...(fetched ?? []).map((s) => s.serverGroup), ...(filters.group ? [filters.group] : [])]),
+      tags: sortedUnique([...(fetched ?? []).flatMap((s) => s.tags), ...filters.tags]),
+    }),
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- recomputed per fetched page.
+    [fetched, filterKey],
+  );
+
   const pageCount = data ? Math.max(1, Math.ceil(data.total / PAGE_SIZE)) : 1;
+  const narrowedHere = data !== undefined && shown.length !== data.items.length;
 
   let content;
   if (!data) {
     content = result.error ? (
       <Alert color="red" variant="light" role="alert" title="Could not load servers">
-        {result.error.message}
+        {result.error.message}. Check that the hub is running; the list retries every {REFRESH_INTERVAL_MS / 1000} s.
       </Alert>
     ) : (
       <PageLoader label="Loading servers" />
     );
-  } else if (data.items.length === 0) {
+  } else if (shown.length === 0) {
     content = (
       <Text c="dimmed" py="xl" ta="center">
-        {filter ? 'No servers match these filters.' : 'No servers have enrolled yet.'}
+        {hasFilters(filters) ? 'No servers match these filters.' : 'No servers have enrolled yet.'}
       </Text>
     );
   } else {
-    content = <ServerTable servers={data.items} now={now} labelledBy="servers-title" />;
+    content = (
+      <ServerTable
+        servers={shown}
+        now={now}
+        sort={filters.sort}
+        onSortChange={(sort) => setFilters({ sort, page: filters.page })}
+        selected={selected}
+        onToggle={(id) => serverSelection.toggle(id)}
+        onToggleAll={(on) => serverSelection.setMany(shown.map((s) => s.serverId), on)}
+        labelledBy="servers-title"
+      />
+    );
   }
+
+  const count = data ? (narrowedHere ? shown.length : data.total) : 0;
 
   return (
     <Stack gap="md">
@@ -105,30 +147,46 @@ export default function ServersPage() {
           </Title>
           {data && (
             <Text size="lg" fw={500} data-testid="server-count" aria-live="polite">
-              {formatCount(data.total, 'server')}
+              {formatCount(count, 'server')}
             </Text>
           )}
         </Group>
-        {subscription.error && (
-          <Text size="sm" c="dimmed">
-            Live updates unavailable; refreshing every {REFRESH_INTERVAL_MS / 1000} s.
-          </Text>
-        )}
+        <Group gap="sm">
+          {subscription.error && (
+            <Text size="sm" c="dimmed">
+              Live updates unavailable; refreshing every {REFRESH_INTERVAL_MS / 1000} s.
+            </Text>
+          )}
+          <ExportMenu name="servers" title="Greenroom servers" rows={shown} columns={SERVER_EXPORT_COLUMNS} json={() => serversToJson(shown)} />
+        </Group>
       </Group>
 
-      <ServerFilters
-        environment={filters.environment}
-        status={filters.status}
-        q={filters.q}
-        onEnvironmentChange={(environment) => setFilters({ environment })}
-        onStatusChange={(status) => setFilters({ status })}
-        onQueryChange={(q) => setFilters({ q })}
-      />
+      <ServerFilters filters={filters} environments={options.environments} groups={options.groups} tags={options.tags} onChange={setFilters} />
+
+      {selected.size > 0 && (
+        <Group gap="sm" data-testid="selection-bar" aria-live="polite">
+          <Text size="sm" fw={600}>
+            {formatCount(selected.size, 'server')} selected
+          </Text>
+          <Button size="xs" onClick={() => void navigate('/run?targets=selection')}>
+            Run on selection (r)
+          </Button>
+          <Button size="xs" variant="default" onClick={() => serverSelection.clear()}>
+            Clear selection
+          </Button>
+        </Group>
+      )}
 
       {data && result.error && (
         <Alert color="yellow" variant="light" role="status" title="Showing the last known list">
           {result.error.message}
         </Alert>
+      )}
+      {data && data.total > data.items.length && (
+        <Text size="sm" c="dimmed">
+          The hub holds {data.total} matching servers; this page has {data.items.length}. Several environments or statuses
+          and the last-seen range apply within the page.
+        </Text>
       )}
 
       {content}

@@ -1,5 +1,6 @@
-// Header button switching between the light and the dark colour scheme (remembered by Mantine).
-import { ActionIcon, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
+// Header theme menu: light, dark, or follow the system. Mantine remembers the choice in
+// localStorage; "system" tracks prefers-color-scheme live.
+import { ActionIcon, Menu, VisuallyHidden, useComputedColorScheme, useMantineColorScheme, type MantineColorScheme } from '@mantine/core';
 
 function SunIcon() {
   return (
@@ -18,20 +19,32 @@ function MoonIcon() {
   );
 }
 
+const CHOICES: { value: MantineColorScheme; label: string }[] = [
+  { value: 'light', label: 'Light' },
+  { value: 'dark', label: 'Dark' },
+  { value: 'auto', label: 'System' },
+];
+
 export function ColorSchemeToggle() {
-  const { setColorScheme } = useMantineColorScheme();
+  const { colorScheme, setColorScheme } = useMantineColorScheme();
   const computed = useComputedColorScheme('light', { getInitialValueInEffect: false });
-  const next = computed === 'dark' ? 'light' : 'dark';
+  const current = CHOICES.find((c) => c.value === colorScheme)?.label ?? 'System';
   return (
-    <ActionIcon
-      variant="default"
-      size="lg"
-      onClick={() => setColorScheme(next)}
-      aria-label={`Switch to ${next} theme`}
-      title={`Switch to ${next} theme`}
-      data-testid="color-scheme-toggle"
-    >
-      {computed === 'dark' ? <SunIcon /> : <MoonIcon />}
-    </ActionIcon>
+    <Menu position="bottom-end" withinPortal>
+      <Menu.Target>
+        <ActionIcon variant="default" size="lg" aria-label={`Theme: ${current}`} title={`Theme: ${current}`} data-testid="color-scheme-toggle">
+          {computed === 'dark' ? <MoonIcon /> : <SunIcon />}
+        </ActionIcon>
+      </Menu.Target>
+      <Menu.Dropdown>
+        <Menu.Label>Theme</Menu.Label>
+        {CHOICES.map((choice) => (
+          <Menu.Item key={choice.value} onClick={() => setColorScheme(choice.value)} rightSection={colorScheme === choice.value ? <span aria-hidden="true">✓</span> : null}>
+            {choice.label}
+            {colorScheme === choice.value && <VisuallyHidden> (current)</VisuallyHidden>}
+          </Menu.Item>
+        ))}
+      </Menu.Dropdown>
+    </Menu>
   );
 }

@@ -68,6 +68,14 @@ impl Store for SqliteStore {
     async fn put_server(&self, server: &Server) -> Result<()> {
         servers::put_server(self, server).await
     }
+    async fn modify_server(
+        &self,
+        tenant: Option<&str>,
+        server_id: &str,
+        change: crate::store::ServerChangeFn,
+    ) -> Result<Option<Server>> {
+        servers::modify_server(self, tenant, server_id, change).await
+    }
     async fn get_server(&self, tenant: Option<&str>, server_id: &str) -> Result<Option<Server>> {
         servers::get_server(self, tenant, server_id).await
     }

@@ -294,3 +294,32 @@ pub(super) async fn count_by_state(
     })
     .await
 }
+
+pub(super) async fn modify_server(
+    st: &SqliteStore,
+    tenant: Option<&str>,
+    id: &str,
+    change: crate::store::ServerChangeFn,
+) -> Result<Option<Server>> {
+    let (tenant, id) = (tenant.map(str::to_string), id.to_string());
+    st.with(move |c| {
+        let tx = c.transaction()?;
+        let row: Option<(String, String)> = tx
+            .query_row(
+                "SELECT tenant_id, doc FROM servers WHERE server_id = ?1 AND (?2 IS NULL OR tenant_id = ?2)",
+                params![id, tenant],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((t, d)) = row else { return Ok(None) };
+        let mut s = to_server(t, &d)?;
+        change(&mut s);
+        tx.execute(
+            "UPDATE servers SET environment = ?2, state = ?3, last_heartbeat = ?4, doc = ?5 WHERE server_id = ?1",
+            params![s.server_id, s.environment, s.status.current.as_str(), s.status.last_heartbeat.map(ms), serde_json::to_string(&s)?],
+        )?;
+        tx.commit()?;
+        Ok(Some(s))
+    })
+    .await
+}

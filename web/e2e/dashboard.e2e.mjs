@@ -1,0 +1,299 @@
+// Browser tests of the operations dashboard against the real demo hub and agents: filter and
+// select servers, build and preview an ad-hoc `echo hello`, run it and watch "hello" arrive in
+// the monitor, cancel a long run, export CSV / JSON / PDF (and the compliance report), switch
+// and remember the theme, install as a PWA and open offline, use
+// the keyboard shortcuts; then an axe-core (WCAG 2.1 AA) scan of every view in both themes,
+// saving 1280x800 screenshots of the main views to docs/screenshots/.
+import assert from 'node:assert/strict';
+import { mkdir, readFile } from 'node:fs/promises';
+import { after, before, describe, test } from 'node:test';
+import { BASE_URL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, visibleServerIds } from './helpers.mjs';
+
+const filterBar = (page) => page.getByRole('search', { name: 'Filter servers' });
+
+/** Runs an ad-hoc command on the servers the run page was opened with; returns the execution id. */
+async function runAdHoc(page, command) {
+  await page.getByText('Ad-hoc command', { exact: true }).click();
+  await page.getByLabel('Shell command').fill(command);
+  // The hub's preview shows the exact command per server.
+  await page.getByTestId('command-preview').getByText(command, { exact: true }).first().waitFor({ timeout: 10_000 });
+  await page.getByRole('button', { name: 'Review and run' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('button', { name: /^Run on \d+ servers?$/ }).click();
+  await page.waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 });
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+}
+
+async function download(page, open, item) {
+  const [file] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), (async () => {
+    await open();
+    await page.getByRole('menuitem', { name: item, exact: true }).click();
+  })()]);
+  const path = await file.path();
+  return { name: file.suggestedFilename(), body: await readFile(path) };
+}
+
+describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  let executionId = '';
+
+  before(async () => {
+    checkEnvironment();
+    browser = await launch();
+    await mkdir(SCREENSHOTS, { recursive: true });
+  });
+
+  after(async () => {
+    await browser?.close();
+  });
+
+  test('filters and selects servers, runs echo hello and sees the output arrive live', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const all = await visibleServerIds(page);
+      assert.equal(all.length, EXPECTED);
+
+      // Filter by one environment: the demo puts one agent in each of dev, staging, uat.
+      await filterBar(page).getByText('dev', { exact: true }).click();
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="server-row"]').length === 1);
+      assert.match(page.url(), /environment=dev/);
+      await filterBar(page).getByText('dev', { exact: true }).click();
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="server-row"]').length === n, EXPECTED);
+
+      // Search narrows by text.
+      await page.getByRole('searchbox', { name: 'Search' }).fill(all[0]);
+      await page.waitForFunction(() => document.querySelectorAll('[data-testid="server-row"]').length === 1);
+      await page.getByRole('searchbox', { name: 'Search' }).fill('');
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="server-row"]').length === n, EXPECTED);
+
+      // Select all, then `r` runs on the selection.
+      await page.getByRole('checkbox', { name: `Select all ${EXPECTED} servers shown` }).check();
+      await page.getByTestId('selection-bar').getByText(`${EXPECTED} servers selected`).waitFor();
+      await page.locator('body').click({ position: { x: 5, y: 300 } });
+      await page.keyboard.press('r');
+      await page.waitForURL(/\/run\?targets=selection/);
+      await page.getByTestId('target-count').getByText(`${EXPECTED} servers targeted`).waitFor();
+
+      executionId = await runAdHoc(page, 'echo hello');
+      assert.ok(executionId);
+      await page.getByTestId('log-view').getByText('hello', { exact: true }).first().waitFor({ timeout: 30_000 });
+      await page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"]')).waitFor({ timeout: 30_000 });
+      await page
+        .waitForFunction((n) => document.querySelector('[data-testid="progress-text"]')?.textContent?.startsWith(`${n} of ${n} done`), EXPECTED, { timeout: 10_000 })
+        .catch(async (error) => assert.fail(`progress shows "${await page.getByTestId('progress-text').textContent()}": ${error.message.split('\n')[0]}`));
+      const cells = await page.getByTestId('job-cell').count();
+      assert.equal(cells, EXPECTED);
+      // The toast for an execution you started.
+      await page.getByText(`Execution ${executionId} completed`).first().waitFor({ timeout: 10_000 });
+      // Results export from the monitor.
+      const json = await download(page, () => page.getByTestId(`export-execution-${executionId}`).click(), 'JSON');
+      assert.equal(JSON.parse(json.body.toString()).executionId, executionId);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('cancels a long run', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const [first] = await visibleServerIds(page);
+      await page.goto(`${BASE_URL}/run?server=${encodeURIComponent(first)}`);
+      await runAdHoc(page, 'sleep 60');
+      await page.getByRole('button', { name: 'Cancel execution' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Cancel execution' }).click();
+      await page.getByTestId('execution-state').and(page.locator('[data-state="CANCELLED"]')).waitFor({ timeout: 30_000 });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('exports the servers list as CSV, JSON and PDF', async () => {
+    const { context, page } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const ids = await visibleServerIds(page);
+      const openMenu = () => page.getByTestId('export-servers').click();
+      const csv = await download(page, openMenu, 'CSV');
+      assert.match(csv.name, /^servers-.*\.csv$/);
+      const lines = csv.body.toString().trim().split(/\r\n/);
+      assert.match(lines[0], /^server_id,hostname,ip_address,environment/);
+      assert.equal(lines.length, ids.length + 1);
+      const json = await download(page, openMenu, 'JSON');
+      assert.deepEqual(JSON.parse(json.body.toString()).map((s) => s.server_id).sort(), [...ids].sort());
+      const pdf = await download(page, openMenu, 'PDF');
+      assert.match(pdf.name, /\.pdf$/);
+      assert.equal(pdf.body.subarray(0, 5).toString(), '%PDF-');
+
+      // The audit log's compliance report, from the hub.
+      await page.goto(`${BASE_URL}/audit`);
+      await page.getByTestId('audit-row').first().waitFor();
+      const report = await download(page, () => page.getByRole('button', { name: 'Compliance report' }).click(), 'CSV');
+      assert.match(report.name, /^compliance-report-.*\.csv$/);
+      assert.ok(report.body.length > 0);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('switches the theme (remembered) and uses the keyboard shortcuts', async () => {
+    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light' });
+    try {
+      await signInToServers(page);
+      const scheme = () => page.evaluate(() => document.documentElement.getAttribute('data-mantine-color-scheme'));
+      assert.equal(await scheme(), 'light');
+      await page.getByTestId('color-scheme-toggle').click();
+      await page.getByRole('menuitem', { name: /^Dark/ }).click();
+      assert.equal(await scheme(), 'dark');
+      await page.reload();
+      await page.getByTestId('server-count').waitFor();
+      assert.equal(await scheme(), 'dark', 'the choice survives a reload');
+      await page.keyboard.press('Shift+T');
+      assert.equal(await scheme(), 'light');
+
+      await page.keyboard.press('?');
+      await page.getByTestId('shortcuts-help').waitFor();
+      await page.keyboard.press('Escape');
+      await page.getByTestId('shortcuts-help').waitFor({ state: 'detached' });
+
+      await page.keyboard.press('g');
+      await page.keyboard.press('e');
+      await page.waitForURL(/\/executions$/);
+      await page.getByTestId('execution-count').waitFor();
+      await page.keyboard.press('g');
+      await page.keyboard.press('s');
+      await page.waitForURL(/\/servers$/);
+      await page.getByTestId('server-count').waitFor();
+      await page.keyboard.press('/');
+      assert.equal(await page.evaluate(() => document.activeElement?.hasAttribute('data-shortcut-search')), true);
+      await page.keyboard.press('Escape');
+      await page.locator('body').click({ position: { x: 5, y: 300 } });
+      await page.keyboard.press('g');
+      await page.keyboard.press('r');
+      await page.waitForURL(/\/run$/);
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('creates a template and a schedule, then deletes them', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      await page.goto(`${BASE_URL}/templates/new`);
+      const doc = await page.getByLabel('Template (JSON)').inputValue();
+      await page.getByLabel('Template (JSON)').fill(doc.replace('"Check disk"', '"E2E disk check"'));
+      await page.getByRole('button', { name: 'Create template' }).click();
+      await page.getByRole('heading', { name: 'E2E disk check' }).waitFor();
+      await page.getByRole('button', { name: 'Delete' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete template' }).click();
+      await page.waitForURL(/\/templates$/);
+      await page.getByTestId('template-row').first().waitFor();
+      assert.equal(await page.getByText('E2E disk check').count(), 0);
+
+      await page.goto(`${BASE_URL}/schedules`);
+      await page.getByRole('button', { name: 'New schedule' }).click();
+      await page.getByLabel('Name').fill('E2E nightly');
+      await page.getByRole('button', { name: 'Create schedule' }).click();
+      await page.getByRole('cell', { name: 'E2E nightly', exact: true }).waitFor();
+      await page.getByRole('button', { name: 'Delete schedule E2E nightly' }).click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Delete schedule' }).click();
+      await page.getByRole('cell', { name: 'E2E nightly', exact: true }).waitFor({ state: 'detached' });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('is an installable PWA whose shell opens offline and says so', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const manifest = await page.evaluate(async () => {
+        const href = document.querySelector('link[rel="manifest"]')?.getAttribute('href');
+        return href ? (await fetch(href)).json() : null;
+      });
+      assert.equal(manifest?.name, 'Greenroom');
+      assert.ok(manifest.icons.some((i) => i.sizes === '512x512'));
+      // The service worker takes control of the page once it is ready.
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await page.reload();
+      await page.waitForFunction(() => navigator.serviceWorker.controller !== null, undefined, { timeout: 15_000 });
+      await page.getByTestId('server-count').waitFor();
+
+      await context.setOffline(true);
+      await page.reload();
+      await page.getByTestId('offline-banner').waitFor({ timeout: 10_000 });
+      assert.match((await page.getByTestId('offline-banner').textContent()) ?? '', /You are offline/);
+      await context.setOffline(false);
+      await page.getByTestId('offline-banner').waitFor({ state: 'detached', timeout: 10_000 });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
+  test('every view passes axe-core (WCAG 2.1 AA) in light and dark; screenshots saved', async () => {
+    // Both themes at once: each scan waits mostly on the page, not on this process.
+    await Promise.all((/** @type {const} */ (['light', 'dark'])).map(async (colorScheme) => {
+      const { context, page } = await openPage(browser, { colorScheme });
+      try {
+        await page.goto(`${BASE_URL}/login`);
+        await page.getByRole('button', { name: 'Sign in' }).waitFor();
+        await assertNoAxeViolations(page, `login (${colorScheme})`);
+        await page.screenshot({ path: `${SCREENSHOTS}login-${colorScheme}.png` });
+        await signInToServers(page);
+        const [first] = await visibleServerIds(page);
+
+        const views = [
+          { name: 'servers', path: '/servers', ready: () => page.getByTestId('server-row').first().waitFor() },
+          { name: 'server', path: `/servers/${encodeURIComponent(first)}`, ready: () => page.getByRole('heading', { name: 'Facts' }).waitFor() },
+          { name: 'run', path: `/run?mode=adhoc&server=${encodeURIComponent(first)}`, ready: async () => {
+            await page.getByLabel('Shell command').fill('uptime');
+            await page.getByTestId('command-preview').getByText('uptime').first().waitFor({ timeout: 10_000 });
+          } },
+          { name: 'monitor', path: `/executions/${encodeURIComponent(executionId)}`, ready: () => page.getByTestId('log-line').first().waitFor({ timeout: 15_000 }) },
+          { name: 'executions', path: '/executions', ready: () => page.getByTestId('execution-row').first().waitFor() },
+          { name: 'templates', path: '/templates', ready: () => page.getByTestId('template-row').first().waitFor() },
+          { name: 'template', path: null, ready: async () => {
+            await page.goto(`${BASE_URL}/templates`);
+            await page.getByTestId('template-row').first().getByRole('link').first().click();
+            await page.getByRole('heading', { name: 'Parameters' }).waitFor();
+          } },
+          { name: 'template-new', path: '/templates/new', ready: () => page.getByLabel('Template (JSON)').waitFor() },
+          { name: 'schedules', path: '/schedules', ready: () => page.getByRole('button', { name: 'New schedule' }).waitFor() },
+          { name: 'locks', path: '/locks', ready: () => page.getByRole('heading', { name: 'Locks' }).waitFor() },
+          { name: 'audit', path: '/audit', ready: async () => {
+            await page.getByTestId('audit-row').first().waitFor();
+            await page.getByRole('button', { name: 'Verify chain' }).click();
+            await page.getByTestId('audit-verification').getByText('The chain is intact', { exact: false }).waitFor();
+          } },
+          { name: 'agents', path: '/agents', ready: async () => {
+            await page.getByRole('button', { name: 'Create enrollment token' }).click();
+            await page.getByTestId('enrollment-token').waitFor();
+          } },
+        ];
+        for (const view of views) {
+          if (view.path) await page.goto(`${BASE_URL}${view.path}`);
+          await view.ready();
+          await page.waitForTimeout(150);
+          await assertNoAxeViolations(page, `${view.name} (${colorScheme})`);
+          if (['servers', 'server', 'run', 'monitor', 'executions', 'templates', 'audit'].includes(view.name)) {
+            await page.screenshot({ path: `${SCREENSHOTS}${view.name}-${colorScheme}.png` });
+          }
+        }
+        // The confirmation dialog and the shortcuts overlay are views too.
+        await page.keyboard.press('?');
+        await page.getByTestId('shortcuts-help').waitFor();
+        await assertNoAxeViolations(page, `shortcuts help (${colorScheme})`);
+      } finally {
+        await context.close();
+      }
+    }));
+  });
+});

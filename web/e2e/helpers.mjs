@@ -1,0 +1,77 @@
+// Shared pieces of the browser tests: configuration from the environment, launching Debian's
+// Chromium through playwright-core, signing in, and the axe-core WCAG 2.1 AA check.
+import AxeBuilder from '@axe-core/playwright';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const BASE_URL = process.env.GREENROOM_URL?.replace(/\/+$/, '');
+export const EMAIL = process.env.GREENROOM_ADMIN_EMAIL || 'admin@example.com';
+export const PASSWORD = process.env.GREENROOM_ADMIN_PASSWORD;
+export const EXPECTED = Number(process.env.GREENROOM_EXPECT_SERVERS ?? '3');
+const CHROMIUM = process.env.GREENROOM_CHROMIUM || '/usr/bin/chromium';
+export const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
+export const SCREENSHOTS = fileURLToPath(new URL('../../docs/screenshots/', import.meta.url));
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'];
+
+export function checkEnvironment() {
+  assert.ok(BASE_URL, 'GREENROOM_URL is not set: point it at a running hub, e.g. GREENROOM_URL=http://127.0.0.1:8000 npm run e2e');
+  assert.ok(PASSWORD, 'GREENROOM_ADMIN_PASSWORD is not set: the e2e test signs in as the admin user');
+  assert.ok(Number.isInteger(EXPECTED) && EXPECTED >= 0, `GREENROOM_EXPECT_SERVERS must be a whole number, got "${process.env.GREENROOM_EXPECT_SERVERS}"`);
+}
+
+export function launch() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A fresh context (own storage) and page that records uncaught page errors. */
+export async function openPage(browser, options = {}) {
+  assert.ok(browser, 'browser did not start');
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options });
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.log(`[browser console] ${message.text()}`);
+  });
+  return { context, page, pageErrors };
+}
+
+export async function signIn(page, password = PASSWORD) {
+  await page.goto(`${BASE_URL}/`);
+  await page.waitForURL(/\/login$/, { timeout: 10_000 });
+  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Password', { exact: false }).first().fill(password ?? '');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+/** Signs in and waits for the servers list. */
+export async function signInToServers(page) {
+  await signIn(page);
+  await page.waitForURL(/\/servers/, { timeout: 10_000 });
+  await page.getByTestId('server-count').waitFor({ state: 'visible', timeout: 20_000 });
+}
+
+export async function assertNoAxeViolations(page, where) {
+  const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
+  const summary = results.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
+  assert.deepEqual(summary, [], `axe-core found WCAG 2.1 AA violations on ${where}`);
+}
+
+/** Text of the visible server rows' ids. */
+export function visibleServerIds(page) {
+  return page.$$eval('[data-testid="server-row"]', (rows) => rows.map((r) => r.getAttribute('data-server-id')));
+}

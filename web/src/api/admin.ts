@@ -1,0 +1,103 @@
+// GraphQL documents for the operations views: server locks (force-release for admins),
+// schedules, and the audit log with its chain verification.
+import { graphql } from '../gql';
+
+export const LockFieldsFragment = graphql(`
+  fragment LockFields on ServerLock {
+    lockId
+    serverId
+    lockType
+    status
+    fencingToken
+    releasedBy
+    lockedBy {
+      processId
+      executionId
+      userId
+    }
+    lockMetadata {
+      reason
+      priority
+      estimatedDurationMinutes
+    }
+    timing {
+      acquiredAt
+      expiresAt
+      currentExtensions
+      maxExtensionCount
+      releasedAt
+    }
+  }
+`);
+
+export const LocksQuery = graphql(`
+  query ServerLocks($activeOnly: Boolean!) {
+    serverLocks(activeOnly: $activeOnly) {
+      ...LockFields
+    }
+  }
+`);
+
+export const ForceReleaseLockMutation = graphql(`
+  mutation ForceReleaseLock($lockId: String!) {
+    forceReleaseLock(lockId: $lockId) {
+      ...LockFields
+    }
+  }
+`);
+
+export const SchedulesQuery = graphql(`
+  query Schedules {
+    schedules {
+      id
+      name
+      trigger
+      execution
+      enabled
+      createdBy
+      nextRunAt
+      lastRunAt
+    }
+  }
+`);
+
+export const CreateScheduleMutation = graphql(`
+  mutation CreateSchedule($input: JSON!) {
+    createSchedule(input: $input) {
+      id
+      name
+      trigger
+      execution
+      enabled
+      createdBy
+      nextRunAt
+      lastRunAt
+    }
+  }
+`);
+
+export const DeleteScheduleMutation = graphql(`
+  mutation DeleteSchedule($id: String!) {
+    deleteSchedule(id: $id)
+  }
+`);
+
+export const AuditLogQuery = graphql(`
+  query AuditLog($page: Int!, $pageSize: Int!) {
+    auditLog(page: $page, pageSize: $pageSize) {
+      items
+      total
+      page
+      pageSize
+    }
+  }
+`);
+
+export const VerifyAuditChainQuery = graphql(`
+  query VerifyAuditChain {
+    verifyAuditChain {
+      intact
+      firstBrokenSeq
+    }
+  }
+`);

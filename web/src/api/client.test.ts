@@ -1,0 +1,42 @@
+// The cache configuration: a mutation that changes which items a list holds makes the list be
+// fetched again (here: deleting a schedule), through the real graphcache exchange.
+import { describe, expect, it, vi } from 'vitest';
+import { fromValue, mergeMap, pipe, subscribe } from 'wonka';
+import type { Exchange, Operation, OperationResult } from 'urql';
+import { DeleteScheduleMutation, SchedulesQuery } from './admin';
+import { createGreenroomClient } from './client';
+
+const schedule = (id: string) => ({ __typename: 'Schedule', id, name: id, trigger: {}, execution: {}, enabled: true, createdBy: 'a', nextRunAt: null, lastRunAt: null });
+
+describe('cacheConfig', () => {
+  it('fetches the schedules again after one is deleted', async () => {
+    let stored = [schedule('s1'), schedule('s2')];
+    const seen: string[] = [];
+    const transport: Exchange = () => (ops$) =>
+      pipe(
+        ops$,
+        mergeMap((op: Operation) => {
+          seen.push(op.kind);
+          const data =
+            op.kind === 'mutation'
+              ? ((stored = stored.filter((s) => s.id !== (op.variables as { id: string }).id)), { deleteSchedule: true })
+              : { schedules: stored };
+          return fromValue({ operation: op, data, stale: false, hasNext: false } as OperationResult);
+        }),
+      );
+    const client = createGreenroomClient({ accessToken: 't', onUnauthenticated: vi.fn(), transport: [transport] });
+    const results: string[][] = [];
+    const { unsubscribe } = pipe(
+      client.query(SchedulesQuery, {}),
+      subscribe((r: OperationResult) => {
+        const data = r.data as { schedules?: { id: string }[] } | undefined;
+        if (data?.schedules) results.push(data.schedules.map((item) => item.id));
+      }),
+    );
+    await vi.waitFor(() => expect(results.at(-1)).toEqual(['s1', 's2']));
+    await client.mutation(DeleteScheduleMutation, { id: 's1' }).toPromise();
+    await vi.waitFor(() => expect(results.at(-1)).toEqual(['s2']));
+    expect(seen.filter((k) => k === 'query').length).toBe(2);
+    unsubscribe();
+  });
+});

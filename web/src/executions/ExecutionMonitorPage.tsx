@@ -1,0 +1,223 @@
+// The execution monitor (route /executions/:executionId): the execution from the cache, kept
+// live by `executionUpdates` (polling if the subscription fails), with overall progress and ETA,
+// metrics, the per-server progress grid, live output and the per-server results export.
+import { Alert, Anchor, Badge, Button, Card, Group, Modal, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+import { useEffect, useMemo, useState } from 'react';
+import { Link, useParams } from 'react-router-dom';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { CancelExecutionMutation, ExecutionQuery, ExecutionUpdatesSubscription } from '../api/executions';
+import type { ExecutionMonitorFragment } from '../gql/graphql';
+import type { Column } from '../lib/export';
+import { formatCount, formatDateTime, formatDuration, formatPercent } from '../lib/format';
+import { useNow } from '../lib/useNow';
+import { ExportMenu } from '../shell/ExportMenu';
+import { PageLoader } from '../shell/PageLoader';
+import { actionLabel, isFinalExecution, JOB_STATE_LOOK, JOB_STATES } from './describe';
+import { ExecutionStateBadge } from './ExecutionStateBadge';
+import { useExecutionLogs } from './logs';
+import { LogViewer } from './LogViewer';
+import { executionMetrics } from './metrics';
+import { ProgressGrid, type GridCell } from './ProgressGrid';
+
+type Detail = ExecutionMonitorFragment['results']['details'][number];
+
+const RESULT_COLUMNS: Column<Detail>[] = [
+  { header: 'server_id', value: (d) => d.serverId },
+  { header: 'status', value: (d) => d.status.toLowerCase() },
+  { header: 'exit_code', value: (d) => d.exitCode },
+  { header: 'execution_time', value: (d) => d.executionTime },
+  { header: 'error', value: (d) => d.error ?? '' },
+];
+
+function Stat({ label, value, testId }: { label: string; value: string; testId?: string }) {
+  return (
+    <Card withBorder padding="sm">
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+      <Text fw={700} size="lg" data-testid={testId}>
+        {value}
+      </Text>
+    </Card>
+  );
+}
+
+/** The route: one monitor per execution id, so its state never leaks into the next one. */
+export default function ExecutionMonitorPage() {
+  const { executionId = '' } = useParams();
+  return <ExecutionMonitor key={executionId} executionId={executionId} />;
+}
+
+export function ExecutionMonitor({ executionId }: { executionId: string }) {
+  const now = useNow(1_000);
+  const [{ data, error }, reexecute] = useQuery({ query: ExecutionQuery, variables: { executionId } });
+  const queried = data?.execution ?? null;
+  // Subscribe unless the execution was already over when the page opened. Once subscribed, the
+  // hub ends the stream itself after the final state: pausing on the cached state instead could
+  // stop it early, since other subscriptions (the notification watcher) also write that state.
+  const [openedFinal, setOpenedFinal] = useState<boolean | null>(null);
+  if (openedFinal === null && queried) setOpenedFinal(isFinalExecution(queried.overall));
+  const [subscription] = useSubscription({ query: ExecutionUpdatesSubscription, variables: { executionId }, pause: openedFinal !== false });
+  // graphcache writes each event into the cached execution too; the event itself is at least as new.
+  const execution = subscription.data?.executionUpdates ?? queried;
+  const final = execution ? isFinalExecution(execution.overall) : false;
+  const [focused, setFocused] = useState<string | null>(null);
+  const [confirmCancel, setConfirmCancel] = useState(false);
+  const [cancelState, cancel] = useMutation(CancelExecutionMutation);
+
+  // Fallback when live updates fail: ask every 2 s until the execution is final.
+  const subscriptionFailed = Boolean(subscription.error);
+  useEffect(() => {
+    if (!subscriptionFailed || final) return;
+    const id = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 2_000);
+    return () => clearInterval(id);
+  }, [subscriptionFailed, final, reexecute]);
+
+  const details = execution?.results.details;
+  const targets = execution?.targetServers;
+  const cells: GridCell[] = useMemo(() => {
+    const byServer = new Map((details ?? []).map((d) => [d.serverId, d.status] as const));
+    const order = targets && targets.length > 0 ? targets : [...byServer.keys()];
+    return order.map((serverId) => ({ serverId, status: byServer.get(serverId) ?? 'PENDING' }));
+  }, [details, targets]);
+  const logs = useExecutionLogs(executionId, Boolean(execution) && !final);
+
+  if (!execution) {
+    if (error) {
+      return (
+        <Alert color="red" variant="light" role="alert" title="Could not load the execution">
+          {error.message}. Check the address or open it from <Anchor component={Link} to="/executions">the history</Anchor>.
+        </Alert>
+      );
+    }
+    if (data) {
+      return (
+        <Alert color="yellow" variant="light" role="alert" title="No such execution">
+          There is no execution “{executionId}” in your tenant. See <Anchor component={Link} to="/executions">the history</Anchor>.
+        </Alert>
+      );
+    }
+    return <PageLoader label="Loading execution" />;
+  }
+
+  const started = execution.timing.startedAt ?? execution.timing.createdAt;
+  const elapsed = execution.timing.durationSeconds ?? (started ? Math.max(0, (now - Date.parse(started)) / 1000) : null);
+  const metrics = executionMetrics(details ?? [], execution.results.totalCount || cells.length, elapsed);
+  const progress = final ? 100 : Math.max(execution.progress, metrics.progress);
+  const etaSeconds = execution.estimatedCompletion ? Math.max(0, (Date.parse(execution.estimatedCompletion) - now) / 1000) : metrics.etaSeconds;
+  const doCancel = async () => {
+    const result = await cancel({ executionId });
+    if (!result.error) setConfirmCancel(false);
+  };
+
+  return (
+    <Stack gap="md">
+      <Anchor component={Link} to="/executions" size="sm">
+        ← Executions
+      </Anchor>
+      <Group justify="space-between" align="center" wrap="wrap">
+        <Group gap="md" align="center">
+          <Title order={1} size="h2" style={{ overflowWrap: 'anywhere' }}>
+            Execution <span style={{ fontFamily: 'var(--mantine-font-family-monospace)' }}>{execution.executionId}</span>
+          </Title>
+          <ExecutionStateBadge state={execution.overall} />
+          <Badge variant="default" tt="none">
+            {execution.priority.toLowerCase()} priority
+          </Badge>
+        </Group>
+        <Group gap="sm">
+          {!final && (
+            <Button color="red.9" variant="filled" onClick={() => setConfirmCancel(true)}>
+              Cancel execution
+            </Button>
+          )}
+          <ExportMenu name={`execution-${execution.executionId}`} title={`Execution ${execution.executionId} results`} rows={details ?? []} columns={RESULT_COLUMNS} json={() => execution} />
+        </Group>
+      </Group>
+      <Text size="sm">
+        {actionLabel(execution)} · {formatCount(metrics.total, 'server')} · started by {execution.initiatedBy} at {formatDateTime(started)}
+        {execution.maxConcurrency ? ` · at most ${execution.maxConcurrency} at once` : ''}
+        {execution.errorThreshold ? ` · stops after ${execution.errorThreshold} failures` : ''}
+      </Text>
+      {execution.cancelledBy && (
+        <Alert color="yellow" variant="light" role="status" title="Cancelled">
+          Cancelled by {execution.cancelledBy}. Pending servers did not start; running ones were stopped.
+        </Alert>
+      )}
+      {execution.skippedReason && (
+        <Alert color="yellow" variant="light" role="status" title="Stopped early">
+          {execution.skippedReason}
+        </Alert>
+      )}
+      {subscriptionFailed && !final && (
+        <Alert color="yellow" variant="light" role="status" title="Live updates unavailable">
+          {subscription.error?.message}. Checking every 2 seconds instead.
+        </Alert>
+      )}
+
+      <Stack gap={4}>
+        <Group justify="space-between">
+          <Text size="sm" fw={600} id="progress-label">
+            Progress
+          </Text>
+          <Text size="sm" data-testid="progress-text">
+            {metrics.finished} of {metrics.total} done · {formatPercent(progress)}
+            {!final && etaSeconds !== null ? ` · about ${formatDuration(etaSeconds)} left` : ''}
+          </Text>
+        </Group>
+        <Progress value={progress} aria-label={`Overall progress ${formatPercent(progress)}`} size="lg" animated={!final} />
+      </Stack>
+
+      <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="sm">
+        <Stat label="Succeeded" value={String(metrics.counts.SUCCESS ?? 0)} testId="stat-success" />
+        <Stat label="Failed" value={String((metrics.counts.FAILED ?? 0) + (metrics.counts.TIMEOUT ?? 0) + (metrics.counts.UNREACHABLE ?? 0))} testId="stat-failed" />
+        <Stat label="Success rate" value={metrics.successRate === null ? '–' : formatPercent(metrics.successRate)} />
+        <Stat label="Mean duration" value={formatDuration(metrics.meanSeconds)} />
+        <Stat label="p95 duration" value={formatDuration(metrics.p95Seconds)} />
+        <Stat label={final ? 'Took' : 'Elapsed'} value={formatDuration(elapsed)} />
+      </SimpleGrid>
+
+      <section aria-labelledby="grid-title">
+        <Group justify="space-between" mb="xs" wrap="wrap">
+          <Text component="h2" fw={700} size="lg" id="grid-title">
+            Servers
+          </Text>
+          <Text size="xs" c="dimmed">
+            {JOB_STATES.filter((s) => metrics.counts[s]).map((s) => `${JOB_STATE_LOOK[s].label} ${metrics.counts[s]}`).join(' · ')}
+          </Text>
+        </Group>
+        <ProgressGrid cells={cells} focused={focused} onFocus={setFocused} />
+      </section>
+
+      <Modal opened={confirmCancel} onClose={() => setConfirmCancel(false)} title={<Text fw={700}>Cancel execution {execution.executionId}?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
+        <Stack gap="sm">
+          <Text size="sm">
+            Servers that have not started will not run it; running ones are stopped by their agents. Finished results are kept.
+          </Text>
+          {cancelState.error && (
+            <Alert color="red" variant="light" role="alert" title="Could not cancel">
+              {cancelState.error.graphQLErrors.map((e) => e.message).join('; ') || cancelState.error.message}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirmCancel(false)}>
+              Keep running
+            </Button>
+            <Button color="red.9" onClick={() => void doCancel()} loading={cancelState.fetching}>
+              Cancel execution
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+
+      <LogViewer
+        lines={logs.lines}
+        version={logs.version}
+        servers={cells.map((c) => c.serverId)}
+        server={focused}
+        onServerChange={setFocused}
+        error={logs.error}
+      />
+    </Stack>
+  );
+}

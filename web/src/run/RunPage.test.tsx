@@ -1,0 +1,139 @@
+// Action builder tests: the form generated from a template's typed parameters with inline
+// errors, the hub's per-server preview, the confirmation dialog and the mutation it sends.
+import { screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { Route, Routes } from 'react-router-dom';
+import { describe, expect, it } from 'vitest';
+import type { StartExecutionInput } from '../gql/graphql';
+import { fakeClient, graphQLError } from '../test/client';
+import { renderWithProviders } from '../test/render';
+import { makeServers, serversPage } from '../test/servers';
+import RunPage from './RunPage';
+
+const TEMPLATE = {
+  id: 'tpl-db',
+  name: 'DB validate',
+  description: 'Validates a database',
+  category: 'database',
+  actionType: 'validation',
+  version: '1.0.0',
+  commandTemplate: 'validate --db={db} --pw={password}',
+  parameters: {
+    db: { type: 'string', required: true, validation: '^[a-z_]+$', description: 'Database' },
+    password: { type: 'secret', required: true },
+    mode: { type: 'enum', values: ['fast', 'full'] },
+  },
+  executionConfig: {},
+  successCriteria: {},
+  applicableServerTags: [],
+  metadata: { createdAt: '2025-01-01T00:00:00Z', createdBy: 'a@b', updatedAt: '2025-01-01T00:00:00Z', usageCount: 3 },
+};
+
+function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previewError = false) {
+  const fake = fakeClient({
+    ActionTemplates: () => ({ data: { actionTemplates: [TEMPLATE] } }),
+    Servers: () => ({ data: serversPage(makeServers()) }),
+    PreviewExecution: (variables) => {
+      const input = variables.input as StartExecutionInput;
+      if (previewError) return { error: graphQLError('parameters.db: must match ^[a-z_]+$') };
+      const ids = input.targetServers ?? [];
+      return {
+        data: {
+          previewExecution: {
+            matchedCount: ids.length,
+            runCount: ids.length,
+            servers: ids.map((serverId) => ({ serverId, command: `hub: ${JSON.stringify(input.parameters ?? input.action)}`, skipped: false, reason: null })),
+          },
+        },
+      };
+    },
+    StartExecution: () => ({ data: { startExecution: { executionId: 'exec-1' } } }),
+  });
+  const user = userEvent.setup();
+  renderWithProviders(
+    <Routes>
+      <Route path="/run" element={<RunPage />} />
+      <Route path="/executions/:id" element={<p>monitor page</p>} />
+    </Routes>,
+    { client: fake.client, route },
+  );
+  return { ...fake, user };
+}
+
+describe('RunPage', () => {
+  it('builds the form from typed parameters and shows errors inline', async () => {
+    const { user } = setup();
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'Template' }), 'tpl-db');
+
+    const db = screen.getByRole('textbox', { name: /^db/ });
+    expect(screen.getByLabelText(/^password/)).toHaveAttribute('type', 'password');
+    expect(screen.getByRole('combobox', { name: 'mode' })).toBeInTheDocument();
+
+    await user.type(db, 'Bad-Name');
+    await user.tab();
+    expect(await screen.findByText('Must match ^[a-z_]+$')).toBeVisible();
+
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    const alert = screen.getByRole('alert', { name: 'Fix these before running' });
+    expect(alert).toHaveTextContent('db: Must match ^[a-z_]+$');
+    expect(alert).toHaveTextContent('password: Required');
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('previews per server, confirms, sends the execution and opens the monitor', async () => {
+    const { user, calls } = setup();
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'Template' }), 'tpl-db');
+    await user.type(screen.getByRole('textbox', { name: /^db/ }), 'staging_db');
+    await user.type(screen.getByLabelText(/^password/), 'hunter2');
+    await user.type(screen.getByLabelText('Max concurrency'), '25%');
+    await user.click(screen.getByRole('radio', { name: 'High' }));
+
+    expect(screen.getByTestId('target-count')).toHaveTextContent('2 servers targeted');
+    const preview = await screen.findByTestId('command-preview');
+    await waitFor(() => expect(within(preview).getAllByText(/^hub: /)).toHaveLength(2));
+    expect(within(preview).getByText('nonprod-db-01')).toBeVisible();
+
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent('Template “DB validate”');
+    expect(dialog).toHaveTextContent('priority high, at most 25% at once');
+    await user.click(within(dialog).getByRole('button', { name: 'Run on 2 servers' }));
+
+    expect(await screen.findByText('monitor page')).toBeVisible();
+    const start = calls.find((c) => c.name === 'StartExecution')!;
+    expect(start.variables.input).toEqual({
+      priority: 'HIGH',
+      targetServers: ['nonprod-web-01', 'nonprod-db-01'],
+      maxConcurrency: '25%',
+      actionTemplateId: 'tpl-db',
+      parameters: { db: 'staging_db', password: 'hunter2' },
+    });
+  });
+
+  it('shows every problem the hub finds with the input, and does not confirm', async () => {
+    const { user } = setup(undefined, true);
+    await user.selectOptions(await screen.findByRole('combobox', { name: 'Template' }), 'tpl-db');
+    await user.type(screen.getByRole('textbox', { name: /^db/ }), 'x');
+    await user.type(screen.getByLabelText(/^password/), 'p');
+    expect(await screen.findByTestId('preview-problems')).toHaveTextContent('parameters.db: must match ^[a-z_]+$');
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('runs an ad-hoc command on servers matched by a selector', async () => {
+    const { user, calls } = setup('/run?mode=adhoc');
+    await user.type(await screen.findByLabelText(/^Shell command/), 'echo hello');
+    await user.click(screen.getByRole('radio', { name: 'Selector' }));
+    await user.selectOptions(screen.getByLabelText('Environment'), 'uat');
+    expect(screen.getByTestId('target-count')).toHaveTextContent('1 server targeted');
+
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    await user.click(within(await screen.findByRole('dialog')).getByRole('button', { name: /^Run on/ }));
+    await screen.findByText('monitor page');
+    expect(calls.find((c) => c.name === 'StartExecution')!.variables.input).toEqual({
+      priority: 'NORMAL',
+      selector: { environment: 'uat', serverGroup: null, tags: [], status: null },
+      action: { type: 'shell_command', command: 'echo hello', timeout: 60 },
+    });
+  });
+});

@@ -1,0 +1,392 @@
+// The action builder (route /run): a template (with the form generated from its typed
+// parameters) or an ad-hoc shell command; targets picked explicitly (pre-filled from the servers
+// selection) or by a selector with a live count; rate control and priority; a preview of the
+// exact command (secrets masked); a confirmation dialog; then the execution monitor.
+import { Alert, Button, Card, Code, Group, List, Modal, MultiSelect, NativeSelect, NumberInput, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
+import { useMemo, useState } from 'react';
+import { useNavigate, useSearchParams } from 'react-router-dom';
+import { useMutation, useQuery } from 'urql';
+import { PreviewExecutionQuery, StartExecutionMutation } from '../api/executions';
+import { ServersQuery } from '../api/servers';
+import { TemplatesQuery } from '../api/templates';
+import type { Priority, StartExecutionInput } from '../gql/graphql';
+import { formatCount } from '../lib/format';
+import { notificationCenter } from '../notifications/center';
+import { serverSelection } from '../servers/selection';
+import { SERVER_STATE_LOOK, SERVER_STATES, isServerState } from '../servers/status';
+import { ParameterForm } from './ParameterForm';
+import { initialValues, parseParameters, renderCommand, toParameterPayload, validateParameters, validateRate, type FormValues } from './parameters';
+import { EMPTY_SELECTOR, isEmptySelector, matchSelector, type Selector } from './targets';
+
+type Mode = 'template' | 'adhoc';
+type TargetMode = 'explicit' | 'selector';
+const PRIORITIES: Priority[] = ['HIGH', 'NORMAL', 'LOW'];
+const PREVIEW_ROWS = 12;
+
+const sortedUnique = (values: Iterable<string>) => [...new Set(values)].filter(Boolean).sort();
+
+interface PreviewRow {
+  serverId: string;
+  command?: string | null;
+  skipped: boolean;
+  reason?: string | null;
+}
+
+function PreviewTable({ rows, testId = 'command-preview' }: { rows: readonly PreviewRow[]; testId?: string }) {
+  return (
+    <Table.ScrollContainer minWidth={500}>
+      <Table data-testid={testId} aria-label="Command per server" verticalSpacing={4}>
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th scope="col" w={220}>
+              Server
+            </Table.Th>
+            <Table.Th scope="col">Command</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {rows.map((row) => (
+            <Table.Tr key={row.serverId}>
+              <Table.Td ff="monospace">{row.serverId}</Table.Td>
+              <Table.Td>{row.skipped ? <Text size="sm" c="dimmed">Skipped: {row.reason ?? 'not applicable'}</Text> : <Code style={{ overflowWrap: 'anywhere' }}>{row.command}</Code>}</Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}
+
+export default function RunPage() {
+  const [params] = useSearchParams();
+  const navigate = useNavigate();
+  const [{ data: templatesData, error: templatesError }] = useQuery({ query: TemplatesQuery });
+  const [{ data: serversData, error: serversError }] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
+  const [startState, start] = useMutation(StartExecutionMutation);
+
+  const [mode, setMode] = useState<Mode>(params.get('mode') === 'adhoc' ? 'adhoc' : 'template');
+  const [templateId, setTemplateId] = useState<string | null>(params.get('template'));
+  const [values, setValues] = useState<FormValues>({});
+  const [touched, setTouched] = useState<ReadonlySet<string>>(new Set());
+  const [attempted, setAttempted] = useState(false);
+  const [command, setCommand] = useState('');
+  const [timeout, setTimeoutSeconds] = useState<number | string>(60);
+  const [targetMode, setTargetMode] = useState<TargetMode>('explicit');
+  const [explicit, setExplicit] = useState<string[]>(() => {
+    if (params.get('targets') === 'selection') return [...serverSelection.get()];
+    return params.getAll('server');
+  });
+  const [selector, setSelector] = useState<Selector>(EMPTY_SELECTOR);
+  const [maxConcurrency, setMaxConcurrency] = useState('');
+  const [errorThreshold, setErrorThreshold] = useState('');
+  const [priority, setPriority] = useState<Priority>('NORMAL');
+  const [confirming, setConfirming] = useState(false);
+
+  const templates = templatesData?.actionTemplates ?? [];
+  const template = templates.find((t) => t.id === templateId) ?? null;
+  const specs = useMemo(() => parseParameters(template?.parameters), [template]);
+  const servers = useMemo(() => serversData?.servers.items ?? [], [serversData]);
+  const options = useMemo(
+    () => ({
+      ids: sortedUnique([...servers.map((s) => s.serverId), ...explicit]),
+      environments: sortedUnique(servers.map((s) => s.environment)),
+      groups: sortedUnique(servers.map((s) => s.serverGroup)),
+      tags: sortedUnique(servers.flatMap((s) => s.tags)),
+    }),
+    [servers, explicit],
+  );
+
+  const chooseTemplate = (id: string | null) => {
+    setTemplateId(id);
+    const next = templates.find((t) => t.id === id);
+    setValues(initialValues(parseParameters(next?.parameters)));
+    setTouched(new Set());
+    setAttempted(false);
+  };
+
+  // Selector: counted here over the known servers until the hub's preview answers.
+  const localMatches = targetMode === 'explicit' ? explicit : isEmptySelector(selector) ? [] : matchSelector(servers, selector).map((s) => s.serverId);
+  const paramErrors = mode === 'template' ? validateParameters(specs, values) : {};
+  const rateErrors = [validateRate(maxConcurrency, 'Max concurrency'), validateRate(errorThreshold, 'Error threshold')].filter((e): e is string => e !== null);
+  const timeoutNumber = typeof timeout === 'number' ? timeout : Number(timeout);
+  const problems: string[] = [];
+  if (mode === 'template' && !template) problems.push('Choose a template.');
+  if (mode === 'adhoc' && command.trim() === '') problems.push('Enter the command to run.');
+  if (mode === 'adhoc' && (!Number.isInteger(timeoutNumber) || timeoutNumber < 1 || timeoutNumber > 86_400)) problems.push('Timeout must be 1–86400 seconds.');
+  for (const [name, error] of Object.entries(paramErrors)) problems.push(`${name}: ${error}`);
+  problems.push(...rateErrors);
+  const targetsChosen = targetMode === 'explicit' ? explicit.length > 0 : !isEmptySelector(selector);
+  if (!targetsChosen) problems.push(targetMode === 'explicit' ? 'Pick at least one server.' : 'Set at least one selector field.');
+
+  const localPreview = mode === 'adhoc' ? command.trim() : template ? renderCommand(template.commandTemplate, specs, values) : '';
+
+  const input: StartExecutionInput | null = (() => {
+    if (mode === 'template' && !template) return null;
+    if (mode === 'adhoc' && command.trim() === '') return null;
+    const base: StartExecutionInput = { priority };
+    if (targetMode === 'explicit') base.targetServers = explicit;
+    else
+      base.selector = {
+        environment: selector.environment,
+        serverGroup: selector.serverGroup,
+        tags: selector.tags,
+        status: selector.status,
+      };
+    if (maxConcurrency.trim()) base.maxConcurrency = maxConcurrency.trim();
+    if (errorThreshold.trim()) base.errorThreshold = errorThreshold.trim();
+    if (mode === 'adhoc') return { ...base, action: { type: 'shell_command', command: command.trim(), timeout: Number.isFinite(timeoutNumber) ? timeoutNumber : 60 } };
+    return { ...base, actionTemplateId: template!.id, parameters: toParameterPayload(specs, values) };
+  })();
+
+  // The hub's preview: exact command per server, skipped targets and every problem with the input.
+  const inputKey = input && targetsChosen ? JSON.stringify(input) : '';
+  const [debouncedKey] = useDebouncedValue(inputKey, 400);
+  const previewVariables = useMemo(() => (debouncedKey ? { input: JSON.parse(debouncedKey) as StartExecutionInput } : null), [debouncedKey]);
+  const [previewResult] = useQuery({
+    query: PreviewExecutionQuery,
+    variables: previewVariables ?? { input: { targetServers: [] } },
+    pause: previewVariables === null,
+    requestPolicy: 'network-only',
+  });
+  const hubPreview = previewVariables && debouncedKey === inputKey ? previewResult.data?.previewExecution : undefined;
+  const previewError = previewVariables && !previewResult.fetching ? previewResult.error : undefined;
+  const previewProblems = previewError ? (previewError.graphQLErrors.length ? previewError.graphQLErrors.map((e) => e.message) : [previewError.message]) : [];
+  const targetCount = hubPreview ? hubPreview.runCount : localMatches.length;
+  if (targetsChosen && targetCount === 0 && !previewError) problems.push('No server matches these targets.');
+  const previewRows = hubPreview
+    ? hubPreview.servers
+    : localMatches.map((serverId) => ({ serverId, command: localPreview, skipped: false, reason: null as string | null }));
+
+  const review = () => {
+    setAttempted(true);
+    if (problems.length === 0 && previewProblems.length === 0) setConfirming(true);
+  };
+
+  const run = async () => {
+    if (!input) return;
+    const result = await start({ input });
+    const execution = result.data?.startExecution;
+    if (execution) {
+      setConfirming(false);
+      notificationCenter.watch(execution.executionId);
+      void navigate(`/executions/${encodeURIComponent(execution.executionId)}`);
+    }
+  };
+
+  const loadError = templatesError ?? serversError;
+
+  return (
+    <Stack gap="md" maw={1100}>
+      <Title order={1} size="h2">
+        Run an action
+      </Title>
+      {loadError && (
+        <Alert color="red" variant="light" role="alert" title="Could not load templates or servers">
+          {loadError.message}. Reload the page; if it persists, check the hub.
+        </Alert>
+      )}
+
+      <Card withBorder component="section" aria-labelledby="what-title">
+        <Title order={2} size="h4" id="what-title" mb="sm">
+          1. What to run
+        </Title>
+        <SegmentedControl
+          aria-label="Action kind"
+          value={mode}
+          onChange={(v) => setMode(v)}
+          data={[
+            { value: 'template', label: 'Template' },
+            { value: 'adhoc', label: 'Ad-hoc command' },
+          ]}
+          mb="md"
+        />
+        {mode === 'template' ? (
+          <Stack gap="sm">
+            <NativeSelect
+              label="Template"
+              value={templateId ?? ''}
+              onChange={(e) => chooseTemplate(e.currentTarget.value || null)}
+              data={[{ value: '', label: templates.length ? 'Choose a template…' : 'No templates yet' }, ...templates.map((t) => ({ value: t.id, label: `${t.name} (${t.category})` }))]}
+              maw={480}
+              error={attempted && !template ? 'Choose a template' : undefined}
+            />
+            {template && (
+              <>
+                <Text size="sm" c="dimmed">
+                  {template.description}
+                </Text>
+                <ParameterForm
+                  specs={specs}
+                  values={values}
+                  errors={paramErrors}
+                  shown={(name) => attempted || touched.has(name)}
+                  onChange={(name, value) => setValues((v) => ({ ...v, [name]: value }))}
+                  onBlur={(name) => setTouched((t) => new Set(t).add(name))}
+                />
+              </>
+            )}
+          </Stack>
+        ) : (
+          <SimpleGrid cols={{ base: 1, sm: 2 }}>
+            <Textarea
+              label="Shell command"
+              description="Runs as shell_command on every target."
+              value={command}
+              onChange={(e) => setCommand(e.currentTarget.value)}
+              autosize
+              minRows={2}
+              styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }}
+              required
+              error={attempted && command.trim() === '' ? 'Enter a command' : undefined}
+            />
+            <NumberInput label="Timeout (seconds)" value={timeout} onChange={setTimeoutSeconds} min={1} max={86_400} w={180} />
+          </SimpleGrid>
+        )}
+      </Card>
+
+      <Card withBorder component="section" aria-labelledby="where-title">
+        <Group justify="space-between" mb="sm">
+          <Title order={2} size="h4" id="where-title">
+            2. Where
+          </Title>
+          <Text fw={600} data-testid="target-count" aria-live="polite">
+            {hubPreview && hubPreview.matchedCount !== hubPreview.runCount
+              ? `${hubPreview.matchedCount} matched, ${formatCount(hubPreview.runCount, 'server')} will run`
+              : `${formatCount(targetCount, 'server')} targeted`}
+          </Text>
+        </Group>
+        <SegmentedControl
+          aria-label="Target selection"
+          value={targetMode}
+          onChange={(v) => setTargetMode(v)}
+          data={[
+            { value: 'explicit', label: 'Pick servers' },
+            { value: 'selector', label: 'Selector' },
+          ]}
+          mb="md"
+        />
+        {targetMode === 'explicit' ? (
+          <MultiSelect
+            label="Servers"
+            placeholder={explicit.length ? undefined : 'Search servers'}
+            data={options.ids}
+            value={explicit}
+            onChange={setExplicit}
+            searchable
+            clearable
+            limit={200}
+            maxDropdownHeight={260}
+            error={attempted && explicit.length === 0 ? 'Pick at least one server' : undefined}
+          />
+        ) : (
+          <SimpleGrid cols={{ base: 1, sm: 2, md: 4 }}>
+            <NativeSelect label="Environment" value={selector.environment ?? ''} onChange={(e) => setSelector({ ...selector, environment: e.currentTarget.value || null })} data={[{ value: '', label: 'Any' }, ...options.environments]} />
+            <NativeSelect label="Group" value={selector.serverGroup ?? ''} onChange={(e) => setSelector({ ...selector, serverGroup: e.currentTarget.value || null })} data={[{ value: '', label: 'Any' }, ...options.groups]} />
+            <MultiSelect label="Tags (all of)" data={options.tags} value={selector.tags} onChange={(tags) => setSelector({ ...selector, tags })} searchable clearable />
+            <NativeSelect
+              label="Status"
+              value={selector.status ?? ''}
+              onChange={(e) => {
+                const v = e.currentTarget.value;
+                setSelector({ ...selector, status: isServerState(v) ? (v) : null });
+              }}
+              data={[{ value: '', label: 'Any' }, ...SERVER_STATES.map((s) => ({ value: s, label: SERVER_STATE_LOOK[s].label }))]}
+            />
+          </SimpleGrid>
+        )}
+      </Card>
+
+      <Card withBorder component="section" aria-labelledby="how-title">
+        <Title order={2} size="h4" id="how-title" mb="sm">
+          3. How
+        </Title>
+        <Group align="flex-start" gap="md" wrap="wrap">
+          <TextInput label="Max concurrency" description="e.g. 10 or 25%; empty for no limit" value={maxConcurrency} onChange={(e) => setMaxConcurrency(e.currentTarget.value)} error={validateRate(maxConcurrency, 'Max concurrency') ?? undefined} w={220} />
+          <TextInput label="Stop after failures" description="e.g. 5 or 10%; empty to never stop" value={errorThreshold} onChange={(e) => setErrorThreshold(e.currentTarget.value)} error={validateRate(errorThreshold, 'Error threshold') ?? undefined} w={220} />
+          <Stack gap={4}>
+            <Text size="sm" fw={500} id="priority-label">
+              Priority
+            </Text>
+            <SegmentedControl aria-labelledby="priority-label" value={priority} onChange={(v) => setPriority(v)} data={PRIORITIES.map((p) => ({ value: p, label: p[0] + p.slice(1).toLowerCase() }))} />
+          </Stack>
+        </Group>
+      </Card>
+
+      <Card withBorder component="section" aria-labelledby="preview-title">
+        <Title order={2} size="h4" id="preview-title" mb="sm">
+          4. Preview
+        </Title>
+        {previewProblems.length > 0 ? (
+          <Alert color="red" variant="light" role="alert" title="The hub found problems" data-testid="preview-problems">
+            <List size="sm">
+              {previewProblems.map((p) => (
+                <List.Item key={p}>{p}</List.Item>
+              ))}
+            </List>
+          </Alert>
+        ) : previewRows.length > 0 && (hubPreview || localPreview) ? (
+          <Stack gap="xs">
+            <Text size="sm">
+              {hubPreview ? 'Exact command per server, from the hub' : 'Command on each target'} (secrets shown as ***):
+            </Text>
+            <PreviewTable rows={previewRows.slice(0, PREVIEW_ROWS)} />
+            {previewRows.length > PREVIEW_ROWS && (
+              <Text size="sm" c="dimmed">
+                …and {previewRows.length - PREVIEW_ROWS} more servers.
+              </Text>
+            )}
+          </Stack>
+        ) : (
+          <Text size="sm" c="dimmed">
+            The exact command per server appears here as you fill the form.
+          </Text>
+        )}
+      </Card>
+
+      {attempted && problems.length > 0 && (
+        <Alert color="red" variant="light" role="alert" title="Fix these before running">
+          <List size="sm">
+            {problems.map((p) => (
+              <List.Item key={p}>{p}</List.Item>
+            ))}
+          </List>
+        </Alert>
+      )}
+      <Group>
+        <Button onClick={review} size="md">
+          Review and run
+        </Button>
+      </Group>
+
+      <Modal opened={confirming} onClose={() => setConfirming(false)} title={<Text fw={700}>Run on {formatCount(targetCount, 'server')}?</Text>} size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
+        <Stack gap="sm">
+          <Text size="sm">
+            {mode === 'adhoc' ? 'Ad-hoc shell command' : `Template “${template?.name ?? ''}”`} on {targetMode === 'selector' ? 'the servers the selector matches' : 'the picked servers'}, priority {priority.toLowerCase()}
+            {maxConcurrency ? `, at most ${maxConcurrency} at once` : ''}
+            {errorThreshold ? `, stopping after ${errorThreshold} failures` : ''}.
+          </Text>
+          <PreviewTable rows={previewRows.slice(0, PREVIEW_ROWS)} testId="confirm-preview" />
+          {previewRows.length > PREVIEW_ROWS && (
+            <Text size="sm" c="dimmed">
+              …and {previewRows.length - PREVIEW_ROWS} more servers.
+            </Text>
+          )}
+          {startState.error && (
+            <Alert color="red" variant="light" role="alert" title="The hub refused to start it">
+              {startState.error.graphQLErrors.map((e) => e.message).join('; ') || startState.error.message}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={() => setConfirming(false)}>
+              Cancel
+            </Button>
+            <Button onClick={() => void run()} loading={startState.fetching} data-autofocus>
+              Run on {formatCount(targetCount, 'server')}
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
+    </Stack>
+  );
+}

@@ -1,0 +1,111 @@
+// Server page tests: facts and metrics from the `server` query, heartbeat history from live
+// updates, recent executions for this server, locks, and a clear message for an unknown server.
+import { act, screen, within } from '@testing-library/react';
+import { Route, Routes } from 'react-router-dom';
+import { describe, expect, it } from 'vitest';
+import { fakeClient } from '../test/client';
+import { renderWithProviders } from '../test/render';
+import { makeServers } from '../test/servers';
+import ServerDetailPage from './ServerDetailPage';
+
+const base = makeServers()[0]!;
+const server = {
+  ...base,
+  capabilities: ['shell_execution'],
+  configuration: { agentVersion: '0.1.0', osInfo: 'Debian 12', maxConcurrentJobs: 4, timeoutDefault: 300 },
+  status: { ...base.status, uptimeSeconds: 7300, loadAverage: [0.5, 0.7, 0.8] },
+  metadata: { createdAt: '2025-01-01T00:00:00Z', createdBy: 'admin@example.com', updatedAt: '2025-01-01T00:00:00Z', lastSuccessfulExecution: null },
+};
+
+function setup(found = true) {
+  const fake = fakeClient({
+    ServerDetail: () => ({ data: { server: found ? server : null } }),
+    ServerLocks: () => ({
+      data: {
+        serverLocks: [
+          {
+            lockId: 'l1',
+            serverId: server.serverId,
+            lockType: 'MAINTENANCE',
+            status: 'ACTIVE',
+            fencingToken: 7,
+            releasedBy: null,
+            lockedBy: { processId: 'p', executionId: null, userId: 'ops@example.com' },
+            lockMetadata: { reason: 'kernel patch', priority: 'high', estimatedDurationMinutes: 30 },
+            timing: { acquiredAt: '2025-01-01T00:00:00Z', expiresAt: new Date(Date.now() + 600_000).toISOString(), currentExtensions: 0, maxExtensionCount: 3, releasedAt: null },
+          },
+        ],
+      },
+    }),
+    Me: () => ({ data: { me: { email: 'admin@example.com', role: 'ADMIN' } } }),
+    Executions: () => ({
+      data: {
+        executions: {
+          total: 1,
+          page: 1,
+          pageSize: 20,
+          items: [
+            {
+              executionId: 'exec-7',
+              initiatedBy: 'ops@example.com',
+              executionType: 'single',
+              targetServers: [server.serverId],
+              actionTemplateId: null,
+              action: { type: 'shell_command', command: 'uptime' },
+              parameters: {},
+              overall: 'COMPLETED',
+              priority: 'NORMAL',
+              progress: 100,
+              estimatedCompletion: null,
+              skippedReason: null,
+              cancelledBy: null,
+              maxConcurrency: null,
+              errorThreshold: null,
+              timing: { createdAt: '2025-01-01T00:00:00Z', startedAt: null, completedAt: null, durationSeconds: 1 },
+              results: { successCount: 1, failureCount: 0, totalCount: 1 },
+            },
+          ],
+        },
+      },
+    }),
+  });
+  renderWithProviders(
+    <Routes>
+      <Route path="/servers/:serverId" element={<ServerDetailPage />} />
+    </Routes>,
+    { client: fake.client, route: `/servers/${server.serverId}` },
+  );
+  return fake;
+}
+
+describe('ServerDetailPage', () => {
+  it('shows facts, metrics, recent executions and locks', async () => {
+    const { calls } = setup();
+    expect(await screen.findByRole('heading', { name: server.serverId })).toBeVisible();
+    const facts = screen.getByRole('region', { name: 'Facts' });
+    expect(within(facts).getByText('Debian 12')).toBeVisible();
+    expect(within(facts).getByText('10.0.1.10')).toBeVisible();
+    expect(within(facts).getByText('2 h 1 min')).toBeVisible();
+    expect(within(facts).getByText('0.50 / 0.70 / 0.80')).toBeVisible();
+    expect(screen.getByRole('progressbar', { name: 'CPU 42.5%' })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: 'exec-7' })).toHaveAttribute('href', '/executions/exec-7');
+    expect(calls.find((c) => c.name === 'Executions')!.variables).toMatchObject({ filter: { serverId: server.serverId } });
+    const locks = screen.getByRole('region', { name: 'Locks' });
+    expect(within(locks).getByText('kernel patch')).toBeVisible();
+    expect(within(locks).getByRole('button', { name: `Force-release the lock on ${server.serverId}` })).toBeVisible();
+  });
+
+  it('draws each heartbeat into the metric history', async () => {
+    const { push } = setup();
+    await screen.findByRole('heading', { name: server.serverId });
+    for (const [i, cpu] of [10, 20, 30].entries()) {
+      act(() => push('ServerUpdates', { serverUpdates: { ...base, status: { ...base.status, cpuPercent: cpu, lastHeartbeat: new Date(Date.now() + i * 1000).toISOString() } } }));
+    }
+    expect(await screen.findByRole('img', { name: 'CPU history: 3 samples, from 10.0% to 30.0%' })).toBeInTheDocument();
+  });
+
+  it('says when the server does not exist', async () => {
+    setup(false);
+    expect(await screen.findByRole('alert')).toHaveTextContent(`There is no server “${server.serverId}”`);
+  });
+});
