@@ -1,6 +1,6 @@
 //! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
 
-use super::{SqliteStore, jobs, locks, schedules, servers, users};
+use super::{SqliteStore, jobs, locks, schedules, servers, settle, users};
 use crate::error::Result;
 use crate::model::{
     ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
@@ -178,16 +178,16 @@ impl Store for SqliteStore {
         by: &str,
         now: Timestamp,
     ) -> Result<Option<Vec<String>>> {
-        jobs::cancel_execution(self, tenant, id, by, now).await
+        settle::cancel_execution(self, tenant, id, by, now).await
     }
     async fn take_cancellations(&self, server_id: &str, now: Timestamp) -> Result<Vec<String>> {
-        jobs::take_cancellations(self, server_id, now).await
+        settle::take_cancellations(self, server_id, now).await
     }
     async fn expire_leases(&self, now: Timestamp) -> Result<Vec<LapsedJob>> {
-        jobs::expire_leases(self, now).await
+        settle::expire_leases(self, now).await
     }
     async fn servers_with_due_jobs(&self, now: Timestamp) -> Result<Vec<String>> {
-        jobs::servers_with_due_jobs(self, now).await
+        settle::servers_with_due_jobs(self, now).await
     }
     async fn execution_logs(
         &self,

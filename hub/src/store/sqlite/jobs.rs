@@ -3,11 +3,11 @@
 
 use super::{SqliteStore, from_ms, locks, ms, page_of};
 use crate::error::Result;
-use crate::lifecycle::{self, CancelAction, ResultDecision};
+use crate::lifecycle::{self, ResultDecision};
 use crate::model::{
     Execution, ExecutionFilter, Job, JobState, LockPolicy, Page, PageRequest, Timestamp,
 };
-use crate::store::{FinishOutcome, LapsedJob, LeaseOutcome, LogLine};
+use crate::store::{FinishOutcome, LeaseOutcome, LogLine};
 use crate::template;
 use greenroom_proto::{JobResult, OutputChunk, Stream};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
@@ -59,7 +59,7 @@ pub(super) fn read_job(tx: &Transaction<'_>, job_id: &str) -> Result<Option<Job>
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
-fn read_execution(tx: &Transaction<'_>, id: &str) -> Result<Option<Execution>> {
+pub(super) fn read_execution(tx: &Transaction<'_>, id: &str) -> Result<Option<Execution>> {
     let doc: Option<String> = tx
         .query_row(
             "SELECT doc FROM executions WHERE execution_id = ?1",
@@ -70,7 +70,7 @@ fn read_execution(tx: &Transaction<'_>, id: &str) -> Result<Option<Execution>> {
     Ok(doc.map(|d| serde_json::from_str(&d)).transpose()?)
 }
 
-fn write_execution(tx: &Transaction<'_>, e: &Execution) -> Result<()> {
+pub(super) fn write_execution(tx: &Transaction<'_>, e: &Execution) -> Result<()> {
     tx.execute(
         "UPDATE executions SET state = ?2, cancelled = ?3, doc = ?4 WHERE execution_id = ?1",
         params![
@@ -83,7 +83,7 @@ fn write_execution(tx: &Transaction<'_>, e: &Execution) -> Result<()> {
     Ok(())
 }
 
-fn job_states(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<JobState>> {
+pub(super) fn job_states(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<JobState>> {
     let mut st = tx.prepare("SELECT state FROM jobs WHERE execution_id = ?1")?;
     let states = st
         .query_map([execution_id], |r| r.get::<_, String>(0))?
@@ -116,7 +116,7 @@ pub(super) fn settle_execution(
 }
 
 /// Servers with a pending job of this execution (to wake when a slot frees up).
-fn pending_servers(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<String>> {
+pub(super) fn pending_servers(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<String>> {
     let mut st = tx.prepare(
         "SELECT DISTINCT server_id FROM jobs WHERE execution_id = ?1 AND state = 'pending'",
     )?;
@@ -126,7 +126,11 @@ fn pending_servers(tx: &Transaction<'_>, execution_id: &str) -> Result<Vec<Strin
 }
 
 /// Once failures reach the execution's error threshold, jobs that have not started are skipped.
-fn apply_error_threshold(tx: &Transaction<'_>, e: &mut Execution, now: Timestamp) -> Result<()> {
+pub(super) fn apply_error_threshold(
+    tx: &Transaction<'_>,
+    e: &mut Execution,
+    now: Timestamp,
+) -> Result<()> {
     let Some(limit) = e.error_threshold else {
         return Ok(());
     };
@@ -504,144 +508,6 @@ pub(super) async fn finish_job(
         } else {
             FinishOutcome::Stored { execution_id, wake }
         })
-    })
-    .await
-}
-
-pub(super) async fn cancel_execution(
-    st: &SqliteStore,
-    tenant: &str,
-    id: &str,
-    by: &str,
-    now: Timestamp,
-) -> Result<Option<Vec<String>>> {
-    let (tenant, id, by) = (tenant.to_string(), id.to_string(), by.to_string());
-    st.with(move |c| {
-        let tx = c.transaction()?;
-        let owned: Option<String> = tx
-            .query_row(
-                "SELECT tenant_id FROM executions WHERE execution_id = ?1",
-                [&id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if owned.as_deref() != Some(tenant.as_str()) {
-            return Ok(None);
-        }
-        let Some(mut e) = read_execution(&tx, &id)? else {
-            return Ok(None);
-        };
-        if e.state.is_final() {
-            return Ok(Some(Vec::new()));
-        }
-        e.cancelled_by.get_or_insert(by);
-        write_execution(&tx, &e)?;
-        let ids: Vec<String> = {
-            let mut stmt = tx.prepare("SELECT job_id FROM jobs WHERE execution_id = ?1")?;
-            stmt.query_map([&id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?
-        };
-        let mut wake = Vec::new();
-        for jid in ids {
-            let Some(mut j) = read_job(&tx, &jid)? else {
-                continue;
-            };
-            match lifecycle::on_cancel(j.state) {
-                CancelAction::Now(state) => {
-                    j.state = state;
-                    j.error = Some("cancelled before it started".into());
-                    j.finished_at = Some(now);
-                    write_job(&tx, &j)?;
-                }
-                CancelAction::Signal => {
-                    j.cancel_requested = true;
-                    write_job(&tx, &j)?;
-                    wake.push(j.server_id.clone());
-                }
-                CancelAction::Nothing => {}
-            }
-        }
-        settle_execution(&tx, &id, now)?;
-        tx.commit()?;
-        Ok(Some(wake))
-    })
-    .await
-}
-
-/// How long before a cancellation is sent to the agent again.
-const CANCEL_RESEND_SECS: i64 = 10;
-
-pub(super) async fn take_cancellations(
-    st: &SqliteStore,
-    server_id: &str,
-    now: Timestamp,
-) -> Result<Vec<String>> {
-    let server_id = server_id.to_string();
-    st.with(move |c| {
-        let tx = c.transaction()?;
-        let ids: Vec<String> = {
-            let mut stmt = tx.prepare("SELECT job_id FROM jobs WHERE server_id = ?1 AND cancel_requested = 1 AND state IN ('leased', 'running')")?;
-            stmt.query_map([&server_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-        };
-        let mut out = Vec::new();
-        for id in ids {
-            let Some(mut j) = read_job(&tx, &id)? else { continue };
-            if j.cancel_sent_at.is_some_and(|t| (now - t).num_seconds() < CANCEL_RESEND_SECS) {
-                continue;
-            }
-            j.cancel_sent_at = Some(now);
-            write_job(&tx, &j)?;
-            out.push(id);
-        }
-        tx.commit()?;
-        Ok(out)
-    })
-    .await
-}
-
-pub(super) async fn expire_leases(st: &SqliteStore, now: Timestamp) -> Result<Vec<LapsedJob>> {
-    st.with(move |c| {
-        let tx = c.transaction()?;
-        let ids: Vec<String> = {
-            let mut stmt = tx.prepare(
-                "SELECT job_id FROM jobs WHERE state IN ('leased', 'running') AND lease_expires_at IS NOT NULL AND lease_expires_at < ?1",
-            )?;
-            stmt.query_map([ms(now)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?
-        };
-        let mut lapsed = Vec::new();
-        for id in ids {
-            let Some(mut job) = read_job(&tx, &id)? else { continue };
-            let policy = read_execution(&tx, &job.execution_id)?.map(|e| e.lost_job_policy).unwrap_or_default();
-            let Some(next) = lifecycle::on_lease_lapsed(job.state, job.cancel_requested, policy, job.attempt, job.max_attempts) else { continue };
-            job.state = next;
-            job.lease_expires_at = None;
-            let requeued = next == JobState::Pending;
-            if requeued {
-                job.error = Some(format!("attempt {} lost: the agent stopped reporting; offered again", job.attempt));
-            } else {
-                job.error = Some("lease expired: the agent stopped reporting this job".into());
-                job.finished_at = Some(now);
-                if let Some(lock_id) = job.lock_id.clone() {
-                    locks::release_for_job(&tx, &lock_id, &job.execution_id, now)?;
-                }
-            }
-            write_job(&tx, &job)?;
-            if let Some(mut e) = read_execution(&tx, &job.execution_id)? {
-                apply_error_threshold(&tx, &mut e, now)?;
-            }
-            settle_execution(&tx, &job.execution_id, now)?;
-            lapsed.push(LapsedJob { execution_id: job.execution_id, server_id: job.server_id, requeued });
-        }
-        tx.commit()?;
-        Ok(lapsed)
-    })
-    .await
-}
-
-pub(super) async fn servers_with_due_jobs(st: &SqliteStore, now: Timestamp) -> Result<Vec<String>> {
-    st.with(move |c| {
-        let mut stmt = c.prepare("SELECT DISTINCT server_id FROM jobs WHERE state = 'pending' AND not_before IS NOT NULL AND not_before <= ?1")?;
-        Ok(stmt.query_map([ms(now)], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
     })
     .await
 }

@@ -7,6 +7,7 @@ mod jobs;
 mod locks;
 mod schedules;
 mod servers;
+mod settle;
 mod users;
 
 use crate::error::{Error, Result};

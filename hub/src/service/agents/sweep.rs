@@ -1,0 +1,120 @@
+//! The hub's periodic sweep: lapsed leases, expired locks, silent servers, due retries,
+//! and the per-agent circuit breaker.
+
+use crate::app::App;
+use crate::audit::{self, Actor, Resource};
+use crate::bus::Event;
+use crate::error::Result;
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+/// After this many jobs in a row lost by an agent (leased, never reported), its circuit opens.
+pub const CIRCUIT_THRESHOLD: u32 = 3;
+/// How long an open circuit keeps work away from the agent.
+pub const CIRCUIT_COOL_DOWN_SECS: i64 = 300;
+
+/// Counts a lost job against its server's circuit; opens it at the threshold.
+async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
+    let now = Utc::now();
+    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = opened.clone();
+    let Some(s) = app
+        .store
+        .modify_server(
+            None,
+            server_id,
+            Box::new(move |s| {
+                s.circuit.consecutive_failures += 1;
+                if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
+                    && s.circuit.open_until.is_none_or(|t| t < now)
+                {
+                    s.circuit.open_until = Some(now + Duration::seconds(CIRCUIT_COOL_DOWN_SECS));
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }),
+        )
+        .await?
+    else {
+        return Ok(());
+    };
+    if opened.load(std::sync::atomic::Ordering::Relaxed) {
+        let until = s.circuit.open_until;
+        tracing::warn!(
+            server_id,
+            failures = s.circuit.consecutive_failures,
+            ?until,
+            "circuit opened: no work is offered to this agent until the cool-down ends"
+        );
+        let r = Resource {
+            kind: "server",
+            id: server_id,
+            name: None,
+        };
+        let details =
+            json!({"consecutive_failures": s.circuit.consecutive_failures, "open_until": until});
+        audit::record(
+            app,
+            &s.tenant_id,
+            Actor::System,
+            "agent_circuit_opened",
+            r,
+            details,
+            None,
+        )
+        .await;
+    }
+    Ok(())
+}
+
+/// One sweep: lapsed leases settle, expired locks end, silent servers become unreachable,
+/// servers with due jobs (retries, freed locks) are woken.
+pub async fn sweep(app: &App) -> Result<()> {
+    let now = Utc::now();
+    for lapsed in app.store.expire_leases(now).await? {
+        app.metrics.lease_expiries.inc();
+        tracing::warn!(execution_id = %lapsed.execution_id, server_id = %lapsed.server_id, requeued = lapsed.requeued, "a job lease lapsed");
+        trip_circuit(app, &lapsed.server_id).await?;
+        if let Some(s) = app.store.get_server(None, &lapsed.server_id).await? {
+            app.bus.publish(Event::Execution {
+                tenant_id: s.tenant_id,
+                execution_id: lapsed.execution_id,
+            });
+        }
+    }
+    for lock in app.store.expire_locks(now).await? {
+        app.metrics
+            .lock_events
+            .with_label_values(&["expired"])
+            .inc();
+        let r = Resource {
+            kind: "server_lock",
+            id: &lock.lock_id,
+            name: Some(&lock.server_id),
+        };
+        audit::record(
+            app,
+            &lock.tenant_id,
+            Actor::System,
+            "lock_expired",
+            r,
+            json!({"server_id": lock.server_id, "fencing_token": lock.fencing_token}),
+            None,
+        )
+        .await;
+        app.bus.wake(&lock.server_id);
+    }
+    let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
+    for server_id in app.store.mark_unreachable(cutoff).await? {
+        tracing::warn!(%server_id, "server stopped sending heartbeats; marked unreachable");
+        if let Some(s) = app.store.get_server(None, &server_id).await? {
+            app.bus.publish(Event::Server {
+                tenant_id: s.tenant_id,
+                server_id,
+            });
+        }
+    }
+    for server_id in app.store.servers_with_due_jobs(now).await? {
+        app.bus.wake(&server_id);
+    }
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! The work an agent does with the hub: the lease long-poll (jobs and cancellations),
+//! output, and results.
+
+use crate::app::App;
+use crate::audit::{self, Actor, Resource};
+use crate::bus::Event;
+use crate::error::{Error, Result};
+use crate::model::Server;
+use crate::store::FinishOutcome;
+use chrono::{Duration, Utc};
+use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
+use serde_json::json;
+
+/// A certificate for one server that names a job of another: refused and audited.
+pub(super) async fn impersonation(app: &App, server: &Server, job_id: &str, what: &str) -> Error {
+    let r = Resource {
+        kind: "job",
+        id: job_id,
+        name: None,
+    };
+    let details = json!({"presented_by": server.server_id, "attempted": what});
+    audit::record(
+        app,
+        &server.tenant_id,
+        Actor::Agent {
+            server_id: &server.server_id,
+        },
+        "agent_impersonation_refused",
+        r,
+        details,
+        Some("job of another server"),
+    )
+    .await;
+    tracing::warn!(server_id = %server.server_id, job_id, "agent tried to act on a job that is not its own");
+    Error::NotFound(format!("job {job_id} is not a job of {}", server.server_id))
+}
+
+/// Long-poll: answers at once with a job (when `capacity` > 0 and one may be leased) or jobs
+/// to cancel; otherwise after `wait` with nothing.
+pub async fn lease(
+    app: &App,
+    server: &Server,
+    wait: std::time::Duration,
+    capacity: u32,
+) -> Result<LeaseResponse> {
+    let wait = wait.min(std::time::Duration::from_secs(MAX_LEASE_WAIT_SECS));
+    let deadline = tokio::time::Instant::now() + wait;
+    let waiter = app.bus.waiter(&server.server_id);
+    let lease_seconds = app.config.execution.lease_seconds;
+    let lock_ttl = app.config.lock_ttl();
+    let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
+    let _held = crate::metrics::GaugeGuard::hold(&app.metrics.long_polls);
+    loop {
+        let now = Utc::now();
+        let cancel_jobs = app.store.take_cancellations(&server.server_id, now).await?;
+        let mut job = None;
+        if capacity > 0 && !circuit_open {
+            let until = now + Duration::seconds(lease_seconds as i64);
+            let outcome = app
+                .store
+                .lease_next_job(&server.server_id, now, until, lock_ttl)
+                .await?;
+            for execution_id in outcome.changed {
+                app.bus.publish(Event::Execution {
+                    tenant_id: server.tenant_id.clone(),
+                    execution_id,
+                });
+            }
+            job = outcome.job.map(|j| {
+                app.metrics.jobs_leased.inc();
+                LeasedJob {
+                    job_id: j.job_id,
+                    execution_id: j.execution_id,
+                    action: j.action,
+                    lease_expires_at: until,
+                    lease_seconds,
+                }
+            });
+        }
+        if job.is_some() || !cancel_jobs.is_empty() {
+            return Ok(LeaseResponse { job, cancel_jobs });
+        }
+        if tokio::time::timeout_at(deadline, waiter.notified())
+            .await
+            .is_err()
+        {
+            return Ok(LeaseResponse {
+                job: None,
+                cancel_jobs: Vec::new(),
+            });
+        }
+    }
+}
+
+/// Stores output; the new lines also go to the execution's JSON-lines log file.
+pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch) -> Result<()> {
+    if batch.chunks.len() > 10_000 {
+        return Err(Error::invalid("chunks: at most 10000 per batch"));
+    }
+    let Some((execution_id, fresh)) = app
+        .store
+        .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
+        .await?
+    else {
+        return Err(impersonation(app, server, job_id, "output").await);
+    };
+    if !fresh.is_empty() {
+        crate::logs::append(
+            &app.config.server.data_dir,
+            &execution_id,
+            &server.server_id,
+            job_id,
+            &fresh,
+        )
+        .await;
+    }
+    app.bus.publish(Event::Execution {
+        tenant_id: server.tenant_id.clone(),
+        execution_id,
+    });
+    Ok(())
+}
+
+/// Stores a result; a repeated delivery of the same job's result is acknowledged, not stored
+/// twice. A result from a job whose server lock expired or changed hands is refused (409).
+pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult) -> Result<bool> {
+    let outcome = app
+        .store
+        .finish_job(&server.server_id, job_id, &result, Utc::now())
+        .await?;
+    let (execution_id, wake) = match outcome {
+        FinishOutcome::NotFound => {
+            return Err(impersonation(app, server, job_id, "result").await);
+        }
+        FinishOutcome::AlreadyFinal { .. } => return Ok(false),
+        FinishOutcome::Fenced { execution_id } => {
+            app.bus.publish(Event::Execution {
+                tenant_id: server.tenant_id.clone(),
+                execution_id: execution_id.clone(),
+            });
+            let r = Resource {
+                kind: "job",
+                id: job_id,
+                name: Some(&execution_id),
+            };
+            audit::record(
+                app,
+                &server.tenant_id,
+                Actor::Agent {
+                    server_id: &server.server_id,
+                },
+                "result_fenced",
+                r,
+                json!({}),
+                Some("server lock expired or changed hands"),
+            )
+            .await;
+            return Err(Error::Conflict(format!(
+                "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
+            )));
+        }
+        FinishOutcome::Retrying { execution_id, wake } => (execution_id, wake),
+        FinishOutcome::Stored { execution_id, wake } => {
+            app.metrics
+                .results
+                .with_label_values(&[outcome_label(&result)])
+                .inc();
+            app.metrics
+                .job_duration
+                .with_label_values(&[outcome_label(&result)])
+                .observe(result.execution_time.max(0.0));
+            (execution_id, wake)
+        }
+    };
+    for s in &wake {
+        app.bus.wake(s);
+    }
+    // A reported result closes the agent's circuit; a success is remembered.
+    let (success, finished) = (
+        result.status == greenroom_proto::Outcome::Success,
+        result.finished_at,
+    );
+    app.store
+        .modify_server(
+            None,
+            &server.server_id,
+            Box::new(move |s| {
+                if success {
+                    s.metadata.last_successful_execution = Some(finished);
+                }
+                s.circuit = Default::default();
+            }),
+        )
+        .await?;
+    app.bus.publish(Event::Execution {
+        tenant_id: server.tenant_id.clone(),
+        execution_id,
+    });
+    Ok(true)
+}
+
+fn outcome_label(r: &JobResult) -> &'static str {
+    match r.status {
+        greenroom_proto::Outcome::Success => "success",
+        greenroom_proto::Outcome::Failed => "failed",
+        greenroom_proto::Outcome::Timeout => "timeout",
+        greenroom_proto::Outcome::Cancelled => "cancelled",
+    }
+}
