@@ -285,6 +285,25 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
         )
         .await;
     assert_eq!(gql["errors"][0]["extensions"]["code"], "FORBIDDEN", "{gql}");
+    // User management over GraphQL: admins only.
+    let create = json!({"query": "mutation { createUser(email: \"g@example.com\", password: \"long-enough-password\", role: OPERATOR) { email role } }"});
+    let (_, gql) = hub.post("/graphql", Some(&operator), create.clone()).await;
+    assert_eq!(gql["errors"][0]["extensions"]["code"], "FORBIDDEN", "{gql}");
+    let (_, gql) = hub.post("/graphql", Some(&admin), create).await;
+    assert_eq!(gql["data"]["createUser"]["role"], "OPERATOR", "{gql}");
+    let (_, gql) = hub.post("/graphql", Some(&admin), json!({"query": "{ users { email } servers { items { serverId credentials { certificateFingerprint revoked } } } }"})).await;
+    assert!(
+        gql["data"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["email"] == "g@example.com"),
+        "{gql}"
+    );
+    assert_eq!(
+        gql["data"]["servers"]["items"][0]["credentials"]["revoked"], false,
+        "{gql}"
+    );
     // Reads are open to viewers; audit and users are admin's.
     assert_eq!(hub.get("/api/v1/servers", Some(&viewer)).await.0, 200);
     assert_eq!(hub.get("/api/v1/audit", Some(&operator)).await.0, 403);

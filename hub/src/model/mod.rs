@@ -127,8 +127,9 @@ pub struct ServerConfiguration {
     pub timeout_default: u64,
 }
 
-/// How the hub recognises the agent of a server. Not exposed over GraphQL.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+/// How the hub recognises the agent of a server: its certificate's fingerprint and expiry
+/// (neither is secret), and whether it was revoked.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject)]
 pub struct Credentials {
     pub certificate_fingerprint: Option<String>,
     pub certificate_not_after: Option<Timestamp>,
@@ -183,7 +184,6 @@ pub struct Server {
     pub tags: Vec<String>,
     pub capabilities: Vec<String>,
     pub configuration: ServerConfiguration,
-    #[graphql(skip)]
     pub credentials: Credentials,
     pub status: ServerStatus,
     pub metadata: ServerMetadata,

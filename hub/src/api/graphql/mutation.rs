@@ -128,6 +128,88 @@ impl MutationRoot {
         Ok(true)
     }
 
+    /// Admin: a new user of the caller's tenant. `role`: viewer, operator or admin.
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        role: crate::model::Role,
+    ) -> Result<crate::model::User> {
+        let new = crate::service::users::NewUser {
+            email,
+            password,
+            role,
+        };
+        crate::service::users::create(app(ctx)?, caller(ctx)?, new, None)
+            .await
+            .coded()
+    }
+
+    /// Admin: change a user's role, disable or enable them, or set a new password.
+    async fn update_user(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        role: Option<crate::model::Role>,
+        disabled: Option<bool>,
+        password: Option<String>,
+    ) -> Result<crate::model::User> {
+        let change = crate::service::users::UserChange {
+            role,
+            disabled,
+            password,
+        };
+        crate::service::users::update(app(ctx)?, caller(ctx)?, &email, change, None)
+            .await
+            .coded()
+    }
+
+    /// Admin: revoke a server's agent certificate; the agent is refused from its next request.
+    async fn revoke_agent(
+        &self,
+        ctx: &Context<'_>,
+        server_id: String,
+    ) -> Result<crate::model::Server> {
+        crate::service::agents::revoke(app(ctx)?, caller(ctx)?, &server_id, None)
+            .await
+            .coded()
+    }
+
+    /// Admin: a new enrollment token (shown once) and the CA certificate agents must trust.
+    async fn create_enrollment_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 24)] ttl_hours: u32,
+        #[graphql(default = 1)] uses: u32,
+        environment: Option<String>,
+        #[graphql(default)] tags: Vec<String>,
+    ) -> Result<EnrollmentToken> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        caller.require(crate::model::Role::Admin).coded()?;
+        if ttl_hours == 0 || ttl_hours > 720 || uses == 0 || uses > 10_000 {
+            return Err(Error::invalid("ttlHours must be 1-720 and uses 1-10000").extend());
+        }
+        let scope = crate::service::agents::TokenScope { environment, tags };
+        let ttl = chrono::Duration::hours(i64::from(ttl_hours));
+        let token = crate::service::agents::issue_enrollment_token(
+            app.store.as_ref(),
+            &caller.tenant_id,
+            &caller.email,
+            ttl,
+            uses,
+            &scope,
+        )
+        .await
+        .coded()?;
+        Ok(EnrollmentToken {
+            token,
+            uses,
+            expires_in_hours: ttl_hours,
+            ca_pem: app.ca.cert_pem().to_string(),
+        })
+    }
+
     /// `input`: `{server_id, reason, lock_type?: maintenance|emergency, ttl_minutes?, max_extension_count?}`.
     async fn acquire_lock(
         &self,

@@ -202,6 +202,13 @@ impl QueryRoot {
             .collect())
     }
 
+    /// The tenant's users (admin).
+    async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        crate::service::users::list(app(ctx)?, caller(ctx)?)
+            .await
+            .coded()
+    }
+
     /// The tenant's audit log, newest first (admin).
     async fn audit_log(
         &self,

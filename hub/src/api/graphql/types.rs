@@ -277,3 +277,13 @@ pub struct AuditVerification {
     /// The sequence number of the first entry that does not match the chain.
     pub first_broken_seq: Option<u64>,
 }
+
+/// A new enrollment token: shown once, never stored in the clear.
+#[derive(SimpleObject)]
+pub struct EnrollmentToken {
+    pub token: String,
+    pub uses: u32,
+    pub expires_in_hours: u32,
+    /// The hub CA certificate (PEM) the agent must trust (`agent.ca_cert`).
+    pub ca_pem: String,
+}

@@ -84,13 +84,6 @@ async fn create_enrollment_token(
     if uses == 0 || uses > 10_000 {
         p.push("uses: must be between 1 and 10000".into());
     }
-    if let Some(env) = &body.environment
-        && !crate::service::servers::ENVIRONMENTS.contains(&env.as_str())
-    {
-        p.push(format!(
-            "environment: {env:?} is not one of dev, staging, uat, preprod"
-        ));
-    }
     if !p.is_empty() {
         return Err(Error::Invalid(p));
     }

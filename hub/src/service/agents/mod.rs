@@ -53,6 +53,13 @@ pub async fn issue_enrollment_token(
     uses: u32,
     scope: &TokenScope,
 ) -> Result<String> {
+    if let Some(env) = &scope.environment
+        && !crate::service::servers::ENVIRONMENTS.contains(&env.as_str())
+    {
+        return Err(Error::invalid(format!(
+            "environment: {env:?} is not one of dev, staging, uat, preprod"
+        )));
+    }
     let token = random_token();
     let scope_json = (scope.environment.is_some() || !scope.tags.is_empty())
         .then(|| serde_json::to_value(scope))
