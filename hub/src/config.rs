@@ -293,10 +293,29 @@ impl Config {
                 self.logging.format
             ));
         }
+        if let Some(Err(e)) = self
+            .logging
+            .max_file_size
+            .as_deref()
+            .map(greenroom_proto::logfile::parse_size)
+        {
+            p.push(format!("field `logging.max_file_size`: {e}"));
+        }
         if self.server.agent_hostnames.is_empty() {
             p.push("field `server.agent_hostnames`: at least one name is required".into());
         }
         if p.is_empty() { Ok(()) } else { Err(p) }
+    }
+
+    /// The log file and its rotation size, when logging goes to a file.
+    pub fn log_file(&self) -> Option<(&Path, u64)> {
+        let size = self
+            .logging
+            .max_file_size
+            .as_deref()
+            .and_then(|s| greenroom_proto::logfile::parse_size(s).ok())
+            .unwrap_or(100 << 20);
+        self.logging.file_path.as_deref().map(|p| (p, size))
     }
 
     /// How long a lock taken for a job lasts before it must be extended.
@@ -367,6 +386,15 @@ logging:
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].contains("security.jwt_secret"));
         assert!(p[1].contains("logging.level"));
+    }
+
+    #[test]
+    fn log_rotation_size_is_read_and_checked() {
+        let mut cfg: Config = load_yaml_with(SPEC_EXAMPLE, "b.yaml", env).unwrap();
+        assert_eq!(cfg.log_file().map(|(_, n)| n), Some(100 << 20));
+        cfg.logging.max_file_size = Some("huge".into());
+        let p = cfg.validate().unwrap_err();
+        assert!(p.iter().any(|e| e.contains("logging.max_file_size")), "{p:?}");
     }
 
     #[test]

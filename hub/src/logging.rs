@@ -1,10 +1,11 @@
-//! Structured logging: JSON lines (or text) to stderr, or appended to the configured file.
+//! Structured logging: JSON lines (or text) to stderr, or to the configured file, rotated by
+//! size (`logging.max_file_size`, ten old files kept) with the writer shared with the agent.
 
 use std::path::Path;
 use tracing_subscriber::EnvFilter;
 
 /// Installs the global subscriber. `RUST_LOG` overrides `level`.
-pub fn init(level: &str, json: bool, file: Option<&Path>) -> anyhow::Result<()> {
+pub fn init(level: &str, json: bool, file: Option<(&Path, u64)>) -> anyhow::Result<()> {
     let level = match level.to_ascii_uppercase().as_str() {
         "WARNING" => "warn".to_string(),
         other => other.to_ascii_lowercase(),
@@ -15,14 +16,8 @@ pub fn init(level: &str, json: bool, file: Option<&Path>) -> anyhow::Result<()> 
         .with_env_filter(filter)
         .with_target(false);
     let result = match (file, json) {
-        (Some(path), json) => {
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir)?;
-            }
-            let f = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
+        (Some((path, max_bytes)), json) => {
+            let f = greenroom_proto::logfile::RotatingFile::open(path, max_bytes, 10)?;
             let b = builder
                 .with_writer(std::sync::Mutex::new(f))
                 .with_ansi(false);

@@ -106,7 +106,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             logging::init(
                 &cfg.logging.level,
                 cfg.logging.format == "json",
-                cfg.logging.file_path.as_deref(),
+                cfg.log_file(),
             )?;
             let hub = server::start(cfg).await?;
             demo::wait_for_signal().await;

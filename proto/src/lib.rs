@@ -5,6 +5,7 @@
 
 pub mod action;
 pub mod config;
+pub mod logfile;
 pub mod secrets;
 
 pub use action::{
