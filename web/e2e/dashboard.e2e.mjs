@@ -1,7 +1,7 @@
 // Browser tests of the operations dashboard against the real demo hub and agents: filter and
 // select servers, build and preview an ad-hoc `echo hello`, run it and watch "hello" arrive in
-// the monitor, cancel a long run, export CSV / JSON / PDF (and the compliance report), switch
-// and remember the theme, install as a PWA and open offline, use
+// the monitor, cancel a long run, export CSV / JSON / PDF (and the compliance report), create a
+// user, acquire and release a lock, switch and remember the theme, install as a PWA and open offline, use
 // the keyboard shortcuts; then an axe-core (WCAG 2.1 AA) scan of every view in both themes,
 // saving 1280x800 screenshots of the main views to docs/screenshots/.
 import assert from 'node:assert/strict';
@@ -210,6 +210,36 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
     }
   });
 
+  test('as admin creates a user and sees it listed; acquires and releases a lock', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const email = `e2e-${Date.now()}@example.com`;
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: /^Users/ }).click();
+      await page.getByTestId('user-row').first().waitFor();
+      await page.getByLabel('Email').fill(email);
+      await page.getByRole('textbox', { name: 'Password' }).fill('e2e-password-long');
+      await page.getByLabel('Role', { exact: true }).selectOption('OPERATOR');
+      await page.getByRole('button', { name: 'Create user' }).click();
+      await page.locator(`[data-testid="user-row"][data-email="${email}"]`).waitFor({ timeout: 10_000 });
+      assert.equal(await page.getByLabel(`Role of ${email}`).inputValue(), 'OPERATOR');
+
+      await page.goto(`${BASE_URL}/locks`);
+      await page.getByRole('button', { name: 'Acquire lock' }).click();
+      const dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Server').locator('option').first().waitFor({ state: 'attached' });
+      const serverId = await dialog.getByLabel('Server').inputValue();
+      await dialog.getByLabel('Reason').fill('E2E maintenance');
+      await dialog.getByRole('button', { name: 'Acquire lock' }).click();
+      await page.getByRole('cell', { name: 'E2E maintenance', exact: true }).waitFor({ timeout: 10_000 });
+      await page.getByRole('button', { name: `Release the lock on ${serverId}` }).click();
+      await page.getByRole('cell', { name: 'E2E maintenance', exact: true }).waitFor({ state: 'detached', timeout: 10_000 });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('is an installable PWA whose shell opens offline and says so', async () => {
     const { context, page, pageErrors } = await openPage(browser);
     try {
@@ -273,7 +303,9 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
             await page.getByRole('button', { name: 'Verify chain' }).click();
             await page.getByTestId('audit-verification').getByText('The chain is intact', { exact: false }).waitFor();
           } },
+          { name: 'users', path: '/users', ready: () => page.getByTestId('user-row').first().waitFor() },
           { name: 'agents', path: '/agents', ready: async () => {
+            await page.getByTestId('agent-row').first().waitFor();
             await page.getByRole('button', { name: 'Create enrollment token' }).click();
             await page.getByTestId('enrollment-token').waitFor();
           } },

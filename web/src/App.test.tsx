@@ -68,6 +68,9 @@ describe('App', () => {
     expect(screen.getAllByTestId('server-row')).toHaveLength(3);
     expect(await screen.findByTestId('user-email')).toHaveTextContent('admin@example.com');
     expect(window.location.pathname).toBe('/servers');
+    // Admins see the admin views in the navigation.
+    expect(screen.getByRole('link', { name: /^Users/ })).toHaveAttribute('href', '/users');
+    expect(screen.getByRole('link', { name: /^Agents/ })).toHaveAttribute('href', '/agents');
 
     for (const [url, init] of fetchMock.mock.calls) {
       expect(url).toBe('/graphql');

@@ -25,6 +25,7 @@ const AuditPage = lazy(() => import('./audit/AuditPage'));
 const AgentsPage = lazy(() => import('./agents/AgentsPage'));
 const LocksPage = lazy(() => import('./locks/LocksPage'));
 const SchedulesPage = lazy(() => import('./schedules/SchedulesPage'));
+const UsersPage = lazy(() => import('./users/UsersPage'));
 
 export function AppRoutes() {
   return (
@@ -53,6 +54,7 @@ export function AppRoutes() {
         <Route path="locks" element={<LocksPage />} />
         <Route path="audit" element={<AuditPage />} />
         <Route path="agents" element={<AgentsPage />} />
+        <Route path="users" element={<UsersPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/servers" replace />} />
     </Routes>

@@ -1,48 +1,46 @@
-// Agents (route /agents, admins): issue an enrollment token (REST POST /api/v1/enrollment-tokens)
-// with its lifetime, number of uses and the environment / tags its servers get; the token is
-// shown once with the hub's CA certificate and the command that enrolls an agent. Listing
-// certificates and revoking them wait for the hub's API.
-import { Alert, Button, Card, Code, CopyButton, Group, List, NativeSelect, NumberInput, Stack, TagsInput, Text, Title } from '@mantine/core';
+// Agents (route /agents): every server's agent certificate (fingerprint with copy, days until it
+// expires, warning under 14 days, revoked), revoking a certificate after confirming (admins), and
+// issuing an enrollment token (admins) with its lifetime, number of uses and the environment / tags
+// its servers get; the token is shown once with the hub's CA certificate and the enroll command.
+import { Alert, Anchor, Badge, Button, Card, Code, CopyButton, Group, List, Modal, NativeSelect, NumberInput, Stack, Table, TagsInput, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
-import { useRestCall } from '../api/rest';
+import { Link } from 'react-router-dom';
+import { useMutation, useQuery } from 'urql';
+import { AgentServersQuery, CreateEnrollmentTokenMutation, RevokeAgentMutation } from '../api/agents';
+import { MeQuery } from '../api/me';
+import type { AgentServersQuery as AgentServersData, CreateEnrollmentTokenMutation as IssuedTokenData } from '../gql/graphql';
+import { errorMessage } from '../lib/errors';
+import { formatCount, formatDateTime, formatRelativeTime } from '../lib/format';
+import { useNow } from '../lib/useNow';
 import { ENVIRONMENTS } from '../servers/filters';
+import { StatusBadge } from '../servers/StatusBadge';
+import { PageLoader } from '../shell/PageLoader';
+import { CertificateBadge, Fingerprint } from './CertificateState';
 
-interface IssuedToken {
-  token: string;
-  uses: number;
-  expires_in_hours: number;
-  ca_pem: string;
-}
+type AgentServer = AgentServersData['servers']['items'][number];
+type IssuedToken = IssuedTokenData['createEnrollmentToken'];
 
-export default function AgentsPage() {
-  const call = useRestCall();
+/** Servers listed (the hub's largest page). */
+const PAGE_SIZE = 500;
+
+function EnrollmentForm() {
   const [hours, setHours] = useState<number | string>(24);
   const [uses, setUses] = useState<number | string>(1);
   const [environment, setEnvironment] = useState('');
   const [tags, setTags] = useState<string[]>([]);
   const [issued, setIssued] = useState<IssuedToken | null>(null);
   const [problems, setProblems] = useState<string[]>([]);
-  const [busy, setBusy] = useState(false);
+  const [state, create] = useMutation(CreateEnrollmentTokenMutation);
 
   const issue = async () => {
-    setBusy(true);
     setProblems([]);
-    try {
-      const body: Record<string, unknown> = { ttl_hours: Number(hours), uses: Number(uses), tags };
-      if (environment) body.environment = environment;
-      setIssued(await call<IssuedToken>('POST', '/enrollment-tokens', body));
-    } catch (e) {
-      setProblems((e instanceof Error ? e.message : String(e)).split(/;\s*/));
-    } finally {
-      setBusy(false);
-    }
+    const result = await create({ ttlHours: Number(hours), uses: Number(uses), environment: environment || null, tags });
+    if (result.error) setProblems(errorMessage(result.error).split(/;\s*/));
+    else if (result.data) setIssued(result.data.createEnrollmentToken);
   };
 
   return (
-    <Stack gap="md" maw={900}>
-      <Title order={1} size="h2">
-        Agents
-      </Title>
+    <>
       <Card withBorder component="section" aria-labelledby="enroll-title">
         <Title order={2} size="h4" id="enroll-title" mb="sm">
           Enroll agents
@@ -57,7 +55,7 @@ export default function AgentsPage() {
           <TagsInput label="Tags" value={tags} onChange={setTags} placeholder="Type and press Enter" w={260} />
         </Group>
         <Group mt="md">
-          <Button onClick={() => void issue()} loading={busy}>
+          <Button onClick={() => void issue()} loading={state.fetching}>
             Create enrollment token
           </Button>
         </Group>
@@ -74,7 +72,7 @@ export default function AgentsPage() {
       {issued && (
         <Card withBorder component="section" aria-labelledby="token-title" data-testid="enrollment-token">
           <Title order={2} size="h4" id="token-title" mb="sm">
-            Token for {issued.uses} agent{issued.uses === 1 ? '' : 's'}, valid {issued.expires_in_hours} h
+            Token for {issued.uses} agent{issued.uses === 1 ? '' : 's'}, valid {issued.expiresInHours} h
           </Title>
           <Group gap="sm" wrap="nowrap" align="flex-start">
             <Code block style={{ flex: 1, overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' }}>
@@ -89,13 +87,152 @@ export default function AgentsPage() {
             Hub CA certificate
           </Text>
           <Code block style={{ whiteSpace: 'pre-wrap' }}>
-            {issued.ca_pem}
+            {issued.caPem}
           </Code>
         </Card>
       )}
-      <Text size="sm" c="dimmed">
-        Listing agents' certificates and revoking them appear here once the hub serves them.
-      </Text>
+    </>
+  );
+}
+
+function RevokeDialog({ server, onClose }: { server: AgentServer | null; onClose: () => void }) {
+  const [state, revoke] = useMutation(RevokeAgentMutation);
+  const confirm = async () => {
+    if (!server) return;
+    const result = await revoke({ serverId: server.serverId });
+    if (!result.error) onClose();
+  };
+  return (
+    <Modal opened={server !== null} onClose={onClose} title={<Text fw={700}>Revoke the agent certificate of {server?.serverId}?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
+      <Stack gap="sm">
+        <Text size="sm">
+          The hub refuses this agent from its next request: the server stops reporting and running jobs until it is enrolled again with a new token. This is recorded in the audit log.
+        </Text>
+        {state.error && (
+          <Alert color="red" variant="light" role="alert" title="Could not revoke">
+            {errorMessage(state.error)}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Keep it
+          </Button>
+          <Button color="red.9" onClick={() => void confirm()} loading={state.fetching}>
+            Revoke certificate
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+function CertificatesTable({ servers, isAdmin, now }: { servers: readonly AgentServer[]; isAdmin: boolean; now: number }) {
+  const [revoking, setRevoking] = useState<AgentServer | null>(null);
+  return (
+    <>
+      <Table.ScrollContainer minWidth={900}>
+        <Table striped aria-labelledby="certs-title">
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th scope="col">Server</Table.Th>
+              <Table.Th scope="col">Environment</Table.Th>
+              <Table.Th scope="col">Status</Table.Th>
+              <Table.Th scope="col">Certificate</Table.Th>
+              <Table.Th scope="col">Fingerprint</Table.Th>
+              <Table.Th scope="col">Valid until</Table.Th>
+              <Table.Th scope="col">Last rotation</Table.Th>
+              {isAdmin && (
+                <Table.Th scope="col">
+                  <VisuallyHidden>Actions</VisuallyHidden>
+                </Table.Th>
+              )}
+            </Table.Tr>
+          </Table.Thead>
+          <Table.Tbody>
+            {servers.map((s) => (
+              <Table.Tr key={s.serverId} data-testid="agent-row" data-server-id={s.serverId}>
+                <Table.Td>
+                  <Anchor component={Link} to={`/servers/${encodeURIComponent(s.serverId)}`} ff="monospace" size="sm">
+                    {s.serverId}
+                  </Anchor>
+                  <Text size="xs" c="dimmed">
+                    {s.hostname}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{s.environment}</Table.Td>
+                <Table.Td>
+                  <StatusBadge state={s.status.current} />
+                  <Text size="xs" c="dimmed" title={s.status.lastHeartbeat ?? undefined}>
+                    {formatRelativeTime(s.status.lastHeartbeat, now)}
+                  </Text>
+                </Table.Td>
+                <Table.Td>
+                  <CertificateBadge credentials={s.credentials} now={now} />
+                </Table.Td>
+                <Table.Td>
+                  <Fingerprint value={s.credentials.certificateFingerprint} label={s.serverId} />
+                </Table.Td>
+                <Table.Td>{formatDateTime(s.credentials.certificateNotAfter)}</Table.Td>
+                <Table.Td>{formatDateTime(s.credentials.lastRotation)}</Table.Td>
+                {isAdmin && (
+                  <Table.Td>
+                    {s.credentials.revoked ? (
+                      <Badge variant="default" tt="none">
+                        Enroll again to restore
+                      </Badge>
+                    ) : (
+                      <Button size="xs" color="red.9" onClick={() => setRevoking(s)} aria-label={`Revoke the certificate of ${s.serverId}`}>
+                        Revoke
+                      </Button>
+                    )}
+                  </Table.Td>
+                )}
+              </Table.Tr>
+            ))}
+          </Table.Tbody>
+        </Table>
+      </Table.ScrollContainer>
+      {isAdmin && <RevokeDialog server={revoking} onClose={() => setRevoking(null)} />}
+    </>
+  );
+}
+
+export default function AgentsPage() {
+  const [{ data, error }] = useQuery({ query: AgentServersQuery, variables: { page: 1, pageSize: PAGE_SIZE } });
+  const [me] = useQuery({ query: MeQuery });
+  const now = useNow(60_000);
+  const isAdmin = me.data?.me.role === 'ADMIN';
+  const servers = data?.servers.items ?? [];
+  return (
+    <Stack gap="md" maw={1200}>
+      <Title order={1} size="h2">
+        Agents
+      </Title>
+      <Card withBorder component="section" aria-labelledby="certs-title">
+        <Group justify="space-between" align="baseline" mb="sm">
+          <Title order={2} size="h4" id="certs-title">
+            Certificates
+          </Title>
+          {data && (
+            <Text size="sm" data-testid="agent-count">
+              {data.servers.total > servers.length ? `First ${servers.length} of ${formatCount(data.servers.total, 'server')}` : formatCount(servers.length, 'server')}
+            </Text>
+          )}
+        </Group>
+        {error && !data && (
+          <Alert color="red" variant="light" role="alert" title="Could not load the servers">
+            {errorMessage(error)}
+          </Alert>
+        )}
+        {!data && !error && <PageLoader label="Loading agents" />}
+        {data && servers.length === 0 && (
+          <Text size="sm" c="dimmed">
+            No agent has enrolled yet.
+          </Text>
+        )}
+        {servers.length > 0 && <CertificatesTable servers={servers} isAdmin={isAdmin} now={now} />}
+      </Card>
+      {isAdmin && <EnrollmentForm />}
     </Stack>
   );
 }

@@ -1,4 +1,5 @@
-// GraphQL documents for the operations views: server locks (force-release for admins),
+// GraphQL documents for the operations views: server locks (acquire, extend and release for
+// operators, force-release for admins),
 // schedules, and the audit log with its chain verification.
 import { graphql } from '../gql';
 
@@ -34,6 +35,41 @@ export const LocksQuery = graphql(`
   query ServerLocks($activeOnly: Boolean!) {
     serverLocks(activeOnly: $activeOnly) {
       ...LockFields
+    }
+  }
+`);
+
+export const AcquireLockMutation = graphql(`
+  mutation AcquireLock($input: JSON!) {
+    acquireLock(input: $input) {
+      ...LockFields
+    }
+  }
+`);
+
+export const ExtendLockMutation = graphql(`
+  mutation ExtendLock($lockId: String!, $minutes: Int!) {
+    extendLock(lockId: $lockId, minutes: $minutes) {
+      ...LockFields
+    }
+  }
+`);
+
+export const ReleaseLockMutation = graphql(`
+  mutation ReleaseLock($lockId: String!) {
+    releaseLock(lockId: $lockId) {
+      ...LockFields
+    }
+  }
+`);
+
+export const LockServerOptionsQuery = graphql(`
+  query LockServerOptions {
+    servers(page: 1, pageSize: 500) {
+      items {
+        serverId
+        hostname
+      }
     }
   }
 `);

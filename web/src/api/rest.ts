@@ -1,4 +1,4 @@
-// REST calls the GraphQL API does not cover (execution log pages, enrollment tokens): an
+// REST calls the GraphQL API does not cover (execution log pages, report downloads): an
 // authorised call of /api/v1 that turns the hub's error envelope into an Error whose message says what
 // failed. A 401 ends the session, like an UNAUTHENTICATED GraphQL answer.
 import { useCallback } from 'react';

@@ -49,6 +49,9 @@ export const ServerDetailQuery = graphql(`
         uptimeSeconds
         loadAverage
       }
+      credentials {
+        ...CredentialsFields
+      }
       metadata {
         createdAt
         createdBy

@@ -16,12 +16,20 @@ import type { TypedDocumentNode as DocumentNode } from '@graphql-typed-document-
 type Documents = {
     "\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n": typeof types.LockFieldsFragmentDoc,
     "\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n": typeof types.ServerLocksDocument,
+    "\n  mutation AcquireLock($input: JSON!) {\n    acquireLock(input: $input) {\n      ...LockFields\n    }\n  }\n": typeof types.AcquireLockDocument,
+    "\n  mutation ExtendLock($lockId: String!, $minutes: Int!) {\n    extendLock(lockId: $lockId, minutes: $minutes) {\n      ...LockFields\n    }\n  }\n": typeof types.ExtendLockDocument,
+    "\n  mutation ReleaseLock($lockId: String!) {\n    releaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": typeof types.ReleaseLockDocument,
+    "\n  query LockServerOptions {\n    servers(page: 1, pageSize: 500) {\n      items {\n        serverId\n        hostname\n      }\n    }\n  }\n": typeof types.LockServerOptionsDocument,
     "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": typeof types.ForceReleaseLockDocument,
     "\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": typeof types.SchedulesDocument,
     "\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": typeof types.CreateScheduleDocument,
     "\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n": typeof types.DeleteScheduleDocument,
     "\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n": typeof types.AuditLogDocument,
     "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n": typeof types.VerifyAuditChainDocument,
+    "\n  fragment CredentialsFields on Credentials {\n    certificateFingerprint\n    certificateNotAfter\n    lastRotation\n    revoked\n  }\n": typeof types.CredentialsFieldsFragmentDoc,
+    "\n  query AgentServers($page: Int!, $pageSize: Int!) {\n    servers(page: $page, pageSize: $pageSize) {\n      total\n      items {\n        serverId\n        hostname\n        environment\n        status {\n          current\n          lastHeartbeat\n        }\n        credentials {\n          ...CredentialsFields\n        }\n      }\n    }\n  }\n": typeof types.AgentServersDocument,
+    "\n  mutation RevokeAgent($serverId: String!) {\n    revokeAgent(serverId: $serverId) {\n      serverId\n      credentials {\n        ...CredentialsFields\n      }\n    }\n  }\n": typeof types.RevokeAgentDocument,
+    "\n  mutation CreateEnrollmentToken($ttlHours: Int!, $uses: Int!, $environment: String, $tags: [String!]!) {\n    createEnrollmentToken(ttlHours: $ttlHours, uses: $uses, environment: $environment, tags: $tags) {\n      token\n      uses\n      expiresInHours\n      caPem\n    }\n  }\n": typeof types.CreateEnrollmentTokenDocument,
     "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": typeof types.ExecutionSummaryFragmentDoc,
     "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": typeof types.ExecutionMonitorFragmentDoc,
     "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.ExecutionDocument,
@@ -34,7 +42,7 @@ type Documents = {
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": typeof types.MeDocument,
     "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": typeof types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": typeof types.ServersDocument,
-    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": typeof types.ServerDetailDocument,
+    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": typeof types.ServerDetailDocument,
     "\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n": typeof types.ServerUpdatesDocument,
     "\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n": typeof types.TemplateFieldsFragmentDoc,
     "\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n": typeof types.ActionTemplatesDocument,
@@ -42,16 +50,28 @@ type Documents = {
     "\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n": typeof types.CreateActionTemplateDocument,
     "\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n": typeof types.UpdateActionTemplateDocument,
     "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n": typeof types.DeleteActionTemplateDocument,
+    "\n  fragment UserFields on User {\n    email\n    role\n    tenantId\n    disabled\n  }\n": typeof types.UserFieldsFragmentDoc,
+    "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n": typeof types.UsersDocument,
+    "\n  mutation CreateUser($email: String!, $password: String!, $role: Role!) {\n    createUser(email: $email, password: $password, role: $role) {\n      ...UserFields\n    }\n  }\n": typeof types.CreateUserDocument,
+    "\n  mutation UpdateUser($email: String!, $role: Role, $disabled: Boolean, $password: String) {\n    updateUser(email: $email, role: $role, disabled: $disabled, password: $password) {\n      ...UserFields\n    }\n  }\n": typeof types.UpdateUserDocument,
 };
 const documents: Documents = {
     "\n  fragment LockFields on ServerLock {\n    lockId\n    serverId\n    lockType\n    status\n    fencingToken\n    releasedBy\n    lockedBy {\n      processId\n      executionId\n      userId\n    }\n    lockMetadata {\n      reason\n      priority\n      estimatedDurationMinutes\n    }\n    timing {\n      acquiredAt\n      expiresAt\n      currentExtensions\n      maxExtensionCount\n      releasedAt\n    }\n  }\n": types.LockFieldsFragmentDoc,
     "\n  query ServerLocks($activeOnly: Boolean!) {\n    serverLocks(activeOnly: $activeOnly) {\n      ...LockFields\n    }\n  }\n": types.ServerLocksDocument,
+    "\n  mutation AcquireLock($input: JSON!) {\n    acquireLock(input: $input) {\n      ...LockFields\n    }\n  }\n": types.AcquireLockDocument,
+    "\n  mutation ExtendLock($lockId: String!, $minutes: Int!) {\n    extendLock(lockId: $lockId, minutes: $minutes) {\n      ...LockFields\n    }\n  }\n": types.ExtendLockDocument,
+    "\n  mutation ReleaseLock($lockId: String!) {\n    releaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": types.ReleaseLockDocument,
+    "\n  query LockServerOptions {\n    servers(page: 1, pageSize: 500) {\n      items {\n        serverId\n        hostname\n      }\n    }\n  }\n": types.LockServerOptionsDocument,
     "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n": types.ForceReleaseLockDocument,
     "\n  query Schedules {\n    schedules {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": types.SchedulesDocument,
     "\n  mutation CreateSchedule($input: JSON!) {\n    createSchedule(input: $input) {\n      id\n      name\n      trigger\n      execution\n      enabled\n      createdBy\n      nextRunAt\n      lastRunAt\n    }\n  }\n": types.CreateScheduleDocument,
     "\n  mutation DeleteSchedule($id: String!) {\n    deleteSchedule(id: $id)\n  }\n": types.DeleteScheduleDocument,
     "\n  query AuditLog($page: Int!, $pageSize: Int!) {\n    auditLog(page: $page, pageSize: $pageSize) {\n      items\n      total\n      page\n      pageSize\n    }\n  }\n": types.AuditLogDocument,
     "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n": types.VerifyAuditChainDocument,
+    "\n  fragment CredentialsFields on Credentials {\n    certificateFingerprint\n    certificateNotAfter\n    lastRotation\n    revoked\n  }\n": types.CredentialsFieldsFragmentDoc,
+    "\n  query AgentServers($page: Int!, $pageSize: Int!) {\n    servers(page: $page, pageSize: $pageSize) {\n      total\n      items {\n        serverId\n        hostname\n        environment\n        status {\n          current\n          lastHeartbeat\n        }\n        credentials {\n          ...CredentialsFields\n        }\n      }\n    }\n  }\n": types.AgentServersDocument,
+    "\n  mutation RevokeAgent($serverId: String!) {\n    revokeAgent(serverId: $serverId) {\n      serverId\n      credentials {\n        ...CredentialsFields\n      }\n    }\n  }\n": types.RevokeAgentDocument,
+    "\n  mutation CreateEnrollmentToken($ttlHours: Int!, $uses: Int!, $environment: String, $tags: [String!]!) {\n    createEnrollmentToken(ttlHours: $ttlHours, uses: $uses, environment: $environment, tags: $tags) {\n      token\n      uses\n      expiresInHours\n      caPem\n    }\n  }\n": types.CreateEnrollmentTokenDocument,
     "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": types.ExecutionSummaryFragmentDoc,
     "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": types.ExecutionMonitorFragmentDoc,
     "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.ExecutionDocument,
@@ -64,7 +84,7 @@ const documents: Documents = {
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": types.MeDocument,
     "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": types.ServersDocument,
-    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": types.ServerDetailDocument,
+    "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": types.ServerDetailDocument,
     "\n  subscription ServerUpdates {\n    serverUpdates {\n      ...ServerRow\n    }\n  }\n": types.ServerUpdatesDocument,
     "\n  fragment TemplateFields on ActionTemplate {\n    id\n    name\n    description\n    category\n    actionType\n    version\n    parameters\n    commandTemplate\n    executionConfig\n    successCriteria\n    applicableServerTags\n    metadata {\n      createdAt\n      createdBy\n      updatedAt\n      usageCount\n    }\n  }\n": types.TemplateFieldsFragmentDoc,
     "\n  query ActionTemplates {\n    actionTemplates {\n      ...TemplateFields\n    }\n  }\n": types.ActionTemplatesDocument,
@@ -72,6 +92,10 @@ const documents: Documents = {
     "\n  mutation CreateActionTemplate($input: JSON!) {\n    createActionTemplate(input: $input) {\n      ...TemplateFields\n    }\n  }\n": types.CreateActionTemplateDocument,
     "\n  mutation UpdateActionTemplate($id: String!, $input: JSON!) {\n    updateActionTemplate(id: $id, input: $input) {\n      ...TemplateFields\n    }\n  }\n": types.UpdateActionTemplateDocument,
     "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n": types.DeleteActionTemplateDocument,
+    "\n  fragment UserFields on User {\n    email\n    role\n    tenantId\n    disabled\n  }\n": types.UserFieldsFragmentDoc,
+    "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n": types.UsersDocument,
+    "\n  mutation CreateUser($email: String!, $password: String!, $role: Role!) {\n    createUser(email: $email, password: $password, role: $role) {\n      ...UserFields\n    }\n  }\n": types.CreateUserDocument,
+    "\n  mutation UpdateUser($email: String!, $role: Role, $disabled: Boolean, $password: String) {\n    updateUser(email: $email, role: $role, disabled: $disabled, password: $password) {\n      ...UserFields\n    }\n  }\n": types.UpdateUserDocument,
 };
 
 /**
@@ -99,6 +123,22 @@ export function graphql(source: "\n  query ServerLocks($activeOnly: Boolean!) {\
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
+export function graphql(source: "\n  mutation AcquireLock($input: JSON!) {\n    acquireLock(input: $input) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  mutation AcquireLock($input: JSON!) {\n    acquireLock(input: $input) {\n      ...LockFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ExtendLock($lockId: String!, $minutes: Int!) {\n    extendLock(lockId: $lockId, minutes: $minutes) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  mutation ExtendLock($lockId: String!, $minutes: Int!) {\n    extendLock(lockId: $lockId, minutes: $minutes) {\n      ...LockFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation ReleaseLock($lockId: String!) {\n    releaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  mutation ReleaseLock($lockId: String!) {\n    releaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query LockServerOptions {\n    servers(page: 1, pageSize: 500) {\n      items {\n        serverId\n        hostname\n      }\n    }\n  }\n"): (typeof documents)["\n  query LockServerOptions {\n    servers(page: 1, pageSize: 500) {\n      items {\n        serverId\n        hostname\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
 export function graphql(source: "\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"): (typeof documents)["\n  mutation ForceReleaseLock($lockId: String!) {\n    forceReleaseLock(lockId: $lockId) {\n      ...LockFields\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
@@ -120,6 +160,22 @@ export function graphql(source: "\n  query AuditLog($page: Int!, $pageSize: Int!
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n"): (typeof documents)["\n  query VerifyAuditChain {\n    verifyAuditChain {\n      intact\n      firstBrokenSeq\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment CredentialsFields on Credentials {\n    certificateFingerprint\n    certificateNotAfter\n    lastRotation\n    revoked\n  }\n"): (typeof documents)["\n  fragment CredentialsFields on Credentials {\n    certificateFingerprint\n    certificateNotAfter\n    lastRotation\n    revoked\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query AgentServers($page: Int!, $pageSize: Int!) {\n    servers(page: $page, pageSize: $pageSize) {\n      total\n      items {\n        serverId\n        hostname\n        environment\n        status {\n          current\n          lastHeartbeat\n        }\n        credentials {\n          ...CredentialsFields\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query AgentServers($page: Int!, $pageSize: Int!) {\n    servers(page: $page, pageSize: $pageSize) {\n      total\n      items {\n        serverId\n        hostname\n        environment\n        status {\n          current\n          lastHeartbeat\n        }\n        credentials {\n          ...CredentialsFields\n        }\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation RevokeAgent($serverId: String!) {\n    revokeAgent(serverId: $serverId) {\n      serverId\n      credentials {\n        ...CredentialsFields\n      }\n    }\n  }\n"): (typeof documents)["\n  mutation RevokeAgent($serverId: String!) {\n    revokeAgent(serverId: $serverId) {\n      serverId\n      credentials {\n        ...CredentialsFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateEnrollmentToken($ttlHours: Int!, $uses: Int!, $environment: String, $tags: [String!]!) {\n    createEnrollmentToken(ttlHours: $ttlHours, uses: $uses, environment: $environment, tags: $tags) {\n      token\n      uses\n      expiresInHours\n      caPem\n    }\n  }\n"): (typeof documents)["\n  mutation CreateEnrollmentToken($ttlHours: Int!, $uses: Int!, $environment: String, $tags: [String!]!) {\n    createEnrollmentToken(ttlHours: $ttlHours, uses: $uses, environment: $environment, tags: $tags) {\n      token\n      uses\n      expiresInHours\n      caPem\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -171,7 +227,7 @@ export function graphql(source: "\n  query Servers($filter: ServerFilter, $page:
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"];
+export function graphql(source: "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -200,6 +256,22 @@ export function graphql(source: "\n  mutation UpdateActionTemplate($id: String!,
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteActionTemplate($id: String!) {\n    deleteActionTemplate(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment UserFields on User {\n    email\n    role\n    tenantId\n    disabled\n  }\n"): (typeof documents)["\n  fragment UserFields on User {\n    email\n    role\n    tenantId\n    disabled\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  query Users {\n    users {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateUser($email: String!, $password: String!, $role: Role!) {\n    createUser(email: $email, password: $password, role: $role) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateUser($email: String!, $password: String!, $role: Role!) {\n    createUser(email: $email, password: $password, role: $role) {\n      ...UserFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateUser($email: String!, $role: Role, $disabled: Boolean, $password: String) {\n    updateUser(email: $email, role: $role, disabled: $disabled, password: $password) {\n      ...UserFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateUser($email: String!, $role: Role, $disabled: Boolean, $password: String) {\n    updateUser(email: $email, role: $role, disabled: $disabled, password: $password) {\n      ...UserFields\n    }\n  }\n"];
 
 export function graphql(source: string) {
   return (documents as any)[source] ?? {};

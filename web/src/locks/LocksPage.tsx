@@ -1,6 +1,6 @@
-// Server locks (route /locks): active locks (or all recent ones), refreshed every 10 s, with
-// force-release for admins.
-import { Alert, Group, Stack, Switch, Text, Title } from '@mantine/core';
+// Server locks (route /locks): active locks (or all recent ones), refreshed every 10 s; operators
+// acquire, extend and release their own locks, admins also force-release anyone's.
+import { Alert, Button, Group, Stack, Switch, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { useQuery } from 'urql';
 import { LocksQuery } from '../api/admin';
@@ -8,12 +8,15 @@ import { MeQuery } from '../api/me';
 import { formatCount } from '../lib/format';
 import { useNow } from '../lib/useNow';
 import { PageLoader } from '../shell/PageLoader';
+import { AcquireLockDialog } from './AcquireLockDialog';
 import { LocksTable } from './LocksTable';
 
 export default function LocksPage() {
   const [activeOnly, setActiveOnly] = useState(true);
   const [{ data, error }, reexecute] = useQuery({ query: LocksQuery, variables: { activeOnly } });
   const [me] = useQuery({ query: MeQuery });
+  const [acquiring, setAcquiring] = useState(false);
+  const canOperate = me.data?.me.role === 'ADMIN' || me.data?.me.role === 'OPERATOR';
   const now = useNow(10_000);
   useEffect(() => {
     const id = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 10_000);
@@ -29,7 +32,10 @@ export default function LocksPage() {
           </Title>
           {data && <Text size="lg" fw={500}>{formatCount(locks.length, 'lock')}</Text>}
         </Group>
-        <Switch label="Active only" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} />
+        <Group gap="md">
+          <Switch label="Active only" checked={activeOnly} onChange={(e) => setActiveOnly(e.currentTarget.checked)} />
+          {canOperate && <Button onClick={() => setAcquiring(true)}>Acquire lock</Button>}
+        </Group>
       </Group>
       {error && (
         <Alert color="red" variant="light" role="alert" title="Could not load locks">
@@ -42,7 +48,8 @@ export default function LocksPage() {
           {activeOnly ? 'No server is locked right now.' : 'No locks recorded.'}
         </Text>
       )}
-      {locks.length > 0 && <LocksTable locks={locks} isAdmin={me.data?.me.role === 'ADMIN'} now={now} labelledBy="locks-title" />}
+      {locks.length > 0 && <LocksTable locks={locks} me={me.data?.me} now={now} labelledBy="locks-title" />}
+      {canOperate && <AcquireLockDialog opened={acquiring} onClose={() => setAcquiring(false)} />}
     </Stack>
   );
 }

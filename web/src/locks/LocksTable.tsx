@@ -1,25 +1,65 @@
-// A table of server locks: who holds each, why, until when; admins can force-release an active
-// lock (after confirming), which the hub audits as forced.
-import { Alert, Anchor, Badge, Button, Group, Modal, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+// A table of server locks: who holds each, why, until when. Operators extend or release their
+// own active locks; admins can also force-release anyone's (after confirming), which the hub
+// audits as forced.
+import { Alert, Anchor, Badge, Button, Group, Modal, NumberInput, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useMutation } from 'urql';
-import { ForceReleaseLockMutation } from '../api/admin';
-import type { LockFieldsFragment } from '../gql/graphql';
+import { ExtendLockMutation, ForceReleaseLockMutation, ReleaseLockMutation } from '../api/admin';
+import type { LockFieldsFragment, Role } from '../gql/graphql';
+import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
 
 export interface LocksTableProps {
   locks: readonly LockFieldsFragment[];
-  isAdmin: boolean;
+  /** The signed-in user: what they may do with each lock. */
+  me: { email: string; role: Role } | null | undefined;
   now: number;
   /** Hide the server column (on a server's own page). */
   showServer?: boolean;
   labelledBy?: string;
 }
 
-export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy }: LocksTableProps) {
+function ExtendDialog({ lock, onClose }: { lock: LockFieldsFragment | null; onClose: () => void }) {
+  const [minutes, setMinutes] = useState<number | string>(30);
+  const [state, extend] = useMutation(ExtendLockMutation);
+  const confirm = async () => {
+    if (!lock) return;
+    const result = await extend({ lockId: lock.lockId, minutes: Number(minutes) });
+    if (!result.error) onClose();
+  };
+  return (
+    <Modal opened={lock !== null} onClose={onClose} title={<Text fw={700}>Extend the lock on {lock?.serverId}</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
+      <Stack gap="sm">
+        <Text size="sm">
+          Extended {lock?.timing.currentExtensions ?? 0} of {lock?.timing.maxExtensionCount ?? 0} times so far.
+        </Text>
+        <NumberInput label="Extend by (minutes)" value={minutes} onChange={setMinutes} min={1} max={1440} w={200} />
+        {state.error && (
+          <Alert color="red" variant="light" role="alert" title="Could not extend">
+            {errorMessage(state.error)}
+          </Alert>
+        )}
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button onClick={() => void confirm()} loading={state.fetching}>
+            Extend lock
+          </Button>
+        </Group>
+      </Stack>
+    </Modal>
+  );
+}
+
+export function LocksTable({ locks, me, now, showServer = true, labelledBy }: LocksTableProps) {
   const [releasing, setReleasing] = useState<LockFieldsFragment | null>(null);
+  const [extending, setExtending] = useState<LockFieldsFragment | null>(null);
   const [state, forceRelease] = useMutation(ForceReleaseLockMutation);
+  const [ownRelease, releaseOwn] = useMutation(ReleaseLockMutation);
+  const isAdmin = me?.role === 'ADMIN';
+  const canOperate = me?.role === 'ADMIN' || me?.role === 'OPERATOR';
   const release = async () => {
     if (!releasing) return;
     const result = await forceRelease({ lockId: releasing.lockId });
@@ -27,6 +67,11 @@ export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy 
   };
   return (
     <>
+      {ownRelease.error && (
+        <Alert color="red" variant="light" role="alert" title="Could not release" mb="sm">
+          {errorMessage(ownRelease.error)}
+        </Alert>
+      )}
       <Table.ScrollContainer minWidth={800}>
         <Table striped aria-labelledby={labelledBy}>
           <Table.Thead>
@@ -38,7 +83,7 @@ export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy 
               <Table.Th scope="col">Reason</Table.Th>
               <Table.Th scope="col">Acquired</Table.Th>
               <Table.Th scope="col">Expires</Table.Th>
-              {isAdmin && (
+              {canOperate && (
                 <Table.Th scope="col">
                   <VisuallyHidden>Actions</VisuallyHidden>
                 </Table.Th>
@@ -76,12 +121,33 @@ export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy 
                 <Table.Td>{lock.lockMetadata.reason}</Table.Td>
                 <Table.Td>{formatDateTime(lock.timing.acquiredAt)}</Table.Td>
                 <Table.Td title={lock.timing.expiresAt}>{formatRelativeTime(lock.timing.expiresAt, now)}</Table.Td>
-                {isAdmin && (
+                {canOperate && (
                   <Table.Td>
                     {lock.status === 'ACTIVE' && (
-                      <Button size="xs" color="red.9" onClick={() => setReleasing(lock)} aria-label={`Force-release the lock on ${lock.serverId}`}>
-                        Force release
-                      </Button>
+                      <Group gap="xs" wrap="nowrap">
+                        {lock.lockedBy.userId === me?.email ? (
+                          <>
+                            <Button size="xs" variant="default" onClick={() => setExtending(lock)} aria-label={`Extend the lock on ${lock.serverId}`}>
+                              Extend
+                            </Button>
+                            <Button
+                              size="xs"
+                              variant="default"
+                              loading={ownRelease.fetching && ownRelease.operation?.variables.lockId === lock.lockId}
+                              onClick={() => void releaseOwn({ lockId: lock.lockId })}
+                              aria-label={`Release the lock on ${lock.serverId}`}
+                            >
+                              Release
+                            </Button>
+                          </>
+                        ) : (
+                          isAdmin && (
+                            <Button size="xs" color="red.9" onClick={() => setReleasing(lock)} aria-label={`Force-release the lock on ${lock.serverId}`}>
+                              Force release
+                            </Button>
+                          )
+                        )}
+                      </Group>
                     )}
                   </Table.Td>
                 )}
@@ -97,7 +163,7 @@ export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy 
           </Text>
           {state.error && (
             <Alert color="red" variant="light" role="alert" title="Could not release">
-              {state.error.graphQLErrors.map((e) => e.message).join('; ') || state.error.message}
+              {errorMessage(state.error)}
             </Alert>
           )}
           <Group justify="flex-end">
@@ -110,6 +176,7 @@ export function LocksTable({ locks, isAdmin, now, showServer = true, labelledBy 
           </Group>
         </Stack>
       </Modal>
+      {canOperate && <ExtendDialog key={extending?.lockId ?? ''} lock={extending} onClose={() => setExtending(null)} />}
     </>
   );
 }

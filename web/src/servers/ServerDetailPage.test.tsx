@@ -15,6 +15,12 @@ const server = {
   configuration: { agentVersion: '0.1.0', osInfo: 'Debian 12', maxConcurrentJobs: 4, timeoutDefault: 300 },
   status: { ...base.status, uptimeSeconds: 7300, loadAverage: [0.5, 0.7, 0.8] },
   metadata: { createdAt: '2025-01-01T00:00:00Z', createdBy: 'admin@example.com', updatedAt: '2025-01-01T00:00:00Z', lastSuccessfulExecution: null },
+  credentials: {
+    certificateFingerprint: 'feedfacecafebeef00112233445566778899aabbccddeeff0011223344556677',
+    certificateNotAfter: new Date(Date.now() + 10 * 86_400_000 + 3_600_000).toISOString(),
+    lastRotation: '2025-01-01T00:00:00Z',
+    revoked: false,
+  },
 };
 
 function setup(found = true) {
@@ -93,6 +99,14 @@ describe('ServerDetailPage', () => {
     const locks = screen.getByRole('region', { name: 'Locks' });
     expect(within(locks).getByText('kernel patch')).toBeVisible();
     expect(within(locks).getByRole('button', { name: `Force-release the lock on ${server.serverId}` })).toBeVisible();
+  });
+
+  it("shows the agent certificate's fingerprint and a warning when it expires within 14 days", async () => {
+    setup();
+    const cert = await screen.findByRole('region', { name: 'Certificate' });
+    expect(within(cert).getByText('feedface…6677')).toBeVisible();
+    expect(within(cert).getByRole('button', { name: `Copy the fingerprint of ${server.serverId}` })).toBeVisible();
+    expect(within(cert).getByTestId('certificate-state')).toHaveTextContent('10 days left — renew soon');
   });
 
   it('draws each heartbeat into the metric history', async () => {

@@ -1,7 +1,7 @@
 // One server's page (route /servers/:serverId): facts (identity, configuration, capabilities),
 // current metrics with their history since the page opened (from `serverUpdates`), and the
-// recent executions that targeted it, and its locks (force-release for admins). Certificate
-// state waits for the hub's API.
+// recent executions that targeted it, its locks (release / extend your own, force-release for
+// admins) and its agent certificate (fingerprint, expiry, revoked).
 import { Alert, Anchor, Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
@@ -9,6 +9,7 @@ import { ExecutionsQuery } from '../api/executions';
 import { LocksQuery } from '../api/admin';
 import { MeQuery } from '../api/me';
 import { ServerDetailQuery, ServerUpdatesSubscription } from '../api/servers';
+import { CertificateBadge, Fingerprint } from '../agents/CertificateState';
 import { LocksTable } from '../locks/LocksTable';
 import { ExecutionStateBadge } from '../executions/ExecutionStateBadge';
 import { actionLabel } from '../executions/describe';
@@ -208,16 +209,23 @@ export default function ServerDetailPage() {
             const mine = (locks.data?.serverLocks ?? []).filter((l) => l.serverId === server.serverId);
             if (locks.error && !locks.data) return <Text size="sm" c="var(--mantine-color-error)">Could not load locks: {locks.error.message}</Text>;
             if (mine.length === 0) return <Text size="sm" c="dimmed">Not locked.</Text>;
-            return <LocksTable locks={mine} isAdmin={me.data?.me.role === 'ADMIN'} now={now} showServer={false} labelledBy="locks-title" />;
+            return <LocksTable locks={mine} me={me.data?.me} now={now} showServer={false} labelledBy="locks-title" />;
           })()}
         </Card>
         <Card withBorder component="section" aria-labelledby="cert-title">
           <Title order={2} size="h4" id="cert-title" mb="xs">
             Certificate
           </Title>
-          <Text size="sm" c="dimmed">
-            Certificate state appears here once the hub serves it.
-          </Text>
+          <Stack gap={6} data-testid="server-certificate">
+            <Fact label="State">
+              <CertificateBadge credentials={server.credentials} now={now} />
+            </Fact>
+            <Fact label="Fingerprint">
+              <Fingerprint value={server.credentials.certificateFingerprint} label={server.serverId} />
+            </Fact>
+            <Fact label="Valid until">{formatDateTime(server.credentials.certificateNotAfter)}</Fact>
+            <Fact label="Last rotation">{formatDateTime(server.credentials.lastRotation)}</Fact>
+          </Stack>
         </Card>
       </SimpleGrid>
     </Stack>

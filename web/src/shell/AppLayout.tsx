@@ -29,6 +29,7 @@ const NAV = [
   { to: '/locks', label: 'Locks', key: 'g l' },
   { to: '/audit', label: 'Audit', key: 'g a', admin: true },
   { to: '/agents', label: 'Agents', key: '', admin: true },
+  { to: '/users', label: 'Users', key: '', admin: true },
 ];
 
 function useMe() {

@@ -1,0 +1,84 @@
+// Acquire a lock on a server (operators): which server, why, maintenance or emergency, and for how
+// long; the hub's refusal (e.g. the server is already locked) is shown as it says it.
+import { Alert, Button, Group, Modal, NativeSelect, NumberInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
+import { useState } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { AcquireLockMutation, LockServerOptionsQuery } from '../api/admin';
+import { errorMessage } from '../lib/errors';
+
+export interface AcquireLockDialogProps {
+  opened: boolean;
+  onClose: () => void;
+  /** Pre-selected server. */
+  serverId?: string;
+}
+
+export function AcquireLockDialog({ opened, onClose, serverId: initialServer = '' }: AcquireLockDialogProps) {
+  const [{ data }] = useQuery({ query: LockServerOptionsQuery, pause: !opened });
+  const [serverId, setServerId] = useState(initialServer);
+  const [reason, setReason] = useState('');
+  const [lockType, setLockType] = useState('maintenance');
+  const [ttl, setTtl] = useState<number | string>(60);
+  const [touched, setTouched] = useState(false);
+  const [state, acquire] = useMutation(AcquireLockMutation);
+  const servers = data?.servers.items ?? [];
+  const chosen = serverId || servers[0]?.serverId || '';
+  const reasonError = touched && !reason.trim() ? 'Say why the server is locked' : null;
+
+  const submit = async () => {
+    setTouched(true);
+    if (!reason.trim() || !chosen) return;
+    const result = await acquire({ input: { server_id: chosen, reason: reason.trim(), lock_type: lockType, ttl_minutes: Number(ttl) } });
+    if (!result.error) {
+      setReason('');
+      setTouched(false);
+      onClose();
+    }
+  };
+
+  return (
+    <Modal opened={opened} onClose={onClose} title={<Text fw={700}>Acquire a lock</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
+      <form
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          void submit();
+        }}
+      >
+        <Stack gap="sm">
+          <Text size="sm">While a server is locked, only your executions run on it. Release the lock when you are done; it ends by itself when its time runs out.</Text>
+          <NativeSelect label="Server" value={chosen} onChange={(e) => setServerId(e.currentTarget.value)} data={servers.map((s) => ({ value: s.serverId, label: `${s.serverId} (${s.hostname})` }))} />
+          <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} onBlur={() => setTouched(true)} error={reasonError} required />
+          <Stack gap={4}>
+            <Text size="sm" fw={500} id="lock-type-label">
+              Type
+            </Text>
+            <SegmentedControl
+              value={lockType}
+              onChange={setLockType}
+              aria-labelledby="lock-type-label"
+              data={[
+                { value: 'maintenance', label: 'Maintenance' },
+                { value: 'emergency', label: 'Emergency' },
+              ]}
+            />
+          </Stack>
+          <NumberInput label="Lasts (minutes)" value={ttl} onChange={setTtl} min={1} max={10_080} w={200} />
+          {state.error && (
+            <Alert color="red" variant="light" role="alert" title="Could not acquire the lock">
+              {errorMessage(state.error)}
+            </Alert>
+          )}
+          <Group justify="flex-end">
+            <Button variant="default" onClick={onClose}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={state.fetching} disabled={!chosen}>
+              Acquire lock
+            </Button>
+          </Group>
+        </Stack>
+      </form>
+    </Modal>
+  );
+}
