@@ -5,7 +5,7 @@ execution reads back `completed`, on a real demo (hub + N agents) on 127.0.0.1.
 Usage: bench/execution_latency.py [--bin-dir target/release] [--agents 3] [--runs 30]
 Prints p50 / p95 / max in milliseconds. Standard library only.
 """
-import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.request
+import argparse, json, os, shutil, signal, socket, statistics, subprocess, sys, tempfile, time, urllib.error, urllib.request
 
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
@@ -36,7 +36,15 @@ def main():
                 call(base + "/healthz"); break
             except OSError:
                 time.sleep(0.1)
-        token = call(base + "/api/v1/auth/login", {"email": "admin@example.com", "password": env["GREENROOM_ADMIN_PASSWORD"]})["access_token"]
+        # The demo creates its admin just after it starts listening: retry briefly.
+        for _ in range(100):
+            try:
+                token = call(base + "/api/v1/auth/login", {"email": "admin@example.com", "password": env["GREENROOM_ADMIN_PASSWORD"]})["access_token"]
+                break
+            except urllib.error.HTTPError:
+                time.sleep(0.1)
+        else:
+            sys.exit("could not sign in to the demo")
         for _ in range(300):
             servers = call(base + "/api/v1/servers", token=token)
             if servers["total"] == a.agents and all(s["status"]["current"] == "idle" for s in servers["items"]):

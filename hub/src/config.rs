@@ -394,7 +394,10 @@ logging:
         assert_eq!(cfg.log_file().map(|(_, n)| n), Some(100 << 20));
         cfg.logging.max_file_size = Some("huge".into());
         let p = cfg.validate().unwrap_err();
-        assert!(p.iter().any(|e| e.contains("logging.max_file_size")), "{p:?}");
+        assert!(
+            p.iter().any(|e| e.contains("logging.max_file_size")),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -248,20 +248,26 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             bin.display()
         );
     }
-    let hub = server::start(demo_config(&args, &data_dir)).await?;
-    let app = hub.app.clone();
+    let config = demo_config(&args, &data_dir);
     let (password, generated) = match std::env::var("GREENROOM_ADMIN_PASSWORD") {
         Ok(p) if !p.is_empty() => (p, false),
         _ => (random_token()[..20].to_string(), true),
     };
-    put_user(
-        app.store.as_ref(),
-        ADMIN_EMAIL,
-        &password,
-        "admin",
-        crate::model::DEFAULT_TENANT,
-    )
-    .await?;
+    // The admin exists before the hub listens, so whoever sees it up can sign in at once.
+    {
+        let store = crate::store::sqlite::SqliteStore::open(&config.sqlite_path())?;
+        put_user(
+            &store,
+            ADMIN_EMAIL,
+            &password,
+            "admin",
+            crate::model::DEFAULT_TENANT,
+        )
+        .await?;
+    }
+    let hub = server::start(config).await?;
+    let app = hub.app.clone();
+
     seed_templates(&app).await?;
 
     let ca_path = data_dir.join("pki").join("ca.crt");
