@@ -53,6 +53,31 @@ pub async fn record(
     .await
 }
 
+/// [`record`] for what a signed-in user did (the common case): their tenant, email and address.
+pub async fn by_caller(
+    app: &App,
+    caller: &crate::auth::Caller,
+    ip: Option<&str>,
+    event_type: &str,
+    resource: Resource<'_>,
+    details: Value,
+) {
+    let actor = Actor::User {
+        email: &caller.email,
+        ip,
+    };
+    record(
+        app,
+        &caller.tenant_id,
+        actor,
+        event_type,
+        resource,
+        details,
+        None,
+    )
+    .await
+}
+
 /// As [`record`], straight into a store (administrator verbs that run without a hub).
 pub async fn record_in(
     store: &dyn Store,

@@ -2,7 +2,7 @@
 //! Every change is audited; releasing wakes the server's agent so waiting jobs can start.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{LockMetadata, LockOwner, LockStatus, LockTiming, LockType, Role, ServerLock};
@@ -46,19 +46,7 @@ async fn record(app: &App, caller: &Caller, ip: Option<&str>, event: &str, lock:
     };
     let details = json!({"server_id": lock.server_id, "lock_type": lock.lock_type, "reason": lock.lock_metadata.reason,
                          "expires_at": lock.timing.expires_at, "fencing_token": lock.fencing_token, "status": lock.status});
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        event,
-        r,
-        details,
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, event, r, details).await;
 }
 
 pub async fn acquire(

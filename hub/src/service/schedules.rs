@@ -98,17 +98,13 @@ pub async fn create(
         id: &s.id,
         name: Some(&s.name),
     };
-    audit::record(
+    audit::by_caller(
         app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
+        caller,
+        ip,
         "schedule_created",
         r,
         json!({"trigger": s.trigger}),
-        None,
     )
     .await;
     Ok(s)
@@ -131,19 +127,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
         id,
         name: None,
     };
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "schedule_deleted",
-        r,
-        json!({}),
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "schedule_deleted", r, json!({})).await;
     Ok(())
 }
 

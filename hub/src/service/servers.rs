@@ -1,7 +1,7 @@
 //! Registering, changing and removing servers on behalf of users.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Resource};
 use crate::auth::Caller;
 use crate::bus::Event;
 use crate::error::{Error, Result};
@@ -110,19 +110,7 @@ pub async fn register(
         id: &server.server_id,
         name: Some(&server.hostname),
     };
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "server_registered",
-        r,
-        json!({}),
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "server_registered", r, json!({})).await;
     app.bus.publish(Event::Server {
         tenant_id: server.tenant_id.clone(),
         server_id: server.server_id.clone(),
@@ -194,19 +182,7 @@ pub async fn update(
         id: server_id,
         name: Some(&s.hostname),
     };
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "server_updated",
-        r,
-        details,
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "server_updated", r, details).await;
     app.bus.publish(Event::Server {
         tenant_id: s.tenant_id.clone(),
         server_id: s.server_id.clone(),
@@ -255,19 +231,7 @@ pub async fn delete(app: &App, caller: &Caller, server_id: &str, ip: Option<&str
         id: server_id,
         name: None,
     };
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "server_deregistered",
-        r,
-        json!({}),
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "server_deregistered", r, json!({})).await;
     app.bus.publish(Event::Server {
         tenant_id: caller.tenant_id.clone(),
         server_id: server_id.to_string(),

@@ -1,7 +1,7 @@
 //! Creating and listing action templates.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -156,17 +156,13 @@ pub async fn create(
         id: &t.id,
         name: Some(&t.name),
     };
-    audit::record(
+    audit::by_caller(
         app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
+        caller,
+        ip,
         "action_created",
         r,
         json!({"version": t.version}),
-        None,
     )
     .await;
     Ok(t)
@@ -200,19 +196,7 @@ pub async fn update(
         name: Some(&t.name),
     };
     let details = json!({"previous_version": old.version, "version": t.version, "command_template_changed": old.command_template != t.command_template});
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "action_updated",
-        r,
-        details,
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "action_updated", r, details).await;
     Ok(t)
 }
 
@@ -226,19 +210,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
         id,
         name: None,
     };
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "action_deleted",
-        r,
-        json!({}),
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "action_deleted", r, json!({})).await;
     Ok(())
 }
 

@@ -262,17 +262,13 @@ pub async fn create(app: &App, caller: &Caller, new: NewUser, ip: Option<&str>) 
         id: &email,
         name: None,
     };
-    audit::record(
+    audit::by_caller(
         app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
+        caller,
+        ip,
         "user_created",
         r,
         json!({"role": new.role}),
-        None,
     )
     .await;
     Ok(user)
@@ -324,17 +320,13 @@ pub async fn update(
         id: &email,
         name: None,
     };
-    audit::record(
+    audit::by_caller(
         app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
+        caller,
+        ip,
         "user_updated",
         r,
         json!({"changed": changed}),
-        None,
     )
     .await;
     Ok(u)

@@ -295,19 +295,7 @@ pub async fn revoke(
         name: Some(&s.hostname),
     };
     let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
-    audit::record(
-        app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
-        "agent_revoked",
-        r,
-        details,
-        None,
-    )
-    .await;
+    audit::by_caller(app, caller, ip, "agent_revoked", r, details).await;
     app.bus.wake(server_id);
     app.bus.publish(Event::Server {
         tenant_id: s.tenant_id.clone(),

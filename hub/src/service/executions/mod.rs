@@ -239,17 +239,13 @@ pub async fn cancel(
         id: execution_id,
         name: None,
     };
-    audit::record(
+    audit::by_caller(
         app,
-        &caller.tenant_id,
-        Actor::User {
-            email: &caller.email,
-            ip,
-        },
+        caller,
+        ip,
         "execution_cancelled",
         r,
         json!({"affected_servers": wake}),
-        None,
     )
     .await;
     app.bus.publish(Event::Execution {
