@@ -38,3 +38,21 @@ impl App {
         }
     }
 }
+
+#[cfg(test)]
+impl App {
+    /// An app over an in-memory store and a fresh CA in `dir`, for unit tests of services.
+    pub fn for_tests(dir: &std::path::Path) -> Self {
+        let yaml = format!(
+            "server:\n  data_dir: {}\nsecurity:\n  jwt_secret: {}\n",
+            dir.display(),
+            "t".repeat(40)
+        );
+        let path = dir.join("hub.yaml");
+        std::fs::write(&path, yaml).expect("write test config");
+        let config = Config::load(&path).expect("test config is valid");
+        let store = crate::store::sqlite::SqliteStore::in_memory().expect("in-memory store");
+        let ca = CertificateAuthority::load_or_create(&dir.join("pki")).expect("test CA");
+        Self::new(config, Arc::new(store), ca)
+    }
+}

@@ -3,11 +3,13 @@
 //! It carries no truth. Lose an event and nothing is lost: subscribers re-read the store,
 //! and long-polls re-check it on every wake-up and at the end of their wait.
 
+use crate::store::LogLine;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{Notify, broadcast};
 
-/// Something changed; subscribers read the new state from the store.
+/// Something changed; subscribers read the new state from the store. Output lines travel
+/// with their event (they are already stored) so a watcher sees them in order at once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
     Execution {
@@ -18,7 +20,31 @@ pub enum Event {
         tenant_id: String,
         server_id: String,
     },
+    /// New output lines of one job, in the order the agent sent them.
+    Output {
+        tenant_id: String,
+        execution_id: String,
+        lines: Arc<Vec<LogLine>>,
+    },
+    /// An execution was accepted or reached its final state.
+    Feed {
+        tenant_id: String,
+        execution_id: String,
+        kind: FeedKind,
+    },
+    /// The store's event outbox has new entries (for the notifier; seen by no subscriber).
+    Outbox,
 }
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+pub enum FeedKind {
+    Started,
+    Finished,
+}
+
+/// Events the bus holds for a subscriber that has not read them yet: each subscriber's
+/// bounded buffer. One that falls further behind is told how many it missed.
+pub const CAPACITY: usize = 4096;
 
 #[derive(Clone)]
 pub struct Bus {
@@ -35,7 +61,7 @@ impl Default for Bus {
 impl Bus {
     pub fn new() -> Self {
         Self {
-            events: broadcast::channel(4096).0,
+            events: broadcast::channel(CAPACITY).0,
             wakeups: Arc::default(),
         }
     }

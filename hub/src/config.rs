@@ -21,6 +21,8 @@ pub struct Config {
     pub execution: ExecutionSection,
     #[serde(default)]
     pub logging: LoggingSection,
+    #[serde(default)]
+    pub notifications: NotificationsSection,
 }
 
 /// Listeners and directories (an extension of the specification's file).
@@ -213,6 +215,65 @@ impl Default for LoggingSection {
     }
 }
 
+/// How notifications are delivered (rules themselves are per tenant, in the store).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsSection {
+    /// Attempts per delivery before it is marked failed.
+    pub max_attempts: u32,
+    /// The wait before the second attempt; it doubles each time (at most an hour).
+    pub retry_base_seconds: u64,
+    /// Per attempt, for HTTP and SMTP alike.
+    pub timeout_seconds: u64,
+    /// The mail relay for `email` rules.
+    pub smtp: Option<SmtpSection>,
+}
+
+impl Default for NotificationsSection {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            retry_base_seconds: 30,
+            timeout_seconds: 10,
+            smtp: None,
+        }
+    }
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSection {
+    pub host: String,
+    #[serde(default = "default_smtp_port")]
+    pub port: u16,
+    pub from: String,
+    #[serde(default)]
+    pub username: Option<String>,
+    #[serde(default)]
+    pub password: Option<String>,
+    /// Upgrade the connection with STARTTLS (required when a password is set, unless the
+    /// relay is on loopback).
+    #[serde(default)]
+    pub starttls: bool,
+}
+
+fn default_smtp_port() -> u16 {
+    25
+}
+
+impl std::fmt::Debug for SmtpSection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSection")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("from", &self.from)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .field("starttls", &self.starttls)
+            .finish()
+    }
+}
+
 impl Config {
     /// Reads, expands and validates a config file; the error is one line per problem.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -300,6 +361,18 @@ impl Config {
             .map(greenroom_proto::logfile::parse_size)
         {
             p.push(format!("field `logging.max_file_size`: {e}"));
+        }
+        let n = &self.notifications;
+        if n.max_attempts == 0 || n.retry_base_seconds == 0 || n.timeout_seconds == 0 {
+            p.push("field `notifications`: max_attempts, retry_base_seconds and timeout_seconds must be at least 1".into());
+        }
+        if let Some(s) = &n.smtp {
+            if s.host.trim().is_empty() || !s.from.contains('@') {
+                p.push("field `notifications.smtp`: host and a from address are required".into());
+            }
+            if s.username.is_some() != s.password.is_some() {
+                p.push("field `notifications.smtp`: give username and password together".into());
+            }
         }
         if self.server.agent_hostnames.is_empty() {
             p.push("field `server.agent_hostnames`: at least one name is required".into());

@@ -119,6 +119,7 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
         },
         database: Default::default(),
         redis: Default::default(),
+        notifications: Default::default(),
         security: SecuritySection {
             jwt_secret: random_token(),
             token_expiry_hours: 8,

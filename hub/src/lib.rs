@@ -21,6 +21,7 @@ pub mod logging;
 pub mod logs;
 pub mod metrics;
 pub mod model;
+pub mod notify;
 pub mod server;
 pub mod service;
 pub mod store;

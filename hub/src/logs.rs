@@ -4,7 +4,7 @@
 //! The store keeps the same lines for the API; a file that cannot be written is logged, and
 //! nothing is lost from the store.
 
-use greenroom_proto::{OutputChunk, Stream};
+use crate::store::LogLine;
 use std::path::{Path, PathBuf};
 use tokio::io::AsyncWriteExt;
 
@@ -17,24 +17,15 @@ pub fn path(data_dir: &Path, execution_id: &str) -> PathBuf {
 }
 
 /// Appends new output lines; each batch is one write to a file opened for appending.
-pub async fn append(
-    data_dir: &Path,
-    execution_id: &str,
-    server_id: &str,
-    job_id: &str,
-    chunks: &[OutputChunk],
-) {
+pub async fn append(data_dir: &Path, execution_id: &str, lines: &[LogLine]) {
     let path = path(data_dir, execution_id);
-    let now = chrono::Utc::now();
     let mut text = String::new();
-    for c in chunks {
-        let stream = match c.stream {
-            Stream::Stdout => "stdout",
-            Stream::Stderr => "stderr",
-        };
+    for l in lines {
+        let level = if l.stream == "stderr" { "WARN" } else { "INFO" };
         let line = serde_json::json!({
-            "timestamp": now, "level": if stream == "stderr" { "WARN" } else { "INFO" },
-            "execution_id": execution_id, "server_id": server_id, "job_id": job_id, "seq": c.seq, "stream": stream, "data": c.data,
+            "timestamp": l.timestamp, "level": level, "execution_id": execution_id,
+            "server_id": l.server_id, "job_id": l.job_id, "attempt": l.attempt, "seq": l.seq,
+            "stream": l.stream, "data": l.data,
         });
         text.push_str(&line.to_string());
         text.push('\n');

@@ -25,6 +25,8 @@ pub struct Metrics {
     pub lease_expiries: IntCounter,
     pub lock_events: IntCounterVec,
     pub subscriptions: IntGauge,
+    pub dropped_events: IntCounter,
+    pub notifications: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -119,6 +121,15 @@ impl Metrics {
                 &r,
                 IntGauge::new("subscription_clients", "Live subscriptions open now")
                     .expect("static metric"),
+            ),
+            dropped_events: counter(
+                "subscription_dropped_events_total",
+                "Live events a slow subscriber missed (it was sent a fresh snapshot instead)",
+            ),
+            notifications: counter_vec(
+                "notification_attempts_total",
+                "Notification delivery attempts by outcome (delivered, retried, failed)",
+                &["outcome"],
             ),
             registry: r,
         }

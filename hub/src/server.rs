@@ -96,6 +96,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     ));
     let rx_sched = rx.clone();
     let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
+    let notifier = tokio::spawn(crate::notify::run(app.clone(), rx_sched.clone()));
     let scheduler = tokio::spawn(schedule_loop(app.clone(), rx_sched));
     tracing::info!(%http_addr, %agent_addr, data_dir = %data_dir.display(), "hub listening");
     Ok(RunningHub {
@@ -103,7 +104,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         http_addr,
         agent_addr,
         shutdown: tx,
-        tasks: vec![http_task, agent_task, sweeper, scheduler],
+        tasks: vec![http_task, agent_task, sweeper, scheduler, notifier],
     })
 }
 

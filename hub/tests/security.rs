@@ -41,6 +41,13 @@ const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/v1/schedules"),
     ("GET", "/api/v1/schedules/x"),
     ("DELETE", "/api/v1/schedules/x"),
+    ("GET", "/api/v1/notifications/rules"),
+    ("POST", "/api/v1/notifications/rules"),
+    ("GET", "/api/v1/notifications/rules/x"),
+    ("PUT", "/api/v1/notifications/rules/x"),
+    ("DELETE", "/api/v1/notifications/rules/x"),
+    ("POST", "/api/v1/notifications/rules/x/test"),
+    ("GET", "/api/v1/notifications/deliveries"),
     ("POST", "/api/v1/enrollment-tokens"),
     ("GET", "/api/v1/audit"),
     ("GET", "/api/v1/audit/verify"),
@@ -253,6 +260,11 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
         ("/api/v1/actions", template, "admin"),
         ("/api/v1/servers", server, "admin"),
         ("/api/v1/schedules", schedule, "admin"),
+        (
+            "/api/v1/notifications/rules",
+            json!({"name": "n", "channel": {"type": "webhook", "url": "http://127.0.0.1:9/h"}, "events": ["execution_failed"]}),
+            "admin",
+        ),
         ("/api/v1/enrollment-tokens", json!({}), "admin"),
         (
             "/api/v1/users",
@@ -347,7 +359,14 @@ async fn tenants_cannot_see_or_touch_each_other() {
         .post("/api/v1/schedules", Some(&a), json!({"name": "a", "trigger": {"type": "cron", "expression": "0 0 0 1 1 *"}, "execution": {"action": {"type": "shell_command", "command": "true"}, "target_servers": ["ta-01"]}}))
         .await
         .1;
+    let rule = hub
+        .post("/api/v1/notifications/rules", Some(&a), json!({"name": "a", "channel": {"type": "webhook", "url": "http://127.0.0.1:9/secret-path"}, "events": ["execution_failed"]}))
+        .await
+        .1;
+    let rule_id = rule["id"].as_str().unwrap().to_string();
     for path in [
+        format!("/api/v1/notifications/rules/{rule_id}"),
+        format!("/api/v1/notifications/deliveries?rule_id={rule_id}"),
         "/api/v1/servers/ta-01".to_string(),
         format!("/api/v1/executions/{exec}"),
         format!("/api/v1/executions/{exec}/logs"),
@@ -368,6 +387,11 @@ async fn tenants_cannot_see_or_touch_each_other() {
                 lock["lock_id"].as_str().unwrap()
             ),
         ),
+        ("DELETE", format!("/api/v1/notifications/rules/{rule_id}")),
+        (
+            "POST",
+            format!("/api/v1/notifications/rules/{rule_id}/test"),
+        ),
     ] {
         let (status, body) = call(&hub, method, &path, Some(&b), "{}".into()).await;
         assert_eq!(status, 404, "tenant B {method} {path}: {body}");
@@ -380,6 +404,8 @@ async fn tenants_cannot_see_or_touch_each_other() {
         ("/api/v1/actions", "total"),
         ("/api/v1/locks", "total"),
         ("/api/v1/schedules", "total"),
+        ("/api/v1/notifications/rules", "total"),
+        ("/api/v1/notifications/deliveries", "total"),
     ] {
         assert_eq!(
             hub.get(path, Some(&b)).await.1[key],

@@ -51,66 +51,170 @@ async fn next_json(ws: &mut Ws) -> Value {
     }
 }
 
+async fn subscribe(ws: &mut Ws, id: &str, query: &str, variables: Value) {
+    let msg =
+        json!({"id": id, "type": "subscribe", "payload": {"query": query, "variables": variables}});
+    ws.send(Message::text(msg.to_string())).await.unwrap();
+}
+
+/// The next `next` payload's data field, asserting no errors.
+async fn next_data(ws: &mut Ws, field: &str) -> Value {
+    let msg = next_json(ws).await;
+    assert_eq!(msg["type"], "next", "{msg}");
+    assert!(msg["payload"]["errors"].is_null(), "{msg}");
+    msg["payload"]["data"][field].clone()
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn execution_updates_stream_until_the_execution_is_final() {
+async fn execution_updates_give_a_snapshot_then_output_and_status_in_order() {
     let hub = Hub::start().await;
     let _agent = hub.agent("sub-dev-01", "dev");
     let token = hub.login().await;
-    hub.wait_for("/api/v1/servers/sub-dev-01", &token, 30, |v| {
-        v["status"]["current"] == "idle"
+    wait_idle(&hub, &token, &["sub-dev-01"]).await;
+
+    // Output before the subscription comes in the snapshot; the rest arrives live.
+    let script =
+        "echo early; sleep 2; for i in 1 2 3 4 5; do echo line-$i; sleep 0.2; done; echo finish";
+    let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": script}, "target_servers": ["sub-dev-01"]})).await;
+    hub.wait_for(&format!("/api/v1/executions/{id}/logs"), &token, 30, |v| {
+        v["entries_count"].as_u64() >= Some(1)
     })
     .await;
 
-    let (status, body) = hub
-        .post(
-            "/api/v1/executions",
-            Some(&token),
-            json!({"action": {"type": "shell_command", "command": "echo start; sleep 1; echo finish"}, "target_servers": ["sub-dev-01"]}),
-        )
-        .await;
-    assert_eq!(status, 202, "{body}");
-    let id = body["execution_id"].as_str().unwrap();
-
     let mut ws = connect(&hub, Some(&token)).await;
-    let query = "subscription($id: String!) { executionUpdates(executionId: $id) { overall results { successCount details { status output } } } }";
-    ws.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": query, "variables": {"id": id}}}).to_string()))
-        .await
-        .unwrap();
-    let mut states = Vec::new();
+    let query = "subscription($id: String!) { executionUpdates(executionId: $id) { kind missed execution { overall progress results { successCount details { status output } } } output { cursor serverId seq stream data } } }";
+    subscribe(&mut ws, "1", query, json!({"id": id})).await;
+
+    let first = next_data(&mut ws, "executionUpdates").await;
+    assert_eq!(first["kind"], "SNAPSHOT", "{first}");
+    assert_eq!(first["execution"]["overall"], "RUNNING", "{first}");
+    let mut lines: Vec<(u64, String)> = first["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["cursor"].as_u64().unwrap(),
+                l["data"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(lines.iter().any(|(_, d)| d.contains("early")), "{first}");
+
+    let mut kinds = Vec::new();
     let last = loop {
-        let msg = next_json(&mut ws).await;
-        match msg["type"].as_str() {
-            Some("next") => {
-                assert!(msg["payload"]["errors"].is_null(), "{msg}");
-                states.push(
-                    msg["payload"]["data"]["executionUpdates"]["overall"]
-                        .as_str()
-                        .unwrap()
-                        .to_string(),
-                );
-                if states.last().map(String::as_str) == Some("COMPLETED") {
-                    break msg;
+        let ev = next_data(&mut ws, "executionUpdates").await;
+        let kind = ev["kind"].as_str().unwrap().to_string();
+        match kind.as_str() {
+            "OUTPUT" => {
+                assert!(ev["execution"].is_null(), "{ev}");
+                for l in ev["output"].as_array().unwrap() {
+                    assert_eq!(l["serverId"], "sub-dev-01");
+                    lines.push((
+                        l["cursor"].as_u64().unwrap(),
+                        l["data"].as_str().unwrap().into(),
+                    ));
                 }
             }
-            Some("complete") => panic!("completed before a final state: {states:?}"),
-            other => panic!("unexpected {other:?}: {msg}"),
+            "UPDATE" => {
+                if ev["execution"]["overall"] == "COMPLETED" {
+                    break ev;
+                }
+            }
+            other => panic!("unexpected {other}: {ev}"),
         }
+        kinds.push(kind);
     };
+    // Lines arrive one by one as the job prints them, in order, none twice.
     assert!(
-        states.len() >= 2,
-        "expected live progress, saw only {states:?}"
+        kinds.iter().filter(|k| *k == "OUTPUT").count() >= 3,
+        "{kinds:?}"
     );
-    let exec = &last["payload"]["data"]["executionUpdates"];
-    assert_eq!(exec["results"]["successCount"], 1, "{exec}");
+    lines.dedup();
     assert!(
-        exec["results"]["details"][0]["output"]
-            .as_str()
-            .unwrap()
-            .contains("finish"),
-        "{exec}"
+        lines.windows(2).all(|w| w[0].0 < w[1].0),
+        "in order: {lines:?}"
     );
+    let text: String = lines.iter().map(|(_, d)| d.as_str()).collect();
+    let want = [
+        "early", "line-1", "line-2", "line-3", "line-4", "line-5", "finish",
+    ];
+    let at: Vec<usize> = want
+        .iter()
+        .map(|w| {
+            text.find(w)
+                .unwrap_or_else(|| panic!("{w} missing: {text}"))
+        })
+        .collect();
+    assert!(at.windows(2).all(|w| w[0] < w[1]), "{text}");
+    assert_eq!(last["execution"]["results"]["successCount"], 1, "{last}");
+    assert_eq!(last["execution"]["progress"], 100.0, "{last}");
     // The server finishes the stream once the execution is final.
     assert_eq!(next_json(&mut ws).await["type"], "complete");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executions_feed_announces_starts_and_finishes_of_the_tenant_only() {
+    let hub = Hub::start().await;
+    let _agent = hub.agent("feed-01", "dev");
+    let token = hub.login().await;
+    wait_idle(&hub, &token, &["feed-01"]).await;
+    let out = std::process::Command::new(hub_bin())
+        .args([
+            "create-user",
+            "--email",
+            "b@other.example",
+            "--role",
+            "admin",
+            "--tenant",
+            "other",
+            "--config",
+        ])
+        .arg(&hub.config)
+        .env("GREENROOM_PASSWORD", PASSWORD)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let (_, other) = hub
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "b@other.example", "password": PASSWORD}),
+        )
+        .await;
+    let other = other["access_token"].as_str().unwrap().to_string();
+
+    let query = "subscription { executionsFeed { kind execution { executionId overall } } }";
+    let mut ws = connect(&hub, Some(&token)).await;
+    subscribe(&mut ws, "feed", query, json!({})).await;
+    let mut theirs = connect(&hub, Some(&other)).await;
+    subscribe(&mut theirs, "feed", query, json!({})).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let ok = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["feed-01"]})).await;
+    let mut seen = Vec::new();
+    while seen.len() < 2 {
+        let ev = next_data(&mut ws, "executionsFeed").await;
+        seen.push((
+            ev["kind"].as_str().unwrap().to_string(),
+            ev["execution"]["executionId"].as_str().unwrap().to_string(),
+            ev["execution"]["overall"].as_str().unwrap().to_string(),
+        ));
+    }
+    assert_eq!(seen[0].0, "STARTED", "{seen:?}");
+    assert_eq!(
+        (
+            seen[0].1.as_str(),
+            seen[1].0.as_str(),
+            seen[1].1.as_str(),
+            seen[1].2.as_str()
+        ),
+        (ok.as_str(), "FINISHED", ok.as_str(), "COMPLETED"),
+        "{seen:?}"
+    );
+    // Another tenant's subscriber heard nothing of it.
+    let quiet = tokio::time::timeout(Duration::from_millis(500), theirs.next()).await;
+    assert!(quiet.is_err(), "other tenant got {quiet:?}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -4,6 +4,7 @@
 //! This crate has no async and no I/O beyond reading and writing the CA's own files; the hub
 //! decides who may enroll, this crate only signs and checks.
 
+pub mod roots;
 mod tls;
 
 pub use tls::{

@@ -1,6 +1,6 @@
 //! The specification's WebSocket endpoints, as thin shims emitting JSON:
-//! `/ws/executions/{id}` (a snapshot, then the execution on each change, closing once it is
-//! final) and `/ws/servers/status` (a snapshot of the servers, then each server as it
+//! `/ws/executions/{id}` (what `executionUpdates` streams: a snapshot with the latest output,
+//! then `output` lines and `update`s in order, closing once the execution is final) and `/ws/servers/status` (a snapshot of the servers, then each server as it
 //! changes). Browsers cannot set headers on a WebSocket, so the token may also come as
 //! `?token=`. A client too slow to keep up is told how many events it missed and gets a
 //! fresh snapshot; it never slows the hub or other clients.
@@ -11,11 +11,12 @@ use crate::bus::Event;
 use crate::error::{Error, Query};
 use crate::metrics::GaugeGuard;
 use crate::model::{PageRequest, ServerFilter};
-use crate::service::executions;
+use crate::service::executions::{self, Live};
 use axum::extract::ws::{Message, WebSocket};
 use axum::extract::{Path, State, WebSocketUpgrade};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::sync::broadcast::error::RecvError;
@@ -54,41 +55,24 @@ pub async fn execution(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
-    if let Err(e) = executions::view(&app, &caller, &id).await {
-        return e.into_response();
-    }
+    let live = match executions::watch(&app, &caller, &id).await {
+        Ok(l) => l,
+        Err(e) => return e.into_response(),
+    };
     upgrade.on_upgrade(move |mut socket| async move {
         let _held = GaugeGuard::hold(&app.metrics.subscriptions);
-        let mut rx = app.bus.subscribe();
-        let mut kind = "snapshot";
-        loop {
-            let Ok(view) = executions::view(&app, &caller, &id).await else {
-                break;
-            };
-            let fin = view.execution.state.is_final();
-            if !send(
-                &mut socket,
-                json!({"type": kind, "execution": view.to_json()}),
-            )
-            .await
-                || fin
-            {
-                break;
-            }
-            kind = "update";
-            loop {
-                match rx.recv().await {
-                    Ok(Event::Execution { execution_id, .. }) if execution_id == id => break,
-                    Ok(_) => continue,
-                    Err(RecvError::Lagged(n)) => {
-                        if !send(&mut socket, json!({"type": "missed", "events": n})).await {
-                            return;
-                        }
-                        kind = "snapshot";
-                        break;
-                    }
-                    Err(RecvError::Closed) => return,
+        let mut live = std::pin::pin!(live);
+        while let Some(item) = live.next().await {
+            let msg = match item {
+                Live::Snapshot(v, tail) => {
+                    json!({"type": "snapshot", "execution": v.to_json(), "output": tail})
                 }
+                Live::Update(v) => json!({"type": "update", "execution": v.to_json()}),
+                Live::Output(lines) => json!({"type": "output", "lines": *lines}),
+                Live::Missed(n) => json!({"type": "missed", "events": n}),
+            };
+            if !send(&mut socket, msg).await {
+                return;
             }
         }
         let _ = socket.send(Message::Close(None)).await;

@@ -8,11 +8,13 @@ use serde::{Deserialize, Serialize};
 
 mod executions;
 mod locks;
+mod notifications;
 mod schedules;
 mod templates;
 
 pub use executions::*;
 pub use locks::*;
+pub use notifications::*;
 pub use schedules::*;
 pub use templates::*;
 

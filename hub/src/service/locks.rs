@@ -194,5 +194,8 @@ pub async fn release(
     )
     .await;
     app.bus.wake(&lock.server_id);
+    if force {
+        app.bus.publish(crate::bus::Event::Outbox);
+    }
     Ok(lock)
 }

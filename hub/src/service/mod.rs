@@ -4,6 +4,7 @@
 pub mod agents;
 pub mod executions;
 pub mod locks;
+pub mod notifications;
 pub mod report;
 pub mod schedules;
 pub mod servers;

@@ -6,13 +6,14 @@
 //! the new status only through [`crate::lifecycle`], which owns every transition.
 
 #[cfg(test)]
-mod contract;
+pub(crate) mod contract;
 pub mod sqlite;
 
 use crate::error::Result;
 use crate::model::{
-    ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
-    ScheduleRun, Server, ServerFilter, ServerLock, Timestamp, User,
+    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionFilter, Job,
+    NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter, ServerLock,
+    StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -84,9 +85,21 @@ pub enum FinishOutcome {
     NotFound,
 }
 
+/// Which output lines of an execution, in the order they were stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputWindow {
+    /// Those stored after this cursor, oldest first.
+    After(u64),
+    /// The latest ones, oldest first.
+    Tail,
+}
+
 /// One line of an execution's log.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, async_graphql::SimpleObject)]
 pub struct LogLine {
+    /// Position in the execution's output in the order lines were stored (increasing, not
+    /// contiguous): the cursor for `after`, and what identifies a line.
+    pub cursor: u64,
     pub server_id: String,
     pub job_id: String,
     pub seq: u64,
@@ -202,14 +215,14 @@ pub trait Store: Send + Sync + 'static {
         until: Timestamp,
     ) -> Result<Vec<String>>;
     /// Stores output chunks (idempotent by job and seq); returns the execution id and the
-    /// chunks that were new, or None when the job is not this server's.
+    /// lines that were new (secrets redacted), or None when the job is not this server's.
     async fn append_output(
         &self,
         server_id: &str,
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<(String, Vec<OutputChunk>)>>;
+    ) -> Result<Option<(String, Vec<LogLine>)>>;
     /// Stores a job's result (idempotent by job id), retrying, fencing and settling per the
     /// lifecycle.
     async fn finish_job(
@@ -242,6 +255,13 @@ pub trait Store: Send + Sync + 'static {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<LogLine>, u64)>;
+    /// Up to `limit` output lines of an execution in the order they were stored.
+    async fn execution_output(
+        &self,
+        execution_id: &str,
+        window: OutputWindow,
+        limit: u32,
+    ) -> Result<Vec<LogLine>>;
 
     // Locks.
     /// Takes a lock (its fencing token is assigned here); `Conflict` when the server is locked.
@@ -299,4 +319,42 @@ pub trait Store: Send + Sync + 'static {
     async fn list_audit(&self, tenant: &str, page: PageRequest) -> Result<Page<serde_json::Value>>;
     /// Recomputes the hash chain; returns the first broken sequence number, if any.
     async fn verify_audit_chain(&self) -> Result<Option<u64>>;
+
+    // Events and notifications. Executions reaching a final state, servers becoming
+    // unreachable and forced lock releases write an event in the transaction that makes
+    // the change; `record_event` is for the rest (a rule's test).
+    async fn record_event(
+        &self,
+        tenant: &str,
+        kind: EventKind,
+        subject: &str,
+        details: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<u64>;
+    /// Events after `seq`, oldest first.
+    async fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<StoredEvent>>;
+    /// A named position (0 when never set), e.g. how far the notifier has read the events.
+    async fn cursor(&self, name: &str) -> Result<u64>;
+    async fn set_cursor(&self, name: &str, value: u64) -> Result<()>;
+    /// Creates or replaces a rule (by id, within its tenant).
+    async fn put_notification_rule(&self, rule: &NotificationRule) -> Result<()>;
+    async fn get_notification_rule(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<NotificationRule>>;
+    async fn list_notification_rules(&self, tenant: &str) -> Result<Vec<NotificationRule>>;
+    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> Result<bool>;
+    /// Adds deliveries; one already made for the same rule and event is kept as it is.
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<()>;
+    /// Pending deliveries whose next attempt is due, across tenants, oldest first.
+    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>>;
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// A tenant's deliveries, newest first, optionally of one rule.
+    async fn list_deliveries(
+        &self,
+        tenant: &str,
+        rule_id: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>>;
 }

@@ -218,8 +218,19 @@ impl Hub {
         r.1["access_token"].as_str().unwrap().to_string()
     }
 
-    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
-        let mut req = self.client.post(format!("{}{path}", self.http)).json(&body);
+    /// Any method; a JSON body unless it is null. The answer's JSON (null when none).
+    pub async fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Value,
+    ) -> (u16, Value) {
+        let m = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.client.request(m, format!("{}{path}", self.http));
+        if !body.is_null() {
+            req = req.json(&body);
+        }
         if let Some(t) = token {
             req = req.bearer_auth(t);
         }
@@ -228,14 +239,12 @@ impl Hub {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+        self.request("POST", path, token, body).await
+    }
+
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
-        let mut req = self.client.get(format!("{}{path}", self.http));
-        if let Some(t) = token {
-            req = req.bearer_auth(t);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status().as_u16();
-        (status, resp.json().await.unwrap_or(Value::Null))
+        self.request("GET", path, token, Value::Null).await
     }
 
     /// Polls until `f` holds for the GET answer, or panics after `secs`.

@@ -6,7 +6,6 @@ use super::{Executor, check, clip, json_contains};
 use crate::runner::{Finished, JobControl, Policy};
 use greenroom_proto::{CheckResult, HttpCheck};
 use std::collections::BTreeMap;
-use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// Most bytes of a body read for checking.
@@ -20,21 +19,6 @@ pub struct Answer {
     pub body: String,
 }
 
-/// The system's trusted roots, loaded once.
-pub fn system_roots() -> Arc<rustls::RootCertStore> {
-    static ROOTS: OnceLock<Arc<rustls::RootCertStore>> = OnceLock::new();
-    ROOTS
-        .get_or_init(|| {
-            let mut store = rustls::RootCertStore::empty();
-            let found = rustls_native_certs::load_native_certs();
-            for cert in found.certs {
-                let _ = store.add(cert);
-            }
-            Arc::new(store)
-        })
-        .clone()
-}
-
 /// Sends one request; the error is a line for the result.
 pub async fn fetch(
     url: &str,
@@ -42,12 +26,7 @@ pub async fn fetch(
     headers: &BTreeMap<String, String>,
     timeout: Duration,
 ) -> Result<Answer, String> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .with_root_certificates(system_roots())
-        .with_no_client_auth();
+    let tls = greenroom_pki::roots::system_client_config().map_err(|e| e.to_string())?;
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .timeout(timeout)

@@ -3,9 +3,9 @@
 //! read — and check the days left before it expires; whether the chain is trusted by the
 //! system's roots for `server_name` is reported as its own check.
 
-use super::http_check::system_roots;
 use super::{Executor, check};
 use crate::runner::{Finished, JobControl, Policy};
+use greenroom_pki::roots::system_roots;
 use greenroom_proto::{CheckResult, TlsCertificateExpiry};
 use rustls::DigitallySignedStruct;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};

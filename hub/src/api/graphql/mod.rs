@@ -2,12 +2,11 @@
 //! `/graphql` (HTTP GET/POST) and `/graphql/ws` (graphql-ws and legacy protocols).
 
 mod mutation;
+mod notifications;
 mod query;
 mod subscription;
 mod types;
 
-pub use mutation::MutationRoot;
-pub use query::QueryRoot;
 pub use subscription::SubscriptionRoot;
 
 use crate::app::App;
@@ -22,13 +21,25 @@ use axum::Extension;
 use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
 use axum::response::{IntoResponse, Response};
 
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::CoreQuery, notifications::NotificationQuery);
+
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Mutation")]
+pub struct MutationRoot(mutation::CoreMutation, notifications::NotificationMutation);
+
 pub type GreenroomSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 /// Builds the schema; `app` is None only for exporting the SDL.
 pub fn schema(app: Option<App>) -> GreenroomSchema {
-    let mut b = Schema::build(QueryRoot, MutationRoot, SubscriptionRoot)
-        .limit_depth(12)
-        .limit_complexity(5000);
+    let mut b = Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot,
+    )
+    .limit_depth(12)
+    .limit_complexity(5000);
     if let Some(app) = app {
         if !app.config.security.graphql_introspection {
             b = b.disable_introspection();

@@ -66,10 +66,11 @@ fn parse<T: serde::de::DeserializeOwned>(what: &str, v: serde_json::Value) -> Re
     serde_json::from_value(v).map_err(|e| Error::invalid(format!("{what}: {e}")).extend())
 }
 
-pub struct MutationRoot;
+#[derive(Default)]
+pub struct CoreMutation;
 
-#[Object(name = "Mutation")]
-impl MutationRoot {
+#[Object]
+impl CoreMutation {
     async fn start_execution(
         &self,
         ctx: &Context<'_>,

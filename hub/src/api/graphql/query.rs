@@ -8,10 +8,11 @@ use crate::model::{ExecutionFilter, PageRequest, Role, Server, ServerFilter, Use
 use crate::service::executions::{self, ExecutionView};
 use async_graphql::{Context, ErrorExtensions, Json, Object, Result};
 
-pub struct QueryRoot;
+#[derive(Default)]
+pub struct CoreQuery;
 
-#[Object(name = "Query")]
-impl QueryRoot {
+#[Object]
+impl CoreQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let c = caller(ctx)?;
@@ -138,43 +139,27 @@ impl QueryRoot {
         })
     }
 
-    /// A page of an execution's output lines, in order per server.
+    /// A page of an execution's output lines: in order per server from `offset`, or, with
+    /// `after` (a line's cursor), the lines stored after it in the order they were stored.
     async fn execution_logs(
         &self,
         ctx: &Context<'_>,
         execution_id: String,
         server_id: Option<String>,
-        #[graphql(default = 0)] offset: u64,
+        offset: Option<u64>,
+        after: Option<u64>,
         #[graphql(default = 1000)] limit: u32,
-    ) -> Result<LogPage> {
+    ) -> Result<executions::LogPage> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
-        executions::view(app, caller, &execution_id).await.coded()?;
-        if limit == 0 || limit > 10_000 {
-            return Err(Error::invalid("limit: must be between 1 and 10000").extend());
-        }
-        let (lines, total) = app
-            .store
-            .execution_logs(&execution_id, server_id.as_deref(), offset, limit)
+        let q = executions::LogsRequest {
+            server_id,
+            offset,
+            after,
+            limit: Some(limit),
+        };
+        executions::logs(app, caller, &execution_id, &q)
             .await
-            .coded()?;
-        let next = offset + lines.len() as u64;
-        let entries = lines
-            .into_iter()
-            .map(|l| LogLine {
-                server_id: l.server_id,
-                job_id: l.job_id,
-                attempt: l.attempt,
-                seq: l.seq,
-                stream: l.stream,
-                data: l.data,
-                timestamp: l.timestamp,
-            })
-            .collect();
-        Ok(LogPage {
-            entries,
-            total,
-            next_offset: (next < total).then_some(next),
-        })
+            .coded()
     }
 
     async fn server_locks(

@@ -1,75 +1,133 @@
-//! Subscriptions: an execution as it changes, and servers as they change.
+//! Subscriptions: an execution as it runs, the tenant's executions as they start and
+//! finish, and servers as they change. Each is scoped to the caller's tenant.
 
 use super::{app, caller};
-use crate::bus::Event;
+use crate::bus::{Event, FeedKind};
+use crate::metrics::GaugeGuard;
 use crate::model::Server;
-use crate::service::executions::{self, ExecutionView};
-use async_graphql::{Context, Result, Subscription};
-use futures::Stream;
-use std::time::Duration;
+use crate::service::executions::{self, ExecutionView, Live};
+use crate::store::LogLine;
+use async_graphql::{Context, Enum, Result, SimpleObject, Subscription};
+use futures::{Stream, StreamExt};
 use tokio::sync::broadcast::error::RecvError;
 
 pub struct SubscriptionRoot;
 
-/// Waits a moment and drains queued events, so a burst of changes costs one re-read.
-async fn coalesce(rx: &mut tokio::sync::broadcast::Receiver<Event>) {
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    while rx.try_recv().is_ok() {}
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ExecutionEventKind {
+    /// The execution and its latest output lines: first, and again after MISSED.
+    Snapshot,
+    /// The execution after a change of status or progress.
+    Update,
+    /// New output lines of one server's job, in order.
+    Output,
+    /// This subscriber fell behind and `missed` events were dropped; a SNAPSHOT follows.
+    Missed,
+}
+
+/// One event of `executionUpdates`.
+#[derive(SimpleObject)]
+pub struct ExecutionEvent {
+    pub kind: ExecutionEventKind,
+    /// Set for SNAPSHOT and UPDATE.
+    pub execution: Option<ExecutionView>,
+    /// Output lines: the latest ones for SNAPSHOT, the new ones for OUTPUT.
+    pub output: Vec<LogLine>,
+    /// For MISSED: how many events were dropped.
+    pub missed: u64,
+}
+
+impl From<Live> for ExecutionEvent {
+    fn from(l: Live) -> Self {
+        let (kind, execution, output, missed) = match l {
+            Live::Snapshot(v, tail) => (ExecutionEventKind::Snapshot, Some(v), tail, 0),
+            Live::Update(v) => (ExecutionEventKind::Update, Some(v), Vec::new(), 0),
+            Live::Output(lines) => (
+                ExecutionEventKind::Output,
+                None,
+                std::sync::Arc::unwrap_or_clone(lines),
+                0,
+            ),
+            Live::Missed(n) => (ExecutionEventKind::Missed, None, Vec::new(), n),
+        };
+        Self {
+            kind,
+            execution,
+            output,
+            missed,
+        }
+    }
+}
+
+/// One event of `executionsFeed`.
+#[derive(SimpleObject)]
+pub struct ExecutionFeedEvent {
+    pub kind: FeedKind,
+    pub execution: ExecutionView,
+}
+
+/// Counts an open subscription while its stream lives.
+fn counted<S: Stream>(ctx: &Context<'_>, s: S) -> Result<impl Stream<Item = S::Item>> {
+    let held = GaugeGuard::hold(&app(ctx)?.metrics.subscriptions);
+    Ok(s.map(move |item| {
+        let _ = &held;
+        item
+    }))
 }
 
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
-    /// The execution now, then again each time it changes; ends once it is final.
+    /// The execution now (with its latest output), then its output lines as they arrive and
+    /// the execution whenever its status or progress changes; ends with the final state.
     async fn execution_updates(
         &self,
         ctx: &Context<'_>,
         execution_id: String,
-    ) -> Result<impl Stream<Item = ExecutionView>> {
+    ) -> Result<impl Stream<Item = ExecutionEvent>> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let live = executions::watch(app, caller, &execution_id).await?;
+        counted(ctx, live.map(ExecutionEvent::from))
+    }
+
+    /// The caller's tenant's executions as they are accepted (STARTED) and reach their final
+    /// state (FINISHED).
+    async fn executions_feed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = ExecutionFeedEvent>> {
         let (app, caller) = (app(ctx)?.clone(), caller(ctx)?.clone());
         let rx = app.bus.subscribe();
-        let first = executions::view(&app, &caller, &execution_id).await?;
-        let state = (Some(first), rx, false);
-        Ok(futures::stream::unfold(
-            state,
-            move |(first, mut rx, done)| {
-                let (app, caller, id) = (app.clone(), caller.clone(), execution_id.clone());
-                async move {
-                    if done {
-                        return None;
-                    }
-                    if let Some(v) = first {
-                        let fin = v.execution.state.is_final();
-                        return Some((v, (None, rx, fin)));
-                    }
-                    loop {
-                        match rx.recv().await {
-                            Ok(Event::Execution { execution_id, .. }) if execution_id == id => {}
-                            Ok(_) => continue,
-                            Err(RecvError::Lagged(_)) => {}
-                            Err(RecvError::Closed) => return None,
-                        }
-                        coalesce(&mut rx).await;
-                        match executions::view(&app, &caller, &id).await {
-                            Ok(v) => {
-                                let fin = v.execution.state.is_final();
-                                return Some((v, (None, rx, fin)));
-                            }
-                            Err(e) => {
-                                tracing::warn!(error = %e, "execution subscription ended");
-                                return None;
+        let s = futures::stream::unfold(rx, move |mut rx| {
+            let (app, caller) = (app.clone(), caller.clone());
+            async move {
+                loop {
+                    match rx.recv().await {
+                        Ok(Event::Feed {
+                            tenant_id,
+                            execution_id,
+                            kind,
+                        }) if tenant_id == caller.tenant_id => {
+                            if let Ok(execution) =
+                                executions::view(&app, &caller, &execution_id).await
+                            {
+                                return Some((ExecutionFeedEvent { kind, execution }, rx));
                             }
                         }
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(n)) => app.metrics.dropped_events.inc_by(n),
+                        Err(RecvError::Closed) => return None,
                     }
                 }
-            },
-        ))
+            }
+        });
+        counted(ctx, s)
     }
 
     /// Each server of the caller's tenant whenever it changes (heartbeat, status, registration).
     async fn server_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Server>> {
         let (app, caller) = (app(ctx)?.clone(), caller(ctx)?.clone());
         let rx = app.bus.subscribe();
-        Ok(futures::stream::unfold(rx, move |mut rx| {
+        let s = futures::stream::unfold(rx, move |mut rx| {
             let (app, tenant) = (app.clone(), caller.tenant_id.clone());
             async move {
                 loop {
@@ -84,11 +142,13 @@ impl SubscriptionRoot {
                                 return Some((s, rx));
                             }
                         }
-                        Ok(_) | Err(RecvError::Lagged(_)) => continue,
+                        Ok(_) => continue,
+                        Err(RecvError::Lagged(n)) => app.metrics.dropped_events.inc_by(n),
                         Err(RecvError::Closed) => return None,
                     }
                 }
             }
-        }))
+        });
+        counted(ctx, s)
     }
 }

@@ -214,24 +214,6 @@ pub struct ExecutionPreview {
     pub servers: Vec<CommandPreview>,
 }
 
-#[derive(SimpleObject)]
-pub struct LogLine {
-    pub server_id: String,
-    pub job_id: String,
-    pub attempt: u32,
-    pub seq: u64,
-    pub stream: String,
-    pub data: String,
-    pub timestamp: Timestamp,
-}
-
-#[derive(SimpleObject)]
-pub struct LogPage {
-    pub entries: Vec<LogLine>,
-    pub total: u64,
-    pub next_offset: Option<u64>,
-}
-
 /// A schedule as GraphQL shows it.
 pub struct ScheduleView(pub crate::model::Schedule);
 

@@ -128,38 +128,22 @@ async fn cancel(
     Ok((StatusCode::ACCEPTED, Json(view.to_json())))
 }
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct LogsQuery {
-    server_id: Option<String>,
-    offset: Option<u64>,
-    limit: Option<u32>,
-}
-
-/// A page of the execution's output lines, in order per server.
+/// A page of the execution's output lines: in order per server (`offset`), or those stored
+/// after a cursor (`after`).
 async fn logs(
     axum::extract::State(app): State,
     caller: Caller,
     Path(id): Path<String>,
-    Query(q): Query<LogsQuery>,
+    Query(q): Query<executions::LogsRequest>,
 ) -> Result<Json<Value>> {
-    // Tenant check first: the logs of another tenant's execution are "not found".
-    executions::view(&app, &caller, &id).await?;
-    let limit = q.limit.unwrap_or(1000);
-    if limit == 0 || limit > 10_000 {
-        return Err(Error::invalid("limit: must be between 1 and 10000"));
-    }
-    let offset = q.offset.unwrap_or(0);
-    let (lines, total) = app
-        .store
-        .execution_logs(&id, q.server_id.as_deref(), offset, limit)
-        .await?;
-    let next = (offset + (lines.len() as u64) < total).then_some(offset + lines.len() as u64);
-    let mut doc = log_info(&app, &id, total).await;
+    let page = executions::logs(&app, &caller, &id, &q).await?;
+    let mut doc = log_info(&app, &id, page.total).await;
     doc["execution_id"] = id.into();
-    doc["offset"] = offset.into();
-    doc["limit"] = limit.into();
-    doc["next_offset"] = json!(next);
-    doc["entries"] = serde_json::to_value(lines)?;
+    doc["offset"] = q.offset.unwrap_or(0).into();
+    doc["after"] = json!(q.after);
+    doc["limit"] = q.limit.unwrap_or(1000).into();
+    doc["next_offset"] = json!(page.next_offset);
+    doc["last_cursor"] = json!(page.last_cursor);
+    doc["entries"] = serde_json::to_value(page.entries)?;
     Ok(Json(doc))
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod executions;
 mod locks;
+mod notifications;
 mod servers;
 mod templates;
 
@@ -25,6 +26,7 @@ pub fn router() -> Router<App> {
         .merge(templates::routes())
         .merge(executions::routes())
         .merge(locks::routes())
+        .merge(notifications::routes())
         .route("/enrollment-tokens", post(create_enrollment_token))
         .route("/audit", get(list_audit))
         .route("/audit/verify", get(verify_audit))

@@ -10,6 +10,7 @@ use crate::store::FinishOutcome;
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
 use serde_json::json;
+use std::sync::Arc;
 
 /// A certificate for one server that names a job of another: refused and audited.
 pub(super) async fn impersonation(app: &App, server: &Server, job_id: &str, what: &str) -> Error {
@@ -105,14 +106,12 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
         return Err(impersonation(app, server, job_id, "output").await);
     };
     if !fresh.is_empty() {
-        crate::logs::append(
-            &app.config.server.data_dir,
-            &execution_id,
-            &server.server_id,
-            job_id,
-            &fresh,
-        )
-        .await;
+        crate::logs::append(&app.config.server.data_dir, &execution_id, &fresh).await;
+        app.bus.publish(Event::Output {
+            tenant_id: server.tenant_id.clone(),
+            execution_id: execution_id.clone(),
+            lines: Arc::new(fresh),
+        });
     }
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),

@@ -2,9 +2,11 @@
 //! targets and renders the action (what preview shows and start runs), `view` is what every
 //! API shows.
 
+mod live;
 mod plan;
 mod view;
 
+pub use live::{Live, SNAPSHOT_TAIL, watch};
 pub use plan::{Plan, PlannedTarget, plan, resolve_rate};
 pub use view::ExecutionView;
 
@@ -204,6 +206,11 @@ pub async fn start_as(
     for t in plan.targets.iter().filter(|t| !t.skipped) {
         app.bus.wake(&t.server_id);
     }
+    app.bus.publish(Event::Feed {
+        tenant_id: caller.tenant_id.clone(),
+        execution_id: execution_id.clone(),
+        kind: crate::bus::FeedKind::Started,
+    });
     app.bus.publish(Event::Execution {
         tenant_id: caller.tenant_id.clone(),
         execution_id,
@@ -287,5 +294,69 @@ pub async fn list(
         total: p.total,
         page: p.page,
         page_size: p.page_size,
+    })
+}
+
+/// Which output lines to read: a page in order per server (`offset`), or, with `after`, the
+/// lines stored after a cursor in the order they were stored (for following a live run).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogsRequest {
+    pub server_id: Option<String>,
+    pub offset: Option<u64>,
+    pub after: Option<u64>,
+    pub limit: Option<u32>,
+}
+
+/// A page of output lines and where the next one starts.
+#[derive(Debug, Clone, async_graphql::SimpleObject)]
+pub struct LogPage {
+    pub entries: Vec<crate::store::LogLine>,
+    /// Lines of the execution (of the server, when one is named).
+    pub total: u64,
+    /// The `offset` of the next page in per-server order, if any.
+    pub next_offset: Option<u64>,
+    /// The cursor of the last line returned (pass it as `after` for the next ones).
+    pub last_cursor: Option<u64>,
+}
+
+/// A page of an execution's output lines the caller may read.
+pub async fn logs(app: &App, caller: &Caller, id: &str, q: &LogsRequest) -> Result<LogPage> {
+    // Tenant check first: the logs of another tenant's execution are "not found".
+    view(app, caller, id).await?;
+    let limit = q.limit.unwrap_or(1000);
+    if limit == 0 || limit > 10_000 {
+        return Err(Error::invalid("limit: must be between 1 and 10000"));
+    }
+    let server = q.server_id.as_deref();
+    let (entries, total, next_offset) = match (q.after, q.offset) {
+        (Some(_), Some(_)) => {
+            return Err(Error::invalid("give either offset or after, not both"));
+        }
+        (Some(_), _) if server.is_some() => {
+            return Err(Error::invalid(
+                "after reads every server's lines; drop server_id",
+            ));
+        }
+        (Some(after), None) => {
+            let lines = app
+                .store
+                .execution_output(id, crate::store::OutputWindow::After(after), limit)
+                .await?;
+            let (_, total) = app.store.execution_logs(id, None, 0, 1).await?;
+            (lines, total, None)
+        }
+        (None, offset) => {
+            let offset = offset.unwrap_or(0);
+            let (lines, total) = app.store.execution_logs(id, server, offset, limit).await?;
+            let next = offset + lines.len() as u64;
+            (lines, total, (next < total).then_some(next))
+        }
+    };
+    Ok(LogPage {
+        last_cursor: entries.last().map(|l| l.cursor),
+        entries,
+        total,
+        next_offset,
     })
 }

@@ -1,6 +1,7 @@
 //! The store contract: behaviour every `Store` must have, run against each implementation
 //! (today the SQLite store; the MongoDB store joins it by adding one line below).
 
+mod notify;
 mod orchestration;
 
 use crate::model::*;
@@ -40,12 +41,12 @@ pub(super) fn server(tenant: &str, id: &str, env: &str, tags: &[&str]) -> Server
     }
 }
 
-pub(super) fn execution(tenant: &str, id: &str, targets: &[&str]) -> (Execution, Vec<Job>) {
+pub(crate) fn execution(tenant: &str, id: &str, targets: &[&str]) -> (Execution, Vec<Job>) {
     execution_with(tenant, id, targets, serde_json::json!({}))
 }
 
 /// An execution from JSON, so only what a test cares about is spelled out.
-pub(super) fn execution_with(
+pub(crate) fn execution_with(
     tenant: &str,
     id: &str,
     targets: &[&str],
@@ -224,12 +225,25 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             stream: Stream::Stdout,
             data: "hi\n".into(),
         };
-        st.append_output("a", &leased.job_id, std::slice::from_ref(&chunk), now)
+        let (exec, fresh) = st
+            .append_output("a", &leased.job_id, std::slice::from_ref(&chunk), now)
             .await
+            .unwrap()
             .unwrap();
-        st.append_output("a", &leased.job_id, &[chunk], now)
+        assert_eq!(exec, "e1", "{name}");
+        assert_eq!(fresh.len(), 1, "{name}: the new line is returned");
+        assert_eq!(
+            (fresh[0].seq, fresh[0].data.as_str()),
+            (0, "hi\n"),
+            "{name}"
+        );
+        assert_eq!(fresh[0].server_id, "a", "{name}");
+        let (_, again) = st
+            .append_output("a", &leased.job_id, &[chunk], now)
             .await
+            .unwrap()
             .unwrap();
+        assert!(again.is_empty(), "{name}: a repeated line is not new");
         assert_eq!(
             st.execution_logs("e1", None, 0, 100).await.unwrap().1,
             1,

@@ -1,13 +1,14 @@
 //! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
 
-use super::{SqliteStore, jobs, locks, schedules, servers, settle, users};
+use super::{SqliteStore, jobs, locks, notify, schedules, servers, settle, users};
 use crate::error::Result;
 use crate::model::{
-    ActionTemplate, AuditEntry, Execution, ExecutionFilter, Job, Page, PageRequest, Schedule,
-    ScheduleRun, Server, ServerFilter, ServerLock, Timestamp, User,
+    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionFilter, Job,
+    NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter, ServerLock,
+    StoredEvent, Timestamp, User,
 };
 use crate::store::{
-    FinishOutcome, LapsedJob, LeaseOutcome, LogLine, RefreshToken, RefreshUse, Store,
+    FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken, RefreshUse, Store,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -159,7 +160,7 @@ impl Store for SqliteStore {
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<(String, Vec<OutputChunk>)>> {
+    ) -> Result<Option<(String, Vec<LogLine>)>> {
         jobs::append_output(self, server_id, job_id, chunks, now).await
     }
     async fn finish_job(
@@ -197,6 +198,14 @@ impl Store for SqliteStore {
         limit: u32,
     ) -> Result<(Vec<LogLine>, u64)> {
         jobs::execution_logs(self, id, server, offset, limit).await
+    }
+    async fn execution_output(
+        &self,
+        id: &str,
+        window: OutputWindow,
+        limit: u32,
+    ) -> Result<Vec<LogLine>> {
+        jobs::execution_output(self, id, window, limit).await
     }
     async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock> {
         locks::acquire_lock(self, lock, now).await
@@ -276,5 +285,58 @@ impl Store for SqliteStore {
     }
     async fn verify_audit_chain(&self) -> Result<Option<u64>> {
         super::verify_audit_chain(self).await
+    }
+
+    async fn record_event(
+        &self,
+        tenant: &str,
+        kind: EventKind,
+        subject: &str,
+        details: &serde_json::Value,
+        now: Timestamp,
+    ) -> Result<u64> {
+        notify::record_event(self, tenant, kind, subject, details, now).await
+    }
+    async fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<StoredEvent>> {
+        notify::events_after(self, seq, limit).await
+    }
+    async fn cursor(&self, name: &str) -> Result<u64> {
+        notify::cursor(self, name).await
+    }
+    async fn set_cursor(&self, name: &str, value: u64) -> Result<()> {
+        notify::set_cursor(self, name, value).await
+    }
+    async fn put_notification_rule(&self, rule: &NotificationRule) -> Result<()> {
+        notify::put_rule(self, rule).await
+    }
+    async fn get_notification_rule(
+        &self,
+        tenant: &str,
+        id: &str,
+    ) -> Result<Option<NotificationRule>> {
+        notify::get_rule(self, tenant, id).await
+    }
+    async fn list_notification_rules(&self, tenant: &str) -> Result<Vec<NotificationRule>> {
+        notify::list_rules(self, tenant).await
+    }
+    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> Result<bool> {
+        notify::delete_rule(self, tenant, id).await
+    }
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
+        notify::add_deliveries(self, deliveries).await
+    }
+    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>> {
+        notify::due_deliveries(self, now, limit).await
+    }
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<()> {
+        notify::update_delivery(self, delivery).await
+    }
+    async fn list_deliveries(
+        &self,
+        tenant: &str,
+        rule_id: Option<&str>,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>> {
+        notify::list_deliveries(self, tenant, rule_id, page).await
     }
 }

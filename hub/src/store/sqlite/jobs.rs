@@ -5,9 +5,10 @@ use super::{SqliteStore, from_ms, locks, ms, page_of};
 use crate::error::Result;
 use crate::lifecycle::{self, ResultDecision};
 use crate::model::{
-    Execution, ExecutionFilter, Job, JobState, LockPolicy, Page, PageRequest, Timestamp,
+    EventKind, Execution, ExecutionFilter, ExecutionState, Job, JobState, LockPolicy, Page,
+    PageRequest, Timestamp,
 };
-use crate::store::{FinishOutcome, LeaseOutcome, LogLine};
+use crate::store::{FinishOutcome, LeaseOutcome, LogLine, OutputWindow};
 use crate::template;
 use greenroom_proto::{JobResult, OutputChunk, Stream};
 use rusqlite::{OptionalExtension, Transaction, params, params_from_iter};
@@ -110,6 +111,13 @@ pub(super) fn settle_execution(
     }
     if next.is_final() {
         e.completed_at = Some(now);
+        let kind = match next {
+            ExecutionState::Failed => EventKind::ExecutionFailed,
+            ExecutionState::Cancelled => EventKind::ExecutionCancelled,
+            _ => EventKind::ExecutionCompleted,
+        };
+        let details = serde_json::json!({"state": next.as_str()});
+        super::notify::record_in(tx, &e.tenant_id, kind, execution_id, &details, now)?;
     }
     e.state = next;
     write_execution(tx, &e)
@@ -395,7 +403,7 @@ pub(super) async fn append_output(
     job_id: &str,
     chunks: &[OutputChunk],
     now: Timestamp,
-) -> Result<Option<(String, Vec<OutputChunk>)>> {
+) -> Result<Option<(String, Vec<LogLine>)>> {
     let (server_id, job_id, chunks) = (server_id.to_string(), job_id.to_string(), chunks.to_vec());
     st.with(move |c| {
         let tx = c.transaction()?;
@@ -418,7 +426,16 @@ pub(super) async fn append_output(
                 };
                 let row = params![job_id, ch.seq as i64, job.execution_id, server_id, stream, ch.data, ms(now), job.attempt.max(1)];
                 if ins.execute(row)? > 0 {
-                    fresh.push(ch);
+                    fresh.push(LogLine {
+                        cursor: tx.last_insert_rowid() as u64,
+                        server_id: server_id.clone(),
+                        job_id: job_id.clone(),
+                        seq: ch.seq,
+                        stream: stream.to_string(),
+                        data: ch.data,
+                        timestamp: now,
+                        attempt: job.attempt.max(1),
+                    });
                 }
             }
         }
@@ -526,22 +543,58 @@ pub(super) async fn execution_logs(
             params![id, server],
             |r| r.get(0),
         )?;
-        let mut stmt = c.prepare(
-            "SELECT server_id, job_id, seq, stream, data, at, attempt FROM job_output WHERE execution_id = ?1 AND (?2 IS NULL OR server_id = ?2)
-             ORDER BY server_id, job_id, attempt, seq LIMIT ?3 OFFSET ?4",
-        )?;
-        let rows = stmt.query_map(params![id, server, limit, offset as i64], |r| {
-            Ok(LogLine {
-                server_id: r.get(0)?,
-                job_id: r.get(1)?,
-                seq: r.get::<_, i64>(2)? as u64,
-                stream: r.get(3)?,
-                data: r.get(4)?,
-                timestamp: from_ms(r.get(5)?),
-                attempt: r.get::<_, i64>(6)? as u32,
-            })
-        })?;
+        let mut stmt = c.prepare(&format!(
+            "SELECT {LOG_COLUMNS} FROM job_output WHERE execution_id = ?1 AND (?2 IS NULL OR server_id = ?2)
+             ORDER BY server_id, job_id, attempt, seq LIMIT ?3 OFFSET ?4"
+        ))?;
+        let rows = stmt.query_map(params![id, server, limit, offset as i64], log_line)?;
         Ok((rows.collect::<rusqlite::Result<_>>()?, total.max(0) as u64))
+    })
+    .await
+}
+
+const LOG_COLUMNS: &str = "rowid, server_id, job_id, seq, stream, data, at, attempt";
+
+fn log_line(r: &rusqlite::Row<'_>) -> rusqlite::Result<LogLine> {
+    Ok(LogLine {
+        cursor: r.get::<_, i64>(0)? as u64,
+        server_id: r.get(1)?,
+        job_id: r.get(2)?,
+        seq: r.get::<_, i64>(3)? as u64,
+        stream: r.get(4)?,
+        data: r.get(5)?,
+        timestamp: from_ms(r.get(6)?),
+        attempt: r.get::<_, i64>(7)? as u32,
+    })
+}
+
+pub(super) async fn execution_output(
+    st: &SqliteStore,
+    execution_id: &str,
+    window: OutputWindow,
+    limit: u32,
+) -> Result<Vec<LogLine>> {
+    let id = execution_id.to_string();
+    st.with(move |c| {
+        let lines: Vec<LogLine> = match window {
+            OutputWindow::After(after) => {
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {LOG_COLUMNS} FROM job_output WHERE execution_id = ?1 AND rowid > ?2 ORDER BY rowid LIMIT ?3"
+                ))?;
+                let rows = stmt.query_map(params![id, after as i64, limit], log_line)?;
+                rows.collect::<rusqlite::Result<_>>()?
+            }
+            OutputWindow::Tail => {
+                let mut stmt = c.prepare(&format!(
+                    "SELECT {LOG_COLUMNS} FROM job_output WHERE execution_id = ?1 ORDER BY rowid DESC LIMIT ?2"
+                ))?;
+                let rows = stmt.query_map(params![id, limit], log_line)?;
+                let mut v: Vec<LogLine> = rows.collect::<rusqlite::Result<_>>()?;
+                v.reverse();
+                v
+            }
+        };
+        Ok(lines)
     })
     .await
 }

@@ -4,8 +4,8 @@
 use super::{SqliteStore, ms};
 use crate::error::{Error, Result};
 use crate::model::{
-    Execution, Job, LockMetadata, LockOwner, LockStatus, LockTiming, LockType, ServerLock,
-    Timestamp,
+    EventKind, Execution, Job, LockMetadata, LockOwner, LockStatus, LockTiming, LockType,
+    ServerLock, Timestamp,
 };
 use rusqlite::{OptionalExtension, Transaction, params};
 
@@ -351,6 +351,10 @@ pub(super) async fn release_lock(
         l.timing.released_at = Some(now);
         l.released_by = Some(by);
         write(&tx, &l)?;
+        if force {
+            let details = serde_json::json!({"server_id": l.server_id, "released_by": l.released_by, "reason": l.lock_metadata.reason});
+            super::notify::record_in(&tx, &l.tenant_id, EventKind::LockForced, &l.lock_id, &details, now)?;
+        }
         tx.commit()?;
         Ok(Some(l))
     })

@@ -5,6 +5,7 @@
 mod imp;
 mod jobs;
 mod locks;
+mod notify;
 mod schedules;
 mod servers;
 mod settle;
@@ -114,6 +115,25 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE users ADD COLUMN locked_until INTEGER;
     ALTER TABLE enrollment_tokens ADD COLUMN uses_left INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE enrollment_tokens ADD COLUMN scope TEXT;
+    "#,
+    // 3: output in append order; the event outbox; notification rules and deliveries.
+    r#"
+    CREATE INDEX job_output_append ON job_output(execution_id);
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT, tenant_id TEXT NOT NULL, kind TEXT NOT NULL,
+        subject TEXT NOT NULL, at INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+    CREATE TABLE notification_rules (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, created_at INTEGER NOT NULL, doc TEXT NOT NULL
+    );
+    CREATE TABLE notification_deliveries (
+        id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, rule_id TEXT NOT NULL, event_seq INTEGER NOT NULL,
+        status TEXT NOT NULL, next_attempt_at INTEGER, created_at INTEGER NOT NULL, doc TEXT NOT NULL,
+        UNIQUE (rule_id, event_seq)
+    );
+    CREATE INDEX notification_deliveries_due ON notification_deliveries(status, next_attempt_at);
+    CREATE INDEX notification_deliveries_tenant ON notification_deliveries(tenant_id, created_at);
     "#,
 ];
 

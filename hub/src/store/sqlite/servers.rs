@@ -3,7 +3,7 @@
 use super::{SqliteStore, ms, page_of};
 use crate::error::{Error, Result};
 use crate::model::{
-    ActionTemplate, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp,
+    ActionTemplate, EventKind, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp,
 };
 use rusqlite::{OptionalExtension, params, params_from_iter};
 
@@ -132,6 +132,7 @@ pub(super) async fn delete_server(st: &SqliteStore, tenant: &str, id: &str) -> R
 }
 
 pub(super) async fn mark_unreachable(st: &SqliteStore, cutoff: Timestamp) -> Result<Vec<String>> {
+    let now = chrono::Utc::now();
     st.with(move |c| {
         let tx = c.transaction()?;
         let stale: Vec<(String, String, String)> = {
@@ -150,6 +151,8 @@ pub(super) async fn mark_unreachable(st: &SqliteStore, cutoff: Timestamp) -> Res
                 "UPDATE servers SET state = 'unreachable', doc = ?2 WHERE server_id = ?1",
                 params![id, serde_json::to_string(&s)?],
             )?;
+            let details = serde_json::json!({"hostname": s.hostname, "last_heartbeat": s.status.last_heartbeat});
+            super::notify::record_in(&tx, &s.tenant_id, EventKind::ServerUnreachable, &id, &details, now)?;
             ids.push(id);
         }
         tx.commit()?;

@@ -1,0 +1,184 @@
+//! Notification rules and their delivery history over GraphQL (admins), through the same
+//! service as REST: `notificationRules`, `notificationDeliveries`, and create / update /
+//! delete / test mutations.
+
+use super::{Coded, app, caller};
+use crate::error::Error;
+use crate::model::{Channel, Delivery, EventKind, NotificationRule, PageRequest};
+use crate::notify::describe_target;
+use crate::service::notifications::{self as notes, RuleInput};
+use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject};
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelType {
+    Webhook,
+    Slack,
+    Email,
+}
+
+#[derive(InputObject)]
+pub struct NotificationRuleInput {
+    name: String,
+    channel: ChannelType,
+    /// For WEBHOOK and SLACK.
+    url: Option<String>,
+    /// For WEBHOOK: signs each request (`X-Greenroom-Signature`). On update, leave it out to
+    /// keep the current one, or give "" to remove it.
+    secret: Option<String>,
+    /// For EMAIL: the recipients.
+    to: Option<Vec<String>>,
+    events: Vec<EventKind>,
+    #[graphql(default = true)]
+    enabled: bool,
+}
+
+impl NotificationRuleInput {
+    fn into_rule(self) -> Result<RuleInput> {
+        let need = |v: Option<String>, what: &str| {
+            v.ok_or_else(|| {
+                Error::invalid(format!("input.{what}: required for this channel")).extend()
+            })
+        };
+        let channel = match self.channel {
+            ChannelType::Webhook => Channel::Webhook {
+                url: need(self.url, "url")?,
+                secret: self.secret,
+            },
+            ChannelType::Slack => Channel::Slack {
+                url: need(self.url, "url")?,
+            },
+            ChannelType::Email => Channel::Email {
+                to: self
+                    .to
+                    .ok_or_else(|| Error::invalid("input.to: required for EMAIL").extend())?,
+            },
+        };
+        Ok(RuleInput {
+            name: self.name,
+            channel,
+            events: self.events,
+            enabled: self.enabled,
+        })
+    }
+}
+
+/// A rule as GraphQL shows it: the target masked, the secret never.
+pub struct RuleView(NotificationRule);
+
+#[Object(name = "NotificationRule")]
+impl RuleView {
+    async fn id(&self) -> &str {
+        &self.0.id
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn channel(&self) -> ChannelType {
+        match self.0.channel {
+            Channel::Webhook { .. } => ChannelType::Webhook,
+            Channel::Slack { .. } => ChannelType::Slack,
+            Channel::Email { .. } => ChannelType::Email,
+        }
+    }
+    /// Where it sends, without credentials: `https://hooks.example.com/***`, or the recipients.
+    async fn target(&self) -> String {
+        match &self.0.channel {
+            Channel::Webhook { url, .. } | Channel::Slack { url } => describe_target(url),
+            Channel::Email { to } => to.join(", "),
+        }
+    }
+    async fn has_secret(&self) -> bool {
+        matches!(&self.0.channel, Channel::Webhook { secret: Some(s), .. } if !s.is_empty())
+    }
+    async fn events(&self) -> &[EventKind] {
+        &self.0.events
+    }
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+    async fn created_at(&self) -> crate::model::Timestamp {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> crate::model::Timestamp {
+        self.0.updated_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct DeliveryPage {
+    items: Vec<Delivery>,
+    total: u64,
+}
+
+#[derive(Default)]
+pub struct NotificationQuery;
+
+#[Object]
+impl NotificationQuery {
+    /// The tenant's notification rules (admins).
+    async fn notification_rules(&self, ctx: &Context<'_>) -> Result<Vec<RuleView>> {
+        let rules = notes::list(app(ctx)?, caller(ctx)?).await.coded()?;
+        Ok(rules.into_iter().map(RuleView).collect())
+    }
+
+    /// Delivery history, newest first, optionally of one rule (admins).
+    async fn notification_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        rule_id: Option<String>,
+        page: Option<u32>,
+        page_size: Option<u32>,
+    ) -> Result<DeliveryPage> {
+        let p = PageRequest::new(page, page_size).coded()?;
+        let d = notes::deliveries(app(ctx)?, caller(ctx)?, rule_id.as_deref(), p)
+            .await
+            .coded()?;
+        Ok(DeliveryPage {
+            items: d.items,
+            total: d.total,
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct NotificationMutation;
+
+#[Object]
+impl NotificationMutation {
+    async fn create_notification_rule(
+        &self,
+        ctx: &Context<'_>,
+        input: NotificationRuleInput,
+    ) -> Result<RuleView> {
+        let r = notes::create(app(ctx)?, caller(ctx)?, input.into_rule()?, None);
+        Ok(RuleView(r.await.coded()?))
+    }
+
+    async fn update_notification_rule(
+        &self,
+        ctx: &Context<'_>,
+        id: String,
+        input: NotificationRuleInput,
+    ) -> Result<RuleView> {
+        let r = notes::update(app(ctx)?, caller(ctx)?, &id, input.into_rule()?, None);
+        Ok(RuleView(r.await.coded()?))
+    }
+
+    async fn delete_notification_rule(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
+        notes::delete(app(ctx)?, caller(ctx)?, &id, None)
+            .await
+            .coded()?;
+        Ok(true)
+    }
+
+    /// Sends a test event through the rule; returns the event id (its delivery appears in
+    /// `notificationDeliveries`).
+    async fn test_notification_rule(&self, ctx: &Context<'_>, id: String) -> Result<u64> {
+        notes::test(app(ctx)?, caller(ctx)?, &id, None)
+            .await
+            .coded()
+    }
+}

@@ -1,0 +1,235 @@
+//! One execution, live: what `executionUpdates` and `/ws/executions/{id}` stream.
+//!
+//! A snapshot first (the execution and the tail of its output so far), then, in the order
+//! they happened, output lines as they arrive and the execution whenever its status or
+//! progress changes; the stream ends with the final state. Status changes close together are
+//! coalesced into one re-read; output lines are never coalesced or reordered. A watcher too
+//! slow to keep up is told how many events it missed and gets a fresh snapshot; its buffer is
+//! the bus's bounded ring, so it never slows the hub or other watchers.
+//!
+//! The snapshot's output and the first live lines may overlap by a few lines (the watcher
+//! subscribes before it reads); a line's `cursor` identifies it. Older output is paged with
+//! `executionLogs(after:)`.
+
+use super::{ExecutionView, view};
+use crate::app::App;
+use crate::auth::Caller;
+use crate::bus::Event;
+use crate::error::Result;
+use crate::store::{LogLine, OutputWindow};
+use futures::Stream;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::Instant;
+
+/// How long status changes are gathered before one re-read.
+const COALESCE: Duration = Duration::from_millis(100);
+/// How many of the latest output lines a snapshot carries.
+pub const SNAPSHOT_TAIL: u32 = 500;
+
+/// One item of an execution's live stream.
+#[derive(Debug, Clone)]
+pub enum Live {
+    /// The execution now and its latest output lines (first, and again after `Missed`).
+    Snapshot(ExecutionView, Vec<LogLine>),
+    /// The execution after a change of status or progress.
+    Update(ExecutionView),
+    /// New output lines of one job, in order.
+    Output(Arc<Vec<LogLine>>),
+    /// The watcher fell behind and this many events were dropped; a snapshot follows.
+    Missed(u64),
+}
+
+struct Watch {
+    app: App,
+    caller: Caller,
+    id: String,
+    rx: broadcast::Receiver<Event>,
+    /// A re-read is due at this instant (a status change was seen).
+    due: Option<Instant>,
+    /// Send a snapshot next (at the start, and after missed events).
+    resync: bool,
+    done: bool,
+}
+
+/// The live stream of one execution the caller may read; `Err` when it may not (or it does
+/// not exist), before anything is streamed.
+pub async fn watch(
+    app: &App,
+    caller: &Caller,
+    id: &str,
+) -> Result<impl Stream<Item = Live> + use<>> {
+    // Subscribe before the first read, so nothing falls between the snapshot and the stream.
+    let rx = app.bus.subscribe();
+    view(app, caller, id).await?;
+    let w = Watch {
+        app: app.clone(),
+        caller: caller.clone(),
+        id: id.to_string(),
+        rx,
+        due: None,
+        resync: true,
+        done: false,
+    };
+    Ok(futures::stream::unfold(w, |mut w| async move {
+        let item = w.next().await?;
+        Some((item, w))
+    }))
+}
+
+impl Watch {
+    async fn next(&mut self) -> Option<Live> {
+        if self.done {
+            return None;
+        }
+        if self.resync {
+            self.resync = false;
+            self.due = None;
+            let v = self.read().await?;
+            let tail = self.tail().await;
+            self.done = v.execution.state.is_final();
+            return Some(Live::Snapshot(v, tail));
+        }
+        loop {
+            let event = match self.due {
+                Some(at) => tokio::select! {
+                    e = self.rx.recv() => e,
+                    _ = tokio::time::sleep_until(at) => {
+                        self.due = None;
+                        let v = self.read().await?;
+                        self.done = v.execution.state.is_final();
+                        return Some(Live::Update(v));
+                    }
+                },
+                None => self.rx.recv().await,
+            };
+            match event {
+                Ok(Event::Output {
+                    execution_id,
+                    lines,
+                    ..
+                }) if execution_id == self.id => return Some(Live::Output(lines)),
+                Ok(Event::Execution { execution_id, .. }) if execution_id == self.id => {
+                    self.due.get_or_insert_with(|| Instant::now() + COALESCE);
+                }
+                Ok(_) => {}
+                Err(RecvError::Lagged(n)) => {
+                    self.resync = true;
+                    self.app.metrics.dropped_events.inc_by(n);
+                    return Some(Live::Missed(n));
+                }
+                Err(RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    async fn read(&self) -> Option<ExecutionView> {
+        match view(&self.app, &self.caller, &self.id).await {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!(execution_id = %self.id, error = %e, "execution watch ended");
+                None
+            }
+        }
+    }
+
+    /// The latest output lines, oldest first.
+    async fn tail(&self) -> Vec<LogLine> {
+        let store = &self.app.store;
+        match store
+            .execution_output(&self.id, OutputWindow::Tail, SNAPSHOT_TAIL)
+            .await
+        {
+            Ok(lines) => lines,
+            Err(e) => {
+                tracing::warn!(execution_id = %self.id, error = %e, "could not read the output tail");
+                Vec::new()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Role;
+    use futures::StreamExt;
+
+    fn line(cursor: u64) -> LogLine {
+        LogLine {
+            cursor,
+            server_id: "a".into(),
+            job_id: "e1-a".into(),
+            seq: cursor,
+            stream: "stdout".into(),
+            data: format!("line {cursor}\n"),
+            timestamp: chrono::Utc::now(),
+            attempt: 1,
+        }
+    }
+
+    fn output(n: u64) -> Event {
+        Event::Output {
+            tenant_id: "t".into(),
+            execution_id: "e1".into(),
+            lines: Arc::new(vec![line(n)]),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_stuck_watcher_is_told_what_it_missed_and_slows_no_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::for_tests(dir.path());
+        let (e, jobs) = crate::store::contract::execution("t", "e1", &["a"]);
+        app.store.insert_execution(&e, &jobs).await.unwrap();
+        let caller = Caller::internal("v@example.com", "t", Role::Viewer);
+
+        let mut stuck = Box::pin(watch(&app, &caller, "e1").await.unwrap());
+        let mut live = Box::pin(watch(&app, &caller, "e1").await.unwrap());
+        assert!(matches!(stuck.next().await, Some(Live::Snapshot(..))));
+        assert!(matches!(live.next().await, Some(Live::Snapshot(..))));
+
+        // Far more events than the bus holds; the live watcher keeps up, the stuck one
+        // reads nothing. Publishing never waits for either.
+        let total = 10_000u64;
+        let mut seen = Vec::new();
+        for n in 0..total {
+            app.bus.publish(output(n));
+            if n % 500 == 499 {
+                while seen.len() as u64 <= n {
+                    match live.next().await {
+                        Some(Live::Output(lines)) => seen.extend(lines.iter().map(|l| l.cursor)),
+                        other => panic!("the live watcher got {other:?}"),
+                    }
+                }
+            }
+        }
+        assert_eq!(seen, (0..total).collect::<Vec<_>>(), "every line, in order");
+
+        // The bus keeps the newest CAPACITY events; the stuck watcher lost the rest.
+        let lost = total - crate::bus::CAPACITY as u64;
+        match stuck.next().await {
+            Some(Live::Missed(n)) => assert_eq!(n, lost),
+            other => panic!("expected Missed, got {other:?}"),
+        }
+        assert!(
+            matches!(stuck.next().await, Some(Live::Snapshot(..))),
+            "a fresh snapshot follows"
+        );
+        assert_eq!(app.metrics.dropped_events.get(), lost);
+    }
+
+    #[tokio::test]
+    async fn another_tenant_cannot_watch() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::for_tests(dir.path());
+        let (e, jobs) = crate::store::contract::execution("t", "e1", &["a"]);
+        app.store.insert_execution(&e, &jobs).await.unwrap();
+        let other = Caller::internal("x@example.com", "other", Role::Admin);
+        assert!(matches!(
+            watch(&app, &other, "e1").await.err(),
+            Some(crate::error::Error::NotFound(_))
+        ));
+    }
+}
