@@ -6,9 +6,53 @@ use crate::model::AuditEntry;
 use crate::store::Store;
 use serde_json::{Value, json};
 
+/// Where a user's request came from: the peer address and the `User-Agent` header, as the
+/// specification's actor shape records them. Taken from each API request (REST, GraphQL, the
+/// edge); `Origin::default()` when there was no request (the CLI, a schedule).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub user_agent: Option<String>,
+}
+
+/// The longest user agent kept, in characters.
+pub const MAX_USER_AGENT: usize = 256;
+
+/// No request behind it: the hub itself, the CLI, an internal caller.
+pub static NO_ORIGIN: Origin = Origin {
+    ip: None,
+    user_agent: None,
+};
+
+impl Origin {
+    /// The origin of a request from `ip` with these headers (the user agent cleaned).
+    pub fn of_request(ip: Option<String>, headers: &axum::http::HeaderMap) -> Self {
+        Self::new(ip, headers.get(axum::http::header::USER_AGENT))
+    }
+
+    /// From a peer address and a raw `User-Agent` value (cleaned; not UTF-8 is replaced).
+    pub fn new(ip: Option<String>, user_agent: Option<&axum::http::HeaderValue>) -> Self {
+        let user_agent =
+            user_agent.and_then(|v| clean_user_agent(&String::from_utf8_lossy(v.as_bytes())));
+        Self { ip, user_agent }
+    }
+}
+
+/// A `User-Agent` value fit for the audit log: control characters dropped, surrounding
+/// space trimmed, at most [`MAX_USER_AGENT`] characters; None when nothing is left.
+pub fn clean_user_agent(raw: &str) -> Option<String> {
+    let s: String = raw
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_USER_AGENT)
+        .collect();
+    let s = s.trim();
+    (!s.is_empty()).then(|| s.to_string())
+}
+
 /// Who did it.
 pub enum Actor<'a> {
-    User { email: &'a str, ip: Option<&'a str> },
+    User { email: &'a str, origin: &'a Origin },
     Agent { server_id: &'a str },
     System,
 }
@@ -16,7 +60,8 @@ pub enum Actor<'a> {
 impl Actor<'_> {
     fn to_json(&self) -> Value {
         match self {
-            Actor::User { email, ip } => json!({"type": "user", "id": email, "ip_address": ip}),
+            Actor::User { email, origin } => json!({"type": "user", "id": email,
+                "ip_address": origin.ip, "user_agent": origin.user_agent}),
             Actor::Agent { server_id } => json!({"type": "agent", "id": server_id}),
             Actor::System => json!({"type": "system", "id": "greenroom-hub"}),
         }
@@ -53,18 +98,19 @@ pub async fn record(
     .await
 }
 
-/// [`record`] for what a signed-in user did (the common case): their tenant, email and address.
+/// [`record`] for what a signed-in user did (the common case): their tenant, email, address
+/// and user agent.
 pub async fn by_caller(
     app: &App,
     caller: &crate::auth::Caller,
-    ip: Option<&str>,
+    origin: &Origin,
     event_type: &str,
     resource: Resource<'_>,
     details: Value,
 ) {
     let actor = Actor::User {
         email: &caller.email,
-        ip,
+        origin,
     };
     record(
         app,
@@ -104,5 +150,40 @@ pub async fn record_in(
     };
     if let Err(e) = store.append_audit(&entry).await {
         tracing::error!(event_type, error = %e, "could not write audit entry");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_agents_are_cleaned_and_bounded() {
+        assert_eq!(
+            clean_user_agent("  curl/8.5\r\n\u{7}x "),
+            Some("curl/8.5x".into())
+        );
+        assert_eq!(clean_user_agent("\n\t "), None);
+        let long = "é".repeat(1000);
+        assert_eq!(
+            clean_user_agent(&long).unwrap().chars().count(),
+            MAX_USER_AGENT
+        );
+        let mut h = axum::http::HeaderMap::new();
+        h.insert(
+            axum::http::header::USER_AGENT,
+            axum::http::HeaderValue::from_bytes(b"probe/1 \xff").unwrap(),
+        );
+        let o = Origin::of_request(Some("10.0.0.1".into()), &h);
+        assert_eq!(o.user_agent.as_deref(), Some("probe/1 \u{fffd}"));
+        let a = Actor::User {
+            email: "a@b.c",
+            origin: &o,
+        }
+        .to_json();
+        assert_eq!(
+            (a["ip_address"].as_str(), a["user_agent"].as_str()),
+            (Some("10.0.0.1"), Some("probe/1 \u{fffd}"))
+        );
     }
 }

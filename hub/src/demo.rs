@@ -164,7 +164,7 @@ pub async fn load_templates(
         let t: NewTemplate =
             serde_json::from_value(doc).with_context(|| format!("template #{}", i + 1))?;
         let name = t.name.clone();
-        match templates::create(app, caller, t, None).await {
+        match templates::create(app, caller, t, &crate::audit::NO_ORIGIN).await {
             Ok(_) => added += 1,
             Err(crate::error::Error::Conflict(_)) => skipped += 1,
             Err(e) => anyhow::bail!("template {name:?}: {e}"),

@@ -77,10 +77,13 @@ pub async fn edge(
         .into_response();
     }
     let method = req.method().to_string();
+    // Kept cheaply (a shared buffer) in case the answer is a 403 to audit.
+    let user_agent = req.headers().get(axum::http::header::USER_AGENT).cloned();
     let resp = next.run(req).await;
     if resp.status() == StatusCode::FORBIDDEN
         && let Some(c) = &who
     {
+        let origin = crate::audit::Origin::new(Some(ip), user_agent.as_ref());
         let r = Resource {
             kind: "endpoint",
             id: &path,
@@ -91,7 +94,7 @@ pub async fn edge(
             &c.tenant_id,
             Actor::User {
                 email: &c.email,
-                ip: Some(&ip),
+                origin: &origin,
             },
             "permission_denied",
             r,

@@ -1,6 +1,6 @@
 //! Security where agents and stored data are involved, against the real hub and real agents:
-//! revoked and impersonating agents, secrets kept out of every output, and a tampered audit
-//! log detected.
+//! revoked and impersonating agents, secrets kept out of every output, a tampered audit log
+//! detected, the compliance report as a PDF, and user agents in the audit trail.
 
 mod common;
 
@@ -170,6 +170,158 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
         .unwrap();
     assert!(
         csv.starts_with("seq,timestamp,event_type") && csv.contains("# audit chain intact: false"),
+        "{csv}"
+    );
+    let (_, _, _, bytes) = fetch(&hub, "/api/v1/audit/report?format=pdf", Some(&token)).await;
+    let pdf = pdf::parse(&bytes).unwrap();
+    assert!(
+        pdf.content
+            .contains(&format!("(BROKEN: entry #{seq} is the first")),
+        "no broken verdict in the PDF"
+    );
+    assert!(
+        !pdf.content.contains("hunter2-secret"),
+        "the password shows in the PDF"
+    );
+}
+
+/// GET with an optional bearer token: status, content type, content disposition and body.
+async fn fetch(hub: &Hub, path: &str, token: Option<&str>) -> (u16, String, String, Vec<u8>) {
+    let mut req = hub.client.get(format!("{}{path}", hub.http));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let resp = req.send().await.unwrap();
+    let header = |h| {
+        resp.headers()
+            .get(h)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_string()
+    };
+    let (ct, cd) = (header("content-type"), header("content-disposition"));
+    let status = resp.status().as_u16();
+    (status, ct, cd, resp.bytes().await.unwrap().to_vec())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_compliance_report_comes_as_a_pdf_for_admins_only() {
+    let hub = Hub::start().await;
+    let admin = hub.login().await;
+    let server = json!({"server_id": "pdf-01", "environment": "dev"});
+    let (status, body) = hub.post("/api/v1/servers", Some(&admin), server).await;
+    assert_eq!(status, 201, "{body}");
+    let id = start_execution(&hub, &admin, json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["pdf-01"]})).await;
+    let viewer = json!({"email": "viewer@example.com", "password": PASSWORD, "role": "viewer"});
+    let (status, body) = hub.post("/api/v1/users", Some(&admin), viewer).await;
+    assert_eq!(status, 201, "{body}");
+    let (_, body) = hub
+        .post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": "viewer@example.com", "password": PASSWORD}),
+        )
+        .await;
+    let viewer = body["access_token"].as_str().unwrap().to_string();
+
+    let report = "/api/v1/audit/report?format=pdf";
+    let (status, ct, cd, bytes) = fetch(&hub, report, Some(&admin)).await;
+    assert_eq!((status, ct.as_str()), (200, "application/pdf"));
+    assert!(
+        cd.starts_with("attachment; filename=\"greenroom-compliance-default-")
+            && cd.ends_with(".pdf\""),
+        "{cd}"
+    );
+    let pdf = pdf::parse(&bytes).unwrap_or_else(|e| panic!("not a valid PDF: {e}"));
+    assert!(pdf.pages >= 1);
+    for text in [
+        format!("({id}) Tj"),
+        format!("({ADMIN}) Tj"),
+        "(intact: every entry's hash verifies) Tj".to_string(),
+        format!("(Page {0} of {0}) Tj", pdf.pages),
+    ] {
+        assert!(pdf.content.contains(&text), "{text} not in the PDF");
+    }
+
+    assert_eq!(fetch(&hub, report, Some(&viewer)).await.0, 403);
+    assert_eq!(fetch(&hub, report, None).await.0, 401);
+    let (status, _, _, body) = fetch(&hub, "/api/v1/audit/report?format=docx", Some(&admin)).await;
+    let body: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("json, csv, pdf"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn user_agents_are_recorded_in_the_audit_trail() {
+    let hub = Hub::start().await;
+    let admin = hub.login().await;
+    // A tab is dropped and the value is cut at 256 characters.
+    let raw = format!("greenroom-probe/1.0\t(audit) {}", "x".repeat(300));
+    let expected: String = raw.replace('\t', "").chars().take(256).collect();
+    let ua = reqwest::Client::builder().user_agent(raw).build().unwrap();
+    let post = |path: &str, token: Option<&str>, body: Value| {
+        let mut req = ua.post(format!("{}{path}", hub.http)).json(&body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            let status = resp.status().as_u16();
+            (status, resp.json::<Value>().await.unwrap_or(Value::Null))
+        }
+    };
+    let sign_in = |email: &str| {
+        let login = post(
+            "/api/v1/auth/login",
+            None,
+            json!({"email": email, "password": PASSWORD}),
+        );
+        async move { login.await.1["access_token"].as_str().unwrap().to_string() }
+    };
+    let token = sign_in(ADMIN).await;
+    let server = json!({"server_id": "ua-01", "environment": "dev"});
+    assert_eq!(post("/api/v1/servers", Some(&token), server).await.0, 201);
+    let gql = json!({"query": "mutation { createUser(email: \"ua@example.com\", password: \"correct-horse-battery-staple\", role: VIEWER) { email } }"});
+    let (_, body) = post("/graphql", Some(&token), gql).await;
+    assert!(body["errors"].is_null(), "{body}");
+    // A refusal audited by the edge carries it too, and so does a logout.
+    let viewer = sign_in("ua@example.com").await;
+    let other = json!({"server_id": "ua-02", "environment": "dev"});
+    assert_eq!(post("/api/v1/servers", Some(&viewer), other).await.0, 403);
+    assert_eq!(
+        post("/api/v1/auth/logout", Some(&viewer), json!({}))
+            .await
+            .0,
+        204
+    );
+
+    let audit = hub.get("/api/v1/audit?page_size=500", Some(&admin)).await.1;
+    let items = audit["items"].as_array().unwrap();
+    for event in [
+        "user_login",
+        "server_registered",
+        "user_created",
+        "permission_denied",
+        "user_logout",
+    ] {
+        let e = items
+            .iter()
+            .find(|e| e["event_type"] == event && e["actor"]["user_agent"].is_string())
+            .unwrap_or_else(|| panic!("no {event} with a user agent: {audit}"));
+        assert_eq!(e["actor"]["user_agent"], expected.as_str(), "{e}");
+        assert_eq!(e["actor"]["ip_address"], "127.0.0.1", "{e}");
+    }
+    let (_, _, _, csv) = fetch(&hub, "/api/v1/audit/report?format=csv", Some(&admin)).await;
+    let csv = String::from_utf8(csv).unwrap();
+    assert!(
+        csv.starts_with("seq,timestamp,event_type,actor_type,actor_id,actor_ip,actor_user_agent,")
+            && csv.contains(&format!(",127.0.0.1,{expected},")),
         "{csv}"
     );
 }

@@ -6,6 +6,7 @@ pub mod rest;
 pub mod ws;
 
 use crate::app::App;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::Error;
 use axum::extract::{ConnectInfo, FromRequestParts};
@@ -40,18 +41,20 @@ impl FromRequestParts<App> for Caller {
     }
 }
 
-/// The caller's address, for the audit log.
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+/// The caller's address and user agent, for the audit log.
+impl<S: Send + Sync> FromRequestParts<S> for Origin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip().to_string()),
-        ))
+        Ok(origin_of(parts))
     }
+}
+
+/// The [`Origin`] of a request: its peer address and `User-Agent` header.
+pub fn origin_of(parts: &Parts) -> Origin {
+    let ip = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip().to_string());
+    Origin::of_request(ip, &parts.headers)
 }

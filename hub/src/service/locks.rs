@@ -2,7 +2,7 @@
 //! Every change is audited; releasing wakes the server's agent so waiting jobs can start.
 
 use crate::app::App;
-use crate::audit::{self, Resource};
+use crate::audit::{self, Origin, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{LockMetadata, LockOwner, LockStatus, LockTiming, LockType, Role, ServerLock};
@@ -34,7 +34,7 @@ fn three() -> u32 {
     3
 }
 
-async fn record(app: &App, caller: &Caller, ip: Option<&str>, event: &str, lock: &ServerLock) {
+async fn record(app: &App, caller: &Caller, origin: &Origin, event: &str, lock: &ServerLock) {
     app.metrics
         .lock_events
         .with_label_values(&[event.trim_start_matches("lock_")])
@@ -46,14 +46,14 @@ async fn record(app: &App, caller: &Caller, ip: Option<&str>, event: &str, lock:
     };
     let details = json!({"server_id": lock.server_id, "lock_type": lock.lock_type, "reason": lock.lock_metadata.reason,
                          "expires_at": lock.timing.expires_at, "fencing_token": lock.fencing_token, "status": lock.status});
-    audit::by_caller(app, caller, ip, event, r, details).await;
+    audit::by_caller(app, caller, origin, event, r, details).await;
 }
 
 pub async fn acquire(
     app: &App,
     caller: &Caller,
     new: NewLock,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ServerLock> {
     caller.require(Role::Operator)?;
     let mut p = Vec::new();
@@ -118,7 +118,7 @@ pub async fn acquire(
         released_by: None,
     };
     let lock = app.store.acquire_lock(&lock, now).await?;
-    record(app, caller, ip, "lock_acquired", &lock).await;
+    record(app, caller, origin, "lock_acquired", &lock).await;
     Ok(lock)
 }
 
@@ -134,7 +134,7 @@ pub async fn extend(
     caller: &Caller,
     id: &str,
     minutes: u32,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ServerLock> {
     caller.require(Role::Operator)?;
     if minutes == 0 || minutes > 24 * 60 {
@@ -156,7 +156,7 @@ pub async fn extend(
             Utc::now(),
         )
         .await?;
-    record(app, caller, ip, "lock_extended", &lock).await;
+    record(app, caller, origin, "lock_extended", &lock).await;
     Ok(lock)
 }
 
@@ -166,7 +166,7 @@ pub async fn release(
     caller: &Caller,
     id: &str,
     force: bool,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ServerLock> {
     caller.require(if force { Role::Admin } else { Role::Operator })?;
     let held = get(app, caller, id).await?;
@@ -184,7 +184,7 @@ pub async fn release(
     record(
         app,
         caller,
-        ip,
+        origin,
         if force {
             "lock_force_released"
         } else {

@@ -3,7 +3,7 @@
 //! hub replicas; occurrences the hub was not running for are recorded as missed.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Actor, Origin, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{Role, Schedule, ScheduleRun, Timestamp, Trigger};
@@ -50,7 +50,7 @@ pub async fn create(
     app: &App,
     caller: &Caller,
     new: NewSchedule,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<Schedule> {
     caller.require(Role::Admin)?;
     let mut p = Vec::new();
@@ -101,7 +101,7 @@ pub async fn create(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "schedule_created",
         r,
         json!({"trigger": s.trigger}),
@@ -117,7 +117,7 @@ pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Schedule> {
         .ok_or_else(|| Error::NotFound(format!("schedule {id} not found")))
 }
 
-pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Result<()> {
+pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<()> {
     caller.require(Role::Admin)?;
     if !app.store.delete_schedule(&caller.tenant_id, id).await? {
         return Err(Error::NotFound(format!("schedule {id} not found")));
@@ -127,7 +127,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
         id,
         name: None,
     };
-    audit::by_caller(app, caller, ip, "schedule_deleted", r, json!({})).await;
+    audit::by_caller(app, caller, origin, "schedule_deleted", r, json!({})).await;
     Ok(())
 }
 
@@ -188,7 +188,7 @@ pub async fn tick(app: &App) -> Result<()> {
 async fn fire(app: &App, s: &Schedule, at: Timestamp) -> Result<()> {
     let caller = Caller::internal(&s.created_by, &s.tenant_id, s.created_by_role);
     let started = match serde_json::from_value::<StartExecution>(s.execution.clone()) {
-        Ok(req) => executions::start_as(app, &caller, req, None, Some(&s.id)).await,
+        Ok(req) => executions::start_as(app, &caller, req, &audit::NO_ORIGIN, Some(&s.id)).await,
         Err(e) => Err(Error::invalid(format!("execution: {e}"))),
     };
     match started {

@@ -1,7 +1,7 @@
 //! Registering, changing and removing servers on behalf of users.
 
 use crate::app::App;
-use crate::audit::{self, Resource};
+use crate::audit::{self, Origin, Resource};
 use crate::auth::Caller;
 use crate::bus::Event;
 use crate::error::{Error, Result};
@@ -71,7 +71,7 @@ pub async fn register(
     app: &App,
     caller: &Caller,
     new: NewServer,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<Server> {
     caller.require(Role::Admin)?;
     let mut p = Vec::new();
@@ -110,7 +110,7 @@ pub async fn register(
         id: &server.server_id,
         name: Some(&server.hostname),
     };
-    audit::by_caller(app, caller, ip, "server_registered", r, json!({})).await;
+    audit::by_caller(app, caller, origin, "server_registered", r, json!({})).await;
     app.bus.publish(Event::Server {
         tenant_id: server.tenant_id.clone(),
         server_id: server.server_id.clone(),
@@ -130,7 +130,7 @@ pub async fn update(
     caller: &Caller,
     server_id: &str,
     change: ServerChange,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<Server> {
     caller.require(Role::Admin)?;
     let mut p = Vec::new();
@@ -182,7 +182,7 @@ pub async fn update(
         id: server_id,
         name: Some(&s.hostname),
     };
-    audit::by_caller(app, caller, ip, "server_updated", r, details).await;
+    audit::by_caller(app, caller, origin, "server_updated", r, details).await;
     app.bus.publish(Event::Server {
         tenant_id: s.tenant_id.clone(),
         server_id: s.server_id.clone(),
@@ -217,7 +217,7 @@ impl From<&ServerChange> for ServerChangeLog {
 }
 
 /// Deregisters a server; its agent certificate stops working at its next request.
-pub async fn delete(app: &App, caller: &Caller, server_id: &str, ip: Option<&str>) -> Result<()> {
+pub async fn delete(app: &App, caller: &Caller, server_id: &str, origin: &Origin) -> Result<()> {
     caller.require(Role::Admin)?;
     if !app
         .store
@@ -231,7 +231,7 @@ pub async fn delete(app: &App, caller: &Caller, server_id: &str, ip: Option<&str
         id: server_id,
         name: None,
     };
-    audit::by_caller(app, caller, ip, "server_deregistered", r, json!({})).await;
+    audit::by_caller(app, caller, origin, "server_deregistered", r, json!({})).await;
     app.bus.publish(Event::Server {
         tenant_id: caller.tenant_id.clone(),
         server_id: server_id.to_string(),

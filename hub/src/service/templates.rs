@@ -1,7 +1,7 @@
 //! Creating and listing action templates.
 
 use crate::app::App;
-use crate::audit::{self, Resource};
+use crate::audit::{self, Origin, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{
@@ -130,7 +130,7 @@ pub async fn create(
     app: &App,
     caller: &Caller,
     new: NewTemplate,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ActionTemplate> {
     caller.require(Role::Admin)?;
     let now = chrono::Utc::now();
@@ -159,7 +159,7 @@ pub async fn create(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "action_created",
         r,
         json!({"version": t.version}),
@@ -175,7 +175,7 @@ pub async fn update(
     caller: &Caller,
     id: &str,
     new: NewTemplate,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ActionTemplate> {
     caller.require(Role::Admin)?;
     let old = get(app, caller, id).await?;
@@ -196,11 +196,11 @@ pub async fn update(
         name: Some(&t.name),
     };
     let details = json!({"previous_version": old.version, "version": t.version, "command_template_changed": old.command_template != t.command_template});
-    audit::by_caller(app, caller, ip, "action_updated", r, details).await;
+    audit::by_caller(app, caller, origin, "action_updated", r, details).await;
     Ok(t)
 }
 
-pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Result<()> {
+pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<()> {
     caller.require(Role::Admin)?;
     if !app.store.delete_template(&caller.tenant_id, id).await? {
         return Err(Error::NotFound(format!("action template {id} not found")));
@@ -210,7 +210,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
         id,
         name: None,
     };
-    audit::by_caller(app, caller, ip, "action_deleted", r, json!({})).await;
+    audit::by_caller(app, caller, origin, "action_deleted", r, json!({})).await;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! the administrator's user management. Every outcome is audited.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Actor, Origin, Resource};
 use crate::auth::{self, Caller, Refreshed, TokenPair};
 use crate::error::{Error, Result};
 use crate::model::{DEFAULT_TENANT, Role, User};
@@ -26,17 +26,7 @@ async fn dummy_hash() -> &'static str {
 
 const BAD_LOGIN: &str = "invalid email or password";
 
-/// Who is signing in, for the audit log.
-pub struct Client<'a> {
-    pub ip: Option<&'a str>,
-}
-
-pub async fn login(
-    app: &App,
-    email: &str,
-    password: &str,
-    client: Client<'_>,
-) -> Result<TokenPair> {
+pub async fn login(app: &App, email: &str, password: &str, origin: &Origin) -> Result<TokenPair> {
     let email = email.trim().to_lowercase();
     let now = Utc::now();
     let user = app.store.user_by_email(&email).await?;
@@ -46,7 +36,7 @@ pub async fn login(
         .unwrap_or_else(|| DEFAULT_TENANT.into());
     let actor = || Actor::User {
         email: &email,
-        ip: client.ip,
+        origin,
     };
     let res = || Resource {
         kind: "user",
@@ -140,7 +130,7 @@ pub async fn login(
     }
 }
 
-pub async fn refresh(app: &App, refresh_token: &str, client: Client<'_>) -> Result<TokenPair> {
+pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<TokenPair> {
     match app
         .keys
         .refresh(app.store.as_ref(), refresh_token, Utc::now())
@@ -155,7 +145,7 @@ pub async fn refresh(app: &App, refresh_token: &str, client: Client<'_>) -> Resu
             };
             let actor = Actor::User {
                 email: &email,
-                ip: client.ip,
+                origin,
             };
             audit::record(
                 app,
@@ -176,7 +166,7 @@ pub async fn refresh(app: &App, refresh_token: &str, client: Client<'_>) -> Resu
 }
 
 /// Ends every session of the caller: their access tokens stop working at once.
-pub async fn logout(app: &App, caller: &Caller, client: Client<'_>) -> Result<()> {
+pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<()> {
     let mut u = app
         .store
         .user_by_email(&caller.email)
@@ -194,7 +184,7 @@ pub async fn logout(app: &App, caller: &Caller, client: Client<'_>) -> Result<()
         &caller.tenant_id,
         Actor::User {
             email: &caller.email,
-            ip: client.ip,
+            origin,
         },
         "user_logout",
         r,
@@ -242,7 +232,7 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<User>> {
     app.store.list_users(&caller.tenant_id).await
 }
 
-pub async fn create(app: &App, caller: &Caller, new: NewUser, ip: Option<&str>) -> Result<User> {
+pub async fn create(app: &App, caller: &Caller, new: NewUser, origin: &Origin) -> Result<User> {
     caller.require(Role::Admin)?;
     let email = new.email.trim().to_lowercase();
     check_email(&email)?;
@@ -265,7 +255,7 @@ pub async fn create(app: &App, caller: &Caller, new: NewUser, ip: Option<&str>) 
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "user_created",
         r,
         json!({"role": new.role}),
@@ -279,7 +269,7 @@ pub async fn update(
     caller: &Caller,
     email: &str,
     change: UserChange,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<User> {
     caller.require(Role::Admin)?;
     let email = email.trim().to_lowercase();
@@ -323,7 +313,7 @@ pub async fn update(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "user_updated",
         r,
         json!({"changed": changed}),

@@ -10,6 +10,7 @@ mod types;
 pub use subscription::SubscriptionRoot;
 
 use crate::app::App;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::Error;
 use crate::model::PageRequest;
@@ -54,6 +55,11 @@ pub fn sdl() -> String {
     schema(None).sdl()
 }
 
+/// Where the request came from (address, user agent), for the audit log.
+pub(super) fn origin<'a>(ctx: &Context<'a>) -> &'a Origin {
+    ctx.data_opt::<Origin>().unwrap_or(&crate::audit::NO_ORIGIN)
+}
+
 pub(super) fn caller<'a>(ctx: &Context<'a>) -> Result<&'a Caller> {
     ctx.data_opt::<Caller>()
         .ok_or_else(|| Error::Unauthenticated("missing bearer token".into()).extend())
@@ -94,6 +100,7 @@ pub async fn http_handler(
         Ok(c) => c,
         Err(e) => return e.into_response(),
     };
+    let origin = crate::api::origin_of(&parts);
     let req = axum::extract::Request::from_parts(parts, body);
     let gql = match <GraphQLRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await
     {
@@ -101,7 +108,7 @@ pub async fn http_handler(
         Err(e) => return Error::invalid(format!("GraphQL request: {}", e.0)).into_response(),
     };
     let who = caller.clone();
-    let resp = schema.execute(gql.data(caller)).await;
+    let resp = schema.execute(gql.data(caller).data(origin.clone())).await;
     // Refused permissions are audited here as the REST edge does for 403s.
     for e in resp.errors.iter().filter(|e| {
         e.extensions
@@ -125,7 +132,7 @@ pub async fn http_handler(
         };
         let actor = crate::audit::Actor::User {
             email: &who.email,
-            ip: None,
+            origin: &origin,
         };
         crate::audit::record(
             &app,
@@ -147,6 +154,7 @@ pub async fn ws_handler(
     State(app): State<App>,
     Extension(schema): Extension<GreenroomSchema>,
     protocol: GraphQLProtocol,
+    origin: Origin,
     upgrade: WebSocketUpgrade,
 ) -> Response {
     upgrade
@@ -163,6 +171,7 @@ pub async fn ws_handler(
                         .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_string())
                         .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_string));
                     let mut data = Data::default();
+                    data.insert(origin);
                     let caller = match token {
                         Some(t) => Some(crate::auth::authenticate(&app.keys, app.store.as_ref(), &t).await),
                         None => None,

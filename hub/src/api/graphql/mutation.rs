@@ -1,7 +1,7 @@
 //! Mutation root: executions (start, cancel), templates, locks, schedules.
 
 use super::types::*;
-use super::{Coded, app, caller};
+use super::{Coded, app, caller, origin};
 use crate::error::Error;
 use crate::model::{LockPolicy, Priority, ServerLock, ServerSelector};
 use crate::service::executions::{self, ExecutionView, StartExecution};
@@ -77,7 +77,7 @@ impl CoreMutation {
         input: StartExecutionInput,
     ) -> Result<ExecutionView> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
-        let e = executions::start(app, caller, input.into_request()?, None)
+        let e = executions::start(app, caller, input.into_request()?, origin(ctx))
             .await
             .coded()?;
         executions::view(app, caller, &e.execution_id).await.coded()
@@ -89,7 +89,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         execution_id: String,
     ) -> Result<ExecutionView> {
-        executions::cancel(app(ctx)?, caller(ctx)?, &execution_id, None)
+        executions::cancel(app(ctx)?, caller(ctx)?, &execution_id, origin(ctx))
             .await
             .coded()
     }
@@ -102,7 +102,7 @@ impl CoreMutation {
     ) -> Result<TemplateView> {
         let new = parse("input", input.0)?;
         Ok(TemplateView(
-            templates::create(app(ctx)?, caller(ctx)?, new, None)
+            templates::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
                 .await
                 .coded()?,
         ))
@@ -116,14 +116,14 @@ impl CoreMutation {
     ) -> Result<TemplateView> {
         let new = parse("input", input.0)?;
         Ok(TemplateView(
-            templates::update(app(ctx)?, caller(ctx)?, &id, new, None)
+            templates::update(app(ctx)?, caller(ctx)?, &id, new, origin(ctx))
                 .await
                 .coded()?,
         ))
     }
 
     async fn delete_action_template(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        templates::delete(app(ctx)?, caller(ctx)?, &id, None)
+        templates::delete(app(ctx)?, caller(ctx)?, &id, origin(ctx))
             .await
             .coded()?;
         Ok(true)
@@ -142,7 +142,7 @@ impl CoreMutation {
             password,
             role,
         };
-        crate::service::users::create(app(ctx)?, caller(ctx)?, new, None)
+        crate::service::users::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
             .await
             .coded()
     }
@@ -161,7 +161,7 @@ impl CoreMutation {
             disabled,
             password,
         };
-        crate::service::users::update(app(ctx)?, caller(ctx)?, &email, change, None)
+        crate::service::users::update(app(ctx)?, caller(ctx)?, &email, change, origin(ctx))
             .await
             .coded()
     }
@@ -172,7 +172,7 @@ impl CoreMutation {
         ctx: &Context<'_>,
         server_id: String,
     ) -> Result<crate::model::Server> {
-        crate::service::agents::revoke(app(ctx)?, caller(ctx)?, &server_id, None)
+        crate::service::agents::revoke(app(ctx)?, caller(ctx)?, &server_id, origin(ctx))
             .await
             .coded()
     }
@@ -218,7 +218,7 @@ impl CoreMutation {
         input: Json<serde_json::Value>,
     ) -> Result<ServerLock> {
         let new = parse("input", input.0)?;
-        locks::acquire(app(ctx)?, caller(ctx)?, new, None)
+        locks::acquire(app(ctx)?, caller(ctx)?, new, origin(ctx))
             .await
             .coded()
     }
@@ -229,20 +229,20 @@ impl CoreMutation {
         lock_id: String,
         minutes: u32,
     ) -> Result<ServerLock> {
-        locks::extend(app(ctx)?, caller(ctx)?, &lock_id, minutes, None)
+        locks::extend(app(ctx)?, caller(ctx)?, &lock_id, minutes, origin(ctx))
             .await
             .coded()
     }
 
     async fn release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
-        locks::release(app(ctx)?, caller(ctx)?, &lock_id, false, None)
+        locks::release(app(ctx)?, caller(ctx)?, &lock_id, false, origin(ctx))
             .await
             .coded()
     }
 
     /// Admin: ends someone else's lock (audited as forced).
     async fn force_release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
-        locks::release(app(ctx)?, caller(ctx)?, &lock_id, true, None)
+        locks::release(app(ctx)?, caller(ctx)?, &lock_id, true, origin(ctx))
             .await
             .coded()
     }
@@ -255,14 +255,14 @@ impl CoreMutation {
     ) -> Result<ScheduleView> {
         let new = parse("input", input.0)?;
         Ok(ScheduleView(
-            schedules::create(app(ctx)?, caller(ctx)?, new, None)
+            schedules::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
                 .await
                 .coded()?,
         ))
     }
 
     async fn delete_schedule(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        schedules::delete(app(ctx)?, caller(ctx)?, &id, None)
+        schedules::delete(app(ctx)?, caller(ctx)?, &id, origin(ctx))
             .await
             .coded()?;
         Ok(true)

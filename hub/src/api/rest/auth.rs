@@ -1,11 +1,11 @@
 //! `/api/v1/auth/*` (sign-in, refresh, logout) and `/api/v1/users` (admin).
 
 use super::State;
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::{Caller, TokenPair};
 use crate::error::{Json, Path, Result};
 use crate::model::User;
-use crate::service::users::{self, Client};
+use crate::service::users;
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post, put};
@@ -29,11 +29,11 @@ struct Login {
 
 async fn login(
     axum::extract::State(app): State,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(b): Json<Login>,
 ) -> Result<Json<TokenPair>> {
     Ok(Json(
-        users::login(&app, &b.email, &b.password, Client { ip: ip.as_deref() }).await?,
+        users::login(&app, &b.email, &b.password, &origin).await?,
     ))
 }
 
@@ -45,20 +45,18 @@ struct Refresh {
 
 async fn refresh(
     axum::extract::State(app): State,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(b): Json<Refresh>,
 ) -> Result<Json<TokenPair>> {
-    Ok(Json(
-        users::refresh(&app, &b.refresh_token, Client { ip: ip.as_deref() }).await?,
-    ))
+    Ok(Json(users::refresh(&app, &b.refresh_token, &origin).await?))
 }
 
 async fn logout(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
 ) -> Result<StatusCode> {
-    users::logout(&app, &caller, Client { ip: ip.as_deref() }).await?;
+    users::logout(&app, &caller, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -69,23 +67,23 @@ async fn list(axum::extract::State(app): State, caller: Caller) -> Result<Json<V
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(b): Json<users::NewUser>,
 ) -> Result<(StatusCode, Json<User>)> {
     Ok((
         StatusCode::CREATED,
-        Json(users::create(&app, &caller, b, ip.as_deref()).await?),
+        Json(users::create(&app, &caller, b, &origin).await?),
     ))
 }
 
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(email): Path<String>,
     Json(b): Json<users::UserChange>,
 ) -> Result<Json<User>> {
     Ok(Json(
-        users::update(&app, &caller, &email, b, ip.as_deref()).await?,
+        users::update(&app, &caller, &email, b, &origin).await?,
     ))
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/executions`: start, preview, history, read, cancel, logs.
 
 use super::State;
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
 use crate::model::{ExecutionFilter, ExecutionState, PageRequest};
@@ -24,10 +24,10 @@ pub(super) fn routes() -> Router<crate::app::App> {
 async fn start(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<executions::StartExecution>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let e = executions::start(&app, &caller, body, ip.as_deref()).await?;
+    let e = executions::start(&app, &caller, body, &origin).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"execution_id": e.execution_id, "status": e.state})),
@@ -121,10 +121,10 @@ async fn log_info(app: &crate::app::App, id: &str, count: u64) -> Value {
 async fn cancel(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let view = executions::cancel(&app, &caller, &id, ip.as_deref()).await?;
+    let view = executions::cancel(&app, &caller, &id, &origin).await?;
     Ok((StatusCode::ACCEPTED, Json(view.to_json())))
 }
 

@@ -1,7 +1,7 @@
 //! `/api/v1/locks` and `/api/v1/schedules`: server locks and scheduled executions.
 
 use super::State;
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query, Result};
 use crate::service::{locks, schedules};
@@ -46,13 +46,13 @@ async fn list_locks(
 async fn acquire(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<locks::NewLock>,
 ) -> Result<(StatusCode, Json<Value>)> {
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(
-            locks::acquire(&app, &caller, body, ip.as_deref()).await?,
+            locks::acquire(&app, &caller, body, &origin).await?,
         )?),
     ))
 }
@@ -76,34 +76,34 @@ struct Extend {
 async fn extend(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
     Json(b): Json<Extend>,
 ) -> Result<Json<Value>> {
     Ok(Json(serde_json::to_value(
-        locks::extend(&app, &caller, &id, b.minutes, ip.as_deref()).await?,
+        locks::extend(&app, &caller, &id, b.minutes, &origin).await?,
     )?))
 }
 
 async fn release(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     Ok(Json(serde_json::to_value(
-        locks::release(&app, &caller, &id, false, ip.as_deref()).await?,
+        locks::release(&app, &caller, &id, false, &origin).await?,
     )?))
 }
 
 async fn force_release(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<Value>> {
     Ok(Json(serde_json::to_value(
-        locks::release(&app, &caller, &id, true, ip.as_deref()).await?,
+        locks::release(&app, &caller, &id, true, &origin).await?,
     )?))
 }
 
@@ -115,13 +115,13 @@ async fn list_schedules(axum::extract::State(app): State, caller: Caller) -> Res
 async fn create_schedule(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<schedules::NewSchedule>,
 ) -> Result<(StatusCode, Json<Value>)> {
     Ok((
         StatusCode::CREATED,
         Json(serde_json::to_value(
-            schedules::create(&app, &caller, body, ip.as_deref()).await?,
+            schedules::create(&app, &caller, body, &origin).await?,
         )?),
     ))
 }
@@ -141,9 +141,9 @@ async fn read_schedule(
 async fn delete_schedule(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    schedules::delete(&app, &caller, &id, ip.as_deref()).await?;
+    schedules::delete(&app, &caller, &id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }

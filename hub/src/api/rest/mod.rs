@@ -139,8 +139,28 @@ async fn verify_audit(
 struct ReportQuery {
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
-    /// `json` (default) or `csv`.
+    /// `json` (default), `csv` or `pdf`.
     format: Option<String>,
+}
+
+#[derive(Clone, Copy)]
+enum ReportFormat {
+    Json,
+    Csv,
+    Pdf,
+}
+
+impl ReportFormat {
+    fn parse(s: Option<&str>) -> Result<Self> {
+        match s.unwrap_or("json") {
+            "json" => Ok(Self::Json),
+            "csv" => Ok(Self::Csv),
+            "pdf" => Ok(Self::Pdf),
+            other => Err(Error::invalid(format!(
+                "format: {other:?} is not one of json, csv, pdf"
+            ))),
+        }
+    }
 }
 
 /// The compliance report of the caller's tenant for a period: who ran what where, failures,
@@ -150,24 +170,38 @@ async fn compliance_report(
     caller: Caller,
     Query(q): Query<ReportQuery>,
 ) -> Result<axum::response::Response> {
+    use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
     use axum::response::IntoResponse;
     caller.require(Role::Admin)?;
+    let format = ReportFormat::parse(q.format.as_deref())?;
     let report = crate::service::report::compliance(&app, &caller, q.from, q.to).await?;
-    match q.format.as_deref().unwrap_or("json") {
-        "json" => Ok(Json(report.to_json()).into_response()),
-        "csv" => Ok((
+    Ok(match format {
+        ReportFormat::Json => Json(report.to_json()).into_response(),
+        ReportFormat::Csv => (
             [
-                (axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
                 (
-                    axum::http::header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"greenroom-compliance.csv\"",
+                    CONTENT_DISPOSITION,
+                    "attachment; filename=\"greenroom-compliance.csv\"".to_string(),
                 ),
             ],
             report.to_csv(),
         )
-            .into_response()),
-        other => Err(Error::invalid(format!(
-            "format: {other:?} is not json or csv"
-        ))),
-    }
+            .into_response(),
+        ReportFormat::Pdf => {
+            let disposition = format!("attachment; filename=\"{}\"", report.pdf_filename());
+            // Laying out many pages is CPU work: off the async threads.
+            let pdf = tokio::task::spawn_blocking(move || report.to_pdf())
+                .await
+                .map_err(Error::internal)?;
+            (
+                [
+                    (CONTENT_TYPE, "application/pdf".to_string()),
+                    (CONTENT_DISPOSITION, disposition),
+                ],
+                pdf,
+            )
+                .into_response()
+        }
+    })
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/servers`: list, register, read, change, deregister, health, run one action.
 
 use super::{ListQuery, State};
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
 use crate::model::{Page, Server, ServerFilter, ServerState};
@@ -51,12 +51,12 @@ async fn list(
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<servers::NewServer>,
 ) -> Result<(StatusCode, Json<Server>)> {
     Ok((
         StatusCode::CREATED,
-        Json(servers::register(&app, &caller, body, ip.as_deref()).await?),
+        Json(servers::register(&app, &caller, body, &origin).await?),
     ))
 }
 
@@ -71,22 +71,22 @@ async fn read(
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
     Json(body): Json<servers::ServerChange>,
 ) -> Result<Json<Server>> {
     Ok(Json(
-        servers::update(&app, &caller, &id, body, ip.as_deref()).await?,
+        servers::update(&app, &caller, &id, body, &origin).await?,
     ))
 }
 
 async fn remove(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    servers::delete(&app, &caller, &id, ip.as_deref()).await?;
+    servers::delete(&app, &caller, &id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -106,7 +106,7 @@ async fn health(
 async fn run_on_server(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
     Json(mut req): Json<executions::StartExecution>,
 ) -> Result<(StatusCode, Json<Value>)> {
@@ -116,7 +116,7 @@ async fn run_on_server(
         ));
     }
     req.target_servers = vec![id];
-    let e = executions::start(&app, &caller, req, ip.as_deref()).await?;
+    let e = executions::start(&app, &caller, req, &origin).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"execution_id": e.execution_id, "status": e.state})),
@@ -127,10 +127,10 @@ async fn run_on_server(
 async fn revoke(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<Json<Server>> {
     Ok(Json(
-        crate::service::agents::revoke(&app, &caller, &id, ip.as_deref()).await?,
+        crate::service::agents::revoke(&app, &caller, &id, &origin).await?,
     ))
 }

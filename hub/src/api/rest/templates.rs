@@ -1,7 +1,7 @@
 //! `/api/v1/actions`: action templates — list, create, read, replace, delete, validate.
 
 use super::State;
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query, Result};
 use crate::model::PageRequest;
@@ -45,10 +45,10 @@ async fn list(
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<templates::NewTemplate>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let t = templates::create(&app, &caller, body, ip.as_deref()).await?;
+    let t = templates::create(&app, &caller, body, &origin).await?;
     Ok((StatusCode::CREATED, Json(serde_json::to_value(t)?)))
 }
 
@@ -65,22 +65,22 @@ async fn read(
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
     Json(body): Json<templates::NewTemplate>,
 ) -> Result<Json<Value>> {
     Ok(Json(serde_json::to_value(
-        templates::update(&app, &caller, &id, body, ip.as_deref()).await?,
+        templates::update(&app, &caller, &id, body, &origin).await?,
     )?))
 }
 
 async fn remove(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    templates::delete(&app, &caller, &id, ip.as_deref()).await?;
+    templates::delete(&app, &caller, &id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -86,7 +86,7 @@ pub async fn issue_enrollment_token(
         tenant,
         Actor::User {
             email: created_by,
-            ip: None,
+            origin: &audit::NO_ORIGIN,
         },
         "enrollment_token_created",
         r,
@@ -274,7 +274,7 @@ pub async fn revoke(
     app: &App,
     caller: &crate::auth::Caller,
     server_id: &str,
-    ip: Option<&str>,
+    origin: &audit::Origin,
 ) -> Result<Server> {
     caller.require(crate::model::Role::Admin)?;
     let s = app
@@ -295,7 +295,7 @@ pub async fn revoke(
         name: Some(&s.hostname),
     };
     let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
-    audit::by_caller(app, caller, ip, "agent_revoked", r, details).await;
+    audit::by_caller(app, caller, origin, "agent_revoked", r, details).await;
     app.bus.wake(server_id);
     app.bus.publish(Event::Server {
         tenant_id: s.tenant_id.clone(),

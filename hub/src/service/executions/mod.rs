@@ -11,7 +11,7 @@ pub use plan::{Plan, PlannedTarget, plan, resolve_rate};
 pub use view::ExecutionView;
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
+use crate::audit::{self, Actor, Origin, Resource};
 use crate::auth::Caller;
 use crate::bus::Event;
 use crate::error::{Error, Result};
@@ -77,9 +77,9 @@ pub async fn start(
     app: &App,
     caller: &Caller,
     req: StartExecution,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<Execution> {
-    start_as(app, caller, req, ip, None).await
+    start_as(app, caller, req, origin, None).await
 }
 
 /// As [`start`], for a schedule's occurrence (`execution_type: scheduled`).
@@ -87,7 +87,7 @@ pub async fn start_as(
     app: &App,
     caller: &Caller,
     req: StartExecution,
-    ip: Option<&str>,
+    origin: &Origin,
     schedule_id: Option<&str>,
 ) -> Result<Execution> {
     caller.require(Role::Operator)?;
@@ -186,7 +186,7 @@ pub async fn start_as(
         Some(_) => Actor::System,
         None => Actor::User {
             email: &caller.email,
-            ip,
+            origin,
         },
     };
     audit::record(
@@ -230,7 +230,7 @@ pub async fn cancel(
     app: &App,
     caller: &Caller,
     execution_id: &str,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<ExecutionView> {
     caller.require(Role::Operator)?;
     let wake = app
@@ -249,7 +249,7 @@ pub async fn cancel(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "execution_cancelled",
         r,
         json!({"affected_servers": wake}),

@@ -1,6 +1,11 @@
 //! The compliance report: for a tenant and a period, who ran what where, what failed, which
 //! locks were forced, which templates changed, the security events, and whether the audit
-//! chain is intact. JSON and CSV (one row per audit entry of the period).
+//! chain is intact. JSON, CSV (one row per audit entry of the period) and PDF (`render`,
+//! laid out by `layout` and written by `pdf`).
+
+mod layout;
+mod pdf;
+mod render;
 
 use crate::app::App;
 use crate::auth::Caller;
@@ -18,6 +23,8 @@ pub struct Report {
     pub entries: Vec<Value>,
 }
 
+const FORCED_RELEASES: [&str; 1] = ["lock_force_released"];
+const TEMPLATE_CHANGES: [&str; 3] = ["action_created", "action_updated", "action_deleted"];
 const SECURITY_EVENTS: [&str; 6] = [
     "user_login",
     "user_locked_out",
@@ -72,10 +79,19 @@ pub async fn compliance(
 }
 
 impl Report {
+    /// The entries of these event types, oldest first.
     fn of(&self, kinds: &[&str]) -> Vec<&Value> {
         self.entries
             .iter()
             .filter(|e| kinds.contains(&e["event_type"].as_str().unwrap_or("")))
+            .collect()
+    }
+
+    /// The entries that record a failure.
+    fn failures(&self) -> Vec<&Value> {
+        self.entries
+            .iter()
+            .filter(|e| e["result"]["success"] == false)
             .collect()
     }
 
@@ -85,11 +101,7 @@ impl Report {
             .into_iter()
             .map(|e| json!({"when": e["timestamp"], "who": e["actor"]["id"], "execution_id": e["resource"]["id"], "action": e["resource"]["name"], "where": e["details"]["affected_servers"]}))
             .collect();
-        let failures: Vec<&Value> = self
-            .entries
-            .iter()
-            .filter(|e| e["result"]["success"] == false)
-            .collect();
+        let failures = self.failures();
         json!({
             "tenant_id": self.tenant_id,
             "period": {"from": self.from, "to": self.to},
@@ -99,14 +111,14 @@ impl Report {
                 "entries": self.entries.len(),
                 "executions_started": executions.len(),
                 "failures": failures.len(),
-                "forced_lock_releases": self.of(&["lock_force_released"]).len(),
-                "template_changes": self.of(&["action_created", "action_updated", "action_deleted"]).len(),
+                "forced_lock_releases": self.of(&FORCED_RELEASES).len(),
+                "template_changes": self.of(&TEMPLATE_CHANGES).len(),
                 "security_events": self.of(&SECURITY_EVENTS).len(),
             },
             "executions": executions,
             "failures": failures,
-            "forced_lock_releases": self.of(&["lock_force_released"]),
-            "template_changes": self.of(&["action_created", "action_updated", "action_deleted"]),
+            "forced_lock_releases": self.of(&FORCED_RELEASES),
+            "template_changes": self.of(&TEMPLATE_CHANGES),
             "security_events": self.of(&SECURITY_EVENTS),
         })
     }
@@ -114,7 +126,7 @@ impl Report {
     /// One row per audit entry of the period, then the chain's verification.
     pub fn to_csv(&self) -> String {
         let mut out = String::from(
-            "seq,timestamp,event_type,actor_type,actor_id,actor_ip,resource_type,resource_id,success,error_message,hash\n",
+            "seq,timestamp,event_type,actor_type,actor_id,actor_ip,actor_user_agent,resource_type,resource_id,success,error_message,hash\n",
         );
         for e in &self.entries {
             let cells = [
@@ -124,6 +136,7 @@ impl Report {
                 e["actor"]["type"].as_str().unwrap_or("").to_string(),
                 e["actor"]["id"].as_str().unwrap_or("").to_string(),
                 e["actor"]["ip_address"].as_str().unwrap_or("").to_string(),
+                e["actor"]["user_agent"].as_str().unwrap_or("").to_string(),
                 e["resource"]["type"].as_str().unwrap_or("").to_string(),
                 e["resource"]["id"].as_str().unwrap_or("").to_string(),
                 e["result"]["success"].to_string(),
