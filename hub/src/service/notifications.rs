@@ -3,7 +3,7 @@
 //! are shown masked (`describe_target`), webhook secrets never.
 
 use crate::app::App;
-use crate::audit::{self, Resource};
+use crate::audit::{self, Origin, Resource};
 use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{Channel, Delivery, EventKind, NotificationRule, Page, PageRequest, Role};
@@ -109,7 +109,7 @@ pub async fn create(
     app: &App,
     caller: &Caller,
     input: RuleInput,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<NotificationRule> {
     caller.require(Role::Admin)?;
     validate(app, &input)?;
@@ -130,7 +130,7 @@ pub async fn create(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "notification_rule_created",
         resource(&rule),
         details,
@@ -145,7 +145,7 @@ pub async fn update(
     caller: &Caller,
     id: &str,
     mut input: RuleInput,
-    ip: Option<&str>,
+    origin: &Origin,
 ) -> Result<NotificationRule> {
     caller.require(Role::Admin)?;
     let old = get(app, caller, id).await?;
@@ -172,7 +172,7 @@ pub async fn update(
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "notification_rule_updated",
         resource(&rule),
         details,
@@ -194,7 +194,7 @@ pub async fn list(app: &App, caller: &Caller) -> Result<Vec<NotificationRule>> {
     app.store.list_notification_rules(&caller.tenant_id).await
 }
 
-pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Result<()> {
+pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<()> {
     let rule = get(app, caller, id).await?;
     app.store
         .delete_notification_rule(&caller.tenant_id, id)
@@ -202,7 +202,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "notification_rule_deleted",
         resource(&rule),
         json!({}),
@@ -213,7 +213,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> R
 
 /// Queues a test event for one rule; its delivery shows in the history like any other.
 /// Returns the event's sequence number.
-pub async fn test(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Result<u64> {
+pub async fn test(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<u64> {
     let rule = get(app, caller, id).await?;
     let details = json!({"rule_id": rule.id, "rule_name": rule.name, "requested_by": caller.email});
     let seq = app
@@ -229,7 +229,7 @@ pub async fn test(app: &App, caller: &Caller, id: &str, ip: Option<&str>) -> Res
     audit::by_caller(
         app,
         caller,
-        ip,
+        origin,
         "notification_rule_tested",
         resource(&rule),
         json!({"event_id": seq}),

@@ -2,7 +2,7 @@
 //! service as REST: `notificationRules`, `notificationDeliveries`, and create / update /
 //! delete / test mutations.
 
-use super::{Coded, app, caller};
+use super::{Coded, app, caller, origin};
 use crate::error::Error;
 use crate::model::{Channel, Delivery, EventKind, NotificationRule, PageRequest};
 use crate::notify::describe_target;
@@ -153,7 +153,7 @@ impl NotificationMutation {
         ctx: &Context<'_>,
         input: NotificationRuleInput,
     ) -> Result<RuleView> {
-        let r = notes::create(app(ctx)?, caller(ctx)?, input.into_rule()?, None);
+        let r = notes::create(app(ctx)?, caller(ctx)?, input.into_rule()?, origin(ctx));
         Ok(RuleView(r.await.coded()?))
     }
 
@@ -163,12 +163,12 @@ impl NotificationMutation {
         id: String,
         input: NotificationRuleInput,
     ) -> Result<RuleView> {
-        let r = notes::update(app(ctx)?, caller(ctx)?, &id, input.into_rule()?, None);
+        let r = notes::update(app(ctx)?, caller(ctx)?, &id, input.into_rule()?, origin(ctx));
         Ok(RuleView(r.await.coded()?))
     }
 
     async fn delete_notification_rule(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        notes::delete(app(ctx)?, caller(ctx)?, &id, None)
+        notes::delete(app(ctx)?, caller(ctx)?, &id, origin(ctx))
             .await
             .coded()?;
         Ok(true)
@@ -177,7 +177,7 @@ impl NotificationMutation {
     /// Sends a test event through the rule; returns the event id (its delivery appears in
     /// `notificationDeliveries`).
     async fn test_notification_rule(&self, ctx: &Context<'_>, id: String) -> Result<u64> {
-        notes::test(app(ctx)?, caller(ctx)?, &id, None)
+        notes::test(app(ctx)?, caller(ctx)?, &id, origin(ctx))
             .await
             .coded()
     }

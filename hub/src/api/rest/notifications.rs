@@ -2,7 +2,7 @@
 //! delivery history.
 
 use super::State;
-use crate::api::ClientIp;
+use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query, Result};
 use crate::model::PageRequest;
@@ -36,10 +36,10 @@ async fn list(axum::extract::State(app): State, caller: Caller) -> Result<Json<V
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Json(body): Json<RuleInput>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let rule = notes::create(&app, &caller, body, ip.as_deref()).await?;
+    let rule = notes::create(&app, &caller, body, &origin).await?;
     Ok((StatusCode::CREATED, Json(notes::public(&rule))))
 }
 
@@ -54,31 +54,31 @@ async fn read(
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
     Json(body): Json<RuleInput>,
 ) -> Result<Json<Value>> {
-    let rule = notes::update(&app, &caller, &id, body, ip.as_deref()).await?;
+    let rule = notes::update(&app, &caller, &id, body, &origin).await?;
     Ok(Json(notes::public(&rule)))
 }
 
 async fn delete(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<StatusCode> {
-    notes::delete(&app, &caller, &id, ip.as_deref()).await?;
+    notes::delete(&app, &caller, &id, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 async fn test(
     axum::extract::State(app): State,
     caller: Caller,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     Path(id): Path<String>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    let seq = notes::test(&app, &caller, &id, ip.as_deref()).await?;
+    let seq = notes::test(&app, &caller, &id, &origin).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"event_id": seq, "rule_id": id})),
