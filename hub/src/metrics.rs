@@ -25,6 +25,8 @@ pub struct Metrics {
     pub lease_expiries: IntCounter,
     pub lock_events: IntCounterVec,
     pub subscriptions: IntGauge,
+    /// `not_after` of each CA (`ca` = active, next, retiring), set at scrape time.
+    pub ca_expiry: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -119,6 +121,11 @@ impl Metrics {
                 &r,
                 IntGauge::new("subscription_clients", "Live subscriptions open now")
                     .expect("static metric"),
+            ),
+            ca_expiry: gauge_vec(
+                "ca_certificate_expiry_timestamp_seconds",
+                "Expiry (Unix time) of the hub's CA certificates, by role in a rotation",
+                &["ca"],
             ),
             registry: r,
         }

@@ -133,6 +133,12 @@ impl TrustBundle {
     /// client certificate: signature, validity, client-auth usage), if any.
     pub fn issuer_of(&self, cert_pem: &str) -> Option<&CaCert> {
         let leaf = tls::certs_from_pem(cert_pem).ok()?.into_iter().next()?;
+        self.issuer_of_der(&leaf)
+    }
+
+    /// [`TrustBundle::issuer_of`] for a DER certificate.
+    pub fn issuer_of_der(&self, der: &[u8]) -> Option<&CaCert> {
+        let leaf = rustls::pki_types::CertificateDer::from(der);
         let now = rustls::pki_types::UnixTime::now();
         self.cas.iter().find(|ca| {
             let verifier = tls::roots(&ca.cert_pem).ok().and_then(|roots| {
