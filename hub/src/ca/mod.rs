@@ -57,8 +57,9 @@ impl HubPki {
     /// Loads (on a first start: creates) the CA in `dir` and issues the hub's agent-listener
     /// certificate for `hostnames`.
     pub fn open(dir: &Path, hostnames: &[String]) -> greenroom_pki::Result<Self> {
-        let seen = snapshot(dir);
         let set = CaSet::load(dir)?;
+        // After the load: on a first start it created the files.
+        let seen = snapshot(dir);
         let tls = server_tls(&set, hostnames)?;
         Ok(Self {
             dir: dir.into(),
