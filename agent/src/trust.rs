@@ -87,3 +87,36 @@ pub async fn refresh(
     tls.use_bundle(client, cfg, &pem).await?;
     Ok(bundle.ca_bundle_pem.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_saved_bundle_hashes_like_the_hubs_and_old_hubs_still_work() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pki = dir.path().join("pki");
+        greenroom_pki::CaSet::load(&pki).expect("ca");
+        greenroom_pki::stage(&pki).expect("stage");
+        let set = greenroom_pki::CaSet::load(&pki).expect("staged");
+        let state = dir.path().join("state");
+        identity::prepare_state_dir(&state).expect("state dir");
+        assert_eq!(identity::saved_bundle_sha256(&state), None);
+        let mut resp = greenroom_proto::EnrollResponse {
+            server_id: "web-01".into(),
+            certificate_pem: String::new(),
+            ca_pem: set.active.cert_pem.clone(),
+            not_after: chrono::Utc::now(),
+            ca_bundle_pem: set.bundle.pems(),
+        };
+        identity::save_bundle(&state, &identity::bundle_of(&resp)).expect("save");
+        assert_eq!(
+            identity::saved_bundle_sha256(&state),
+            Some(set.bundle.sha256())
+        );
+        assert!(!state.join("ca.tmp").exists());
+        // A hub that predates bundles sends `ca_pem` only.
+        resp.ca_bundle_pem.clear();
+        assert_eq!(identity::bundle_of(&resp), set.active.cert_pem);
+    }
+}
