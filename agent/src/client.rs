@@ -270,26 +270,19 @@ impl HubClient {
             .send()
             .await
             .map_err(|e| network(&e))?;
-        let status = resp.status();
-        let bytes = resp.bytes().await.map_err(|e| network(&e))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| HubError::Decode(e.to_string()));
-        }
-        let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-            Ok(b) => (b.error.code, b.error.message),
-            Err(_) => {
-                let text = String::from_utf8_lossy(&bytes);
-                (
-                    format!("http_{}", status.as_u16()),
-                    text.chars().take(200).collect(),
-                )
-            }
-        };
-        Err(HubError::Status {
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        read_answer(resp).await
+    }
+
+    /// The CAs the hub trusts now (`GET /agent/v1/trust-bundle`).
+    pub async fn trust_bundle(&self) -> Result<greenroom_proto::TrustBundle, HubError> {
+        let (http, _, _) = self.current();
+        let resp = http
+            .get(self.url(&["agent", "v1", "trust-bundle"]))
+            .timeout(REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(|e| network(&e))?;
+        read_answer(resp).await
     }
 
     pub async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, HubError> {
@@ -361,6 +354,30 @@ impl HubClient {
         )
         .await
     }
+}
+
+/// A 2xx answer's JSON body, or the hub's error.
+async fn read_answer<R: DeserializeOwned>(resp: reqwest::Response) -> Result<R, HubError> {
+    let status = resp.status();
+    let bytes = resp.bytes().await.map_err(|e| network(&e))?;
+    if status.is_success() {
+        return serde_json::from_slice(&bytes).map_err(|e| HubError::Decode(e.to_string()));
+    }
+    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
+        Ok(b) => (b.error.code, b.error.message),
+        Err(_) => {
+            let text = String::from_utf8_lossy(&bytes);
+            (
+                format!("http_{}", status.as_u16()),
+                text.chars().take(200).collect(),
+            )
+        }
+    };
+    Err(HubError::Status {
+        status: status.as_u16(),
+        code,
+        message,
+    })
 }
 
 /// An error and all its causes, `: `-joined.

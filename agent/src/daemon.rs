@@ -44,6 +44,11 @@ pub struct Shared {
     pub running: Running,
     pub wake_delivery: Notify,
     pub stats: Arc<Stats>,
+    /// The identity the client presents; serialises TLS rebuilds (renewal, trust bundle).
+    pub tls: crate::trust::Tls,
+    /// Set by a heartbeat whose answer said `renew_now` (to when that heartbeat was sent);
+    /// the renewal loop renews unless it already did since.
+    pub renew_request: watch::Sender<Option<Instant>>,
     fatal: mpsc::UnboundedSender<AgentError>,
 }
 
@@ -137,6 +142,8 @@ pub async fn run(
         running: running.clone(),
         wake_delivery: Notify::new(),
         stats,
+        tls: crate::trust::Tls::new(identity.clone()),
+        renew_request: watch::Sender::new(None),
         fatal: fatal_tx,
     });
 
@@ -284,14 +291,32 @@ async fn heartbeat_loop(
     let mut backoff = Backoff::hub();
     let mut connected = false;
     loop {
+        let held = identity::saved_bundle_sha256(&cfg.agent.state_dir);
         let req = HeartbeatRequest {
             protocol_version: PROTOCOL_VERSION,
             facts: metrics::facts(&cfg),
             metrics: metrics.get(),
             running_jobs: shared.running.ids(),
+            trust_bundle_sha256: held.clone(),
         };
+        let sent_at = Instant::now();
         let delay = match shared.client.heartbeat(&req).await {
             Ok(resp) => {
+                if let Some(hub) = resp.trust_bundle_sha256.as_deref()
+                    && held.as_deref() != Some(hub)
+                {
+                    match crate::trust::refresh(&shared.tls, &shared.client, &cfg, hub).await {
+                        Ok(n) => {
+                            tracing::info!(cas = n, trust_bundle_sha256 = %hub, "trust bundle updated")
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot update the trust bundle; trying again at the next heartbeat")
+                        }
+                    }
+                }
+                if resp.renew_now {
+                    shared.renew_request.send_replace(Some(sent_at));
+                }
                 if !connected {
                     tracing::info!(server_time = %resp.server_time, "connected to hub");
                     connected = true;

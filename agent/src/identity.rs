@@ -3,6 +3,9 @@
 //! that certificate.
 //!
 //! `agent.crt` is written last, atomically: its presence is what "enrolled" means.
+//! `ca.crt` holds the hub's trust bundle — every CA the hub sent (the active one, and during
+//! a CA rotation the next or the retiring one too) — replaced atomically whenever the hub
+//! sends a new one ([`save_bundle`]).
 //!
 //! A renewal ([`install_renewed`]) writes `agent.key.new` and `agent.crt.new` (fsync'd),
 //! then renames the key and then the certificate into place. A crash between the two
@@ -163,9 +166,37 @@ fn mismatch(state_dir: &Path) -> AgentError {
     ))
 }
 
+/// The trust bundle of an enrollment or renewal answer, as one PEM text: `ca_bundle_pem`,
+/// or `ca_pem` from a hub that predates bundles.
+pub fn bundle_of(resp: &greenroom_proto::EnrollResponse) -> String {
+    if resp.ca_bundle_pem.is_empty() {
+        resp.ca_pem.clone()
+    } else {
+        bundle_pem(&resp.ca_bundle_pem)
+    }
+}
+
+/// One PEM text of several certificates.
+pub fn bundle_pem(pems: &[String]) -> String {
+    pems.iter()
+        .map(|p| p.trim_end().to_string() + "\n")
+        .collect()
+}
+
+/// Replaces the saved trust bundle (`ca.crt`) atomically.
+pub fn save_bundle(state_dir: &Path, pem: &str) -> Result<(), AgentError> {
+    write_atomic(&state_dir.join(CA_FILE), pem)
+}
+
+/// The hash of the saved trust bundle, as the hub computes it; None when there is none.
+pub fn saved_bundle_sha256(state_dir: &Path) -> Option<String> {
+    let pem = fs::read_to_string(state_dir.join(CA_FILE)).ok()?;
+    greenroom_pki::bundle_sha256_pem(&pem).ok()
+}
+
 /// Saves a renewed identity crash-safely: `.new` files (fsync'd), then the key renamed into
-/// place, then the certificate, then the directory synced. The CA the hub sent is saved
-/// first (it only adds trust).
+/// place, then the certificate, then the directory synced. The trust bundle the hub sent
+/// (`ca_pem`: see [`bundle_of`]) is saved first.
 pub fn install_renewed(
     state_dir: &Path,
     key_pem: &str,
@@ -268,7 +299,7 @@ pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
         &cfg.agent.state_dir,
         &key_pem,
         &resp.certificate_pem,
-        &resp.ca_pem,
+        &bundle_of(&resp),
     )?;
     tracing::info!(server_id = %resp.server_id, not_after = %resp.not_after, "enrolled");
     Ok(Identity {

@@ -5,7 +5,8 @@
 //! Code map:
 //! - [`config`]: `agent_config.yaml`, parsed and validated.
 //! - [`identity`]: key, certificate and enrollment; [`renewal`]: renewing the certificate
-//!   before it expires and switching to it without a restart.
+//!   before it expires (or when the hub asks, after a CA rotation) and switching to it
+//!   without a restart; [`trust`]: the hub's trust bundle (CA rotation).
 //! - [`client`]: the hub's agent API; [`backoff`]: retry delays.
 //! - [`daemon`]: start-up, lease loop, heartbeat, shutdown — [`run`] is the whole daemon.
 //! - [`jobs`]: one job from lease to outbox, with live output; [`delivery`]: outbox → hub.
@@ -36,6 +37,7 @@ pub mod outbox;
 pub mod renewal;
 pub mod runner;
 pub mod stats;
+pub mod trust;
 
 pub use config::AgentConfig;
 pub use daemon::run;

@@ -6,19 +6,20 @@
 //! without a restart.
 //!
 //! The decision is checked at start-up, then at the moment the threshold is reached, and at
-//! least every [`CHECK_PERIOD`] (clock changes). A failed renewal is logged and retried with
+//! least every [`CHECK_PERIOD`] (clock changes). A heartbeat answer with `renew_now` (the hub
+//! activated a new CA and this certificate is from the old one) renews at once, unless a
+//! renewal finished after that heartbeat was sent. A failed renewal is logged and retried with
 //! backoff; it never stops the agent. Only a renewal the hub refuses as `certificate_revoked`
 //! / `unknown_agent` (the current certificate itself is refused) ends it with status 3.
 
 use crate::backoff::Backoff;
-use crate::client::HubClient;
 use crate::config::AgentConfig;
 use crate::daemon::Shared;
 use crate::identity;
 use chrono::{DateTime, Utc};
 use greenroom_proto::{PROTOCOL_VERSION, RenewRequest};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
 
 /// The longest time between two looks at the certificate.
@@ -82,44 +83,70 @@ pub async fn renewal_loop(
 ) {
     let percent = cfg.agent.renew_before_expiry_percent;
     let mut backoff = Backoff::new(RETRY_MIN, RETRY_MAX);
+    let mut requests = shared.renew_request.subscribe();
+    let mut last_renewed: Option<Instant> = None;
+    // The hub asked for a new certificate and none was made since.
+    let mut asked = false;
     loop {
-        let wait = match Validity::of_pem(&cert_pem) {
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot read the agent certificate's validity; renewal is not checked");
-                CHECK_PERIOD
+        let validity = Validity::of_pem(&cert_pem);
+        let due = matches!(&validity, Ok(v) if v.renewal_due(Utc::now(), percent));
+        let wait = if due || asked {
+            match &validity {
+                Ok(v) if due => {
+                    tracing::info!(not_after = %v.not_after, renew_before_expiry_percent = percent, "renewing the agent certificate")
+                }
+                _ => tracing::info!(
+                    "the hub asks for a certificate from its new CA; renewing the agent certificate"
+                ),
             }
-            Ok(v) if !v.renewal_due(Utc::now(), percent) => {
-                let until = (v.renew_from(percent) - Utc::now())
-                    .to_std()
-                    .unwrap_or_default();
-                until.clamp(Duration::from_secs(1), CHECK_PERIOD)
+            match renew_once(&shared, &cfg).await {
+                Ok(new_cert) => {
+                    cert_pem = new_cert;
+                    backoff.reset();
+                    asked = false;
+                    last_renewed = Some(Instant::now());
+                    // Not at once even if the new certificate is due as well (a
+                    // threshold near 100 %): no renewal loop.
+                    CHECK_PERIOD
+                }
+                Err(Failure::Rejected(e)) => {
+                    tracing::error!(error = %e, "the hub refused to renew the agent certificate");
+                    shared.report_fatal(&e);
+                    return;
+                }
+                Err(Failure::Retry(error)) => {
+                    let delay = backoff.next_delay();
+                    let not_after = validity.as_ref().ok().map(|v| v.not_after);
+                    let expired = not_after.is_some_and(|t| t <= Utc::now());
+                    tracing::warn!(error = %error, not_after = ?not_after, expired, retry_in_s = delay.as_secs(), "certificate renewal failed; retrying");
+                    delay
+                }
             }
-            Ok(v) => {
-                tracing::info!(not_after = %v.not_after, renew_before_expiry_percent = percent, "renewing the agent certificate");
-                match renew_once(&shared.client, &cfg).await {
-                    Ok(new_cert) => {
-                        cert_pem = new_cert;
-                        backoff.reset();
-                        // Not at once even if the new certificate is due as well (a
-                        // threshold near 100 %): no renewal loop.
-                        CHECK_PERIOD
-                    }
-                    Err(Failure::Rejected(e)) => {
-                        tracing::error!(error = %e, "the hub refused to renew the agent certificate");
-                        shared.report_fatal(&e);
-                        return;
-                    }
-                    Err(Failure::Retry(error)) => {
-                        let delay = backoff.next_delay();
-                        let expired = v.not_after <= Utc::now();
-                        tracing::warn!(error = %error, not_after = %v.not_after, expired, retry_in_s = delay.as_secs(), "certificate renewal failed; retrying");
-                        delay
-                    }
+        } else {
+            match validity {
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot read the agent certificate's validity; renewal is not checked");
+                    CHECK_PERIOD
+                }
+                Ok(v) => {
+                    let until = (v.renew_from(percent) - Utc::now())
+                        .to_std()
+                        .unwrap_or_default();
+                    until.clamp(Duration::from_secs(1), CHECK_PERIOD)
                 }
             }
         };
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
+            changed = requests.changed() => {
+                let at = *requests.borrow_and_update();
+                if changed.is_ok()
+                    && let Some(at) = at
+                    && last_renewed.is_none_or(|done| done < at)
+                {
+                    asked = true;
+                }
+            }
             _ = stop.wait_for(|s| *s) => return,
         }
     }
@@ -127,7 +154,8 @@ pub async fn renewal_loop(
 
 /// One renewal: new key and CSR, the hub's certificate, saved, and the client switched to
 /// it. Returns the new certificate.
-async fn renew_once(client: &HubClient, cfg: &AgentConfig) -> Result<String, Failure> {
+async fn renew_once(shared: &Shared, cfg: &AgentConfig) -> Result<String, Failure> {
+    let client = &shared.client;
     let state_dir = &cfg.agent.state_dir;
     let (key_pem, csr_pem) = greenroom_pki::generate_agent_key_and_csr(&cfg.agent.server_id)
         .map_err(|e| Failure::Retry(format!("cannot make a new key: {e}")))?;
@@ -153,20 +181,24 @@ async fn renew_once(client: &HubClient, cfg: &AgentConfig) -> Result<String, Fai
         }
         Err(e) => return Err(Failure::Retry(format!("the hub's answer: {e}"))),
     }
-    if let Err(e) =
-        identity::install_renewed(state_dir, &key_pem, &resp.certificate_pem, &resp.ca_pem)
-    {
-        // The new identity still works in memory; only a restart would lose it.
-        tracing::error!(error = %e, "cannot save the renewed certificate; the agent uses it until it stops, but will not be accepted after a restart");
-    }
-    let tls = identity::trust_pem(cfg)
-        .and_then(|ca| {
-            greenroom_pki::agent_client_config(&ca, Some((&resp.certificate_pem, &key_pem)))
-                .map_err(Into::into)
-        })
-        .map_err(|e| Failure::Retry(format!("cannot use the renewed certificate: {e}")))?;
-    client
-        .replace_tls(tls)
+    let bundle = identity::bundle_of(&resp);
+    let new = identity::Identity {
+        cert_pem: resp.certificate_pem.clone(),
+        key_pem: key_pem.clone(),
+    };
+    let save = || {
+        if let Err(e) =
+            identity::install_renewed(state_dir, &key_pem, &resp.certificate_pem, &bundle)
+        {
+            // The new identity still works in memory; only a restart would lose it.
+            tracing::error!(error = %e, "cannot save the renewed certificate; the agent uses it until it stops, but will not be accepted after a restart");
+        }
+        Ok(())
+    };
+    shared
+        .tls
+        .use_identity(client, cfg, new, save)
+        .await
         .map_err(|e| Failure::Retry(format!("cannot use the renewed certificate: {e}")))?;
     let fingerprint = greenroom_pki::fingerprint_pem(&resp.certificate_pem).unwrap_or_default();
     tracing::info!(not_after = %resp.not_after, fingerprint = %fingerprint, "certificate renewed");

@@ -9,7 +9,7 @@ use crate::service::agents;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::routing::post;
+use axum::routing::{get, post};
 use greenroom_pki::PeerIdentity;
 use greenroom_proto::{
     Ack, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, JobResult,
@@ -17,12 +17,15 @@ use greenroom_proto::{
 };
 use serde::Deserialize;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// What the TLS listener learned about a connection.
 #[derive(Debug, Clone)]
 pub struct AgentConn {
     pub peer: Option<PeerIdentity>,
+    /// The client certificate (DER), to learn its issuer when the server record lacks it.
+    pub leaf: Option<Arc<[u8]>>,
     pub addr: SocketAddr,
 }
 
@@ -50,6 +53,7 @@ pub fn router(app: App) -> Router {
         .route("/agent/v1/enroll", post(enroll))
         .route("/agent/v1/heartbeat", post(heartbeat))
         .route("/agent/v1/renew", post(renew))
+        .route("/agent/v1/trust-bundle", get(trust_bundle))
         .route("/agent/v1/lease", post(lease))
         .route("/agent/v1/jobs/{id}/output", post(output))
         .route("/agent/v1/jobs/{id}/result", post(result))
@@ -75,10 +79,27 @@ async fn renew(
 
 async fn heartbeat(
     State(app): State<App>,
+    conn: Option<axum::Extension<AgentConn>>,
     AgentServer(s): AgentServer,
     Json(req): Json<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>> {
-    Ok(Json(agents::heartbeat(&app, s, req).await?))
+    let leaf = conn.and_then(|c| c.0.leaf);
+    Ok(Json(
+        agents::heartbeat(&app, s, req, leaf.as_deref()).await?,
+    ))
+}
+
+/// The CAs the hub trusts now; an agent fetches them when its heartbeat shows its saved
+/// bundle is stale.
+async fn trust_bundle(
+    State(app): State<App>,
+    AgentServer(_): AgentServer,
+) -> Json<greenroom_proto::TrustBundle> {
+    let cas = app.pki.current();
+    Json(greenroom_proto::TrustBundle {
+        ca_bundle_pem: cas.bundle.pems(),
+        trust_bundle_sha256: cas.bundle.sha256(),
+    })
 }
 
 #[derive(Deserialize)]

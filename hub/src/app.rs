@@ -3,10 +3,10 @@
 
 use crate::auth::AuthKeys;
 use crate::bus::Bus;
+use crate::ca::HubPki;
 use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::store::Store;
-use greenroom_pki::CertificateAuthority;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -14,14 +14,15 @@ pub struct App {
     pub store: Arc<dyn Store>,
     pub bus: Bus,
     pub keys: Arc<AuthKeys>,
-    pub ca: Arc<CertificateAuthority>,
+    /// The CAs (signer, trust bundle), reloaded when a rotation step changes them.
+    pub pki: Arc<HubPki>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
     pub limiter: Arc<crate::edge::RateLimiter>,
 }
 
 impl App {
-    pub fn new(config: Config, store: Arc<dyn Store>, ca: CertificateAuthority) -> Self {
+    pub fn new(config: Config, store: Arc<dyn Store>, pki: HubPki) -> Self {
         let keys = AuthKeys::new(
             &config.security.jwt_secret,
             config.security.token_expiry_hours,
@@ -31,7 +32,7 @@ impl App {
             store,
             bus: Bus::new(),
             keys: Arc::new(keys),
-            ca: Arc::new(ca),
+            pki: Arc::new(pki),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             limiter: Arc::default(),

@@ -12,6 +12,7 @@ pub mod app;
 pub mod audit;
 pub mod auth;
 pub mod bus;
+pub mod ca;
 pub mod config;
 pub mod demo;
 pub mod edge;

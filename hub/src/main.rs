@@ -62,6 +62,11 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         uses: u32,
     },
+    /// The certificate authority: `ca status`, `ca rotate stage|activate|finish`.
+    Ca {
+        #[command(subcommand)]
+        command: greenroom_hub::ca::rotate::CaCommand,
+    },
 }
 
 fn main() -> std::process::ExitCode {
@@ -115,6 +120,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Demo(args) => demo::run(args).await,
+        Command::Ca { command } => greenroom_hub::ca::rotate::run(command).await,
         Command::CreateUser {
             config,
             email,
@@ -141,10 +147,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => demo::SAMPLES.to_string(),
             };
             let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
-            let ca = greenroom_pki::CertificateAuthority::load_or_create(
+            let pki = greenroom_hub::ca::HubPki::open(
                 &cfg.server.data_dir.join("pki"),
+                &cfg.server.agent_hostnames,
             )?;
-            let app = greenroom_hub::app::App::new(cfg, std::sync::Arc::new(store), ca);
+            let app = greenroom_hub::app::App::new(cfg, std::sync::Arc::new(store), pki);
             let admin = greenroom_hub::auth::Caller::internal(
                 "cli",
                 &tenant,

@@ -27,6 +27,8 @@ pub struct Metrics {
     pub subscriptions: IntGauge,
     pub dropped_events: IntCounter,
     pub notifications: IntCounterVec,
+    /// `not_after` of each CA (`ca` = active, next, retiring), set at scrape time.
+    pub ca_expiry: IntGaugeVec,
 }
 
 impl Default for Metrics {
@@ -130,6 +132,11 @@ impl Metrics {
                 "notification_attempts_total",
                 "Notification delivery attempts by outcome (delivered, retried, failed)",
                 &["outcome"],
+            ),
+            ca_expiry: gauge_vec(
+                "ca_certificate_expiry_timestamp_seconds",
+                "Expiry (Unix time) of the hub's CA certificates, by role in a rotation",
+                &["ca"],
             ),
             registry: r,
         }

@@ -4,6 +4,7 @@
 use crate::agent_api::{self, AgentConn};
 use crate::api::{graphql, rest};
 use crate::app::App;
+use crate::ca::HubPki;
 use crate::config::Config;
 use crate::error::Error;
 use crate::store::sqlite::SqliteStore;
@@ -13,7 +14,6 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse};
 use axum::routing::get;
 use axum::{Extension, Router};
-use greenroom_pki::CertificateAuthority;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::service::TowerToHyperService;
 use std::net::SocketAddr;
@@ -48,16 +48,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let ca = CertificateAuthority::load_or_create(&data_dir.join("pki"))
-        .context("certificate authority")?;
-    let (cert, key) = ca
-        .issue_server_certificate(&config.server.agent_hostnames)
-        .context("hub agent-listener certificate")?;
-    let tls = greenroom_pki::hub_server_config(ca.cert_pem(), &cert, &key)
-        .context("agent listener TLS")?;
+    let pki = HubPki::open(&data_dir.join("pki"), &config.server.agent_hostnames)
+        .context("certificate authority and agent listener TLS")?;
+    let tls = pki.tls();
     let store =
         SqliteStore::open(&config.sqlite_path()).map_err(|e| anyhow::anyhow!("store: {e}"))?;
-    let app = App::new(config.clone(), Arc::new(store), ca);
+    let app = App::new(config.clone(), Arc::new(store), pki);
 
     let http = TcpListener::bind(config.server.listen)
         .await
@@ -76,7 +72,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let router = http_router(app.clone());
     let mut stop = rx.clone();
     let http_task = match api_tls(&config)? {
-        Some(tls) => tokio::spawn(serve_tls(http, tls, router, stop, false)),
+        Some(tls) => tokio::spawn(serve_tls(http, watch::channel(tls).1, router, stop, false)),
         None => tokio::spawn(async move {
             let svc = router.into_make_service_with_connect_info::<SocketAddr>();
             let r = axum::serve(http, svc).with_graceful_shutdown(async move {
@@ -95,6 +91,7 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         true,
     ));
     let rx_sched = rx.clone();
+    let pki_reload = tokio::spawn(crate::ca::reload_loop(app.pki.clone(), rx.clone()));
     let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
     let notifier = tokio::spawn(crate::notify::run(app.clone(), rx_sched.clone()));
     let scheduler = tokio::spawn(schedule_loop(app.clone(), rx_sched));
@@ -104,7 +101,9 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         http_addr,
         agent_addr,
         shutdown: tx,
-        tasks: vec![http_task, agent_task, sweeper, scheduler, notifier],
+        tasks: vec![
+            http_task, agent_task, sweeper, scheduler, notifier, pki_reload,
+        ],
     })
 }
 
@@ -283,6 +282,16 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
             }
         }
     }
+    let cas = app.pki.current();
+    m.ca_expiry.reset();
+    for ca in [Some(&cas.active), cas.next.as_ref(), cas.retiring.as_ref()]
+        .into_iter()
+        .flatten()
+    {
+        m.ca_expiry
+            .with_label_values(&[ca.role.as_str()])
+            .set(ca.not_after.timestamp());
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         app.metrics.render(),
@@ -301,17 +310,18 @@ fn web_service(dir: Option<&std::path::Path>) -> Router {
     }
 }
 
-/// Serves `router` over TLS on `listener`. Each request carries `ConnectInfo` (the peer's
-/// address) and, on the agent listener, the identity from the client certificate.
+/// Serves `router` over TLS on `listener`, each connection with the configuration `tls`
+/// holds when it arrives (the agent listener's follows CA reloads). Each request carries
+/// `ConnectInfo` (the peer's address) and, on the agent listener, the identity from the
+/// client certificate.
 async fn serve_tls(
     listener: TcpListener,
-    tls: Arc<rustls::ServerConfig>,
+    tls: watch::Receiver<Arc<rustls::ServerConfig>>,
     router: Router,
     mut stop: watch::Receiver<bool>,
     agents: bool,
 ) {
     let what = if agents { "agent" } else { "API" };
-    let acceptor = tokio_rustls::TlsAcceptor::from(tls);
     loop {
         let (tcp, addr) = tokio::select! {
             r = listener.accept() => match r {
@@ -324,7 +334,8 @@ async fn serve_tls(
             },
             _ = stop.changed() => return,
         };
-        let (acceptor, router) = (acceptor.clone(), router.clone());
+        let acceptor = tokio_rustls::TlsAcceptor::from(tls.borrow().clone());
+        let router = router.clone();
         tokio::spawn(async move {
             let stream =
                 match tokio::time::timeout(Duration::from_secs(10), acceptor.accept(tcp)).await {
@@ -338,12 +349,10 @@ async fn serve_tls(
                         return;
                     }
                 };
+            let certs = stream.get_ref().1.peer_certificates();
             let conn = agents.then(|| AgentConn {
-                peer: stream
-                    .get_ref()
-                    .1
-                    .peer_certificates()
-                    .and_then(greenroom_pki::peer_identity),
+                peer: certs.and_then(greenroom_pki::peer_identity),
+                leaf: certs.and_then(|c| c.first()).map(|c| Arc::from(c.as_ref())),
                 addr,
             });
             let svc = router.map_request(

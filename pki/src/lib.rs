@@ -5,7 +5,13 @@
 //! decides who may enroll, this crate only signs and checks.
 
 pub mod roots;
+mod rotation;
 mod tls;
+
+pub use rotation::{
+    CaCert, CaRole, CaSet, NEXT_CERT_FILE, NEXT_KEY_FILE, RETIRED_DIR, RETIRING_CERT_FILE,
+    RETIRING_KEY_FILE, TrustBundle, activate, bundle_sha256_pem, finish, stage,
+};
 
 pub use tls::{
     PeerIdentity, agent_client_config, hub_server_config, peer_identity, plain_server_config,
@@ -38,14 +44,18 @@ pub enum Error {
     BadServerId(String),
     #[error("TLS configuration: {0}")]
     Tls(String),
+    /// A rotation step that cannot be taken now; the message says what to do instead.
+    #[error("{0}")]
+    Rotation(String),
     #[error("certificate generation failed: {0}")]
     Generate(#[from] rcgen::Error),
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
 
-const CA_CERT_FILE: &str = "ca.crt";
-const CA_KEY_FILE: &str = "ca.key";
+/// The active CA's files in the pki dir.
+pub const CA_CERT_FILE: &str = "ca.crt";
+pub const CA_KEY_FILE: &str = "ca.key";
 const CA_COMMON_NAME: &str = "Greenroom Hub CA";
 
 /// A certificate signed by the CA.
@@ -65,43 +75,83 @@ pub struct CertificateAuthority {
 
 impl CertificateAuthority {
     /// Loads `ca.crt` and `ca.key` from `dir`, creating a new CA there on first start
-    /// (key file mode 0600).
+    /// (key file mode 0600). A pki dir in the middle of a rotation is loaded with
+    /// [`CaSet::load`], which calls this for the active CA.
     pub fn load_or_create(dir: &Path) -> Result<Self> {
         let cert_path = dir.join(CA_CERT_FILE);
         let key_path = dir.join(CA_KEY_FILE);
         if cert_path.exists() || key_path.exists() {
-            let cert_pem = read(&cert_path)?;
-            let key_pem = read(&key_path)?;
-            let key = KeyPair::from_pem(&key_pem).map_err(|e| Error::BadCaFile {
-                path: key_path.clone(),
-                reason: e.to_string(),
-            })?;
-            let issuer =
-                Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| Error::BadCaFile {
-                    path: cert_path.clone(),
-                    reason: e.to_string(),
-                })?;
-            return Ok(Self { cert_pem, issuer });
+            return Self::load_files(&cert_path, &key_path);
         }
         fs::create_dir_all(dir).map_err(|source| Error::Io {
             path: dir.into(),
             source,
         })?;
+        Self::create_files(&cert_path, &key_path, CA_COMMON_NAME)
+    }
+
+    /// Loads a CA from its certificate and key files; an unreadable or invalid file is named.
+    pub fn load_files(cert_path: &Path, key_path: &Path) -> Result<Self> {
+        let cert_pem = read(cert_path)?;
+        let key_pem = read(key_path)?;
+        let key = KeyPair::from_pem(&key_pem).map_err(|e| Error::BadCaFile {
+            path: key_path.into(),
+            reason: e.to_string(),
+        })?;
+        let issuer = Issuer::from_ca_cert_pem(&cert_pem, key).map_err(|e| Error::BadCaFile {
+            path: cert_path.into(),
+            reason: e.to_string(),
+        })?;
+        // The key must be the certificate's: a CA that signs with another key than the one
+        // agents trust would hand out certificates nobody accepts.
+        let der = tls::certs_from_pem(&cert_pem)
+            .map_err(|e| Error::BadCaFile {
+                path: cert_path.into(),
+                reason: e.to_string(),
+            })?
+            .remove(0);
+        let (_, cert) =
+            x509_parser::parse_x509_certificate(&der).map_err(|e| Error::BadCaFile {
+                path: cert_path.into(),
+                reason: e.to_string(),
+            })?;
+        let spki = rcgen::PublicKeyData::subject_public_key_info(issuer.key());
+        if cert.public_key().raw != spki.as_slice() {
+            return Err(Error::BadCaFile {
+                path: key_path.into(),
+                reason: format!("it is not the key of {}", cert_path.display()),
+            });
+        }
+        Ok(Self { cert_pem, issuer })
+    }
+
+    /// Creates a new self-signed CA (ten years) and writes its key (0600, first) and then
+    /// its certificate (atomically).
+    pub(crate) fn create_files(
+        cert_path: &Path,
+        key_path: &Path,
+        common_name: &str,
+    ) -> Result<Self> {
         let key = KeyPair::generate()?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = dn(CA_COMMON_NAME);
+        params.distinguished_name = dn(common_name);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(3650);
         let cert = params.self_signed(&key)?;
-        write_private(&key_path, &key.serialize_pem())?;
-        write_file(&cert_path, &cert.pem())?;
+        write_private(key_path, &key.serialize_pem())?;
+        write_atomic(cert_path, &cert.pem())?;
         Ok(Self {
             cert_pem: cert.pem(),
             issuer: Issuer::new(params, key),
         })
+    }
+
+    /// SHA-256 fingerprint of the CA certificate, lowercase hex.
+    pub fn fingerprint(&self) -> String {
+        fingerprint_pem(&self.cert_pem).unwrap_or_default()
     }
 
     /// The CA certificate, PEM.
@@ -224,11 +274,29 @@ fn read(path: &Path) -> Result<String> {
     })
 }
 
-fn write_file(path: &Path, text: &str) -> Result<()> {
-    fs::write(path, text).map_err(|source| Error::Io {
+/// Writes `text` to a temporary file beside `path`, syncs it and renames it into place.
+pub fn write_atomic(path: &Path, text: &str) -> Result<()> {
+    let io = |source| Error::Io {
         path: path.into(),
         source,
-    })
+    };
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp).map_err(io)?;
+    f.write_all(text.as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    fs::rename(&tmp, path).map_err(io)?;
+    sync_dir(path)
+}
+
+/// Syncs the directory holding `path` (so a rename in it survives a crash).
+pub(crate) fn sync_dir(path: &Path) -> Result<()> {
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| Error::Io {
+            path: dir.into(),
+            source,
+        })
 }
 
 /// Writes a private key readable by its owner only (0600), never briefly wider.

@@ -30,7 +30,7 @@ fn key_from_pem(pem: &str) -> Result<PrivateKeyDer<'static>> {
         .ok_or_else(|| Error::Tls("no private key in PEM".into()))
 }
 
-fn roots(ca_pem: &str) -> Result<RootCertStore> {
+pub(crate) fn roots(ca_pem: &str) -> Result<RootCertStore> {
     let mut roots = RootCertStore::empty();
     for c in certs_from_pem(ca_pem)? {
         roots
@@ -40,7 +40,7 @@ fn roots(ca_pem: &str) -> Result<RootCertStore> {
     Ok(roots)
 }
 
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+pub(crate) fn provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 

@@ -67,9 +67,24 @@ pub struct EnrollResponse {
     pub server_id: String,
     /// The agent's certificate, PEM.
     pub certificate_pem: String,
-    /// The hub CA certificate, PEM.
+    /// The CA that signed `certificate_pem` and the hub's own certificate, PEM. Kept for
+    /// agents that predate `ca_bundle_pem`.
     pub ca_pem: String,
     pub not_after: DateTime<Utc>,
+    /// Every CA the hub trusts now, one PEM each: the active CA, plus the next and the
+    /// retiring one during a CA rotation. Empty from hubs that predate it (use `ca_pem`).
+    #[serde(default)]
+    pub ca_bundle_pem: Vec<String>,
+}
+
+/// `GET /agent/v1/trust-bundle` — over mTLS: the CAs the hub trusts now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TrustBundle {
+    /// One PEM per CA.
+    pub ca_bundle_pem: Vec<String>,
+    /// SHA-256 over the sorted SHA-256 fingerprints of the certificates (see
+    /// `greenroom_pki::bundle_sha256_pem`), as in the heartbeat answer.
+    pub trust_bundle_sha256: String,
 }
 
 /// `POST /agent/v1/renew` — over mTLS with the current certificate: a new certificate for a
@@ -89,6 +104,10 @@ pub struct HeartbeatRequest {
     /// Jobs running on the agent now; the hub extends their leases.
     #[serde(default)]
     pub running_jobs: Vec<String>,
+    /// The hash of the trust bundle the agent holds (see [`TrustBundle`]); the hub records
+    /// it to know which agents will trust a staged CA once it is activated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_bundle_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -99,6 +118,14 @@ pub struct HeartbeatResponse {
     /// Jobs among `running_jobs` the hub wants stopped (cancelled or lease lost).
     #[serde(default)]
     pub cancel_jobs: Vec<String>,
+    /// The hash of the hub's trust bundle now; an agent holding another one fetches
+    /// `GET /agent/v1/trust-bundle`. Absent from hubs that predate it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_bundle_sha256: Option<String>,
+    /// The agent's certificate was not issued by the hub's active CA (a CA rotation is
+    /// under way): renew it now.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub renew_now: bool,
 }
 
 /// Answer to `POST /agent/v1/lease?wait=30s&capacity=N`: a job (only when `capacity` > 0),
@@ -234,6 +261,31 @@ mod tests {
         }
         let back = serde_json::to_value(&job).unwrap();
         assert_eq!(back["action"]["type"], "shell_command");
+    }
+
+    #[test]
+    fn rotation_fields_are_optional_both_ways() {
+        // A hub that predates CA rotation: no bundle, no hash, no renew_now.
+        let old: EnrollResponse = serde_json::from_value(serde_json::json!({
+            "server_id": "web-01", "certificate_pem": "c", "ca_pem": "a",
+            "not_after": "2026-01-01T00:00:00Z"
+        }))
+        .unwrap();
+        assert!(old.ca_bundle_pem.is_empty());
+        let hb: HeartbeatResponse = serde_json::from_value(serde_json::json!({
+            "server_time": "2026-01-01T00:00:00Z", "heartbeat_interval": 30
+        }))
+        .unwrap();
+        assert!(hb.trust_bundle_sha256.is_none() && !hb.renew_now);
+        // An agent that predates it sends no hash; the new fields it does not know about
+        // are not sent when empty.
+        let req: HeartbeatRequest = serde_json::from_value(serde_json::json!({
+            "protocol_version": 1, "facts": {}, "metrics": {}
+        }))
+        .unwrap();
+        assert!(req.trust_bundle_sha256.is_none());
+        let back = serde_json::to_value(&hb).unwrap();
+        assert!(back.get("renew_now").is_none() && back.get("trust_bundle_sha256").is_none());
     }
 
     #[test]

@@ -79,6 +79,7 @@ pub async fn enroll(State(c): State<Conn>, Json(req): Json<EnrollRequest>) -> Re
         certificate_pem: signed.certificate_pem,
         ca_pem: c.hub.ca.cert_pem().to_string(),
         not_after: signed.not_after,
+        ca_bundle_pem: Vec::new(),
     })
     .into_response()
 }
@@ -100,6 +101,8 @@ pub async fn heartbeat(State(c): State<Conn>, Json(req): Json<HeartbeatRequest>)
         server_time: chrono::Utc::now(),
         heartbeat_interval: 1,
         cancel_jobs: cancel,
+        trust_bundle_sha256: None,
+        renew_now: false,
     })
     .into_response()
 }

@@ -138,6 +138,16 @@ pub struct Credentials {
     pub last_rotation: Option<Timestamp>,
     #[serde(default)]
     pub revoked: bool,
+    /// SHA-256 fingerprint of the CA certificate that issued the current certificate; unknown
+    /// for certificates issued before the hub recorded it (learnt at the next heartbeat).
+    #[graphql(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer_fingerprint: Option<String>,
+    /// The hash of the trust bundle the agent last reported holding (CA rotation: whether it
+    /// will trust the hub's certificate from the next CA).
+    #[graphql(skip)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trust_bundle_sha256: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]

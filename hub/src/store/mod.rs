@@ -169,6 +169,9 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_server(&self, tenant: &str, server_id: &str) -> Result<bool>;
     /// Marks servers not heard from since `cutoff` unreachable; returns their ids.
     async fn mark_unreachable(&self, cutoff: Timestamp) -> Result<Vec<String>>;
+    /// Every server of every tenant, by id: only for fleet-wide administration (which CA
+    /// issued each agent's certificate during a CA rotation), never for a user's request.
+    async fn all_servers(&self) -> Result<Vec<Server>>;
     async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>>;
     /// Records of `collection` (`executions` or `jobs`) per status, for metrics.
     async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>>;

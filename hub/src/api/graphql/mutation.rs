@@ -207,7 +207,7 @@ impl CoreMutation {
             token,
             uses,
             expires_in_hours: ttl_hours,
-            ca_pem: app.ca.cert_pem().to_string(),
+            ca_pem: app.pki.current().active.cert_pem.clone(),
         })
     }
 

@@ -163,7 +163,13 @@ impl NotificationMutation {
         id: String,
         input: NotificationRuleInput,
     ) -> Result<RuleView> {
-        let r = notes::update(app(ctx)?, caller(ctx)?, &id, input.into_rule()?, origin(ctx));
+        let r = notes::update(
+            app(ctx)?,
+            caller(ctx)?,
+            &id,
+            input.into_rule()?,
+            origin(ctx),
+        );
         Ok(RuleView(r.await.coded()?))
     }
 

@@ -106,7 +106,7 @@ async fn create_enrollment_token(
     Ok((
         StatusCode::CREATED,
         Json(
-            json!({"token": token, "uses": uses, "expires_in_hours": hours, "scope": scope, "ca_pem": app.ca.cert_pem()}),
+            json!({"token": token, "uses": uses, "expires_in_hours": hours, "scope": scope, "ca_pem": app.pki.current().active.cert_pem}),
         ),
     ))
 }

@@ -126,8 +126,9 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
             req.server_id
         )));
     }
-    let signed = app
-        .ca
+    let cas = app.pki.current();
+    let signed = cas
+        .signer
         .sign_agent_csr(
             &req.csr_pem,
             &req.server_id,
@@ -165,12 +166,7 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
             last_successful_execution: None,
         },
     });
-    server.credentials = Credentials {
-        certificate_fingerprint: Some(signed.fingerprint.clone()),
-        certificate_not_after: Some(signed.not_after),
-        last_rotation: Some(now),
-        revoked: false,
-    };
+    server.credentials = issued(&signed, &cas, now);
     server.metadata.updated_at = now;
     app.store.put_server(&server).await?;
     app.metrics
@@ -201,19 +197,47 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         server_id: server.server_id.clone(),
     });
     tracing::info!(server_id = %server.server_id, "agent enrolled");
-    Ok(EnrollResponse {
-        server_id: server.server_id,
+    Ok(answer(server.server_id, signed, &cas))
+}
+
+/// The credentials of a server whose agent was just issued `signed` by the active CA of
+/// `cas`, with the trust bundle the answer carries.
+fn issued(
+    signed: &greenroom_pki::SignedCertificate,
+    cas: &greenroom_pki::CaSet,
+    now: chrono::DateTime<Utc>,
+) -> Credentials {
+    Credentials {
+        certificate_fingerprint: Some(signed.fingerprint.clone()),
+        certificate_not_after: Some(signed.not_after),
+        last_rotation: Some(now),
+        revoked: false,
+        issuer_fingerprint: Some(cas.active.fingerprint.clone()),
+        trust_bundle_sha256: Some(cas.bundle.sha256()),
+    }
+}
+
+/// The answer to an enrollment or a renewal: the certificate, its CA, the trust bundle.
+fn answer(
+    server_id: String,
+    signed: greenroom_pki::SignedCertificate,
+    cas: &greenroom_pki::CaSet,
+) -> EnrollResponse {
+    EnrollResponse {
+        server_id,
         certificate_pem: signed.certificate_pem,
-        ca_pem: app.ca.cert_pem().to_string(),
+        ca_pem: cas.active.cert_pem.clone(),
         not_after: signed.not_after,
-    })
+        ca_bundle_pem: cas.bundle.pems(),
+    }
 }
 
 /// A new certificate for an authenticated agent (before its current one expires).
 pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<EnrollResponse> {
     check_protocol(req.protocol_version)?;
-    let signed = app
-        .ca
+    let cas = app.pki.current();
+    let signed = cas
+        .signer
         .sign_agent_csr(
             &req.csr_pem,
             &server.server_id,
@@ -222,12 +246,7 @@ pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<E
         .map_err(|e| Error::invalid(e.to_string()))?;
     let now = Utc::now();
     let previous = server.credentials.certificate_fingerprint.clone();
-    let credentials = Credentials {
-        certificate_fingerprint: Some(signed.fingerprint.clone()),
-        certificate_not_after: Some(signed.not_after),
-        last_rotation: Some(now),
-        revoked: false,
-    };
+    let credentials = issued(&signed, &cas, now);
     server = app
         .store
         .modify_server(
@@ -248,7 +267,7 @@ pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<E
         id: &server.server_id,
         name: Some(&server.hostname),
     };
-    let details = json!({"certificate_fingerprint": signed.fingerprint, "previous_fingerprint": previous, "not_after": signed.not_after});
+    let details = json!({"certificate_fingerprint": signed.fingerprint, "previous_fingerprint": previous, "not_after": signed.not_after, "issuer_fingerprint": cas.active.fingerprint});
     audit::record(
         app,
         &server.tenant_id,
@@ -261,12 +280,7 @@ pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<E
         None,
     )
     .await;
-    Ok(EnrollResponse {
-        server_id: server.server_id,
-        certificate_pem: signed.certificate_pem,
-        ca_pem: app.ca.cert_pem().to_string(),
-        not_after: signed.not_after,
-    })
+    Ok(answer(server.server_id, signed, &cas))
 }
 
 /// Revokes a server's agent certificate (admin): its next request is refused.
@@ -332,13 +346,25 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Serv
     Ok(server)
 }
 
+/// Records a heartbeat. `leaf` is the client certificate it came with: when the server
+/// record does not know which CA issued it (issued before the hub recorded that), the
+/// heartbeat learns it. The answer carries the trust bundle's hash and, when the
+/// certificate is not from the active CA (a rotation was activated), `renew_now`.
 pub async fn heartbeat(
     app: &App,
     server: Server,
     req: HeartbeatRequest,
+    leaf: Option<&[u8]>,
 ) -> Result<HeartbeatResponse> {
     check_protocol(req.protocol_version)?;
     let now = Utc::now();
+    let cas = app.pki.current();
+    let issuer = server.credentials.issuer_fingerprint.clone().or_else(|| {
+        leaf.and_then(|der| cas.bundle.issuer_of_der(der))
+            .map(|ca| ca.fingerprint.clone())
+    });
+    let renew_now = issuer.as_deref() != Some(cas.active.fingerprint.as_str());
+    let bundle_held = req.trust_bundle_sha256.clone();
     let (f, m) = (req.facts.clone(), req.metrics.clone());
     let busy = !req.running_jobs.is_empty();
     // Only what a heartbeat reports changes; credentials and the rest stay as stored.
@@ -368,6 +394,12 @@ pub async fn heartbeat(
                     memory_usage_percent: m.memory_usage_percent,
                     disk_usage_percent: m.disk_usage_percent,
                 };
+                if s.credentials.issuer_fingerprint.is_none() {
+                    s.credentials.issuer_fingerprint = issuer;
+                }
+                if bundle_held.is_some() {
+                    s.credentials.trust_bundle_sha256 = bundle_held;
+                }
             }),
         )
         .await?;
@@ -388,5 +420,7 @@ pub async fn heartbeat(
         server_time: now,
         heartbeat_interval: app.config.execution.heartbeat_interval,
         cancel_jobs,
+        trust_bundle_sha256: Some(cas.bundle.sha256()),
+        renew_now,
     })
 }

@@ -194,6 +194,16 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
             st.get_server(None, "other-01").await.unwrap().is_some(),
             "{name}"
         );
+        let every = st.all_servers().await.unwrap();
+        assert_eq!(
+            every
+                .iter()
+                .map(|s| s.server_id.as_str())
+                .collect::<Vec<_>>(),
+            ["db-01", "other-01", "web-01"],
+            "{name}: every tenant's servers, by id"
+        );
+        assert_eq!(every[1].tenant_id, "t2", "{name}");
         assert!(
             !st.delete_server("t1", "other-01").await.unwrap(),
             "{name}: deleted across tenants"

@@ -94,6 +94,9 @@ impl Store for SqliteStore {
     async fn mark_unreachable(&self, cutoff: Timestamp) -> Result<Vec<String>> {
         servers::mark_unreachable(self, cutoff).await
     }
+    async fn all_servers(&self) -> Result<Vec<Server>> {
+        servers::all_servers(self).await
+    }
     async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>> {
         servers::count_servers_by_state(self).await
     }

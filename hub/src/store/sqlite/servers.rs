@@ -161,6 +161,19 @@ pub(super) async fn mark_unreachable(st: &SqliteStore, cutoff: Timestamp) -> Res
     .await
 }
 
+pub(super) async fn all_servers(st: &SqliteStore) -> Result<Vec<Server>> {
+    st.with(|c| {
+        let mut stmt = c.prepare("SELECT tenant_id, doc FROM servers ORDER BY server_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        rows.map(|r| {
+            let (t, d) = r?;
+            to_server(t, &d)
+        })
+        .collect()
+    })
+    .await
+}
+
 pub(super) async fn count_servers_by_state(st: &SqliteStore) -> Result<Vec<(String, u64)>> {
     st.with(|c| {
         let mut stmt = c.prepare("SELECT state, COUNT(*) FROM servers GROUP BY state")?;
