@@ -98,7 +98,7 @@ pub async fn run(
         running: running.clone(),
         metrics: metrics.clone(),
         stats: stats.clone(),
-        outbox_dir: state_dir.join("outbox"),
+        state_dir: state_dir.to_path_buf(),
     };
     start_health(&cfg, health_state, stop_rx.clone()).await?;
     tracing::info!(

@@ -27,8 +27,16 @@ pub struct HealthState {
     pub running: Running,
     pub metrics: SharedMetrics,
     pub stats: Arc<Stats>,
-    /// Counted for `greenroom_agent_outbox_depth`.
-    pub outbox_dir: std::path::PathBuf,
+    /// Holds the outbox (counted for `greenroom_agent_outbox_depth`) and the certificate
+    /// (`greenroom_agent_certificate_expiry_seconds`).
+    pub state_dir: std::path::PathBuf,
+}
+
+/// Seconds until the agent's certificate expires (negative once it has), when it has one.
+fn certificate_expiry_seconds(state_dir: &std::path::Path) -> Option<f64> {
+    let pem = std::fs::read_to_string(state_dir.join("agent.crt")).ok()?;
+    let not_after = greenroom_pki::not_after_pem(&pem).ok()?;
+    Some((not_after - chrono::Utc::now()).num_milliseconds() as f64 / 1000.0)
 }
 
 /// The OpenAPI 3.1 document of this API.
@@ -90,8 +98,8 @@ fn outbox_depth(dir: &std::path::Path) -> usize {
 async fn prometheus(State(s): State<HealthState>) -> impl IntoResponse {
     let m = s.metrics.get();
     let l = s.metrics.local();
-    let depth = outbox_depth(&s.outbox_dir) as f64;
-    let text = s.stats.render(&[
+    let depth = outbox_depth(&s.state_dir.join("outbox")) as f64;
+    let mut gauges = vec![
         (
             "jobs_running",
             "Jobs running or queued on this agent.",
@@ -144,7 +152,15 @@ async fn prometheus(State(s): State<HealthState>) -> impl IntoResponse {
             "CPU seconds used by the agent process.",
             l.agent_cpu_seconds,
         ),
-    ]);
+    ];
+    if let Some(left) = certificate_expiry_seconds(&s.state_dir) {
+        gauges.push((
+            "certificate_expiry_seconds",
+            "Seconds until this agent's certificate expires (it renews well before).",
+            left,
+        ));
+    }
+    let text = s.stats.render(&gauges);
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }
 
@@ -152,6 +168,23 @@ async fn prometheus(State(s): State<HealthState>) -> impl IntoResponse {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn the_certificate_expiry_is_read_from_the_state_dir() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(certificate_expiry_seconds(dir.path()), None, "not enrolled");
+        let ca = greenroom_pki::CertificateAuthority::load_or_create(&dir.path().join("pki"))
+            .expect("a CA");
+        std::fs::write(dir.path().join("agent.crt"), ca.cert_pem()).unwrap();
+        let left = certificate_expiry_seconds(dir.path()).expect("a certificate");
+        let years = left / (365.0 * 86400.0);
+        assert!(
+            (9.0..=10.1).contains(&years),
+            "a ten-year CA: {years} years"
+        );
+        std::fs::write(dir.path().join("agent.crt"), "not a certificate").unwrap();
+        assert_eq!(certificate_expiry_seconds(dir.path()), None);
+    }
 
     #[tokio::test]
     async fn health_reports_state_and_metrics() {
@@ -166,7 +199,7 @@ mod tests {
                 std::time::Duration::from_secs(60),
             ),
             stats: Arc::new(Stats::default()),
-            outbox_dir: std::path::PathBuf::from("/nonexistent"),
+            state_dir: std::path::PathBuf::from("/nonexistent"),
         };
         let _cancel = state.running.insert("job-1");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -26,6 +26,8 @@ pub struct Metrics {
     pub lock_events: IntCounterVec,
     pub subscriptions: IntGauge,
     pub dropped_events: IntCounter,
+    /// 1 while the audit chain verifies, 0 once an entry does not (checked periodically).
+    pub audit_chain_intact: IntGauge,
     pub notifications: IntCounterVec,
     /// `not_after` of each CA (`ca` = active, next, retiring), set at scrape time.
     pub ca_expiry: IntGaugeVec,
@@ -127,6 +129,14 @@ impl Metrics {
             dropped_events: counter(
                 "subscription_dropped_events_total",
                 "Live events a slow subscriber missed (it was sent a fresh snapshot instead)",
+            ),
+            audit_chain_intact: reg(
+                &r,
+                IntGauge::new(
+                    "audit_chain_intact",
+                    "1 while every audit entry's hash verifies, 0 once one does not",
+                )
+                .expect("static metric"),
             ),
             notifications: counter_vec(
                 "notification_attempts_total",

@@ -376,13 +376,22 @@ async fn serve_tls(
     }
 }
 
+/// How often the hub re-verifies the audit chain on its own (for the metric and its alert).
+const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(300);
+
 async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut audit = tokio::time::interval(AUDIT_CHECK_EVERY);
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 if let Err(e) = crate::service::agents::sweep(&app).await {
                     tracing::error!(error = %e, "sweep failed");
+                }
+            }
+            _ = audit.tick() => {
+                if let Err(e) = crate::audit::verify(&app).await {
+                    tracing::error!(error = %e, "audit chain check failed");
                 }
             }
             _ = stop.changed() => return,

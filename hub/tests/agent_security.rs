@@ -142,6 +142,24 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
 
     let (_, v) = hub.get("/api/v1/audit/verify", Some(&token)).await;
     assert_eq!(v["intact"], true, "{v}");
+    let chain_metric = || async {
+        let text = hub
+            .client
+            .get(format!("{}/metrics", hub.http))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        text.lines()
+            .find(|l| l.starts_with("greenroom_audit_chain_intact "))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        chain_metric().await.as_deref(),
+        Some("greenroom_audit_chain_intact 1")
+    );
     // Someone with access to the database file rewrites history (after removing the guard).
     let db = rusqlite::Connection::open(hub.dir.path().join("greenroom.db")).unwrap();
     db.execute_batch("DROP TRIGGER audit_logs_no_update; UPDATE audit_logs SET doc = replace(doc, 'execution_started', 'nothing_happened') WHERE event_type = 'execution_started';").unwrap();
@@ -157,6 +175,11 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
         (v["intact"].as_bool(), v["first_broken_seq"].as_i64()),
         (Some(false), Some(seq)),
         "{v}"
+    );
+    // The alert rule's metric follows (the hub also re-checks on its own every 5 minutes).
+    assert_eq!(
+        chain_metric().await.as_deref(),
+        Some("greenroom_audit_chain_intact 0")
     );
     let csv = hub
         .client

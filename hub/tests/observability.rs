@@ -99,14 +99,26 @@ async fn ws_shims_metrics_and_request_ids() {
             .unwrap();
     let first = next(&mut exec).await.unwrap();
     assert_eq!(first["type"], "snapshot", "{first}");
+    // Lines printed before the socket opened come in the snapshot, the rest as they happen.
+    let mut output: String = first["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["data"].as_str().unwrap())
+        .collect();
     let mut last = first;
     while let Some(m) = next(&mut exec).await {
-        assert_ne!(
-            m["type"], "snapshot",
-            "only updates after the snapshot: {m}"
-        );
-        last = m;
+        match m["type"].as_str() {
+            Some("output") => {
+                for l in m["lines"].as_array().unwrap() {
+                    output.push_str(l["data"].as_str().unwrap());
+                }
+            }
+            Some("update") => last = m,
+            _ => panic!("only output and updates after the snapshot: {m}"),
+        }
     }
+    assert!(output.contains("two"), "output lines streamed: {output}");
     assert_eq!(
         last["execution"]["status"]["overall"], "completed",
         "the stream closes once final: {last}"

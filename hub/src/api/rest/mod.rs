@@ -128,7 +128,7 @@ async fn verify_audit(
     caller: Caller,
 ) -> Result<Json<serde_json::Value>> {
     caller.require(Role::Admin)?;
-    let broken = app.store.verify_audit_chain().await?;
+    let broken = crate::audit::verify(&app).await?;
     Ok(Json(
         json!({"intact": broken.is_none(), "first_broken_seq": broken}),
     ))
