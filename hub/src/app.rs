@@ -53,7 +53,7 @@ impl App {
         std::fs::write(&path, yaml).expect("write test config");
         let config = Config::load(&path).expect("test config is valid");
         let store = crate::store::sqlite::SqliteStore::in_memory().expect("in-memory store");
-        let ca = CertificateAuthority::load_or_create(&dir.join("pki")).expect("test CA");
-        Self::new(config, Arc::new(store), ca)
+        let pki = HubPki::open(&dir.join("pki"), &["localhost".to_string()]).expect("test CA");
+        Self::new(config, Arc::new(store), pki)
     }
 }

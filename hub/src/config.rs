@@ -362,6 +362,12 @@ impl Config {
         {
             p.push(format!("field `logging.max_file_size`: {e}"));
         }
+        if self.logging.retention_days == Some(0) {
+            p.push(
+                "field `logging.retention_days`: must be at least 1 (leave it out to keep logs)"
+                    .into(),
+            );
+        }
         let n = &self.notifications;
         if n.max_attempts == 0 || n.retry_base_seconds == 0 || n.timeout_seconds == 0 {
             p.push("field `notifications`: max_attempts, retry_base_seconds and timeout_seconds must be at least 1".into());

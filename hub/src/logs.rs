@@ -54,3 +54,92 @@ pub async fn size(data_dir: &Path, execution_id: &str) -> u64 {
         .map(|m| m.len())
         .unwrap_or(0)
 }
+
+/// Applies `logging.retention_days`: removes execution log files, and the hub log's rotated
+/// files (`<file>.1`, `.2`, …), last written before `cutoff`. The live hub log and the
+/// output kept in the store are not touched. Returns how many files were removed.
+pub fn prune(data_dir: &Path, hub_log: Option<&Path>, cutoff: std::time::SystemTime) -> usize {
+    let mut candidates: Vec<PathBuf> = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(data_dir.join("logs").join("executions")) {
+        candidates.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "jsonl")),
+        );
+    }
+    if let Some((dir, name)) = hub_log.and_then(|p| Some((p.parent()?, p.file_name()?))) {
+        let prefix = format!("{}.", name.to_string_lossy());
+        if let Ok(entries) = std::fs::read_dir(if dir.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            dir
+        }) {
+            candidates.extend(entries.flatten().map(|e| e.path()).filter(|p| {
+                p.file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.strip_prefix(&prefix))
+                    .is_some_and(|rest| {
+                        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_digit())
+                    })
+            }));
+        }
+    }
+    let mut removed = 0;
+    for p in candidates {
+        let old = std::fs::metadata(&p)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t < cutoff);
+        if old {
+            match std::fs::remove_file(&p) {
+                Ok(()) => removed += 1,
+                Err(e) => {
+                    tracing::warn!(path = %p.display(), error = %e, "could not remove an old log file")
+                }
+            }
+        }
+    }
+    removed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::prune;
+    use std::time::{Duration, SystemTime};
+
+    fn age(path: &std::path::Path, days: u64) {
+        let t = SystemTime::now() - Duration::from_secs(days * 86400);
+        std::fs::File::options()
+            .write(true)
+            .open(path)
+            .unwrap()
+            .set_modified(t)
+            .unwrap();
+    }
+
+    #[test]
+    fn retention_removes_only_old_execution_logs_and_rotated_hub_logs() {
+        let dir = tempfile::tempdir().unwrap();
+        let exec = dir.path().join("logs").join("executions");
+        std::fs::create_dir_all(&exec).unwrap();
+        let hub_log = dir.path().join("hub.log");
+        let files = [
+            (exec.join("old.jsonl"), 40, false),
+            (exec.join("new.jsonl"), 1, true),
+            (exec.join("notes.txt"), 40, true),
+            (hub_log.clone(), 40, true),
+            (dir.path().join("hub.log.1"), 2, true),
+            (dir.path().join("hub.log.2"), 40, false),
+            (dir.path().join("hub.log.bak"), 40, true),
+        ];
+        for (p, days, _) in &files {
+            std::fs::write(p, "x").unwrap();
+            age(p, *days);
+        }
+        let cutoff = SystemTime::now() - Duration::from_secs(30 * 86400);
+        assert_eq!(prune(dir.path(), Some(&hub_log), cutoff), 2);
+        for (p, _, kept) in &files {
+            assert_eq!(p.exists(), *kept, "{}", p.display());
+        }
+    }
+}

@@ -382,11 +382,28 @@ const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(300);
 async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut audit = tokio::time::interval(AUDIT_CHECK_EVERY);
+    let mut retention = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 if let Err(e) = crate::service::agents::sweep(&app).await {
                     tracing::error!(error = %e, "sweep failed");
+                }
+            }
+            _ = retention.tick() => {
+                if let Some(days) = app.config.logging.retention_days {
+                    let cutoff = std::time::SystemTime::now()
+                        - Duration::from_secs(u64::from(days) * 86400);
+                    let hub_log = app.config.log_file().map(|(p, _)| p.to_path_buf());
+                    let data_dir = app.config.server.data_dir.clone();
+                    let removed = tokio::task::spawn_blocking(move || {
+                        crate::logs::prune(&data_dir, hub_log.as_deref(), cutoff)
+                    })
+                    .await
+                    .unwrap_or(0);
+                    if removed > 0 {
+                        tracing::info!(removed, days, "removed log files past logging.retention_days");
+                    }
                 }
             }
             _ = audit.tick() => {
