@@ -14,8 +14,10 @@ use std::time::Duration;
 use tokio::sync::{Semaphore, mpsc, watch};
 use tracing::Instrument;
 
-/// Flush a live output batch this often…
+/// A job's output batches go at most this often (a chatty job's lines are gathered)…
 const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// …while the first line after a quiet spell waits only this long for the rest of its burst.
+const FLUSH_LINGER: Duration = Duration::from_millis(10);
 /// …or once it holds this much.
 const FLUSH_BYTES: usize = 32 * 1024;
 /// Attempts per output batch before it is dropped (output is best-effort).
@@ -273,18 +275,21 @@ impl Batcher {
     }
 }
 
-/// Sends live output as it arrives: a batch goes after `FLUSH_EVERY` or `FLUSH_BYTES`,
-/// batches in order, each retried a few times and then dropped with a warning.
+/// Sends live output as it arrives: a line after a quiet spell goes within `FLUSH_LINGER`;
+/// a steady stream goes in batches at most every `FLUSH_EVERY` (or at `FLUSH_BYTES`).
+/// Batches go in order, each retried a few times and then dropped with a warning.
 async fn stream_output(shared: Arc<Shared>, job_id: String, mut rx: mpsc::Receiver<OutputPiece>) {
     let mut batcher = Batcher::default();
     let mut closed = false;
     let mut give_up = false;
+    let mut last_sent: Option<tokio::time::Instant> = None;
     while !closed {
         match rx.recv().await {
             Some(p) => batcher.push(p),
             None => closed = true,
         }
-        let deadline = tokio::time::Instant::now() + FLUSH_EVERY;
+        let now = tokio::time::Instant::now();
+        let deadline = last_sent.map_or(now + FLUSH_LINGER, |t| (t + FLUSH_EVERY).max(now + FLUSH_LINGER));
         while !closed && batcher.bytes < FLUSH_BYTES {
             tokio::select! {
                 p = rx.recv() => match p {
@@ -301,6 +306,7 @@ async fn stream_output(shared: Arc<Shared>, job_id: String, mut rx: mpsc::Receiv
         if chunks.is_empty() || give_up {
             continue;
         }
+        last_sent = Some(tokio::time::Instant::now());
         give_up = !send_batch(&shared, &job_id, OutputBatch { chunks }).await;
     }
 }

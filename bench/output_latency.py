@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""Output latency: from an agent reading a line its job printed to a subscribed client
+receiving it over `/ws/executions/{id}`, with N agents all streaming at once, on a real demo
+(hub + N agents) on 127.0.0.1.
+
+Each job prints its own clock (`$EPOCHREALTIME`, no fork) a number of times; the client
+compares it with its clock when the line arrives (same machine, same clock). The figure
+includes the agent's output batching, its HTTPS post, the hub's store write and the bus, so
+it is an upper bound of agent-send → client-receive.
+
+Usage: bench/output_latency.py [--bin-dir target/release] [--agents 200] [--lines 20]
+       [--interval 0.5]
+Prints p50 / p95 / p99 / max in milliseconds. Standard library only (a minimal WebSocket
+reader is below: the hub's frames to a client are never masked).
+"""
+import argparse, base64, json, os, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time, urllib.error, urllib.request
+
+
+def free_port():
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
+
+
+def call(url, body=None, token=None):
+    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method="POST" if body is not None else "GET")
+    req.add_header("content-type", "application/json")
+    if token:
+        req.add_header("authorization", f"Bearer {token}")
+    with urllib.request.urlopen(req, timeout=60) as r:
+        return json.loads(r.read())
+
+
+class Ws:
+    """Just enough of RFC 6455 to read text frames from a server."""
+
+    def __init__(self, port, path):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=120)
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.s.sendall((f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
+                        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n").encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            self.buf += self.s.recv(4096)
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            sys.exit(f"websocket refused: {head[:200]!r}")
+
+    def _take(self, n):
+        while len(self.buf) < n:
+            chunk = self.s.recv(65536)
+            if not chunk:
+                raise EOFError
+            self.buf += chunk
+        out, self.buf = self.buf[:n], self.buf[n:]
+        return out
+
+    def recv(self):
+        """The next text message, or None once the server closes."""
+        parts = []
+        while True:
+            b0, b1 = self._take(2)
+            n = b1 & 0x7F
+            if n == 126:
+                n = struct.unpack(">H", self._take(2))[0]
+            elif n == 127:
+                n = struct.unpack(">Q", self._take(8))[0]
+            payload = self._take(n)
+            op = b0 & 0x0F
+            if op == 8:
+                return None
+            if op in (1, 0):
+                parts.append(payload)
+                if b0 & 0x80:
+                    return b"".join(parts).decode()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", default="target/release")
+    ap.add_argument("--agents", type=int, default=200)
+    ap.add_argument("--lines", type=int, default=20, help="lines each job prints")
+    ap.add_argument("--interval", type=float, default=0.5, help="seconds between a job's lines")
+    a = ap.parse_args()
+    port, data = free_port(), tempfile.mkdtemp(prefix="greenroom-bench-")
+    env = dict(os.environ, GREENROOM_ADMIN_PASSWORD="bench-password-123")
+    demo = subprocess.Popen([os.path.join(a.bin_dir, "greenroom-hub"), "demo", "--listen", f"127.0.0.1:{port}",
+                             "--agents", str(a.agents), "--data-dir", data, "--log-level", "WARN"],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                call(base + "/healthz"); break
+            except OSError:
+                time.sleep(0.1)
+        for _ in range(100):
+            try:
+                token = call(base + "/api/v1/auth/login", {"email": "admin@example.com", "password": env["GREENROOM_ADMIN_PASSWORD"]})["access_token"]
+                break
+            except urllib.error.HTTPError:
+                time.sleep(0.1)
+        else:
+            sys.exit("could not sign in to the demo")
+        for _ in range(1800):
+            servers = call(base + "/api/v1/servers?page_size=500", token=token)
+            if servers["total"] == a.agents and all(s["status"]["current"] == "idle" for s in servers["items"]):
+                break
+            time.sleep(0.2)
+        else:
+            sys.exit(f"agents did not come up ({servers['total']} of {a.agents})")
+        targets = [s["server_id"] for s in servers["items"]]
+        script = f"for i in $(seq 1 {a.lines}); do echo \"t=$EPOCHREALTIME\"; sleep {a.interval}; done"
+        action = {"type": "shell_command", "command": f"bash -c '{script}'", "timeout": 600}
+        eid = call(base + "/api/v1/executions", {"action": action, "target_servers": targets}, token)["execution_id"]
+        ws = Ws(port, f"/ws/executions/{eid}?token={token}")
+        latencies, missed, final = [], 0, None
+        while True:
+            msg = ws.recv()
+            if msg is None:
+                break
+            now = time.time()
+            m = json.loads(msg)
+            if m["type"] == "output":
+                for line in m["lines"]:
+                    d = line["data"].strip()
+                    if d.startswith("t="):
+                        latencies.append((now - float(d[2:])) * 1000)
+            elif m["type"] == "missed":
+                missed += m["events"]
+            elif m["type"] in ("update", "snapshot"):
+                final = m["execution"]["status"]["overall"]
+        if final != "completed":
+            sys.exit(f"execution ended {final}")
+        latencies.sort()
+        pct = lambda q: latencies[min(len(latencies) - 1, int(len(latencies) * q))]
+        expected = a.agents * a.lines
+        print(f"output latency, {a.agents} agents x {a.lines} lines: {len(latencies)} of {expected} lines live"
+              f" (missed events {missed}); p50 {statistics.median(latencies):.1f} ms, p95 {pct(0.95):.1f} ms,"
+              f" p99 {pct(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
+    finally:
+        demo.send_signal(signal.SIGTERM)
+        try:
+            demo.wait(60)
+        except subprocess.TimeoutExpired:
+            demo.kill()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
