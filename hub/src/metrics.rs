@@ -71,7 +71,7 @@ impl Metrics {
                     .expect("static metric"),
             )
         };
-        Self {
+        let m = Self {
             http_requests: counter_vec(
                 "http_requests_total",
                 "HTTP requests by API and status",
@@ -149,7 +149,21 @@ impl Metrics {
                 &["ca"],
             ),
             registry: r,
+        };
+        // Series an alert rule or dashboard reads exist from the start (at 0).
+        for outcome in ["delivered", "retried", "failed"] {
+            m.notifications.with_label_values(&[outcome]);
         }
+        for event in [
+            "acquired",
+            "extended",
+            "released",
+            "force_released",
+            "expired",
+        ] {
+            m.lock_events.with_label_values(&[event]);
+        }
+        m
     }
 
     /// The text exposition of every metric.

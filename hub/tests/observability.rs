@@ -162,6 +162,29 @@ async fn ws_shims_metrics_and_request_ids() {
     ] {
         assert!(after.contains(name), "{name} missing from /metrics");
     }
+    // Every hub metric the shipped alert rules and dashboard read is exported (agents'
+    // `greenroom_agent_*` come from each agent's own /metrics).
+    let rules = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/monitoring/greenroom-alerts.yml"),
+    )
+    .unwrap()
+        + &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../deploy/monitoring/grafana-dashboard.json"),
+        )
+        .unwrap();
+    let names = regex::Regex::new(r"greenroom_[a-z_]+").unwrap();
+    for name in names.find_iter(&rules).map(|m| m.as_str()) {
+        let exported = name.trim_end_matches("_bucket").trim_end_matches('_');
+        if name.starts_with("greenroom_agent_") {
+            continue;
+        }
+        assert!(
+            after.lines().any(|l| l.starts_with(exported)),
+            "{name} is used by deploy/monitoring but not exported by the hub"
+        );
+    }
 
     // The hub's log is JSON lines; the execution's line carries the caller's request id.
     let log = hub.log();
