@@ -8,10 +8,33 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
+/// Buckets of the request and store latency histograms, in seconds.
+const LATENCY_BUCKETS: [f64; 13] = [
+    0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0,
+];
+
+/// Store calls, timed where every call passes (the SQLite store's connection hand-off); one
+/// process-wide histogram, registered in each registry.
+pub static STORE_DURATION: std::sync::LazyLock<prometheus::Histogram> =
+    std::sync::LazyLock::new(|| {
+        prometheus::Histogram::with_opts(
+            HistogramOpts::new(
+                "store_operation_duration_seconds",
+                "Store calls from request to answer, including the wait for the connection",
+            )
+            .buckets(LATENCY_BUCKETS.to_vec()),
+        )
+        .expect("static metric")
+    });
+
 pub struct Metrics {
     registry: Registry,
     pub http_requests: IntCounterVec,
     pub http_duration: HistogramVec,
+    pub graphql_duration: HistogramVec,
+    /// Every store call, from asking to done (includes waiting for the connection).
+    pub store_duration: prometheus::Histogram,
+    pub queue_depth: IntGaugeVec,
     pub executions_started: IntCounter,
     pub jobs_leased: IntCounter,
     pub results: IntCounterVec,
@@ -79,11 +102,21 @@ impl Metrics {
             ),
             http_duration: histogram(
                 "http_request_duration_seconds",
-                "HTTP request duration by API, method and status",
-                &["api", "method", "status"],
-                vec![
-                    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 30.0,
-                ],
+                "HTTP request duration by API, route (the path template), method and status",
+                &["api", "route", "method", "status"],
+                LATENCY_BUCKETS.to_vec(),
+            ),
+            graphql_duration: histogram(
+                "graphql_operation_duration_seconds",
+                "GraphQL query and mutation duration by operation name and status (ok, error)",
+                &["operation", "status"],
+                LATENCY_BUCKETS.to_vec(),
+            ),
+            store_duration: reg(&r, STORE_DURATION.clone()),
+            queue_depth: gauge_vec(
+                "queue_depth",
+                "Jobs waiting to be leased, by priority",
+                &["priority"],
             ),
             executions_started: counter("executions_started_total", "Executions started"),
             jobs_leased: counter("jobs_leased_total", "Jobs leased to agents"),

@@ -231,6 +231,12 @@ async fn count_requests(
         .map(str::to_string)
         .unwrap_or_else(|| uuid::Uuid::new_v4().simple().to_string());
     let method = req.method().as_str().to_string();
+    // The route's template (`/api/v1/servers/{server_id}`), never the raw path: bounded labels.
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("unmatched", |m| m.as_str())
+        .to_string();
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     req.extensions_mut().insert(RequestId(request_id.clone()));
@@ -243,7 +249,7 @@ async fn count_requests(
         .inc();
     app.metrics
         .http_duration
-        .with_label_values(&[api, &method, status.as_str()])
+        .with_label_values(&[api, &route, &method, status.as_str()])
         .observe(started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
@@ -274,6 +280,7 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
         (&m.servers, app.store.count_servers_by_state().await),
         (&m.executions, app.store.count_by_state("executions").await),
         (&m.jobs, app.store.count_by_state("jobs").await),
+        (&m.queue_depth, app.store.count_by_state("queue").await),
     ] {
         if let Ok(counts) = counts {
             gauge.reset();
@@ -281,6 +288,9 @@ async fn metrics(State(app): State<App>) -> impl IntoResponse {
                 gauge.with_label_values(&[&state]).set(n as i64);
             }
         }
+    }
+    for priority in ["high", "normal", "low"] {
+        m.queue_depth.with_label_values(&[priority]);
     }
     let cas = app.pki.current();
     m.ca_expiry.reset();

@@ -130,6 +130,18 @@ async fn ws_shims_metrics_and_request_ids() {
             .contains("two")
     );
 
+    let (status, gql) = hub
+        .post(
+            "/graphql",
+            Some(&token),
+            json!({"query": "query FleetCount { servers { total } }", "operationName": "FleetCount"}),
+        )
+        .await;
+    assert_eq!(
+        (status, gql["data"]["servers"]["total"].as_u64()),
+        (200, Some(1)),
+        "{gql}"
+    );
     let after = hub
         .client
         .get(format!("{}/metrics", hub.http))
@@ -159,6 +171,11 @@ async fn ws_shims_metrics_and_request_ids() {
         "greenroom_lease_polls_held",
         "greenroom_servers{status=\"idle\"}",
         "greenroom_jobs{status=\"success\"}",
+        "greenroom_queue_depth{priority=\"high\"} 0",
+        "greenroom_graphql_operation_duration_seconds_count{operation=\"FleetCount\",status=\"ok\"} 1",
+        "route=\"/api/v1/executions\"",
+        "route=\"/api/v1/servers/{id}\"",
+        "greenroom_store_operation_duration_seconds_count",
     ] {
         assert!(after.contains(name), "{name} missing from /metrics");
     }

@@ -173,7 +173,8 @@ pub trait Store: Send + Sync + 'static {
     /// issued each agent's certificate during a CA rotation), never for a user's request.
     async fn all_servers(&self) -> Result<Vec<Server>>;
     async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>>;
-    /// Records of `collection` (`executions` or `jobs`) per status, for metrics.
+    /// Records of `collection` (`executions` or `jobs`) per status, or pending jobs per
+    /// priority (`queue`: high, normal, low), for metrics.
     async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>>;
 
     // Action templates.

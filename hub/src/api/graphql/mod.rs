@@ -5,6 +5,7 @@ mod mutation;
 mod notifications;
 mod query;
 mod subscription;
+mod timing;
 mod types;
 
 pub use subscription::SubscriptionRoot;
@@ -45,6 +46,7 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
         if !app.config.security.graphql_introspection {
             b = b.disable_introspection();
         }
+        b = b.extension(timing::OperationTiming::new(app.metrics.clone()));
         b = b.data(app);
     }
     b.finish()

@@ -190,6 +190,7 @@ impl SqliteStore {
         F: FnOnce(&mut Connection) -> Result<T> + Send + 'static,
     {
         let conn = self.conn.clone();
+        let _timer = crate::metrics::STORE_DURATION.start_timer();
         tokio::task::spawn_blocking(move || {
             let mut guard = conn
                 .lock()

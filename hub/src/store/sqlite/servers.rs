@@ -294,15 +294,17 @@ pub(super) async fn count_by_state(
     collection: &str,
 ) -> Result<Vec<(String, u64)>> {
     // The table name comes from this fixed list, never from input.
-    let table = match collection {
-        "executions" => "executions",
-        "jobs" => "jobs",
+    let sql = match collection {
+        "executions" => "SELECT state, COUNT(*) FROM executions GROUP BY state",
+        "jobs" => "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+        "queue" => {
+            "SELECT CASE priority WHEN 2 THEN 'high' WHEN 1 THEN 'normal' ELSE 'low' END, COUNT(*)
+             FROM jobs WHERE state = 'pending' GROUP BY priority"
+        }
         other => return Err(Error::internal(format!("no state counts for {other}"))),
     };
     st.with(move |c| {
-        let mut stmt = c.prepare(&format!(
-            "SELECT state, COUNT(*) FROM {table} GROUP BY state"
-        ))?;
+        let mut stmt = c.prepare(sql)?;
         let rows = stmt.query_map([], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
         })?;
