@@ -153,6 +153,20 @@ pub async fn record_in(
     }
 }
 
+/// Recomputes the audit hash chain; returns the first broken entry, if any, and keeps the
+/// `greenroom_audit_chain_intact` gauge current. The API's verify, the compliance report
+/// and the hub's periodic check all come here.
+pub async fn verify(app: &App) -> crate::error::Result<Option<u64>> {
+    let broken = app.store.verify_audit_chain().await?;
+    app.metrics
+        .audit_chain_intact
+        .set(i64::from(broken.is_none()));
+    if let Some(seq) = broken {
+        tracing::error!(first_broken_seq = seq, "the audit chain does not verify");
+    }
+    Ok(broken)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -186,18 +200,4 @@ mod tests {
             (Some("10.0.0.1"), Some("probe/1 \u{fffd}"))
         );
     }
-}
-
-/// Recomputes the audit hash chain; returns the first broken entry, if any, and keeps the
-/// `greenroom_audit_chain_intact` gauge current. The API's verify, the compliance report
-/// and the hub's periodic check all come here.
-pub async fn verify(app: &App) -> crate::error::Result<Option<u64>> {
-    let broken = app.store.verify_audit_chain().await?;
-    app.metrics
-        .audit_chain_intact
-        .set(i64::from(broken.is_none()));
-    if let Some(seq) = broken {
-        tracing::error!(first_broken_seq = seq, "the audit chain does not verify");
-    }
-    Ok(broken)
 }
