@@ -129,7 +129,8 @@ pub async fn run_job(
     mut cancel: watch::Receiver<bool>,
     slots: Arc<Semaphore>,
 ) {
-    let span = tracing::info_span!("job", job_id = %job.job_id, execution_id = %job.execution_id);
+    let request_id = job.request_id.clone().unwrap_or_default();
+    let span = tracing::info_span!("job", job_id = %job.job_id, execution_id = %job.execution_id, request_id = %request_id);
     async move {
         let permit = match slots.clone().try_acquire_owned() {
             Ok(p) => p,
@@ -143,6 +144,7 @@ pub async fn run_job(
                     _ = crate::runner::cancelled(&mut cancel) => {
                         let mut r = internal_failure(chrono::Utc::now(), "cancelled while waiting for a free slot; it did not run");
                         r.status = Outcome::Cancelled;
+                        r.request_id.clone_from(&job.request_id);
                         store_result(&shared, &job.job_id, &r);
                         return;
                     }
@@ -152,17 +154,19 @@ pub async fn run_job(
         tracing::info!(kind = job.action.kind(), "job started");
         let (live_tx, live_rx) = mpsc::channel(256);
         let streamer = tokio::spawn(
-            stream_output(shared.clone(), job.job_id.clone(), live_rx).instrument(tracing::Span::current()),
+            stream_output(shared.clone(), job.job_id.clone(), job.request_id.clone(), live_rx)
+                .instrument(tracing::Span::current()),
         );
         let action = job.action.clone();
         let policy = shared.policy.clone();
         let started_at = chrono::Utc::now();
         let ctl = JobControl { cancel, live: Some(live_tx) };
         let run = tokio::spawn(async move { run_action(&action, &policy, ctl).await }.in_current_span());
-        let result = match run.await {
+        let mut result = match run.await {
             Ok(r) => r,
             Err(e) => internal_failure(started_at, &format!("the runner failed: {e}")),
         };
+        result.request_id.clone_from(&job.request_id);
         tracing::info!(
             status = outcome_name(result.status),
             exit_code = result.exit_code,
@@ -220,6 +224,7 @@ fn internal_failure(started_at: chrono::DateTime<chrono::Utc>, message: &str) ->
         started_at,
         finished_at: now,
         checks: Vec::new(),
+        request_id: None,
     }
 }
 
@@ -278,7 +283,12 @@ impl Batcher {
 /// Sends live output as it arrives: a line after a quiet spell goes within `FLUSH_LINGER`;
 /// a steady stream goes in batches at most every `FLUSH_EVERY` (or at `FLUSH_BYTES`).
 /// Batches go in order, each retried a few times and then dropped with a warning.
-async fn stream_output(shared: Arc<Shared>, job_id: String, mut rx: mpsc::Receiver<OutputPiece>) {
+async fn stream_output(
+    shared: Arc<Shared>,
+    job_id: String,
+    request_id: Option<String>,
+    mut rx: mpsc::Receiver<OutputPiece>,
+) {
     let mut batcher = Batcher::default();
     let mut closed = false;
     let mut give_up = false;
@@ -289,7 +299,9 @@ async fn stream_output(shared: Arc<Shared>, job_id: String, mut rx: mpsc::Receiv
             None => closed = true,
         }
         let now = tokio::time::Instant::now();
-        let deadline = last_sent.map_or(now + FLUSH_LINGER, |t| (t + FLUSH_EVERY).max(now + FLUSH_LINGER));
+        let deadline = last_sent.map_or(now + FLUSH_LINGER, |t| {
+            (t + FLUSH_EVERY).max(now + FLUSH_LINGER)
+        });
         while !closed && batcher.bytes < FLUSH_BYTES {
             tokio::select! {
                 p = rx.recv() => match p {
@@ -307,7 +319,11 @@ async fn stream_output(shared: Arc<Shared>, job_id: String, mut rx: mpsc::Receiv
             continue;
         }
         last_sent = Some(tokio::time::Instant::now());
-        give_up = !send_batch(&shared, &job_id, OutputBatch { chunks }).await;
+        let batch = OutputBatch {
+            chunks,
+            request_id: request_id.clone(),
+        };
+        give_up = !send_batch(&shared, &job_id, batch).await;
     }
 }
 

@@ -165,6 +165,8 @@ mod tests {
             started_at: chrono::Utc::now(),
             finished_at: chrono::Utc::now(),
             checks: Vec::new(),
+            // Kept across restarts with the result, so the hub's log can still tie it back.
+            request_id: Some("req-outbox-1".into()),
         }
     }
 

@@ -131,6 +131,7 @@ mod tests {
             started_at: now,
             finished_at: now,
             checks: Vec::new(),
+            request_id: None,
         });
         let text = s.render(&[("outbox_depth", "Results not yet acknowledged.", 3.0)]);
         for line in [

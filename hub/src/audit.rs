@@ -13,6 +13,8 @@ use serde_json::{Value, json};
 pub struct Origin {
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    /// The request's id (`X-Request-Id`), which jobs carry to the agent and back.
+    pub request_id: Option<String>,
 }
 
 /// The longest user agent kept, in characters.
@@ -22,6 +24,7 @@ pub const MAX_USER_AGENT: usize = 256;
 pub static NO_ORIGIN: Origin = Origin {
     ip: None,
     user_agent: None,
+    request_id: None,
 };
 
 impl Origin {
@@ -34,7 +37,11 @@ impl Origin {
     pub fn new(ip: Option<String>, user_agent: Option<&axum::http::HeaderValue>) -> Self {
         let user_agent =
             user_agent.and_then(|v| clean_user_agent(&String::from_utf8_lossy(v.as_bytes())));
-        Self { ip, user_agent }
+        Self {
+            ip,
+            user_agent,
+            request_id: None,
+        }
     }
 }
 

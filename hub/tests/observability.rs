@@ -218,4 +218,15 @@ async fn ws_shims_metrics_and_request_ids() {
         "{started}"
     );
     assert_eq!(started["fields"]["execution_id"], id.as_str());
+    // The id went to the agent with the job and came back with its result.
+    let stored = lines
+        .iter()
+        .find(|l| l["fields"]["message"] == "job result stored")
+        .expect("a 'job result stored' line");
+    assert_eq!(
+        stored["fields"]["request_id"], "req-from-test-42",
+        "{stored}"
+    );
+    assert_eq!(stored["fields"]["server_id"], "obs-01", "{stored}");
+    assert_eq!(stored["fields"]["execution_id"], id.as_str(), "{stored}");
 }

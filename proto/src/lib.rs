@@ -149,6 +149,10 @@ pub struct LeasedJob {
     pub lease_expires_at: DateTime<Utc>,
     /// Seconds the lease lasts; the agent renews it (by heartbeat) while the job runs.
     pub lease_seconds: u64,
+    /// The request id of the API call that started the execution: the agent logs it with the
+    /// job and sends it back with the job's output and result.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -170,6 +174,9 @@ pub struct OutputChunk {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OutputBatch {
     pub chunks: Vec<OutputChunk>,
+    /// The leased job's request id, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// How a job ended on the agent.
@@ -207,6 +214,10 @@ pub struct JobResult {
     /// entry per check, in order. Empty for shell commands.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub checks: Vec<CheckResult>,
+    /// The request id of the API call that started the execution (from the leased job), so
+    /// the hub's log lines for this result carry it too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 /// One check of a check job: what was expected and what the agent observed.

@@ -118,6 +118,7 @@ impl Finished {
             started_at,
             finished_at: Utc::now(),
             checks: self.checks,
+            request_id: None,
         }
     }
 }

@@ -56,5 +56,10 @@ pub fn origin_of(parts: &Parts) -> Origin {
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip().to_string());
-    Origin::of_request(ip, &parts.headers)
+    let mut origin = Origin::of_request(ip, &parts.headers);
+    origin.request_id = parts
+        .extensions
+        .get::<crate::server::RequestId>()
+        .map(|r| r.0.clone());
+    origin
 }

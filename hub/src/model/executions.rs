@@ -297,6 +297,10 @@ pub struct Job {
     /// from the stored command once the job is final.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub secrets: Vec<String>,
+    /// The request id of the API call that started the execution (logs follow it to the
+    /// agent and back).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 fn one() -> u32 {

@@ -75,6 +75,7 @@ pub async fn lease(
                     action: j.action,
                     lease_expires_at: until,
                     lease_seconds,
+                    request_id: j.request_id,
                 }
             });
         }
@@ -105,6 +106,7 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
     else {
         return Err(impersonation(app, server, job_id, "output").await);
     };
+    tracing::debug!(job_id, request_id = ?batch.request_id, lines = fresh.len(), "output stored");
     if !fresh.is_empty() {
         crate::logs::append(&app.config.server.data_dir, &execution_id, &fresh).await;
         app.bus.publish(Event::Output {
@@ -168,6 +170,14 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 .job_duration
                 .with_label_values(&[outcome_label(&result)])
                 .observe(result.execution_time.max(0.0));
+            tracing::info!(
+                job_id,
+                %execution_id,
+                server_id = %server.server_id,
+                request_id = result.request_id.as_deref().unwrap_or(""),
+                outcome = outcome_label(&result),
+                "job result stored"
+            );
             (execution_id, wake)
         }
     };

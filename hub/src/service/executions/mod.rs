@@ -143,6 +143,7 @@ pub async fn start_as(
         .targets
         .iter()
         .map(|t| Job {
+            request_id: origin.request_id.clone(),
             job_id: format!("job_{}", uuid::Uuid::new_v4().simple()),
             tenant_id: caller.tenant_id.clone(),
             execution_id: execution_id.clone(),
