@@ -252,3 +252,91 @@ async fn subscriptions_need_a_valid_token_and_see_server_changes() {
         "{msg}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stuck_websocket_client_slows_neither_the_hub_nor_other_watchers() {
+    let hub = Hub::start().await;
+    let _agent = hub.agent("slow-01", "dev");
+    let token = hub.login().await;
+    wait_idle(&hub, &token, &["slow-01"]).await;
+    // About 1.3 MB of output in many batches.
+    let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "seq 1 200000; sleep 1; echo done"}, "target_servers": ["slow-01"]})).await;
+    let ws_base = hub.http.replace("http://", "ws://");
+    let url = format!("{ws_base}/ws/executions/{id}?token={token}");
+    // Connected, and never read from until the end.
+    let (mut stuck, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+
+    // Meanwhile another watcher follows the whole run, and the API keeps answering.
+    let (mut live, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let mut last = Value::Null;
+    while let Some(msg) = tokio::time::timeout(Duration::from_secs(60), live.next())
+        .await
+        .expect("the live watcher keeps receiving")
+    {
+        match msg.unwrap() {
+            Message::Text(t) => {
+                let m: Value = serde_json::from_str(&t).unwrap();
+                if m["type"] == "update" || m["type"] == "snapshot" {
+                    last = m;
+                }
+            }
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+    assert_eq!(
+        last["execution"]["status"]["overall"], "completed",
+        "{last}"
+    );
+    let (status, _) = hub
+        .get(&format!("/api/v1/executions/{id}"), Some(&token))
+        .await;
+    assert_eq!(status, 200);
+
+    // The stuck client, read at last, has a consistent story: every line in order, or a
+    // `missed` notice followed by a fresh snapshot; and the final state in the end.
+    let mut seen_final = false;
+    let mut expect_snapshot = false;
+    // Lines up to the latest snapshot's last one may repeat; after it they only go forward.
+    let (mut floor, mut last_cursor) = (0u64, 0u64);
+    while let Some(msg) = tokio::time::timeout(Duration::from_secs(60), stuck.next())
+        .await
+        .expect("the stuck client's stream ends")
+    {
+        let Message::Text(t) = msg.unwrap() else {
+            continue;
+        };
+        let m: Value = serde_json::from_str(&t).unwrap();
+        match m["type"].as_str().unwrap() {
+            "missed" => expect_snapshot = true,
+            "snapshot" => {
+                expect_snapshot = false;
+                seen_final = m["execution"]["status"]["overall"] == "completed";
+                floor = m["output"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter_map(|l| l["cursor"].as_u64())
+                    .max()
+                    .unwrap_or(last_cursor);
+                last_cursor = floor;
+            }
+            "output" => {
+                assert!(!expect_snapshot, "a snapshot follows a missed notice: {m}");
+                for l in m["lines"].as_array().unwrap() {
+                    let c = l["cursor"].as_u64().unwrap();
+                    if c > floor {
+                        assert!(c > last_cursor, "in order: {c} after {last_cursor}");
+                        last_cursor = c;
+                    }
+                }
+            }
+            "update" => seen_final = m["execution"]["status"]["overall"] == "completed",
+            other => panic!("unexpected {other}"),
+        }
+    }
+    assert!(
+        seen_final,
+        "the stuck client also ends with the final state"
+    );
+}
