@@ -54,6 +54,7 @@ test: test-deps lint rust-test web-test browser-test
 bench:
 	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
 	python3 bench/execution_latency.py --bin-dir target/release
+	python3 bench/output_latency.py --bin-dir target/release --agents 200
 
 bench-agent:
 	$(CARGO) build --release -p greenroom-agent -p greenroom-hub

@@ -13,20 +13,9 @@ Usage: bench/output_latency.py [--bin-dir target/release] [--agents 200] [--line
 Prints p50 / p95 / p99 / max in milliseconds. Standard library only (a minimal WebSocket
 reader is below: the hub's frames to a client are never masked).
 """
-import argparse, base64, json, os, shutil, signal, socket, statistics, struct, subprocess, sys, tempfile, time, urllib.error, urllib.request
+import argparse, base64, json, os, socket, statistics, struct, sys, time
 
-
-def free_port():
-    s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
-
-
-def call(url, body=None, token=None):
-    req = urllib.request.Request(url, data=None if body is None else json.dumps(body).encode(), method="POST" if body is not None else "GET")
-    req.add_header("content-type", "application/json")
-    if token:
-        req.add_header("authorization", f"Bearer {token}")
-    with urllib.request.urlopen(req, timeout=60) as r:
-        return json.loads(r.read())
+from demo import Demo, call
 
 
 class Ws:
@@ -80,34 +69,8 @@ def main():
     ap.add_argument("--lines", type=int, default=20, help="lines each job prints")
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between a job's lines")
     a = ap.parse_args()
-    port, data = free_port(), tempfile.mkdtemp(prefix="greenroom-bench-")
-    env = dict(os.environ, GREENROOM_ADMIN_PASSWORD="bench-password-123")
-    demo = subprocess.Popen([os.path.join(a.bin_dir, "greenroom-hub"), "demo", "--listen", f"127.0.0.1:{port}",
-                             "--agents", str(a.agents), "--data-dir", data, "--log-level", "WARN"],
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(600):
-            try:
-                call(base + "/healthz"); break
-            except OSError:
-                time.sleep(0.1)
-        for _ in range(100):
-            try:
-                token = call(base + "/api/v1/auth/login", {"email": "admin@example.com", "password": env["GREENROOM_ADMIN_PASSWORD"]})["access_token"]
-                break
-            except urllib.error.HTTPError:
-                time.sleep(0.1)
-        else:
-            sys.exit("could not sign in to the demo")
-        for _ in range(1800):
-            servers = call(base + "/api/v1/servers?page_size=500", token=token)
-            if servers["total"] == a.agents and all(s["status"]["current"] == "idle" for s in servers["items"]):
-                break
-            time.sleep(0.2)
-        else:
-            sys.exit(f"agents did not come up ({servers['total']} of {a.agents})")
-        targets = [s["server_id"] for s in servers["items"]]
+    with Demo(a.bin_dir, a.agents) as d:
+        base, port, token, targets = d.base, d.port, d.token, d.targets
         script = f"for i in $(seq 1 {a.lines}); do echo \"t=$EPOCHREALTIME\"; sleep {a.interval}; done"
         action = {"type": "shell_command", "command": f"bash -c '{script}'", "timeout": 600}
         eid = call(base + "/api/v1/executions", {"action": action, "target_servers": targets}, token)["execution_id"]
@@ -121,9 +84,9 @@ def main():
             m = json.loads(msg)
             if m["type"] == "output":
                 for line in m["lines"]:
-                    d = line["data"].strip()
-                    if d.startswith("t="):
-                        latencies.append((now - float(d[2:])) * 1000)
+                    text = line["data"].strip()
+                    if text.startswith("t="):
+                        latencies.append((now - float(text[2:])) * 1000)
             elif m["type"] == "missed":
                 missed += m["events"]
             elif m["type"] in ("update", "snapshot"):
@@ -136,13 +99,6 @@ def main():
         print(f"output latency, {a.agents} agents x {a.lines} lines: {len(latencies)} of {expected} lines live"
               f" (missed events {missed}); p50 {statistics.median(latencies):.1f} ms, p95 {pct(0.95):.1f} ms,"
               f" p99 {pct(0.99):.1f} ms, max {latencies[-1]:.1f} ms")
-    finally:
-        demo.send_signal(signal.SIGTERM)
-        try:
-            demo.wait(60)
-        except subprocess.TimeoutExpired:
-            demo.kill()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -143,15 +143,7 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
     let (_, v) = hub.get("/api/v1/audit/verify", Some(&token)).await;
     assert_eq!(v["intact"], true, "{v}");
     let chain_metric = || async {
-        let text = hub
-            .client
-            .get(format!("{}/metrics", hub.http))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let text = hub.text("/metrics", None).await;
         text.lines()
             .find(|l| l.starts_with("greenroom_audit_chain_intact "))
             .map(str::to_string)
@@ -182,15 +174,8 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
         Some("greenroom_audit_chain_intact 0")
     );
     let csv = hub
-        .client
-        .get(format!("{}/api/v1/audit/report?format=csv", hub.http))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .text("/api/v1/audit/report?format=csv", Some(&token))
+        .await;
     assert!(
         csv.starts_with("seq,timestamp,event_type") && csv.contains("# audit chain intact: false"),
         "{csv}"

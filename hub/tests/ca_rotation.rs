@@ -134,15 +134,7 @@ async fn a_rotation_moves_every_agent_to_the_new_ca_without_stranding_one() {
             && status.contains("agents holding it: 2 of 3"),
         "{status}"
     );
-    let metrics = hub
-        .client
-        .get(format!("{}/metrics", hub.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = hub.text("/metrics", None).await;
     for role in ["active", "next"] {
         assert!(
             metrics.contains(&format!(

@@ -310,15 +310,7 @@ async fn bad_input_gets_one_clear_error() {
     // Health, readiness and metrics need no token.
     assert_eq!(hub.get("/healthz", None).await.0, 200);
     assert_eq!(hub.get("/readyz", None).await.0, 200);
-    let metrics = hub
-        .client
-        .get(format!("{}/metrics", hub.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = hub.text("/metrics", None).await;
     assert!(
         metrics.contains("greenroom_http_requests_total"),
         "{metrics}"

@@ -69,15 +69,7 @@ async fn ws_shims_metrics_and_request_ids() {
     );
     wait_idle(&hub, &token, &["obs-01"]).await;
 
-    let before = hub
-        .client
-        .get(format!("{}/metrics", hub.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let before = hub.text("/metrics", None).await;
     let resp = hub
         .client
         .post(format!("{}/api/v1/executions", hub.http))
@@ -142,15 +134,7 @@ async fn ws_shims_metrics_and_request_ids() {
         (200, Some(1)),
         "{gql}"
     );
-    let after = hub
-        .client
-        .get(format!("{}/metrics", hub.http))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let after = hub.text("/metrics", None).await;
     assert_eq!(
         metric(&after, "greenroom_job_results_total{outcome=\"success\"}")
             - metric(&before, "greenroom_job_results_total{outcome=\"success\"}"),

@@ -241,6 +241,15 @@ impl Hub {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET whose answer is text (`/metrics`, CSV): the body, whatever the status.
+    pub async fn text(&self, path: &str, token: Option<&str>) -> String {
+        let mut req = self.client.get(format!("{}{path}", self.http));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap().text().await.unwrap()
+    }
+
     pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> (u16, Value) {
         self.request("POST", path, token, body).await
     }
