@@ -189,6 +189,7 @@ impl Metrics {
         }
         for event in [
             "acquired",
+            "contended",
             "extended",
             "released",
             "force_released",

@@ -320,6 +320,11 @@ async fn locks_make_jobs_wait_and_fence_stale_results() {
         )
         .await;
     assert_eq!(status, 409, "a locked server cannot be locked twice");
+    let metrics = hub.text("/metrics", None).await;
+    assert!(
+        metrics.contains("greenroom_lock_events_total{event=\"contended\"} 1"),
+        "contention counted: {metrics}"
+    );
 
     let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "echo locked-run"}, "target_servers": ["l-01"], "requires_lock": true})).await;
     tokio::time::sleep(std::time::Duration::from_millis(1500)).await;

@@ -117,7 +117,17 @@ pub async fn acquire(
         fencing_token: 0,
         released_by: None,
     };
-    let lock = app.store.acquire_lock(&lock, now).await?;
+    let lock = match app.store.acquire_lock(&lock, now).await {
+        Err(Error::Conflict(why)) => {
+            // Contention: someone else holds the server.
+            app.metrics
+                .lock_events
+                .with_label_values(&["contended"])
+                .inc();
+            return Err(Error::Conflict(why));
+        }
+        other => other?,
+    };
     record(app, caller, origin, "lock_acquired", &lock).await;
     Ok(lock)
 }
