@@ -60,6 +60,15 @@ async fn receiver() -> (String, Shared) {
             ),
         )
         .route(
+            "/ok",
+            post(
+                |State(s): State<Shared>, h: HeaderMap, body: String| async move {
+                    record(&s, "/ok", h, body).await;
+                    StatusCode::OK
+                },
+            ),
+        )
+        .route(
             "/down",
             post(
                 |State(s): State<Shared>, h: HeaderMap, body: String| async move {
@@ -308,6 +317,49 @@ async fn rules_are_validated_masked_tested_and_failures_are_given_up_after_max_a
     );
     let (_, body) = hub.request("PUT", &path, Some(&token), put(Some(""))).await;
     assert_eq!(body["has_secret"], false, "{body}");
+    // Over GraphQL a rule can be renamed and switched off without retyping its URL; a test
+    // still goes through a disabled rule (to check a channel before switching it on).
+    let update = format!(
+        "mutation {{ updateNotificationRule(id: \"{down}\", input: {{name: \"quiet\", channel: WEBHOOK, events: [LOCK_FORCED], enabled: false}}) {{ name target enabled }} }}"
+    );
+    let (_, gql) = hub
+        .post("/graphql", Some(&token), json!({"query": update}))
+        .await;
+    let rule = &gql["data"]["updateNotificationRule"];
+    assert_eq!(
+        (rule["name"].as_str(), rule["enabled"].as_bool()),
+        (Some("quiet"), Some(false)),
+        "{gql}"
+    );
+    assert_eq!(
+        rule["target"],
+        format!("{url}/***"),
+        "the URL was kept: {gql}"
+    );
+    let (status, _) = hub
+        .post(&format!("{path}/test"), Some(&token), json!({}))
+        .await;
+    assert_eq!(status, 202);
+    let mut delivered = false;
+    for _ in 0..100 {
+        delivered = deliveries(&hub, &token, &down)
+            .await
+            .iter()
+            .any(|d| d["event"] == "test" && d["status"] == "delivered");
+        if delivered {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(delivered, "{:?}", deliveries(&hub, &token, &down).await);
+    assert!(
+        received
+            .lock()
+            .unwrap()
+            .requests
+            .iter()
+            .any(|(p, ..)| p == "/ok")
+    );
     let (status, _) = hub
         .request("DELETE", &path, Some(&token), json!(null))
         .await;

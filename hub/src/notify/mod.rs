@@ -46,10 +46,7 @@ pub async fn dispatch(app: &App) -> Result<usize> {
             });
         }
         let rules = app.store.list_notification_rules(&ev.tenant_id).await?;
-        let matching: Vec<_> = rules
-            .into_iter()
-            .filter(|r| r.enabled && wants(r, ev))
-            .collect();
+        let matching: Vec<_> = rules.into_iter().filter(|r| wants(r, ev)).collect();
         if matching.is_empty() {
             continue;
         }
@@ -80,12 +77,13 @@ pub async fn dispatch(app: &App) -> Result<usize> {
     Ok(events.len())
 }
 
-/// A rule wants an event of a kind it names; a test event only reaches the rule it tests.
+/// An enabled rule wants an event of a kind it names; a test event reaches only the rule it
+/// tests, enabled or not (an admin checks a channel before switching it on).
 fn wants(rule: &crate::model::NotificationRule, ev: &StoredEvent) -> bool {
     if ev.kind == EventKind::Test {
         return ev.details["rule_id"].as_str() == Some(rule.id.as_str());
     }
-    rule.events.contains(&ev.kind)
+    rule.enabled && rule.events.contains(&ev.kind)
 }
 
 /// Sends the deliveries that are due, at once; returns how many were attempted.

@@ -16,16 +16,27 @@ pub enum ChannelType {
     Email,
 }
 
+impl ChannelType {
+    fn kind(self) -> &'static str {
+        match self {
+            Self::Webhook => "webhook",
+            Self::Slack => "slack",
+            Self::Email => "email",
+        }
+    }
+}
+
 #[derive(InputObject)]
 pub struct NotificationRuleInput {
     name: String,
     channel: ChannelType,
-    /// For WEBHOOK and SLACK.
+    /// For WEBHOOK and SLACK. On update, leave it out to keep the current URL (answers never
+    /// show it whole).
     url: Option<String>,
     /// For WEBHOOK: signs each request (`X-Greenroom-Signature`). On update, leave it out to
     /// keep the current one, or give "" to remove it.
     secret: Option<String>,
-    /// For EMAIL: the recipients.
+    /// For EMAIL: the recipients (on update, leave it out to keep them).
     to: Option<Vec<String>>,
     events: Vec<EventKind>,
     #[graphql(default = true)]
@@ -33,24 +44,35 @@ pub struct NotificationRuleInput {
 }
 
 impl NotificationRuleInput {
-    fn into_rule(self) -> Result<RuleInput> {
-        let need = |v: Option<String>, what: &str| {
-            v.ok_or_else(|| {
-                Error::invalid(format!("input.{what}: required for this channel")).extend()
-            })
+    /// The service's input; on update (`current` given), a URL or recipient list left out is
+    /// the current rule's, when the channel type stays the same.
+    fn into_rule(self, current: Option<&Channel>) -> Result<RuleInput> {
+        let same_type = current.is_some_and(|c| c.kind() == self.channel.kind());
+        let kept_url = match current {
+            Some(Channel::Webhook { url, .. } | Channel::Slack { url }) if same_type => {
+                Some(url.clone())
+            }
+            _ => None,
+        };
+        let url = self.url.or(kept_url);
+        let need_url = || {
+            url.clone()
+                .ok_or_else(|| Error::invalid("channel.url: required for this channel").extend())
         };
         let channel = match self.channel {
             ChannelType::Webhook => Channel::Webhook {
-                url: need(self.url, "url")?,
+                url: need_url()?,
                 secret: self.secret,
             },
-            ChannelType::Slack => Channel::Slack {
-                url: need(self.url, "url")?,
-            },
+            ChannelType::Slack => Channel::Slack { url: need_url()? },
             ChannelType::Email => Channel::Email {
-                to: self
-                    .to
-                    .ok_or_else(|| Error::invalid("input.to: required for EMAIL").extend())?,
+                to: match (self.to, current) {
+                    (Some(to), _) => to,
+                    (None, Some(Channel::Email { to })) => to.clone(),
+                    (None, _) => {
+                        return Err(Error::invalid("channel.to: required for EMAIL").extend());
+                    }
+                },
             },
         };
         Ok(RuleInput {
@@ -153,23 +175,22 @@ impl NotificationMutation {
         ctx: &Context<'_>,
         input: NotificationRuleInput,
     ) -> Result<RuleView> {
-        let r = notes::create(app(ctx)?, caller(ctx)?, input.into_rule()?, origin(ctx));
+        let r = notes::create(app(ctx)?, caller(ctx)?, input.into_rule(None)?, origin(ctx));
         Ok(RuleView(r.await.coded()?))
     }
 
+    /// Replaces a rule. Leave `url` (or `to`) out to keep the current one, and `secret` out
+    /// to keep the current secret ("" removes it).
     async fn update_notification_rule(
         &self,
         ctx: &Context<'_>,
         id: String,
         input: NotificationRuleInput,
     ) -> Result<RuleView> {
-        let r = notes::update(
-            app(ctx)?,
-            caller(ctx)?,
-            &id,
-            input.into_rule()?,
-            origin(ctx),
-        );
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let current = notes::get(app, caller, &id).await.coded()?;
+        let input = input.into_rule(Some(&current.channel))?;
+        let r = notes::update(app, caller, &id, input, origin(ctx));
         Ok(RuleView(r.await.coded()?))
     }
 
