@@ -1,13 +1,15 @@
 // Browser tests of the operations dashboard against the real demo hub and agents: filter and
 // select servers, build and preview an ad-hoc `echo hello`, run it and watch "hello" arrive in
-// the monitor, cancel a long run, export CSV / JSON / PDF (and the compliance report), create a
-// user, acquire and release a lock, switch and remember the theme, install as a PWA and open offline, use
-// the keyboard shortcuts; then an axe-core (WCAG 2.1 AA) scan of every view in both themes,
-// saving 1280x800 screenshots of the main views to docs/screenshots/.
+// the monitor, watch a slow loop's lines arrive one by one while it runs, cancel a long run,
+// export CSV / JSON / PDF (and the hub's compliance report, incl. its PDF), create a user,
+// acquire and release a lock, a webhook notification rule sent to a local receiver (test
+// delivered; a bad URL and email without SMTP refused), switch and remember the theme, install
+// as a PWA and open offline, use the keyboard shortcuts; then an axe-core (WCAG 2.1 AA) scan of
+// every view in both themes, saving 1280x800 screenshots of the main views to docs/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { BASE_URL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, visibleServerIds } from './helpers.mjs';
+import { BASE_URL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
 
 const filterBar = (page) => page.getByRole('search', { name: 'Filter servers' });
 
@@ -33,7 +35,7 @@ async function download(page, open, item) {
   return { name: file.suggestedFilename(), body: await readFile(path) };
 }
 
-describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
+describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
   /** @type {import('playwright-core').Browser | undefined} */
   let browser;
   let executionId = '';
@@ -96,6 +98,33 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
     }
   });
 
+  test('shows the output of a running execution live, line by line, in order', async () => {
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      const [first] = await visibleServerIds(page);
+      await page.goto(`${BASE_URL}/run?server=${encodeURIComponent(first)}`);
+      await runAdHoc(page, 'for i in 1 2 3 4 5 6; do echo live-line-$i; sleep 1; done');
+      const log = page.getByTestId('log-view');
+      // The first line is on screen while the loop still runs: it came with the stream, not at the end.
+      await log.getByText('live-line-1', { exact: true }).waitFor({ timeout: 20_000 });
+      assert.notEqual(await page.getByTestId('execution-state').getAttribute('data-state'), 'COMPLETED');
+      assert.equal(await log.getByText('live-line-6', { exact: true }).count(), 0);
+      await log.getByText('live-line-6', { exact: true }).waitFor({ timeout: 20_000 });
+      await page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"]')).waitFor({ timeout: 20_000 });
+      const lines = await log.getByTestId('log-line').allTextContents();
+      assert.deepEqual(
+        lines.map((l) => l.replace(/^\S+\s+/, '')),
+        [1, 2, 3, 4, 5, 6].map((i) => `live-line-${i}`),
+        'each line once, in order',
+      );
+      assert.equal(await page.getByTestId('log-notice').count(), 0, 'no events were missed');
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+    }
+  });
+
   test('cancels a long run', async () => {
     const { context, page, pageErrors } = await openPage(browser);
     try {
@@ -135,6 +164,10 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
       const report = await download(page, () => page.getByRole('button', { name: 'Compliance report' }).click(), 'CSV');
       assert.match(report.name, /^compliance-report-.*\.csv$/);
       assert.ok(report.body.length > 0);
+      // Its PDF is the hub's own, downloaded as it came.
+      const reportPdf = await download(page, () => page.getByRole('button', { name: 'Compliance report' }).click(), 'PDF');
+      assert.match(reportPdf.name, /^compliance-report-.*\.pdf$/);
+      assert.equal(reportPdf.body.subarray(0, 5).toString(), '%PDF-');
     } finally {
       await context.close();
     }
@@ -240,6 +273,66 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
     }
   });
 
+  test('as admin sends notifications to a webhook: a test is delivered; bad rules are refused clearly', async () => {
+    const receiver = await startWebhookReceiver();
+    const { context, page, pageErrors } = await openPage(browser);
+    try {
+      await signInToServers(page);
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Notifications' }).click();
+      await page.waitForURL(/\/notifications$/);
+      await page.getByRole('heading', { name: 'Delivery history' }).waitFor();
+
+      // A URL the hub cannot parse: its INVALID_INPUT message shows at the URL field.
+      await page.getByRole('button', { name: 'New rule' }).click();
+      let dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Name').fill('E2E broken');
+      await dialog.getByLabel('URL').fill('not a url');
+      await dialog.getByRole('button', { name: 'Create rule' }).click();
+      await dialog.getByRole('alert').getByText('channel.url: not a URL', { exact: false }).waitFor({ timeout: 10_000 });
+      assert.equal(await dialog.getByLabel('URL').getAttribute('aria-invalid'), 'true');
+      await assertNoAxeViolations(page, 'notification rule dialog with the hub\'s refusal');
+      // Email needs the hub's mail relay, which the demo has not: said so at the channel.
+      await dialog.getByLabel('Channel').selectOption('EMAIL');
+      await dialog.getByLabel('Recipients').fill('ops@example.com');
+      await dialog.getByRole('button', { name: 'Create rule' }).click();
+      await dialog.getByRole('alert').getByText('notifications.smtp', { exact: false }).waitFor({ timeout: 10_000 });
+      assert.equal(await dialog.getByLabel('Channel').getAttribute('aria-invalid'), 'true');
+      await dialog.getByRole('button', { name: 'Cancel' }).click();
+      await dialog.waitFor({ state: 'detached' });
+
+      // A webhook to the local receiver, with a signing secret that is never shown again.
+      const name = `E2E hook ${Date.now()}`;
+      await page.getByRole('button', { name: 'New rule' }).click();
+      dialog = page.getByRole('dialog');
+      await dialog.getByLabel('Name').fill(name);
+      await dialog.getByLabel('URL').fill(receiver.url);
+      await dialog.getByLabel('Secret (optional)').fill('e2e-signing-secret-0123');
+      await dialog.getByRole('button', { name: 'Create rule' }).click();
+      await dialog.waitFor({ state: 'detached', timeout: 10_000 });
+      const row = page.locator(`[data-testid="rule-row"][data-rule-name="${name}"]`);
+      await row.waitFor();
+      assert.match((await row.textContent()) ?? '', /signed \(a secret is set\)/);
+      assert.doesNotMatch((await row.textContent()) ?? '', /e2e-secret-part|e2e-signing-secret/, 'neither the URL token nor the secret is shown');
+      const ruleId = await row.getAttribute('data-rule-id');
+
+      await page.getByRole('button', { name: `Send a test through ${name}` }).click();
+      await page.getByText(/Test event #\d+ sent through/).waitFor({ timeout: 10_000 });
+      await page.locator(`[data-testid="delivery-row"][data-rule-id="${ruleId}"][data-status="DELIVERED"]`).waitFor({ timeout: 20_000 });
+      const received = receiver.requests.filter((r) => r.headers['x-greenroom-event'] === 'test');
+      assert.equal(received.length, 1, 'the receiver got the test once');
+      assert.equal(received[0].method, 'POST');
+      assert.equal(received[0].url, '/e2e-hook?token=e2e-secret-part');
+      assert.match(String(received[0].headers['x-greenroom-signature']), /^sha256=[0-9a-f]{64}$/);
+      assert.doesNotThrow(() => JSON.parse(received[0].body));
+      // Nothing pending any more: the page stops asking.
+      await page.waitForFunction(() => document.querySelector('[data-testid="delivery-polling"]')?.textContent === '', undefined, { timeout: 10_000 });
+      assert.deepEqual(pageErrors, []);
+    } finally {
+      await context.close();
+      await receiver.close();
+    }
+  });
+
   test('is an installable PWA whose shell opens offline and says so', async () => {
     const { context, page, pageErrors } = await openPage(browser);
     try {
@@ -304,6 +397,10 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
             await page.getByTestId('audit-verification').getByText('The chain is intact', { exact: false }).waitFor();
           } },
           { name: 'users', path: '/users', ready: () => page.getByTestId('user-row').first().waitFor() },
+          { name: 'notifications', path: '/notifications', ready: async () => {
+            await page.getByTestId('rule-row').first().waitFor();
+            await page.getByTestId('delivery-row').first().waitFor();
+          } },
           { name: 'agents', path: '/agents', ready: async () => {
             await page.getByTestId('agent-row').first().waitFor();
             await page.getByRole('button', { name: 'Create enrollment token' }).click();
@@ -315,7 +412,7 @@ describe('Greenroom operations dashboard', { timeout: 150_000 }, () => {
           await view.ready();
           await page.waitForTimeout(150);
           await assertNoAxeViolations(page, `${view.name} (${colorScheme})`);
-          if (['servers', 'server', 'run', 'monitor', 'executions', 'templates', 'audit'].includes(view.name)) {
+          if (['servers', 'server', 'run', 'monitor', 'executions', 'templates', 'audit', 'notifications'].includes(view.name)) {
             await page.screenshot({ path: `${SCREENSHOTS}${view.name}-${colorScheme}.png` });
           }
         }

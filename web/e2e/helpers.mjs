@@ -1,7 +1,9 @@
 // Shared pieces of the browser tests: configuration from the environment, launching Debian's
-// Chromium through playwright-core, signing in, and the axe-core WCAG 2.1 AA check.
+// Chromium through playwright-core, signing in, the axe-core WCAG 2.1 AA check, and a local
+// HTTP receiver for webhook notifications.
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -74,4 +76,30 @@ export async function assertNoAxeViolations(page, where) {
 /** Text of the visible server rows' ids. */
 export function visibleServerIds(page) {
   return page.$$eval('[data-testid="server-row"]', (rows) => rows.map((r) => r.getAttribute('data-server-id')));
+}
+
+/**
+ * A webhook receiver on 127.0.0.1 (a free port) that records every request and answers 204.
+ * `close()` when done.
+ */
+export async function startWebhookReceiver() {
+  /** @type {{ method: string | undefined, url: string | undefined, headers: import('node:http').IncomingHttpHeaders, body: string }[]} */
+  const requests = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => (body += chunk));
+    req.on('end', () => {
+      requests.push({ method: req.method, url: req.url, headers: req.headers, body });
+      res.writeHead(204).end();
+    });
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  assert.ok(address && typeof address === 'object', 'the receiver did not start');
+  return {
+    url: `http://127.0.0.1:${address.port}/e2e-hook?token=e2e-secret-part`,
+    requests,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
 }

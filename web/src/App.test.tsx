@@ -71,6 +71,7 @@ describe('App', () => {
     // Admins see the admin views in the navigation.
     expect(screen.getByRole('link', { name: /^Users/ })).toHaveAttribute('href', '/users');
     expect(screen.getByRole('link', { name: /^Agents/ })).toHaveAttribute('href', '/agents');
+    expect(screen.getByRole('link', { name: /^Notifications/ })).toHaveAttribute('href', '/notifications');
 
     for (const [url, init] of fetchMock.mock.calls) {
       expect(url).toBe('/graphql');

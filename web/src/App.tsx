@@ -26,6 +26,7 @@ const AgentsPage = lazy(() => import('./agents/AgentsPage'));
 const LocksPage = lazy(() => import('./locks/LocksPage'));
 const SchedulesPage = lazy(() => import('./schedules/SchedulesPage'));
 const UsersPage = lazy(() => import('./users/UsersPage'));
+const NotificationsPage = lazy(() => import('./notificationRules/NotificationsPage'));
 
 export function AppRoutes() {
   return (
@@ -55,6 +56,7 @@ export function AppRoutes() {
         <Route path="audit" element={<AuditPage />} />
         <Route path="agents" element={<AgentsPage />} />
         <Route path="users" element={<UsersPage />} />
+        <Route path="notifications" element={<NotificationsPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/servers" replace />} />
     </Routes>

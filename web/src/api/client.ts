@@ -54,6 +54,12 @@ export const cacheConfig: CacheExchangeOpts = {
       acquireLock: invalidates('serverLocks'),
       releaseLock: invalidates('serverLocks'),
       createUser: invalidates('users'),
+      createNotificationRule: invalidates('notificationRules'),
+      deleteNotificationRule: (_result, args, cache) => {
+        invalidateQueryField(cache, 'notificationRules');
+        if (typeof args.id === 'string') cache.invalidate({ __typename: 'NotificationRule', id: args.id });
+      },
+      testNotificationRule: invalidates('notificationDeliveries'),
     },
   },
   keys: {
@@ -83,6 +89,11 @@ export const cacheConfig: CacheExchangeOpts = {
     TemplateMetadata: () => null,
     LogPage: () => null,
     LogLine: () => null,
+    ExecutionEvent: () => null,
+    ExecutionFeedEvent: () => null,
+    NotificationRule: (data) => (typeof data.id === 'string' ? data.id : null),
+    Delivery: (data) => (typeof data.id === 'string' ? data.id : null),
+    DeliveryPage: () => null,
   },
 };
 

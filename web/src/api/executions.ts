@@ -1,5 +1,7 @@
-// GraphQL documents for executions: the monitor's fragment (per-server job states, no output:
-// output comes from the logs endpoint), the history list, starting one and live updates.
+// GraphQL documents for executions: the monitor's fragment (per-server job states), output lines
+// live in `executionUpdates` (older ones are paged by cursor over REST: see useLiveExecution),
+// the history list, the tenant's feed of started / finished executions, starting and
+// cancelling one.
 import { graphql } from '../gql';
 
 export const ExecutionSummaryFragment = graphql(`
@@ -60,10 +62,46 @@ export const ExecutionQuery = graphql(`
   }
 `);
 
+export const LogLineFieldsFragment = graphql(`
+  fragment LogLineFields on LogLine {
+    cursor
+    serverId
+    jobId
+    attempt
+    seq
+    stream
+    data
+    timestamp
+  }
+`);
+
+/**
+ * The monitor's live stream: SNAPSHOT (the execution and its latest output lines) first and
+ * after MISSED, then OUTPUT lines and UPDATEs of the execution in the order they happened.
+ */
 export const ExecutionUpdatesSubscription = graphql(`
   subscription ExecutionUpdates($executionId: String!) {
     executionUpdates(executionId: $executionId) {
-      ...ExecutionMonitor
+      kind
+      missed
+      execution {
+        ...ExecutionMonitor
+      }
+      output {
+        ...LogLineFields
+      }
+    }
+  }
+`);
+
+/** The tenant's executions as they start and finish (history refresh, notifications). */
+export const ExecutionsFeedSubscription = graphql(`
+  subscription ExecutionsFeed {
+    executionsFeed {
+      kind
+      execution {
+        ...ExecutionSummary
+      }
     }
   }
 `);
@@ -84,15 +122,6 @@ export const ExecutionsQuery = graphql(`
 export const StartExecutionMutation = graphql(`
   mutation StartExecution($input: StartExecutionInput!) {
     startExecution(input: $input) {
-      ...ExecutionSummary
-    }
-  }
-`);
-
-/** What the notification watcher needs to tell the user how a run ended. */
-export const ExecutionOutcomeSubscription = graphql(`
-  subscription ExecutionOutcome($executionId: String!) {
-    executionUpdates(executionId: $executionId) {
       ...ExecutionSummary
     }
   }

@@ -1,6 +1,7 @@
 // The audit log (route /audit, admins): the tenant's entries newest first (GraphQL auditLog),
 // paged, with each entry's chain hash; chain verification on demand; CSV / JSON / PDF export of
-// the page, and the hub's compliance report (REST GET /api/v1/audit/report) as CSV or JSON.
+// the page (PDF drawn in the browser), and the hub's compliance report (REST GET
+// /api/v1/audit/report) as CSV, JSON or PDF — the PDF is the hub's own, downloaded as is.
 import { Alert, Button, Code, Group, Menu, Pagination, Stack, Table, Text, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useSearchParams } from 'react-router-dom';
@@ -14,6 +15,7 @@ import { PageLoader } from '../shell/PageLoader';
 import { AUDIT_COLUMNS, str, toAuditEntry } from './columns';
 
 const PAGE_SIZE = 100;
+const REPORT_TYPES = { csv: 'text/csv', json: 'application/json', pdf: 'application/pdf' } as const;
 
 function Verification() {
   const [{ data, error, fetching }, verify] = useQuery({ query: VerifyAuditChainQuery, pause: true, requestPolicy: 'network-only' });
@@ -38,9 +40,9 @@ function Verification() {
 
 function ComplianceReport() {
   const blob = useRestBlob();
-  const get = async (format: 'csv' | 'json') => {
+  const get = async (format: keyof typeof REPORT_TYPES) => {
     try {
-      downloadFile(exportFileName('compliance-report', format), await blob(`/audit/report?format=${format}`), format === 'csv' ? 'text/csv' : 'application/json');
+      downloadFile(exportFileName('compliance-report', format), await blob(`/audit/report?format=${format}`), REPORT_TYPES[format]);
     } catch (e) {
       notifications.show({ color: 'red', title: 'Compliance report failed', message: e instanceof Error ? e.message : String(e), closeButtonProps: { 'aria-label': 'Close notification' } });
     }
@@ -53,6 +55,7 @@ function ComplianceReport() {
       <Menu.Dropdown>
         <Menu.Item onClick={() => void get('csv')}>CSV</Menu.Item>
         <Menu.Item onClick={() => void get('json')}>JSON</Menu.Item>
+        <Menu.Item onClick={() => void get('pdf')}>PDF</Menu.Item>
       </Menu.Dropdown>
     </Menu>
   );

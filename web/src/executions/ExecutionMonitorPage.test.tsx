@@ -1,55 +1,45 @@
-// Execution monitor tests: progress and metrics from the execution, live updates from the
-// subscription, a 1,000-server grid that keeps the DOM small, and cancelling.
-import { screen, waitFor, within } from '@testing-library/react';
+// Execution monitor tests: progress and metrics from the execution, the snapshot's output, live
+// OUTPUT lines appended in order and UPDATEs, MISSED resynced with the gap read by cursor, a
+// finished execution's output read by pages, the polling fallback, a 1,000-server grid and a
+// 5,000-line log that keep the DOM small, and cancelling. Log pages come from REST (stubbed fetch).
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { ExecutionMonitorFragment, JobState } from '../gql/graphql';
-import { fakeClient } from '../test/client';
-import { jsonResponse, renderWithProviders } from '../test/render';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSessionStore } from '../auth/session';
+import type { ExecutionMonitorFragment } from '../gql/graphql';
+import { notificationCenter } from '../notifications/center';
+import { fakeClient, graphQLError } from '../test/client';
+import { logLine, monitorExecution as execution } from '../test/executions';
+import { jsonResponse, renderWithProviders } from '../test/render';
 import ExecutionMonitorPage from './ExecutionMonitorPage';
+import { PAGE_LIMIT, SNAPSHOT_TAIL, type ExecutionEvent } from './live';
+import type { LogLine } from './logs';
 
-function execution(servers: number, state: (i: number) => JobState, overall: ExecutionMonitorFragment['overall'] = 'RUNNING'): ExecutionMonitorFragment {
-  const ids = Array.from({ length: servers }, (_, i) => `srv-${String(i).padStart(4, '0')}`);
-  const details = ids.map((serverId, i) => ({
-    serverId,
-    jobId: `job-${i}`,
-    attempt: 1,
-    startedAt: null,
-    finishedAt: null,
-    status: state(i),
-    exitCode: state(i) === 'SUCCESS' ? 0 : null,
-    executionTime: state(i) === 'SUCCESS' ? 2 : 0,
-    error: null,
-  }));
-  return {
-    executionId: 'exec-1',
-    initiatedBy: 'ops@example.com',
-    executionType: 'bulk',
-    targetServers: ids,
-    actionTemplateId: null,
-    action: { type: 'shell_command', command: 'echo hello' },
-    parameters: {},
-    overall,
-    priority: 'NORMAL',
-    progress: 0,
-    estimatedCompletion: null,
-    skippedReason: null,
-    cancelledBy: null,
-    maxConcurrency: null,
-    errorThreshold: null,
-    timing: { createdAt: new Date(Date.now() - 10_000).toISOString(), startedAt: new Date(Date.now() - 10_000).toISOString(), completedAt: null, durationSeconds: null },
-    results: {
-      successCount: details.filter((d) => d.status === 'SUCCESS').length,
-      failureCount: details.filter((d) => d.status === 'FAILED').length,
-      totalCount: servers,
-      details,
-    },
-  };
+/** The hub's stored output, for REST `GET /executions/{id}/logs?after=`. */
+let stored: LogLine[] = [];
+
+const urlOf = (input: RequestInfo | URL) => new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://hub');
+
+/** Answers log pages like the hub: the lines stored after a cursor, in order. */
+function logsEndpoint() {
+  return vi.fn<typeof fetch>((input) => {
+    const url = urlOf(input);
+    const after = Number(url.searchParams.get('after'));
+    const entries = stored.filter((l) => l.cursor > after).slice(0, Number(url.searchParams.get('limit')));
+    return Promise.resolve(
+      jsonResponse(200, {
+        entries_count: stored.length,
+        last_cursor: entries.at(-1)?.cursor ?? null,
+        entries: entries.map((l) => ({ cursor: l.cursor, server_id: l.serverId, job_id: l.jobId, attempt: l.attempt, seq: l.seq, stream: l.stream, data: l.data, timestamp: l.timestamp })),
+      }),
+    );
+  });
 }
 
 function setup(initial: ExecutionMonitorFragment) {
+  const fetchMock = logsEndpoint();
+  vi.stubGlobal('fetch', fetchMock);
   const fake = fakeClient({
     Execution: () => ({ data: { execution: initial } }),
     CancelExecution: () => ({ data: { cancelExecution: { ...initial, overall: 'CANCELLED' } } }),
@@ -62,59 +52,116 @@ function setup(initial: ExecutionMonitorFragment) {
     </Routes>,
     { client: fake.client, route: '/executions/exec-1', store },
   );
-  return fake;
+  const event = (e: ExecutionEvent) => act(() => fake.push('ExecutionUpdates', { executionUpdates: e }));
+  const logCalls = () => fetchMock.mock.calls.map(([input]) => Number(urlOf(input).searchParams.get('after')));
+  return { ...fake, event, logCalls, fetchMock };
 }
 
-describe('ExecutionMonitorPage', () => {
-  let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
-  beforeEach(() => {
-    fetchMock = vi.fn<typeof fetch>(() =>
-      Promise.resolve(
-        jsonResponse(200, {
-          entries: [
-            { server_id: 'srv-0000', job_id: 'job-0', attempt: 1, seq: 0, stream: 'stdout', data: 'hello\n', timestamp: '2025-01-01T00:00:00Z' },
-            { server_id: 'srv-0001', job_id: 'job-1', attempt: 1, seq: 0, stream: 'stderr', data: 'oops\n', timestamp: '2025-01-01T00:00:00Z' },
-          ],
-          next_offset: null,
-        }),
-      ),
-    );
-    vi.stubGlobal('fetch', fetchMock);
-  });
-  afterEach(() => vi.unstubAllGlobals());
+const snapshot = (exec: ExecutionMonitorFragment, output: LogLine[]): ExecutionEvent => ({ kind: 'SNAPSHOT', missed: 0, execution: exec, output });
+const outputEvent = (output: LogLine[]): ExecutionEvent => ({ kind: 'OUTPUT', missed: 0, execution: null, output });
+const shownLines = () => within(screen.getByTestId('log-view')).queryAllByTestId('log-line').map((l) => l.textContent);
 
-  it('shows progress, metrics, the grid and the output', async () => {
-    setup(execution(4, (i) => (i < 2 ? 'SUCCESS' : i === 2 ? 'FAILED' : 'RUNNING')));
+describe('ExecutionMonitorPage', () => {
+  beforeEach(() => {
+    stored = [];
+    notificationCenter.reset();
+  });
+
+  it('shows progress, metrics, the grid and the output of the snapshot', async () => {
+    const running = execution(4, (i) => (i < 2 ? 'SUCCESS' : i === 2 ? 'FAILED' : 'RUNNING'));
+    const { event, calls } = setup(running);
     expect(await screen.findByTestId('progress-text')).toHaveTextContent('3 of 4 done · 75%');
     expect(screen.getByTestId('execution-state')).toHaveTextContent('Running');
     expect(screen.getByTestId('stat-success')).toHaveTextContent('2');
     expect(screen.getByTestId('stat-failed')).toHaveTextContent('1');
     expect(screen.getAllByTestId('job-cell').map((c) => c.getAttribute('data-state'))).toEqual(['SUCCESS', 'SUCCESS', 'FAILED', 'RUNNING']);
+    await waitFor(() => expect(calls.some((c) => c.name === 'ExecutionUpdates' && c.variables.executionId === 'exec-1')).toBe(true));
 
+    event(snapshot(running, [logLine(1, 'hello\n', 'srv-0000'), logLine(2, 'oops\n', 'srv-0001', 'stderr')]));
     const log = screen.getByTestId('log-view');
     expect(await within(log).findByText('hello')).toBeVisible();
     expect(within(log).getByText('[stderr]', { exact: false })).toBeVisible();
-    expect(fetchMock.mock.calls[0]![0]).toBe('/api/v1/executions/exec-1/logs?offset=0&limit=5000');
-    expect(new Headers(fetchMock.mock.calls[0]![1]!.headers).get('Authorization')).toBe('Bearer tok');
   });
 
-  it('narrows the output to a server when its cell is pressed', async () => {
+  it('appends live output in cursor order, each line once, and follows UPDATEs to the end', async () => {
+    const running = execution(2, () => 'RUNNING');
+    const { event, logCalls } = setup(running);
+    expect(await screen.findByTestId('progress-text')).toHaveTextContent('0 of 2 done');
+    event(snapshot(running, [logLine(1, 'one', 'srv-0000'), logLine(2, 'two', 'srv-0001')]));
+    await waitFor(() => expect(shownLines()).toHaveLength(2));
+    // The tail and the first live lines overlap; another agent's batch arrives out of order.
+    event(outputEvent([logLine(2, 'two', 'srv-0001'), logLine(3, 'three', 'srv-0000')]));
+    event(outputEvent([logLine(5, 'five', 'srv-0000')]));
+    event(outputEvent([logLine(4, 'four', 'srv-0001')]));
+    await waitFor(() => expect(shownLines()).toEqual(['srv-0000 one', 'srv-0001 two', 'srv-0000 three', 'srv-0001 four', 'srv-0000 five']));
+    expect(screen.getByText('5 of 5 lines')).toBeVisible();
+
+    // The end: the rest of the output is read once after the highest cursor, and checked.
+    stored = [1, 2, 3, 4, 5, 6].map((c) => logLine(c, ['one', 'two', 'three', 'four', 'five', 'six'][c - 1]!, c % 2 ? 'srv-0000' : 'srv-0001'));
+    event({ kind: 'UPDATE', missed: 0, execution: execution(2, () => 'SUCCESS', 'COMPLETED'), output: [] });
+    await waitFor(() => expect(screen.getByTestId('execution-state')).toHaveTextContent('Completed'));
+    expect(screen.getByTestId('progress-text')).toHaveTextContent('2 of 2 done · 100%');
+    expect(screen.queryByRole('button', { name: 'Cancel execution' })).toBeNull();
+    await waitFor(() => expect(shownLines().at(-1)).toBe('srv-0001 six'));
+    expect(logCalls()).toEqual([5]);
+  });
+
+  it('says how many events were missed and fills the gap by cursor after the new snapshot', async () => {
+    const running = execution(1, () => 'RUNNING');
+    const { event, logCalls } = setup(running);
+    await screen.findByTestId('progress-text');
+    event(snapshot(running, [logLine(1, 'first', 'srv-0000'), logLine(2, 'second', 'srv-0000')]));
+    await waitFor(() => expect(shownLines()).toHaveLength(2));
+
+    event({ kind: 'MISSED', missed: 3, execution: null, output: [] });
+    expect(await screen.findByTestId('log-notice')).toHaveTextContent('3 events missed — resyncing…');
+    // Lines 3..602 were stored meanwhile; the new snapshot holds only the latest 500.
+    stored = Array.from({ length: 602 }, (_, i) => logLine(i + 1, `line ${i + 1}`, 'srv-0000'));
+    event(snapshot(running, stored.slice(-SNAPSHOT_TAIL)));
+    await waitFor(() => expect(screen.getByTestId('log-notice')).toHaveTextContent('3 events missed — resynced'));
+    await waitFor(() => expect(screen.getByText('602 of 602 lines')).toBeVisible());
+    expect(logCalls()).toEqual([2]);
+  });
+
+  it('reads the output of a finished execution by pages, and narrows it to a pressed server', async () => {
     const user = userEvent.setup();
-    setup(execution(2, () => 'SUCCESS', 'COMPLETED'));
+    stored = [logLine(1, 'hello\n', 'srv-0000'), logLine(2, 'oops\n', 'srv-0001', 'stderr')];
+    const { calls, logCalls, fetchMock } = setup(execution(2, () => 'SUCCESS', 'COMPLETED'));
     const log = await screen.findByTestId('log-view');
     await within(log).findByText('hello');
+    expect(calls.some((c) => c.name === 'ExecutionUpdates')).toBe(false);
+    expect(logCalls()).toEqual([0]);
+    expect(fetchMock.mock.calls[0]![0]).toBe(`/api/v1/executions/exec-1/logs?after=0&limit=${PAGE_LIMIT}`);
+    expect(new Headers(fetchMock.mock.calls[0]![1]!.headers).get('Authorization')).toBe('Bearer tok');
     await user.click(screen.getAllByTestId('job-cell')[1]!);
     await waitFor(() => expect(within(log).queryByText('hello')).toBeNull());
     expect(within(log).getByText('oops')).toBeVisible();
   });
 
-  it('follows live updates from the subscription', async () => {
-    const { push } = setup(execution(3, () => 'RUNNING'));
-    expect(await screen.findByTestId('progress-text')).toHaveTextContent('0 of 3 done');
-    push('ExecutionUpdates', { executionUpdates: execution(3, () => 'SUCCESS', 'COMPLETED') });
-    await waitFor(() => expect(screen.getByTestId('execution-state')).toHaveTextContent('Completed'));
-    expect(screen.getByTestId('progress-text')).toHaveTextContent('3 of 3 done · 100%');
-    expect(screen.queryByRole('button', { name: 'Cancel execution' })).toBeNull();
+  it('falls back to asking every 2 seconds when the subscription fails', async () => {
+    const running = execution(1, () => 'RUNNING');
+    const { fail, event, calls, logCalls } = setup(running);
+    await screen.findByTestId('progress-text');
+    event(snapshot(running, [logLine(1, 'before', 'srv-0000'), logLine(4, 'the failure', 'srv-0000')]));
+    act(() => fail('ExecutionUpdates', graphQLError('subscriptions are down', 'UNAVAILABLE')));
+    expect(await screen.findByText('Live updates unavailable')).toBeVisible();
+    expect(screen.getByText(/subscriptions are down/)).toBeVisible();
+    stored = [logLine(1, 'before', 'srv-0000'), logLine(4, 'the failure', 'srv-0000'), logLine(6, 'polled', 'srv-0000')];
+    const queried = calls.filter((c) => c.name === 'Execution').length;
+    await waitFor(() => expect(shownLines().at(-1)).toBe('srv-0000 polled'), { timeout: 3_000 });
+    expect(logCalls()[0]).toBe(4);
+    expect(calls.filter((c) => c.name === 'Execution').length).toBeGreaterThan(queried);
+  });
+
+  it('tells the user who started it when it ends, once', async () => {
+    const running = execution(1, () => 'RUNNING');
+    notificationCenter.watch('exec-1');
+    const { event } = setup(running);
+    await screen.findByTestId('progress-text');
+    event(snapshot(running, []));
+    event({ kind: 'UPDATE', missed: 0, execution: execution(1, () => 'FAILED', 'FAILED'), output: [] });
+    await waitFor(() => expect(notificationCenter.get().notices.map((n) => n.title)).toEqual(['Execution exec-1 failed']));
+    expect(notificationCenter.get().watching).toEqual([]);
   });
 
   it('keeps a 1,000-server grid to a few dozen cells in the DOM', async () => {
@@ -123,6 +170,20 @@ describe('ExecutionMonitorPage', () => {
     const cells = screen.getAllByTestId('job-cell').length;
     expect(cells).toBeGreaterThan(5);
     expect(cells).toBeLessThan(120);
+  });
+
+  it('keeps 5,000 live lines to a few dozen rows in the DOM', async () => {
+    const running = execution(2, () => 'RUNNING');
+    const { event } = setup(running);
+    await screen.findByTestId('progress-text');
+    event(snapshot(running, []));
+    for (let batch = 0; batch < 50; batch++) {
+      event(outputEvent(Array.from({ length: 100 }, (_, i) => logLine(batch * 100 + i + 1, `line ${batch * 100 + i + 1}`, `srv-000${i % 2}`))));
+    }
+    expect(await screen.findByText('5000 of 5000 lines')).toBeVisible();
+    const rows = shownLines().length;
+    expect(rows).toBeGreaterThan(5);
+    expect(rows).toBeLessThan(100);
   });
 
   it('cancels after confirming', async () => {

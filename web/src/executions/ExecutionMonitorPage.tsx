@@ -1,23 +1,28 @@
-// The execution monitor (route /executions/:executionId): the execution from the cache, kept
-// live by `executionUpdates` (polling if the subscription fails), with overall progress and ETA,
-// metrics, the per-server progress grid, live output and the per-server results export.
+// The execution monitor (route /executions/:executionId): the execution kept live by
+// `executionUpdates` — its snapshot, status updates and output lines as agents send them (see
+// live.ts) — with overall progress and ETA, metrics, the per-server progress grid, live output
+// and the per-server results export. If the subscription fails it asks every 2 s instead.
 import { Alert, Anchor, Badge, Button, Card, Group, Modal, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
-import { useMutation, useQuery, useSubscription } from 'urql';
-import { CancelExecutionMutation, ExecutionQuery, ExecutionUpdatesSubscription } from '../api/executions';
+import { useMutation, useQuery } from 'urql';
+import { CancelExecutionMutation, ExecutionQuery } from '../api/executions';
 import type { ExecutionMonitorFragment } from '../gql/graphql';
 import type { Column } from '../lib/export';
 import { formatCount, formatDateTime, formatDuration, formatPercent } from '../lib/format';
 import { useNow } from '../lib/useNow';
+import { announceFinished } from '../notifications/announce';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
 import { actionLabel, isFinalExecution, JOB_STATE_LOOK, JOB_STATES } from './describe';
 import { ExecutionStateBadge } from './ExecutionStateBadge';
-import { useExecutionLogs } from './logs';
 import { LogViewer } from './LogViewer';
 import { executionMetrics } from './metrics';
 import { ProgressGrid, type GridCell } from './ProgressGrid';
+import { useLiveExecution, type LiveMode } from './useLiveExecution';
+
+/** How often the fallback asks while the subscription is down. */
+const FALLBACK_POLL_MS = 2_000;
 
 type Detail = ExecutionMonitorFragment['results']['details'][number];
 
@@ -52,26 +57,40 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
   const now = useNow(1_000);
   const [{ data, error }, reexecute] = useQuery({ query: ExecutionQuery, variables: { executionId } });
   const queried = data?.execution ?? null;
-  // Subscribe unless the execution was already over when the page opened. Once subscribed, the
-  // hub ends the stream itself after the final state: pausing on the cached state instead could
-  // stop it early, since other subscriptions (the notification watcher) also write that state.
+  // Subscribe unless the execution was already over when the page opened (then its output is
+  // read once). Once subscribed, the hub ends the stream itself after the final state.
   const [openedFinal, setOpenedFinal] = useState<boolean | null>(null);
   if (openedFinal === null && queried) setOpenedFinal(isFinalExecution(queried.overall));
-  const [subscription] = useSubscription({ query: ExecutionUpdatesSubscription, variables: { executionId }, pause: openedFinal !== false });
-  // graphcache writes each event into the cached execution too; the event itself is at least as new.
-  const execution = subscription.data?.executionUpdates ?? queried;
+  const mode: LiveMode = openedFinal === null ? 'wait' : openedFinal ? 'static' : 'live';
+  const live = useLiveExecution(executionId, mode);
+  const subscriptionFailed = live.streamError !== null;
+  // The stream's execution is the newest while it flows; the (polled) query's once it failed.
+  const execution: ExecutionMonitorFragment | null = subscriptionFailed ? (queried ?? live.state.execution) : (live.state.execution ?? queried);
   const final = execution ? isFinalExecution(execution.overall) : false;
   const [focused, setFocused] = useState<string | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
   const [cancelState, cancel] = useMutation(CancelExecutionMutation);
 
-  // Fallback when live updates fail: ask every 2 s until the execution is final.
-  const subscriptionFailed = Boolean(subscription.error);
+  // Fallback when live updates fail: ask every 2 s until the execution is final, then read the
+  // rest of the output once.
+  const { poll } = live;
   useEffect(() => {
-    if (!subscriptionFailed || final) return;
-    const id = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 2_000);
+    if (!subscriptionFailed) return;
+    if (final) {
+      poll(true);
+      return;
+    }
+    const id = setInterval(() => {
+      reexecute({ requestPolicy: 'network-only' });
+      poll(false);
+    }, FALLBACK_POLL_MS);
     return () => clearInterval(id);
-  }, [subscriptionFailed, final, reexecute]);
+  }, [subscriptionFailed, final, reexecute, poll]);
+
+  // The monitor sees the end first when it is open: tell the user who started it (once).
+  useEffect(() => {
+    if (execution && final) announceFinished(execution);
+  }, [execution, final]);
 
   const details = execution?.results.details;
   const targets = execution?.targetServers;
@@ -80,7 +99,6 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
     const order = targets && targets.length > 0 ? targets : [...byServer.keys()];
     return order.map((serverId) => ({ serverId, status: byServer.get(serverId) ?? 'PENDING' }));
   }, [details, targets]);
-  const logs = useExecutionLogs(executionId, Boolean(execution) && !final);
 
   if (!execution) {
     if (error) {
@@ -151,7 +169,7 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
       )}
       {subscriptionFailed && !final && (
         <Alert color="yellow" variant="light" role="status" title="Live updates unavailable">
-          {subscription.error?.message}. Checking every 2 seconds instead.
+          {live.streamError?.message}. Checking every 2 seconds instead.
         </Alert>
       )}
 
@@ -211,12 +229,13 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
       </Modal>
 
       <LogViewer
-        lines={logs.lines}
-        version={logs.version}
+        lines={live.lines}
+        version={live.version}
         servers={cells.map((c) => c.serverId)}
         server={focused}
         onServerChange={setFocused}
-        error={logs.error}
+        error={live.logError}
+        notice={live.notice}
       />
     </Stack>
   );

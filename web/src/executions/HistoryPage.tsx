@@ -1,12 +1,14 @@
 // Execution history (route /executions): newest first, paged and filtered by the hub (status,
 // template, initiator, environment, dates), with several statuses and free text narrowed in the
-// browser; filters kept in the URL.
-import { Alert, Anchor, Chip, Group, NativeSelect, Pagination, Stack, Table, Text, TextInput, Title } from '@mantine/core';
+// browser; filters kept in the URL. Live: `executionsFeed` updates rows in place (graphcache)
+// and asks for the page again when executions start or finish, marking those that started
+// while the page was open as new.
+import { Alert, Anchor, Badge, Chip, Group, NativeSelect, Pagination, Stack, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useMemo } from 'react';
+import { useEffect, useMemo, useRef } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import { useQuery } from 'urql';
-import { ExecutionsQuery } from '../api/executions';
+import { useQuery, useSubscription } from 'urql';
+import { ExecutionsFeedSubscription, ExecutionsQuery } from '../api/executions';
 import { TemplatesQuery } from '../api/templates';
 import type { ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
 import type { Column } from '../lib/export';
@@ -15,9 +17,25 @@ import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
 import { actionLabel, EXECUTION_STATE_LOOK, EXECUTION_STATES } from './describe';
 import { ExecutionStateBadge } from './ExecutionStateBadge';
-import { matchesHistory, toExecutionFilter, type HistoryFilters } from './history';
+import { foldFeed, matchesHistory, toExecutionFilter, type HistoryFilters } from './history';
 
 const PAGE_SIZE = 50;
+/** The page is asked for again at most this often while executions start and finish. */
+const FEED_REFRESH_MS = 2_000;
+
+/** Calls `refresh` after each change of `events`, at most once per `interval` ms. */
+function useThrottledRefresh(events: number, refresh: () => void, interval: number) {
+  const last = useRef(0);
+  useEffect(() => {
+    if (events === 0) return;
+    const wait = Math.max(0, last.current + interval - Date.now());
+    const id = setTimeout(() => {
+      last.current = Date.now();
+      refresh();
+    }, wait);
+    return () => clearTimeout(id);
+  }, [events, refresh, interval]);
+}
 
 export default function HistoryPage() {
   const [params, setParams] = useSearchParams();
@@ -34,7 +52,11 @@ export default function HistoryPage() {
   const [debounced] = useDebouncedValue(filters, 250);
   const filterKey = JSON.stringify(toExecutionFilter(debounced) ?? null);
   const variables = useMemo(() => ({ filter: JSON.parse(filterKey) as ReturnType<typeof toExecutionFilter>, page, pageSize: PAGE_SIZE }), [filterKey, page]);
-  const [{ data, error }] = useQuery({ query: ExecutionsQuery, variables });
+  const [{ data, error }, reexecute] = useQuery({ query: ExecutionsQuery, variables });
+  const [feed] = useSubscription({ query: ExecutionsFeedSubscription }, foldFeed);
+  const refresh = useMemo(() => () => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  useThrottledRefresh(feed.data?.events ?? 0, refresh, FEED_REFRESH_MS);
+  const fresh = useMemo(() => new Set(feed.data?.started ?? []), [feed.data?.started]);
   const [templates] = useQuery({ query: TemplatesQuery });
   const names = useMemo(() => new Map((templates.data?.actionTemplates ?? []).map((t) => [t.id, t.name])), [templates.data]);
 
@@ -141,11 +163,16 @@ export default function HistoryPage() {
             </Table.Thead>
             <Table.Tbody>
               {shown.map((e) => (
-                <Table.Tr key={e.executionId} data-testid="execution-row">
+                <Table.Tr key={e.executionId} data-testid="execution-row" data-execution-id={e.executionId}>
                   <Table.Td>
                     <Anchor component={Link} to={`/executions/${encodeURIComponent(e.executionId)}`} ff="monospace" size="sm">
                       {e.executionId}
                     </Anchor>
+                    {fresh.has(e.executionId) && (
+                      <Badge size="xs" ml="xs" variant="filled" color="blue.8" tt="none" data-testid="execution-new">
+                        new
+                      </Badge>
+                    )}
                   </Table.Td>
                   <Table.Td style={{ maxWidth: 280, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{actionLabel(e, names)}</Table.Td>
                   <Table.Td>

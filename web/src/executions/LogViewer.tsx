@@ -1,14 +1,16 @@
-// Live output of an execution, virtualized (only the lines in view are in the DOM): follow the
-// tail or read back, pause the flow, filter by server and by stream. stderr lines are marked in
-// text as well as colour.
+// Live output of an execution, virtualized (only the lines in view are in the DOM, so long runs
+// of many thousands of lines stay fast): follow the tail or read back, pause the flow, filter by
+// server and by stream. stderr lines are marked in text as well as colour. Lines are in the
+// order the hub stored them (by cursor); pausing holds the view at the cursor it had.
 import { Alert, Button, Group, SegmentedControl, Select, Switch, Text } from '@mantine/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { filterLines, type LogLine, type StreamFilter } from './logs';
+import { countUpTo, filterLines, type LogLine, type StreamFilter } from './logs';
 
 const LINE_HEIGHT = 20;
 
 export interface LogViewerProps {
+  /** Ascending by cursor. */
   lines: readonly LogLine[];
   /** Changes whenever `lines` grew (it is appended in place). */
   version: number;
@@ -16,21 +18,26 @@ export interface LogViewerProps {
   server: string | null;
   onServerChange: (serverId: string | null) => void;
   error?: string | null;
+  /** A quiet remark on the stream, e.g. "3 events missed — resynced". */
+  notice?: string | null;
   height?: number;
 }
 
-export function LogViewer({ lines, version, servers, server, onServerChange, error, height = 360 }: LogViewerProps) {
+export function LogViewer({ lines, version, servers, server, onServerChange, error, notice, height = 360 }: LogViewerProps) {
   const [stream, setStream] = useState<StreamFilter>('all');
   const [follow, setFollow] = useState(true);
+  /** The cursor of the last line shown when paused (-1: paused before any line). */
   const [pausedAt, setPausedAt] = useState<number | null>(null);
   const scrollRef = useRef<HTMLDivElement>(null);
 
+  const shown = pausedAt === null ? lines.length : countUpTo(lines, pausedAt);
   const visible = useMemo(
-    () => filterLines(pausedAt === null ? lines : lines.slice(0, pausedAt), server, stream),
+    // No filter and not paused: the rows themselves, without a copy.
+    () => (server === null && stream === 'all' && shown === lines.length ? lines : filterLines(lines, server, stream, shown)),
     // eslint-disable-next-line react-hooks/exhaustive-deps -- `lines` grows in place; `version` says when.
-    [lines, version, server, stream, pausedAt],
+    [lines, version, server, stream, shown],
   );
-  const waiting = pausedAt === null ? 0 : lines.length - pausedAt;
+  const waiting = lines.length - shown;
 
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual's API is not memoizable; this component re-renders with it.
   const virtualizer = useVirtualizer({
@@ -74,11 +81,16 @@ export function LogViewer({ lines, version, servers, server, onServerChange, err
             ]}
           />
           <Switch label="Follow" checked={follow} onChange={(e) => setFollow(e.currentTarget.checked)} />
-          <Button size="xs" variant="default" onClick={() => setPausedAt(pausedAt === null ? lines.length : null)} aria-pressed={pausedAt !== null}>
+          <Button size="xs" variant="default" onClick={() => setPausedAt(pausedAt === null ? (lines.at(-1)?.cursor ?? -1) : null)} aria-pressed={pausedAt !== null}>
             {pausedAt === null ? 'Pause' : `Resume${waiting > 0 ? ` (${waiting} new)` : ''}`}
           </Button>
         </Group>
       </Group>
+      {notice && (
+        <Text size="xs" c="dimmed" role="status" mb={4} data-testid="log-notice">
+          {notice}
+        </Text>
+      )}
       {error && (
         <Alert color="yellow" variant="light" role="status" mb="xs" title="Output delayed">
           {error}

@@ -1,7 +1,7 @@
 // Table tests for the execution history filters: what the hub is asked, what the page narrows.
 import { describe, expect, it } from 'vitest';
 import type { ExecutionSummaryFragment } from '../gql/graphql';
-import { matchesHistory, toExecutionFilter, type HistoryFilters } from './history';
+import { foldFeed, matchesHistory, toExecutionFilter, type HistoryFilters } from './history';
 
 const NONE: HistoryFilters = { statuses: [], initiatedBy: '', q: '', templateId: '', environment: '', from: '', to: '' };
 
@@ -28,5 +28,24 @@ describe('matchesHistory', () => {
     [{ q: 'nothing' }, false],
   ])('%j → %s', (filters, expected) => {
     expect(matchesHistory(e, { ...NONE, ...filters }, 'shell_command: echo hi')).toBe(expected);
+  });
+});
+
+describe('foldFeed', () => {
+  const event = (kind: 'STARTED' | 'FINISHED', executionId: string) =>
+    ({ executionsFeed: { kind, execution: { executionId } } }) as unknown as Parameters<typeof foldFeed>[1];
+
+  it('counts events and remembers the executions that started, once each', () => {
+    let state = foldFeed(undefined, event('STARTED', 'e1'));
+    state = foldFeed(state, event('FINISHED', 'e1'));
+    state = foldFeed(state, event('STARTED', 'e2'));
+    state = foldFeed(state, event('STARTED', 'e2'));
+    expect(state).toEqual({ events: 4, started: ['e1', 'e2'] });
+  });
+
+  it('is pure: folding the same event twice from one state gives equal states', () => {
+    const before = foldFeed(undefined, event('STARTED', 'e1'));
+    expect(foldFeed(before, event('STARTED', 'e3'))).toEqual(foldFeed(before, event('STARTED', 'e3')));
+    expect(before.started).toEqual(['e1']);
   });
 });

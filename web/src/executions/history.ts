@@ -1,7 +1,7 @@
 // The execution history's filters: what the hub narrows (ExecutionFilter: one status, template,
 // initiator, environment, date range) and what the browser applies within the page (several
-// statuses, free text).
-import type { ExecutionFilter, ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
+// statuses, free text); and what the page keeps of the `executionsFeed`.
+import type { ExecutionFilter, ExecutionsFeedSubscription, ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
 
 export interface HistoryFilters {
   statuses: ExecutionState[];
@@ -41,3 +41,17 @@ export function matchesHistory(e: ExecutionSummaryFragment, f: HistoryFilters, l
   return true;
 }
 
+export interface FeedState {
+  /** Events seen since the page opened. */
+  events: number;
+  /** Executions that started since the page opened, newest last (bounded). */
+  started: readonly string[];
+}
+
+/** Folds one `executionsFeed` event into what the page keeps (pure: urql may call it twice). */
+export function foldFeed(prev: FeedState | undefined, event: ExecutionsFeedSubscription): FeedState {
+  const state = prev ?? { events: 0, started: [] };
+  const { kind, execution } = event.executionsFeed;
+  const started = kind === 'STARTED' && !state.started.includes(execution.executionId) ? [...state.started, execution.executionId].slice(-200) : state.started;
+  return { events: state.events + 1, started };
+}

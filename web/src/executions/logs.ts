@@ -1,22 +1,18 @@
-// Live output of an execution from GET /api/v1/executions/{id}/logs, polled while it runs
-// (and once more when it ends) and merged without duplicates. The hub pages lines by offset in
-// order per server, so a new line of one server shifts the offsets of the servers after it: each
-// poll reads the pages again from the start and keeps only lines not seen, keyed by
-// (job, attempt, seq). Polls slow down as the output grows.
-import { useEffect, useEffectEvent, useRef, useState } from 'react';
-import { useRestGet } from '../api/rest';
+// An execution's output as the monitor holds it: display rows in the order the hub stored the
+// lines (by `cursor`, execution-wide and increasing), each line once whatever way it arrived
+// (snapshot tail, live OUTPUT events, pages read after a cursor — which overlap), a chunk of several
+// lines split into one row per line. Appending is in place and cheap; lines that arrive out of
+// cursor order (two agents' batches published in the other order, or older pages read after
+// the live tail) are merged into place.
+import type { LogLineFieldsFragment } from '../gql/graphql';
 
-export interface LogLine {
-  serverId: string;
-  jobId: string;
-  attempt: number;
-  seq: number;
-  stream: string;
-  data: string;
-  timestamp: string;
-}
+export type LogLine = LogLineFieldsFragment;
 
-interface RawLine {
+export type StreamFilter = 'all' | 'stdout' | 'stderr';
+
+/** A line as REST `GET /api/v1/executions/{id}/logs` sends it. */
+export interface RestLogLine {
+  cursor: number;
   server_id: string;
   job_id: string;
   attempt?: number;
@@ -26,99 +22,93 @@ interface RawLine {
   timestamp: string;
 }
 
-export type StreamFilter = 'all' | 'stdout' | 'stderr';
-
-export function filterLines(lines: readonly LogLine[], server: string | null, stream: StreamFilter): LogLine[] {
-  return lines.filter((l) => (server === null || l.serverId === server) && (stream === 'all' || l.stream === stream));
+export function fromRestLine(l: RestLogLine): LogLine {
+  return { cursor: l.cursor, serverId: l.server_id, jobId: l.job_id, attempt: l.attempt ?? 1, seq: l.seq, stream: l.stream, data: l.data, timestamp: l.timestamp };
 }
 
-export const POLL_INTERVAL_MS = 1_000;
-/** Lines per request (the hub allows up to 10,000). */
-export const PAGE_LIMIT = 5_000;
-/** Past this many lines a running execution is polled every few seconds instead. */
-const SLOW_POLL_LINES = 20_000;
-/** Lines kept in memory; the oldest are dropped past this (the hub keeps them all). */
-export const MAX_LINES = 200_000;
+/** Rows kept in memory; the oldest are dropped past this (the hub keeps them all). */
+export const MAX_ROWS = 200_000;
 
 export interface LogBuffer {
-  lines: LogLine[];
-  keys: Set<string>;
+  /** Display rows, ascending by cursor (the rows of one multi-line chunk share its cursor). */
+  rows: LogLine[];
+  /** Cursors of every line taken in, including rows dropped past MAX_ROWS: never taken twice. */
+  cursors: Set<number>;
+  /** The highest cursor taken in (0 before any). */
+  maxCursor: number;
+  /** Rows dropped from the start past MAX_ROWS. */
+  dropped: number;
 }
 
-export const emptyBuffer = (): LogBuffer => ({ lines: [], keys: new Set() });
+export const emptyBuffer = (): LogBuffer => ({ rows: [], cursors: new Set(), maxCursor: 0, dropped: 0 });
 
-/** Appends new lines (in place, for speed) and says how many were new. */
-export function mergeLines(buffer: LogBuffer, incoming: readonly LogLine[]): number {
-  let added = 0;
-  for (const line of incoming) {
-    const key = `${line.jobId}:${line.attempt}:${line.seq}`;
-    if (buffer.keys.has(key)) continue;
-    buffer.keys.add(key);
-    // A chunk may hold several lines (or end mid-line): one display row per line.
-    const parts = line.data.replace(/\r?\n$/, '').split(/\r?\n/);
-    for (const data of parts) buffer.lines.push(parts.length === 1 ? line : { ...line, data });
-    added += 1;
-  }
-  if (buffer.lines.length > MAX_LINES) buffer.lines.splice(0, buffer.lines.length - MAX_LINES);
-  return added;
+/** One display row per line of a chunk (a chunk may hold several lines, or end mid-line). */
+function toRows(line: LogLine, out: LogLine[]): void {
+  const parts = line.data.replace(/\r?\n$/, '').split(/\r?\n/);
+  if (parts.length === 1) out.push(parts[0] === line.data ? line : { ...line, data: parts[0]! });
+  else for (const data of parts) out.push({ ...line, data });
 }
 
-export interface ExecutionLogs {
-  lines: readonly LogLine[];
-  /** Bumps on every change, for memoisation. */
-  version: number;
-  error: string | null;
+/** Merges two row lists that are each ascending by cursor (stable: `a` first on ties). */
+function mergeSorted(a: readonly LogLine[], b: readonly LogLine[]): LogLine[] {
+  const out: LogLine[] = new Array<LogLine>(a.length + b.length);
+  let i = 0;
+  let j = 0;
+  let k = 0;
+  while (i < a.length && j < b.length) out[k++] = a[i]!.cursor <= b[j]!.cursor ? a[i++]! : b[j++]!;
+  while (i < a.length) out[k++] = a[i++]!;
+  while (j < b.length) out[k++] = b[j++]!;
+  return out;
 }
 
 /**
- * Output of one execution. The caller keys its component by execution id, so the buffer (kept
- * in state and appended in place for speed; `version` says when) belongs to one execution.
+ * Takes in lines not seen before (by cursor) and keeps the rows in cursor order. Returns how
+ * many lines were new. The common case — newer lines at the end — appends in place.
  */
-export function useExecutionLogs(executionId: string, live: boolean): ExecutionLogs {
-  const get = useRestGet();
-  const [buffer] = useState<LogBuffer>(emptyBuffer);
-  const [version, setVersion] = useState(0);
-  const [error, setError] = useState<string | null>(null);
-  const inFlight = useRef(false);
-  const lastPoll = useRef(0);
+export function mergeLines(buffer: LogBuffer, incoming: readonly LogLine[]): number {
+  const fresh: LogLine[] = [];
+  for (const line of incoming) {
+    if (buffer.cursors.has(line.cursor)) continue;
+    buffer.cursors.add(line.cursor);
+    fresh.push(line);
+  }
+  if (fresh.length === 0) return 0;
+  fresh.sort((x, y) => x.cursor - y.cursor);
+  const rows: LogLine[] = [];
+  for (const line of fresh) toRows(line, rows);
+  const last = buffer.rows.at(-1);
+  if (!last || rows[0]!.cursor > last.cursor) {
+    for (const row of rows) buffer.rows.push(row);
+  } else {
+    buffer.rows = mergeSorted(buffer.rows, rows);
+  }
+  buffer.maxCursor = Math.max(buffer.maxCursor, fresh.at(-1)!.cursor);
+  if (buffer.rows.length > MAX_ROWS) {
+    const excess = buffer.rows.length - MAX_ROWS;
+    buffer.rows.splice(0, excess);
+    buffer.dropped += excess;
+  }
+  return fresh.length;
+}
 
-  const poll = useEffectEvent(async (force: boolean) => {
-    if (inFlight.current) return;
-    if (!force && buffer.lines.length > SLOW_POLL_LINES && Date.now() - lastPoll.current < 5 * POLL_INTERVAL_MS) return;
-    inFlight.current = true;
-    lastPoll.current = Date.now();
-    try {
-      let added = 0;
-      let offset: number | null = 0;
-      while (offset !== null) {
-        const body: { entries: RawLine[]; next_offset?: number | null } = await get(
-          `/executions/${encodeURIComponent(executionId)}/logs?offset=${offset}&limit=${PAGE_LIMIT}`,
-        );
-        added += mergeLines(
-          buffer,
-          body.entries.map((l) => ({ serverId: l.server_id, jobId: l.job_id, attempt: l.attempt ?? 1, seq: l.seq, stream: l.stream, data: l.data, timestamp: l.timestamp })),
-        );
-        offset = typeof body.next_offset === 'number' && body.entries.length > 0 ? body.next_offset : null;
-      }
-      if (added > 0) setVersion((v) => v + 1);
-      setError(null);
-    } catch (e) {
-      setError(`Could not load the output: ${e instanceof Error ? e.message : String(e)}`);
-    } finally {
-      inFlight.current = false;
-    }
-  });
+/** How many rows have a cursor at or below `cursor` (rows are ascending by cursor). */
+export function countUpTo(rows: readonly LogLine[], cursor: number): number {
+  let lo = 0;
+  let hi = rows.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (rows[mid]!.cursor <= cursor) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
 
-  useEffect(() => {
-    // First ask at once (next tick), then every second while the execution runs; once more
-    // when it stops running, since `live` changes.
-    const first = setTimeout(() => void poll(true), 0);
-    const id = live ? setInterval(() => void poll(false), POLL_INTERVAL_MS) : undefined;
-    return () => {
-      clearTimeout(first);
-      clearInterval(id);
-    };
-  }, [live]);
-
-  return { lines: buffer.lines, version, error };
+/** The first `end` rows (all by default) of one server and stream. */
+export function filterLines(lines: readonly LogLine[], server: string | null, stream: StreamFilter, end = lines.length): LogLine[] {
+  const out: LogLine[] = [];
+  for (let i = 0; i < end; i++) {
+    const l = lines[i]!;
+    if ((server === null || l.serverId === server) && (stream === 'all' || l.stream === stream)) out.push(l);
+  }
+  return out;
 }

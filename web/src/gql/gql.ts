@@ -33,13 +33,22 @@ type Documents = {
     "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": typeof types.ExecutionSummaryFragmentDoc,
     "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": typeof types.ExecutionMonitorFragmentDoc,
     "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.ExecutionDocument,
-    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.ExecutionUpdatesDocument,
+    "\n  fragment LogLineFields on LogLine {\n    cursor\n    serverId\n    jobId\n    attempt\n    seq\n    stream\n    data\n    timestamp\n  }\n": typeof types.LogLineFieldsFragmentDoc,
+    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      kind\n      missed\n      execution {\n        ...ExecutionMonitor\n      }\n      output {\n        ...LogLineFields\n      }\n    }\n  }\n": typeof types.ExecutionUpdatesDocument,
+    "\n  subscription ExecutionsFeed {\n    executionsFeed {\n      kind\n      execution {\n        ...ExecutionSummary\n      }\n    }\n  }\n": typeof types.ExecutionsFeedDocument,
     "\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n": typeof types.ExecutionsDocument,
     "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": typeof types.StartExecutionDocument,
-    "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n": typeof types.ExecutionOutcomeDocument,
     "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.CancelExecutionDocument,
     "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": typeof types.PreviewExecutionDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": typeof types.MeDocument,
+    "\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n": typeof types.NotificationRuleFieldsFragmentDoc,
+    "\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n": typeof types.NotificationRulesDocument,
+    "\n  fragment DeliveryFields on Delivery {\n    id\n    ruleId\n    eventSeq\n    event\n    subject\n    channel\n    status\n    attempts\n    lastError\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": typeof types.DeliveryFieldsFragmentDoc,
+    "\n  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {\n    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {\n      total\n      items {\n        ...DeliveryFields\n      }\n    }\n  }\n": typeof types.NotificationDeliveriesDocument,
+    "\n  mutation CreateNotificationRule($input: NotificationRuleInput!) {\n    createNotificationRule(input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n": typeof types.CreateNotificationRuleDocument,
+    "\n  mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {\n    updateNotificationRule(id: $id, input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n": typeof types.UpdateNotificationRuleDocument,
+    "\n  mutation DeleteNotificationRule($id: String!) {\n    deleteNotificationRule(id: $id)\n  }\n": typeof types.DeleteNotificationRuleDocument,
+    "\n  mutation TestNotificationRule($id: String!) {\n    testNotificationRule(id: $id)\n  }\n": typeof types.TestNotificationRuleDocument,
     "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": typeof types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": typeof types.ServersDocument,
     "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": typeof types.ServerDetailDocument,
@@ -75,13 +84,22 @@ const documents: Documents = {
     "\n  fragment ExecutionSummary on Execution {\n    executionId\n    initiatedBy\n    executionType\n    targetServers\n    actionTemplateId\n    action\n    parameters\n    overall\n    priority\n    progress\n    estimatedCompletion\n    skippedReason\n    cancelledBy\n    maxConcurrency\n    errorThreshold\n    timing {\n      createdAt\n      startedAt\n      completedAt\n      durationSeconds\n    }\n    results {\n      successCount\n      failureCount\n      totalCount\n    }\n  }\n": types.ExecutionSummaryFragmentDoc,
     "\n  fragment ExecutionMonitor on Execution {\n    ...ExecutionSummary\n    results {\n      details {\n        serverId\n        jobId\n        attempt\n        startedAt\n        finishedAt\n        status\n        exitCode\n        executionTime\n        error\n      }\n    }\n  }\n": types.ExecutionMonitorFragmentDoc,
     "\n  query Execution($executionId: String!) {\n    execution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.ExecutionDocument,
-    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.ExecutionUpdatesDocument,
+    "\n  fragment LogLineFields on LogLine {\n    cursor\n    serverId\n    jobId\n    attempt\n    seq\n    stream\n    data\n    timestamp\n  }\n": types.LogLineFieldsFragmentDoc,
+    "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      kind\n      missed\n      execution {\n        ...ExecutionMonitor\n      }\n      output {\n        ...LogLineFields\n      }\n    }\n  }\n": types.ExecutionUpdatesDocument,
+    "\n  subscription ExecutionsFeed {\n    executionsFeed {\n      kind\n      execution {\n        ...ExecutionSummary\n      }\n    }\n  }\n": types.ExecutionsFeedDocument,
     "\n  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {\n    executions(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ExecutionSummary\n      }\n    }\n  }\n": types.ExecutionsDocument,
     "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": types.StartExecutionDocument,
-    "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n": types.ExecutionOutcomeDocument,
     "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.CancelExecutionDocument,
     "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": types.PreviewExecutionDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": types.MeDocument,
+    "\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n": types.NotificationRuleFieldsFragmentDoc,
+    "\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n": types.NotificationRulesDocument,
+    "\n  fragment DeliveryFields on Delivery {\n    id\n    ruleId\n    eventSeq\n    event\n    subject\n    channel\n    status\n    attempts\n    lastError\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n": types.DeliveryFieldsFragmentDoc,
+    "\n  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {\n    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {\n      total\n      items {\n        ...DeliveryFields\n      }\n    }\n  }\n": types.NotificationDeliveriesDocument,
+    "\n  mutation CreateNotificationRule($input: NotificationRuleInput!) {\n    createNotificationRule(input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n": types.CreateNotificationRuleDocument,
+    "\n  mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {\n    updateNotificationRule(id: $id, input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n": types.UpdateNotificationRuleDocument,
+    "\n  mutation DeleteNotificationRule($id: String!) {\n    deleteNotificationRule(id: $id)\n  }\n": types.DeleteNotificationRuleDocument,
+    "\n  mutation TestNotificationRule($id: String!) {\n    testNotificationRule(id: $id)\n  }\n": types.TestNotificationRuleDocument,
     "\n  fragment ServerRow on Server {\n    serverId\n    hostname\n    ipAddress\n    environment\n    serverGroup\n    tags\n    status {\n      current\n      lastHeartbeat\n      cpuPercent\n      memoryUsagePercent\n      diskUsagePercent\n    }\n  }\n": types.ServerRowFragmentDoc,
     "\n  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {\n    servers(filter: $filter, page: $page, pageSize: $pageSize) {\n      total\n      page\n      pageSize\n      items {\n        ...ServerRow\n      }\n    }\n  }\n": types.ServersDocument,
     "\n  query ServerDetail($serverId: String!) {\n    server(serverId: $serverId) {\n      ...ServerRow\n      capabilities\n      configuration {\n        agentVersion\n        osInfo\n        maxConcurrentJobs\n        timeoutDefault\n      }\n      status {\n        uptimeSeconds\n        loadAverage\n      }\n      credentials {\n        ...CredentialsFields\n      }\n      metadata {\n        createdAt\n        createdBy\n        updatedAt\n        lastSuccessfulExecution\n      }\n    }\n  }\n": types.ServerDetailDocument,
@@ -191,7 +209,15 @@ export function graphql(source: "\n  query Execution($executionId: String!) {\n 
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
-export function graphql(source: "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n"];
+export function graphql(source: "\n  fragment LogLineFields on LogLine {\n    cursor\n    serverId\n    jobId\n    attempt\n    seq\n    stream\n    data\n    timestamp\n  }\n"): (typeof documents)["\n  fragment LogLineFields on LogLine {\n    cursor\n    serverId\n    jobId\n    attempt\n    seq\n    stream\n    data\n    timestamp\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      kind\n      missed\n      execution {\n        ...ExecutionMonitor\n      }\n      output {\n        ...LogLineFields\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionUpdates($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      kind\n      missed\n      execution {\n        ...ExecutionMonitor\n      }\n      output {\n        ...LogLineFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  subscription ExecutionsFeed {\n    executionsFeed {\n      kind\n      execution {\n        ...ExecutionSummary\n      }\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionsFeed {\n    executionsFeed {\n      kind\n      execution {\n        ...ExecutionSummary\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -200,10 +226,6 @@ export function graphql(source: "\n  query Executions($filter: ExecutionFilter, 
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n"): (typeof documents)["\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n"];
-/**
- * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
- */
-export function graphql(source: "\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n"): (typeof documents)["\n  subscription ExecutionOutcome($executionId: String!) {\n    executionUpdates(executionId: $executionId) {\n      ...ExecutionSummary\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
@@ -216,6 +238,38 @@ export function graphql(source: "\n  query PreviewExecution($input: StartExecuti
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n"): (typeof documents)["\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n"): (typeof documents)["\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n"): (typeof documents)["\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  fragment DeliveryFields on Delivery {\n    id\n    ruleId\n    eventSeq\n    event\n    subject\n    channel\n    status\n    attempts\n    lastError\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"): (typeof documents)["\n  fragment DeliveryFields on Delivery {\n    id\n    ruleId\n    eventSeq\n    event\n    subject\n    channel\n    status\n    attempts\n    lastError\n    nextAttemptAt\n    createdAt\n    deliveredAt\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {\n    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {\n      total\n      items {\n        ...DeliveryFields\n      }\n    }\n  }\n"): (typeof documents)["\n  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {\n    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {\n      total\n      items {\n        ...DeliveryFields\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation CreateNotificationRule($input: NotificationRuleInput!) {\n    createNotificationRule(input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n"): (typeof documents)["\n  mutation CreateNotificationRule($input: NotificationRuleInput!) {\n    createNotificationRule(input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {\n    updateNotificationRule(id: $id, input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n"): (typeof documents)["\n  mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {\n    updateNotificationRule(id: $id, input: $input) {\n      ...NotificationRuleFields\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation DeleteNotificationRule($id: String!) {\n    deleteNotificationRule(id: $id)\n  }\n"): (typeof documents)["\n  mutation DeleteNotificationRule($id: String!) {\n    deleteNotificationRule(id: $id)\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  mutation TestNotificationRule($id: String!) {\n    testNotificationRule(id: $id)\n  }\n"): (typeof documents)["\n  mutation TestNotificationRule($id: String!) {\n    testNotificationRule(id: $id)\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

@@ -1,6 +1,7 @@
 // The signed-in frame: the GraphQL client for the session around a Mantine AppShell with the
 // header (product name, notifications, user, theme, logout), the navigation (a drawer on phones),
-// keyboard shortcuts with the `?` overlay, the watcher of executions the user started, toasts, and the
+// keyboard shortcuts with the `?` overlay, the watcher of executions the user started (one
+// `executionsFeed` subscription), toasts, and the
 // routed page in <main>. Loaded lazily, so the login page does not carry urql and friends.
 import { Anchor, AppShell, Burger, Button, Group, NavLink, Text, VisuallyHidden, useComputedColorScheme, useMantineColorScheme } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
@@ -30,6 +31,7 @@ const NAV = [
   { to: '/audit', label: 'Audit', key: 'g a', admin: true },
   { to: '/agents', label: 'Agents', key: '', admin: true },
   { to: '/users', label: 'Users', key: '', admin: true },
+  { to: '/notifications', label: 'Notifications', key: '', admin: true },
 ];
 
 function useMe() {

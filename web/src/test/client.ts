@@ -19,7 +19,7 @@ export function operationName(request: Request): string {
 
 export function fakeClient(handlers: Record<string, Handler>) {
   const calls: { name: string; variables: Record<string, unknown> }[] = [];
-  const subjects = new Map<string, Subject<unknown>>();
+  const subjects = new Map<string, Subject<{ data?: unknown; error?: CombinedError }>>();
   const answer = (request: Request) => {
     const name = operationName(request);
     calls.push({ name, variables: request.variables });
@@ -30,7 +30,7 @@ export function fakeClient(handlers: Record<string, Handler>) {
   const subject = (name: string) => {
     let s = subjects.get(name);
     if (!s) {
-      s = makeSubject<unknown>();
+      s = makeSubject<{ data?: unknown; error?: CombinedError }>();
       subjects.set(name, s);
     }
     return s;
@@ -42,7 +42,7 @@ export function fakeClient(handlers: Record<string, Handler>) {
       calls.push({ name: operationName(request), variables: request.variables });
       return pipe(
         subject(operationName(request)).source,
-        map((data) => ({ data, stale: false, hasNext: true }) as unknown as OperationResult),
+        map((result) => ({ ...result, stale: false, hasNext: true }) as unknown as OperationResult),
       );
     }),
   } as unknown as Client;
@@ -50,7 +50,9 @@ export function fakeClient(handlers: Record<string, Handler>) {
     client,
     calls,
     /** Pushes a subscription event to the component. */
-    push: (name: string, data: unknown) => subject(name).next(data),
+    push: (name: string, data: unknown) => subject(name).next({ data }),
+    /** Makes a subscription fail (as a refused or broken stream does). */
+    fail: (name: string, error: CombinedError) => subject(name).next({ error }),
   };
 }
 

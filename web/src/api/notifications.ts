@@ -1,0 +1,82 @@
+// GraphQL documents for notification rules (admins): the rules (targets masked, secrets never
+// shown), their delivery history, and create / update / delete / send a test.
+import { graphql } from '../gql';
+
+export const NotificationRuleFieldsFragment = graphql(`
+  fragment NotificationRuleFields on NotificationRule {
+    id
+    name
+    channel
+    target
+    hasSecret
+    events
+    enabled
+    createdBy
+    createdAt
+    updatedAt
+  }
+`);
+
+export const NotificationRulesQuery = graphql(`
+  query NotificationRules {
+    notificationRules {
+      ...NotificationRuleFields
+    }
+  }
+`);
+
+export const DeliveryFieldsFragment = graphql(`
+  fragment DeliveryFields on Delivery {
+    id
+    ruleId
+    eventSeq
+    event
+    subject
+    channel
+    status
+    attempts
+    lastError
+    nextAttemptAt
+    createdAt
+    deliveredAt
+  }
+`);
+
+export const NotificationDeliveriesQuery = graphql(`
+  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {
+    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {
+      total
+      items {
+        ...DeliveryFields
+      }
+    }
+  }
+`);
+
+export const CreateNotificationRuleMutation = graphql(`
+  mutation CreateNotificationRule($input: NotificationRuleInput!) {
+    createNotificationRule(input: $input) {
+      ...NotificationRuleFields
+    }
+  }
+`);
+
+export const UpdateNotificationRuleMutation = graphql(`
+  mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {
+    updateNotificationRule(id: $id, input: $input) {
+      ...NotificationRuleFields
+    }
+  }
+`);
+
+export const DeleteNotificationRuleMutation = graphql(`
+  mutation DeleteNotificationRule($id: String!) {
+    deleteNotificationRule(id: $id)
+  }
+`);
+
+export const TestNotificationRuleMutation = graphql(`
+  mutation TestNotificationRule($id: String!) {
+    testNotificationRule(id: $id)
+  }
+`);
