@@ -1,6 +1,6 @@
 //! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
 
-use super::{SqliteStore, jobs, locks, notify, schedules, servers, settle, users};
+use super::{SqliteStore, jobs, locks, notify, output, schedules, servers, settle, users};
 use crate::error::Result;
 use crate::model::{
     ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionFilter, Job,
@@ -164,7 +164,7 @@ impl Store for SqliteStore {
         chunks: &[OutputChunk],
         now: Timestamp,
     ) -> Result<Option<(String, Vec<LogLine>)>> {
-        jobs::append_output(self, server_id, job_id, chunks, now).await
+        output::append_output(self, server_id, job_id, chunks, now).await
     }
     async fn finish_job(
         &self,
@@ -200,7 +200,7 @@ impl Store for SqliteStore {
         offset: u64,
         limit: u32,
     ) -> Result<(Vec<LogLine>, u64)> {
-        jobs::execution_logs(self, id, server, offset, limit).await
+        output::execution_logs(self, id, server, offset, limit).await
     }
     async fn execution_output(
         &self,
@@ -208,7 +208,7 @@ impl Store for SqliteStore {
         window: OutputWindow,
         limit: u32,
     ) -> Result<Vec<LogLine>> {
-        jobs::execution_output(self, id, window, limit).await
+        output::execution_output(self, id, window, limit).await
     }
     async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock> {
         locks::acquire_lock(self, lock, now).await

@@ -6,6 +6,7 @@ mod imp;
 mod jobs;
 mod locks;
 mod notify;
+mod output;
 mod schedules;
 mod servers;
 mod settle;
