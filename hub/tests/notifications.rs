@@ -214,6 +214,10 @@ async fn rules_are_validated_masked_tested_and_failures_are_given_up_after_max_a
             "http or https",
         ),
         (
+            json!({"name": "x", "channel": {"type": "webhook", "url": "http://169.254.169.254/latest/meta-data/"}, "events": ["execution_failed"]}),
+            "link-local",
+        ),
+        (
             json!({"name": "x", "channel": {"type": "webhook", "url": "not a url"}, "events": ["execution_failed"]}),
             "channel.url",
         ),

@@ -19,7 +19,7 @@ use chrono::Utc;
 use std::time::Duration;
 use tokio::sync::{broadcast::error::RecvError, watch};
 
-pub use send::describe_target;
+pub use send::{describe_target, forbidden_target};
 pub use smtp::valid_address;
 
 const CURSOR: &str = "notifier";

@@ -62,14 +62,61 @@ pub fn sign(secret: &str, timestamp: &str, body: &str) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
+/// Link-local and unspecified addresses are never a notification target: 169.254.169.254 is
+/// the cloud metadata service (credentials), so a rule must not be able to reach it.
+pub fn forbidden_target(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_link_local() || v4.is_unspecified(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_unspecified()
+                || (v6.segments()[0] & 0xffc0) == 0xfe80
+                || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_link_local())
+        }
+    }
+}
+
+/// Resolves the URL's host once, refuses forbidden addresses, and pins the connection to
+/// what was checked (no second lookup can point it elsewhere).
+async fn checked_address(
+    url: &reqwest::Url,
+) -> Result<Option<(String, std::net::SocketAddr)>, String> {
+    let Some(host) = url.host_str() else {
+        return Err("the URL has no host".into());
+    };
+    let port = url.port_or_known_default().unwrap_or(443);
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<std::net::SocketAddr> = tokio::net::lookup_host((bare, port))
+        .await
+        .map_err(|_| format!("cannot resolve {host}"))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(format!("cannot resolve {host}"));
+    }
+    if addrs.iter().any(|a| forbidden_target(a.ip())) {
+        return Err(format!(
+            "{host} is a link-local address (like the cloud metadata service); refused"
+        ));
+    }
+    Ok(bare
+        .parse::<std::net::IpAddr>()
+        .is_err()
+        .then(|| (bare.to_string(), addrs[0])))
+}
+
 async fn post(
     url: &str,
     body: String,
     headers: &[(&str, String)],
     timeout: Duration,
 ) -> Result<(), String> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| "an invalid URL".to_string())?;
+    let pinned = checked_address(&parsed).await?;
     let tls = greenroom_pki::roots::system_client_config().map_err(|e| e.to_string())?;
-    let client = reqwest::Client::builder()
+    let mut client = reqwest::Client::builder();
+    if let Some((host, addr)) = pinned {
+        client = client.resolve(&host, addr);
+    }
+    let client = client
         .tls_backend_preconfigured(tls)
         .timeout(timeout)
         .connect_timeout(timeout)
@@ -131,6 +178,46 @@ mod tests {
             "https://example.org"
         );
         assert_eq!(describe_target("not a url"), "an invalid URL");
+    }
+
+    #[test]
+    fn link_local_targets_are_forbidden_and_ordinary_ones_allowed() {
+        for bad in [
+            "169.254.169.254",
+            "0.0.0.0",
+            "fe80::1",
+            "::",
+            "::ffff:169.254.169.254",
+        ] {
+            assert!(forbidden_target(bad.parse().unwrap()), "{bad}");
+        }
+        for ok in ["127.0.0.1", "10.0.0.5", "203.0.113.7", "::1", "2001:db8::1"] {
+            assert!(!forbidden_target(ok.parse().unwrap()), "{ok}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_host_is_resolved_once_and_checked() {
+        let meta = reqwest::Url::parse("http://169.254.169.254/latest/meta-data").unwrap();
+        assert!(
+            checked_address(&meta)
+                .await
+                .unwrap_err()
+                .contains("link-local")
+        );
+        let named = reqwest::Url::parse("http://localhost:9/hook").unwrap();
+        let (host, addr) = checked_address(&named)
+            .await
+            .unwrap()
+            .expect("a name is pinned");
+        assert_eq!((host.as_str(), addr.port()), ("localhost", 9));
+        assert!(addr.ip().is_loopback());
+        let literal = reqwest::Url::parse("http://127.0.0.1:9/hook").unwrap();
+        assert_eq!(
+            checked_address(&literal).await.unwrap(),
+            None,
+            "an IP needs no pin"
+        );
     }
 
     #[test]

@@ -74,6 +74,14 @@ fn validate(app: &App, input: &RuleInput) -> Result<()> {
 
 fn check_url(url: &str, p: &mut Vec<String>) {
     match reqwest::Url::parse(url) {
+        Ok(u)
+            if u.host_str()
+                .map(|h| h.trim_start_matches('[').trim_end_matches(']'))
+                .and_then(|h| h.parse::<std::net::IpAddr>().ok())
+                .is_some_and(crate::notify::forbidden_target) =>
+        {
+            p.push("channel.url: link-local addresses (such as the cloud metadata service) are refused".into())
+        }
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => {}
         Ok(_) => p.push("channel.url: must be an http or https URL with a host".into()),
         Err(e) => p.push(format!("channel.url: not a URL ({e})")),
