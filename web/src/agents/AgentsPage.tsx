@@ -2,7 +2,7 @@
 // expires, warning under 14 days, revoked), revoking a certificate after confirming (admins), and
 // issuing an enrollment token (admins) with its lifetime, number of uses and the environment / tags
 // its servers get; the token is shown once with the hub's CA certificate and the enroll command.
-import { Alert, Anchor, Badge, Button, Card, Code, CopyButton, Group, List, Modal, NativeSelect, NumberInput, Stack, Table, TagsInput, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Code, CopyButton, Group, List, NativeSelect, NumberInput, Stack, Table, TagsInput, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
@@ -16,6 +16,7 @@ import { ENVIRONMENTS } from '../servers/filters';
 import { StatusBadge } from '../servers/StatusBadge';
 import { PageLoader } from '../shell/PageLoader';
 import { CertificateBadge, Fingerprint } from './CertificateState';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
 
 type AgentServer = AgentServersData['servers']['items'][number];
 type IssuedToken = IssuedTokenData['createEnrollmentToken'];
@@ -103,26 +104,18 @@ function RevokeDialog({ server, onClose }: { server: AgentServer | null; onClose
     if (!result.error) onClose();
   };
   return (
-    <Modal opened={server !== null} onClose={onClose} title={<Text fw={700}>Revoke the agent certificate of {server?.serverId}?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
-      <Stack gap="sm">
-        <Text size="sm">
-          The hub refuses this agent from its next request: the server stops reporting and running jobs until it is enrolled again with a new token. This is recorded in the audit log.
-        </Text>
-        {state.error && (
-          <Alert color="red" variant="light" role="alert" title="Could not revoke">
-            {errorMessage(state.error)}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Keep it
-          </Button>
-          <Button color="red.9" onClick={() => void confirm()} loading={state.fetching}>
-            Revoke certificate
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog
+      opened={server !== null}
+      title={<>Revoke the agent certificate of {server?.serverId}?</>}
+      error={state.error ? errorMessage(state.error) : null}
+      errorTitle="Could not revoke"
+      confirmLabel="Revoke certificate"
+      busy={state.fetching}
+      onConfirm={() => void confirm()}
+      onClose={onClose}
+    >
+      The hub refuses this agent from its next request: the server stops reporting and running jobs until it is enrolled again with a new token. This is recorded in the audit log.
+    </ConfirmDialog>
   );
 }
 

@@ -9,6 +9,7 @@ import { ExtendLockMutation, ForceReleaseLockMutation, ReleaseLockMutation } fro
 import type { LockFieldsFragment, Role } from '../gql/graphql';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
 
 export interface LocksTableProps {
   locks: readonly LockFieldsFragment[];
@@ -156,26 +157,18 @@ export function LocksTable({ locks, me, now, showServer = true, labelledBy }: Lo
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Modal opened={releasing !== null} onClose={() => setReleasing(null)} title={<Text fw={700}>Force-release the lock on {releasing?.serverId}?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
-        <Stack gap="sm">
-          <Text size="sm">
-            {releasing?.lockedBy.userId} holds it for “{releasing?.lockMetadata.reason}”. Their work may still be running on the server. This is recorded in the audit log.
-          </Text>
-          {state.error && (
-            <Alert color="red" variant="light" role="alert" title="Could not release">
-              {errorMessage(state.error)}
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setReleasing(null)}>
-              Keep it
-            </Button>
-            <Button color="red.9" onClick={() => void release()} loading={state.fetching}>
-              Force release
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={releasing !== null}
+        title={<>Force-release the lock on {releasing?.serverId}?</>}
+        error={state.error ? errorMessage(state.error) : null}
+        errorTitle="Could not release"
+        confirmLabel="Force release"
+        busy={state.fetching}
+        onConfirm={() => void release()}
+        onClose={() => setReleasing(null)}
+      >
+        {releasing?.lockedBy.userId} holds it for “{releasing?.lockMetadata.reason}”. Their work may still be running on the server. This is recorded in the audit log.
+      </ConfirmDialog>
       {canOperate && <ExtendDialog key={extending?.lockId ?? ''} lock={extending} onClose={() => setExtending(null)} />}
     </>
   );

@@ -3,7 +3,7 @@
 // dialog), delete (confirmed) and "Send test"; below, the delivery history, filtered by rule and
 // asked for again every 2 s while a delivery is pending or a test has not shown up yet. Anyone
 // else who opens the page is told it is for admins.
-import { Alert, Badge, Button, Group, Modal, NativeSelect, Pagination, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, NativeSelect, Pagination, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { MeQuery } from '../api/me';
@@ -14,6 +14,7 @@ import { formatCount, formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
 import { CHANNEL_LABEL, EVENT_LABEL } from './form';
 import { HubText, RuleEditor } from './RuleEditor';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
 
 const DELIVERY_PAGE_SIZE = 50;
 /** While a delivery is pending (or an expected test has not appeared), ask this often. */
@@ -134,24 +135,18 @@ function DeleteDialog({ rule, onClose }: { rule: NotificationRuleFieldsFragment 
     if (!result.error) onClose();
   };
   return (
-    <Modal opened={rule !== null} onClose={onClose} title={<Text fw={700}>Delete rule “{rule?.name}”?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
-      <Stack gap="sm">
-        <Text size="sm">Nothing more is sent through it; pending deliveries fail. Its delivery history is kept.</Text>
-        {state.error && (
-          <Alert color="red" variant="light" role="alert" title="Could not delete">
-            {errorMessage(state.error)}
-          </Alert>
-        )}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>
-            Keep it
-          </Button>
-          <Button color="red.9" onClick={() => void confirm()} loading={state.fetching}>
-            Delete rule
-          </Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog
+      opened={rule !== null}
+      title={<>Delete rule “{rule?.name}”?</>}
+      error={state.error ? errorMessage(state.error) : null}
+      errorTitle="Could not delete"
+      confirmLabel="Delete rule"
+      busy={state.fetching}
+      onConfirm={() => void confirm()}
+      onClose={onClose}
+    >
+      Nothing more is sent through it; pending deliveries fail. Its delivery history is kept.
+    </ConfirmDialog>
   );
 }
 

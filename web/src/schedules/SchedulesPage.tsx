@@ -1,11 +1,12 @@
 // Schedules (route /schedules): recurring (cron) or one-off executions — the list with next and
 // last run, a form to add one (the execution as the start-execution document) and delete.
-import { Alert, Button, Card, Group, List, Modal, NativeSelect, Stack, Table, Text, TextInput, Textarea, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Button, Card, Group, List, NativeSelect, Stack, Table, Text, TextInput, Textarea, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { CreateScheduleMutation, DeleteScheduleMutation, SchedulesQuery } from '../api/admin';
 import { formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
 
 const SAMPLE_EXECUTION = JSON.stringify({ action: { type: 'shell_command', command: 'uptime' }, selector: { environment: 'dev' } }, null, 2);
 /** The hub's cron has a seconds field: second minute hour day month weekday. */
@@ -150,24 +151,18 @@ export default function SchedulesPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      <Modal opened={deleting !== null} onClose={() => setDeleting(null)} title={<Text fw={700}>Delete schedule “{deleting?.name}”?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
-        <Stack gap="sm">
-          <Text size="sm">It will not run again. Executions it started are kept.</Text>
-          {deleteState.error && (
-            <Alert color="red" variant="light" role="alert" title="Could not delete">
-              {deleteState.error.message}
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(null)}>
-              Keep it
-            </Button>
-            <Button color="red.9" onClick={() => void doDelete()} loading={deleteState.fetching}>
-              Delete schedule
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={deleting !== null}
+        title={<>Delete schedule “{deleting?.name}”?</>}
+        error={deleteState.error?.message ?? null}
+        errorTitle="Could not delete"
+        confirmLabel="Delete schedule"
+        busy={deleteState.fetching}
+        onConfirm={() => void doDelete()}
+        onClose={() => setDeleting(null)}
+      >
+        It will not run again. Executions it started are kept.
+      </ConfirmDialog>
     </Stack>
   );
 }

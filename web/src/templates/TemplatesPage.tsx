@@ -1,7 +1,7 @@
 // Action templates (route /templates): the list, and one template's page (/templates/:id) with
 // its typed parameters, command, execution settings, success criteria and usage; edit and delete
 // (after confirming) from there, create from the list.
-import { Alert, Anchor, Badge, Button, Card, Code, Group, Modal, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Code, Group, SimpleGrid, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
@@ -9,6 +9,7 @@ import { DeleteTemplateMutation, TemplateQuery, TemplatesQuery } from '../api/te
 import { formatDateTime } from '../lib/format';
 import { defaultText, parseParameters } from '../run/parameters';
 import { PageLoader } from '../shell/PageLoader';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
 
 export function TemplateDetail() {
   const { templateId = '' } = useParams();
@@ -99,24 +100,18 @@ export function TemplateDetail() {
           <Code block>{JSON.stringify(template.successCriteria, null, 2)}</Code>
         </Card>
       </SimpleGrid>
-      <Modal opened={deleting} onClose={() => setDeleting(false)} title={<Text fw={700}>Delete “{template.name}”?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
-        <Stack gap="sm">
-          <Text size="sm">Past executions keep their record; the template can no longer be run.</Text>
-          {deleteState.error && (
-            <Alert color="red" variant="light" role="alert" title="Could not delete">
-              {deleteState.error.graphQLErrors.map((e) => e.message).join('; ') || deleteState.error.message}
-            </Alert>
-          )}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setDeleting(false)}>
-              Keep it
-            </Button>
-            <Button color="red.9" onClick={() => void doDelete()} loading={deleteState.fetching}>
-              Delete template
-            </Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog
+        opened={deleting}
+        title={<>Delete “{template.name}”?</>}
+        error={deleteState.error ? deleteState.error.graphQLErrors.map((e) => e.message).join('; ') || deleteState.error.message : null}
+        errorTitle="Could not delete"
+        confirmLabel="Delete template"
+        busy={deleteState.fetching}
+        onConfirm={() => void doDelete()}
+        onClose={() => setDeleting(false)}
+      >
+        Past executions keep their record; the template can no longer be run.
+      </ConfirmDialog>
       <Card withBorder component="section" aria-labelledby="params-title">
         <Title order={2} size="h4" id="params-title" mb="xs">
           Parameters
