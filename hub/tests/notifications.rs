@@ -32,48 +32,23 @@ type Shared = Arc<Mutex<Received>>;
 /// and `/ok` always accept, `/down` always fails.
 async fn receiver() -> (String, Shared) {
     let shared = Shared::default();
-    async fn record(s: &Shared, path: &str, h: HeaderMap, body: String) -> usize {
-        let mut r = s.lock().unwrap();
-        r.requests.push((path.into(), h, body));
-        r.requests.iter().filter(|(p, ..)| p == path).count()
-    }
     let app = axum::Router::new()
         .route(
-            "/hook",
+            "/{path}",
             post(
-                |State(s): State<Shared>, h: HeaderMap, body: String| async move {
-                    if record(&s, "/hook", h, body).await == 1 {
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    } else {
-                        StatusCode::OK
+                |State(s): State<Shared>,
+                 axum::extract::Path(path): axum::extract::Path<String>,
+                 h: HeaderMap,
+                 body: String| async move {
+                    let path = format!("/{path}");
+                    let mut r = s.lock().unwrap();
+                    r.requests.push((path.clone(), h, body));
+                    let seen = r.requests.iter().filter(|(p, ..)| *p == path).count();
+                    match path.as_str() {
+                        "/hook" if seen == 1 => StatusCode::INTERNAL_SERVER_ERROR,
+                        "/down" => StatusCode::SERVICE_UNAVAILABLE,
+                        _ => StatusCode::OK,
                     }
-                },
-            ),
-        )
-        .route(
-            "/slack",
-            post(
-                |State(s): State<Shared>, h: HeaderMap, body: String| async move {
-                    record(&s, "/slack", h, body).await;
-                    StatusCode::OK
-                },
-            ),
-        )
-        .route(
-            "/ok",
-            post(
-                |State(s): State<Shared>, h: HeaderMap, body: String| async move {
-                    record(&s, "/ok", h, body).await;
-                    StatusCode::OK
-                },
-            ),
-        )
-        .route(
-            "/down",
-            post(
-                |State(s): State<Shared>, h: HeaderMap, body: String| async move {
-                    record(&s, "/down", h, body).await;
-                    StatusCode::SERVICE_UNAVAILABLE
                 },
             ),
         )
