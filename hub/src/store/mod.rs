@@ -85,6 +85,17 @@ pub enum FinishOutcome {
     NotFound,
 }
 
+/// What storing a batch of output did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appended {
+    pub execution_id: String,
+    /// The lines that were new (secrets redacted), in order.
+    pub fresh: Vec<LogLine>,
+    /// The job's status changed (its first output marks it running); only then has the
+    /// execution itself changed.
+    pub job_changed: bool,
+}
+
 /// Which output lines of an execution, in the order they were stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputWindow {
@@ -218,15 +229,15 @@ pub trait Store: Send + Sync + 'static {
         job_ids: &[String],
         until: Timestamp,
     ) -> Result<Vec<String>>;
-    /// Stores output chunks (idempotent by job and seq); returns the execution id and the
-    /// lines that were new (secrets redacted), or None when the job is not this server's.
+    /// Stores output chunks (idempotent by job and seq); None when the job is not this
+    /// server's.
     async fn append_output(
         &self,
         server_id: &str,
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<(String, Vec<LogLine>)>>;
+    ) -> Result<Option<Appended>>;
     /// Stores a job's result (idempotent by job id), retrying, fencing and settling per the
     /// lifecycle.
     async fn finish_job(

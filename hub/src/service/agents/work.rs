@@ -6,7 +6,7 @@ use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::{Error, Result};
 use crate::model::Server;
-use crate::store::FinishOutcome;
+use crate::store::{Appended, FinishOutcome};
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
 use serde_json::json;
@@ -99,7 +99,11 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
     if batch.chunks.len() > 10_000 {
         return Err(Error::invalid("chunks: at most 10000 per batch"));
     }
-    let Some((execution_id, fresh)) = app
+    let Some(Appended {
+        execution_id,
+        fresh,
+        job_changed,
+    }) = app
         .store
         .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
         .await?
@@ -115,10 +119,14 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
             lines: Arc::new(fresh),
         });
     }
-    app.bus.publish(Event::Execution {
-        tenant_id: server.tenant_id.clone(),
-        execution_id,
-    });
+    // Only a status change makes watchers re-read the execution (and the notifier look at
+    // its outbox); a chatty job's further batches are output and nothing else.
+    if job_changed {
+        app.bus.publish(Event::Execution {
+            tenant_id: server.tenant_id.clone(),
+            execution_id,
+        });
+    }
     Ok(())
 }
 

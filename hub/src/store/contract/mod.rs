@@ -235,12 +235,17 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             stream: Stream::Stdout,
             data: "hi\n".into(),
         };
-        let (exec, fresh) = st
+        let first = st
             .append_output("a", &leased.job_id, std::slice::from_ref(&chunk), now)
             .await
             .unwrap()
             .unwrap();
+        let (exec, fresh) = (first.execution_id, first.fresh);
         assert_eq!(exec, "e1", "{name}");
+        assert!(
+            first.job_changed,
+            "{name}: the first output marks the job running"
+        );
         assert_eq!(fresh.len(), 1, "{name}: the new line is returned");
         assert_eq!(
             (fresh[0].seq, fresh[0].data.as_str()),
@@ -248,12 +253,13 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             "{name}"
         );
         assert_eq!(fresh[0].server_id, "a", "{name}");
-        let (_, again) = st
+        let again = st
             .append_output("a", &leased.job_id, &[chunk], now)
             .await
             .unwrap()
             .unwrap();
-        assert!(again.is_empty(), "{name}: a repeated line is not new");
+        assert!(again.fresh.is_empty(), "{name}: a repeated line is not new");
+        assert!(!again.job_changed, "{name}: later output changes no status");
         assert_eq!(
             st.execution_logs("e1", None, 0, 100).await.unwrap().1,
             1,

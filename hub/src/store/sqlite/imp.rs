@@ -8,7 +8,8 @@ use crate::model::{
     StoredEvent, Timestamp, User,
 };
 use crate::store::{
-    FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken, RefreshUse, Store,
+    Appended, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken,
+    RefreshUse, Store,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -163,7 +164,7 @@ impl Store for SqliteStore {
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<(String, Vec<LogLine>)>> {
+    ) -> Result<Option<Appended>> {
         output::append_output(self, server_id, job_id, chunks, now).await
     }
     async fn finish_job(

@@ -7,7 +7,7 @@ use super::{SqliteStore, from_ms, ms};
 use crate::error::Result;
 use crate::lifecycle;
 use crate::model::Timestamp;
-use crate::store::{LogLine, OutputWindow};
+use crate::store::{Appended, LogLine, OutputWindow};
 use crate::template;
 use greenroom_proto::{OutputChunk, Stream};
 use rusqlite::params;
@@ -18,7 +18,7 @@ pub(super) async fn append_output(
     job_id: &str,
     chunks: &[OutputChunk],
     now: Timestamp,
-) -> Result<Option<(String, Vec<LogLine>)>> {
+) -> Result<Option<Appended>> {
     let (server_id, job_id, chunks) = (server_id.to_string(), job_id.to_string(), chunks.to_vec());
     st.with(move |c| {
         let tx = c.transaction()?;
@@ -55,12 +55,13 @@ pub(super) async fn append_output(
             }
         }
         let next = lifecycle::on_output(job.state);
-        if next != job.state {
+        let job_changed = next != job.state;
+        if job_changed {
             job.state = next;
             write_job(&tx, &job)?;
         }
         tx.commit()?;
-        Ok(Some((job.execution_id, fresh)))
+        Ok(Some(Appended { execution_id: job.execution_id, fresh, job_changed }))
     })
     .await
 }
