@@ -2,6 +2,8 @@
 //! finish, and servers as they change. Each is scoped to the caller's tenant.
 
 use super::{app, caller};
+use crate::app::App;
+use crate::auth::Caller;
 use crate::bus::{Event, FeedKind};
 use crate::metrics::GaugeGuard;
 use crate::model::Server;
@@ -75,6 +77,45 @@ fn counted<S: Stream>(ctx: &Context<'_>, s: S) -> Result<impl Stream<Item = S::I
     }))
 }
 
+/// The bus as seen by one subscriber: `select` keeps the events of the caller's tenant it
+/// wants (cheaply, without I/O), `load` reads what each becomes (None skips it); in order.
+/// Events it fell behind on are counted as dropped.
+fn follow<K, T, S, L, Fut>(
+    ctx: &Context<'_>,
+    select: S,
+    load: L,
+) -> Result<impl Stream<Item = T> + use<K, T, S, L, Fut>>
+where
+    S: Fn(Event, &str) -> Option<K> + Send + Sync + 'static,
+    L: Fn(App, Caller, K) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Option<T>> + Send,
+    K: Send,
+    T: Send,
+{
+    let (app, caller) = (app(ctx)?.clone(), caller(ctx)?.clone());
+    let rx = app.bus.subscribe();
+    let fns = std::sync::Arc::new((select, load));
+    Ok(futures::stream::unfold(rx, move |mut rx| {
+        let (app, caller, fns) = (app.clone(), caller.clone(), fns.clone());
+        async move {
+            loop {
+                match rx.recv().await {
+                    Ok(event) => {
+                        let Some(key) = (fns.0)(event, &caller.tenant_id) else {
+                            continue;
+                        };
+                        if let Some(item) = (fns.1)(app.clone(), caller.clone(), key).await {
+                            return Some((item, rx));
+                        }
+                    }
+                    Err(RecvError::Lagged(n)) => app.metrics.dropped_events.inc_by(n),
+                    Err(RecvError::Closed) => return None,
+                }
+            }
+        }
+    }))
+}
+
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// The execution now (with its latest output), then its output lines as they arrive and
@@ -95,60 +136,40 @@ impl SubscriptionRoot {
         &self,
         ctx: &Context<'_>,
     ) -> Result<impl Stream<Item = ExecutionFeedEvent>> {
-        let (app, caller) = (app(ctx)?.clone(), caller(ctx)?.clone());
-        let rx = app.bus.subscribe();
-        let s = futures::stream::unfold(rx, move |mut rx| {
-            let (app, caller) = (app.clone(), caller.clone());
-            async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(Event::Feed {
-                            tenant_id,
-                            execution_id,
-                            kind,
-                        }) if tenant_id == caller.tenant_id => {
-                            if let Ok(execution) =
-                                executions::view(&app, &caller, &execution_id).await
-                            {
-                                return Some((ExecutionFeedEvent { kind, execution }, rx));
-                            }
-                        }
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(n)) => app.metrics.dropped_events.inc_by(n),
-                        Err(RecvError::Closed) => return None,
-                    }
-                }
-            }
-        });
+        let s = follow(
+            ctx,
+            |event, tenant| match event {
+                Event::Feed {
+                    tenant_id,
+                    execution_id,
+                    kind,
+                } if tenant_id == tenant => Some((execution_id, kind)),
+                _ => None,
+            },
+            |app, caller, (id, kind)| async move {
+                let execution = executions::view(&app, &caller, &id).await.ok()?;
+                Some(ExecutionFeedEvent { kind, execution })
+            },
+        )?;
         counted(ctx, s)
     }
 
     /// Each server of the caller's tenant whenever it changes (heartbeat, status, registration).
     async fn server_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Server>> {
-        let (app, caller) = (app(ctx)?.clone(), caller(ctx)?.clone());
-        let rx = app.bus.subscribe();
-        let s = futures::stream::unfold(rx, move |mut rx| {
-            let (app, tenant) = (app.clone(), caller.tenant_id.clone());
-            async move {
-                loop {
-                    match rx.recv().await {
-                        Ok(Event::Server {
-                            tenant_id,
-                            server_id,
-                        }) if tenant_id == tenant => {
-                            if let Ok(Some(s)) =
-                                app.store.get_server(Some(&tenant), &server_id).await
-                            {
-                                return Some((s, rx));
-                            }
-                        }
-                        Ok(_) => continue,
-                        Err(RecvError::Lagged(n)) => app.metrics.dropped_events.inc_by(n),
-                        Err(RecvError::Closed) => return None,
-                    }
-                }
-            }
-        });
+        let s = follow(
+            ctx,
+            |event, tenant| match event {
+                Event::Server {
+                    tenant_id,
+                    server_id,
+                } if tenant_id == tenant => Some(server_id),
+                _ => None,
+            },
+            |app, caller, id| async move {
+                let tenant = Some(caller.tenant_id.as_str());
+                app.store.get_server(tenant, &id).await.ok().flatten()
+            },
+        )?;
         counted(ctx, s)
     }
 }
