@@ -61,18 +61,6 @@ async fn execution(app: &App, ev: &StoredEvent) -> (String, Value) {
         );
     };
     let v = ExecutionView { execution, jobs };
-    let failed: Vec<&str> = v
-        .jobs
-        .iter()
-        .filter(|j| {
-            j.state.is_final()
-                && !matches!(
-                    j.state,
-                    crate::model::JobState::Success | crate::model::JobState::Skipped
-                )
-        })
-        .map(|j| j.server_id.as_str())
-        .collect();
     let e = &v.execution;
     let what = e.action["type"]
         .as_str()
@@ -102,7 +90,7 @@ async fn execution(app: &App, ev: &StoredEvent) -> (String, Value) {
         "success_count": v.success_count(),
         "failure_count": v.failure_count(),
         "total_count": v.jobs.len(),
-        "failed_servers": failed.iter().take(FAILED_LISTED).collect::<Vec<_>>(),
+        "failed_servers": v.failed_servers().take(FAILED_LISTED).collect::<Vec<_>>(),
         "started_at": e.started_at,
         "completed_at": e.completed_at,
     });

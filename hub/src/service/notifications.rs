@@ -88,16 +88,22 @@ fn check_url(url: &str, p: &mut Vec<String>) {
     }
 }
 
-/// A rule as the API shows it: the target masked, the secret reduced to whether one is set.
-pub fn public(r: &NotificationRule) -> Value {
-    let (target, has_secret) = match &r.channel {
+/// Where a rule sends, without credentials (`https://hooks.example.com/***`, or the
+/// recipients), and whether it signs with a secret: all REST and GraphQL show of a channel.
+pub fn masked(channel: &Channel) -> (String, bool) {
+    match channel {
         Channel::Webhook { url, secret } => (
-            json!(describe_target(url)),
+            describe_target(url),
             secret.as_deref().is_some_and(|s| !s.is_empty()),
         ),
-        Channel::Slack { url } => (json!(describe_target(url)), false),
-        Channel::Email { to } => (json!(to.join(", ")), false),
-    };
+        Channel::Slack { url } => (describe_target(url), false),
+        Channel::Email { to } => (to.join(", "), false),
+    }
+}
+
+/// A rule as the API shows it: the target masked, the secret reduced to whether one is set.
+pub fn public(r: &NotificationRule) -> Value {
+    let (target, has_secret) = masked(&r.channel);
     json!({
         "id": r.id, "name": r.name, "channel": r.channel.kind(), "target": target,
         "has_secret": has_secret, "events": r.events, "enabled": r.enabled,

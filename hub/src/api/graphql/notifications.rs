@@ -5,7 +5,6 @@
 use super::{Coded, app, caller, origin};
 use crate::error::Error;
 use crate::model::{Channel, Delivery, EventKind, NotificationRule, PageRequest};
-use crate::notify::describe_target;
 use crate::service::notifications::{self as notes, RuleInput};
 use async_graphql::{Context, Enum, ErrorExtensions, InputObject, Object, Result, SimpleObject};
 
@@ -104,13 +103,10 @@ impl RuleView {
     }
     /// Where it sends, without credentials: `https://hooks.example.com/***`, or the recipients.
     async fn target(&self) -> String {
-        match &self.0.channel {
-            Channel::Webhook { url, .. } | Channel::Slack { url } => describe_target(url),
-            Channel::Email { to } => to.join(", "),
-        }
+        notes::masked(&self.0.channel).0
     }
     async fn has_secret(&self) -> bool {
-        matches!(&self.0.channel, Channel::Webhook { secret: Some(s), .. } if !s.is_empty())
+        notes::masked(&self.0.channel).1
     }
     async fn events(&self) -> &[EventKind] {
         &self.0.events

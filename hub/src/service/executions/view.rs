@@ -19,12 +19,16 @@ impl ExecutionView {
             .count()
     }
     pub fn failure_count(&self) -> usize {
+        self.failed_servers().count()
+    }
+    /// The servers whose job ended without success (skipped ones are not failures).
+    pub fn failed_servers(&self) -> impl Iterator<Item = &str> {
         self.jobs
             .iter()
             .filter(|j| {
                 j.state.is_final() && !matches!(j.state, JobState::Success | JobState::Skipped)
             })
-            .count()
+            .map(|j| j.server_id.as_str())
     }
     /// Overall progress, 0–100: finished targets count whole, running ones half.
     pub fn progress_percent(&self) -> f64 {
