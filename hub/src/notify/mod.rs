@@ -32,6 +32,9 @@ pub async fn dispatch(app: &App) -> Result<usize> {
     let Some(last) = events.last().map(|e| e.seq) else {
         return Ok(0);
     };
+    // Rules are read once per tenant per pass, not once per event.
+    let mut rules_of: std::collections::HashMap<String, Vec<crate::model::NotificationRule>> =
+        std::collections::HashMap::new();
     for ev in &events {
         if matches!(
             ev.kind,
@@ -45,8 +48,14 @@ pub async fn dispatch(app: &App) -> Result<usize> {
                 kind: FeedKind::Finished,
             });
         }
-        let rules = app.store.list_notification_rules(&ev.tenant_id).await?;
-        let matching: Vec<_> = rules.into_iter().filter(|r| wants(r, ev)).collect();
+        if !rules_of.contains_key(&ev.tenant_id) {
+            let rules = app.store.list_notification_rules(&ev.tenant_id).await?;
+            rules_of.insert(ev.tenant_id.clone(), rules);
+        }
+        let matching: Vec<_> = rules_of[&ev.tenant_id]
+            .iter()
+            .filter(|r| wants(r, ev))
+            .collect();
         if matching.is_empty() {
             continue;
         }
