@@ -140,6 +140,7 @@ impl CertificateAuthority {
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(3650);
+        params.serial_number = Some(random_serial());
         let cert = params.self_signed(&key)?;
         write_private(key_path, &key.serialize_pem())?;
         write_atomic(cert_path, &cert.pem())?;
@@ -171,6 +172,7 @@ impl CertificateAuthority {
         let now = time::OffsetDateTime::now_utc();
         params.not_before = now - time::Duration::hours(1);
         params.not_after = now + time::Duration::days(365);
+        params.serial_number = Some(random_serial());
         let cert = params.signed_by(&key, &self.issuer)?;
         Ok((cert.pem(), key.serialize_pem()))
     }
@@ -200,6 +202,7 @@ impl CertificateAuthority {
         params.not_before = now - time::Duration::minutes(5);
         let not_after = now + time::Duration::days(valid_days.max(1));
         params.not_after = not_after;
+        params.serial_number = Some(random_serial());
         let cert = params.signed_by(&csr.public_key, &self.issuer)?;
         Ok(SignedCertificate {
             certificate_pem: cert.pem(),
@@ -208,6 +211,15 @@ impl CertificateAuthority {
                 .unwrap_or_default(),
         })
     }
+}
+
+/// A certificate serial number: 16 random bytes, positive and non-zero, so no two
+/// certificates of this CA share one — not even two issued for the same key (RFC 5280
+/// §4.1.2.2; rcgen would otherwise derive it from the public key).
+fn random_serial() -> rcgen::SerialNumber {
+    let mut bytes: [u8; 16] = rand::random();
+    bytes[0] = (bytes[0] & 0x7f) | 0x01;
+    rcgen::SerialNumber::from_slice(&bytes)
 }
 
 /// A new agent key and a CSR for it. Returns `(key_pem, csr_pem)`; the key stays with the agent.
@@ -341,6 +353,32 @@ mod tests {
         }
         let again = CertificateAuthority::load_or_create(dir.path()).unwrap();
         assert_eq!(ca.cert_pem(), again.cert_pem());
+    }
+
+    /// The serial of a PEM certificate, as its raw big-endian bytes.
+    fn serial_of(pem: &str) -> Vec<u8> {
+        let der = tls::certs_from_pem(pem).unwrap().remove(0);
+        let (_, cert) = x509_parser::parse_x509_certificate(&der).unwrap();
+        cert.raw_serial().to_vec()
+    }
+
+    #[test]
+    fn serials_are_random_even_for_the_same_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let ca = CertificateAuthority::load_or_create(dir.path()).unwrap();
+        let (_key, csr) = generate_agent_key_and_csr("web-01").unwrap();
+        let a = ca.sign_agent_csr(&csr, "web-01", 30).unwrap();
+        let b = ca.sign_agent_csr(&csr, "web-01", 30).unwrap();
+        let (sa, sb) = (serial_of(&a.certificate_pem), serial_of(&b.certificate_pem));
+        assert_ne!(sa, sb, "two certificates for one key share a serial");
+        for s in [&sa, &sb, &serial_of(ca.cert_pem())] {
+            assert!(s.len() <= 20, "serial longer than 20 octets: {s:?}");
+            assert!(s.iter().any(|b| *b != 0), "zero serial");
+            assert_eq!(s[0] & 0x80, 0, "negative serial: {s:?}");
+        }
+        let (server_a, _) = ca.issue_server_certificate(&["localhost".into()]).unwrap();
+        let (server_b, _) = ca.issue_server_certificate(&["localhost".into()]).unwrap();
+        assert_ne!(serial_of(&server_a), serial_of(&server_b));
     }
 
     #[test]
