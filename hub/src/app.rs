@@ -18,11 +18,19 @@ pub struct App {
     pub pki: Arc<HubPki>,
     pub config: Arc<Config>,
     pub metrics: Arc<Metrics>,
-    pub limiter: Arc<crate::edge::RateLimiter>,
+    pub limiter: Arc<dyn crate::limits::RateLimiter>,
+    /// `security.trusted_proxies`, parsed once.
+    pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
 }
 
 impl App {
+    /// The codec that seals secrets with this config's key (what every store is opened with).
+    pub fn codec(config: &Config) -> crate::store::codec::Codec {
+        crate::store::codec::Codec::new(Arc::new(crate::seal::Sealer::new(config.sealing_key())))
+    }
+
     pub fn new(config: Config, store: Arc<dyn Store>, pki: HubPki) -> Self {
+        let trusted_proxies = Arc::new(config.trusted_proxies());
         let keys = AuthKeys::new(
             &config.security.jwt_secret,
             config.security.token_expiry_hours,
@@ -35,7 +43,8 @@ impl App {
             pki: Arc::new(pki),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
-            limiter: Arc::default(),
+            limiter: Arc::new(crate::limits::LocalLimiter::default()),
+            trusted_proxies,
         }
     }
 }
@@ -52,7 +61,11 @@ impl App {
         let path = dir.join("hub.yaml");
         std::fs::write(&path, yaml).expect("write test config");
         let config = Config::load(&path).expect("test config is valid");
-        let store = crate::store::sqlite::SqliteStore::in_memory().expect("in-memory store");
+        let store =
+            crate::store::sqlite::SqliteStore::in_memory_with(crate::store::codec::Codec::new(
+                Arc::new(crate::seal::Sealer::new(config.sealing_key())),
+            ))
+            .expect("in-memory store");
         let pki = HubPki::open(&dir.join("pki"), &["localhost".to_string()]).expect("test CA");
         Self::new(config, Arc::new(store), pki)
     }

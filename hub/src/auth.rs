@@ -1,8 +1,10 @@
-//! User authentication: argon2 password hashes, short-lived JWT access tokens, and rotating
-//! refresh tokens (a replayed refresh token revokes its whole family).
+//! User authentication: argon2 password hashes, short-lived JWT access tokens, rotating
+//! refresh tokens, and the sessions both belong to. Every token carries its session's id;
+//! a request is accepted only while the session lives, so ending a session (logout, a new
+//! password, a disabled user, a replayed refresh token) ends every token of it at once.
 
 use crate::error::{Error, Result};
-use crate::model::{Role, Timestamp, User};
+use crate::model::{Role, Session, Timestamp, User};
 use crate::store::{RefreshToken, RefreshUse, Store};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash};
@@ -23,6 +25,9 @@ pub struct Claims {
     /// Issued at, in milliseconds (sessions ended after it refuse the token).
     #[serde(default)]
     pub ims: i64,
+    /// The session (sign-in) the token belongs to.
+    #[serde(default)]
+    pub sid: String,
 }
 
 /// Who is calling, proven by an access token.
@@ -33,6 +38,10 @@ pub struct Caller {
     pub email: String,
     pub tenant_id: String,
     pub role: Role,
+    /// The sign-in the token belongs to (empty for the hub acting as itself).
+    pub session_id: String,
+    /// When the token stops working.
+    pub expires_at: Option<Timestamp>,
 }
 
 impl Caller {
@@ -43,6 +52,8 @@ impl Caller {
             email: email.into(),
             tenant_id: tenant_id.into(),
             role,
+            session_id: String::new(),
+            expires_at: None,
         }
     }
 
@@ -69,6 +80,9 @@ pub struct TokenPair {
     pub expires_in: u64,
 }
 
+/// The one answer to any access token that does not verify: callers learn nothing of why.
+pub const INVALID_TOKEN: &str = "invalid token";
+
 pub struct AuthKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -86,27 +100,44 @@ impl AuthKeys {
         }
     }
 
-    /// Checks a bearer token and returns its caller.
+    /// Checks a bearer token's signature and expiry and returns its caller (as the token
+    /// says; [`authenticate`] checks it against the store). Any failure is the same plain
+    /// `invalid token`: the library's reason is logged at debug level only.
     pub fn verify(&self, token: &str) -> Result<Caller> {
         let mut v = Validation::new(jsonwebtoken::Algorithm::HS256);
         v.leeway = 5;
-        let data = decode::<Claims>(token, &self.decoding, &v)
-            .map_err(|e| Error::Unauthenticated(format!("invalid access token: {e}")))?;
+        let data = decode::<Claims>(token, &self.decoding, &v).map_err(|e| {
+            tracing::debug!(error = %e, "access token refused");
+            Error::Unauthenticated(INVALID_TOKEN.into())
+        })?;
         Ok(Caller {
             issued_ms: data.claims.ims,
             email: data.claims.sub,
             tenant_id: data.claims.tid,
             role: data.claims.role,
+            session_id: data.claims.sid,
+            expires_at: chrono::DateTime::from_timestamp(data.claims.exp, 0),
         })
     }
 
-    /// Issues an access token and a refresh token (in `family`, or a new one).
-    pub async fn issue(
-        &self,
-        store: &dyn Store,
-        user: &User,
-        family: Option<String>,
-    ) -> Result<TokenPair> {
+    /// Starts a session for `user` (a sign-in) and issues its first pair of tokens.
+    pub async fn sign_in(&self, store: &dyn Store, user: &User) -> Result<TokenPair> {
+        let now = Utc::now();
+        let session = Session {
+            session_id: format!("ses_{}", random_token()),
+            tenant_id: user.tenant_id.clone(),
+            email: user.email.clone(),
+            created_at: now,
+            expires_at: now + self.refresh_ttl,
+            ended_at: None,
+            end_reason: None,
+        };
+        store.insert_session(&session).await?;
+        self.issue(store, user, &session.session_id).await
+    }
+
+    /// Issues an access token and a refresh token of `session`.
+    async fn issue(&self, store: &dyn Store, user: &User, session_id: &str) -> Result<TokenPair> {
         let now = Utc::now();
         let claims = Claims {
             sub: user.email.clone(),
@@ -115,6 +146,7 @@ impl AuthKeys {
             iat: now.timestamp(),
             ims: now.timestamp_millis(),
             exp: (now + self.access_ttl).timestamp(),
+            sid: session_id.to_string(),
         };
         let access_token =
             encode(&Header::default(), &claims, &self.encoding).map_err(Error::internal)?;
@@ -122,7 +154,7 @@ impl AuthKeys {
         store
             .insert_refresh_token(&RefreshToken {
                 token_hash: token_hash(&refresh_token),
-                family: family.unwrap_or_else(random_token),
+                session_id: session_id.to_string(),
                 email: user.email.clone(),
                 tenant_id: user.tenant_id.clone(),
                 expires_at: now + self.refresh_ttl,
@@ -136,7 +168,8 @@ impl AuthKeys {
         })
     }
 
-    /// Exchanges a refresh token for a new pair; a replayed token revokes its family.
+    /// Exchanges a refresh token for a new pair of the same session; a replayed token ends
+    /// the session (every token of that sign-in).
     pub async fn refresh(
         &self,
         store: &dyn Store,
@@ -148,20 +181,23 @@ impl AuthKeys {
                 .use_refresh_token(&token_hash(refresh_token), now)
                 .await?
             {
-                RefreshUse::Fresh(t) => match store.user_by_email(&t.email).await? {
+                RefreshUse::Fresh(t) => match store.get_user(&t.tenant_id, &t.email).await? {
                     Some(user) if !user.disabled => {
-                        Refreshed::Pair(self.issue(store, &user, Some(t.family)).await?)
+                        Refreshed::Pair(self.issue(store, &user, &t.session_id).await?)
                     }
                     _ => Refreshed::Invalid,
                 },
                 RefreshUse::Reused {
-                    family,
+                    session_id,
                     email,
                     tenant_id,
                 } => {
-                    store.revoke_refresh_family(&family).await?;
-                    tracing::warn!(%email, "refresh token replayed; its family was revoked");
-                    Refreshed::Replayed { email, tenant_id }
+                    tracing::warn!(%email, %session_id, "refresh token replayed; its session was ended");
+                    Refreshed::Replayed {
+                        email,
+                        tenant_id,
+                        session_id,
+                    }
                 }
                 RefreshUse::Invalid => Refreshed::Invalid,
             },
@@ -173,22 +209,41 @@ impl AuthKeys {
 #[derive(Debug)]
 pub enum Refreshed {
     Pair(TokenPair),
-    /// A spent token came back: every token of that sign-in is now revoked.
+    /// A spent token came back: its session has ended, every token of it with it.
     Replayed {
         email: String,
         tenant_id: String,
+        session_id: String,
     },
     Invalid,
 }
 
-/// The caller of a bearer token: the token must verify, and its user must still exist, be
-/// enabled, and not have ended their sessions since the token was issued.
+/// The caller of a bearer token: the token must verify, its session must live, and its
+/// user must still exist and be enabled. The role is the user's current one.
 pub async fn authenticate(keys: &AuthKeys, store: &dyn Store, token: &str) -> Result<Caller> {
     let caller = keys.verify(token)?;
-    let user = store
-        .user_by_email(&caller.email)
+    check_session(store, &caller, Utc::now()).await
+}
+
+/// Whether `caller`'s session and user still allow it at `now`; the caller with its
+/// current role when they do.
+pub async fn check_session(store: &dyn Store, caller: &Caller, now: Timestamp) -> Result<Caller> {
+    let ended = || Error::Unauthenticated("this session has ended; sign in again".into());
+    if caller.expires_at.is_some_and(|t| t <= now) {
+        return Err(Error::Unauthenticated(INVALID_TOKEN.into()));
+    }
+    let session = store
+        .get_session(&caller.session_id)
         .await?
-        .ok_or_else(|| Error::Unauthenticated("the user of this token no longer exists".into()))?;
+        .filter(|s| s.tenant_id == caller.tenant_id && s.email == caller.email)
+        .ok_or_else(ended)?;
+    if !session.is_live(now) {
+        return Err(ended());
+    }
+    let user = store
+        .get_user(&caller.tenant_id, &caller.email)
+        .await?
+        .ok_or_else(ended)?;
     if user.disabled {
         return Err(Error::Unauthenticated("this account is disabled".into()));
     }
@@ -196,15 +251,11 @@ pub async fn authenticate(keys: &AuthKeys, store: &dyn Store, token: &str) -> Re
         .tokens_valid_after
         .is_some_and(|t| caller.issued_ms <= t.timestamp_millis())
     {
-        return Err(Error::Unauthenticated(
-            "this session has ended; sign in again".into(),
-        ));
+        return Err(ended());
     }
-    // The role and tenant are the user's current ones, not those in an older token.
     Ok(Caller {
         role: user.role,
-        tenant_id: user.tenant_id,
-        ..caller
+        ..caller.clone()
     })
 }
 
@@ -266,13 +317,15 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn access_tokens_verify_and_refresh_rotates_with_replay_detection() {
+    async fn tokens_live_and_die_with_their_session() {
         let store = SqliteStore::in_memory().unwrap();
         let user = User::new("a@b.c", Role::Operator, "t1", "x".into());
-        store.upsert_user(&user).await.unwrap();
+        store.insert_user(&user).await.unwrap();
         let keys = AuthKeys::new(&"k".repeat(32), 1, 1);
-        let pair = keys.issue(&store, &user, None).await.unwrap();
-        let caller = keys.verify(&pair.access_token).unwrap();
+        let pair = keys.sign_in(&store, &user).await.unwrap();
+        let caller = authenticate(&keys, &store, &pair.access_token)
+            .await
+            .unwrap();
         assert_eq!(
             (
                 caller.email.as_str(),
@@ -281,11 +334,11 @@ mod tests {
             ),
             ("a@b.c", "t1", Role::Operator)
         );
-        assert!(
-            AuthKeys::new(&"z".repeat(32), 1, 1)
-                .verify(&pair.access_token)
-                .is_err()
-        );
+        // Another key: the same plain refusal, whatever the library says.
+        let err = AuthKeys::new(&"z".repeat(32), 1, 1)
+            .verify(&pair.access_token)
+            .unwrap_err();
+        assert_eq!(err.to_string(), INVALID_TOKEN);
 
         let Refreshed::Pair(second) = keys
             .refresh(&store, &pair.refresh_token, Utc::now())
@@ -294,7 +347,7 @@ mod tests {
         else {
             panic!("refresh failed")
         };
-        // Replaying the first token fails and revokes the family, including the second token.
+        // Replaying the first token ends the session: the second pair dies with it.
         assert!(matches!(
             keys.refresh(&store, &pair.refresh_token, Utc::now())
                 .await
@@ -307,6 +360,16 @@ mod tests {
                 .unwrap(),
             Refreshed::Invalid
         ));
+        assert!(
+            authenticate(&keys, &store, &second.access_token)
+                .await
+                .is_err()
+        );
+        assert!(
+            authenticate(&keys, &store, &pair.access_token)
+                .await
+                .is_err()
+        );
     }
 
     #[test]

@@ -34,6 +34,13 @@ pub enum Event {
     },
     /// The store's event outbox has new entries (for the notifier; seen by no subscriber).
     Outbox,
+    /// Sessions ended (logout, password change, a disabled user, a replayed refresh token):
+    /// live subscriptions of these sessions close at once.
+    SessionsEnded {
+        tenant_id: String,
+        email: String,
+        session_ids: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
@@ -76,14 +83,16 @@ impl Bus {
     }
 
     /// The wake-up handle of one server's long-poll.
-    pub fn waiter(&self, server_id: &str) -> Arc<Notify> {
+    pub fn waiter(&self, tenant_id: &str, server_id: &str) -> Arc<Notify> {
         let mut map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(server_id.to_string()).or_default().clone()
+        map.entry(format!("{tenant_id}/{server_id}"))
+            .or_default()
+            .clone()
     }
 
     /// Wakes the long-poll of a server that has a job waiting (or the next one to come).
-    pub fn wake(&self, server_id: &str) {
-        self.waiter(server_id).notify_one();
+    pub fn wake(&self, tenant_id: &str, server_id: &str) {
+        self.waiter(tenant_id, server_id).notify_one();
     }
 }
 
@@ -95,8 +104,8 @@ mod tests {
     #[tokio::test]
     async fn a_wake_before_the_wait_is_not_lost() {
         let bus = Bus::new();
-        bus.wake("a");
-        tokio::time::timeout(Duration::from_secs(1), bus.waiter("a").notified())
+        bus.wake("t", "a");
+        tokio::time::timeout(Duration::from_secs(1), bus.waiter("t", "a").notified())
             .await
             .expect("woken");
     }

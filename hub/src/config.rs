@@ -118,9 +118,20 @@ pub struct SecuritySection {
     /// Sign-in attempts a minute per IP.
     #[serde(default = "default_login_rate")]
     pub login_rate_limit_per_minute: u32,
-    /// Serve GraphQL introspection (schema discovery); off by default.
-    #[serde(default)]
+    /// Serve GraphQL introspection (schema discovery) to signed-in users; on by default
+    /// (integrators' tools need it). Anonymous callers never reach GraphQL.
+    #[serde(default = "yes")]
     pub graphql_introspection: bool,
+    /// Addresses (or CIDR ranges) of load balancers and proxies in front of the hub whose
+    /// `X-Forwarded-For` is believed: rate limits and the audit log then see the client's
+    /// address. Empty: every request's address is its peer's.
+    #[serde(default)]
+    pub trusted_proxies: Vec<String>,
+    /// The key that seals secrets at rest (at least 32 characters; e.g.
+    /// `${GREENROOM_ENCRYPTION_KEY}`). When absent it is derived from `jwt_secret`. Every
+    /// replica needs the same; changing it makes secrets sealed with the old one unreadable.
+    #[serde(default)]
+    pub encryption_key: Option<String>,
     /// Origins allowed to call the API from a browser (CORS); none by default.
     #[serde(default)]
     pub cors_origins: Vec<String>,
@@ -135,12 +146,19 @@ impl std::fmt::Debug for SecuritySection {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SecuritySection")
             .field("jwt_secret", &"***")
+            .field(
+                "encryption_key",
+                &self.encryption_key.as_ref().map(|_| "***"),
+            )
             .field("token_expiry_hours", &self.token_expiry_hours)
             .field("refresh_token_days", &self.refresh_token_days)
             .finish_non_exhaustive()
     }
 }
 
+fn yes() -> bool {
+    true
+}
 fn default_token_hours() -> u64 {
     8
 }
@@ -290,6 +308,21 @@ impl Config {
         if self.security.jwt_secret.len() < 32 {
             p.push("field `security.jwt_secret`: must be at least 32 characters".to_string());
         }
+        if self
+            .security
+            .encryption_key
+            .as_ref()
+            .is_some_and(|k| k.len() < 32)
+        {
+            p.push("field `security.encryption_key`: must be at least 32 characters".to_string());
+        }
+        for proxy in &self.security.trusted_proxies {
+            if parse_net(proxy).is_none() {
+                p.push(format!(
+                    "field `security.trusted_proxies`: {proxy:?} is not an address or a CIDR range (10.0.0.5, 10.0.0.0/8)"
+                ));
+            }
+        }
         if self.security.tls_cert.is_some() != self.security.tls_key.is_some() {
             p.push("field `security.tls_cert` / `security.tls_key`: give both or neither".into());
         }
@@ -405,12 +438,37 @@ impl Config {
         }
     }
 
+    /// The trusted proxies, parsed (validation refused any that does not parse).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        self.security
+            .trusted_proxies
+            .iter()
+            .filter_map(|p| parse_net(p))
+            .collect()
+    }
+
+    /// The key material that seals secrets at rest.
+    pub fn sealing_key(&self) -> &[u8] {
+        self.security
+            .encryption_key
+            .as_deref()
+            .unwrap_or(&self.security.jwt_secret)
+            .as_bytes()
+    }
+
     pub fn sqlite_path(&self) -> PathBuf {
         self.database
             .sqlite_path
             .clone()
             .unwrap_or_else(|| self.server.data_dir.join("greenroom.db"))
     }
+}
+
+/// `10.0.0.5` or `10.0.0.0/8`.
+fn parse_net(s: &str) -> Option<ipnet::IpNet> {
+    s.parse::<ipnet::IpNet>()
+        .ok()
+        .or_else(|| s.parse::<std::net::IpAddr>().ok().map(ipnet::IpNet::from))
 }
 
 #[cfg(test)]

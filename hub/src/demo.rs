@@ -11,6 +11,7 @@ use crate::store::Store;
 use anyhow::Context as _;
 use serde_json::json;
 use std::net::SocketAddr;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -59,10 +60,31 @@ pub async fn put_user(
     auth::check_password_strength(password)?;
     let role = Role::parse(role).with_context(|| format!("unknown role {role}"))?;
     let hash = auth::hash_password(password).await?;
-    let mut user = User::new(email, role, tenant, hash);
-    // A new password ends the sessions made with the old one.
-    user.tokens_valid_after = Some(chrono::Utc::now());
-    store.upsert_user(&user).await?;
+    let user = User::new(email, role, tenant, hash.clone());
+    let now = chrono::Utc::now();
+    match store.insert_user(&user).await {
+        Ok(()) => {}
+        Err(crate::store::StoreError::Duplicate { .. }) => {
+            // An existing user: a new password and role, and the sessions made with the old
+            // password end.
+            store
+                .modify_user(
+                    tenant,
+                    email,
+                    std::sync::Arc::new(move |u: &mut User| {
+                        u.password_hash = hash.clone();
+                        u.role = role;
+                        u.disabled = false;
+                        u.tokens_valid_after = Some(now);
+                    }),
+                )
+                .await?;
+            store
+                .end_sessions_of(tenant, email, "password_changed", now)
+                .await?;
+        }
+        Err(e) => return Err(e.into()),
+    }
     let r = Resource {
         kind: "user",
         id: email,
@@ -104,6 +126,28 @@ fn default_agent_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("greenroom-agent"))
 }
 
+/// The demo's JWT secret (and so its at-rest key): made once and kept in the data dir, so a
+/// restarted demo still reads what it sealed and its users stay signed in.
+fn demo_secret(data_dir: &Path) -> String {
+    let path = data_dir.join("demo.secret");
+    if let Ok(s) = std::fs::read_to_string(&path)
+        && s.trim().len() >= 32
+    {
+        return s.trim().to_string();
+    }
+    let secret = random_token();
+    let written = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .and_then(|mut f| std::io::Write::write_all(&mut f, secret.as_bytes()));
+    if let Err(e) = written {
+        tracing::warn!(path = %path.display(), error = %e, "could not keep the demo secret; a restart will not read what this run sealed");
+    }
+    secret
+}
+
 fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
     let web_dir = args.web_dir.clone().or_else(|| {
         let candidate = PathBuf::from("web/dist");
@@ -121,7 +165,7 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
         redis: Default::default(),
         notifications: Default::default(),
         security: SecuritySection {
-            jwt_secret: random_token(),
+            jwt_secret: demo_secret(data_dir),
             token_expiry_hours: 8,
             refresh_token_days: 30,
             agent_certificate_days: 90,
@@ -133,6 +177,8 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
             cors_origins: Vec::new(),
             tls_cert: None,
             tls_key: None,
+            trusted_proxies: Vec::new(),
+            encryption_key: None,
         },
         execution: ExecutionSection {
             heartbeat_interval: 5,
@@ -256,9 +302,9 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     };
     // The admin exists before the hub listens, so whoever sees it up can sign in at once.
     {
-        let store = crate::store::sqlite::SqliteStore::open(&config.sqlite_path())?;
+        let store = crate::store::open(&config).await?;
         put_user(
-            &store,
+            store.as_ref(),
             ADMIN_EMAIL,
             &password,
             "admin",
@@ -365,5 +411,100 @@ mod tests {
             };
             assert_eq!(problems(&full), Vec::<String>::new(), "{}", t.name);
         }
+    }
+
+    /// A sample template, ready to render.
+    fn sample(name: &str) -> crate::model::ActionTemplate {
+        let docs: Vec<serde_json::Value> = serde_json::from_str(SAMPLES).unwrap();
+        let doc = docs.into_iter().find(|d| d["name"] == name).expect(name);
+        let t: NewTemplate = serde_json::from_value(doc).unwrap();
+        let now = chrono::Utc::now();
+        crate::model::ActionTemplate {
+            tenant_id: "t".into(),
+            id: "x".into(),
+            name: t.name,
+            description: t.description,
+            category: t.category,
+            action_type: t.action_type,
+            version: t.version,
+            parameters: t.parameters,
+            execution_config: t.execution_config,
+            command_template: t.command_template,
+            success_criteria: t.success_criteria,
+            applicable_server_tags: t.applicable_server_tags,
+            metadata: crate::model::TemplateMetadata {
+                created_at: now,
+                created_by: "t".into(),
+                updated_at: now,
+                usage_count: 0,
+            },
+        }
+    }
+
+    #[test]
+    fn samples_refuse_path_traversal_and_option_injection() {
+        let refused = |name: &str, param: &str, value: &str| {
+            let t = sample(name);
+            let mut params = json!({param: value});
+            if t.parameters.get("port").is_some_and(|p| p.required) {
+                params["port"] = 80.into();
+            }
+            crate::template::render(&t, &params).is_err()
+        };
+        let accepted = |name: &str, param: &str, value: &str| !refused(name, param, value);
+        for bad in [
+            "/tmp/../etc",
+            "/tmp/..",
+            "/var/tmp/x/../../etc",
+            "/tmp",
+            "/etc/passwd",
+            "/tmp/ x",
+        ] {
+            assert!(refused("Clear a temp directory", "dir", bad), "{bad}");
+        }
+        assert!(accepted(
+            "Clear a temp directory",
+            "dir",
+            "/tmp/build-cache"
+        ));
+        for bad in [
+            "/etc/shadow",
+            "/var/log/../../etc/shadow",
+            "/var/log/..",
+            "/var/logx",
+        ] {
+            assert!(refused("Recent errors in a log", "file", bad), "{bad}");
+        }
+        assert!(accepted(
+            "Recent errors in a log",
+            "file",
+            "/var/log/nginx/error.log"
+        ));
+        assert!(refused("Disk space", "mount", "/../etc"));
+        assert!(accepted("Disk space", "mount", "/var/lib"));
+        for (name, param) in [
+            ("Service is active", "service"),
+            ("Restart a service", "service"),
+            ("DNS resolves", "name"),
+            ("Process running", "name"),
+            ("TLS certificate expiry", "host"),
+            ("TCP port open", "host"),
+        ] {
+            for bad in ["--help", "-H", "-s x"] {
+                assert!(refused(name, param, bad), "{name}: {bad}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_sample_hands_a_value_to_a_second_interpreter_as_code() {
+        // The TCP check runs `bash -c`: its host and port go in as positional arguments.
+        let t = sample("TCP port open");
+        let r = crate::template::render(&t, &json!({"host": "127.0.0.1", "port": 1})).unwrap();
+        assert!(
+            r.command.contains("\"/dev/tcp/$1/$2\"' port-check"),
+            "{}",
+            r.command
+        );
     }
 }

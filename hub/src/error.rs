@@ -24,6 +24,9 @@ pub enum Error {
     AgentRefused { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// A request body over the limit.
+    #[error("{0}")]
+    PayloadTooLarge(String),
     /// Too many requests (or sign-in attempts); try again after this many seconds.
     #[error("{message}")]
     RateLimited {
@@ -59,6 +62,7 @@ impl Error {
             Error::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Error::AgentRefused { code, .. } => (code, StatusCode::UNAUTHORIZED),
             Error::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Error::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Error::RateLimited { .. } => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             Error::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
         }
@@ -105,9 +109,23 @@ impl async_graphql::ErrorExtensions for Error {
     }
 }
 
-impl From<rusqlite::Error> for Error {
-    fn from(e: rusqlite::Error) -> Self {
-        Error::internal(format!("sqlite: {e}"))
+impl From<crate::store::StoreError> for Error {
+    /// Store errors a caller did not handle itself: a missing or duplicate record is named
+    /// generically (services say which record when it matters), a busy or unreachable
+    /// store is `unavailable`, anything else is internal (logged, never shown).
+    fn from(e: crate::store::StoreError) -> Self {
+        use crate::store::StoreError as S;
+        match e {
+            S::NotFound => Error::NotFound("not found".into()),
+            S::Duplicate { what } => {
+                Error::Conflict(format!("{} already exists", what.replace('_', " ")))
+            }
+            S::Conflict(_) | S::Unavailable(_) => {
+                tracing::warn!(error = %e, "store unavailable");
+                Error::Unavailable("the store is busy or unreachable; try again".into())
+            }
+            S::Corrupt(_) | S::Backend(_) => Error::internal(e),
+        }
     }
 }
 
@@ -119,6 +137,9 @@ impl From<serde_json::Error> for Error {
 
 impl From<axum::extract::rejection::JsonRejection> for Error {
     fn from(e: axum::extract::rejection::JsonRejection) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Error::PayloadTooLarge("request bodies are limited to 1048576 bytes".into());
+        }
         Error::invalid(format!("request body: {}", e.body_text()))
     }
 }

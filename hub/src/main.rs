@@ -130,8 +130,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let cfg = load(&config)?;
             let password = std::env::var("GREENROOM_PASSWORD")
                 .context("set GREENROOM_PASSWORD to the new user's password")?;
-            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
-            demo::put_user(&store, &email, &password, &role, &tenant).await?;
+            let store = greenroom_hub::store::open(&cfg).await?;
+            demo::put_user(store.as_ref(), &email, &password, &role, &tenant).await?;
             println!("user {email} ({role}) saved");
             Ok(())
         }
@@ -146,12 +146,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_context(|| format!("cannot read {}", f.display()))?,
                 None => demo::SAMPLES.to_string(),
             };
-            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
+            let store = greenroom_hub::store::open(&cfg).await?;
             let pki = greenroom_hub::ca::HubPki::open(
                 &cfg.server.data_dir.join("pki"),
                 &cfg.server.agent_hostnames,
             )?;
-            let app = greenroom_hub::app::App::new(cfg, std::sync::Arc::new(store), pki);
+            let app = greenroom_hub::app::App::new(cfg, store, pki);
             let admin = greenroom_hub::auth::Caller::internal(
                 "cli",
                 &tenant,
@@ -168,10 +168,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             uses,
         } => {
             let cfg = load(&config)?;
-            let store = greenroom_hub::store::sqlite::SqliteStore::open(&cfg.sqlite_path())?;
+            let store = greenroom_hub::store::open(&cfg).await?;
             let ttl = chrono::Duration::hours(ttl_hours as i64);
             let token = greenroom_hub::service::agents::issue_enrollment_token(
-                &store,
+                store.as_ref(),
                 &tenant,
                 "cli",
                 ttl,

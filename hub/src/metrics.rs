@@ -54,6 +54,8 @@ pub struct Metrics {
     pub notifications: IntCounterVec,
     /// `not_after` of each CA (`ca` = active, next, retiring), set at scrape time.
     pub ca_expiry: IntGaugeVec,
+    pub rate_limited: IntCounterVec,
+    pub login_failures: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -181,9 +183,25 @@ impl Metrics {
                 "Expiry (Unix time) of the hub's CA certificates, by role in a rotation",
                 &["ca"],
             ),
+            rate_limited: counter_vec(
+                "rate_limited_total",
+                "Requests refused by a rate limit, by quota (api, login, login_account)",
+                &["quota"],
+            ),
+            login_failures: counter_vec(
+                "login_failures_total",
+                "Failed sign-ins by reason (bad_password, unknown_account, disabled, throttled)",
+                &["reason"],
+            ),
             registry: r,
         };
         // Series an alert rule or dashboard reads exist from the start (at 0).
+        for reason in ["bad_password", "unknown_account", "disabled", "throttled"] {
+            m.login_failures.with_label_values(&[reason]);
+        }
+        for quota in ["api", "login", "login_account"] {
+            m.rate_limited.with_label_values(&[quota]);
+        }
         for outcome in ["delivered", "retried", "failed"] {
             m.notifications.with_label_values(&[outcome]);
         }

@@ -7,7 +7,7 @@ use crate::app::App;
 use crate::ca::HubPki;
 use crate::config::Config;
 use crate::error::Error;
-use crate::store::sqlite::SqliteStore;
+use crate::store::Counted;
 use anyhow::Context as _;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -51,9 +51,10 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let pki = HubPki::open(&data_dir.join("pki"), &config.server.agent_hostnames)
         .context("certificate authority and agent listener TLS")?;
     let tls = pki.tls();
-    let store =
-        SqliteStore::open(&config.sqlite_path()).map_err(|e| anyhow::anyhow!("store: {e}"))?;
-    let app = App::new(config.clone(), Arc::new(store), pki);
+    let store = crate::store::open(&config)
+        .await
+        .map_err(|e| anyhow::anyhow!("store: {e}"))?;
+    let app = App::new(config.clone(), store, pki);
 
     let http = TcpListener::bind(config.server.listen)
         .await
@@ -240,6 +241,21 @@ async fn count_requests(
     let span =
         tracing::info_span!("request", request_id = %request_id, method = %method, path = %path);
     req.extensions_mut().insert(RequestId(request_id.clone()));
+    // The client's address, once: the peer's, or what a trusted proxy says it was.
+    if let Some(peer) = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+    {
+        let forwarded: Vec<&str> = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let ip = crate::limits::client_ip(peer, &forwarded, &app.trusted_proxies);
+        req.extensions_mut().insert(crate::edge::ClientIp(ip));
+    }
     let started = std::time::Instant::now();
     let mut resp = next.run(req).instrument(span).await;
     let status = resp.status();
@@ -262,25 +278,33 @@ async fn count_requests(
 pub struct RequestId(pub String);
 
 async fn readyz(State(app): State<App>) -> impl IntoResponse {
-    match app.store.count_servers_by_state().await {
+    match app.store.ping().await {
         Ok(_) => (
             StatusCode::OK,
             axum::Json(serde_json::json!({"status": "ready"})),
         )
             .into_response(),
-        Err(e) => {
-            Error::Unavailable(format!("store not ready: {}", e.public_message())).into_response()
-        }
+        Err(e) => Error::Unavailable(format!(
+            "store not ready: {}",
+            Error::from(e).public_message()
+        ))
+        .into_response(),
     }
 }
 
 async fn metrics(State(app): State<App>) -> impl IntoResponse {
     let m = &app.metrics;
     for (gauge, counts) in [
-        (&m.servers, app.store.count_servers_by_state().await),
-        (&m.executions, app.store.count_by_state("executions").await),
-        (&m.jobs, app.store.count_by_state("jobs").await),
-        (&m.queue_depth, app.store.count_by_state("queue").await),
+        (&m.servers, app.store.count_by_state(Counted::Servers).await),
+        (
+            &m.executions,
+            app.store.count_by_state(Counted::Executions).await,
+        ),
+        (&m.jobs, app.store.count_by_state(Counted::Jobs).await),
+        (
+            &m.queue_depth,
+            app.store.count_by_state(Counted::Queue).await,
+        ),
     ] {
         if let Ok(counts) = counts {
             gauge.reset();

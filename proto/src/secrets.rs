@@ -34,6 +34,21 @@ pub fn mask_connection_string(conn: &str) -> String {
     masked
 }
 
+/// Free text (a command line, output, an error) with every connection-string password in
+/// it masked.
+pub fn mask_secrets_in_text(text: &str) -> String {
+    mask_connection_string(text)
+}
+
+/// The password values of a connection string, as its driver would use them.
+pub fn connection_string_secrets(conn: &str) -> Vec<String> {
+    let masked = mask_connection_string(conn);
+    if masked == conn {
+        return Vec::new();
+    }
+    vec![conn.to_string()]
+}
+
 #[cfg(test)]
 mod tests {
     use super::mask_connection_string as mask;

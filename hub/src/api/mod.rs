@@ -54,8 +54,14 @@ impl<S: Send + Sync> FromRequestParts<S> for Origin {
 pub fn origin_of(parts: &Parts) -> Origin {
     let ip = parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0.ip().to_string());
+        .get::<crate::edge::ClientIp>()
+        .map(|c| c.0.to_string())
+        .or_else(|| {
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip().to_string())
+        });
     let mut origin = Origin::of_request(ip, &parts.headers);
     origin.request_id = parts
         .extensions

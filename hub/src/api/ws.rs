@@ -113,7 +113,7 @@ pub async fn servers(
                     tenant_id,
                     server_id,
                 }) if tenant_id == caller.tenant_id => {
-                    match app.store.get_server(Some(&tenant_id), &server_id).await {
+                    match app.store.get_server(&tenant_id, &server_id).await {
                         Ok(Some(s)) => json!({"type": "server", "server": s}),
                         Ok(None) => json!({"type": "removed", "server_id": server_id}),
                         Err(_) => continue,

@@ -9,7 +9,6 @@ use crate::audit::{self, Actor, Resource};
 use crate::config::Config;
 use crate::model::{DEFAULT_TENANT, Server};
 use crate::store::Store;
-use crate::store::sqlite::SqliteStore;
 use anyhow::{Context as _, bail};
 use greenroom_pki::{CaCert, CaSet, NEXT_CERT_FILE, RETIRING_CERT_FILE, RETIRING_KEY_FILE};
 use serde_json::json;
@@ -61,11 +60,15 @@ pub enum RotateStep {
 /// Runs one `ca` verb and prints its report.
 pub async fn run(cmd: CaCommand) -> anyhow::Result<()> {
     let text = match cmd {
-        CaCommand::Status { config } => status(&Ctx::open(&config)?).await?,
+        CaCommand::Status { config } => status(&Ctx::open(&config).await?).await?,
         CaCommand::Rotate { step } => match step {
-            RotateStep::Stage { config } => stage(&Ctx::open(&config)?).await?,
-            RotateStep::Activate { config, force } => activate(&Ctx::open(&config)?, force).await?,
-            RotateStep::Finish { config, force } => finish(&Ctx::open(&config)?, force).await?,
+            RotateStep::Stage { config } => stage(&Ctx::open(&config).await?).await?,
+            RotateStep::Activate { config, force } => {
+                activate(&Ctx::open(&config).await?, force).await?
+            }
+            RotateStep::Finish { config, force } => {
+                finish(&Ctx::open(&config).await?, force).await?
+            }
         },
     };
     print!("{text}");
@@ -75,11 +78,11 @@ pub async fn run(cmd: CaCommand) -> anyhow::Result<()> {
 /// What every verb works on: the pki dir and the store of one config.
 struct Ctx {
     dir: PathBuf,
-    store: SqliteStore,
+    store: std::sync::Arc<dyn Store>,
 }
 
 impl Ctx {
-    fn open(config: &Path) -> anyhow::Result<Self> {
+    async fn open(config: &Path) -> anyhow::Result<Self> {
         let cfg = Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let dir = cfg.server.data_dir.join("pki");
         if !dir.join(greenroom_pki::CA_CERT_FILE).exists()
@@ -90,8 +93,9 @@ impl Ctx {
                 dir.display()
             );
         }
-        let store =
-            SqliteStore::open(&cfg.sqlite_path()).map_err(|e| anyhow::anyhow!("store: {e}"))?;
+        let store = crate::store::open(&cfg)
+            .await
+            .map_err(|e| anyhow::anyhow!("store: {e}"))?;
         Ok(Self { dir, store })
     }
 
@@ -119,7 +123,16 @@ impl Ctx {
             email: "cli",
             origin: &audit::NO_ORIGIN,
         };
-        audit::record_in(&self.store, DEFAULT_TENANT, actor, event, r, details, None).await;
+        audit::record_in(
+            self.store.as_ref(),
+            DEFAULT_TENANT,
+            actor,
+            event,
+            r,
+            details,
+            None,
+        )
+        .await;
     }
 }
 

@@ -115,6 +115,13 @@ impl Priority {
             Priority::Low => 0,
         }
     }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "high" => Some(Self::High),
@@ -301,6 +308,170 @@ pub struct Job {
     /// agent and back).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The execution's priority, copied so a server's queue is ordered without a join:
+    /// best priority first, then oldest (`queued_at`, then `job_id`).
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default = "epoch")]
+    pub queued_at: Timestamp,
+}
+
+fn epoch() -> Timestamp {
+    Timestamp::default()
+}
+
+/// How many of an execution's jobs are in each state. Kept beside the execution and changed
+/// in the same commit as every job transition, so limits that count (max concurrency, the
+/// error threshold) and the execution's own state never need a COUNT over the jobs — a
+/// count read in one statement and acted on in another is what concurrent writers break.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobCounts {
+    #[serde(default)]
+    pub pending: u32,
+    #[serde(default)]
+    pub leased: u32,
+    #[serde(default)]
+    pub running: u32,
+    #[serde(default)]
+    pub success: u32,
+    #[serde(default)]
+    pub failed: u32,
+    #[serde(default)]
+    pub timeout: u32,
+    #[serde(default)]
+    pub cancelled: u32,
+    #[serde(default)]
+    pub skipped: u32,
+    #[serde(default)]
+    pub unreachable: u32,
+}
+
+impl JobCounts {
+    pub fn get(&self, state: JobState) -> u32 {
+        match state {
+            JobState::Pending => self.pending,
+            JobState::Leased => self.leased,
+            JobState::Running => self.running,
+            JobState::Success => self.success,
+            JobState::Failed => self.failed,
+            JobState::Timeout => self.timeout,
+            JobState::Cancelled => self.cancelled,
+            JobState::Skipped => self.skipped,
+            JobState::Unreachable => self.unreachable,
+        }
+    }
+    fn slot(&mut self, state: JobState) -> &mut u32 {
+        match state {
+            JobState::Pending => &mut self.pending,
+            JobState::Leased => &mut self.leased,
+            JobState::Running => &mut self.running,
+            JobState::Success => &mut self.success,
+            JobState::Failed => &mut self.failed,
+            JobState::Timeout => &mut self.timeout,
+            JobState::Cancelled => &mut self.cancelled,
+            JobState::Skipped => &mut self.skipped,
+            JobState::Unreachable => &mut self.unreachable,
+        }
+    }
+    /// Counts `n` more jobs in `state`.
+    pub fn add(&mut self, state: JobState, n: u32) {
+        *self.slot(state) += n;
+    }
+    /// One job moved from `from` to `to`.
+    pub fn moved(&mut self, from: JobState, to: JobState) {
+        if from != to {
+            let f = self.slot(from);
+            *f = f.saturating_sub(1);
+            *self.slot(to) += 1;
+        }
+    }
+    pub fn of(states: impl IntoIterator<Item = JobState>) -> Self {
+        let mut c = Self::default();
+        for s in states {
+            c.add(s, 1);
+        }
+        c
+    }
+    pub fn total(&self) -> u32 {
+        JobState::ALL.iter().map(|s| self.get(*s)).sum()
+    }
+    /// Jobs holding a concurrency slot: leased or running.
+    pub fn active(&self) -> u32 {
+        self.leased + self.running
+    }
+    /// Jobs that ended without success (what the error threshold counts).
+    pub fn failures(&self) -> u32 {
+        self.failed + self.timeout + self.unreachable
+    }
+    /// Jobs that reached a final state.
+    pub fn done(&self) -> u32 {
+        self.total() - self.pending - self.leased - self.running
+    }
+}
+
+/// The part of an execution that changes while it runs — its job counts, the next output
+/// cursor — with the settings leasing and settling read, kept apart from the (possibly
+/// large) execution document so the hot path reads and writes a small record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExecutionControl {
+    pub tenant_id: String,
+    pub execution_id: String,
+    pub state: ExecutionState,
+    #[serde(default)]
+    pub cancelled: bool,
+    pub initiated_by: String,
+    #[serde(default)]
+    pub max_concurrency: Option<u32>,
+    #[serde(default)]
+    pub error_threshold: Option<u32>,
+    #[serde(default)]
+    pub requires_lock: bool,
+    #[serde(default)]
+    pub lock_policy: LockPolicy,
+    #[serde(default)]
+    pub lost_job_policy: LostJobPolicy,
+    #[serde(default)]
+    pub retry_delay_seconds: u64,
+    #[serde(default)]
+    pub priority: Priority,
+    #[serde(default)]
+    pub success_criteria: Option<SuccessCriteria>,
+    pub counts: JobCounts,
+    /// The cursor the next output line of this execution gets (1, 2, 3, ... in the order
+    /// lines were stored).
+    #[serde(default = "first_cursor")]
+    pub next_cursor: u64,
+}
+
+fn first_cursor() -> u64 {
+    1
+}
+
+impl ExecutionControl {
+    pub fn priority_name(&self) -> &'static str {
+        self.priority.as_str()
+    }
+
+    /// The control record of a new execution and its jobs.
+    pub fn of(e: &Execution, jobs: &[Job]) -> Self {
+        Self {
+            tenant_id: e.tenant_id.clone(),
+            execution_id: e.execution_id.clone(),
+            state: e.state,
+            cancelled: e.cancelled_by.is_some(),
+            initiated_by: e.initiated_by.clone(),
+            max_concurrency: e.max_concurrency,
+            error_threshold: e.error_threshold,
+            requires_lock: e.requires_lock,
+            lock_policy: e.lock_policy,
+            lost_job_policy: e.lost_job_policy,
+            retry_delay_seconds: e.retry_delay_seconds,
+            priority: e.priority,
+            success_criteria: e.success_criteria.clone(),
+            counts: JobCounts::of(jobs.iter().map(|j| j.state)),
+            next_cursor: 1,
+        }
+    }
 }
 
 fn one() -> u32 {

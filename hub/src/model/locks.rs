@@ -13,6 +13,16 @@ pub enum LockType {
     Emergency,
 }
 
+impl LockType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Execution => "execution",
+            Self::Maintenance => "maintenance",
+            Self::Emergency => "emergency",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
 #[serde(rename_all = "snake_case")]
 pub enum LockStatus {

@@ -49,6 +49,8 @@ impl Role {
     }
 }
 
+/// A user of one tenant. `(tenant_id, email)` is the key: the same address may belong to
+/// users of several tenants, and one tenant never learns of another's users.
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
 pub struct User {
     pub email: String,
@@ -57,20 +59,14 @@ pub struct User {
     #[graphql(skip)]
     #[serde(skip_serializing)]
     pub password_hash: String,
-    /// A disabled user cannot sign in, and their tokens stop working.
+    /// A disabled user cannot sign in, and their sessions end.
     #[serde(default)]
     pub disabled: bool,
-    /// Access tokens issued before this instant are refused (logout, password change).
+    /// Access tokens issued before this instant are refused (password change, disabling):
+    /// a second line of defence beside the sessions they belonged to, which end too.
     #[graphql(skip)]
     #[serde(default, skip_serializing)]
     pub tokens_valid_after: Option<Timestamp>,
-    /// Consecutive failed sign-ins, and the lock-out they caused.
-    #[graphql(skip)]
-    #[serde(default, skip_serializing)]
-    pub failed_logins: u32,
-    #[graphql(skip)]
-    #[serde(default)]
-    pub locked_until: Option<Timestamp>,
 }
 
 impl User {
@@ -82,9 +78,32 @@ impl User {
             password_hash,
             disabled: false,
             tokens_valid_after: None,
-            failed_logins: 0,
-            locked_until: None,
         }
+    }
+}
+
+/// One sign-in: every access and refresh token issued from it carries its id, and all of
+/// them stop working the moment it ends (logout, password change, the user disabled, a
+/// refresh token replayed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub session_id: String,
+    pub tenant_id: String,
+    pub email: String,
+    pub created_at: Timestamp,
+    /// When its refresh tokens stop working (`security.refresh_token_days` after sign-in).
+    pub expires_at: Timestamp,
+    #[serde(default)]
+    pub ended_at: Option<Timestamp>,
+    /// Why it ended: `logout`, `password_changed`, `user_disabled`, `refresh_token_reused`, ...
+    #[serde(default)]
+    pub end_reason: Option<String>,
+}
+
+impl Session {
+    /// Whether tokens of this session may still be used at `now`.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.ended_at.is_none() && self.expires_at > now
     }
 }
 

@@ -29,6 +29,44 @@ pub struct Schedule {
     pub created_at: Timestamp,
     pub next_run_at: Option<Timestamp>,
     pub last_run_at: Option<Timestamp>,
+    /// Secret values of `execution` (secret parameters, a connection string), by JSON
+    /// pointer into it (`/parameters/password`); `execution` shows them as `***`. Never
+    /// answered by the API, sealed at rest, put back only when an occurrence starts.
+    #[serde(default, skip_serializing)]
+    pub secrets: std::collections::BTreeMap<String, serde_json::Value>,
+}
+
+impl Schedule {
+    /// Moves secret values out of `execution` into `secrets`, leaving `***` in their place:
+    /// the values of `secret_parameters` (the template's secret parameters) and an inline
+    /// action's database connection string.
+    pub fn take_secrets(&mut self, secret_parameters: &[String]) {
+        let mut pointers: Vec<String> = secret_parameters
+            .iter()
+            .map(|p| format!("/parameters/{}", p.replace('~', "~0").replace('/', "~1")))
+            .collect();
+        pointers.push("/action/connection_string".into());
+        for ptr in pointers {
+            if let Some(v) = self.execution.pointer_mut(&ptr)
+                && !v.is_null()
+                && v.as_str() != Some(crate::template::REDACTED)
+            {
+                let value = std::mem::replace(v, crate::template::REDACTED.into());
+                self.secrets.insert(ptr, value);
+            }
+        }
+    }
+
+    /// `execution` with its secret values put back: what an occurrence starts.
+    pub fn execution_with_secrets(&self) -> serde_json::Value {
+        let mut e = self.execution.clone();
+        for (ptr, value) in &self.secrets {
+            if let Some(v) = e.pointer_mut(ptr) {
+                *v = value.clone();
+            }
+        }
+        e
+    }
 }
 
 /// One occurrence: fired (with its execution) or missed (the hub was down, or it failed to start).

@@ -98,3 +98,14 @@ pub struct ActionTemplate {
     pub applicable_server_tags: Vec<String>,
     pub metadata: TemplateMetadata,
 }
+
+impl ActionTemplate {
+    /// The names of its secret parameters.
+    pub fn secret_parameters(&self) -> Vec<String> {
+        self.parameters
+            .iter()
+            .filter(|(_, p)| p.kind == ParamKind::Secret)
+            .map(|(n, _)| n.clone())
+            .collect()
+    }
+}

@@ -148,7 +148,7 @@ async fn attempt(app: &App, mut d: Delivery) -> Result<()> {
             }
         }
     }
-    app.store.update_delivery(&d).await
+    Ok(app.store.update_delivery(&d).await?)
 }
 
 /// The wait after the `attempts`-th failure: base, 2×base, 4×base, … at most an hour.

@@ -81,7 +81,7 @@ pub async fn acquire(
     }
     if app
         .store
-        .get_server(Some(&caller.tenant_id), &new.server_id)
+        .get_server(&caller.tenant_id, &new.server_id)
         .await?
         .is_none()
     {
@@ -117,19 +117,25 @@ pub async fn acquire(
         fencing_token: 0,
         released_by: None,
     };
-    let lock = match app.store.acquire_lock(&lock, now).await {
-        Err(Error::Conflict(why)) => {
+    let server_id = lock.server_id.clone();
+    let lock = match app.store.acquire_lock(&lock, now).await? {
+        Ok(l) => l,
+        Err(refusal) => {
             // Contention: someone else holds the server.
             app.metrics
                 .lock_events
                 .with_label_values(&["contended"])
                 .inc();
-            return Err(Error::Conflict(why));
+            return Err(refused(&format!("server {server_id}"), refusal));
         }
-        other => other?,
     };
     record(app, caller, origin, "lock_acquired", &lock).await;
     Ok(lock)
+}
+
+/// A lock change the lifecycle refused, as the caller's conflict.
+fn refused(what: &str, r: crate::lifecycle::locks::LockRefusal) -> Error {
+    Error::Conflict(format!("{what}: {r}"))
 }
 
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<ServerLock> {
@@ -165,7 +171,9 @@ pub async fn extend(
             Duration::minutes(minutes as i64),
             Utc::now(),
         )
-        .await?;
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("lock {id} not found")))?
+        .map_err(|r| refused(&format!("lock {id}"), r))?;
     record(app, caller, origin, "lock_extended", &lock).await;
     Ok(lock)
 }
@@ -190,7 +198,8 @@ pub async fn release(
         .store
         .release_lock(&caller.tenant_id, id, force, &caller.email, Utc::now())
         .await?
-        .ok_or_else(|| Error::NotFound(format!("lock {id} not found")))?;
+        .ok_or_else(|| Error::NotFound(format!("lock {id} not found")))?
+        .map_err(|r| refused(&format!("lock {id}"), r))?;
     record(
         app,
         caller,
@@ -203,7 +212,7 @@ pub async fn release(
         &lock,
     )
     .await;
-    app.bus.wake(&lock.server_id);
+    app.bus.wake(&lock.tenant_id, &lock.server_id);
     if force {
         app.bus.publish(crate::bus::Event::Outbox);
     }

@@ -205,7 +205,7 @@ pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<NotificationRul
 
 pub async fn list(app: &App, caller: &Caller) -> Result<Vec<NotificationRule>> {
     caller.require(Role::Admin)?;
-    app.store.list_notification_rules(&caller.tenant_id).await
+    Ok(app.store.list_notification_rules(&caller.tenant_id).await?)
 }
 
 pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<()> {
@@ -281,7 +281,8 @@ pub async fn deliveries(
             return Err(Error::NotFound(format!("notification rule {id} not found")));
         }
     }
-    app.store
+    Ok(app
+        .store
         .list_deliveries(&caller.tenant_id, rule_id, page)
-        .await
+        .await?)
 }

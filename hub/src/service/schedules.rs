@@ -91,6 +91,7 @@ pub async fn create(
         created_by_role: caller.role,
         created_at: now,
         last_run_at: None,
+        secrets: Default::default(),
     };
     app.store.insert_schedule(&s).await?;
     let r = Resource {
@@ -187,16 +188,17 @@ pub async fn tick(app: &App) -> Result<()> {
 
 async fn fire(app: &App, s: &Schedule, at: Timestamp) -> Result<()> {
     let caller = Caller::internal(&s.created_by, &s.tenant_id, s.created_by_role);
-    let started = match serde_json::from_value::<StartExecution>(s.execution.clone()) {
+    let started = match serde_json::from_value::<StartExecution>(s.execution_with_secrets()) {
         Ok(req) => executions::start_as(app, &caller, req, &audit::NO_ORIGIN, Some(&s.id)).await,
         Err(e) => Err(Error::invalid(format!("execution: {e}"))),
     };
     match started {
         Ok(e) => {
             tracing::info!(schedule_id = %s.id, execution_id = %e.execution_id, "schedule fired");
-            app.store
+            Ok(app
+                .store
                 .set_schedule_run_execution(&s.id, at, Some(&e.execution_id), "fired", None)
-                .await
+                .await?)
         }
         Err(err) => {
             let why = err.public_message();
@@ -216,9 +218,10 @@ async fn fire(app: &App, s: &Schedule, at: Timestamp) -> Result<()> {
                 Some(&why),
             )
             .await;
-            app.store
+            Ok(app
+                .store
                 .set_schedule_run_execution(&s.id, at, None, "failed", Some(&why))
-                .await
+                .await?)
         }
     }
 }

@@ -104,7 +104,16 @@ pub async fn register(
             last_successful_execution: None,
         },
     };
-    app.store.insert_server(&server).await?;
+    // Ids are per tenant: only a server of this tenant with the same id is a conflict.
+    app.store
+        .insert_server(&server)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::Duplicate { .. } => {
+                Error::Conflict(format!("server {} already exists", server.server_id))
+            }
+            other => other.into(),
+        })?;
     let r = Resource {
         kind: "server",
         id: &server.server_id,
@@ -120,7 +129,7 @@ pub async fn register(
 
 pub async fn get(app: &App, caller: &Caller, server_id: &str) -> Result<Server> {
     app.store
-        .get_server(Some(&caller.tenant_id), server_id)
+        .get_server(&caller.tenant_id, server_id)
         .await?
         .ok_or_else(|| Error::NotFound(format!("server {server_id} not found")))
 }
@@ -145,23 +154,23 @@ pub async fn update(
     }
     let details = serde_json::to_value(ServerChangeLog::from(&change)).unwrap_or_default();
     let apply = move |s: &mut Server| {
-        if let Some(v) = change.hostname {
-            s.hostname = v;
+        if let Some(v) = &change.hostname {
+            s.hostname = v.clone();
         }
-        if let Some(v) = change.ip_address {
-            s.ip_address = v;
+        if let Some(v) = &change.ip_address {
+            s.ip_address = v.clone();
         }
-        if let Some(v) = change.environment {
-            s.environment = v;
+        if let Some(v) = &change.environment {
+            s.environment = v.clone();
         }
-        if let Some(v) = change.server_group {
-            s.server_group = v;
+        if let Some(v) = &change.server_group {
+            s.server_group = v.clone();
         }
-        if let Some(v) = change.tags {
-            s.tags = v;
+        if let Some(v) = &change.tags {
+            s.tags = v.clone();
         }
-        if let Some(v) = change.capabilities {
-            s.capabilities = v;
+        if let Some(v) = &change.capabilities {
+            s.capabilities = v.clone();
         }
         match change.maintenance {
             Some(true) => s.status.current = ServerState::Maintenance,
@@ -174,7 +183,7 @@ pub async fn update(
     };
     let s = app
         .store
-        .modify_server(Some(&caller.tenant_id), server_id, Box::new(apply))
+        .modify_server(&caller.tenant_id, server_id, std::sync::Arc::new(apply))
         .await?
         .ok_or_else(|| Error::NotFound(format!("server {server_id} not found")))?;
     let r = Resource {

@@ -1,14 +1,18 @@
-//! Users and sessions: sign-in with lock-out, refresh with replay detection, logout, and
-//! the administrator's user management. Every outcome is audited.
+//! Users and sessions: sign-in (throttled per account and address, the same answer and cost
+//! for an unknown account), refresh with replay detection, logout, and the administrator's
+//! user management. Ending sessions is told to every live subscription through the bus.
 
 use crate::app::App;
 use crate::audit::{self, Actor, Origin, Resource};
 use crate::auth::{self, Caller, Refreshed, TokenPair};
+use crate::bus::Event;
 use crate::error::{Error, Result};
-use crate::model::{DEFAULT_TENANT, Role, User};
+use crate::limits::Quota;
+use crate::model::{Role, User};
 use chrono::Utc;
 use serde::Deserialize;
 use serde_json::json;
+use std::sync::Arc;
 
 /// A hash of a random password nobody knows, checked for unknown users so that a wrong
 /// email costs the same time as a wrong password.
@@ -26,14 +30,59 @@ async fn dummy_hash() -> &'static str {
 
 const BAD_LOGIN: &str = "invalid email or password";
 
-pub async fn login(app: &App, email: &str, password: &str, origin: &Origin) -> Result<TokenPair> {
-    let email = email.trim().to_lowercase();
-    let now = Utc::now();
-    let user = app.store.user_by_email(&email).await?;
-    let tenant = user
-        .as_ref()
-        .map(|u| u.tenant_id.clone())
-        .unwrap_or_else(|| DEFAULT_TENANT.into());
+/// Sign-in attempts per account from one address: `security.login_max_failures` at once,
+/// then one a minute. Counted before the password is checked, for known and unknown
+/// accounts alike, so the answer never tells which exist, and nobody elsewhere can lock a
+/// user out.
+fn account_quota(app: &App) -> Quota {
+    Quota {
+        name: "login_account",
+        burst: app.config.security.login_max_failures,
+        period: std::time::Duration::from_secs(60),
+    }
+}
+
+/// `POST /api/v1/auth/login`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+    /// Needed only when the address belongs to users of several tenants.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+pub async fn login(app: &App, login: &Login, origin: &Origin) -> Result<TokenPair> {
+    let email = login.email.trim().to_lowercase();
+    let address = origin.ip.as_deref().unwrap_or("unknown");
+    if let Err(wait) = app
+        .limiter
+        .hit(&account_quota(app), &format!("{email}|{address}"))
+        .await
+    {
+        app.metrics
+            .login_failures
+            .with_label_values(&["throttled"])
+            .inc();
+        return Err(Error::RateLimited {
+            message: format!("too many sign-in attempts; try again in {wait} s"),
+            retry_after_secs: wait,
+        });
+    }
+    let mut candidates = app.store.users_by_email(&email).await?;
+    if let Some(t) = &login.tenant {
+        candidates.retain(|u| &u.tenant_id == t);
+    }
+    let mut matched = Vec::new();
+    if candidates.is_empty() {
+        auth::verify_password(&login.password, dummy_hash().await).await;
+    }
+    for u in &candidates {
+        if auth::verify_password(&login.password, &u.password_hash).await {
+            matched.push(u.clone());
+        }
+    }
     let actor = || Actor::User {
         email: &email,
         origin,
@@ -43,44 +92,41 @@ pub async fn login(app: &App, email: &str, password: &str, origin: &Origin) -> R
         id: &email,
         name: None,
     };
-    if let Some(until) = user
-        .as_ref()
-        .and_then(|u| u.locked_until)
-        .filter(|t| *t > now)
-    {
-        let wait = (until - now).num_seconds().max(1) as u64;
-        audit::record(
-            app,
-            &tenant,
-            actor(),
-            "user_login",
-            res(),
-            json!({"locked_until": until}),
-            Some("account locked"),
-        )
-        .await;
-        return Err(Error::RateLimited {
-            message: format!("too many failed sign-ins; try again in {wait} s"),
-            retry_after_secs: wait,
-        });
-    }
-    let ok = match &user {
-        Some(u) => auth::verify_password(password, &u.password_hash).await,
-        None => {
-            auth::verify_password(password, dummy_hash().await).await;
-            false
+    match matched.as_slice() {
+        [] => {
+            let reason = if candidates.is_empty() {
+                "unknown_account"
+            } else {
+                "bad_password"
+            };
+            app.metrics
+                .login_failures
+                .with_label_values(&[reason])
+                .inc();
+            // Failures against an account are its tenant's business; an unknown address
+            // belongs to no tenant and is only counted.
+            for u in &candidates {
+                audit::record(
+                    app,
+                    &u.tenant_id,
+                    actor(),
+                    "user_login",
+                    res(),
+                    json!({}),
+                    Some(BAD_LOGIN),
+                )
+                .await;
+            }
+            Err(Error::Unauthenticated(BAD_LOGIN.into()))
         }
-    };
-    match user {
-        Some(u) if ok && !u.disabled => {
-            app.store.clear_login_failures(&email).await?;
-            audit::record(app, &tenant, actor(), "user_login", res(), json!({}), None).await;
-            app.keys.issue(app.store.as_ref(), &u, None).await
-        }
-        Some(u) if ok => {
+        [u] if u.disabled => {
+            app.metrics
+                .login_failures
+                .with_label_values(&["disabled"])
+                .inc();
             audit::record(
                 app,
-                &tenant,
+                &u.tenant_id,
                 actor(),
                 "user_login",
                 res(),
@@ -93,40 +139,22 @@ pub async fn login(app: &App, email: &str, password: &str, origin: &Origin) -> R
                 u.email
             )))
         }
-        found => {
-            let threshold = app.config.security.login_max_failures;
-            let after = match found {
-                Some(_) => {
-                    app.store
-                        .record_login_failure(&email, threshold, now)
-                        .await?
-                }
-                None => None,
-            };
+        [u] => {
             audit::record(
                 app,
-                &tenant,
+                &u.tenant_id,
                 actor(),
                 "user_login",
                 res(),
                 json!({}),
-                Some(BAD_LOGIN),
+                None,
             )
             .await;
-            if let Some(until) = after.and_then(|u| u.locked_until) {
-                audit::record(
-                    app,
-                    &tenant,
-                    Actor::System,
-                    "user_locked_out",
-                    res(),
-                    json!({"locked_until": until}),
-                    None,
-                )
-                .await;
-            }
-            Err(Error::Unauthenticated(BAD_LOGIN.into()))
+            app.keys.sign_in(app.store.as_ref(), u).await
         }
+        _ => Err(Error::invalid(
+            "tenant: this email belongs to users of several tenants; say which (`tenant`)",
+        )),
     }
 }
 
@@ -137,7 +165,16 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
         .await?
     {
         Refreshed::Pair(p) => Ok(p),
-        Refreshed::Replayed { email, tenant_id } => {
+        Refreshed::Replayed {
+            email,
+            tenant_id,
+            session_id,
+        } => {
+            app.bus.publish(Event::SessionsEnded {
+                tenant_id: tenant_id.clone(),
+                email: email.clone(),
+                session_ids: vec![session_id],
+            });
             let r = Resource {
                 kind: "user",
                 id: &email,
@@ -153,11 +190,11 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
                 actor,
                 "refresh_token_reused",
                 r,
-                json!({"action": "token family revoked"}),
+                json!({"action": "session ended"}),
                 Some("a spent refresh token was presented again"),
             )
             .await;
-            Err(Error::Unauthenticated("refresh token already used; every session of that sign-in was revoked; sign in again".into()))
+            Err(Error::Unauthenticated("refresh token already used; every token of that sign-in was revoked; sign in again".into()))
         }
         Refreshed::Invalid => Err(Error::Unauthenticated(
             "refresh token is invalid or expired".into(),
@@ -165,15 +202,43 @@ pub async fn refresh(app: &App, refresh_token: &str, origin: &Origin) -> Result<
     }
 }
 
-/// Ends every session of the caller: their access tokens stop working at once.
-pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<()> {
-    let mut u = app
+/// Ends every live session of a user (and so every token of each), and tells the bus.
+async fn end_all_sessions(
+    app: &App,
+    tenant: &str,
+    email: &str,
+    reason: &str,
+) -> Result<Vec<String>> {
+    let ended = app
         .store
-        .user_by_email(&caller.email)
-        .await?
-        .ok_or_else(|| Error::Unauthenticated("no such user".into()))?;
-    u.tokens_valid_after = Some(Utc::now());
-    app.store.upsert_user(&u).await?;
+        .end_sessions_of(tenant, email, reason, Utc::now())
+        .await?;
+    if !ended.is_empty() {
+        app.bus.publish(Event::SessionsEnded {
+            tenant_id: tenant.to_string(),
+            email: email.to_string(),
+            session_ids: ended.clone(),
+        });
+    }
+    Ok(ended)
+}
+
+/// Signs the caller out: ends this sign-in (every token of it), or, with `everywhere`,
+/// every session of the caller.
+pub async fn logout(app: &App, caller: &Caller, everywhere: bool, origin: &Origin) -> Result<()> {
+    let ended = if everywhere {
+        end_all_sessions(app, &caller.tenant_id, &caller.email, "logout").await?
+    } else {
+        app.store
+            .end_session(&caller.session_id, "logout", Utc::now())
+            .await?;
+        app.bus.publish(Event::SessionsEnded {
+            tenant_id: caller.tenant_id.clone(),
+            email: caller.email.clone(),
+            session_ids: vec![caller.session_id.clone()],
+        });
+        vec![caller.session_id.clone()]
+    };
     let r = Resource {
         kind: "user",
         id: &caller.email,
@@ -188,7 +253,7 @@ pub async fn logout(app: &App, caller: &Caller, origin: &Origin) -> Result<()> {
         },
         "user_logout",
         r,
-        json!({}),
+        json!({"sessions_ended": ended.len(), "everywhere": everywhere}),
         None,
     )
     .await;
@@ -229,24 +294,28 @@ fn check_email(email: &str) -> Result<()> {
 
 pub async fn list(app: &App, caller: &Caller) -> Result<Vec<User>> {
     caller.require(Role::Admin)?;
-    app.store.list_users(&caller.tenant_id).await
+    Ok(app.store.list_users(&caller.tenant_id).await?)
 }
 
+/// Creates a user of the caller's tenant. Users of other tenants with the same address are
+/// none of this tenant's business: only a user of this tenant is a conflict.
 pub async fn create(app: &App, caller: &Caller, new: NewUser, origin: &Origin) -> Result<User> {
     caller.require(Role::Admin)?;
     let email = new.email.trim().to_lowercase();
     check_email(&email)?;
     auth::check_password_strength(&new.password)?;
-    if app.store.user_by_email(&email).await?.is_some() {
-        return Err(Error::Conflict(format!("a user {email} already exists")));
-    }
     let user = User::new(
         &email,
         new.role,
         &caller.tenant_id,
         auth::hash_password(&new.password).await?,
     );
-    app.store.upsert_user(&user).await?;
+    app.store.insert_user(&user).await.map_err(|e| match e {
+        crate::store::StoreError::Duplicate { .. } => {
+            Error::Conflict(format!("a user {email} already exists"))
+        }
+        other => other.into(),
+    })?;
     let r = Resource {
         kind: "user",
         id: &email,
@@ -273,10 +342,6 @@ pub async fn update(
 ) -> Result<User> {
     caller.require(Role::Admin)?;
     let email = email.trim().to_lowercase();
-    let mut u = match app.store.user_by_email(&email).await? {
-        Some(u) if u.tenant_id == caller.tenant_id => u,
-        _ => return Err(Error::NotFound(format!("user {email} not found"))),
-    };
     if email == caller.email
         && (change.role.is_some_and(|r| r != Role::Admin) || change.disabled == Some(true))
     {
@@ -284,27 +349,60 @@ pub async fn update(
             "you cannot demote or disable yourself; ask another admin",
         ));
     }
+    let new_hash = match &change.password {
+        Some(p) => {
+            auth::check_password_strength(p)?;
+            Some(auth::hash_password(p).await?)
+        }
+        None => None,
+    };
+    let now = Utc::now();
+    let (role, disabled) = (change.role, change.disabled);
+    let hash = new_hash.clone();
+    let u = app
+        .store
+        .modify_user(
+            &caller.tenant_id,
+            &email,
+            Arc::new(move |u: &mut User| {
+                if let Some(role) = role {
+                    u.role = role;
+                }
+                if let Some(d) = disabled {
+                    u.disabled = d;
+                    if d {
+                        u.tokens_valid_after = Some(now);
+                    }
+                }
+                if let Some(h) = &hash {
+                    u.password_hash = h.clone();
+                    u.tokens_valid_after = Some(now);
+                }
+            }),
+        )
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("user {email} not found")))?;
     let mut changed = Vec::new();
-    if let Some(role) = change.role {
-        u.role = role;
+    if change.role.is_some() {
         changed.push("role");
     }
-    if let Some(d) = change.disabled {
-        u.disabled = d;
+    if change.disabled.is_some() {
         changed.push("disabled");
-        if d {
-            u.tokens_valid_after = Some(Utc::now());
-        }
     }
-    if let Some(p) = change.password {
-        auth::check_password_strength(&p)?;
-        u.password_hash = auth::hash_password(&p).await?;
-        u.tokens_valid_after = Some(Utc::now());
-        u.failed_logins = 0;
-        u.locked_until = None;
+    if new_hash.is_some() {
         changed.push("password");
     }
-    app.store.upsert_user(&u).await?;
+    let reason = match (change.disabled, new_hash.is_some()) {
+        (Some(true), _) => Some("user_disabled"),
+        (_, true) => Some("password_changed"),
+        _ => None,
+    };
+    let ended = match reason {
+        Some(reason) => end_all_sessions(app, &caller.tenant_id, &email, reason)
+            .await?
+            .len(),
+        None => 0,
+    };
     let r = Resource {
         kind: "user",
         id: &email,
@@ -316,8 +414,59 @@ pub async fn update(
         origin,
         "user_updated",
         r,
-        json!({"changed": changed}),
+        json!({"changed": changed, "sessions_ended": ended}),
     )
     .await;
     Ok(u)
+}
+
+/// How often a live connection re-checks its session in the store, in case the bus event
+/// that ended it was lost (the bus carries no truth).
+const SESSION_RECHECK: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Resolves when `caller`'s session can no longer be used — it ended (logout, password
+/// change, a disabled user, a replayed refresh token) or the token expired — with the
+/// reason. Live connections (subscriptions, the WebSocket shims) close on it.
+pub async fn session_end(app: &App, caller: &Caller) -> &'static str {
+    if caller.session_id.is_empty() {
+        return std::future::pending().await;
+    }
+    let mut rx = app.bus.subscribe();
+    let expiry = caller
+        .expires_at
+        .map(|t| (t - Utc::now()).to_std().unwrap_or_default())
+        .unwrap_or(std::time::Duration::from_secs(u64::from(u32::MAX)));
+    let expired = tokio::time::sleep(expiry);
+    tokio::pin!(expired);
+    let mut recheck = tokio::time::interval(SESSION_RECHECK);
+    recheck.tick().await;
+    let mut bus_open = true;
+    loop {
+        let look = tokio::select! {
+            _ = &mut expired => return "the token expired; sign in again",
+            ev = rx.recv(), if bus_open => match ev {
+                Ok(Event::SessionsEnded { session_ids, .. }) => {
+                    if session_ids.contains(&caller.session_id) {
+                        return "the session ended; sign in again";
+                    }
+                    false
+                }
+                Ok(_) => false,
+                // Fell behind: an end might have passed by; ask the store.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                    bus_open = false;
+                    false
+                }
+            },
+            _ = recheck.tick() => true,
+        };
+        if look
+            && auth::check_session(app.store.as_ref(), caller, Utc::now())
+                .await
+                .is_err()
+        {
+            return "the session ended; sign in again";
+        }
+    }
 }

@@ -1,53 +1,76 @@
 //! The store: the single source of truth for servers, templates, executions, jobs, users,
-//! tokens and the audit log. One trait, implemented by the embedded SQLite store (and, in a
-//! later change, MongoDB), exercised by one contract test suite.
+//! sessions, tokens, locks, schedules, notifications and the audit log. One trait, two
+//! implementations — the embedded SQLite store and MongoDB — and one contract suite both run.
 //!
-//! Store methods that change a job's or an execution's status do so atomically and decide
-//! the new status only through [`crate::lifecycle`], which owns every transition.
+//! What several writers (hub replicas sharing one database) demand of every implementation:
+//! - A store loads, asks [`crate::lifecycle`], and commits — in one transaction, retried on
+//!   a write conflict. No status, count or outcome is decided in SQL or a MongoDB filter.
+//! - Limits that count (max concurrency, the error threshold) are counters on the
+//!   execution's control record changed in the same commit as the job; one active lock per
+//!   server is a unique index.
+//! - Whatever followers read in order gets an order they cannot overtake: the audit chain and
+//!   the event outbox take their sequence number inside the writing transaction; output
+//!   cursors are contiguous per execution and a reader stops at a cursor not yet committed
+//!   (see [`OutputWindow`]).
+//! - Keys are per tenant: `(tenant_id, server_id)`, `(tenant_id, email)`. A tenant never
+//!   learns that another tenant's object exists, not even from a duplicate-key answer.
+//! - Secret values are sealed at rest ([`codec`]): the database never holds them in clear.
+//!
+//! Errors are [`StoreError`]: what the caller can act on, never a driver's type.
 
+pub mod codec;
 #[cfg(test)]
 pub(crate) mod contract;
+pub mod dump;
+pub mod error;
 pub mod sqlite;
 
-use crate::error::Result;
+pub use error::{StoreError, StoreResult};
+
+use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
-    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionFilter, Job,
-    NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter, ServerLock,
-    StoredEvent, Timestamp, User,
+    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
+    Job, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter,
+    ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
+use std::sync::Arc;
 
-/// A change to apply to a server inside the store's transaction.
-pub type ServerChangeFn = Box<dyn FnOnce(&mut Server) + Send>;
+/// A change to a server, applied inside the store's transaction. It may run more than once
+/// (a transaction retried after a conflict), so it must only set fields from what it
+/// captured and what it is given.
+pub type ServerChange = Arc<dyn Fn(&mut Server) + Send + Sync>;
+/// A change to a user; re-runnable as [`ServerChange`].
+pub type UserChange = Arc<dyn Fn(&mut User) + Send + Sync>;
 
-/// A refresh token, stored by hash; tokens of one login form a family.
-#[derive(Debug, Clone)]
+/// A refresh token, stored by hash; every token of one sign-in carries its session.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RefreshToken {
     pub token_hash: String,
-    pub family: String,
+    pub session_id: String,
     pub email: String,
     pub tenant_id: String,
     pub expires_at: Timestamp,
 }
 
 /// What presenting a refresh token found.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum RefreshUse {
-    /// Valid and now spent.
+    /// Valid, its session live, and now spent.
     Fresh(RefreshToken),
-    /// Already spent: someone replayed it. The family must be revoked.
+    /// Already spent: someone replayed it. Its session has been ended.
     Reused {
-        family: String,
+        session_id: String,
         email: String,
         tenant_id: String,
     },
-    /// Unknown or expired.
+    /// Unknown, expired, or its session has ended.
     Invalid,
 }
 
 /// What leasing found: the job handed out, and executions changed on the way (a job that
-/// could not take its lock under the `fail` policy is failed).
+/// could not run on a locked server under the `fail` policy is skipped).
 #[derive(Debug, Clone, Default)]
 pub struct LeaseOutcome {
     pub job: Option<Job>,
@@ -55,18 +78,26 @@ pub struct LeaseOutcome {
 }
 
 /// A job whose lease lapsed, and what became of it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LapsedJob {
+    pub tenant_id: String,
     pub execution_id: String,
     pub server_id: String,
     pub requeued: bool,
+}
+
+/// A server of a tenant, for fleet-wide work (the sweeper, wake-ups).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ServerRef {
+    pub tenant_id: String,
+    pub server_id: String,
 }
 
 /// What storing a result did.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FinishOutcome {
     /// Stored now; the execution may have changed. `wake` lists servers that may now lease
-    /// (a concurrency slot or a lock was freed, or a retry is due).
+    /// (a concurrency slot or a lock was freed).
     Stored {
         execution_id: String,
         wake: Vec<String>,
@@ -96,20 +127,28 @@ pub struct Appended {
     pub job_changed: bool,
 }
 
-/// Which output lines of an execution, in the order they were stored.
+/// Which output lines of an execution, in cursor order.
+///
+/// Cursors are contiguous per execution (1, 2, 3, ...). A reader following `After` gets the
+/// lines up to the first cursor not yet committed by a concurrent writer and no further, so
+/// it never skips one; a cursor a crashed writer took and never filled is passed over once
+/// the lines after it are older than [`GAP_GRACE_SECS`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputWindow {
-    /// Those stored after this cursor, oldest first.
+    /// Those after this cursor, oldest first.
     After(u64),
     /// The latest ones, oldest first.
     Tail,
 }
 
+/// How long a reader waits on a missing output cursor before passing over it.
+pub const GAP_GRACE_SECS: i64 = 10;
+
 /// One line of an execution's log.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, async_graphql::SimpleObject)]
 pub struct LogLine {
-    /// Position in the execution's output in the order lines were stored (increasing, not
-    /// contiguous): the cursor for `after`, and what identifies a line.
+    /// Position in the execution's output in the order lines were stored (1, 2, 3, ...): the
+    /// cursor for `after`, and what identifies a line.
     pub cursor: u64,
     pub server_id: String,
     pub job_id: String,
@@ -121,23 +160,65 @@ pub struct LogLine {
     pub attempt: u32,
 }
 
+/// Records counted per state for metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    Servers,
+    Executions,
+    Jobs,
+    /// Pending jobs per priority (`high`, `normal`, `low`).
+    Queue,
+}
+
+/// A named lease that at most one hub replica holds at a time (the sweeper, the scheduler,
+/// the notifier): its holder and a fencing token that grows with every new holder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Singleton {
+    pub name: String,
+    pub holder: String,
+    pub token: u64,
+    pub expires_at: Timestamp,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    // Users and tokens.
-    async fn upsert_user(&self, user: &User) -> Result<()>;
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>>;
-    async fn list_users(&self, tenant: &str) -> Result<Vec<User>>;
-    /// Counts a failed sign-in and locks the account (with back-off) at `threshold`.
-    async fn record_login_failure(
+    /// A short name for logs and metrics (`sqlite`, `mongodb`).
+    fn backend(&self) -> &'static str;
+
+    // Users, sessions and tokens.
+    /// `Duplicate { what: "user" }` when the tenant has a user with this email.
+    async fn insert_user(&self, user: &User) -> StoreResult<()>;
+    async fn get_user(&self, tenant: &str, email: &str) -> StoreResult<Option<User>>;
+    /// Every user with this email, in any tenant (sign-in, where the tenant is not yet known).
+    async fn users_by_email(&self, email: &str) -> StoreResult<Vec<User>>;
+    async fn list_users(&self, tenant: &str) -> StoreResult<Vec<User>>;
+    /// Changes a user atomically; returns it as written, or None when there is none.
+    async fn modify_user(
         &self,
+        tenant: &str,
         email: &str,
-        threshold: u32,
+        change: UserChange,
+    ) -> StoreResult<Option<User>>;
+    async fn insert_session(&self, session: &Session) -> StoreResult<()>;
+    async fn get_session(&self, session_id: &str) -> StoreResult<Option<Session>>;
+    /// Ends one session (its refresh tokens are spent with it); false when it had ended.
+    async fn end_session(
+        &self,
+        session_id: &str,
+        reason: &str,
         now: Timestamp,
-    ) -> Result<Option<User>>;
-    async fn clear_login_failures(&self, email: &str) -> Result<()>;
-    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()>;
-    async fn use_refresh_token(&self, token_hash: &str, now: Timestamp) -> Result<RefreshUse>;
-    async fn revoke_refresh_family(&self, family: &str) -> Result<()>;
+    ) -> StoreResult<bool>;
+    /// Ends every live session of a user; returns their ids.
+    async fn end_sessions_of(
+        &self,
+        tenant: &str,
+        email: &str,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>>;
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()>;
+    /// Spends a refresh token; a spent one presented again ends its session.
+    async fn use_refresh_token(&self, token_hash: &str, now: Timestamp) -> StoreResult<RefreshUse>;
     async fn insert_enrollment_token(
         &self,
         token_hash: &str,
@@ -146,107 +227,119 @@ pub trait Store: Send + Sync + 'static {
         expires_at: Timestamp,
         uses: u32,
         scope: Option<&serde_json::Value>,
-    ) -> Result<()>;
+    ) -> StoreResult<()>;
     /// Spends one use of an enrollment token; returns its tenant and scope when it was valid.
     async fn consume_enrollment_token(
         &self,
         token_hash: &str,
         server_id: &str,
         now: Timestamp,
-    ) -> Result<Option<(String, Option<serde_json::Value>)>>;
+    ) -> StoreResult<Option<(String, Option<serde_json::Value>)>>;
 
     // Servers.
-    /// Inserts a server; `Conflict` when the id exists.
-    async fn insert_server(&self, server: &Server) -> Result<()>;
-    /// Replaces a server document (same id and tenant).
-    async fn put_server(&self, server: &Server) -> Result<()>;
+    /// `Duplicate { what: "server" }` when the tenant has a server with this id.
+    async fn insert_server(&self, server: &Server) -> StoreResult<()>;
     /// Changes a server atomically (read, change, write in one transaction), so concurrent
     /// writers — a heartbeat and a certificate renewal, say — never undo each other.
-    /// Returns the server as written, or None when there is none (in `tenant`, if given).
     async fn modify_server(
         &self,
-        tenant: Option<&str>,
+        tenant: &str,
         server_id: &str,
-        change: ServerChangeFn,
-    ) -> Result<Option<Server>>;
-    /// `tenant` None means any tenant (agent-side lookups by certificate).
-    async fn get_server(&self, tenant: Option<&str>, server_id: &str) -> Result<Option<Server>>;
+        change: ServerChange,
+    ) -> StoreResult<Option<Server>>;
+    async fn get_server(&self, tenant: &str, server_id: &str) -> StoreResult<Option<Server>>;
+    /// The server whose current agent certificate has this fingerprint (agent requests).
+    async fn server_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<Server>>;
     async fn list_servers(
         &self,
         tenant: &str,
         filter: &ServerFilter,
         page: PageRequest,
-    ) -> Result<Page<Server>>;
-    async fn delete_server(&self, tenant: &str, server_id: &str) -> Result<bool>;
-    /// Marks servers not heard from since `cutoff` unreachable; returns their ids.
-    async fn mark_unreachable(&self, cutoff: Timestamp) -> Result<Vec<String>>;
-    /// Every server of every tenant, by id: only for fleet-wide administration (which CA
-    /// issued each agent's certificate during a CA rotation), never for a user's request.
-    async fn all_servers(&self) -> Result<Vec<Server>>;
-    async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>>;
-    /// Records of `collection` (`executions` or `jobs`) per status, or pending jobs per
-    /// priority (`queue`: high, normal, low), for metrics.
-    async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>>;
+    ) -> StoreResult<Page<Server>>;
+    async fn delete_server(&self, tenant: &str, server_id: &str) -> StoreResult<bool>;
+    /// Marks servers not heard from since `cutoff` unreachable (an event for each); returns them.
+    async fn mark_unreachable(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ServerRef>>;
+    /// Every server of every tenant: only for fleet-wide administration (which CA issued
+    /// each agent's certificate during a CA rotation), never for a user's request.
+    async fn all_servers(&self) -> StoreResult<Vec<Server>>;
+    async fn count_by_state(&self, what: Counted) -> StoreResult<Vec<(String, u64)>>;
 
     // Action templates.
-    async fn insert_template(&self, template: &ActionTemplate) -> Result<()>;
-    /// Replaces a template (same id and tenant); `Conflict` when the new name is taken.
-    async fn put_template(&self, template: &ActionTemplate) -> Result<()>;
-    async fn delete_template(&self, tenant: &str, id: &str) -> Result<bool>;
-    async fn get_template(&self, tenant: &str, id: &str) -> Result<Option<ActionTemplate>>;
+    /// `Duplicate { what: "template_name" }` when the name is taken in the tenant.
+    async fn insert_template(&self, template: &ActionTemplate) -> StoreResult<()>;
+    /// Replaces a template (same id and tenant); `Duplicate` when the new name is taken.
+    async fn put_template(&self, template: &ActionTemplate) -> StoreResult<()>;
+    /// Counts one more execution of the template.
+    async fn count_template_use(&self, tenant: &str, id: &str) -> StoreResult<()>;
+    async fn delete_template(&self, tenant: &str, id: &str) -> StoreResult<bool>;
+    async fn get_template(&self, tenant: &str, id: &str) -> StoreResult<Option<ActionTemplate>>;
     async fn list_templates(
         &self,
         tenant: &str,
         q: Option<&str>,
         page: PageRequest,
-    ) -> Result<Page<ActionTemplate>>;
+    ) -> StoreResult<Page<ActionTemplate>>;
 
     // Executions and jobs.
-    async fn insert_execution(&self, execution: &Execution, jobs: &[Job]) -> Result<()>;
-    async fn get_execution(&self, tenant: &str, execution_id: &str) -> Result<Option<Execution>>;
+    async fn insert_execution(&self, execution: &Execution, jobs: &[Job]) -> StoreResult<()>;
+    async fn get_execution(
+        &self,
+        tenant: &str,
+        execution_id: &str,
+    ) -> StoreResult<Option<Execution>>;
+    async fn get_control(&self, execution_id: &str) -> StoreResult<Option<ExecutionControl>>;
     async fn list_executions(
         &self,
         tenant: &str,
         filter: &ExecutionFilter,
         page: PageRequest,
-    ) -> Result<Page<Execution>>;
-    async fn jobs_of(&self, execution_id: &str) -> Result<Vec<Job>>;
-    /// Leases the next job of this server: highest priority first, then oldest; only jobs
-    /// that are due, whose execution has a free concurrency slot, and that can take the
-    /// server lock they need (acquired here, with a fresh fencing token).
+    ) -> StoreResult<Page<Execution>>;
+    async fn jobs_of(&self, execution_id: &str) -> StoreResult<Vec<Job>>;
+    /// The jobs of several executions in one read (lists of executions).
+    async fn jobs_of_many(&self, execution_ids: &[String]) -> StoreResult<Vec<Job>>;
+    /// Leases the next job of this server: best priority first, then oldest, among those
+    /// [`crate::lifecycle::lease::decide`] allows now; takes the server lock it needs.
     async fn lease_next_job(
         &self,
+        tenant: &str,
         server_id: &str,
         now: Timestamp,
         lease_until: Timestamp,
         lock_ttl: chrono::Duration,
-    ) -> Result<LeaseOutcome>;
+    ) -> StoreResult<LeaseOutcome>;
     /// Extends the leases (and, within their allowance, the locks) of the named jobs held by
     /// this server; returns the ids that are no longer this server's to run.
     async fn extend_leases(
         &self,
+        tenant: &str,
         server_id: &str,
         job_ids: &[String],
         until: Timestamp,
-    ) -> Result<Vec<String>>;
-    /// Stores output chunks (idempotent by job and seq); None when the job is not this
-    /// server's.
+    ) -> StoreResult<Vec<String>>;
+    /// Stores output chunks (idempotent by job, attempt and seq; redacted); None when the
+    /// job is not this server's.
     async fn append_output(
         &self,
+        tenant: &str,
         server_id: &str,
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<Appended>>;
+    ) -> StoreResult<Option<Appended>>;
     /// Stores a job's result (idempotent by job id), retrying, fencing and settling per the
     /// lifecycle.
     async fn finish_job(
         &self,
+        tenant: &str,
         server_id: &str,
         job_id: &str,
         result: &JobResult,
         now: Timestamp,
-    ) -> Result<FinishOutcome>;
+    ) -> StoreResult<FinishOutcome>;
     /// Cancels an execution: pending jobs at once, running ones flagged for their agents.
     /// Returns the servers to wake, or None when there is no such execution in the tenant.
     async fn cancel_execution(
@@ -255,13 +348,18 @@ pub trait Store: Send + Sync + 'static {
         execution_id: &str,
         by: &str,
         now: Timestamp,
-    ) -> Result<Option<Vec<String>>>;
+    ) -> StoreResult<Option<Vec<String>>>;
     /// Running jobs of this server that must be stopped and were not asked for lately.
-    async fn take_cancellations(&self, server_id: &str, now: Timestamp) -> Result<Vec<String>>;
+    async fn take_cancellations(
+        &self,
+        tenant: &str,
+        server_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>>;
     /// Settles jobs whose lease lapsed.
-    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<LapsedJob>>;
+    async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>>;
     /// Servers with a retry whose delay has passed (their long-polls are woken).
-    async fn servers_with_due_jobs(&self, now: Timestamp) -> Result<Vec<String>>;
+    async fn servers_with_due_jobs(&self, now: Timestamp) -> StoreResult<Vec<ServerRef>>;
     /// A page of an execution's output lines, in order per server; and the total.
     async fn execution_logs(
         &self,
@@ -269,29 +367,42 @@ pub trait Store: Send + Sync + 'static {
         server_id: Option<&str>,
         offset: u64,
         limit: u32,
-    ) -> Result<(Vec<LogLine>, u64)>;
-    /// Up to `limit` output lines of an execution in the order they were stored.
+    ) -> StoreResult<(Vec<LogLine>, u64)>;
+    /// Up to `limit` output lines of an execution in cursor order.
     async fn execution_output(
         &self,
         execution_id: &str,
         window: OutputWindow,
         limit: u32,
-    ) -> Result<Vec<LogLine>>;
+        now: Timestamp,
+    ) -> StoreResult<Vec<LogLine>>;
 
     // Locks.
-    /// Takes a lock (its fencing token is assigned here); `Conflict` when the server is locked.
-    async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock>;
-    async fn get_lock(&self, tenant: &str, lock_id: &str) -> Result<Option<ServerLock>>;
-    async fn list_locks(&self, tenant: &str, active_only: bool) -> Result<Vec<ServerLock>>;
-    /// Extends an active lock by `by`; `Conflict` when its extensions are used up.
+    /// Takes a lock (its fencing token is assigned here), or says who holds the server.
+    async fn acquire_lock(
+        &self,
+        lock: &ServerLock,
+        now: Timestamp,
+    ) -> StoreResult<Result<ServerLock, LockRefusal>>;
+    async fn get_lock(&self, tenant: &str, lock_id: &str) -> StoreResult<Option<ServerLock>>;
+    /// The server's live lock, if any.
+    async fn active_lock(
+        &self,
+        tenant: &str,
+        server_id: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<ServerLock>>;
+    async fn list_locks(&self, tenant: &str, active_only: bool) -> StoreResult<Vec<ServerLock>>;
+    /// Extends an active lock by `by`; None when there is no such lock in the tenant.
     async fn extend_lock(
         &self,
         tenant: &str,
         lock_id: &str,
         by: chrono::Duration,
         now: Timestamp,
-    ) -> Result<ServerLock>;
-    /// Ends an active lock as `released` or `force_released`; returns it, or None.
+    ) -> StoreResult<Option<Result<ServerLock, LockRefusal>>>;
+    /// Ends an active lock as `released` or `force_released` (a forced release writes an
+    /// event); None when there is no such lock in the tenant.
     async fn release_lock(
         &self,
         tenant: &str,
@@ -299,19 +410,21 @@ pub trait Store: Send + Sync + 'static {
         force: bool,
         by: &str,
         now: Timestamp,
-    ) -> Result<Option<ServerLock>>;
+    ) -> StoreResult<Option<Result<ServerLock, LockRefusal>>>;
     /// Ends locks past their expiry; returns them.
-    async fn expire_locks(&self, now: Timestamp) -> Result<Vec<ServerLock>>;
+    async fn expire_locks(&self, now: Timestamp) -> StoreResult<Vec<ServerLock>>;
 
     // Schedules.
-    async fn insert_schedule(&self, schedule: &Schedule) -> Result<()>;
-    async fn get_schedule(&self, tenant: &str, id: &str) -> Result<Option<Schedule>>;
-    async fn list_schedules(&self, tenant: &str) -> Result<Vec<Schedule>>;
-    async fn delete_schedule(&self, tenant: &str, id: &str) -> Result<bool>;
+    async fn insert_schedule(&self, schedule: &Schedule) -> StoreResult<()>;
+    /// Replaces a schedule (same id and tenant).
+    async fn put_schedule(&self, schedule: &Schedule) -> StoreResult<bool>;
+    async fn get_schedule(&self, tenant: &str, id: &str) -> StoreResult<Option<Schedule>>;
+    async fn list_schedules(&self, tenant: &str) -> StoreResult<Vec<Schedule>>;
+    async fn delete_schedule(&self, tenant: &str, id: &str) -> StoreResult<bool>;
     /// Enabled schedules whose next run is due, across tenants.
-    async fn due_schedules(&self, now: Timestamp) -> Result<Vec<Schedule>>;
+    async fn due_schedules(&self, now: Timestamp) -> StoreResult<Vec<Schedule>>;
     /// Records an occurrence; false when it was already recorded (another replica fired it).
-    async fn claim_schedule_run(&self, run: &ScheduleRun) -> Result<bool>;
+    async fn claim_schedule_run(&self, run: &ScheduleRun) -> StoreResult<bool>;
     /// Sets an occurrence's execution after it started.
     async fn set_schedule_run_execution(
         &self,
@@ -320,20 +433,25 @@ pub trait Store: Send + Sync + 'static {
         execution_id: Option<&str>,
         status: &str,
         detail: Option<&str>,
-    ) -> Result<()>;
+    ) -> StoreResult<()>;
     async fn advance_schedule(
         &self,
         id: &str,
         next_run_at: Option<Timestamp>,
         last_run_at: Option<Timestamp>,
-    ) -> Result<()>;
-    async fn schedule_runs(&self, schedule_id: &str, limit: u32) -> Result<Vec<ScheduleRun>>;
+    ) -> StoreResult<()>;
+    async fn schedule_runs(&self, schedule_id: &str, limit: u32) -> StoreResult<Vec<ScheduleRun>>;
 
     // Audit.
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<()>;
-    async fn list_audit(&self, tenant: &str, page: PageRequest) -> Result<Page<serde_json::Value>>;
+    /// Appends an entry to the hash chain; returns its sequence number.
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<u64>;
+    async fn list_audit(
+        &self,
+        tenant: &str,
+        page: PageRequest,
+    ) -> StoreResult<Page<serde_json::Value>>;
     /// Recomputes the hash chain; returns the first broken sequence number, if any.
-    async fn verify_audit_chain(&self) -> Result<Option<u64>>;
+    async fn verify_audit_chain(&self) -> StoreResult<Option<u64>>;
 
     // Events and notifications. Executions reaching a final state, servers becoming
     // unreachable and forced lock releases write an event in the transaction that makes
@@ -345,31 +463,70 @@ pub trait Store: Send + Sync + 'static {
         subject: &str,
         details: &serde_json::Value,
         now: Timestamp,
-    ) -> Result<u64>;
+    ) -> StoreResult<u64>;
     /// Events after `seq`, oldest first.
-    async fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<StoredEvent>>;
+    async fn events_after(&self, seq: u64, limit: u32) -> StoreResult<Vec<StoredEvent>>;
     /// A named position (0 when never set), e.g. how far the notifier has read the events.
-    async fn cursor(&self, name: &str) -> Result<u64>;
-    async fn set_cursor(&self, name: &str, value: u64) -> Result<()>;
+    async fn cursor(&self, name: &str) -> StoreResult<u64>;
+    async fn set_cursor(&self, name: &str, value: u64) -> StoreResult<()>;
     /// Creates or replaces a rule (by id, within its tenant).
-    async fn put_notification_rule(&self, rule: &NotificationRule) -> Result<()>;
+    async fn put_notification_rule(&self, rule: &NotificationRule) -> StoreResult<()>;
     async fn get_notification_rule(
         &self,
         tenant: &str,
         id: &str,
-    ) -> Result<Option<NotificationRule>>;
-    async fn list_notification_rules(&self, tenant: &str) -> Result<Vec<NotificationRule>>;
-    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> Result<bool>;
+    ) -> StoreResult<Option<NotificationRule>>;
+    async fn list_notification_rules(&self, tenant: &str) -> StoreResult<Vec<NotificationRule>>;
+    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> StoreResult<bool>;
     /// Adds deliveries; one already made for the same rule and event is kept as it is.
-    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<()>;
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()>;
     /// Pending deliveries whose next attempt is due, across tenants, oldest first.
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>>;
-    async fn update_delivery(&self, delivery: &Delivery) -> Result<()>;
+    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>>;
+    async fn update_delivery(&self, delivery: &Delivery) -> StoreResult<()>;
     /// A tenant's deliveries, newest first, optionally of one rule.
     async fn list_deliveries(
         &self,
         tenant: &str,
         rule_id: Option<&str>,
         page: PageRequest,
-    ) -> Result<Page<Delivery>>;
+    ) -> StoreResult<Page<Delivery>>;
+
+    // Coordination between hub replicas.
+    /// Takes or renews the lease `name` for `holder` until `now + ttl`: Some with the fencing
+    /// token when `holder` holds it now (a new holder gets a larger token than any before),
+    /// None when another holder's lease has not expired.
+    async fn hold_singleton(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: chrono::Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<Singleton>>;
+    /// Gives the lease up (a clean shutdown), so another replica takes over at once.
+    async fn release_singleton(&self, name: &str, holder: &str) -> StoreResult<()>;
+
+    // Operations.
+    /// Whether the backend answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Every record of one collection (`dump::COLLECTIONS`) as JSON documents, in key
+    /// order, from `skip`; secrets stay sealed. For backups.
+    async fn dump(
+        &self,
+        collection: &str,
+        skip: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<serde_json::Value>>;
+    /// Writes documents of one collection as `dump` gave them (a restore into an empty store).
+    async fn restore(&self, collection: &str, docs: &[serde_json::Value]) -> StoreResult<()>;
+}
+
+/// Opens the store the config names: MongoDB when `database.mongodb_url` is set, else the
+/// SQLite file. Secrets are sealed with the config's key.
+pub async fn open(config: &crate::config::Config) -> StoreResult<Arc<dyn Store>> {
+    let codec = crate::app::App::codec(config);
+    let path = config.sqlite_path();
+    let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, codec))
+        .await
+        .map_err(|e| StoreError::Backend(format!("opening the store: {e}")))??;
+    Ok(Arc::new(store))
 }

@@ -1,14 +1,20 @@
 //! The GraphQL API: queries, mutations and subscriptions over `crate::service`, served at
 //! `/graphql` (HTTP GET/POST) and `/graphql/ws` (graphql-ws and legacy protocols).
 
+mod cost;
+pub mod guard;
+mod http;
 mod mutation;
 mod notifications;
 mod query;
 mod subscription;
 mod timing;
 mod types;
+mod ws;
 
+pub use http::http_handler;
 pub use subscription::SubscriptionRoot;
+pub use ws::ws_handler;
 
 use crate::app::App;
 use crate::audit::Origin;
@@ -16,12 +22,7 @@ use crate::auth::Caller;
 use crate::error::Error;
 use crate::model::PageRequest;
 use async_graphql::ErrorExtensions;
-use async_graphql::http::ALL_WEBSOCKET_PROTOCOLS;
-use async_graphql::{Context, Data, Result, Schema};
-use async_graphql_axum::{GraphQLProtocol, GraphQLRequest, GraphQLResponse, GraphQLWebSocket};
-use axum::Extension;
-use axum::extract::{FromRequestParts, State, WebSocketUpgrade};
-use axum::response::{IntoResponse, Response};
+use async_graphql::{Context, Result, Schema};
 
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
@@ -40,8 +41,14 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
         MutationRoot::default(),
         SubscriptionRoot,
     )
-    .limit_depth(12)
-    .limit_complexity(5000);
+    // Depth is `guard`'s (introspection's own trees excluded); this is a backstop for
+    // anything that reaches the schema another way.
+    .limit_depth(32)
+    .limit_complexity(guard::MAX_COST)
+    .extension(guard::Guard)
+    .extension(cost::CostReport {
+        limit: guard::MAX_COST,
+    });
     if let Some(app) = app {
         if !app.config.security.graphql_introspection {
             b = b.disable_introspection();
@@ -78,6 +85,12 @@ impl<T> Coded<T> for crate::error::Result<T> {
     }
 }
 
+impl<T> Coded<T> for crate::store::StoreResult<T> {
+    fn coded(self) -> Result<T> {
+        self.map_err(|e| Error::from(e).extend())
+    }
+}
+
 pub(super) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
     ctx.data::<App>()
 }
@@ -91,27 +104,13 @@ pub(super) fn page(page: i32, page_size: i32) -> Result<PageRequest> {
     .coded()
 }
 
-/// `GET|POST /graphql`: requires a bearer token.
-pub async fn http_handler(
-    State(app): State<App>,
-    Extension(schema): Extension<GreenroomSchema>,
-    req: axum::extract::Request,
-) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let caller = match Caller::from_request_parts(&mut parts, &app).await {
-        Ok(c) => c,
-        Err(e) => return e.into_response(),
-    };
-    let origin = crate::api::origin_of(&parts);
-    let req = axum::extract::Request::from_parts(parts, body);
-    let gql = match <GraphQLRequest as axum::extract::FromRequest<()>>::from_request(req, &()).await
-    {
-        Ok(r) => r.into_inner(),
-        Err(e) => return Error::invalid(format!("GraphQL request: {}", e.0)).into_response(),
-    };
-    let who = caller.clone();
-    let resp = schema.execute(gql.data(caller).data(origin.clone())).await;
-    // Refused permissions are audited here as the REST edge does for 403s.
+/// Audits the refused permissions of a response (as the REST edge does for 403s).
+pub(super) async fn audit_refusals(
+    app: &App,
+    who: &Caller,
+    origin: &Origin,
+    resp: &async_graphql::Response,
+) {
     for e in resp.errors.iter().filter(|e| {
         e.extensions
             .as_ref()
@@ -134,10 +133,10 @@ pub async fn http_handler(
         };
         let actor = crate::audit::Actor::User {
             email: &who.email,
-            origin: &origin,
+            origin,
         };
         crate::audit::record(
-            &app,
+            app,
             &who.tenant_id,
             actor,
             "permission_denied",
@@ -147,44 +146,4 @@ pub async fn http_handler(
         )
         .await;
     }
-    GraphQLResponse::from(resp).into_response()
-}
-
-/// `GET /graphql/ws`: the token comes in the connection_init payload as
-/// `{"Authorization": "Bearer <token>"}` (or `{"token": "<token>"}`).
-pub async fn ws_handler(
-    State(app): State<App>,
-    Extension(schema): Extension<GreenroomSchema>,
-    protocol: GraphQLProtocol,
-    origin: Origin,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |stream| {
-            GraphQLWebSocket::new(stream, schema, protocol)
-                .on_connection_init(move |payload| async move {
-                    // A missing or bad token still gets a connection, but no caller: every
-                    // subscription then fails with UNAUTHENTICATED, which the client can act on
-                    // (a refused connection_init would only close with a protocol error).
-                    let token = ["Authorization", "authorization"]
-                        .iter()
-                        .find_map(|k| payload.get(k).and_then(|v| v.as_str()))
-                        .map(|v| v.trim_start_matches("Bearer ").trim_start_matches("bearer ").to_string())
-                        .or_else(|| payload.get("token").and_then(|v| v.as_str()).map(str::to_string));
-                    let mut data = Data::default();
-                    data.insert(origin);
-                    let caller = match token {
-                        Some(t) => Some(crate::auth::authenticate(&app.keys, app.store.as_ref(), &t).await),
-                        None => None,
-                    };
-                    match caller {
-                        Some(Ok(caller)) => data.insert(caller),
-                        Some(Err(e)) => tracing::debug!(error = %e, "subscription connection without a valid token"),
-                        None => tracing::debug!("subscription connection without a token"),
-                    }
-                    Ok(data)
-                })
-                .serve()
-        })
 }

@@ -137,12 +137,14 @@ pub struct NotificationQuery;
 #[Object]
 impl NotificationQuery {
     /// The tenant's notification rules (admins).
+    #[graphql(complexity = "1 + 50 * child_complexity")]
     async fn notification_rules(&self, ctx: &Context<'_>) -> Result<Vec<RuleView>> {
         let rules = notes::list(app(ctx)?, caller(ctx)?).await.coded()?;
         Ok(rules.into_iter().map(RuleView).collect())
     }
 
     /// Delivery history, newest first, optionally of one rule (admins).
+    #[graphql(complexity = "1 + page_size.unwrap_or(50).clamp(1, 500) as usize * child_complexity")]
     async fn notification_deliveries(
         &self,
         ctx: &Context<'_>,

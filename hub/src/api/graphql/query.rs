@@ -16,10 +16,15 @@ impl CoreQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let c = caller(ctx)?;
-        let u = app(ctx)?.store.user_by_email(&c.email).await.coded()?;
+        let u = app(ctx)?
+            .store
+            .get_user(&c.tenant_id, &c.email)
+            .await
+            .coded()?;
         u.ok_or_else(|| Error::Unauthenticated("user no longer exists".into()).extend())
     }
 
+    #[graphql(complexity = "1 + page_size.clamp(1, 500) as usize * child_complexity")]
     async fn servers(
         &self,
         ctx: &Context<'_>,
@@ -49,11 +54,12 @@ impl CoreQuery {
         let c = caller(ctx)?;
         app(ctx)?
             .store
-            .get_server(Some(&c.tenant_id), &server_id)
+            .get_server(&c.tenant_id, &server_id)
             .await
             .coded()
     }
 
+    #[graphql(complexity = "1 + 50 * child_complexity")]
     async fn action_templates(&self, ctx: &Context<'_>) -> Result<Vec<TemplateView>> {
         let c = caller(ctx)?;
         let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PAGE_SIZE)).coded()?;
@@ -76,6 +82,7 @@ impl CoreQuery {
     }
 
     /// Execution history, newest first.
+    #[graphql(complexity = "1 + page_size.clamp(1, 500) as usize * child_complexity")]
     async fn executions(
         &self,
         ctx: &Context<'_>,
@@ -127,6 +134,11 @@ impl CoreQuery {
             .into_iter()
             .map(|t| CommandPreview {
                 server_id: t.server_id,
+                environment: t
+                    .command_environment
+                    .into_iter()
+                    .map(|(name, value)| EnvironmentVariable { name, value })
+                    .collect(),
                 command: (!t.skipped).then_some(t.command),
                 skipped: t.skipped,
                 reason: t.reason,
@@ -141,6 +153,7 @@ impl CoreQuery {
 
     /// A page of an execution's output lines: in order per server from `offset`, or, with
     /// `after` (a line's cursor), the lines stored after it in the order they were stored.
+    #[graphql(complexity = "1 + (limit.clamp(1, 10_000) as usize).div_ceil(10) * child_complexity")]
     async fn execution_logs(
         &self,
         ctx: &Context<'_>,
@@ -162,6 +175,7 @@ impl CoreQuery {
             .coded()
     }
 
+    #[graphql(complexity = "1 + 50 * child_complexity")]
     async fn server_locks(
         &self,
         ctx: &Context<'_>,
@@ -175,6 +189,7 @@ impl CoreQuery {
             .coded()
     }
 
+    #[graphql(complexity = "1 + 50 * child_complexity")]
     async fn schedules(&self, ctx: &Context<'_>) -> Result<Vec<ScheduleView>> {
         let c = caller(ctx)?;
         Ok(app(ctx)?
@@ -188,6 +203,7 @@ impl CoreQuery {
     }
 
     /// The tenant's users (admin).
+    #[graphql(complexity = "1 + 50 * child_complexity")]
     async fn users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         crate::service::users::list(app(ctx)?, caller(ctx)?)
             .await
@@ -195,6 +211,7 @@ impl CoreQuery {
     }
 
     /// The tenant's audit log, newest first (admin).
+    #[graphql(complexity = "1 + page_size.clamp(1, 500) as usize * child_complexity")]
     async fn audit_log(
         &self,
         ctx: &Context<'_>,

@@ -166,8 +166,11 @@ impl SubscriptionRoot {
                 _ => None,
             },
             |app, caller, id| async move {
-                let tenant = Some(caller.tenant_id.as_str());
-                app.store.get_server(tenant, &id).await.ok().flatten()
+                app.store
+                    .get_server(&caller.tenant_id, &id)
+                    .await
+                    .ok()
+                    .flatten()
             },
         )?;
         counted(ctx, s)

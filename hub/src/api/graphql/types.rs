@@ -38,7 +38,10 @@ pub struct JobDetail {
     server_id: String,
     status: JobState,
     exit_code: Option<i32>,
+    /// The output kept of the job (up to the agent's cap): costs 5.
+    #[graphql(complexity = 5)]
     output: String,
+    #[graphql(complexity = 5)]
     error_output: String,
     execution_time: f64,
     error: Option<String>,
@@ -112,6 +115,8 @@ impl ExecutionView {
             duration_seconds: self.duration_seconds(),
         }
     }
+    /// Each server's result: counted as 10 servers' worth of cost.
+    #[graphql(complexity = "1 + 10 * child_complexity")]
     async fn results(&self) -> ExecutionResults {
         ExecutionResults {
             success_count: self.success_count(),
@@ -198,11 +203,21 @@ pub struct TemplateMetadataView {
     pub usage_count: u64,
 }
 
+/// A variable of a command's environment (a template parameter's value: secrets `***`).
+#[derive(SimpleObject)]
+pub struct EnvironmentVariable {
+    pub name: String,
+    pub value: String,
+}
+
 /// One target of a preview: the exact command (secrets masked) or why it is skipped.
 #[derive(SimpleObject)]
 pub struct CommandPreview {
     pub server_id: String,
     pub command: Option<String>,
+    /// The command's environment: a template's parameter values, which the command refers
+    /// to as `${GREENROOM_PARAM_<name>}` (values never become part of the command).
+    pub environment: Vec<EnvironmentVariable>,
     pub skipped: bool,
     pub reason: Option<String>,
 }

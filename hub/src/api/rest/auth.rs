@@ -20,21 +20,12 @@ pub(super) fn routes() -> Router<crate::app::App> {
         .route("/users/{email}", put(update))
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Login {
-    email: String,
-    password: String,
-}
-
 async fn login(
     axum::extract::State(app): State,
     origin: Origin,
-    Json(b): Json<Login>,
+    Json(b): Json<users::Login>,
 ) -> Result<Json<TokenPair>> {
-    Ok(Json(
-        users::login(&app, &b.email, &b.password, &origin).await?,
-    ))
+    Ok(Json(users::login(&app, &b, &origin).await?))
 }
 
 #[derive(Deserialize)]
@@ -51,12 +42,21 @@ async fn refresh(
     Ok(Json(users::refresh(&app, &b.refresh_token, &origin).await?))
 }
 
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct LogoutQuery {
+    /// End every session of the caller, not only this sign-in.
+    #[serde(default)]
+    everywhere: bool,
+}
+
 async fn logout(
     axum::extract::State(app): State,
     caller: Caller,
     origin: Origin,
+    crate::error::Query(q): crate::error::Query<LogoutQuery>,
 ) -> Result<StatusCode> {
-    users::logout(&app, &caller, &origin).await?;
+    users::logout(&app, &caller, q.everywhere, &origin).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -117,15 +117,9 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
             message: "enrollment token is invalid, expired or already used".into(),
         });
     };
-    let existing = app.store.get_server(None, &req.server_id).await?;
-    if let Some(s) = &existing
-        && s.tenant_id != tenant
-    {
-        return Err(Error::Conflict(format!(
-            "server id {} belongs to another tenant",
-            req.server_id
-        )));
-    }
+    // Server ids are per tenant: the token's tenant is the only one looked in, so another
+    // tenant's server of the same name is neither touched nor revealed.
+    let existing = app.store.get_server(&tenant, &req.server_id).await?;
     let cas = app.pki.current();
     let signed = cas
         .signer
@@ -146,6 +140,7 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
         facts.tags = scope.tags.clone();
     }
     let f = &facts;
+    let known = existing.is_some();
     let mut server = existing.unwrap_or_else(|| Server {
         tenant_id: tenant.clone(),
         server_id: req.server_id.clone(),
@@ -166,9 +161,33 @@ pub async fn enroll(app: &App, req: EnrollRequest) -> Result<EnrollResponse> {
             last_successful_execution: None,
         },
     });
-    server.credentials = issued(&signed, &cas, now);
+    let credentials = issued(&signed, &cas, now);
+    server.credentials = credentials.clone();
     server.metadata.updated_at = now;
-    app.store.put_server(&server).await?;
+    if known {
+        app.store
+            .modify_server(
+                &tenant,
+                &req.server_id,
+                std::sync::Arc::new(move |s: &mut Server| {
+                    s.credentials = credentials.clone();
+                    s.metadata.updated_at = now;
+                }),
+            )
+            .await?;
+    } else {
+        app.store
+            .insert_server(&server)
+            .await
+            .map_err(|e| match e {
+                // Another enrollment of the same id won the race: its certificate stands.
+                crate::store::StoreError::Duplicate { .. } => Error::Conflict(format!(
+                    "server {} enrolled at the same moment by another agent; try again",
+                    req.server_id
+                )),
+                other => other.into(),
+            })?;
+    }
     app.metrics
         .enrollments
         .with_label_values(&["accepted"])
@@ -250,10 +269,10 @@ pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<E
     server = app
         .store
         .modify_server(
-            None,
+            &server.tenant_id,
             &server.server_id,
-            Box::new(move |s| {
-                s.credentials = credentials;
+            std::sync::Arc::new(move |s: &mut Server| {
+                s.credentials = credentials.clone();
                 s.metadata.updated_at = now;
             }),
         )
@@ -294,9 +313,9 @@ pub async fn revoke(
     let s = app
         .store
         .modify_server(
-            Some(&caller.tenant_id),
+            &caller.tenant_id,
             server_id,
-            Box::new(|s| {
+            std::sync::Arc::new(|s: &mut Server| {
                 s.credentials.revoked = true;
                 s.metadata.updated_at = Utc::now();
             }),
@@ -310,7 +329,7 @@ pub async fn revoke(
     };
     let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
     audit::by_caller(app, caller, origin, "agent_revoked", r, details).await;
-    app.bus.wake(server_id);
+    app.bus.wake(&s.tenant_id, server_id);
     app.bus.publish(Event::Server {
         tenant_id: s.tenant_id.clone(),
         server_id: server_id.to_string(),
@@ -319,6 +338,8 @@ pub async fn revoke(
 }
 
 /// The server record of the agent that presented `peer`, if its certificate is current.
+/// The certificate's fingerprint finds the server (ids are per tenant; a fingerprint is
+/// unique), and its name must be that server's.
 pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Server> {
     let peer = peer.ok_or_else(|| Error::AgentRefused {
         code: "client_certificate_required",
@@ -326,21 +347,20 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Serv
     })?;
     let server = app
         .store
-        .get_server(None, &peer.server_id)
+        .server_by_fingerprint(&peer.fingerprint)
         .await?
+        .filter(|s| s.server_id == peer.server_id)
         .ok_or_else(|| Error::AgentRefused {
             code: "unknown_agent",
-            message: format!("server {} is not registered with this hub", peer.server_id),
-        })?;
-    if server.credentials.revoked
-        || server.credentials.certificate_fingerprint.as_deref() != Some(peer.fingerprint.as_str())
-    {
-        return Err(Error::AgentRefused {
-            code: "certificate_revoked",
             message: format!(
-                "the certificate of {} has been revoked or replaced",
+                "no server of this hub holds this certificate of {} (deregistered, or the certificate was replaced)",
                 peer.server_id
             ),
+        })?;
+    if server.credentials.revoked {
+        return Err(Error::AgentRefused {
+            code: "certificate_revoked",
+            message: format!("the certificate of {} has been revoked", peer.server_id),
         });
     }
     Ok(server)
@@ -370,14 +390,14 @@ pub async fn heartbeat(
     // Only what a heartbeat reports changes; credentials and the rest stay as stored.
     app.store
         .modify_server(
-            None,
+            &server.tenant_id,
             &server.server_id,
-            Box::new(move |s| {
-                s.hostname = f.hostname;
-                s.ip_address = f.ip_address;
+            std::sync::Arc::new(move |s: &mut Server| {
+                s.hostname = f.hostname.clone();
+                s.ip_address = f.ip_address.clone();
                 s.configuration = ServerConfiguration {
-                    agent_version: f.agent_version,
-                    os_info: f.os_info,
+                    agent_version: f.agent_version.clone(),
+                    os_info: f.os_info.clone(),
                     max_concurrent_jobs: f.max_concurrent_jobs,
                     timeout_default: f.timeout_default,
                 };
@@ -395,10 +415,10 @@ pub async fn heartbeat(
                     disk_usage_percent: m.disk_usage_percent,
                 };
                 if s.credentials.issuer_fingerprint.is_none() {
-                    s.credentials.issuer_fingerprint = issuer;
+                    s.credentials.issuer_fingerprint = issuer.clone();
                 }
                 if bundle_held.is_some() {
-                    s.credentials.trust_bundle_sha256 = bundle_held;
+                    s.credentials.trust_bundle_sha256 = bundle_held.clone();
                 }
             }),
         )
@@ -408,7 +428,12 @@ pub async fn heartbeat(
         Vec::new()
     } else {
         app.store
-            .extend_leases(&server.server_id, &req.running_jobs, until)
+            .extend_leases(
+                &server.tenant_id,
+                &server.server_id,
+                &req.running_jobs,
+                until,
+            )
             .await?
     };
     app.metrics.heartbeats.inc();

@@ -14,16 +14,18 @@ pub const CIRCUIT_THRESHOLD: u32 = 3;
 pub const CIRCUIT_COOL_DOWN_SECS: i64 = 300;
 
 /// Counts a lost job against its server's circuit; opens it at the threshold.
-async fn trip_circuit(app: &App, server_id: &str) -> Result<()> {
+async fn trip_circuit(app: &App, tenant: &str, server_id: &str) -> Result<()> {
     let now = Utc::now();
     let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let flag = opened.clone();
     let Some(s) = app
         .store
         .modify_server(
-            None,
+            tenant,
             server_id,
-            Box::new(move |s| {
+            std::sync::Arc::new(move |s: &mut crate::model::Server| {
+                // The change may run again (a retried transaction): decide afresh each time.
+                flag.store(false, std::sync::atomic::Ordering::Relaxed);
                 s.circuit.consecutive_failures += 1;
                 if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
                     && s.circuit.open_until.is_none_or(|t| t < now)
@@ -73,13 +75,11 @@ pub async fn sweep(app: &App) -> Result<()> {
     for lapsed in app.store.expire_leases(now).await? {
         app.metrics.lease_expiries.inc();
         tracing::warn!(execution_id = %lapsed.execution_id, server_id = %lapsed.server_id, requeued = lapsed.requeued, "a job lease lapsed");
-        trip_circuit(app, &lapsed.server_id).await?;
-        if let Some(s) = app.store.get_server(None, &lapsed.server_id).await? {
-            app.bus.publish(Event::Execution {
-                tenant_id: s.tenant_id,
-                execution_id: lapsed.execution_id,
-            });
-        }
+        trip_circuit(app, &lapsed.tenant_id, &lapsed.server_id).await?;
+        app.bus.publish(Event::Execution {
+            tenant_id: lapsed.tenant_id,
+            execution_id: lapsed.execution_id,
+        });
     }
     for lock in app.store.expire_locks(now).await? {
         app.metrics
@@ -101,20 +101,19 @@ pub async fn sweep(app: &App) -> Result<()> {
             None,
         )
         .await;
-        app.bus.wake(&lock.server_id);
+        app.bus.wake(&lock.tenant_id, &lock.server_id);
     }
     let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
-    for server_id in app.store.mark_unreachable(cutoff).await? {
-        tracing::warn!(%server_id, "server stopped sending heartbeats; marked unreachable");
-        if let Some(s) = app.store.get_server(None, &server_id).await? {
-            app.bus.publish(Event::Server {
-                tenant_id: s.tenant_id,
-                server_id,
-            });
-        }
+    for s in app.store.mark_unreachable(cutoff, now).await? {
+        tracing::warn!(server_id = %s.server_id, tenant = %s.tenant_id, "server stopped sending heartbeats; marked unreachable");
+        app.bus.publish(Event::Server {
+            tenant_id: s.tenant_id,
+            server_id: s.server_id,
+        });
     }
-    for server_id in app.store.servers_with_due_jobs(now).await? {
-        app.bus.wake(&server_id);
+    for s in app.store.servers_with_due_jobs(now).await? {
+        app.bus.wake(&s.tenant_id, &s.server_id);
     }
+    app.limiter.prune();
     Ok(())
 }

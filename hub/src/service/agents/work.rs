@@ -46,20 +46,23 @@ pub async fn lease(
 ) -> Result<LeaseResponse> {
     let wait = wait.min(std::time::Duration::from_secs(MAX_LEASE_WAIT_SECS));
     let deadline = tokio::time::Instant::now() + wait;
-    let waiter = app.bus.waiter(&server.server_id);
+    let waiter = app.bus.waiter(&server.tenant_id, &server.server_id);
     let lease_seconds = app.config.execution.lease_seconds;
     let lock_ttl = app.config.lock_ttl();
     let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
     let _held = crate::metrics::GaugeGuard::hold(&app.metrics.long_polls);
     loop {
         let now = Utc::now();
-        let cancel_jobs = app.store.take_cancellations(&server.server_id, now).await?;
+        let cancel_jobs = app
+            .store
+            .take_cancellations(&server.tenant_id, &server.server_id, now)
+            .await?;
         let mut job = None;
         if capacity > 0 && !circuit_open {
             let until = now + Duration::seconds(lease_seconds as i64);
             let outcome = app
                 .store
-                .lease_next_job(&server.server_id, now, until, lock_ttl)
+                .lease_next_job(&server.tenant_id, &server.server_id, now, until, lock_ttl)
                 .await?;
             for execution_id in outcome.changed {
                 app.bus.publish(Event::Execution {
@@ -105,7 +108,13 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
         job_changed,
     }) = app
         .store
-        .append_output(&server.server_id, job_id, &batch.chunks, Utc::now())
+        .append_output(
+            &server.tenant_id,
+            &server.server_id,
+            job_id,
+            &batch.chunks,
+            Utc::now(),
+        )
         .await?
     else {
         return Err(impersonation(app, server, job_id, "output").await);
@@ -135,7 +144,13 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
 pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult) -> Result<bool> {
     let outcome = app
         .store
-        .finish_job(&server.server_id, job_id, &result, Utc::now())
+        .finish_job(
+            &server.tenant_id,
+            &server.server_id,
+            job_id,
+            &result,
+            Utc::now(),
+        )
         .await?;
     let (execution_id, wake) = match outcome {
         FinishOutcome::NotFound => {
@@ -190,7 +205,7 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
         }
     };
     for s in &wake {
-        app.bus.wake(s);
+        app.bus.wake(&server.tenant_id, s);
     }
     // A reported result closes the agent's circuit; a success is remembered.
     let (success, finished) = (
@@ -199,9 +214,9 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
     );
     app.store
         .modify_server(
-            None,
+            &server.tenant_id,
             &server.server_id,
-            Box::new(move |s| {
+            Arc::new(move |s: &mut Server| {
                 if success {
                     s.metadata.last_successful_execution = Some(finished);
                 }

@@ -138,7 +138,12 @@ impl Watch {
     async fn tail(&self) -> Vec<LogLine> {
         let store = &self.app.store;
         match store
-            .execution_output(&self.id, OutputWindow::Tail, SNAPSHOT_TAIL)
+            .execution_output(
+                &self.id,
+                OutputWindow::Tail,
+                SNAPSHOT_TAIL,
+                chrono::Utc::now(),
+            )
             .await
         {
             Ok(lines) => lines,

@@ -172,16 +172,17 @@ pub async fn start_as(
             cancel_requested: false,
             cancel_sent_at: None,
             secrets: plan.secrets.clone(),
+            priority: execution.priority,
+            queued_at: now,
         })
         .collect();
     app.store.insert_execution(&execution, &jobs).await?;
     app.metrics.executions_started.inc();
     tracing::info!(execution_id = %execution_id, targets = plan.targets.len(), initiated_by = %caller.email, "execution started");
     if let Some((tid, _)) = &plan.template
-        && let Ok(Some(mut t)) = app.store.get_template(&caller.tenant_id, tid).await
+        && let Err(e) = app.store.count_template_use(&caller.tenant_id, tid).await
     {
-        t.metadata.usage_count += 1;
-        let _ = app.store.put_template(&t).await;
+        tracing::warn!(error = %e, template = %tid, "could not count a template's use");
     }
     let actor = match schedule_id {
         Some(_) => Actor::System,
@@ -205,7 +206,7 @@ pub async fn start_as(
     )
     .await;
     for t in plan.targets.iter().filter(|t| !t.skipped) {
-        app.bus.wake(&t.server_id);
+        app.bus.wake(&caller.tenant_id, &t.server_id);
     }
     app.bus.publish(Event::Feed {
         tenant_id: caller.tenant_id.clone(),
@@ -240,7 +241,7 @@ pub async fn cancel(
         .await?
         .ok_or_else(|| Error::NotFound(format!("execution {execution_id} not found")))?;
     for s in &wake {
-        app.bus.wake(s);
+        app.bus.wake(&caller.tenant_id, s);
     }
     let r = Resource {
         kind: "execution",
@@ -285,11 +286,25 @@ pub async fn list(
         .store
         .list_executions(&caller.tenant_id, filter, page)
         .await?;
-    let mut items = Vec::with_capacity(p.items.len());
-    for execution in p.items {
-        let jobs = app.store.jobs_of(&execution.execution_id).await?;
-        items.push(ExecutionView { execution, jobs });
+    let ids: Vec<String> = p.items.iter().map(|e| e.execution_id.clone()).collect();
+    let mut by_execution: std::collections::HashMap<String, Vec<Job>> =
+        std::collections::HashMap::new();
+    for j in app.store.jobs_of_many(&ids).await? {
+        by_execution
+            .entry(j.execution_id.clone())
+            .or_default()
+            .push(j);
     }
+    let items = p
+        .items
+        .into_iter()
+        .map(|execution| {
+            let jobs = by_execution
+                .remove(&execution.execution_id)
+                .unwrap_or_default();
+            ExecutionView { execution, jobs }
+        })
+        .collect();
     Ok(crate::model::Page {
         items,
         total: p.total,
@@ -342,7 +357,12 @@ pub async fn logs(app: &App, caller: &Caller, id: &str, q: &LogsRequest) -> Resu
         (Some(after), None) => {
             let lines = app
                 .store
-                .execution_output(id, crate::store::OutputWindow::After(after), limit)
+                .execution_output(
+                    id,
+                    crate::store::OutputWindow::After(after),
+                    limit,
+                    chrono::Utc::now(),
+                )
                 .await?;
             let (_, total) = app.store.execution_logs(id, None, 0, 1).await?;
             (lines, total, None)

@@ -7,7 +7,9 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{ExecutionConfig, PageRequest, Server, ServerFilter, SuccessCriteria};
 use crate::template;
-use greenroom_proto::secrets::mask_connection_string;
+use greenroom_proto::secrets::{
+    connection_string_secrets, mask_connection_string, mask_secrets_in_text,
+};
 use greenroom_proto::{Action, ShellCommand};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -21,6 +23,8 @@ pub struct PlannedTarget {
     pub environment: String,
     /// The command (secrets masked) or, for checks, the action as JSON.
     pub command: String,
+    /// The command's environment: a template's parameter values (secrets masked).
+    pub command_environment: BTreeMap<String, String>,
     pub skipped: bool,
     pub reason: Option<String>,
 }
@@ -112,7 +116,7 @@ pub async fn plan(app: &App, caller: &Caller, req: &StartExecution) -> Result<Pl
                 .iter()
                 .filter(|s| seen.insert(s.as_str()))
             {
-                match app.store.get_server(Some(&caller.tenant_id), id).await? {
+                match app.store.get_server(&caller.tenant_id, id).await? {
                     Some(s) => found.push(s),
                     None => unknown.push(id.as_str()),
                 }
@@ -140,6 +144,7 @@ pub async fn plan(app: &App, caller: &Caller, req: &StartExecution) -> Result<Pl
         action,
         shown_action,
         masked_command,
+        environment,
         parameters,
         criteria,
         template,
@@ -183,6 +188,7 @@ pub async fn plan(app: &App, caller: &Caller, req: &StartExecution) -> Result<Pl
                 server_id: s.server_id.clone(),
                 environment: s.environment.clone(),
                 command: masked_command.clone(),
+                command_environment: environment.clone(),
                 skipped: lacks,
                 reason: lacks.then(|| {
                     format!(
@@ -229,6 +235,8 @@ struct Rendering {
     /// What the APIs show: the inline payload, or the template's command with secrets masked.
     shown_action: Value,
     masked_command: String,
+    /// The command's environment as people may see it (secrets masked).
+    environment: BTreeMap<String, String>,
     parameters: Value,
     criteria: Option<SuccessCriteria>,
     template: Option<(String, String)>,
@@ -253,19 +261,41 @@ async fn render_action(
         (Some(raw), None) => {
             let action: Action = serde_json::from_value(raw.clone())
                 .map_err(|e| Error::invalid(format!("action: {e}")))?;
-            // A database connection string is a secret: masked wherever it is shown.
+            // Connection strings are secrets, whatever their dialect: the string and every
+            // password in it are masked wherever it is shown, and redacted from output.
             let (shown_action, secrets) = match &action {
                 Action::DatabaseQuery(q) if !q.connection_string.starts_with("env:") => {
                     let mut shown = raw.clone();
                     shown["connection_string"] =
                         mask_connection_string(&q.connection_string).into();
-                    (shown, vec![q.connection_string.clone()])
+                    let mut secrets = vec![q.connection_string.clone()];
+                    secrets.extend(connection_string_secrets(&q.connection_string));
+                    (shown, secrets)
+                }
+                Action::ShellCommand(c) => {
+                    let mut shown = raw.clone();
+                    shown["command"] = mask_secrets_in_text(&c.command).into();
+                    if !c.environment_vars.is_empty() {
+                        shown["environment_vars"] = json!(
+                            c.environment_vars
+                                .iter()
+                                .map(|(k, v)| (k.clone(), mask_secrets_in_text(v)))
+                                .collect::<BTreeMap<_, _>>()
+                        );
+                    }
+                    (shown, Vec::new())
                 }
                 _ => (raw.clone(), Vec::new()),
             };
-            let masked_command = match &action {
-                Action::ShellCommand(a) => a.command.clone(),
-                _ => serde_json::to_string(&shown_action)?,
+            let (masked_command, environment) = match &action {
+                Action::ShellCommand(a) => (
+                    mask_secrets_in_text(&a.command),
+                    a.environment_vars
+                        .iter()
+                        .map(|(k, v)| (k.clone(), mask_secrets_in_text(v)))
+                        .collect(),
+                ),
+                _ => (serde_json::to_string(&shown_action)?, BTreeMap::new()),
             };
             let config = ExecutionConfig {
                 timeout_seconds: action
@@ -277,6 +307,7 @@ async fn render_action(
                 action,
                 shown_action,
                 masked_command,
+                environment,
                 parameters: req.parameters.clone().unwrap_or_else(|| json!({})),
                 criteria: None,
                 template: None,
@@ -296,16 +327,19 @@ async fn render_action(
                 Err(p) => return Ok(Err(p)),
             };
             let timeout = t.execution_config.timeout_seconds;
+            let shown_action = json!({"type": "shell_command", "command": r.command, "timeout": timeout,
+                                      "environment_vars": r.masked_environment});
             Ok(Ok(Rendering {
+                masked_command: r.command.clone(),
+                environment: r.masked_environment,
                 action: Action::ShellCommand(ShellCommand {
                     command: r.command,
                     timeout: Some(timeout),
                     working_directory: None,
-                    environment_vars: BTreeMap::new(),
+                    environment_vars: r.environment,
                     shell: true,
                 }),
-                shown_action: json!({"type": "shell_command", "command": r.masked_command, "timeout": timeout}),
-                masked_command: r.masked_command,
+                shown_action,
                 parameters: r.redacted_parameters,
                 criteria: Some(t.success_criteria.clone()),
                 template: Some((t.id.clone(), t.version.clone())),

@@ -5,7 +5,9 @@ mod notify;
 mod orchestration;
 
 use crate::model::*;
-use crate::store::{FinishOutcome, RefreshToken, RefreshUse, Store, sqlite::SqliteStore};
+use crate::store::{
+    FinishOutcome, RefreshToken, RefreshUse, ServerRef, Store, StoreError, sqlite::SqliteStore,
+};
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, Outcome, OutputChunk, Stream};
 
@@ -83,6 +85,7 @@ pub(super) async fn lease(
     secs: i64,
 ) -> Option<Job> {
     st.lease_next_job(
+        "t1",
         server,
         now,
         now + Duration::seconds(secs),
@@ -121,13 +124,15 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
         st.insert_server(&server("t2", "other-01", "dev", &["nginx"]))
             .await
             .unwrap();
-        assert!(
-            matches!(
-                st.insert_server(&server("t1", "web-01", "dev", &[])).await,
-                Err(crate::error::Error::Conflict(_))
-            ),
+        assert_eq!(
+            st.insert_server(&server("t1", "web-01", "dev", &[])).await,
+            Err(StoreError::Duplicate { what: "server" }),
             "{name}"
         );
+        // Ids are per tenant: another tenant's server of the same name is no conflict.
+        st.insert_server(&server("t2", "web-01", "uat", &[]))
+            .await
+            .unwrap();
 
         let all = st
             .list_servers("t1", &ServerFilter::default(), page(1, 50))
@@ -184,26 +189,36 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
         );
 
         assert!(
-            st.get_server(Some("t1"), "other-01")
-                .await
-                .unwrap()
-                .is_none(),
+            st.get_server("t1", "other-01").await.unwrap().is_none(),
             "{name}: tenant leak"
         );
         assert!(
-            st.get_server(None, "other-01").await.unwrap().is_some(),
+            st.get_server("t2", "other-01").await.unwrap().is_some(),
             "{name}"
+        );
+        assert_eq!(
+            st.get_server("t2", "web-01")
+                .await
+                .unwrap()
+                .unwrap()
+                .environment,
+            "uat",
+            "{name}: each tenant has its own web-01"
         );
         let every = st.all_servers().await.unwrap();
         assert_eq!(
             every
                 .iter()
-                .map(|s| s.server_id.as_str())
+                .map(|s| (s.tenant_id.as_str(), s.server_id.as_str()))
                 .collect::<Vec<_>>(),
-            ["db-01", "other-01", "web-01"],
-            "{name}: every tenant's servers, by id"
+            [
+                ("t1", "db-01"),
+                ("t1", "web-01"),
+                ("t2", "other-01"),
+                ("t2", "web-01")
+            ],
+            "{name}: every tenant's servers, by tenant and id"
         );
-        assert_eq!(every[1].tenant_id, "t2", "{name}");
         assert!(
             !st.delete_server("t1", "other-01").await.unwrap(),
             "{name}: deleted across tenants"
@@ -236,7 +251,7 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             data: "hi\n".into(),
         };
         let first = st
-            .append_output("a", &leased.job_id, std::slice::from_ref(&chunk), now)
+            .append_output("t1", "a", &leased.job_id, std::slice::from_ref(&chunk), now)
             .await
             .unwrap()
             .unwrap();
@@ -254,7 +269,7 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
         );
         assert_eq!(fresh[0].server_id, "a", "{name}");
         let again = st
-            .append_output("a", &leased.job_id, &[chunk], now)
+            .append_output("t1", "a", &leased.job_id, &[chunk], now)
             .await
             .unwrap()
             .unwrap();
@@ -266,7 +281,7 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
             "{name}: output duplicated"
         );
         assert!(
-            st.append_output("b", &leased.job_id, &[], now)
+            st.append_output("t1", "b", &leased.job_id, &[], now)
                 .await
                 .unwrap()
                 .is_none(),
@@ -275,20 +290,26 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
 
         let r = ok_result("hi");
         assert_eq!(
-            st.finish_job("b", &leased.job_id, &r, now).await.unwrap(),
+            st.finish_job("t1", "b", &leased.job_id, &r, now)
+                .await
+                .unwrap(),
             FinishOutcome::NotFound,
             "{name}"
         );
         assert!(
             matches!(
-                st.finish_job("a", &leased.job_id, &r, now).await.unwrap(),
+                st.finish_job("t1", "a", &leased.job_id, &r, now)
+                    .await
+                    .unwrap(),
                 FinishOutcome::Stored { .. }
             ),
             "{name}"
         );
         assert!(
             matches!(
-                st.finish_job("a", &leased.job_id, &r, now).await.unwrap(),
+                st.finish_job("t1", "a", &leased.job_id, &r, now)
+                    .await
+                    .unwrap(),
                 FinishOutcome::AlreadyFinal { .. }
             ),
             "{name}"
@@ -298,7 +319,9 @@ async fn a_job_is_leased_once_and_its_result_stored_once() {
         let mut failed = ok_result("");
         failed.status = Outcome::Failed;
         failed.exit_code = Some(3);
-        st.finish_job("b", &b.job_id, &failed, now).await.unwrap();
+        st.finish_job("t1", "b", &b.job_id, &failed, now)
+            .await
+            .unwrap();
         let e = st.get_execution("t1", "e1").await.unwrap().unwrap();
         assert_eq!(e.state, ExecutionState::Failed, "{name}");
         assert!(e.completed_at.is_some(), "{name}");
@@ -327,6 +350,7 @@ async fn lapsed_leases_settle_and_heartbeats_keep_them() {
         // b's agent renews its lease; a's does not.
         let stop = st
             .extend_leases(
+                "t1",
                 "b",
                 &[jb.job_id.clone(), "nope".into()],
                 now + Duration::seconds(60),
@@ -351,7 +375,7 @@ async fn lapsed_leases_settle_and_heartbeats_keep_them() {
         );
         // A late result for the lost job changes nothing.
         let late = st
-            .finish_job("a", &ja.job_id, &ok_result(""), now)
+            .finish_job("t1", "a", &ja.job_id, &ok_result(""), now)
             .await
             .unwrap();
         assert!(matches!(late, FinishOutcome::AlreadyFinal { .. }), "{name}");
@@ -413,9 +437,19 @@ async fn tokens_are_single_use() {
             "{name}: expired"
         );
 
+        let session = Session {
+            session_id: "s1".into(),
+            tenant_id: "t1".into(),
+            email: "u".into(),
+            created_at: now,
+            expires_at: now + Duration::hours(1),
+            ended_at: None,
+            end_reason: None,
+        };
+        st.insert_session(&session).await.unwrap();
         let rt = RefreshToken {
             token_hash: "r1".into(),
-            family: "f".into(),
+            session_id: "s1".into(),
             email: "u".into(),
             tenant_id: "t1".into(),
             expires_at: now + Duration::hours(1),
@@ -442,6 +476,21 @@ async fn tokens_are_single_use() {
             ),
             "{name}"
         );
+        // The replay ended the session: its other tokens die with it.
+        assert!(
+            !st.get_session("s1").await.unwrap().unwrap().is_live(now),
+            "{name}"
+        );
+        let rt2 = RefreshToken {
+            token_hash: "r2".into(),
+            ..rt.clone()
+        };
+        st.insert_refresh_token(&rt2).await.unwrap();
+        assert_eq!(
+            st.use_refresh_token("r2", now).await.unwrap(),
+            RefreshUse::Invalid,
+            "{name}: a token of an ended session"
+        );
     }
 }
 
@@ -455,12 +504,19 @@ async fn silent_servers_become_unreachable() {
             .await
             .unwrap();
         let ids = st
-            .mark_unreachable(Utc::now() - Duration::minutes(1))
+            .mark_unreachable(Utc::now() - Duration::minutes(1), Utc::now())
             .await
             .unwrap();
-        assert_eq!(ids, ["old"], "{name}");
         assert_eq!(
-            st.get_server(None, "old")
+            ids,
+            [ServerRef {
+                tenant_id: "t1".into(),
+                server_id: "old".into()
+            }],
+            "{name}"
+        );
+        assert_eq!(
+            st.get_server("t1", "old")
                 .await
                 .unwrap()
                 .unwrap()
@@ -503,7 +559,7 @@ async fn the_audit_log_is_chained_and_append_only() {
 async fn sqlite_refuses_to_rewrite_audit_history() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("g.db");
-    let st = SqliteStore::open(&path).unwrap();
+    let st = SqliteStore::open(&path, crate::store::codec::Codec::for_tests()).unwrap();
     let entry = AuditEntry {
         tenant_id: "t1".into(),
         timestamp: Utc::now(),

@@ -21,29 +21,29 @@ async fn output_reads_back_in_the_order_it_was_stored() {
         let ja = lease(st.as_ref(), "a", now, 30).await.unwrap();
         let jb = lease(st.as_ref(), "b", now, 30).await.unwrap();
         // Interleaved: b's line arrives between a's two.
-        st.append_output("a", &ja.job_id, &[chunk(0, "a0")], now)
+        st.append_output("t1", "a", &ja.job_id, &[chunk(0, "a0")], now)
             .await
             .unwrap();
-        st.append_output("b", &jb.job_id, &[chunk(0, "b0")], now)
+        st.append_output("t1", "b", &jb.job_id, &[chunk(0, "b0")], now)
             .await
             .unwrap();
-        st.append_output("a", &ja.job_id, &[chunk(1, "a1")], now)
+        st.append_output("t1", "a", &ja.job_id, &[chunk(1, "a1")], now)
             .await
             .unwrap();
         let all = st
-            .execution_output("eo", OutputWindow::After(0), 100)
+            .execution_output("eo", OutputWindow::After(0), 100, now)
             .await
             .unwrap();
         let data: Vec<&str> = all.iter().map(|l| l.data.as_str()).collect();
         assert_eq!(data, ["a0", "b0", "a1"], "{name}: append order");
         assert!(all.windows(2).all(|w| w[0].cursor < w[1].cursor), "{name}");
         let after = st
-            .execution_output("eo", OutputWindow::After(all[0].cursor), 100)
+            .execution_output("eo", OutputWindow::After(all[0].cursor), 100, now)
             .await
             .unwrap();
         assert_eq!(after.len(), 2, "{name}: strictly after the cursor");
         let tail = st
-            .execution_output("eo", OutputWindow::Tail, 2)
+            .execution_output("eo", OutputWindow::Tail, 2, now)
             .await
             .unwrap();
         let data: Vec<&str> = tail.iter().map(|l| l.data.as_str()).collect();
@@ -65,7 +65,9 @@ async fn final_states_and_lost_servers_write_events() {
         let mut failed = ok_result("");
         failed.status = Outcome::Failed;
         failed.exit_code = Some(1);
-        st.finish_job("a", &j.job_id, &failed, now).await.unwrap();
+        st.finish_job("t1", "a", &j.job_id, &failed, now)
+            .await
+            .unwrap();
         let evs = st.events_after(0, 10).await.unwrap();
         assert_eq!(evs.len(), 1, "{name}: {evs:?}");
         assert_eq!(
@@ -78,13 +80,15 @@ async fn final_states_and_lost_servers_write_events() {
             "{name}"
         );
         // A repeated result changes nothing and writes nothing.
-        st.finish_job("a", &j.job_id, &failed, now).await.unwrap();
+        st.finish_job("t1", "a", &j.job_id, &failed, now)
+            .await
+            .unwrap();
         assert_eq!(st.events_after(0, 10).await.unwrap().len(), 1, "{name}");
 
         let mut silent = server("t1", "quiet", "dev", &[]);
         silent.status.last_heartbeat = Some(now - Duration::minutes(10));
         st.insert_server(&silent).await.unwrap();
-        st.mark_unreachable(now - Duration::minutes(1))
+        st.mark_unreachable(now - Duration::minutes(1), now)
             .await
             .unwrap();
         let evs = st.events_after(evs[0].seq, 10).await.unwrap();

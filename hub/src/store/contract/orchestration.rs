@@ -2,6 +2,7 @@
 //! threshold), cancellation, locks with fencing, schedules, and migrations.
 
 use super::*;
+use crate::lifecycle::locks::LockRefusal;
 
 #[tokio::test]
 async fn max_concurrency_holds_back_jobs_until_a_slot_frees() {
@@ -20,7 +21,7 @@ async fn max_concurrency_holds_back_jobs_until_a_slot_frees() {
             "{name}: two running with max_concurrency 1"
         );
         let FinishOutcome::Stored { wake, .. } = st
-            .finish_job("a", &a.job_id, &ok_result(""), now)
+            .finish_job("t1", "a", &a.job_id, &ok_result(""), now)
             .await
             .unwrap()
         else {
@@ -68,7 +69,9 @@ async fn failures_retry_after_their_delay_and_the_error_threshold_skips_the_rest
         failed.exit_code = Some(1);
         assert!(
             matches!(
-                st.finish_job("a", &j.job_id, &failed, now).await.unwrap(),
+                st.finish_job("t1", "a", &j.job_id, &failed, now)
+                    .await
+                    .unwrap(),
                 FinishOutcome::Retrying { .. }
             ),
             "{name}"
@@ -81,14 +84,17 @@ async fn failures_retry_after_their_delay_and_the_error_threshold_skips_the_rest
             st.servers_with_due_jobs(now + Duration::seconds(61))
                 .await
                 .unwrap(),
-            ["a"],
+            [crate::store::ServerRef {
+                tenant_id: "t1".into(),
+                server_id: "a".into()
+            }],
             "{name}"
         );
         let again = lease(st.as_ref(), "a", now + Duration::seconds(61), 30)
             .await
             .expect("second attempt");
         assert_eq!(again.attempt, 2, "{name}");
-        st.finish_job("a", &again.job_id, &failed, now)
+        st.finish_job("t1", "a", &again.job_id, &failed, now)
             .await
             .unwrap();
         assert_eq!(
@@ -105,7 +111,9 @@ async fn failures_retry_after_their_delay_and_the_error_threshold_skips_the_rest
         );
         st.insert_execution(&e, &jobs).await.unwrap();
         let j = lease(st.as_ref(), "a", now, 30).await.unwrap();
-        st.finish_job("a", &j.job_id, &failed, now).await.unwrap();
+        st.finish_job("t1", "a", &j.job_id, &failed, now)
+            .await
+            .unwrap();
         let states: Vec<JobState> = st
             .jobs_of("th")
             .await
@@ -153,17 +161,20 @@ async fn cancelling_stops_pending_jobs_and_signals_running_ones() {
             "{name}: a cancelled job started"
         );
         assert_eq!(
-            st.take_cancellations("a", now).await.unwrap(),
+            st.take_cancellations("t1", "a", now).await.unwrap(),
             std::slice::from_ref(&a.job_id),
             "{name}"
         );
         assert!(
-            st.take_cancellations("a", now).await.unwrap().is_empty(),
+            st.take_cancellations("t1", "a", now)
+                .await
+                .unwrap()
+                .is_empty(),
             "{name}: re-sent at once"
         );
         let mut r = ok_result("");
         r.status = Outcome::Cancelled;
-        st.finish_job("a", &a.job_id, &r, now).await.unwrap();
+        st.finish_job("t1", "a", &a.job_id, &r, now).await.unwrap();
         let e = st.get_execution("t1", "cx").await.unwrap().unwrap();
         assert_eq!(
             (e.state, e.cancelled_by.as_deref()),
@@ -210,21 +221,25 @@ async fn locks_exclude_each_other_extend_a_bounded_number_of_times_and_expire() 
         let l1 = st
             .acquire_lock(&maintenance_lock("a", 10), now)
             .await
+            .unwrap()
             .unwrap();
         assert!(
             matches!(
                 st.acquire_lock(&maintenance_lock("a", 5), now).await,
-                Err(crate::error::Error::Conflict(_))
+                Ok(Err(LockRefusal::Busy { .. }))
             ),
             "{name}"
         );
         st.extend_lock("t1", &l1.lock_id, Duration::minutes(5), now)
             .await
+            .unwrap()
+            .unwrap()
             .unwrap();
-        assert!(
+        assert_eq!(
             st.extend_lock("t1", &l1.lock_id, Duration::minutes(5), now)
                 .await
-                .is_err(),
+                .unwrap(),
+            Some(Err(LockRefusal::ExtensionsUsed { max: 1 })),
             "{name}: past max_extension_count"
         );
         assert!(
@@ -236,6 +251,7 @@ async fn locks_exclude_each_other_extend_a_bounded_number_of_times_and_expire() 
         let l2 = st
             .acquire_lock(&maintenance_lock("a", 1), now + Duration::minutes(16))
             .await
+            .unwrap()
             .unwrap();
         assert!(
             l2.fencing_token > l1.fencing_token,
@@ -244,6 +260,7 @@ async fn locks_exclude_each_other_extend_a_bounded_number_of_times_and_expire() 
         let released = st
             .release_lock("t1", &l2.lock_id, true, "admin@x", now)
             .await
+            .unwrap()
             .unwrap()
             .unwrap();
         assert_eq!(released.status, LockStatus::ForceReleased, "{name}");
@@ -257,6 +274,7 @@ async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
         let maint = st
             .acquire_lock(&maintenance_lock("a", 10), now)
             .await
+            .unwrap()
             .unwrap();
         let (e, jobs) = execution_with(
             "t1",
@@ -271,9 +289,17 @@ async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
         );
         st.release_lock("t1", &maint.lock_id, false, "ops@x", now)
             .await
+            .unwrap()
+            .unwrap()
             .unwrap();
         let j = st
-            .lease_next_job("a", now, now + Duration::seconds(30), Duration::seconds(1))
+            .lease_next_job(
+                "t1",
+                "a",
+                now,
+                now + Duration::seconds(30),
+                Duration::seconds(1),
+            )
             .await
             .unwrap()
             .job
@@ -283,9 +309,16 @@ async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
         st.expire_locks(now + Duration::seconds(2)).await.unwrap();
         st.acquire_lock(&maintenance_lock("a", 10), now + Duration::seconds(2))
             .await
+            .unwrap()
             .unwrap();
         let out = st
-            .finish_job("a", &j.job_id, &ok_result(""), now + Duration::seconds(3))
+            .finish_job(
+                "t1",
+                "a",
+                &j.job_id,
+                &ok_result(""),
+                now + Duration::seconds(3),
+            )
             .await
             .unwrap();
         assert!(
@@ -304,15 +337,59 @@ async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
         );
         st.insert_execution(&e, &jobs).await.unwrap();
         let out = st
-            .lease_next_job("a", now, now + Duration::seconds(30), Duration::minutes(1))
+            .lease_next_job(
+                "t1",
+                "a",
+                now,
+                now + Duration::seconds(30),
+                Duration::minutes(1),
+            )
             .await
             .unwrap();
         assert!(out.job.is_none() && out.changed == ["lf"], "{name}");
-        assert_eq!(
-            st.jobs_of("lf").await.unwrap()[0].state,
-            JobState::Failed,
-            "{name}: fail policy"
+        let skipped = &st.jobs_of("lf").await.unwrap()[0];
+        assert_eq!(skipped.state, JobState::Skipped, "{name}: fail policy");
+        assert!(
+            skipped.error.as_deref().unwrap().contains("ops@x"),
+            "{name}: the reason names the holder: {:?}",
+            skipped.error
         );
+    }
+}
+
+#[tokio::test]
+async fn another_users_maintenance_lock_keeps_every_execution_off_while_its_owner_runs() {
+    for (name, st) in stores().await {
+        let now = Utc::now();
+        st.acquire_lock(&maintenance_lock("a", 10), now)
+            .await
+            .unwrap()
+            .unwrap();
+        // u's execution does not ask for a lock; ops@x's lock holds it back anyway.
+        let (e, jobs) = execution("t1", "theirs", &["a"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        assert!(
+            lease(st.as_ref(), "a", now, 30).await.is_none(),
+            "{name}: ran on a server locked by someone else"
+        );
+        // The lock's owner's own execution runs.
+        let (e, jobs) = execution_with(
+            "t1",
+            "owners",
+            &["a"],
+            serde_json::json!({"initiated_by": "ops@x", "priority": "low"}),
+        );
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let j = lease(st.as_ref(), "a", now, 30)
+            .await
+            .expect("the owner's job");
+        assert_eq!(j.execution_id, "owners", "{name}");
+        // Once the lock ends, the waiting execution runs.
+        st.expire_locks(now + Duration::minutes(11)).await.unwrap();
+        let j = lease(st.as_ref(), "a", now + Duration::minutes(11), 30)
+            .await
+            .expect("after the lock");
+        assert_eq!(j.execution_id, "theirs", "{name}");
     }
 }
 
@@ -349,12 +426,13 @@ async fn an_old_database_is_migrated_in_place() {
         )
         .unwrap();
     }
-    let st = SqliteStore::open(&path).unwrap();
+    let st = SqliteStore::open(&path, crate::store::codec::Codec::for_tests()).unwrap();
     let (lines, total) = st.execution_logs("e", None, 0, 10).await.unwrap();
     assert_eq!(
         (total, lines[0].data.as_str(), lines[0].attempt),
         (1, "kept", 1)
     );
     drop(st);
-    SqliteStore::open(&path).expect("opening again is a no-op");
+    SqliteStore::open(&path, crate::store::codec::Codec::for_tests())
+        .expect("opening again is a no-op");
 }

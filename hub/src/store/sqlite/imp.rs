@@ -1,180 +1,281 @@
-//! `Store` for `SqliteStore`: each method delegates to the module that holds its SQL.
+//! `Store` for `SqliteStore`: each method runs its module's SQL in a write transaction or on
+//! a reader.
 
-use super::{SqliteStore, jobs, locks, notify, output, schedules, servers, settle, users};
-use crate::error::Result;
-use crate::model::{
-    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionFilter, Job,
-    NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter, ServerLock,
-    StoredEvent, Timestamp, User,
+use super::super::{
+    Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken,
+    RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
 };
-use crate::store::{
-    Appended, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken,
-    RefreshUse, Store,
+use super::{
+    SqliteStore, audit, dump, executions, locks, notify, output, schedules, servers, templates,
+    users, work,
+};
+use crate::lifecycle::locks::LockRefusal;
+use crate::model::{
+    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
+    Job, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter,
+    ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
 
+fn owned(s: &str) -> String {
+    s.to_string()
+}
+
 #[async_trait]
 impl Store for SqliteStore {
-    async fn upsert_user(&self, user: &User) -> Result<()> {
-        users::upsert_user(self, user).await
+    fn backend(&self) -> &'static str {
+        "sqlite"
     }
-    async fn user_by_email(&self, email: &str) -> Result<Option<User>> {
-        users::user_by_email(self, email).await
+
+    async fn insert_user(&self, user: &User) -> StoreResult<()> {
+        let u = user.clone();
+        self.write(move |tx, c| users::insert(tx, c, &u)).await
     }
-    async fn list_users(&self, tenant: &str) -> Result<Vec<User>> {
-        users::list_users(self, tenant).await
+    async fn get_user(&self, tenant: &str, email: &str) -> StoreResult<Option<User>> {
+        let (t, e) = (owned(tenant), owned(email));
+        self.read(move |c, k| users::get(c, k, &t, &e)).await
     }
-    async fn record_login_failure(
+    async fn users_by_email(&self, email: &str) -> StoreResult<Vec<User>> {
+        let e = owned(email);
+        self.read(move |c, k| users::by_email(c, k, &e)).await
+    }
+    async fn list_users(&self, tenant: &str) -> StoreResult<Vec<User>> {
+        let t = owned(tenant);
+        self.read(move |c, k| users::list(c, k, &t)).await
+    }
+    async fn modify_user(
         &self,
+        tenant: &str,
         email: &str,
-        threshold: u32,
+        change: UserChange,
+    ) -> StoreResult<Option<User>> {
+        let (t, e) = (owned(tenant), owned(email));
+        self.write(move |tx, k| users::modify(tx, k, &t, &e, change.as_ref()))
+            .await
+    }
+    async fn insert_session(&self, session: &Session) -> StoreResult<()> {
+        let s = session.clone();
+        self.write(move |tx, k| users::insert_session(tx, k, &s))
+            .await
+    }
+    async fn get_session(&self, id: &str) -> StoreResult<Option<Session>> {
+        let id = owned(id);
+        self.read(move |c, k| users::get_session(c, k, &id)).await
+    }
+    async fn end_session(&self, id: &str, reason: &str, now: Timestamp) -> StoreResult<bool> {
+        let (id, r) = (owned(id), owned(reason));
+        self.write(move |tx, k| users::end_session(tx, k, &id, &r, now))
+            .await
+    }
+    async fn end_sessions_of(
+        &self,
+        tenant: &str,
+        email: &str,
+        reason: &str,
         now: Timestamp,
-    ) -> Result<Option<User>> {
-        users::record_login_failure(self, email, threshold, now).await
+    ) -> StoreResult<Vec<String>> {
+        let (t, e, r) = (owned(tenant), owned(email), owned(reason));
+        self.write(move |tx, k| users::end_sessions_of(tx, k, &t, &e, &r, now))
+            .await
     }
-    async fn clear_login_failures(&self, email: &str) -> Result<()> {
-        users::clear_login_failures(self, email).await
+    async fn insert_refresh_token(&self, token: &RefreshToken) -> StoreResult<()> {
+        let t = token.clone();
+        self.write(move |tx, _| users::insert_refresh(tx, &t)).await
     }
-    async fn insert_refresh_token(&self, token: &RefreshToken) -> Result<()> {
-        super::insert_refresh_token(self, token).await
-    }
-    async fn use_refresh_token(&self, token_hash: &str, now: Timestamp) -> Result<RefreshUse> {
-        super::use_refresh_token(self, token_hash, now).await
-    }
-    async fn revoke_refresh_family(&self, family: &str) -> Result<()> {
-        super::revoke_refresh_family(self, family).await
+    async fn use_refresh_token(&self, hash: &str, now: Timestamp) -> StoreResult<RefreshUse> {
+        let h = owned(hash);
+        self.write(move |tx, k| users::use_refresh(tx, k, &h, now))
+            .await
     }
     async fn insert_enrollment_token(
         &self,
-        h: &str,
+        hash: &str,
         tenant: &str,
         by: &str,
         exp: Timestamp,
         uses: u32,
         scope: Option<&serde_json::Value>,
-    ) -> Result<()> {
-        super::insert_enrollment_token(self, h, tenant, by, exp, uses, scope).await
+    ) -> StoreResult<()> {
+        let (h, t, b, s) = (owned(hash), owned(tenant), owned(by), scope.cloned());
+        self.write(move |tx, _| users::insert_enrollment(tx, &h, &t, &b, exp, uses, s.as_ref()))
+            .await
     }
     async fn consume_enrollment_token(
         &self,
-        h: &str,
+        hash: &str,
         server_id: &str,
         now: Timestamp,
-    ) -> Result<Option<(String, Option<serde_json::Value>)>> {
-        super::consume_enrollment_token(self, h, server_id, now).await
+    ) -> StoreResult<Option<(String, Option<serde_json::Value>)>> {
+        let (h, s) = (owned(hash), owned(server_id));
+        self.write(move |tx, _| users::consume_enrollment(tx, &h, &s, now))
+            .await
     }
-    async fn insert_server(&self, server: &Server) -> Result<()> {
-        servers::insert_server(self, server).await
-    }
-    async fn put_server(&self, server: &Server) -> Result<()> {
-        servers::put_server(self, server).await
+
+    async fn insert_server(&self, server: &Server) -> StoreResult<()> {
+        let s = server.clone();
+        self.write(move |tx, k| servers::insert(tx, k, &s)).await
     }
     async fn modify_server(
         &self,
-        tenant: Option<&str>,
-        server_id: &str,
-        change: crate::store::ServerChangeFn,
-    ) -> Result<Option<Server>> {
-        servers::modify_server(self, tenant, server_id, change).await
+        tenant: &str,
+        id: &str,
+        change: ServerChange,
+    ) -> StoreResult<Option<Server>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, k| servers::modify(tx, k, &t, &i, change.as_ref()))
+            .await
     }
-    async fn get_server(&self, tenant: Option<&str>, server_id: &str) -> Result<Option<Server>> {
-        servers::get_server(self, tenant, server_id).await
+    async fn get_server(&self, tenant: &str, id: &str) -> StoreResult<Option<Server>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, k| servers::get(c, k, &t, &i)).await
+    }
+    async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
+        let fp = owned(fp);
+        self.read(move |c, k| servers::by_fingerprint(c, k, &fp))
+            .await
     }
     async fn list_servers(
         &self,
         tenant: &str,
         filter: &ServerFilter,
         page: PageRequest,
-    ) -> Result<Page<Server>> {
-        servers::list_servers(self, tenant, filter, page).await
+    ) -> StoreResult<Page<Server>> {
+        let (t, f) = (owned(tenant), filter.clone());
+        self.read(move |c, k| servers::list(c, k, &t, &f, page))
+            .await
     }
-    async fn delete_server(&self, tenant: &str, server_id: &str) -> Result<bool> {
-        servers::delete_server(self, tenant, server_id).await
+    async fn delete_server(&self, tenant: &str, id: &str) -> StoreResult<bool> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, _| servers::delete(tx, &t, &i)).await
     }
-    async fn mark_unreachable(&self, cutoff: Timestamp) -> Result<Vec<String>> {
-        servers::mark_unreachable(self, cutoff).await
+    async fn mark_unreachable(
+        &self,
+        cutoff: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ServerRef>> {
+        self.write(move |tx, k| servers::mark_unreachable(tx, k, cutoff, now))
+            .await
     }
-    async fn all_servers(&self) -> Result<Vec<Server>> {
-        servers::all_servers(self).await
+    async fn all_servers(&self) -> StoreResult<Vec<Server>> {
+        self.read(servers::all).await
     }
-    async fn count_servers_by_state(&self) -> Result<Vec<(String, u64)>> {
-        servers::count_servers_by_state(self).await
+    async fn count_by_state(&self, what: Counted) -> StoreResult<Vec<(String, u64)>> {
+        self.read(move |c, _| servers::count_by_state(c, what))
+            .await
     }
-    async fn count_by_state(&self, collection: &str) -> Result<Vec<(String, u64)>> {
-        servers::count_by_state(self, collection).await
+
+    async fn insert_template(&self, t: &ActionTemplate) -> StoreResult<()> {
+        let t = t.clone();
+        self.write(move |tx, k| templates::insert(tx, k, &t)).await
     }
-    async fn insert_template(&self, t: &ActionTemplate) -> Result<()> {
-        servers::insert_template(self, t).await
+    async fn put_template(&self, t: &ActionTemplate) -> StoreResult<()> {
+        let t = t.clone();
+        self.write(move |tx, k| templates::put(tx, k, &t)).await
     }
-    async fn put_template(&self, t: &ActionTemplate) -> Result<()> {
-        servers::put_template(self, t).await
+    async fn count_template_use(&self, tenant: &str, id: &str) -> StoreResult<()> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, k| templates::count_use(tx, k, &t, &i))
+            .await
     }
-    async fn delete_template(&self, tenant: &str, id: &str) -> Result<bool> {
-        servers::delete_template(self, tenant, id).await
+    async fn delete_template(&self, tenant: &str, id: &str) -> StoreResult<bool> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, _| templates::delete(tx, &t, &i)).await
     }
-    async fn get_template(&self, tenant: &str, id: &str) -> Result<Option<ActionTemplate>> {
-        servers::get_template(self, tenant, id).await
+    async fn get_template(&self, tenant: &str, id: &str) -> StoreResult<Option<ActionTemplate>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, k| templates::get(c, k, &t, &i)).await
     }
     async fn list_templates(
         &self,
         tenant: &str,
         q: Option<&str>,
         page: PageRequest,
-    ) -> Result<Page<ActionTemplate>> {
-        servers::list_templates(self, tenant, q, page).await
+    ) -> StoreResult<Page<ActionTemplate>> {
+        let (t, q) = (owned(tenant), q.map(owned));
+        self.read(move |c, k| templates::list(c, k, &t, q.as_deref(), page))
+            .await
     }
-    async fn insert_execution(&self, e: &Execution, jobs: &[Job]) -> Result<()> {
-        jobs::insert_execution(self, e, jobs).await
+
+    async fn insert_execution(&self, e: &Execution, jobs: &[Job]) -> StoreResult<()> {
+        let (e, jobs) = (e.clone(), jobs.to_vec());
+        self.write(move |tx, k| executions::insert_execution(tx, k, &e, &jobs))
+            .await
     }
-    async fn get_execution(&self, tenant: &str, id: &str) -> Result<Option<Execution>> {
-        jobs::get_execution(self, tenant, id).await
+    async fn get_execution(&self, tenant: &str, id: &str) -> StoreResult<Option<Execution>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, _| executions::get_execution(c, &t, &i))
+            .await
+    }
+    async fn get_control(&self, id: &str) -> StoreResult<Option<ExecutionControl>> {
+        let i = owned(id);
+        self.read(move |c, _| executions::read_control(c, &i)).await
     }
     async fn list_executions(
         &self,
         tenant: &str,
-        filter: &ExecutionFilter,
+        f: &ExecutionFilter,
         page: PageRequest,
-    ) -> Result<Page<Execution>> {
-        jobs::list_executions(self, tenant, filter, page).await
+    ) -> StoreResult<Page<Execution>> {
+        let (t, f) = (owned(tenant), f.clone());
+        self.read(move |c, _| executions::list_executions(c, &t, &f, page))
+            .await
     }
-    async fn jobs_of(&self, execution_id: &str) -> Result<Vec<Job>> {
-        jobs::jobs_of(self, execution_id).await
+    async fn jobs_of(&self, id: &str) -> StoreResult<Vec<Job>> {
+        let i = owned(id);
+        self.read(move |c, k| executions::jobs_of(c, k, &i)).await
+    }
+    async fn jobs_of_many(&self, ids: &[String]) -> StoreResult<Vec<Job>> {
+        let ids = ids.to_vec();
+        self.read(move |c, k| executions::jobs_of_many(c, k, &ids))
+            .await
     }
     async fn lease_next_job(
         &self,
-        server_id: &str,
+        tenant: &str,
+        server: &str,
         now: Timestamp,
         until: Timestamp,
         ttl: chrono::Duration,
-    ) -> Result<LeaseOutcome> {
-        jobs::lease_next_job(self, server_id, now, until, ttl).await
+    ) -> StoreResult<LeaseOutcome> {
+        let (t, s) = (owned(tenant), owned(server));
+        self.write(move |tx, k| work::lease_next(tx, k, &t, &s, now, until, ttl))
+            .await
     }
     async fn extend_leases(
         &self,
-        server_id: &str,
+        tenant: &str,
+        server: &str,
         ids: &[String],
         until: Timestamp,
-    ) -> Result<Vec<String>> {
-        jobs::extend_leases(self, server_id, ids, until).await
+    ) -> StoreResult<Vec<String>> {
+        let (t, s, ids) = (owned(tenant), owned(server), ids.to_vec());
+        self.write(move |tx, k| work::extend_leases(tx, k, &t, &s, &ids, until))
+            .await
     }
     async fn append_output(
         &self,
-        server_id: &str,
+        tenant: &str,
+        server: &str,
         job_id: &str,
         chunks: &[OutputChunk],
         now: Timestamp,
-    ) -> Result<Option<Appended>> {
-        output::append_output(self, server_id, job_id, chunks, now).await
+    ) -> StoreResult<Option<Appended>> {
+        let (t, s, j, ch) = (owned(tenant), owned(server), owned(job_id), chunks.to_vec());
+        self.write(move |tx, k| output::append(tx, k, &t, &s, &j, &ch, now))
+            .await
     }
     async fn finish_job(
         &self,
-        server_id: &str,
+        tenant: &str,
+        server: &str,
         job_id: &str,
         r: &JobResult,
         now: Timestamp,
-    ) -> Result<FinishOutcome> {
-        jobs::finish_job(self, server_id, job_id, r, now).await
+    ) -> StoreResult<FinishOutcome> {
+        let (t, s, j, r) = (owned(tenant), owned(server), owned(job_id), r.clone());
+        self.write(move |tx, k| work::finish(tx, k, &t, &s, &j, &r, now))
+            .await
     }
     async fn cancel_execution(
         &self,
@@ -182,17 +283,28 @@ impl Store for SqliteStore {
         id: &str,
         by: &str,
         now: Timestamp,
-    ) -> Result<Option<Vec<String>>> {
-        settle::cancel_execution(self, tenant, id, by, now).await
+    ) -> StoreResult<Option<Vec<String>>> {
+        let (t, i, b) = (owned(tenant), owned(id), owned(by));
+        self.write(move |tx, k| work::cancel(tx, k, &t, &i, &b, now))
+            .await
     }
-    async fn take_cancellations(&self, server_id: &str, now: Timestamp) -> Result<Vec<String>> {
-        settle::take_cancellations(self, server_id, now).await
+    async fn take_cancellations(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        let (t, s) = (owned(tenant), owned(server));
+        self.write(move |tx, k| work::take_cancellations(tx, k, &t, &s, now))
+            .await
     }
-    async fn expire_leases(&self, now: Timestamp) -> Result<Vec<LapsedJob>> {
-        settle::expire_leases(self, now).await
+    async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
+        self.write(move |tx, k| work::expire_leases(tx, k, now))
+            .await
     }
-    async fn servers_with_due_jobs(&self, now: Timestamp) -> Result<Vec<String>> {
-        settle::servers_with_due_jobs(self, now).await
+    async fn servers_with_due_jobs(&self, now: Timestamp) -> StoreResult<Vec<ServerRef>> {
+        self.read(move |c, _| work::servers_with_due_jobs(c, now))
+            .await
     }
     async fn execution_logs(
         &self,
@@ -200,25 +312,48 @@ impl Store for SqliteStore {
         server: Option<&str>,
         offset: u64,
         limit: u32,
-    ) -> Result<(Vec<LogLine>, u64)> {
-        output::execution_logs(self, id, server, offset, limit).await
+    ) -> StoreResult<(Vec<LogLine>, u64)> {
+        let (i, s) = (owned(id), server.map(owned));
+        self.read(move |c, _| output::logs(c, &i, s.as_deref(), offset, limit))
+            .await
     }
     async fn execution_output(
         &self,
         id: &str,
         window: OutputWindow,
         limit: u32,
-    ) -> Result<Vec<LogLine>> {
-        output::execution_output(self, id, window, limit).await
+        _now: Timestamp,
+    ) -> StoreResult<Vec<LogLine>> {
+        let i = owned(id);
+        self.read(move |c, _| output::window(c, &i, window, limit))
+            .await
     }
-    async fn acquire_lock(&self, lock: &ServerLock, now: Timestamp) -> Result<ServerLock> {
-        locks::acquire_lock(self, lock, now).await
+
+    async fn acquire_lock(
+        &self,
+        lock: &ServerLock,
+        now: Timestamp,
+    ) -> StoreResult<Result<ServerLock, LockRefusal>> {
+        let l = lock.clone();
+        self.write(move |tx, k| locks::take(tx, k, l, now)).await
     }
-    async fn get_lock(&self, tenant: &str, id: &str) -> Result<Option<ServerLock>> {
-        locks::get_lock(self, tenant, id).await
+    async fn get_lock(&self, tenant: &str, id: &str) -> StoreResult<Option<ServerLock>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, k| locks::get(c, k, &t, &i)).await
     }
-    async fn list_locks(&self, tenant: &str, active_only: bool) -> Result<Vec<ServerLock>> {
-        locks::list_locks(self, tenant, active_only).await
+    async fn active_lock(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<ServerLock>> {
+        let (t, s) = (owned(tenant), owned(server));
+        self.read(move |c, k| locks::live(c, k, &t, &s, now)).await
+    }
+    async fn list_locks(&self, tenant: &str, active_only: bool) -> StoreResult<Vec<ServerLock>> {
+        let t = owned(tenant);
+        self.read(move |c, k| locks::list(c, k, &t, active_only))
+            .await
     }
     async fn extend_lock(
         &self,
@@ -226,8 +361,14 @@ impl Store for SqliteStore {
         id: &str,
         by: chrono::Duration,
         now: Timestamp,
-    ) -> Result<ServerLock> {
-        locks::extend_lock(self, tenant, id, by, now).await
+    ) -> StoreResult<Option<Result<ServerLock, LockRefusal>>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, k| {
+            locks::change(tx, k, &t, &i, now, |l| {
+                crate::lifecycle::locks::extend(l, by, now)
+            })
+        })
+        .await
     }
     async fn release_lock(
         &self,
@@ -236,29 +377,45 @@ impl Store for SqliteStore {
         force: bool,
         by: &str,
         now: Timestamp,
-    ) -> Result<Option<ServerLock>> {
-        locks::release_lock(self, tenant, id, force, by, now).await
+    ) -> StoreResult<Option<Result<ServerLock, LockRefusal>>> {
+        let (t, i, b) = (owned(tenant), owned(id), owned(by));
+        self.write(move |tx, k| {
+            locks::change(tx, k, &t, &i, now, |l| {
+                crate::lifecycle::locks::release(l, force, &b, now)
+            })
+        })
+        .await
     }
-    async fn expire_locks(&self, now: Timestamp) -> Result<Vec<ServerLock>> {
-        locks::expire_locks(self, now).await
+    async fn expire_locks(&self, now: Timestamp) -> StoreResult<Vec<ServerLock>> {
+        self.write(move |tx, k| locks::expire_all(tx, k, now)).await
     }
-    async fn insert_schedule(&self, s: &Schedule) -> Result<()> {
-        schedules::insert_schedule(self, s).await
+
+    async fn insert_schedule(&self, s: &Schedule) -> StoreResult<()> {
+        let s = s.clone();
+        self.write(move |tx, k| schedules::insert(tx, k, &s)).await
     }
-    async fn get_schedule(&self, tenant: &str, id: &str) -> Result<Option<Schedule>> {
-        schedules::get_schedule(self, tenant, id).await
+    async fn put_schedule(&self, s: &Schedule) -> StoreResult<bool> {
+        let s = s.clone();
+        self.write(move |tx, k| schedules::put(tx, k, &s)).await
     }
-    async fn list_schedules(&self, tenant: &str) -> Result<Vec<Schedule>> {
-        schedules::list_schedules(self, tenant).await
+    async fn get_schedule(&self, tenant: &str, id: &str) -> StoreResult<Option<Schedule>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, k| schedules::get(c, k, &t, &i)).await
     }
-    async fn delete_schedule(&self, tenant: &str, id: &str) -> Result<bool> {
-        schedules::delete_schedule(self, tenant, id).await
+    async fn list_schedules(&self, tenant: &str) -> StoreResult<Vec<Schedule>> {
+        let t = owned(tenant);
+        self.read(move |c, k| schedules::list(c, k, &t)).await
     }
-    async fn due_schedules(&self, now: Timestamp) -> Result<Vec<Schedule>> {
-        schedules::due_schedules(self, now).await
+    async fn delete_schedule(&self, tenant: &str, id: &str) -> StoreResult<bool> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, _| schedules::delete(tx, &t, &i)).await
     }
-    async fn claim_schedule_run(&self, run: &ScheduleRun) -> Result<bool> {
-        schedules::claim_schedule_run(self, run).await
+    async fn due_schedules(&self, now: Timestamp) -> StoreResult<Vec<Schedule>> {
+        self.read(move |c, k| schedules::due(c, k, now)).await
+    }
+    async fn claim_schedule_run(&self, run: &ScheduleRun) -> StoreResult<bool> {
+        let r = run.clone();
+        self.write(move |tx, _| schedules::claim(tx, &r)).await
     }
     async fn set_schedule_run_execution(
         &self,
@@ -267,28 +424,45 @@ impl Store for SqliteStore {
         execution_id: Option<&str>,
         status: &str,
         detail: Option<&str>,
-    ) -> Result<()> {
-        schedules::set_schedule_run_execution(self, id, at, execution_id, status, detail).await
+    ) -> StoreResult<()> {
+        let (i, e, s, d) = (
+            owned(id),
+            execution_id.map(owned),
+            owned(status),
+            detail.map(owned),
+        );
+        self.write(move |tx, _| schedules::set_run(tx, &i, at, e.as_deref(), &s, d.as_deref()))
+            .await
     }
     async fn advance_schedule(
         &self,
         id: &str,
         next: Option<Timestamp>,
         last: Option<Timestamp>,
-    ) -> Result<()> {
-        schedules::advance_schedule(self, id, next, last).await
+    ) -> StoreResult<()> {
+        let i = owned(id);
+        self.write(move |tx, k| schedules::advance(tx, k, &i, next, last))
+            .await
     }
-    async fn schedule_runs(&self, id: &str, limit: u32) -> Result<Vec<ScheduleRun>> {
-        schedules::schedule_runs(self, id, limit).await
+    async fn schedule_runs(&self, id: &str, limit: u32) -> StoreResult<Vec<ScheduleRun>> {
+        let i = owned(id);
+        self.read(move |c, _| schedules::runs(c, &i, limit)).await
     }
-    async fn append_audit(&self, entry: &AuditEntry) -> Result<()> {
-        super::append_audit(self, entry).await
+
+    async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<u64> {
+        let e = entry.clone();
+        self.write(move |tx, _| audit::append(tx, &e)).await
     }
-    async fn list_audit(&self, tenant: &str, page: PageRequest) -> Result<Page<serde_json::Value>> {
-        super::list_audit(self, tenant, page).await
+    async fn list_audit(
+        &self,
+        tenant: &str,
+        page: PageRequest,
+    ) -> StoreResult<Page<serde_json::Value>> {
+        let t = owned(tenant);
+        self.read(move |c, _| audit::list(c, &t, page)).await
     }
-    async fn verify_audit_chain(&self) -> Result<Option<u64>> {
-        super::verify_audit_chain(self).await
+    async fn verify_audit_chain(&self) -> StoreResult<Option<u64>> {
+        self.read(|c, _| audit::verify(c)).await
     }
 
     async fn record_event(
@@ -298,49 +472,107 @@ impl Store for SqliteStore {
         subject: &str,
         details: &serde_json::Value,
         now: Timestamp,
-    ) -> Result<u64> {
-        notify::record_event(self, tenant, kind, subject, details, now).await
+    ) -> StoreResult<u64> {
+        let (t, s, d) = (owned(tenant), owned(subject), details.clone());
+        self.write(move |tx, _| audit::record_event(tx, &t, kind, &s, &d, now))
+            .await
     }
-    async fn events_after(&self, seq: u64, limit: u32) -> Result<Vec<StoredEvent>> {
-        notify::events_after(self, seq, limit).await
+    async fn events_after(&self, seq: u64, limit: u32) -> StoreResult<Vec<StoredEvent>> {
+        self.read(move |c, _| audit::events_after(c, seq, limit))
+            .await
     }
-    async fn cursor(&self, name: &str) -> Result<u64> {
-        notify::cursor(self, name).await
+    async fn cursor(&self, name: &str) -> StoreResult<u64> {
+        let n = owned(name);
+        self.read(move |c, _| audit::cursor(c, &n)).await
     }
-    async fn set_cursor(&self, name: &str, value: u64) -> Result<()> {
-        notify::set_cursor(self, name, value).await
+    async fn set_cursor(&self, name: &str, value: u64) -> StoreResult<()> {
+        let n = owned(name);
+        self.write(move |tx, _| audit::set_cursor(tx, &n, value))
+            .await
     }
-    async fn put_notification_rule(&self, rule: &NotificationRule) -> Result<()> {
-        notify::put_rule(self, rule).await
+    async fn put_notification_rule(&self, rule: &NotificationRule) -> StoreResult<()> {
+        let r = rule.clone();
+        self.write(move |tx, k| notify::put_rule(tx, k, &r)).await
     }
     async fn get_notification_rule(
         &self,
         tenant: &str,
         id: &str,
-    ) -> Result<Option<NotificationRule>> {
-        notify::get_rule(self, tenant, id).await
+    ) -> StoreResult<Option<NotificationRule>> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.read(move |c, k| notify::get_rule(c, k, &t, &i)).await
     }
-    async fn list_notification_rules(&self, tenant: &str) -> Result<Vec<NotificationRule>> {
-        notify::list_rules(self, tenant).await
+    async fn list_notification_rules(&self, tenant: &str) -> StoreResult<Vec<NotificationRule>> {
+        let t = owned(tenant);
+        self.read(move |c, k| notify::list_rules(c, k, &t)).await
     }
-    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> Result<bool> {
-        notify::delete_rule(self, tenant, id).await
+    async fn delete_notification_rule(&self, tenant: &str, id: &str) -> StoreResult<bool> {
+        let (t, i) = (owned(tenant), owned(id));
+        self.write(move |tx, _| notify::delete_rule(tx, &t, &i))
+            .await
     }
-    async fn add_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
-        notify::add_deliveries(self, deliveries).await
+    async fn add_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()> {
+        let ds = deliveries.to_vec();
+        self.write(move |tx, _| notify::add_deliveries(tx, &ds))
+            .await
     }
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> Result<Vec<Delivery>> {
-        notify::due_deliveries(self, now, limit).await
+    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>> {
+        self.read(move |c, _| notify::due_deliveries(c, now, limit))
+            .await
     }
-    async fn update_delivery(&self, delivery: &Delivery) -> Result<()> {
-        notify::update_delivery(self, delivery).await
+    async fn update_delivery(&self, delivery: &Delivery) -> StoreResult<()> {
+        let d = delivery.clone();
+        self.write(move |tx, _| notify::update_delivery(tx, &d))
+            .await
     }
     async fn list_deliveries(
         &self,
         tenant: &str,
-        rule_id: Option<&str>,
+        rule: Option<&str>,
         page: PageRequest,
-    ) -> Result<Page<Delivery>> {
-        notify::list_deliveries(self, tenant, rule_id, page).await
+    ) -> StoreResult<Page<Delivery>> {
+        let (t, r) = (owned(tenant), rule.map(owned));
+        self.read(move |c, _| notify::list_deliveries(c, &t, r.as_deref(), page))
+            .await
+    }
+
+    async fn hold_singleton(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: chrono::Duration,
+        now: Timestamp,
+    ) -> StoreResult<Option<Singleton>> {
+        let (n, h) = (owned(name), owned(holder));
+        self.write(move |tx, _| audit::hold_singleton(tx, &n, &h, ttl, now))
+            .await
+    }
+    async fn release_singleton(&self, name: &str, holder: &str) -> StoreResult<()> {
+        let (n, h) = (owned(name), owned(holder));
+        self.write(move |tx, _| audit::release_singleton(tx, &n, &h))
+            .await
+    }
+
+    async fn ping(&self) -> StoreResult<()> {
+        self.read(|c, _| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+    async fn dump(
+        &self,
+        collection: &str,
+        skip: u64,
+        limit: u32,
+    ) -> StoreResult<Vec<serde_json::Value>> {
+        let col = owned(collection);
+        self.read(move |c, _| dump::dump(c, &col, skip, limit))
+            .await
+    }
+    async fn restore(&self, collection: &str, docs: &[serde_json::Value]) -> StoreResult<()> {
+        let (col, docs) = (owned(collection), docs.to_vec());
+        self.write(move |tx, k| dump::restore(tx, k, &col, &docs))
+            .await
     }
 }

@@ -1,73 +1,114 @@
-//! Servers and action templates in the SQLite store.
+//! Servers in the SQLite store, keyed by tenant and server id, found by certificate
+//! fingerprint for agent requests.
 
-use super::{SqliteStore, ms, page_of};
-use crate::error::{Error, Result};
-use crate::model::{
-    ActionTemplate, EventKind, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp,
-};
-use rusqlite::{OptionalExtension, params, params_from_iter};
+use super::super::codec::Codec;
+use super::super::{Counted, ServerRef, StoreError, StoreResult};
+use super::{docs, ms, page_of};
+use crate::model::{EventKind, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp};
+use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
-fn to_server(tenant: String, doc: &str) -> Result<Server> {
-    let mut s: Server = serde_json::from_str(doc)?;
-    s.tenant_id = tenant;
-    Ok(s)
+const COLUMNS: &str = "tenant_id, server_id, environment, state, last_heartbeat, fingerprint, doc";
+
+fn values(codec: &Codec, s: &Server) -> StoreResult<[rusqlite::types::Value; 7]> {
+    Ok([
+        s.tenant_id.clone().into(),
+        s.server_id.clone().into(),
+        s.environment.clone().into(),
+        s.status.current.as_str().to_string().into(),
+        s.status.last_heartbeat.map(ms).into(),
+        s.credentials.certificate_fingerprint.clone().into(),
+        codec.server(s)?.to_string().into(),
+    ])
 }
 
-pub(super) async fn insert_server(st: &SqliteStore, s: &Server) -> Result<()> {
-    let doc = serde_json::to_string(s)?;
-    let s = s.clone();
-    st.with(move |c| {
-        let n = c.execute(
-            "INSERT OR IGNORE INTO servers(server_id, tenant_id, environment, state, last_heartbeat, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            params![s.server_id, s.tenant_id, s.environment, s.status.current.as_str(), s.status.last_heartbeat.map(ms), doc],
-        )?;
-        if n == 0 {
-            return Err(Error::Conflict(format!("server {} already exists", s.server_id)));
-        }
-        Ok(())
-    })
-    .await
+/// Inserts into `table` (`servers`; `servers_v4` while migration 4 copies into it).
+pub(super) fn insert_in(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    table: &str,
+    s: &Server,
+) -> StoreResult<()> {
+    let r = tx.execute(
+        &format!("INSERT INTO {table}({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        params_from_iter(values(codec, s)?),
+    );
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_duplicate(&e) => Err(StoreError::Duplicate { what: "server" }),
+        Err(e) => Err(e.into()),
+    }
 }
 
-pub(super) async fn put_server(st: &SqliteStore, s: &Server) -> Result<()> {
-    let doc = serde_json::to_string(s)?;
-    let s = s.clone();
-    st.with(move |c| {
-        c.execute(
-            "INSERT INTO servers(server_id, tenant_id, environment, state, last_heartbeat, doc) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT(server_id) DO UPDATE SET tenant_id = ?2, environment = ?3, state = ?4, last_heartbeat = ?5, doc = ?6",
-            params![s.server_id, s.tenant_id, s.environment, s.status.current.as_str(), s.status.last_heartbeat.map(ms), doc],
-        )?;
-        Ok(())
-    })
-    .await
+pub(super) fn insert(tx: &Transaction<'_>, codec: &Codec, s: &Server) -> StoreResult<()> {
+    insert_in(tx, codec, "servers", s)
 }
 
-pub(super) async fn get_server(
-    st: &SqliteStore,
-    tenant: Option<&str>,
+fn update(tx: &Transaction<'_>, codec: &Codec, s: &Server) -> StoreResult<()> {
+    let v = values(codec, s)?;
+    let r = tx.execute(
+        "UPDATE servers SET environment = ?3, state = ?4, last_heartbeat = ?5, fingerprint = ?6, doc = ?7
+         WHERE tenant_id = ?1 AND server_id = ?2",
+        params_from_iter(v),
+    );
+    match r {
+        Ok(_) => Ok(()),
+        Err(e) if super::is_duplicate(&e) => Err(StoreError::Duplicate {
+            what: "certificate_fingerprint",
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) fn get(
+    c: &Connection,
+    codec: &Codec,
+    tenant: &str,
     id: &str,
-) -> Result<Option<Server>> {
-    let (tenant, id) = (tenant.map(str::to_string), id.to_string());
-    st.with(move |c| {
-        let row: Option<(String, String)> = c
-            .query_row(
-                "SELECT tenant_id, doc FROM servers WHERE server_id = ?1 AND (?2 IS NULL OR tenant_id = ?2)",
-                params![id, tenant],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        row.map(|(t, d)| to_server(t, &d)).transpose()
-    })
-    .await
+) -> StoreResult<Option<Server>> {
+    let d: Option<String> = c
+        .prepare_cached("SELECT doc FROM servers WHERE tenant_id = ?1 AND server_id = ?2")?
+        .query_row(params![tenant, id], |r| r.get(0))
+        .optional()?;
+    d.map(|d| codec.server_from(super::doc(&d)?)).transpose()
 }
 
-pub(super) async fn list_servers(
-    st: &SqliteStore,
+pub(super) fn by_fingerprint(
+    c: &Connection,
+    codec: &Codec,
+    fp: &str,
+) -> StoreResult<Option<Server>> {
+    let d: Option<String> = c
+        .prepare_cached("SELECT doc FROM servers WHERE fingerprint = ?1")?
+        .query_row([fp], |r| r.get(0))
+        .optional()?;
+    d.map(|d| codec.server_from(super::doc(&d)?)).transpose()
+}
+
+pub(super) fn modify(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    tenant: &str,
+    id: &str,
+    change: &(dyn Fn(&mut Server) + Send + Sync),
+) -> StoreResult<Option<Server>> {
+    let Some(mut s) = get(tx, codec, tenant, id)? else {
+        return Ok(None);
+    };
+    change(&mut s);
+    // The key cannot change.
+    s.tenant_id = tenant.to_string();
+    s.server_id = id.to_string();
+    update(tx, codec, &s)?;
+    Ok(Some(s))
+}
+
+pub(super) fn list(
+    c: &Connection,
+    codec: &Codec,
     tenant: &str,
     f: &ServerFilter,
     page: PageRequest,
-) -> Result<Page<Server>> {
+) -> StoreResult<Page<Server>> {
     let mut clauses = vec!["tenant_id = ?".to_string()];
     let mut args: Vec<String> = vec![tenant.to_string()];
     if let Some(env) = &f.environment {
@@ -82,11 +123,7 @@ pub(super) async fn list_servers(
         clauses.push("json_extract(doc, '$.server_group') = ?".into());
         args.push(group.clone());
     }
-    for tag in f.tags.iter().flatten() {
-        clauses.push("EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE value = ?)".into());
-        args.push(tag.clone());
-    }
-    if let Some(tag) = &f.tag {
+    for tag in f.tags.iter().flatten().chain(f.tag.as_ref()) {
         clauses.push("EXISTS (SELECT 1 FROM json_each(doc, '$.tags') WHERE value = ?)".into());
         args.push(tag.clone());
     }
@@ -101,243 +138,92 @@ pub(super) async fn list_servers(
         args.extend([q.clone(), q.clone(), q.clone(), q]);
     }
     let where_ = clauses.join(" AND ");
-    st.with(move |c| {
-        let total: i64 = c.query_row(&format!("SELECT COUNT(*) FROM servers WHERE {where_}"), params_from_iter(args.iter()), |r| r.get(0))?;
-        let sql = format!(
-            "SELECT tenant_id, doc FROM servers WHERE {where_} ORDER BY server_id LIMIT {} OFFSET {}",
+    let total: i64 = c.query_row(
+        &format!("SELECT COUNT(*) FROM servers WHERE {where_}"),
+        params_from_iter(args.iter()),
+        |r| r.get(0),
+    )?;
+    let items = docs(
+        c,
+        &format!(
+            "SELECT doc FROM servers WHERE {where_} ORDER BY server_id LIMIT {} OFFSET {}",
             page.page_size,
             page.offset()
-        );
-        let mut stmt = c.prepare(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args.iter()), |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        let mut items = Vec::new();
-        for row in rows {
-            let (t, d) = row?;
-            items.push(to_server(t, &d)?);
-        }
-        Ok(page_of(items, total, page))
-    })
-    .await
+        ),
+        params_from_iter(args.iter()),
+    )?
+    .into_iter()
+    .map(|d| codec.server_from(d))
+    .collect::<StoreResult<_>>()?;
+    Ok(page_of(items, total, page))
 }
 
-pub(super) async fn delete_server(st: &SqliteStore, tenant: &str, id: &str) -> Result<bool> {
-    let (tenant, id) = (tenant.to_string(), id.to_string());
-    st.with(move |c| {
-        Ok(c.execute(
-            "DELETE FROM servers WHERE server_id = ?1 AND tenant_id = ?2",
-            params![id, tenant],
-        )? > 0)
-    })
-    .await
+pub(super) fn delete(tx: &Transaction<'_>, tenant: &str, id: &str) -> StoreResult<bool> {
+    Ok(tx.execute(
+        "DELETE FROM servers WHERE tenant_id = ?1 AND server_id = ?2",
+        params![tenant, id],
+    )? > 0)
 }
 
-pub(super) async fn mark_unreachable(st: &SqliteStore, cutoff: Timestamp) -> Result<Vec<String>> {
-    let now = chrono::Utc::now();
-    st.with(move |c| {
-        let tx = c.transaction()?;
-        let stale: Vec<(String, String, String)> = {
-            let mut stmt = tx.prepare(
-                "SELECT server_id, tenant_id, doc FROM servers WHERE state NOT IN ('unreachable', 'maintenance')
-                 AND (last_heartbeat IS NULL OR last_heartbeat < ?1)",
-            )?;
-            let rows = stmt.query_map([ms(cutoff)], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
-        let mut ids = Vec::new();
-        for (id, tenant, doc) in stale {
-            let mut s = to_server(tenant, &doc)?;
-            s.status.current = ServerState::Unreachable;
-            tx.execute(
-                "UPDATE servers SET state = 'unreachable', doc = ?2 WHERE server_id = ?1",
-                params![id, serde_json::to_string(&s)?],
-            )?;
-            let details = serde_json::json!({"hostname": s.hostname, "last_heartbeat": s.status.last_heartbeat});
-            super::notify::record_in(&tx, &s.tenant_id, EventKind::ServerUnreachable, &id, &details, now)?;
-            ids.push(id);
-        }
-        tx.commit()?;
-        Ok(ids)
-    })
-    .await
-}
-
-pub(super) async fn all_servers(st: &SqliteStore) -> Result<Vec<Server>> {
-    st.with(|c| {
-        let mut stmt = c.prepare("SELECT tenant_id, doc FROM servers ORDER BY server_id")?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
-        rows.map(|r| {
-            let (t, d) = r?;
-            to_server(t, &d)
-        })
-        .collect()
-    })
-    .await
-}
-
-pub(super) async fn count_servers_by_state(st: &SqliteStore) -> Result<Vec<(String, u64)>> {
-    st.with(|c| {
-        let mut stmt = c.prepare("SELECT state, COUNT(*) FROM servers GROUP BY state")?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
-    .await
-}
-
-pub(super) async fn insert_template(st: &SqliteStore, t: &ActionTemplate) -> Result<()> {
-    let doc = serde_json::to_string(t)?;
-    let t = t.clone();
-    st.with(move |c| {
-        let n = c.execute(
-            "INSERT OR IGNORE INTO action_templates(id, tenant_id, name, doc) VALUES (?1, ?2, ?3, ?4)",
-            params![t.id, t.tenant_id, t.name, doc],
+pub(super) fn mark_unreachable(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    cutoff: Timestamp,
+    now: Timestamp,
+) -> StoreResult<Vec<ServerRef>> {
+    let stale: Vec<serde_json::Value> = docs(
+        tx,
+        "SELECT doc FROM servers WHERE state NOT IN ('unreachable', 'maintenance')
+         AND (last_heartbeat IS NULL OR last_heartbeat < ?1)",
+        [ms(cutoff)],
+    )?;
+    let mut out = Vec::new();
+    for d in stale {
+        let mut s = codec.server_from(d)?;
+        s.status.current = ServerState::Unreachable;
+        update(tx, codec, &s)?;
+        let details =
+            serde_json::json!({"hostname": s.hostname, "last_heartbeat": s.status.last_heartbeat});
+        super::audit::record_event(
+            tx,
+            &s.tenant_id,
+            EventKind::ServerUnreachable,
+            &s.server_id,
+            &details,
+            now,
         )?;
-        if n == 0 {
-            return Err(Error::Conflict(format!("an action template named {:?} already exists", t.name)));
-        }
-        Ok(())
-    })
-    .await
+        out.push(ServerRef {
+            tenant_id: s.tenant_id,
+            server_id: s.server_id,
+        });
+    }
+    Ok(out)
 }
 
-fn to_template(tenant: String, doc: &str) -> Result<ActionTemplate> {
-    let mut t: ActionTemplate = serde_json::from_str(doc)?;
-    t.tenant_id = tenant;
-    Ok(t)
+pub(super) fn all(c: &Connection, codec: &Codec) -> StoreResult<Vec<Server>> {
+    docs(
+        c,
+        "SELECT doc FROM servers ORDER BY tenant_id, server_id",
+        [],
+    )?
+    .into_iter()
+    .map(|d| codec.server_from(d))
+    .collect()
 }
 
-pub(super) async fn get_template(
-    st: &SqliteStore,
-    tenant: &str,
-    id: &str,
-) -> Result<Option<ActionTemplate>> {
-    let (tenant, id) = (tenant.to_string(), id.to_string());
-    st.with(move |c| {
-        let doc: Option<String> = c
-            .query_row(
-                "SELECT doc FROM action_templates WHERE id = ?1 AND tenant_id = ?2",
-                params![id, tenant],
-                |r| r.get(0),
-            )
-            .optional()?;
-        doc.map(|d| to_template(tenant, &d)).transpose()
-    })
-    .await
-}
-
-pub(super) async fn list_templates(
-    st: &SqliteStore,
-    tenant: &str,
-    q: Option<&str>,
-    page: PageRequest,
-) -> Result<Page<ActionTemplate>> {
-    let (tenant, q) = (tenant.to_string(), q.unwrap_or("").to_lowercase());
-    st.with(move |c| {
-        let total: i64 = c.query_row(
-            "SELECT COUNT(*) FROM action_templates WHERE tenant_id = ?1 AND instr(lower(name), ?2) > 0",
-            params![tenant, q],
-            |r| r.get(0),
-        )?;
-        let mut stmt = c.prepare(
-            "SELECT doc FROM action_templates WHERE tenant_id = ?1 AND instr(lower(name), ?2) > 0 ORDER BY name LIMIT ?3 OFFSET ?4",
-        )?;
-        let rows = stmt.query_map(params![tenant, q, page.page_size, page.offset() as i64], |r| r.get::<_, String>(0))?;
-        let mut items = Vec::new();
-        for d in rows {
-            items.push(to_template(tenant.clone(), &d?)?);
-        }
-        Ok(page_of(items, total, page))
-    })
-    .await
-}
-
-pub(super) async fn put_template(st: &SqliteStore, t: &ActionTemplate) -> Result<()> {
-    let doc = serde_json::to_string(t)?;
-    let t = t.clone();
-    st.with(move |c| {
-        let taken: Option<String> = c
-            .query_row(
-                "SELECT id FROM action_templates WHERE tenant_id = ?1 AND name = ?2 AND id != ?3",
-                params![t.tenant_id, t.name, t.id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if taken.is_some() {
-            return Err(Error::Conflict(format!(
-                "an action template named {:?} already exists",
-                t.name
-            )));
-        }
-        c.execute(
-            "UPDATE action_templates SET name = ?3, doc = ?4 WHERE id = ?1 AND tenant_id = ?2",
-            params![t.id, t.tenant_id, t.name, doc],
-        )?;
-        Ok(())
-    })
-    .await
-}
-
-pub(super) async fn delete_template(st: &SqliteStore, tenant: &str, id: &str) -> Result<bool> {
-    let (tenant, id) = (tenant.to_string(), id.to_string());
-    st.with(move |c| {
-        Ok(c.execute(
-            "DELETE FROM action_templates WHERE id = ?1 AND tenant_id = ?2",
-            params![id, tenant],
-        )? > 0)
-    })
-    .await
-}
-
-pub(super) async fn count_by_state(
-    st: &SqliteStore,
-    collection: &str,
-) -> Result<Vec<(String, u64)>> {
-    // The table name comes from this fixed list, never from input.
-    let sql = match collection {
-        "executions" => "SELECT state, COUNT(*) FROM executions GROUP BY state",
-        "jobs" => "SELECT state, COUNT(*) FROM jobs GROUP BY state",
-        "queue" => {
+pub(super) fn count_by_state(c: &Connection, what: Counted) -> StoreResult<Vec<(String, u64)>> {
+    let sql = match what {
+        Counted::Servers => "SELECT state, COUNT(*) FROM servers GROUP BY state",
+        Counted::Executions => "SELECT state, COUNT(*) FROM executions GROUP BY state",
+        Counted::Jobs => "SELECT state, COUNT(*) FROM jobs GROUP BY state",
+        Counted::Queue => {
             "SELECT CASE priority WHEN 2 THEN 'high' WHEN 1 THEN 'normal' ELSE 'low' END, COUNT(*)
              FROM jobs WHERE state = 'pending' GROUP BY priority"
         }
-        other => return Err(Error::internal(format!("no state counts for {other}"))),
     };
-    st.with(move |c| {
-        let mut stmt = c.prepare(sql)?;
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
-        })?;
-        Ok(rows.collect::<rusqlite::Result<_>>()?)
-    })
-    .await
-}
-
-pub(super) async fn modify_server(
-    st: &SqliteStore,
-    tenant: Option<&str>,
-    id: &str,
-    change: crate::store::ServerChangeFn,
-) -> Result<Option<Server>> {
-    let (tenant, id) = (tenant.map(str::to_string), id.to_string());
-    st.with(move |c| {
-        let tx = c.transaction()?;
-        let row: Option<(String, String)> = tx
-            .query_row(
-                "SELECT tenant_id, doc FROM servers WHERE server_id = ?1 AND (?2 IS NULL OR tenant_id = ?2)",
-                params![id, tenant],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .optional()?;
-        let Some((t, d)) = row else { return Ok(None) };
-        let mut s = to_server(t, &d)?;
-        change(&mut s);
-        tx.execute(
-            "UPDATE servers SET environment = ?2, state = ?3, last_heartbeat = ?4, doc = ?5 WHERE server_id = ?1",
-            params![s.server_id, s.environment, s.status.current.as_str(), s.status.last_heartbeat.map(ms), serde_json::to_string(&s)?],
-        )?;
-        tx.commit()?;
-        Ok(Some(s))
-    })
-    .await
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64))
+    })?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }

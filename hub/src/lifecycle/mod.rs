@@ -1,10 +1,22 @@
-//! The one owner of execution and job status transitions. Stores call these pure functions
-//! inside their transactions; nothing else decides a status.
+//! The one owner of execution, job and lock status transitions: pure functions over
+//! documents a store has loaded. A store loads, asks these, and commits what they changed in
+//! one transaction (or a guarded write); nothing else decides a status, a count, a fencing
+//! outcome or which event a change emits. Both stores call the same functions, so they
+//! cannot disagree.
 //!
 //! Jobs: pending → leased → running → success | failed | timeout | cancelled | skipped |
 //! unreachable. Executions: pending → running → completed | failed | cancelled.
+//!
+//! `lease` decides whether a server may take a job now (rate control, locks held by others),
+//! `locks` how locks change, `settle` what a job's result, a cancellation, a lapsed lease or
+//! the error threshold do to a job and its execution, `redact` what of a job may be stored.
 
-use crate::model::{ExecutionState, JobState, LostJobPolicy, SuccessCriteria};
+pub mod lease;
+pub mod locks;
+pub mod redact;
+pub mod settle;
+
+use crate::model::{ExecutionState, JobCounts, JobState, LostJobPolicy, SuccessCriteria};
 use greenroom_proto::{JobResult, Outcome};
 
 /// A job may be leased only while pending.
@@ -118,22 +130,25 @@ pub fn on_lease_lapsed(
 
 /// An execution's state from its jobs' states; `cancelled` once a user cancelled it.
 pub fn execution_state(jobs: &[JobState], cancelled: bool) -> ExecutionState {
-    if jobs.is_empty() {
+    state_of(&JobCounts::of(jobs.iter().copied()), cancelled)
+}
+
+/// An execution's state from how many of its jobs are in each state.
+pub fn state_of(c: &JobCounts, cancelled: bool) -> ExecutionState {
+    let total = c.total();
+    if total == 0 {
         return ExecutionState::Completed;
     }
-    if jobs.iter().any(|s| !s.is_final()) {
-        return if jobs.iter().all(|s| *s == JobState::Pending) {
+    if c.done() < total {
+        return if c.pending == total {
             ExecutionState::Pending
         } else {
             ExecutionState::Running
         };
     }
-    if cancelled || jobs.iter().all(|s| *s == JobState::Cancelled) {
+    if cancelled || c.cancelled == total {
         ExecutionState::Cancelled
-    } else if jobs
-        .iter()
-        .all(|s| matches!(s, JobState::Success | JobState::Skipped))
-    {
+    } else if c.success + c.skipped == total {
         ExecutionState::Completed
     } else {
         ExecutionState::Failed

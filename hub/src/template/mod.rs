@@ -1,12 +1,21 @@
 //! Action templates: checking a template when it is saved, and rendering its
 //! `command_template` with typed, validated parameters.
 //!
-//! A parameter value can never change the shape of a command: every value is inserted as one
-//! single-quoted shell word, whatever it contains. Secret values are redacted wherever the
-//! execution is shown.
+//! A parameter value is never part of the command's text. Each `{name}` becomes a reference
+//! to the environment variable `GREENROOM_PARAM_name`, written for where it stands (see
+//! `shell`): `"${GREENROOM_PARAM_name}"` bare, `${GREENROOM_PARAM_name}` inside double
+//! quotes, `'"${…}"'` inside single quotes. The shell expands a variable once and never
+//! reads its value as code, so `$(…)`, backticks, quotes, `${IFS}` or newlines in a value
+//! stay data in every context. Where that cannot hold — inside backticks, a quoted
+//! here-document, or arithmetic for a value that is not an integer — the template is
+//! refused when it is saved. Secret values travel only in the job's environment (not in
+//! `ps` output) and are redacted wherever the execution is shown.
+
+mod shell;
 
 use crate::model::{ActionTemplate, ParamKind, ParameterSpec};
 use serde_json::{Map, Value};
+use shell::Context;
 use std::collections::BTreeMap;
 
 /// Shown instead of a secret parameter's value.
@@ -72,9 +81,63 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// Quotes a value as one POSIX shell word.
-pub fn shell_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', r"'\''"))
+/// The environment variable that carries a parameter's value to the command.
+pub fn env_name(param: &str) -> String {
+    format!("GREENROOM_PARAM_{param}")
+}
+
+/// A reference to parameter `name`'s variable, written for where it stands.
+fn reference(name: &str, ctx: Context) -> String {
+    let var = format!("${{{}}}", env_name(name));
+    match ctx {
+        Context::Bare | Context::Comment => format!("\"{var}\""),
+        Context::Double | Context::Heredoc | Context::Arithmetic => var,
+        Context::Single => format!("'\"{var}\"'"),
+        Context::AnsiC => format!("'\"{var}\"$'"),
+        // Refused when the template is checked; never rendered.
+        Context::Backtick | Context::QuotedHeredoc => var,
+    }
+}
+
+/// Where each placeholder stands (in order), or why the template cannot be rendered safely.
+fn contexts(t: &ActionTemplate, pieces: &[Piece<'_>]) -> Result<Vec<Context>, Vec<String>> {
+    let mut reader = shell::Reader::default();
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    for piece in pieces {
+        match piece {
+            Piece::Text(s) => reader.text(s),
+            Piece::Param(name) => {
+                let ctx = reader.context();
+                let integer = t
+                    .parameters
+                    .get(*name)
+                    .is_some_and(|p| p.kind == ParamKind::Integer);
+                match ctx {
+                    Context::Backtick => problems.push(format!(
+                        "command_template: placeholder {{{name}}} is inside backticks, whose contents the shell reads twice; use $( ) instead"
+                    )),
+                    Context::QuotedHeredoc => problems.push(format!(
+                        "command_template: placeholder {{{name}}} is inside a quoted here-document, where nothing expands; use an unquoted one (<<EOF)"
+                    )),
+                    Context::Arithmetic if !integer => problems.push(format!(
+                        "command_template: placeholder {{{name}}} is inside $(( )), where the shell evaluates it; only integer parameters may go there"
+                    )),
+                    _ => {}
+                }
+                reader.placeholder();
+                out.push(ctx);
+            }
+        }
+    }
+    if let Some(open) = reader.unclosed() {
+        problems.push(format!("command_template: ends inside {open}"));
+    }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Checks a template before it is saved; every problem at once.
@@ -110,14 +173,17 @@ pub fn check_template(t: &ActionTemplate) -> Result<(), Vec<String>> {
     }
     match parse(&t.command_template) {
         Ok(pieces) => {
-            for piece in pieces {
+            for piece in &pieces {
                 if let Piece::Param(name) = piece
-                    && !t.parameters.contains_key(name)
+                    && !t.parameters.contains_key(*name)
                 {
                     p.push(format!(
                         "command_template: placeholder {{{name}}} is not a declared parameter"
                     ));
                 }
+            }
+            if let Err(problems) = contexts(t, &pieces) {
+                p.extend(problems);
             }
         }
         Err(e) => p.push(format!("command_template: {e}")),
@@ -180,10 +246,12 @@ fn coerce(name: &str, spec: &ParameterSpec, v: &Value) -> Result<String, String>
 /// A template rendered for one execution.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rendered {
-    /// The command to run, values quoted.
+    /// The command to run: it refers to the values, it does not contain them.
     pub command: String,
-    /// The same command with every secret value shown as `***`: what people may see.
-    pub masked_command: String,
+    /// The values, as the environment of the command (`GREENROOM_PARAM_<name>`).
+    pub environment: BTreeMap<String, String>,
+    /// The environment with every secret value shown as `***`: what people may see.
+    pub masked_environment: BTreeMap<String, String>,
     /// The parameters as given (with defaults applied), secrets replaced by `***`.
     pub redacted_parameters: Value,
     /// The secret values, so output that echoes one can be masked too.
@@ -242,27 +310,31 @@ pub fn render(t: &ActionTemplate, params: &Value) -> Result<Rendered, Vec<String
         }
     }
     let pieces = parse(&t.command_template).map_err(|e| vec![format!("command_template: {e}")])?;
+    let ctxs = contexts(t, &pieces)?;
     if !p.is_empty() {
         return Err(p);
     }
     let mut command = String::new();
-    let mut masked_command = String::new();
-    for piece in pieces {
+    let mut ctxs = ctxs.into_iter();
+    for piece in &pieces {
         match piece {
-            Piece::Text(s) => {
-                command.push_str(s);
-                masked_command.push_str(s);
-            }
+            Piece::Text(s) => command.push_str(s),
             Piece::Param(name) => {
-                let value = values.get(name).map(String::as_str).unwrap_or("");
-                command.push_str(&shell_quote(value));
-                let secret = t
-                    .parameters
-                    .get(name)
-                    .is_some_and(|p| p.kind == ParamKind::Secret);
-                masked_command.push_str(&shell_quote(if secret { REDACTED } else { value }));
+                command.push_str(&reference(name, ctxs.next().unwrap_or(Context::Bare)))
             }
         }
+    }
+    let mut environment = BTreeMap::new();
+    let mut masked_environment = BTreeMap::new();
+    for (name, spec) in &t.parameters {
+        let value = values.get(name.as_str()).cloned().unwrap_or_default();
+        let shown = if spec.kind == ParamKind::Secret && !value.is_empty() {
+            REDACTED.to_string()
+        } else {
+            value.clone()
+        };
+        environment.insert(env_name(name), value);
+        masked_environment.insert(env_name(name), shown);
     }
     let secrets = t
         .parameters
@@ -272,7 +344,8 @@ pub fn render(t: &ActionTemplate, params: &Value) -> Result<Rendered, Vec<String
         .collect();
     Ok(Rendered {
         command,
-        masked_command,
+        environment,
+        masked_environment,
         redacted_parameters: Value::Object(redacted),
         secrets,
     })
@@ -315,8 +388,22 @@ mod tests {
         })
     }
 
+    /// Runs a rendered command with its environment in `sh`, returning its stdout.
+    fn run(r: &Rendered) -> String {
+        run_in("sh", r)
+    }
+
+    fn run_in(shell: &str, r: &Rendered) -> String {
+        let out = std::process::Command::new(shell)
+            .args(["-c", &r.command])
+            .envs(&r.environment)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     #[test]
-    fn the_specifications_template_renders_with_quoted_values() {
+    fn the_specifications_template_renders_references_to_its_values() {
         let t = template(
             "python3 /opt/scripts/db_validate.py --db={database_name} --tables={expected_table_count}",
             spec_params(),
@@ -329,24 +416,125 @@ mod tests {
         .unwrap();
         assert_eq!(
             r.command,
-            "python3 /opt/scripts/db_validate.py --db='staging_db' --tables='50'"
+            "python3 /opt/scripts/db_validate.py --db=\"${GREENROOM_PARAM_database_name}\" --tables=\"${GREENROOM_PARAM_expected_table_count}\""
         );
+        assert_eq!(r.environment["GREENROOM_PARAM_database_name"], "staging_db");
+        assert_eq!(r.environment["GREENROOM_PARAM_expected_table_count"], "50");
+    }
+
+    /// Values that would be code somewhere, if any value ever were.
+    const HOSTILE: &[&str] = &[
+        "$(id -un)",
+        "`id -un`",
+        "${IFS}x${IFS}",
+        "a\nb\nc",
+        "'",
+        "\"",
+        "\\",
+        "x'; echo pwned #",
+        "\"; echo pwned; \"",
+        "'\"$(echo pwned)\"'",
+        "$HOME",
+        "*",
+        "-n",
+        "--help",
+        " spaced  out ",
+        "é☃ 漢字",
+        "$((1+1))",
+        "}{",
+        "EOF",
+    ];
+
+    #[test]
+    fn a_value_is_data_in_every_quoting_context() {
+        // Each template prints the value between markers; the output must be exactly the
+        // value, whatever it holds, wherever the placeholder stands.
+        let contexts = [
+            ("bare", "printf '%s' [{v}]", "[", "]"),
+            ("double quotes", "printf '%s' \"[{v}]\"", "[", "]"),
+            ("single quotes", "printf '%s' '[{v}]'", "[", "]"),
+            ("ansi-c quotes", "printf '%s' $'[{v}]'", "[", "]"),
+            (
+                "command substitution",
+                "x=$(printf '%s' {v}); printf '%s' \"[$x]\"",
+                "[",
+                "]",
+            ),
+            (
+                "quoted command substitution",
+                "printf '%s' \"[$(printf '%s' \"{v}\")]\"",
+                "[",
+                "]",
+            ),
+            (
+                "parameter default",
+                "printf '%s' \"[${{unset_var:-{v}}}]\"",
+                "[",
+                "]",
+            ),
+            ("here-document", "cat <<EOF\n[{v}]\nEOF", "[", "]\n"),
+            ("after a comment line", "# {v}\nprintf '%s' [{v}]", "[", "]"),
+        ];
+        for (what, cmd, open, close) in contexts {
+            let t = template(cmd, json!({"v": {"type": "string", "required": true}}));
+            check_template(&t).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+            let base = render(&t, &json!({"v": "x"})).unwrap().command;
+            for v in HOSTILE {
+                let r = render(&t, &json!({"v": v})).unwrap();
+                assert_eq!(r.command, base, "{what}: the value changed the command");
+                // A value's trailing newlines are kept by printf; `$(…)` drops them.
+                let expected =
+                    if what == "command substitution" || what == "quoted command substitution" {
+                        v.trim_end_matches('\n').to_string()
+                    } else {
+                        v.to_string()
+                    };
+                // `$'…'` is bash's (the agent's /bin/sh may be dash, where the value is
+                // still data, printed between `$[` and `$]`).
+                let shell = if what == "ansi-c quotes" {
+                    "bash"
+                } else {
+                    "sh"
+                };
+                assert_eq!(
+                    run_in(shell, &r),
+                    format!("{open}{expected}{close}"),
+                    "{what} with {v:?}: {}",
+                    r.command
+                );
+            }
+        }
     }
 
     #[test]
-    fn a_value_cannot_change_the_shape_of_the_command() {
+    fn the_sample_disk_space_template_is_safe_with_a_hostile_mount() {
+        // The pattern the first release's "Disk space" sample used: a placeholder inside
+        // double quotes, which ran `$(id -un)` when values were spliced in.
         let t = template(
-            "echo {msg}",
-            json!({"msg": {"type": "string", "required": true}}),
+            "echo \"[{v}]\"",
+            json!({"v": {"type": "string", "required": true}}),
         );
-        let r = render(&t, &json!({"msg": "x'; rm -rf / #"})).unwrap();
-        assert_eq!(r.command, r"echo 'x'\''; rm -rf / #'");
-        // The shell sees exactly one argument.
-        let out = std::process::Command::new("sh")
-            .args(["-c", &format!("printf '%s|' {}", &r.command[5..])])
-            .output()
-            .unwrap();
-        assert_eq!(String::from_utf8_lossy(&out.stdout), "x'; rm -rf / #|");
+        let r = render(&t, &json!({"v": "$(id -un)"})).unwrap();
+        assert_eq!(run(&r), "[$(id -un)]\n");
+    }
+
+    #[test]
+    fn placeholders_where_no_reference_is_safe_are_refused_at_save() {
+        let string = json!({"v": {"type": "string"}});
+        let integer = json!({"v": {"type": "integer"}});
+        let problems = |cmd: &str, params: &Value| {
+            check_template(&template(cmd, params.clone()))
+                .unwrap_err()
+                .join("; ")
+        };
+        assert!(problems("echo `ls {v}`", &string).contains("backticks"));
+        assert!(problems("cat <<'EOF'\n{v}\nEOF", &string).contains("quoted here-document"));
+        assert!(problems("echo $(( {v} + 1 ))", &string).contains("integer"));
+        assert!(problems("echo \"{v}", &string).contains("unclosed double quote"));
+        // An integer may be computed with.
+        let t = template("echo $(( {v} * 60 ))", integer.clone());
+        check_template(&t).unwrap();
+        assert_eq!(run(&render(&t, &json!({"v": 2})).unwrap()), "120\n");
     }
 
     #[test]
@@ -369,12 +557,16 @@ mod tests {
             json!({"pw": {"type": "secret", "required": true}, "mode": {"type": "enum", "values": ["a", "b"], "default": "a"}}),
         );
         let r = render(&t, &json!({"pw": "hunter2"})).unwrap();
-        assert!(r.command.contains("'hunter2'"));
+        assert!(
+            !r.command.contains("hunter2"),
+            "a secret in the command line"
+        );
+        assert_eq!(r.environment["GREENROOM_PARAM_pw"], "hunter2");
+        assert_eq!(r.masked_environment["GREENROOM_PARAM_pw"], "***");
+        assert_eq!(r.masked_environment["GREENROOM_PARAM_mode"], "a");
         assert_eq!(r.redacted_parameters, json!({"pw": "***", "mode": "a"}));
-        assert_eq!(r.masked_command, "login '***' 'a'");
         assert_eq!(r.secrets, ["hunter2"]);
         assert_eq!(redact("token=hunter2 ok", &r.secrets), "token=*** ok");
-        assert!(!r.masked_command.contains("hunter2"));
         assert!(render(&t, &json!({"pw": "x", "mode": "c"})).is_err());
     }
 
@@ -384,7 +576,10 @@ mod tests {
             "n {n}",
             json!({"n": {"type": "integer", "required": true, "min": 1, "max": 10}}),
         );
-        assert_eq!(render(&t, &json!({"n": 5})).unwrap().command, "n '5'");
+        assert_eq!(
+            render(&t, &json!({"n": 5})).unwrap().environment["GREENROOM_PARAM_n"],
+            "5"
+        );
         let err = render(&t, &json!({"n": 11})).unwrap_err();
         assert!(
             err[0].contains("parameters.n") && err[0].contains("maximum 10"),

@@ -1,0 +1,177 @@
+//! Rate limits: a [`Quota`] per kind of request and a [`RateLimiter`] that counts hits per
+//! key (a user, an address, an account at an address). The embedded limiter is `governor`'s
+//! keyed GCRA (no fixed windows, no global lock: a sharded map, forgotten keys pruned by
+//! [`RateLimiter::prune`]); with several hub replicas the Redis limiter shares the counts.
+//!
+//! Also here: the client's address as a trusted proxy says it was (`X-Forwarded-For`, only
+//! from `security.trusted_proxies`).
+
+use async_trait::async_trait;
+use governor::{DefaultKeyedRateLimiter, clock::Clock as _};
+use ipnet::IpNet;
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How many hits a key may make: `burst` at once, then one more every `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Quota {
+    /// Names the kind of request (and keeps kinds apart): `api`, `login`, `login_account`.
+    pub name: &'static str,
+    pub burst: u32,
+    pub period: Duration,
+}
+
+impl Quota {
+    /// `n` a minute, all of which may come at once.
+    pub fn per_minute(name: &'static str, n: u32) -> Self {
+        let n = n.max(1);
+        Self {
+            name,
+            burst: n,
+            period: Duration::from_secs(60) / n,
+        }
+    }
+}
+
+/// Counts hits against quotas.
+#[async_trait]
+pub trait RateLimiter: Send + Sync {
+    /// Counts one hit of `key` under `quota`; `Err(seconds to wait)` when over it.
+    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64>;
+    /// Forgets keys whose counts have fully recovered (keeps memory bounded).
+    fn prune(&self) {}
+}
+
+/// The in-process limiter (one hub).
+#[derive(Default)]
+pub struct LocalLimiter {
+    limiters: Mutex<HashMap<Quota, Arc<DefaultKeyedRateLimiter<String>>>>,
+}
+
+impl LocalLimiter {
+    fn limiter(&self, q: &Quota) -> Arc<DefaultKeyedRateLimiter<String>> {
+        let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(*q)
+            .or_insert_with(|| {
+                let quota = governor::Quota::with_period(q.period.max(Duration::from_millis(1)))
+                    .expect("a positive period")
+                    .allow_burst(NonZeroU32::new(q.burst.max(1)).expect("at least 1"));
+                Arc::new(governor::RateLimiter::keyed(quota))
+            })
+            .clone()
+    }
+
+    /// Keys currently counted (for tests and metrics).
+    pub fn len(&self) -> usize {
+        let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+        map.values().map(|l| l.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+#[async_trait]
+impl RateLimiter for LocalLimiter {
+    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
+        let limiter = self.limiter(quota);
+        limiter.check_key(&key.to_string()).map_err(|not_until| {
+            let clock = governor::clock::DefaultClock::default();
+            not_until.wait_time_from(clock.now()).as_secs().max(1)
+        })
+    }
+
+    fn prune(&self) {
+        let limiters: Vec<_> = {
+            let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
+            map.values().cloned().collect()
+        };
+        for l in limiters {
+            l.retain_recent();
+            l.shrink_to_fit();
+        }
+    }
+}
+
+/// The client's address: the peer's, or — when the peer is a trusted proxy — the last
+/// address in `X-Forwarded-For` that is not a trusted proxy itself (the first hop the
+/// proxies did not add). A malformed header is ignored (the peer's address counts).
+pub fn client_ip(peer: IpAddr, forwarded_for: &[&str], trusted: &[IpNet]) -> IpAddr {
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|n| n.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let hops: Option<Vec<IpAddr>> = forwarded_for
+        .iter()
+        .flat_map(|h| h.split(','))
+        .map(|s| s.trim().parse::<IpAddr>().ok())
+        .collect();
+    let Some(hops) = hops else {
+        return peer;
+    };
+    hops.iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .or(hops.first())
+        .copied()
+        .unwrap_or(peer)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_quota_allows_its_burst_then_says_how_long_to_wait() {
+        let l = LocalLimiter::default();
+        let q = Quota {
+            name: "t",
+            burst: 2,
+            period: Duration::from_secs(30),
+        };
+        assert!(l.hit(&q, "k").await.is_ok());
+        assert!(l.hit(&q, "k").await.is_ok());
+        let wait = l.hit(&q, "k").await.unwrap_err();
+        assert!((1..=30).contains(&wait), "{wait}");
+        assert!(l.hit(&q, "other").await.is_ok(), "keys are separate");
+        let other = Quota { name: "u", ..q };
+        assert!(l.hit(&other, "k").await.is_ok(), "quotas are separate");
+    }
+
+    #[tokio::test]
+    async fn many_keys_do_not_grow_without_bound_once_pruned() {
+        let l = LocalLimiter::default();
+        let q = Quota {
+            name: "t",
+            burst: 1,
+            period: Duration::from_millis(1),
+        };
+        for i in 0..1000 {
+            let _ = l.hit(&q, &format!("k{i}")).await;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        l.prune();
+        assert!(l.len() < 1000, "{}", l.len());
+    }
+
+    #[test]
+    fn the_client_is_the_first_hop_no_trusted_proxy_added() {
+        let lb: IpNet = "10.0.0.0/8".parse().unwrap();
+        let peer: IpAddr = "10.0.0.5".parse().unwrap();
+        let client: IpAddr = "203.0.113.7".parse().unwrap();
+        assert_eq!(client_ip(peer, &["203.0.113.7, 10.0.0.9"], &[lb]), client);
+        // A client cannot forge its address by sending its own header: the hops are read
+        // from the right, and the first untrusted one is taken.
+        assert_eq!(client_ip(peer, &["1.2.3.4, 203.0.113.7"], &[lb]), client);
+        // An untrusted peer's header is ignored.
+        let outsider: IpAddr = "198.51.100.1".parse().unwrap();
+        assert_eq!(client_ip(outsider, &["1.2.3.4"], &[lb]), outsider);
+        // Garbage is ignored; no header means the peer.
+        assert_eq!(client_ip(peer, &["not-an-ip"], &[lb]), peer);
+        assert_eq!(client_ip(peer, &[], &[lb]), peer);
+    }
+}
