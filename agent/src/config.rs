@@ -101,7 +101,8 @@ impl Default for ExecutionSection {
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySection {
     /// Globs over the absolute path of the program a job runs (`*` does not cross `/`,
-    /// `**` does). Empty: every program is allowed.
+    /// `**` as a whole component does; see `runner::globs`). Empty: every program is
+    /// allowed. An invalid glob is a config error naming the field and the rule.
     pub allowed_commands: Vec<String>,
     /// Globs (as `allowed_commands`) of paths no job may name: as an argument, a
     /// redirection, its working directory or a checked file. A rule `/root/*` also covers
@@ -339,18 +340,12 @@ impl AgentConfig {
         if ex.log_max_files == 0 {
             problems.push("execution.log_max_files: must be at least 1".into());
         }
-        for (i, pattern) in self.security.forbidden_paths.iter().enumerate() {
-            if !pattern.starts_with('/') {
-                problems.push(format!(
-                    "security.forbidden_paths[{i}]: {pattern:?} must be an absolute path pattern"
-                ));
-            }
-        }
-        for (i, pattern) in self.security.allowed_commands.iter().enumerate() {
-            if !pattern.starts_with('/') {
-                problems.push(format!(
-                    "security.allowed_commands[{i}]: {pattern:?} must be an absolute path pattern"
-                ));
+        for (field, patterns) in [
+            ("security.allowed_commands", &self.security.allowed_commands),
+            ("security.forbidden_paths", &self.security.forbidden_paths),
+        ] {
+            if let Err(bad) = crate::runner::globs::Rules::compile(field, patterns) {
+                problems.extend(bad);
             }
         }
         let limits = &self.security.resource_limits;

@@ -78,6 +78,7 @@ pub async fn run(
     let mut shutdown = std::pin::pin!(shutdown);
     let started = Instant::now();
     let state_dir = cfg.agent.state_dir.clone();
+    let policy = Policy::from_config(&cfg).map_err(AgentError::Config)?;
     identity::prepare_state_dir(&state_dir)?;
     runner::prepare_working_dir(&cfg.execution.temp_directory);
     let metrics = metrics::spawn_sampler(
@@ -138,7 +139,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         client,
         outbox,
-        policy: Policy::from_config(&cfg),
+        policy,
         running: running.clone(),
         wake_delivery: Notify::new(),
         stats,

@@ -108,7 +108,13 @@ fn run_once(path: &std::path::Path, action: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let policy = greenroom_agent::runner::Policy::from_config(&cfg);
+    let policy = match greenroom_agent::runner::Policy::from_config(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
     greenroom_agent::runner::prepare_working_dir(&policy.default_working_dir);
     let result = runtime.block_on(greenroom_agent::runner::run_action(
         &action,

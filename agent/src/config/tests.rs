@@ -175,7 +175,7 @@ fn renew_before_expiry_percent_is_checked() {
 fn validation_reports_every_problem_at_once() {
     let yaml = "agent:\n  server_id: ../x\n  backend_url: http://h\n  ca_cert: /nonexistent/ca.crt\n\
                 execution:\n  max_concurrent_jobs: 0\n  log_level: Warning\n\
-                security:\n  allowed_commands: [\"bin/*\"]\n";
+                security:\n  allowed_commands: [\"bin/*\"]\n  forbidden_paths: [\"/srv/[x\", \"/opt/a**\"]\n";
     let err = AgentConfig::from_yaml_with(yaml, "a.yaml", no_env).expect_err("invalid");
     for needle in [
         "agent.server_id",
@@ -183,6 +183,8 @@ fn validation_reports_every_problem_at_once() {
         "agent.ca_cert: cannot read /nonexistent/ca.crt",
         "execution.max_concurrent_jobs",
         "security.allowed_commands[0]",
+        "security.forbidden_paths[0]: \"/srv/[x\" is not a valid glob",
+        "security.forbidden_paths[1]: \"/opt/a**\" uses `**` inside a path component",
     ] {
         assert!(err.0.contains(needle), "missing {needle:?} in {err}");
     }
