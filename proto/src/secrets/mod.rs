@@ -49,6 +49,20 @@ pub fn mask_secrets_in_text(text: &str) -> String {
     scan::apply(text, &scan::ranges(text, scan::Mode::Text))
 }
 
+/// The password values of `conn` as written in it (quoted, escaped or percent-encoded):
+/// what [`mask_connection_string`] replaces. A copy of one elsewhere in a text (a driver
+/// echoing a parameter) is found by these, not by the decoded values.
+pub fn connection_string_written_secrets(conn: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for r in scan::ranges(conn, scan::Mode::Whole) {
+        let v = conn[r].to_string();
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// The password values of `conn` as the drivers would use them, the driver's reading
 /// first (see `read` for the dialects); empty values are left out.
 pub fn connection_string_secrets(conn: &str) -> Vec<String> {

@@ -55,7 +55,7 @@ fn url(scheme: &str, rest: &str, out: &mut Vec<String>) {
         .and_then(|(creds, _)| creds.split_once(':'))
         .map(|(_, pw)| decode(pw));
     // WHATWG: the authority ends at `/`, `?` or `#`; the credentials at its last `@`.
-    let authority = &rest[..rest.find(['/', '?', '#', '\\']).unwrap_or(rest.len())];
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
     let last_at = authority
         .rsplit_once('@')
         .and_then(|(creds, _)| creds.split_once(':'))

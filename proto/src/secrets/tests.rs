@@ -117,6 +117,10 @@ fn secrets_are_read_as_the_drivers_read_them() {
         assert_eq!(connection_string_secrets(conn), want, "{conn}");
     }
     assert_eq!(
+        connection_string_written_secrets("postgresql://u:p%40ss@h/x?password='q'"),
+        ["p%40ss", "'q'"]
+    );
+    assert_eq!(
         redact("pw=abc abcd", &["abc".into(), "abcd".into()]),
         "pw=*** ***"
     );
