@@ -7,7 +7,10 @@ use crate::auth::Caller;
 use crate::error::{Error, Result};
 use crate::model::{ExecutionConfig, PageRequest, Server, ServerFilter, SuccessCriteria};
 use crate::template;
-use greenroom_proto::secrets::mask_connection_string;
+use greenroom_proto::secrets::{
+    connection_string_secrets, connection_string_written_secrets, mask_connection_string,
+    mask_secrets_in_text,
+};
 use greenroom_proto::{Action, ShellCommand};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -253,18 +256,28 @@ async fn render_action(
         (Some(raw), None) => {
             let action: Action = serde_json::from_value(raw.clone())
                 .map_err(|e| Error::invalid(format!("action: {e}")))?;
-            // A database connection string is a secret: masked wherever it is shown.
+            // A database connection string is a secret: masked wherever it is shown, and
+            // its password (decoded and as written) redacted from results and output.
             let (shown_action, secrets) = match &action {
                 Action::DatabaseQuery(q) if !q.connection_string.starts_with("env:") => {
                     let mut shown = raw.clone();
                     shown["connection_string"] =
                         mask_connection_string(&q.connection_string).into();
-                    (shown, vec![q.connection_string.clone()])
+                    let mut secrets = vec![q.connection_string.clone()];
+                    secrets.extend(connection_string_secrets(&q.connection_string));
+                    secrets.extend(connection_string_written_secrets(&q.connection_string));
+                    (shown, secrets)
+                }
+                // A command line may carry a connection string or `PGPASSWORD=…`.
+                Action::ShellCommand(a) => {
+                    let mut shown = raw.clone();
+                    shown["command"] = mask_secrets_in_text(&a.command).into();
+                    (shown, Vec::new())
                 }
                 _ => (raw.clone(), Vec::new()),
             };
             let masked_command = match &action {
-                Action::ShellCommand(a) => a.command.clone(),
+                Action::ShellCommand(a) => mask_secrets_in_text(&a.command),
                 _ => serde_json::to_string(&shown_action)?,
             };
             let config = ExecutionConfig {
@@ -304,8 +317,8 @@ async fn render_action(
                     environment_vars: BTreeMap::new(),
                     shell: true,
                 }),
-                shown_action: json!({"type": "shell_command", "command": r.masked_command, "timeout": timeout}),
-                masked_command: r.masked_command,
+                shown_action: json!({"type": "shell_command", "command": mask_secrets_in_text(&r.masked_command), "timeout": timeout}),
+                masked_command: mask_secrets_in_text(&r.masked_command),
                 parameters: r.redacted_parameters,
                 criteria: Some(t.success_criteria.clone()),
                 template: Some((t.id.clone(), t.version.clone())),
