@@ -261,7 +261,7 @@ pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
     let (key_pem, csr_pem) = greenroom_pki::generate_agent_key_and_csr(&server_id)?;
     let tls = greenroom_pki::agent_client_config(&trust_pem(cfg)?, None)?;
     let client =
-        HubClient::new(cfg.backend_url(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
+        HubClient::new(&cfg.backend_urls(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
     let req = EnrollRequest {
         protocol_version: PROTOCOL_VERSION,
         token: token.to_string(),
