@@ -1,6 +1,7 @@
 //! Tests of error classification, lease answers and URLs.
 
 use super::*;
+use error::describe_transport;
 
 #[test]
 fn transport_errors_are_named_for_the_operator() {
