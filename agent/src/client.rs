@@ -7,19 +7,25 @@
 //! `certificate_revoked` because it still carried the certificate a renewal just replaced
 //! comes back as [`HubError::Superseded`] (retry it), not as a fatal identity rejection.
 //!
+//! Several hub addresses (`agent.backend_urls`): every request goes to the one in use; a
+//! transport failure (connection refused or reset, TLS handshake, timeout) or a 502 / 503 /
+//! 504 moves the client to the next address (logged once per switch: `switched hub
+//! address`, with `from` and `to`). The callers' own retries, with their backoff, then
+//! reach the new address; a working address is kept until it fails.
+//!
 //! The renewal request never overlaps this agent's heartbeat or result requests (a
 //! read/write gate): the hub's handlers for those read the server record at
 //! authentication and write it back whole, so one in flight across the renewal would put
 //! the old certificate's fingerprint back and lock the agent out.
 
 use greenroom_proto::{
-    Ack, EnrollRequest, EnrollResponse, ErrorBody, HeartbeatRequest, HeartbeatResponse, JobResult,
-    LeasedJob, OutputBatch, RenewRequest,
+    Ack, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse, JobResult, LeasedJob,
+    OutputBatch, RenewRequest,
 };
 use reqwest::Url;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -27,54 +33,6 @@ use std::time::Duration;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Extra time the long-poll request gets beyond the wait it asks the hub for.
 const LEASE_SLACK: Duration = Duration::from_secs(10);
-
-/// A failed exchange with the hub.
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum HubError {
-    /// No answer: connection, TLS or timeout. Worth retrying.
-    #[error("{0}")]
-    Network(String),
-    /// A non-2xx answer, with the hub's error body.
-    #[error("hub answered {status} {code}: {message}")]
-    Status {
-        status: u16,
-        code: String,
-        message: String,
-    },
-    /// A 2xx answer whose body is not what the protocol says.
-    #[error("unexpected answer from the hub: {0}")]
-    Decode(String),
-    /// Refused because it was sent with the certificate a renewal has just replaced (or is
-    /// replacing). Worth retrying: the next request carries the new certificate.
-    #[error("sent with the certificate being replaced by renewal ({0}); retrying")]
-    Superseded(String),
-}
-
-impl HubError {
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            HubError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// The hub revoked or does not know this agent: nothing but an operator can fix it.
-    pub fn is_identity_rejected(&self) -> bool {
-        matches!(self, HubError::Status { status: 401, code, .. }
-            if code == "certificate_revoked" || code == "unknown_agent")
-    }
-
-    /// The hub will never accept this request as it is (for results: drop it).
-    pub fn is_permanent_rejection(&self) -> bool {
-        matches!(self.status(), Some(404 | 409 | 422))
-    }
-
-    /// A client error that retrying will not fix (not 408 / 429).
-    pub fn is_client_error(&self) -> bool {
-        self.status()
-            .is_some_and(|s| (400..500).contains(&s) && s != 408 && s != 429)
-    }
-}
 
 /// The answer to a lease request: at most one job, and the jobs the hub wants cancelled.
 #[derive(Debug)]
@@ -132,16 +90,27 @@ impl Lease {
     }
 }
 
-/// A client for one hub, with or without the agent's client certificate. Clones share
-/// one HTTP client, so [`HubClient::replace_tls`] reaches every holder.
+/// A client for the hub (one or several addresses), with or without the agent's client
+/// certificate. Clones share one HTTP client and the address in use, so
+/// [`HubClient::replace_tls`] and a switch of address reach every holder.
 #[derive(Debug, Clone)]
 pub struct HubClient {
     inner: Arc<Inner>,
-    base: Url,
+}
+
+/// One request's address: the URL and the index of the hub address it was built from.
+#[derive(Debug, Clone)]
+struct Target {
+    url: Url,
+    base: usize,
 }
 
 #[derive(Debug)]
 struct Inner {
+    /// The hub addresses, in the configured order.
+    bases: Vec<Url>,
+    /// Index into `bases` of the address in use.
+    current: AtomicUsize,
     http: RwLock<reqwest::Client>,
     /// Bumped by every [`HubClient::replace_tls`].
     generation: AtomicU64,
@@ -182,17 +151,64 @@ fn superseded(
 }
 
 impl HubClient {
-    /// `tls` comes from `greenroom_pki::agent_client_config`.
-    pub fn new(base_url: &str, tls: rustls::ClientConfig) -> Result<Self, HubError> {
-        let base = Url::parse(base_url)
-            .map_err(|e| HubError::Network(format!("backend_url {base_url:?}: {e}")))?;
+    /// `tls` comes from `greenroom_pki::agent_client_config`; `base_urls` are the hub's
+    /// addresses (at least one), the first used first.
+    pub fn new<S: AsRef<str>>(
+        base_urls: &[S],
+        tls: rustls::ClientConfig,
+    ) -> Result<Self, HubError> {
+        let bases = base_urls
+            .iter()
+            .map(|u| {
+                Url::parse(u.as_ref())
+                    .map_err(|e| HubError::Network(format!("hub address {:?}: {e}", u.as_ref())))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if bases.is_empty() {
+            return Err(HubError::Network("no hub address configured".into()));
+        }
         let inner = Arc::new(Inner {
+            bases,
+            current: AtomicUsize::new(0),
             http: RwLock::new(build_http(tls)?),
             generation: AtomicU64::new(0),
             renewing: AtomicBool::new(false),
             gate: tokio::sync::RwLock::new(()),
         });
-        Ok(Self { inner, base })
+        Ok(Self { inner })
+    }
+
+    /// The hub address in use now.
+    pub fn current_address(&self) -> String {
+        let i = self.inner.current.load(Ordering::SeqCst);
+        self.inner.bases[i]
+            .as_str()
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// After a request to address `base` failed with `e`: moves to the next address if `e`
+    /// says this one is not answering and no other request moved already. Logged once.
+    fn after_failure(&self, base: usize, e: &HubError) {
+        let n = self.inner.bases.len();
+        if n < 2 || !e.is_failover() {
+            return;
+        }
+        let next = (base + 1) % n;
+        if self
+            .inner
+            .current
+            .compare_exchange(base, next, Ordering::SeqCst, Ordering::SeqCst)
+            .is_ok()
+        {
+            let shown = |i: usize| {
+                self.inner.bases[i]
+                    .as_str()
+                    .trim_end_matches('/')
+                    .to_string()
+            };
+            tracing::warn!(from = %shown(base), to = %shown(next), error = %e, "switched hub address");
+        }
     }
 
     /// Uses `tls` (a renewed identity) for every request from now on, in every clone.
@@ -228,22 +244,24 @@ impl HubClient {
         )
     }
 
-    fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.base.clone();
+    /// The URL of `segments` under the hub address in use.
+    fn url(&self, segments: &[&str]) -> Target {
+        let base = self.inner.current.load(Ordering::SeqCst);
+        let mut url = self.inner.bases[base].clone();
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
-        url
+        Target { url, base }
     }
 
     async fn post<B: Serialize, R: DeserializeOwned>(
         &self,
-        url: Url,
+        target: Target,
         body: &B,
         timeout: Duration,
     ) -> Result<R, HubError> {
         let (http, generation, renewing) = self.current();
-        match self.send(&http, url, body, timeout).await {
+        match self.send(&http, target, body, timeout).await {
             Err(e) if e.is_identity_rejected() => {
                 let now = self.current();
                 if superseded(renewing, now.2, generation, now.1) {
@@ -259,30 +277,47 @@ impl HubClient {
     async fn send<B: Serialize, R: DeserializeOwned>(
         &self,
         http: &reqwest::Client,
-        url: Url,
+        target: Target,
         body: &B,
         timeout: Duration,
     ) -> Result<R, HubError> {
-        let resp = http
-            .post(url)
-            .timeout(timeout)
-            .json(body)
-            .send()
-            .await
-            .map_err(|e| network(&e))?;
-        read_answer(resp).await
+        let base = target.base;
+        let answer = async {
+            let resp = http
+                .post(target.url)
+                .timeout(timeout)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| network(&e))?;
+            read_answer(resp).await
+        }
+        .await;
+        if let Err(e) = &answer {
+            self.after_failure(base, e);
+        }
+        answer
     }
 
     /// The CAs the hub trusts now (`GET /agent/v1/trust-bundle`).
     pub async fn trust_bundle(&self) -> Result<greenroom_proto::TrustBundle, HubError> {
         let (http, _, _) = self.current();
-        let resp = http
-            .get(self.url(&["agent", "v1", "trust-bundle"]))
-            .timeout(REQUEST_TIMEOUT)
-            .send()
-            .await
-            .map_err(|e| network(&e))?;
-        read_answer(resp).await
+        let target = self.url(&["agent", "v1", "trust-bundle"]);
+        let base = target.base;
+        let answer = async {
+            let resp = http
+                .get(target.url)
+                .timeout(REQUEST_TIMEOUT)
+                .send()
+                .await
+                .map_err(|e| network(&e))?;
+            read_answer(resp).await
+        }
+        .await;
+        if let Err(e) = &answer {
+            self.after_failure(base, e);
+        }
+        answer
     }
 
     pub async fn enroll(&self, req: &EnrollRequest) -> Result<EnrollResponse, HubError> {
@@ -323,15 +358,19 @@ impl HubClient {
         wait: Duration,
         capacity: Option<usize>,
     ) -> Result<LeaseAnswer, HubError> {
-        let mut url = self.url(&["agent", "v1", "lease"]);
-        url.query_pairs_mut()
+        let mut target = self.url(&["agent", "v1", "lease"]);
+        target
+            .url
+            .query_pairs_mut()
             .append_pair("wait", &format!("{}s", wait.as_secs()));
         if let Some(c) = capacity {
-            url.query_pairs_mut()
+            target
+                .url
+                .query_pairs_mut()
                 .append_pair("capacity", &c.to_string());
         }
         let answer: serde_json::Value = self
-            .post(url, &serde_json::json!({}), wait + LEASE_SLACK)
+            .post(target, &serde_json::json!({}), wait + LEASE_SLACK)
             .await?;
         LeaseAnswer::from_answer(answer)
     }
@@ -356,83 +395,10 @@ impl HubClient {
     }
 }
 
-/// A 2xx answer's JSON body, or the hub's error.
-async fn read_answer<R: DeserializeOwned>(resp: reqwest::Response) -> Result<R, HubError> {
-    let status = resp.status();
-    let bytes = resp.bytes().await.map_err(|e| network(&e))?;
-    if status.is_success() {
-        return serde_json::from_slice(&bytes).map_err(|e| HubError::Decode(e.to_string()));
-    }
-    let (code, message) = match serde_json::from_slice::<ErrorBody>(&bytes) {
-        Ok(b) => (b.error.code, b.error.message),
-        Err(_) => {
-            let text = String::from_utf8_lossy(&bytes);
-            (
-                format!("http_{}", status.as_u16()),
-                text.chars().take(200).collect(),
-            )
-        }
-    };
-    Err(HubError::Status {
-        status: status.as_u16(),
-        code,
-        message,
-    })
-}
+mod error;
 
-/// An error and all its causes, `: `-joined.
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        let t = inner.to_string();
-        if !s.contains(&t) {
-            s.push_str(": ");
-            s.push_str(&t);
-        }
-        src = inner.source();
-    }
-    s
-}
-
-/// Says what a transport failure most likely means. A client certificate the hub refuses
-/// shows on this side only as a closed connection or an alert, so that is named plainly.
-fn network(e: &reqwest::Error) -> HubError {
-    HubError::Network(describe_transport(
-        &chain(e),
-        e.is_timeout(),
-        e.is_connect(),
-    ))
-}
-
-fn describe_transport(detail: &str, timeout: bool, connect: bool) -> String {
-    let lower = detail.to_ascii_lowercase();
-    if timeout {
-        format!("the hub did not answer in time: {detail}")
-    } else if lower.contains("invalid peer certificate") || lower.contains("unknownissuer") {
-        format!("the hub's certificate is not trusted (check agent.ca_cert): {detail}")
-    } else if lower.contains("connection refused") {
-        format!("cannot connect to the hub: {detail}")
-    } else if [
-        "alert",
-        "connection closed",
-        "unexpected eof",
-        "connection reset",
-        "closed before",
-        "peer closed",
-        "broken pipe",
-        "stream closed",
-    ]
-    .iter()
-    .any(|needle| lower.contains(needle))
-    {
-        format!("hub refused the TLS connection (is the certificate valid?): {detail}")
-    } else if connect {
-        format!("cannot connect to the hub: {detail}")
-    } else {
-        detail.to_string()
-    }
-}
+pub use error::HubError;
+use error::{chain, network, read_answer};
 
 #[cfg(test)]
 mod tests;

@@ -4,7 +4,8 @@
 //!
 //! Loading is parse (one error line naming the file and the field, `${VAR}` expanded by
 //! `greenroom_proto::config`) then [`AgentConfig::validate`], which reports every remaining
-//! problem at once. Only `agent.backend_url` and `agent.ca_cert` are required.
+//! problem at once. Only the hub's address (`agent.backend_url`, or `agent.backend_urls` for
+//! several) and `agent.ca_cert` are required.
 
 use greenroom_proto::config::{ConfigError, load_yaml_with};
 use serde::Deserialize;
@@ -31,8 +32,14 @@ pub struct AgentSection {
     /// Name of this server at the hub; defaults to the hostname.
     #[serde(default = "default_server_id")]
     pub server_id: String,
-    /// The hub's agent (mTLS) listener, e.g. `https://hub.example:8443`.
-    pub backend_url: String,
+    /// The hub's agent (mTLS) listener, e.g. `https://hub.example:8443`. Exactly one of
+    /// `backend_url` and `backend_urls` is given.
+    #[serde(default)]
+    pub backend_url: Option<String>,
+    /// Several hub addresses (replicas): the agent uses one at a time and moves to the
+    /// next when it cannot reach the one it uses (see `client`).
+    #[serde(default)]
+    pub backend_urls: Option<Vec<String>>,
     /// One-time enrollment token; only needed until the agent is enrolled. An empty value
     /// (e.g. from `${AGENT_AUTH_TOKEN:-}`) counts as absent.
     #[serde(default)]
@@ -101,7 +108,8 @@ impl Default for ExecutionSection {
 #[serde(deny_unknown_fields, default)]
 pub struct SecuritySection {
     /// Globs over the absolute path of the program a job runs (`*` does not cross `/`,
-    /// `**` does). Empty: every program is allowed.
+    /// `**` as a whole component does; see `runner::globs`). Empty: every program is
+    /// allowed. An invalid glob is a config error naming the field and the rule.
     pub allowed_commands: Vec<String>,
     /// Globs (as `allowed_commands`) of paths no job may name: as an argument, a
     /// redirection, its working directory or a checked file. A rule `/root/*` also covers
@@ -274,9 +282,63 @@ impl AgentConfig {
             .filter(|t| !t.trim().is_empty())
     }
 
-    /// The hub base URL without a trailing `/`.
-    pub fn backend_url(&self) -> &str {
-        self.agent.backend_url.trim_end_matches('/')
+    /// The hub addresses, in order, each without a trailing `/`: `backend_urls`, or the one
+    /// `backend_url`.
+    pub fn backend_urls(&self) -> Vec<String> {
+        let list = match (&self.agent.backend_urls, &self.agent.backend_url) {
+            (Some(list), _) => list.clone(),
+            (None, Some(one)) => vec![one.clone()],
+            (None, None) => Vec::new(),
+        };
+        list.iter()
+            .map(|u| u.trim().trim_end_matches('/').to_string())
+            .collect()
+    }
+
+    /// What is wrong with `backend_url` / `backend_urls`, one message per problem.
+    fn backend_problems(&self) -> Vec<String> {
+        let (one, list) = (&self.agent.backend_url, &self.agent.backend_urls);
+        let urls: Vec<(String, &String)> = match (one, list) {
+            (Some(_), Some(_)) => {
+                return vec![
+                    "agent.backend_url and agent.backend_urls: give one of them, not both".into(),
+                ];
+            }
+            (None, None) => {
+                return vec![
+                    "agent.backend_url (or agent.backend_urls, a list): the hub's address is required".into(),
+                ];
+            }
+            (Some(u), None) => vec![("agent.backend_url".to_string(), u)],
+            (None, Some(list)) if list.is_empty() => {
+                return vec!["agent.backend_urls: must list at least one address".into()];
+            }
+            (None, Some(list)) => list
+                .iter()
+                .enumerate()
+                .map(|(i, u)| (format!("agent.backend_urls[{i}]"), u))
+                .collect(),
+        };
+        let mut problems = Vec::new();
+        let mut seen: Vec<String> = Vec::new();
+        for (field, raw) in urls {
+            match reqwest::Url::parse(raw.trim()) {
+                Ok(u) if u.scheme() != "https" => problems.push(format!(
+                    "{field}: must be an https:// URL, got {:?}",
+                    u.scheme()
+                )),
+                Ok(u) if u.host_str().is_none() => problems.push(format!("{field}: has no host")),
+                Ok(u) => {
+                    let key = u.as_str().trim_end_matches('/').to_string();
+                    if seen.contains(&key) {
+                        problems.push(format!("{field}: {raw:?} is listed twice"));
+                    }
+                    seen.push(key);
+                }
+                Err(e) => problems.push(format!("{field}: {raw:?}: {e}")),
+            }
+        }
+        problems
     }
 
     /// Checks what parsing cannot; every problem is reported at once, in one line.
@@ -285,17 +347,7 @@ impl AgentConfig {
         if let Err(e) = greenroom_pki::validate_server_id(&self.agent.server_id) {
             problems.push(format!("agent.server_id: {e}"));
         }
-        match reqwest::Url::parse(&self.agent.backend_url) {
-            Ok(u) if u.scheme() != "https" => problems.push(format!(
-                "agent.backend_url: must be an https:// URL, got {:?}",
-                u.scheme()
-            )),
-            Ok(u) if u.host_str().is_none() => {
-                problems.push("agent.backend_url: has no host".into())
-            }
-            Ok(_) => {}
-            Err(e) => problems.push(format!("agent.backend_url: {e}")),
-        }
+        problems.extend(self.backend_problems());
         match std::fs::read_to_string(&self.agent.ca_cert) {
             Ok(text) if !text.contains("-----BEGIN CERTIFICATE-----") => problems.push(format!(
                 "agent.ca_cert: {} holds no PEM certificate",
@@ -339,18 +391,12 @@ impl AgentConfig {
         if ex.log_max_files == 0 {
             problems.push("execution.log_max_files: must be at least 1".into());
         }
-        for (i, pattern) in self.security.forbidden_paths.iter().enumerate() {
-            if !pattern.starts_with('/') {
-                problems.push(format!(
-                    "security.forbidden_paths[{i}]: {pattern:?} must be an absolute path pattern"
-                ));
-            }
-        }
-        for (i, pattern) in self.security.allowed_commands.iter().enumerate() {
-            if !pattern.starts_with('/') {
-                problems.push(format!(
-                    "security.allowed_commands[{i}]: {pattern:?} must be an absolute path pattern"
-                ));
+        for (field, patterns) in [
+            ("security.allowed_commands", &self.security.allowed_commands),
+            ("security.forbidden_paths", &self.security.forbidden_paths),
+        ] {
+            if let Err(bad) = crate::runner::globs::Rules::compile(field, patterns) {
+                problems.extend(bad);
             }
         }
         let limits = &self.security.resource_limits;

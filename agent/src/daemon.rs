@@ -78,6 +78,7 @@ pub async fn run(
     let mut shutdown = std::pin::pin!(shutdown);
     let started = Instant::now();
     let state_dir = cfg.agent.state_dir.clone();
+    let policy = Policy::from_config(&cfg).map_err(AgentError::Config)?;
     identity::prepare_state_dir(&state_dir)?;
     runner::prepare_working_dir(&cfg.execution.temp_directory);
     let metrics = metrics::spawn_sampler(
@@ -103,7 +104,7 @@ pub async fn run(
     start_health(&cfg, health_state, stop_rx.clone()).await?;
     tracing::info!(
         server_id = %cfg.agent.server_id,
-        backend_url = %cfg.backend_url(),
+        backend_urls = ?cfg.backend_urls(),
         version = env!("CARGO_PKG_VERSION"),
         "agent starting"
     );
@@ -125,7 +126,7 @@ pub async fn run(
         Some((&identity.cert_pem, &identity.key_pem)),
     )?;
     let client =
-        HubClient::new(cfg.backend_url(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
+        HubClient::new(&cfg.backend_urls(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
     let outbox_dir = state_dir.join("outbox");
     let outbox = Outbox::open(&outbox_dir).map_err(|e| {
         AgentError::State(format!(
@@ -138,7 +139,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         client,
         outbox,
-        policy: Policy::from_config(&cfg),
+        policy,
         running: running.clone(),
         wake_delivery: Notify::new(),
         stats,

@@ -251,6 +251,12 @@ pub fn trust_pem(cfg: &AgentConfig) -> Result<String, AgentError> {
 /// Enrolls with the hub: network failures are retried with backoff (forever; the caller
 /// decides when to give up); a refusal is final.
 pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
+    enroll_with(cfg, None).await
+}
+
+/// As [`enroll`], giving up after `attempts` network failures (`None`: never), with an
+/// error naming the hub address last tried. Used by `greenroom-agent enroll`.
+pub async fn enroll_with(cfg: &AgentConfig, attempts: Option<u32>) -> Result<Identity, AgentError> {
     let server_id = cfg.agent.server_id.clone();
     let Some(token) = cfg.auth_token() else {
         return Err(AgentError::EnrollmentRefused(format!(
@@ -261,7 +267,7 @@ pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
     let (key_pem, csr_pem) = greenroom_pki::generate_agent_key_and_csr(&server_id)?;
     let tls = greenroom_pki::agent_client_config(&trust_pem(cfg)?, None)?;
     let client =
-        HubClient::new(cfg.backend_url(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
+        HubClient::new(&cfg.backend_urls(), tls).map_err(|e| AgentError::Startup(e.to_string()))?;
     let req = EnrollRequest {
         protocol_version: PROTOCOL_VERSION,
         token: token.to_string(),
@@ -270,7 +276,9 @@ pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
         facts: crate::metrics::facts(cfg),
     };
     let mut backoff = Backoff::hub();
+    let mut failures = 0;
     let resp = loop {
+        let address = client.current_address();
         match client.enroll(&req).await {
             Ok(resp) => break resp,
             Err(HubError::Status {
@@ -286,6 +294,12 @@ pub async fn enroll(cfg: &AgentConfig) -> Result<Identity, AgentError> {
                 return Err(AgentError::EnrollmentRefused(e.to_string()));
             }
             Err(e) => {
+                failures += 1;
+                if attempts.is_some_and(|n| failures >= n) {
+                    return Err(AgentError::Startup(format!(
+                        "cannot reach the hub at {address}: {e}"
+                    )));
+                }
                 let delay = backoff.next_delay();
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "enrollment failed; retrying");
                 tokio::time::sleep(delay).await;

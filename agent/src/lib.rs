@@ -4,7 +4,8 @@
 //!
 //! Code map:
 //! - [`config`]: `agent_config.yaml`, parsed and validated.
-//! - [`identity`]: key, certificate and enrollment; [`renewal`]: renewing the certificate
+//! - [`identity`]: key, certificate and enrollment ([`enroll`]: the `enroll` command that
+//!   makes a fresh server an agent: CA by fingerprint, config, identity, ownership); [`renewal`]: renewing the certificate
 //!   before it expires (or when the hub asks, after a CA rotation) and switching to it
 //!   without a restart; [`trust`]: the hub's trust bundle (CA rotation).
 //! - [`client`]: the hub's agent API; [`backoff`]: retry delays.
@@ -26,6 +27,7 @@ pub mod client;
 pub mod config;
 pub mod daemon;
 pub mod delivery;
+pub mod enroll;
 pub mod error;
 pub mod health;
 pub mod identity;

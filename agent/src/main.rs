@@ -24,6 +24,44 @@ enum Command {
         #[arg(long, short)]
         config: PathBuf,
     },
+    /// Enroll this server with the hub now: fetch and pin the hub's CA, write the config
+    /// (never the token), the CA and the identity, and print the next step. Exit 0 when
+    /// enrolled, 1 when refused or unreachable, 2 for bad arguments.
+    Enroll {
+        /// The hub's agent address, e.g. https://hub.example:8443 (repeat for replicas).
+        #[arg(long = "hub", required = true)]
+        hubs: Vec<String>,
+        /// A one-time enrollment token (`greenroom-hub enroll-token`).
+        #[arg(long)]
+        token: String,
+        /// SHA-256 fingerprint of the hub's CA certificate (hex, colons allowed).
+        #[arg(long, conflicts_with = "ca_file", required_unless_present = "ca_file")]
+        ca_sha256: Option<String>,
+        /// The hub's CA certificate (PEM), instead of --ca-sha256.
+        #[arg(long)]
+        ca_file: Option<PathBuf>,
+        /// Name of this server at the hub (default: the hostname).
+        #[arg(long)]
+        server_id: Option<String>,
+        /// Environment reported to the hub (dev, staging, uat, preprod).
+        #[arg(long)]
+        environment: Option<String>,
+        /// A tag reported to the hub (repeatable).
+        #[arg(long = "tag")]
+        tags: Vec<String>,
+        /// The config file to write; the CA goes beside it as ca.crt.
+        #[arg(long, default_value = "/etc/greenroom/agent_config.yaml")]
+        config: PathBuf,
+        /// Where the identity is kept (agent.state_dir).
+        #[arg(long, default_value = "/var/lib/greenroom-agent")]
+        state_dir: PathBuf,
+        /// The user the service runs as; given the files when run as root.
+        #[arg(long, default_value = "greenroom-agent")]
+        service_user: String,
+        /// Enroll again even though the state directory holds an identity.
+        #[arg(long)]
+        force: bool,
+    },
     /// Validate a config file: prints `ok`, or the error and exits with status 2.
     CheckConfig {
         /// The agent_config.yaml file.
@@ -55,6 +93,31 @@ fn main() -> ExitCode {
             }
         },
         Command::Run { config } => run(&config),
+        Command::Enroll {
+            hubs,
+            token,
+            ca_sha256,
+            ca_file,
+            server_id,
+            environment,
+            tags,
+            config,
+            state_dir,
+            service_user,
+            force,
+        } => enroll(greenroom_agent::enroll::EnrollArgs {
+            hubs,
+            token,
+            ca_sha256,
+            ca_file,
+            server_id,
+            environment,
+            tags,
+            config,
+            state_dir,
+            service_user,
+            force,
+        }),
         Command::RunOnce { config, action } => run_once(&config, &action),
     }
 }
@@ -108,7 +171,13 @@ fn run_once(path: &std::path::Path, action: &str) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let policy = greenroom_agent::runner::Policy::from_config(&cfg);
+    let policy = match greenroom_agent::runner::Policy::from_config(&cfg) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{}: {e}", path.display());
+            return ExitCode::from(2);
+        }
+    };
     greenroom_agent::runner::prepare_working_dir(&policy.default_working_dir);
     let result = runtime.block_on(greenroom_agent::runner::run_action(
         &action,
@@ -123,6 +192,30 @@ fn run_once(path: &std::path::Path, action: &str) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+fn enroll(args: greenroom_agent::enroll::EnrollArgs) -> ExitCode {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(greenroom_agent::enroll::run(&args)) {
+        Ok(done) => {
+            print!("{}", done.message(&args.service_user));
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        }
     }
 }
 

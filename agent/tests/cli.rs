@@ -64,3 +64,33 @@ fn version_is_printed() {
         format!("greenroom-agent {}", env!("CARGO_PKG_VERSION"))
     );
 }
+
+#[test]
+fn check_config_names_an_invalid_glob_with_its_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = dir.path().join("ca.crt");
+    std::fs::write(
+        &ca,
+        "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let file = dir.path().join("globs.yaml");
+    std::fs::write(
+        &file,
+        format!(
+            "agent:\n  backend_url: https://hub:8443\n  ca_cert: {}\nsecurity:\n  allowed_commands: [\"/usr/bin/*\", \"/opt/[scripts\"]\n  forbidden_paths: [\"/etc/{{a,b\"]\n",
+            ca.display()
+        ),
+    )
+    .unwrap();
+    let out = agent().arg("check-config").arg(&file).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    for needle in [
+        "security.allowed_commands[1]: \"/opt/[scripts\" is not a valid glob",
+        "security.forbidden_paths[0]: \"/etc/{a,b\" is not a valid glob",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+}

@@ -1,6 +1,7 @@
 //! The agent endpoints (`/agent/v1/...`), served only on the mTLS listener. The listener puts
 //! each connection's verified client identity into the request; every endpoint but
-//! enrollment turns it into the agent's server record or refuses the request.
+//! enrollment and the CA certificates (`/agent/v1/ca`) turns it into the agent's server
+//! record or refuses the request.
 
 use crate::app::App;
 use crate::error::{Error, Json, Path, Query, Result};
@@ -54,6 +55,7 @@ pub fn router(app: App) -> Router {
         .route("/agent/v1/heartbeat", post(heartbeat))
         .route("/agent/v1/renew", post(renew))
         .route("/agent/v1/trust-bundle", get(trust_bundle))
+        .route("/agent/v1/ca", get(ca_certificates))
         .route("/agent/v1/lease", post(lease))
         .route("/agent/v1/jobs/{id}/output", post(output))
         .route("/agent/v1/jobs/{id}/result", post(result))
@@ -99,6 +101,16 @@ async fn trust_bundle(
     Json(greenroom_proto::TrustBundle {
         ca_bundle_pem: cas.bundle.pems(),
         trust_bundle_sha256: cas.bundle.sha256(),
+    })
+}
+
+/// The hub's CA certificates, without authentication: what a new agent pinned by
+/// fingerprint (`greenroom-agent enroll --ca-sha256`) checks before trusting the hub.
+async fn ca_certificates(State(app): State<App>) -> Json<greenroom_proto::CaCertificates> {
+    let cas = app.pki.current();
+    Json(greenroom_proto::CaCertificates {
+        ca_pem: cas.active.cert_pem.clone(),
+        ca_bundle_pem: cas.bundle.pems(),
     })
 }
 

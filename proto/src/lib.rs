@@ -87,6 +87,18 @@ pub struct TrustBundle {
     pub trust_bundle_sha256: String,
 }
 
+/// `GET /agent/v1/ca` — unauthenticated: the hub's CA certificates, for an agent that
+/// enrolls with only a fingerprint of the CA (`greenroom-agent enroll --ca-sha256`). It
+/// must check the fingerprint itself: the answer comes over a connection it could not
+/// verify yet.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaCertificates {
+    /// The active CA (it signs agent certificates), PEM.
+    pub ca_pem: String,
+    /// Every CA the hub trusts now (one PEM each; two during a CA rotation).
+    pub ca_bundle_pem: Vec<String>,
+}
+
 /// `POST /agent/v1/renew` — over mTLS with the current certificate: a new certificate for a
 /// new key, answered like enrollment. The old certificate stops working once this answers.
 #[derive(Debug, Clone, Serialize, Deserialize)]

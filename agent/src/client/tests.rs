@@ -1,6 +1,7 @@
 //! Tests of error classification, lease answers and URLs.
 
 use super::*;
+use error::describe_transport;
 
 #[test]
 fn transport_errors_are_named_for_the_operator() {
@@ -91,9 +92,51 @@ fn urls_keep_a_base_path_and_escape_job_ids() {
     let tls = rustls::ClientConfig::builder()
         .with_root_certificates(rustls::RootCertStore::empty())
         .with_no_client_auth();
-    let c = HubClient::new("https://hub.example:8443/base/", tls).expect("client");
+    let c = HubClient::new(&["https://hub.example:8443/base/"], tls).expect("client");
     assert_eq!(
-        c.url(&["agent", "v1", "jobs", "a/b c", "result"]).as_str(),
+        c.url(&["agent", "v1", "jobs", "a/b c", "result"])
+            .url
+            .as_str(),
         "https://hub.example:8443/base/agent/v1/jobs/a%2Fb%20c/result"
     );
+}
+
+#[test]
+fn transport_failures_and_gateway_errors_move_to_the_next_address_once() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let tls = rustls::ClientConfig::builder()
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    let c = HubClient::new(&["https://hub-a:8443", "https://hub-b:8443/"], tls).expect("client");
+    assert_eq!(c.current_address(), "https://hub-a:8443");
+    let refused = HubError::Network("cannot connect to the hub".into());
+    let gateway = HubError::Status {
+        status: 503,
+        code: "http_503".into(),
+        message: String::new(),
+    };
+    let conflict = HubError::Status {
+        status: 409,
+        code: "conflict".into(),
+        message: String::new(),
+    };
+    assert!(refused.is_failover() && gateway.is_failover() && !conflict.is_failover());
+    // Two requests to hub-a fail together: one switch, not two.
+    let first = c.url(&["x"]);
+    let second = c.url(&["y"]);
+    c.after_failure(first.base, &refused);
+    c.after_failure(second.base, &refused);
+    assert_eq!(c.current_address(), "https://hub-b:8443");
+    assert!(
+        c.url(&["agent"])
+            .url
+            .as_str()
+            .starts_with("https://hub-b:8443/agent")
+    );
+    // A refusal by the hub is an answer: no switch.
+    c.after_failure(1, &conflict);
+    assert_eq!(c.current_address(), "https://hub-b:8443");
+    // A 503 from hub-b wraps around to hub-a.
+    c.after_failure(1, &gateway);
+    assert_eq!(c.current_address(), "https://hub-a:8443");
 }

@@ -31,7 +31,7 @@ fn a_minimal_file_gets_the_documented_defaults() {
     );
     let cfg = AgentConfig::from_yaml_with(&yaml, "a.yaml", no_env).expect("valid");
     assert_eq!(cfg.agent.server_id, crate::metrics::hostname());
-    assert_eq!(cfg.backend_url(), "https://127.0.0.1:8443");
+    assert_eq!(cfg.backend_urls(), vec!["https://127.0.0.1:8443"]);
     assert_eq!(
         cfg.agent.state_dir,
         PathBuf::from("/var/lib/greenroom-agent")
@@ -175,7 +175,7 @@ fn renew_before_expiry_percent_is_checked() {
 fn validation_reports_every_problem_at_once() {
     let yaml = "agent:\n  server_id: ../x\n  backend_url: http://h\n  ca_cert: /nonexistent/ca.crt\n\
                 execution:\n  max_concurrent_jobs: 0\n  log_level: Warning\n\
-                security:\n  allowed_commands: [\"bin/*\"]\n";
+                security:\n  allowed_commands: [\"bin/*\"]\n  forbidden_paths: [\"/srv/[x\", \"/opt/a**\"]\n";
     let err = AgentConfig::from_yaml_with(yaml, "a.yaml", no_env).expect_err("invalid");
     for needle in [
         "agent.server_id",
@@ -183,6 +183,8 @@ fn validation_reports_every_problem_at_once() {
         "agent.ca_cert: cannot read /nonexistent/ca.crt",
         "execution.max_concurrent_jobs",
         "security.allowed_commands[0]",
+        "security.forbidden_paths[0]: \"/srv/[x\" is not a valid glob",
+        "security.forbidden_paths[1]: \"/opt/a**\" uses `**` inside a path component",
     ] {
         assert!(err.0.contains(needle), "missing {needle:?} in {err}");
     }
@@ -194,6 +196,54 @@ fn validation_reports_every_problem_at_once() {
     .expect_err("invalid");
     assert!(
         err.0.contains("execution.log_level") && err.0.contains("unknown log level"),
+        "{err}"
+    );
+}
+
+#[test]
+fn several_hub_addresses_are_accepted_and_checked_at_once() {
+    let f = fixture();
+    let with = |agent: &str| format!("agent:\n{agent}  ca_cert: {}\n", f.ca.display());
+    let cfg = AgentConfig::from_yaml_with(
+        &with("  backend_urls: [\"https://hub-a:8443/\", \"https://hub-b:8443\"]\n"),
+        "a.yaml",
+        no_env,
+    )
+    .expect("valid");
+    assert_eq!(
+        cfg.backend_urls(),
+        vec!["https://hub-a:8443", "https://hub-b:8443"]
+    );
+    let err = AgentConfig::from_yaml_with(
+        &with("  backend_url: https://hub-a:8443\n  backend_urls: [\"https://hub-b:8443\"]\n"),
+        "a.yaml",
+        no_env,
+    )
+    .expect_err("both");
+    assert!(
+        err.0
+            .contains("agent.backend_url and agent.backend_urls: give one of them, not both"),
+        "{err}"
+    );
+    let err = AgentConfig::from_yaml_with(
+        &with("  backend_urls: [\"http://hub-a\", \"https://\", \"not a url\", \"https://hub-b\", \"https://hub-b/\"]\n"),
+        "a.yaml",
+        no_env,
+    )
+    .expect_err("bad urls");
+    for needle in [
+        "agent.backend_urls[0]: must be an https:// URL",
+        "agent.backend_urls[1]",
+        "agent.backend_urls[2]",
+        "agent.backend_urls[4]: \"https://hub-b/\" is listed twice",
+    ] {
+        assert!(err.0.contains(needle), "missing {needle:?} in {err}");
+    }
+    assert!(!err.0.contains("backend_urls[3]"), "{err}");
+    let err = AgentConfig::from_yaml_with(&with("  backend_urls: []\n"), "a.yaml", no_env)
+        .expect_err("empty");
+    assert!(
+        err.0.contains("agent.backend_urls: must list at least one"),
         "{err}"
     );
 }

@@ -6,6 +6,7 @@
 //! target matches. For `shell: true` lines the policy calls this for every command word
 //! (see `policy` and `shellwords`).
 
+use super::globs::Rules;
 use std::path::{Path, PathBuf};
 
 /// Why a program was refused; `Display` is the line put in the failed result.
@@ -57,7 +58,7 @@ impl std::fmt::Display for Refusal {
 /// Checks `program` (as written in the command) against `rules`; an empty list allows all.
 pub fn check(
     program: &str,
-    rules: &[String],
+    rules: &Rules,
     cwd: &Path,
     path_var: Option<&str>,
 ) -> Result<(), Refusal> {
@@ -70,16 +71,13 @@ pub fn check(
         });
     };
     let canonical = std::fs::canonicalize(&resolved).ok();
-    let matches = |p: &Path| {
-        p.to_str()
-            .is_some_and(|s| rules.iter().any(|r| glob_match(r, s)))
-    };
+    let matches = |p: &Path| p.to_str().is_some_and(|s| rules.matching(s).is_some());
     if matches(&resolved) || canonical.as_deref().is_some_and(matches) {
         Ok(())
     } else {
         Err(Refusal::NoRuleMatches {
             program: resolved,
-            rules: rules.to_vec(),
+            rules: rules.texts(),
         })
     }
 }
@@ -136,39 +134,9 @@ fn is_executable(p: &Path) -> bool {
     std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
 }
 
-/// Glob match: `*` any run of characters except `/`, `**` any run at all, `?` one character
-/// except `/`.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    fn go(p: &[char], t: &[char]) -> bool {
-        match p.first() {
-            None => t.is_empty(),
-            Some('*') if p.get(1) == Some(&'*') => (0..=t.len()).any(|i| go(&p[2..], &t[i..])),
-            Some('*') => {
-                let limit = t.iter().position(|c| *c == '/').unwrap_or(t.len());
-                (0..=limit).any(|i| go(&p[1..], &t[i..]))
-            }
-            Some('?') => t.first().is_some_and(|c| *c != '/') && go(&p[1..], &t[1..]),
-            Some(c) => t.first() == Some(c) && go(&p[1..], &t[1..]),
-        }
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    go(&p, &t)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn globs_do_not_cross_slashes_unless_doubled() {
-        assert!(glob_match("/usr/bin/*", "/usr/bin/env"));
-        assert!(!glob_match("/usr/bin/*", "/usr/bin/x/y"));
-        assert!(glob_match("/opt/**", "/opt/a/b/c.sh"));
-        assert!(glob_match("/opt/scripts/?.sh", "/opt/scripts/a.sh"));
-        assert!(!glob_match("/opt/scripts/*", "/opt/other/a"));
-        assert!(glob_match("/bin/sh", "/bin/sh"));
-    }
 
     #[test]
     fn programs_resolve_through_path_and_dotdot_is_normalised() {
@@ -188,18 +156,18 @@ mod tests {
 
     #[test]
     fn check_names_the_rules_when_refusing() {
-        let rules = vec!["/opt/scripts/*".to_string()];
+        let rules = Rules::of(&["/opt/scripts/*"]);
         let err = check("sh", &rules, Path::new("/"), None).expect_err("refused");
         let msg = err.to_string();
         assert!(
             msg.contains("security.allowed_commands") && msg.contains("/opt/scripts/*"),
             "{msg}"
         );
-        assert!(check("sh", &[], Path::new("/"), None).is_ok());
+        assert!(check("sh", &Rules::default(), Path::new("/"), None).is_ok());
         assert!(
             check(
                 "/bin/sh",
-                &["/bin/*".to_string(), "/usr/bin/*".to_string()],
+                &Rules::of(&["/bin/*", "/usr/bin/*"]),
                 Path::new("/"),
                 None
             )

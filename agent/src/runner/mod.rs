@@ -7,6 +7,7 @@
 //! [`ops::Executor`].
 
 pub mod allow;
+pub mod globs;
 pub mod ops;
 pub mod output;
 pub mod policy;

@@ -6,7 +6,8 @@
 //! (relative ones resolved against the working directory, symlinks resolved), not what a
 //! program later opens, and it does not follow `cd` or `$VAR` expansions.
 
-use super::allow::{self, Refusal, glob_match};
+use super::allow::{self, Refusal};
+use super::globs::Rules;
 use super::shellwords;
 use crate::config::AgentConfig;
 use std::path::{Component, Path, PathBuf};
@@ -29,8 +30,10 @@ pub struct Policy {
     pub memory_mb: Option<u64>,
     /// Share of one core over the job's wall timeout (`RLIMIT_CPU`).
     pub cpu_percent: Option<f64>,
-    pub allowed_commands: Vec<String>,
-    pub forbidden_paths: Vec<String>,
+    /// `security.allowed_commands`, compiled.
+    pub allowed_commands: Rules,
+    /// `security.forbidden_paths`, compiled.
+    pub forbidden_paths: Rules,
     /// Working directory of jobs that name none (`execution.temp_directory`).
     pub default_working_dir: PathBuf,
     /// Bytes kept of each output stream (head and tail).
@@ -42,20 +45,32 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn from_config(cfg: &AgentConfig) -> Self {
+    /// The policy of a config file; its globs are compiled here, once. A config that passed
+    /// validation always gives one; otherwise the error names every bad rule.
+    pub fn from_config(cfg: &AgentConfig) -> Result<Self, String> {
         let limits = &cfg.security.resource_limits;
-        Self {
+        let allowed = Rules::compile("security.allowed_commands", &cfg.security.allowed_commands);
+        let forbidden = Rules::compile("security.forbidden_paths", &cfg.security.forbidden_paths);
+        let (allowed_commands, forbidden_paths) = match (allowed, forbidden) {
+            (Ok(a), Ok(f)) => (a, f),
+            (a, f) => {
+                let problems: Vec<String> =
+                    [a.err(), f.err()].into_iter().flatten().flatten().collect();
+                return Err(problems.join("; "));
+            }
+        };
+        Ok(Self {
             default_timeout: cfg.execution.default_timeout,
             max_execution_time: limits.execution_time,
             memory_mb: limits.memory_mb,
             cpu_percent: limits.cpu_percent,
-            allowed_commands: cfg.security.allowed_commands.clone(),
-            forbidden_paths: cfg.security.forbidden_paths.clone(),
+            allowed_commands,
+            forbidden_paths,
             default_working_dir: cfg.execution.temp_directory.clone(),
             output_cap: (cfg.execution.max_output_kb as usize).saturating_mul(1024),
             kill_grace: super::KILL_GRACE,
             env_remove: super::secret_env_names(cfg.auth_token()),
-        }
+        })
     }
 
     /// A permissive policy for tests and tools: no limits, no rules.
@@ -65,8 +80,8 @@ impl Policy {
             max_execution_time: None,
             memory_mb: None,
             cpu_percent: None,
-            allowed_commands: Vec::new(),
-            forbidden_paths: Vec::new(),
+            allowed_commands: Rules::default(),
+            forbidden_paths: Rules::default(),
             default_working_dir: PathBuf::from("/"),
             output_cap: super::OUTPUT_CAP,
             kill_grace: super::KILL_GRACE,
@@ -169,17 +184,12 @@ impl Policy {
         } else {
             cwd.join(word)
         };
-        if word.contains(['*', '?', '[']) {
-            // A glob the shell will expand: refused if it can name a forbidden path.
+        if word.contains(['*', '?', '[', '{']) {
+            // A glob the shell may expand: refused if it can name a forbidden path.
             let pattern = normalize(&abs).display().to_string();
-            return self
-                .forbidden_paths
-                .iter()
-                .find(|rule| {
-                    let literal = rule.trim_end_matches("/**").trim_end_matches("/*");
-                    glob_match(&pattern, literal) || glob_match(rule, &pattern)
-                })
-                .cloned();
+            if let Some(rule) = self.forbidden_paths.reachable_by_glob(&pattern) {
+                return Some(rule.to_string());
+            }
         }
         self.forbidden_rule(&abs)
     }
@@ -197,11 +207,8 @@ impl Policy {
                 let Some(text) = ancestor.to_str() else {
                     continue;
                 };
-                for rule in &self.forbidden_paths {
-                    let base = rule.trim_end_matches("/**").trim_end_matches("/*");
-                    if glob_match(rule, text) || (base != rule && glob_match(base, text)) {
-                        return Some(rule.clone());
-                    }
+                if let Some(rule) = self.forbidden_paths.covering(text) {
+                    return Some(rule.to_string());
                 }
             }
         }
@@ -268,8 +275,8 @@ mod tests {
 
     fn policy(allowed: &[&str], forbidden: &[&str]) -> Policy {
         Policy {
-            allowed_commands: allowed.iter().map(|s| s.to_string()).collect(),
-            forbidden_paths: forbidden.iter().map(|s| s.to_string()).collect(),
+            allowed_commands: Rules::of(allowed),
+            forbidden_paths: Rules::of(forbidden),
             ..Policy::unrestricted()
         }
     }
@@ -329,6 +336,29 @@ mod tests {
         assert!(err.contains("cannot be checked"), "{err}");
         // Without an allowlist an unusual line is the shell's business.
         assert!(shell_check(&policy(&[], &[]), "ls $(whoami)").is_ok());
+    }
+
+    /// A pathological rule against long arguments: the old matcher backtracked
+    /// exponentially here (hours). The bound guards against a hang, it is no timing assert.
+    #[test]
+    fn pathological_rules_against_long_paths_do_not_hang() {
+        let rule = format!("/{}b", "*a".repeat(12));
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let p = policy(&[rule.as_str()], &[rule.as_str()]);
+            let long = format!("/{}", "a".repeat(2000));
+            let line = format!("cat {long} {long}/x {long}* --file={long}");
+            let _ = tx.send((
+                shell_check(&p, &line),
+                p.check_path(Path::new(&long), "path"),
+            ));
+        });
+        let (line, path) = rx
+            .recv_timeout(Duration::from_secs(60))
+            .expect("checking a pathological rule must not hang");
+        assert!(path.is_ok(), "{path:?}");
+        let err = line.expect_err("cat is not allowed by the rule");
+        assert!(err.contains("security.allowed_commands"), "{err}");
     }
 
     #[test]

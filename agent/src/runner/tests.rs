@@ -199,7 +199,7 @@ async fn the_output_cap_keeps_head_and_tail() {
 #[tokio::test]
 async fn the_allowlist_refuses_and_names_the_rule() {
     let mut p = policy();
-    p.allowed_commands = vec!["/opt/scripts/*".into()];
+    p.allowed_commands = crate::runner::globs::Rules::of(&["/opt/scripts/*"]);
     let r = run(shell("cat /dev/null; echo should-not-run"), &p).await;
     assert_eq!(r.status, Outcome::Failed);
     assert!(r.output.is_empty());
@@ -214,7 +214,7 @@ async fn the_allowlist_refuses_and_names_the_rule() {
         r.error_output
     );
 
-    p.allowed_commands = vec!["/usr/bin/*".into(), "/bin/*".into()];
+    p.allowed_commands = crate::runner::globs::Rules::of(&["/usr/bin/*", "/bin/*"]);
     let r = run(shell("cat /dev/null; echo allowed"), &p).await;
     assert_eq!(r.status, Outcome::Success, "{r:?}");
 }

@@ -177,15 +177,35 @@ impl Hub {
 
     /// Writes an agent config pointing at `port` (the hub's, or a proxy's).
     pub fn agent_config(&self, server_id: &str, port: u16, extra: &str) -> PathBuf {
-        let state = self.dir.path().join("agents").join(server_id);
-        std::fs::create_dir_all(&state).unwrap();
-        let token = run_ok(
+        let url = format!("backend_url: \"https://127.0.0.1:{port}\"");
+        self.agent_config_with(server_id, &url, extra)
+    }
+
+    /// Writes an agent config with several hub addresses (`agent.backend_urls`), in order.
+    pub fn agent_config_urls(&self, server_id: &str, ports: &[u16], extra: &str) -> PathBuf {
+        let list: Vec<String> = ports
+            .iter()
+            .map(|p| format!("\"https://127.0.0.1:{p}\""))
+            .collect();
+        let urls = format!("backend_urls: [{}]", list.join(", "));
+        self.agent_config_with(server_id, &urls, extra)
+    }
+
+    /// A fresh enrollment token from the hub's `enroll-token` verb.
+    pub fn enroll_token(&self) -> String {
+        run_ok(
             Command::new(hub_bin())
                 .args(["enroll-token", "--config"])
                 .arg(&self.config),
-        );
+        )
+    }
+
+    fn agent_config_with(&self, server_id: &str, address: &str, extra: &str) -> PathBuf {
+        let state = self.dir.path().join("agents").join(server_id);
+        std::fs::create_dir_all(&state).unwrap();
+        let token = self.enroll_token();
         let cfg = format!(
-            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{port}\"\n  auth_token: {token:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  tags: [\"agent-it\"]\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n{extra}",
+            "agent:\n  server_id: {server_id:?}\n  {address}\n  auth_token: {token:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  tags: [\"agent-it\"]\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n{extra}",
             self.ca_path().display().to_string(),
             state.display().to_string(),
         );
@@ -392,6 +412,8 @@ pub async fn until(what: &str, secs: u64, mut f: impl FnMut() -> bool) {
 /// (they are accepted and dropped at once) until `restore`.
 pub struct Proxy {
     pub port: u16,
+    /// Connections accepted and forwarded so far.
+    pub forwarded: Arc<std::sync::atomic::AtomicUsize>,
     up: Arc<AtomicBool>,
     generation: watch::Sender<u64>,
     task: tokio::task::JoinHandle<()>,
@@ -404,6 +426,8 @@ impl Proxy {
         let up = Arc::new(AtomicBool::new(true));
         let (generation, _) = watch::channel(0u64);
         let (up2, gen2) = (up.clone(), generation.clone());
+        let forwarded = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = forwarded.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((mut inbound, _)) = listener.accept().await else {
@@ -412,6 +436,7 @@ impl Proxy {
                 if !up2.load(Ordering::SeqCst) {
                     continue; // dropped: the agent sees a reset
                 }
+                counter.fetch_add(1, Ordering::SeqCst);
                 let mut cut = gen2.subscribe();
                 tokio::spawn(async move {
                     let Ok(mut outbound) =
@@ -428,6 +453,7 @@ impl Proxy {
         });
         Proxy {
             port,
+            forwarded,
             up,
             generation,
             task,
@@ -442,6 +468,16 @@ impl Proxy {
     pub fn restore(&self) {
         self.up.store(true, Ordering::SeqCst);
     }
+
+    pub fn forwarded(&self) -> usize {
+        self.forwarded.load(Ordering::SeqCst)
+    }
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then closed).
+pub fn closed_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    l.local_addr().unwrap().port()
 }
 
 impl Drop for Proxy {

@@ -2,12 +2,19 @@
 //! checked against `expected_result_type` (scalar / row / rows) and `expected_range`.
 //!
 //! Safety rules, in order: the connection string may come from the agent's environment
-//! (`env:VAR`) and is never shown unmasked; unless `allow_writes` is set, only one statement
+//! (`env:VAR`); only the forms of `target` are accepted, and a refusal never repeats the
+//! string; every text of the result goes through one `Sanitizer` (the string masked, its
+//! passwords removed wherever they show, driver errors included); unless `allow_writes` is set, only one statement
 //! that starts with SELECT / WITH / SHOW / EXPLAIN / VALUES / DESCRIBE is accepted, and it
 //! runs in a read-only transaction (SQLite: a read-only connection), so a data-changing
 //! statement hidden in a CTE or `EXPLAIN ANALYZE` still cannot write.
 
 mod drivers;
+mod sanitize;
+mod target;
+
+pub use sanitize::Sanitizer;
+pub use target::{ACCEPTED, Target, classify};
 
 use super::{Executor, check, clip};
 use crate::runner::{Finished, JobControl, Policy};
@@ -233,29 +240,36 @@ impl Executor for DatabaseQuery {
             Ok(c) => c,
             Err(e) => return Finished::failed(e),
         };
-        let shown = mask(&conn);
-        let timeout = Duration::from_secs(policy.timeout_for(self.timeout));
-        let rows = match drivers::run(&conn, &self.query, self.allow_writes, timeout, policy).await
-        {
-            Ok(rows) => rows,
-            Err(e) => {
-                // Driver errors may quote the connection string: never let a password out.
-                let e = e.replace(&conn, &shown);
-                return Finished::from_checks(
-                    vec![check("query", false, e, format!("a result from {shown}"))],
-                    Vec::new(),
-                );
-            }
-        };
-        let mut checks = evaluate(
-            &rows,
-            self.expected_result_type.as_deref(),
-            self.expected_range.as_ref(),
-        );
-        let mut f = Finished::from_checks(std::mem::take(&mut checks), Vec::new());
-        f.output = format!("{}\n{}", render(&rows), f.output);
-        f
+        let sanitizer = Sanitizer::new(&conn);
+        sanitizer.finished(query_with(self, &conn, policy).await)
     }
+}
+
+/// Runs the query of `q` on `conn` (resolved); the caller sanitizes what comes back.
+async fn query_with(q: &DatabaseQuery, conn: &str, policy: &Policy) -> Finished {
+    let target = match classify(conn) {
+        Ok(t) => t,
+        Err(e) => return Finished::failed(e),
+    };
+    let shown = mask(conn);
+    let timeout = Duration::from_secs(policy.timeout_for(q.timeout));
+    let rows = match drivers::run(&target, &q.query, q.allow_writes, timeout, policy).await {
+        Ok(rows) => rows,
+        Err(e) => {
+            return Finished::from_checks(
+                vec![check("query", false, e, format!("a result from {shown}"))],
+                Vec::new(),
+            );
+        }
+    };
+    let checks = evaluate(
+        &rows,
+        q.expected_result_type.as_deref(),
+        q.expected_range.as_ref(),
+    );
+    let mut f = Finished::from_checks(checks, Vec::new());
+    f.output = format!("{}\n{}", render(&rows), f.output);
+    f
 }
 
 #[cfg(test)]

@@ -8,7 +8,8 @@ use crate::error::{Error, Result};
 use crate::model::{ExecutionConfig, PageRequest, Server, ServerFilter, SuccessCriteria};
 use crate::template;
 use greenroom_proto::secrets::{
-    connection_string_secrets, mask_connection_string, mask_secrets_in_text,
+    connection_string_secrets, connection_string_written_secrets, mask_connection_string,
+    mask_secrets_in_text,
 };
 use greenroom_proto::{Action, ShellCommand};
 use serde_json::{Value, json};
@@ -261,8 +262,8 @@ async fn render_action(
         (Some(raw), None) => {
             let action: Action = serde_json::from_value(raw.clone())
                 .map_err(|e| Error::invalid(format!("action: {e}")))?;
-            // Connection strings are secrets, whatever their dialect: the string and every
-            // password in it are masked wherever it is shown, and redacted from output.
+            // A database connection string is a secret: masked wherever it is shown, and
+            // its password (decoded and as written) redacted from results and output.
             let (shown_action, secrets) = match &action {
                 Action::DatabaseQuery(q) if !q.connection_string.starts_with("env:") => {
                     let mut shown = raw.clone();
@@ -270,6 +271,7 @@ async fn render_action(
                         mask_connection_string(&q.connection_string).into();
                     let mut secrets = vec![q.connection_string.clone()];
                     secrets.extend(connection_string_secrets(&q.connection_string));
+                    secrets.extend(connection_string_written_secrets(&q.connection_string));
                     (shown, secrets)
                 }
                 Action::ShellCommand(c) => {
@@ -327,10 +329,12 @@ async fn render_action(
                 Err(p) => return Ok(Err(p)),
             };
             let timeout = t.execution_config.timeout_seconds;
-            let shown_action = json!({"type": "shell_command", "command": r.command, "timeout": timeout,
+            // A template's own text may hold a connection string: masked where shown.
+            let masked_command = mask_secrets_in_text(&r.command);
+            let shown_action = json!({"type": "shell_command", "command": masked_command, "timeout": timeout,
                                       "environment_vars": r.masked_environment});
             Ok(Ok(Rendering {
-                masked_command: r.command.clone(),
+                masked_command,
                 environment: r.masked_environment,
                 action: Action::ShellCommand(ShellCommand {
                     command: r.command,

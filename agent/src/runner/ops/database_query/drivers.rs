@@ -2,36 +2,32 @@
 //! (tokio-postgres, simple query protocol, no TLS yet), MySQL / MariaDB (mysql_async, pure
 //! Rust) and SQLite (rusqlite, in a blocking thread, interrupted at the deadline).
 
-use super::Rows;
+use super::{Rows, Target};
 use crate::runner::Policy;
 use std::path::Path;
 use std::time::Duration;
 
-/// Runs `query` on the database `conn` names.
+/// Runs `query` on the database `target` names. Errors may quote the connection string:
+/// the caller sanitizes them.
 pub async fn run(
-    conn: &str,
+    target: &Target,
     query: &str,
     allow_writes: bool,
     timeout: Duration,
     policy: &Policy,
 ) -> Result<Rows, String> {
-    let scheme = conn.split(':').next().unwrap_or("").to_ascii_lowercase();
-    match scheme.as_str() {
-        "postgres" | "postgresql" => postgres(conn, query, allow_writes, timeout).await,
-        "mysql" | "mariadb" => mysql(conn, query, allow_writes).await,
-        "sqlite" => {
-            let path = sqlite_path(conn);
+    match target {
+        Target::Postgres(conn) => postgres(conn, query, allow_writes, timeout).await,
+        Target::MySql(url) => mysql(url, query, allow_writes).await,
+        Target::Sqlite(path) => {
             policy
-                .check_path(Path::new(&path), "database file")
+                .check_path(Path::new(path), "database file")
                 .map_err(|r| r.to_string())?;
-            let query = query.to_string();
+            let (path, query) = (path.clone(), query.to_string());
             tokio::task::spawn_blocking(move || sqlite(&path, &query, allow_writes, timeout))
                 .await
                 .map_err(|e| format!("the SQLite reader failed: {e}"))?
         }
-        _ => Err(format!(
-            "connection_string: unknown database type {scheme:?}; use postgresql://, mysql://, mariadb:// or sqlite:PATH"
-        )),
     }
 }
 
@@ -90,13 +86,9 @@ async fn postgres(
     Ok(rows)
 }
 
-async fn mysql(conn: &str, query: &str, allow_writes: bool) -> Result<Rows, String> {
+async fn mysql(url: &str, query: &str, allow_writes: bool) -> Result<Rows, String> {
     use mysql_async::prelude::Queryable;
-    let url = match conn.strip_prefix("mariadb:") {
-        Some(rest) => format!("mysql:{rest}"),
-        None => conn.to_string(),
-    };
-    let opts = mysql_async::Opts::from_url(&url).map_err(|e| format!("connection_string: {e}"))?;
+    let opts = mysql_async::Opts::from_url(url).map_err(|e| format!("connection_string: {e}"))?;
     let mut c = mysql_async::Conn::new(opts)
         .await
         .map_err(|e| format!("cannot connect to MySQL: {e}"))?;
@@ -141,13 +133,6 @@ fn mysql_text(v: &mysql_async::Value) -> Option<String> {
         Value::Double(d) => Some(d.to_string()),
         other => Some(other.as_sql(true).trim_matches('\'').to_string()),
     }
-}
-
-/// `sqlite:PATH`, `sqlite://PATH` or `sqlite:///abs/path` → the file path.
-fn sqlite_path(conn: &str) -> String {
-    let rest = &conn["sqlite:".len()..];
-    let rest = rest.strip_prefix("//").unwrap_or(rest);
-    rest.split('?').next().unwrap_or("").to_string()
 }
 
 fn sqlite(path: &str, query: &str, allow_writes: bool, timeout: Duration) -> Result<Rows, String> {
