@@ -72,11 +72,18 @@ async fn templates_render_safely_preview_and_judge_by_criteria() {
         .iter()
         .find(|s| s["server_id"] == "t-web-01")
         .unwrap();
-    assert!(
-        db["command"]
-            .as_str()
-            .unwrap()
-            .ends_with("'1'; echo token='***'"),
+    // The command refers to the values; they travel as its environment (secret masked).
+    assert_eq!(
+        db["command"],
+        "echo \"${GREENROOM_PARAM_word}\" \"${GREENROOM_PARAM_count}\"; echo token=\"${GREENROOM_PARAM_password}\"",
+        "{db}"
+    );
+    assert_eq!(
+        db["command_environment"]["GREENROOM_PARAM_count"], "1",
+        "{db}"
+    );
+    assert_eq!(
+        db["command_environment"]["GREENROOM_PARAM_password"], "***",
         "{db}"
     );
     assert!(
@@ -326,16 +333,25 @@ async fn locks_make_jobs_wait_and_fence_stale_results() {
         "contention counted: {metrics}"
     );
 
-    let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "echo locked-run"}, "target_servers": ["l-01"], "requires_lock": true})).await;
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    let waiting = hub
-        .get(&format!("/api/v1/executions/{id}"), Some(&token))
-        .await
-        .1;
-    assert_eq!(
-        waiting["status"]["overall"], "pending",
-        "ran on a locked server: {waiting}"
-    );
+    // Another user's execution waits for the admin's lock, whether or not it asks for one.
+    hub.add_user("op@example.com", "operator", "default");
+    let op = hub.login_as("op@example.com").await;
+    let id = start_execution(&hub, &op, json!({"action": {"type": "shell_command", "command": "echo locked-run"}, "target_servers": ["l-01"], "requires_lock": true})).await;
+    let plain = start_execution(&hub, &op, json!({"action": {"type": "shell_command", "command": "echo plain-run"}, "target_servers": ["l-01"]})).await;
+    // The lock's owner's own execution runs meanwhile.
+    let own = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "echo owners-run"}, "target_servers": ["l-01"]})).await;
+    let owners = wait_final(&hub, &token, &own, 30).await;
+    assert_eq!(owners["status"]["overall"], "completed", "{owners}");
+    for waiting_id in [&id, &plain] {
+        let waiting = hub
+            .get(&format!("/api/v1/executions/{waiting_id}"), Some(&token))
+            .await
+            .1;
+        assert_eq!(
+            waiting["status"]["overall"], "pending",
+            "ran on a server locked by someone else: {waiting}"
+        );
+    }
     let lock_id = lock["lock_id"].as_str().unwrap();
     let (status, _) = hub
         .post(
@@ -346,6 +362,8 @@ async fn locks_make_jobs_wait_and_fence_stale_results() {
         .await;
     assert_eq!(status, 200);
     let done = wait_final(&hub, &token, &id, 30).await;
+    assert_eq!(done["status"]["overall"], "completed", "{done}");
+    let done = wait_final(&hub, &token, &plain, 30).await;
     assert_eq!(done["status"]["overall"], "completed", "{done}");
 
     // A job whose 2 s lock runs out (3 renewals at most) while it runs, and whose server is

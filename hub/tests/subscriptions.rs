@@ -14,6 +14,15 @@ type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 async fn connect(hub: &Hub, token: Option<&str>) -> Ws {
+    let mut ws = connect_raw(hub, token).await;
+    let ack = next_json(&mut ws).await;
+    assert_eq!(ack["type"], "connection_ack", "{ack}");
+    ws
+}
+
+/// Connects and sends `connection_init` (with the token, if any), without waiting for the
+/// answer.
+async fn connect_raw(hub: &Hub, token: Option<&str>) -> Ws {
     let mut req = format!("{}/graphql/ws", hub.http.replace("http://", "ws://"))
         .into_client_request()
         .unwrap();
@@ -30,9 +39,24 @@ async fn connect(hub: &Hub, token: Option<&str>) -> Ws {
     ))
     .await
     .unwrap();
-    let ack = next_json(&mut ws).await;
-    assert_eq!(ack["type"], "connection_ack", "{ack}");
     ws
+}
+
+/// Reads until the server closes the socket; its close code and reason.
+async fn close_of(ws: &mut Ws) -> (u16, String) {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
+            .await
+            .expect("closed within 30 s");
+        match msg {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                return (u16::from(frame.code), frame.reason.to_string());
+            }
+            Some(Ok(Message::Close(None))) | None => return (0, String::new()),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => panic!("socket error before close: {e}"),
+        }
+    }
 }
 
 async fn next_json(ws: &mut Ws) -> Value {
@@ -222,21 +246,13 @@ async fn subscriptions_need_a_valid_token_and_see_server_changes() {
     let hub = Hub::start().await;
     let token = hub.login().await;
 
-    let mut anon = connect(&hub, Some("forged")).await;
-    anon.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates { serverId } }"}}).to_string()))
-        .await
-        .unwrap();
-    let msg = next_json(&mut anon).await;
-    // The resolver refuses: one result carrying the UNAUTHENTICATED error, then the end.
-    assert_eq!(msg["type"], "next", "{msg}");
-    assert!(
-        msg["payload"]["data"].is_null(),
-        "no data without a token: {msg}"
-    );
-    assert_eq!(
-        msg["payload"]["errors"][0]["extensions"]["code"], "UNAUTHENTICATED",
-        "{msg}"
-    );
+    // Refused at connection_init: no token is 4401, a bad one 4403 (as graphql-ws expects).
+    let mut anon = connect_raw(&hub, None).await;
+    let (code, why) = close_of(&mut anon).await;
+    assert_eq!(code, 4401, "{why}");
+    let mut forged = connect_raw(&hub, Some("forged")).await;
+    let (code, why) = close_of(&mut forged).await;
+    assert_eq!((code, why.as_str()), (4403, "invalid token"));
 
     let mut ws = connect(&hub, Some(&token)).await;
     ws.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates { serverId status { current } } }"}}).to_string()))
@@ -251,6 +267,43 @@ async fn subscriptions_need_a_valid_token_and_see_server_changes() {
         msg["payload"]["data"]["serverUpdates"]["serverId"], "sub-live-01",
         "{msg}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_live_subscription_ends_when_its_session_ends() {
+    let hub = Hub::start().await;
+    let _agent = hub.agent("sess-01", "dev");
+    let token = hub.login().await;
+    let other = hub.login().await;
+    let mut ws = connect(&hub, Some(&token)).await;
+    let mut kept = connect(&hub, Some(&other)).await;
+    for w in [&mut ws, &mut kept] {
+        w.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates { serverId } }"}}).to_string()))
+            .await
+            .unwrap();
+        // Heartbeats keep coming while it lives.
+        assert_eq!(next_json(w).await["type"], "next");
+    }
+    // Signing out ends this sign-in: its socket closes with 4403 at once...
+    let (status, _) = hub
+        .post("/api/v1/auth/logout", Some(&token), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (code, why) = close_of(&mut ws).await;
+    assert_eq!(code, 4403, "{why}");
+    assert!(why.contains("session ended"), "{why}");
+    // ...while another sign-in of the same user goes on.
+    assert_eq!(next_json(&mut kept).await["type"], "next");
+    // Signing out everywhere ends that one too.
+    let (status, _) = hub
+        .post(
+            "/api/v1/auth/logout?everywhere=true",
+            Some(&other),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(close_of(&mut kept).await.0, 4403);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -339,4 +392,25 @@ async fn a_stuck_websocket_client_slows_neither_the_hub_nor_other_watchers() {
         seen_final,
         "the stuck client also ends with the final state"
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_websocket_shims_close_when_their_session_ends() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let url = format!(
+        "{}/ws/servers/status?token={token}",
+        hub.http.replace("http://", "ws://")
+    );
+    let (mut ws, _) = tokio_tungstenite::connect_async(&url).await.unwrap();
+    let first = next_json(&mut ws).await;
+    assert_eq!(first["type"], "snapshot", "{first}");
+    let (status, _) = hub
+        .post("/api/v1/auth/logout", Some(&token), Value::Null)
+        .await;
+    assert_eq!(status, 204);
+    let (code, why) = close_of(&mut ws).await;
+    assert_eq!(code, 4403, "{why}");
+    // And a new connection with the ended token is refused outright.
+    assert!(tokio_tungstenite::connect_async(&url).await.is_err());
 }

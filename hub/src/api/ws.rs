@@ -3,7 +3,8 @@
 //! then `output` lines and `update`s in order, closing once the execution is final) and `/ws/servers/status` (a snapshot of the servers, then each server as it
 //! changes). Browsers cannot set headers on a WebSocket, so the token may also come as
 //! `?token=`. A client too slow to keep up is told how many events it missed and gets a
-//! fresh snapshot; it never slows the hub or other clients.
+//! fresh snapshot; it never slows the hub or other clients. A socket lives only as long as
+//! its session: when the session ends or the token expires, it is closed with 4403.
 
 use crate::app::App;
 use crate::auth::{self, Caller};
@@ -37,6 +38,16 @@ async fn caller(app: &App, headers: &HeaderMap, q: &TokenQuery) -> Result<Caller
     auth::authenticate(&app.keys, app.store.as_ref(), &token).await
 }
 
+/// Closes the socket because its session can no longer be used.
+async fn session_over(socket: &mut WebSocket, why: &str) {
+    let _ = socket
+        .send(Message::Close(Some(axum::extract::ws::CloseFrame {
+            code: 4403,
+            reason: why.into(),
+        })))
+        .await;
+}
+
 async fn send(socket: &mut WebSocket, v: Value) -> bool {
     socket
         .send(Message::Text(v.to_string().into()))
@@ -62,7 +73,16 @@ pub async fn execution(
     upgrade.on_upgrade(move |mut socket| async move {
         let _held = GaugeGuard::hold(&app.metrics.subscriptions);
         let mut live = std::pin::pin!(live);
-        while let Some(item) = live.next().await {
+        let ended = crate::service::users::session_end(&app, &caller);
+        tokio::pin!(ended);
+        loop {
+            let item = tokio::select! {
+                item = live.next() => match item {
+                    Some(item) => item,
+                    None => break,
+                },
+                why = &mut ended => return session_over(&mut socket, why).await,
+            };
             let msg = match item {
                 Live::Snapshot(v, tail) => {
                     json!({"type": "snapshot", "execution": v.to_json(), "output": tail})
@@ -92,6 +112,8 @@ pub async fn servers(
     upgrade.on_upgrade(move |mut socket| async move {
         let _held = GaugeGuard::hold(&app.metrics.subscriptions);
         let mut rx = app.bus.subscribe();
+        let ended = crate::service::users::session_end(&app, &caller);
+        tokio::pin!(ended);
         let snapshot = |app: App, tenant: String| async move {
             let page = PageRequest::new(Some(1), Some(PageRequest::MAX_PAGE_SIZE)).ok()?;
             let p = app
@@ -108,7 +130,11 @@ pub async fn servers(
             return;
         }
         loop {
-            let msg = match rx.recv().await {
+            let event = tokio::select! {
+                ev = rx.recv() => ev,
+                why = &mut ended => return session_over(&mut socket, why).await,
+            };
+            let msg = match event {
                 Ok(Event::Server {
                     tenant_id,
                     server_id,

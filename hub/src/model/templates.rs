@@ -100,6 +100,32 @@ pub struct ActionTemplate {
 }
 
 impl ActionTemplate {
+    /// The template as the API shows it: a secret parameter's default is write-only — its
+    /// presence shown as `***`, never its value.
+    pub fn for_display(mut self) -> Self {
+        for p in self.parameters.values_mut() {
+            if p.kind == ParamKind::Secret && p.default.as_ref().is_some_and(|d| !d.is_null()) {
+                p.default = Some(crate::template::REDACTED.into());
+            }
+        }
+        self
+    }
+
+    /// Secret defaults left as `***` (an edit that round-tripped what the API showed) keep
+    /// their value from `previous`.
+    pub fn keep_secret_defaults(&mut self, previous: &ActionTemplate) {
+        for (name, p) in self.parameters.iter_mut() {
+            let shown =
+                p.default.as_ref().and_then(|d| d.as_str()) == Some(crate::template::REDACTED);
+            if p.kind == ParamKind::Secret
+                && shown
+                && let Some(old) = previous.parameters.get(name)
+            {
+                p.default = old.default.clone();
+            }
+        }
+    }
+
     /// The names of its secret parameters.
     pub fn secret_parameters(&self) -> Vec<String> {
         self.parameters

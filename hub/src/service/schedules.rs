@@ -68,10 +68,16 @@ pub async fn create(
         Trigger::Once { .. } => {}
     }
     // The execution is checked now (as a dry run), so a broken schedule is refused at once.
+    let mut secret_parameters = Vec::new();
     match serde_json::from_value::<StartExecution>(new.execution.clone()) {
         Ok(req) => {
             if let Err(e) = executions::plan(app, caller, &req).await {
                 p.push(format!("execution: {}", e.public_message()));
+            }
+            if let Some(tid) = &req.action_template_id
+                && let Some(t) = app.store.get_template(&caller.tenant_id, tid).await?
+            {
+                secret_parameters = t.secret_parameters();
             }
         }
         Err(e) => p.push(format!("execution: {e}")),
@@ -79,7 +85,7 @@ pub async fn create(
     if !p.is_empty() {
         return Err(Error::Invalid(p));
     }
-    let s = Schedule {
+    let mut s = Schedule {
         tenant_id: caller.tenant_id.clone(),
         id: format!("sched_{}", uuid::Uuid::new_v4().simple()),
         name: new.name,
@@ -93,6 +99,8 @@ pub async fn create(
         last_run_at: None,
         secrets: Default::default(),
     };
+    // Secret values are write-only: kept sealed apart, shown as `***`.
+    s.take_secrets(&secret_parameters);
     app.store.insert_schedule(&s).await?;
     let r = Resource {
         kind: "schedule",

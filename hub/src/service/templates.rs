@@ -165,7 +165,7 @@ pub async fn create(
         json!({"version": t.version}),
     )
     .await;
-    Ok(t)
+    Ok(t.for_display())
 }
 
 /// Replaces a template. Executions already started keep what they ran; an unchanged
@@ -178,10 +178,15 @@ pub async fn update(
     origin: &Origin,
 ) -> Result<ActionTemplate> {
     caller.require(Role::Admin)?;
-    let old = get(app, caller, id).await?;
+    let old = app
+        .store
+        .get_template(&caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("action template {id} not found")))?;
     let mut meta = old.metadata.clone();
     meta.updated_at = chrono::Utc::now();
     let mut t = from_new(caller, old.id.clone(), new, meta);
+    t.keep_secret_defaults(&old);
     if t.version == old.version {
         t.version = bump(&old.version);
     }
@@ -197,7 +202,7 @@ pub async fn update(
     };
     let details = json!({"previous_version": old.version, "version": t.version, "command_template_changed": old.command_template != t.command_template});
     audit::by_caller(app, caller, origin, "action_updated", r, details).await;
-    Ok(t)
+    Ok(t.for_display())
 }
 
 pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Result<()> {
@@ -214,9 +219,27 @@ pub async fn delete(app: &App, caller: &Caller, id: &str, origin: &Origin) -> Re
     Ok(())
 }
 
+/// A template as the caller may see it (secret defaults write-only).
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<ActionTemplate> {
     app.store
         .get_template(&caller.tenant_id, id)
         .await?
+        .map(ActionTemplate::for_display)
         .ok_or_else(|| Error::NotFound(format!("action template {id} not found")))
+}
+
+/// A page of the tenant's templates, as the caller may see them.
+pub async fn list(
+    app: &App,
+    caller: &Caller,
+    q: Option<&str>,
+    page: crate::model::PageRequest,
+) -> Result<crate::model::Page<ActionTemplate>> {
+    let mut p = app.store.list_templates(&caller.tenant_id, q, page).await?;
+    p.items = p
+        .items
+        .into_iter()
+        .map(ActionTemplate::for_display)
+        .collect();
+    Ok(p)
 }

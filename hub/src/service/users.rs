@@ -470,3 +470,43 @@ pub async fn session_end(app: &App, caller: &Caller) -> &'static str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_live_connection_ends_when_its_token_expires() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::for_tests(dir.path());
+        let user = User::new("a@b.c", Role::Viewer, "default", "x".into());
+        app.store.insert_user(&user).await.unwrap();
+        let pair = app.keys.sign_in(app.store.as_ref(), &user).await.unwrap();
+        let mut caller = app.keys.verify(&pair.access_token).unwrap();
+        // A token that expires in 50 ms: its session lives, the token does not.
+        caller.expires_at = Some(Utc::now() + chrono::Duration::milliseconds(50));
+        let why = tokio::time::timeout(
+            std::time::Duration::from_secs(10),
+            session_end(&app, &caller),
+        )
+        .await
+        .expect("ended");
+        assert!(why.contains("expired"), "{why}");
+        // A session ended elsewhere (the bus event lost) is found by the periodic check;
+        // an ended one is told at once through the bus.
+        let caller = app.keys.verify(&pair.access_token).unwrap();
+        let watch = tokio::spawn({
+            let app = app.clone();
+            async move { session_end(&app, &caller).await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        end_all_sessions(&app, "default", "a@b.c", "logout")
+            .await
+            .unwrap();
+        let why = tokio::time::timeout(std::time::Duration::from_secs(10), watch)
+            .await
+            .expect("ended")
+            .unwrap();
+        assert!(why.contains("session ended"), "{why}");
+    }
+}

@@ -63,8 +63,20 @@ pub fn write_config_with(
     agent_listen: &str,
     extra: &str,
 ) -> PathBuf {
+    write_config_full(dir, execution, "", listen, agent_listen, extra)
+}
+
+/// As [`write_config_with`], with more lines of `security:` (each indented two spaces).
+pub fn write_config_full(
+    dir: &Path,
+    execution: &str,
+    security: &str,
+    listen: &str,
+    agent_listen: &str,
+    extra: &str,
+) -> PathBuf {
     let cfg = format!(
-        "server:\n  listen: \"{listen}\"\n  agent_listen: \"{agent_listen}\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\nexecution:\n  {execution}\nlogging:\n  level: \"INFO\"\n{extra}",
+        "server:\n  listen: \"{listen}\"\n  agent_listen: \"{agent_listen}\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\n{security}execution:\n  {execution}\nlogging:\n  level: \"INFO\"\n{extra}",
         dir.display().to_string(),
         "s".repeat(40)
     );
@@ -92,6 +104,14 @@ impl Hub {
     pub async fn start_with(execution: &str) -> Hub {
         let dir = tempfile::tempdir().unwrap();
         let config = write_config_with(dir.path(), execution, "127.0.0.1:0", "127.0.0.1:0", "");
+        Self::start_in(dir, config).await
+    }
+
+    /// A hub with more lines of `security:` (each indented two spaces, newline-terminated).
+    pub async fn start_secured(security: &str) -> Hub {
+        let dir = tempfile::tempdir().unwrap();
+        let config =
+            write_config_full(dir.path(), FAST, security, "127.0.0.1:0", "127.0.0.1:0", "");
         Self::start_in(dir, config).await
     }
 
@@ -182,12 +202,42 @@ impl Hub {
         tags: &[&str],
         max_jobs: u32,
     ) -> Agent {
-        let state = self.dir.path().join("agents").join(server_id);
+        self.spawn_agent_in(
+            server_id,
+            environment,
+            tags,
+            max_jobs,
+            &self.enroll_token(),
+            server_id,
+        )
+    }
+
+    /// An agent enrolling with this token, its state in `agents/<state>`.
+    pub fn agent_with_token(
+        &self,
+        server_id: &str,
+        environment: &str,
+        token: &str,
+        state: &str,
+    ) -> Agent {
+        self.spawn_agent_in(server_id, environment, &["e2e"], 2, token, state)
+    }
+
+    fn spawn_agent_in(
+        &self,
+        server_id: &str,
+        environment: &str,
+        tags: &[&str],
+        max_jobs: u32,
+        token: &str,
+        state_name: &str,
+    ) -> Agent {
+        let state = self.dir.path().join("agents").join(state_name);
         std::fs::create_dir_all(&state).unwrap();
         let cfg = format!(
             "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
             self.agent_port,
-            self.enroll_token(),
+            token,
             self.ca_path().display().to_string(),
             state.display().to_string(),
         );
@@ -218,6 +268,38 @@ impl Hub {
             .await;
         assert_eq!(r.0, 200, "{}", r.1);
         r.1["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates (or resets) a user with the test password through the CLI verb.
+    pub fn add_user(&self, email: &str, role: &str, tenant: &str) {
+        run_ok(
+            Command::new(hub_bin())
+                .args([
+                    "create-user",
+                    "--email",
+                    email,
+                    "--role",
+                    role,
+                    "--tenant",
+                    tenant,
+                    "--config",
+                ])
+                .arg(&self.config)
+                .env("GREENROOM_PASSWORD", PASSWORD),
+        );
+    }
+
+    /// Signs in as `email` (the test password); the access token.
+    pub async fn login_as(&self, email: &str) -> String {
+        let (status, body) = self
+            .post(
+                "/api/v1/auth/login",
+                None,
+                json!({"email": email, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, 200, "{body}");
+        body["access_token"].as_str().unwrap().to_string()
     }
 
     /// Any method; a JSON body unless it is null. The answer's JSON (null when none).

@@ -63,22 +63,18 @@ impl CoreQuery {
     async fn action_templates(&self, ctx: &Context<'_>) -> Result<Vec<TemplateView>> {
         let c = caller(ctx)?;
         let all = PageRequest::new(Some(1), Some(PageRequest::MAX_PAGE_SIZE)).coded()?;
-        let p = app(ctx)?
-            .store
-            .list_templates(&c.tenant_id, None, all)
+        let p = crate::service::templates::list(app(ctx)?, c, None, all)
             .await
             .coded()?;
         Ok(p.items.into_iter().map(TemplateView).collect())
     }
 
     async fn action_template(&self, ctx: &Context<'_>, id: String) -> Result<Option<TemplateView>> {
-        let c = caller(ctx)?;
-        Ok(app(ctx)?
-            .store
-            .get_template(&c.tenant_id, &id)
-            .await
-            .coded()?
-            .map(TemplateView))
+        match crate::service::templates::get(app(ctx)?, caller(ctx)?, &id).await {
+            Ok(t) => Ok(Some(TemplateView(t))),
+            Err(Error::NotFound(_)) => Ok(None),
+            Err(e) => Err(e.extend()),
+        }
     }
 
     /// Execution history, newest first.

@@ -35,10 +35,7 @@ async fn list(
     Query(q): Query<TemplateQuery>,
 ) -> Result<Json<Value>> {
     let page = PageRequest::new(q.page, q.page_size)?;
-    let p = app
-        .store
-        .list_templates(&caller.tenant_id, q.q.as_deref(), page)
-        .await?;
+    let p = templates::list(&app, &caller, q.q.as_deref(), page).await?;
     Ok(Json(serde_json::to_value(p)?))
 }
 
