@@ -160,6 +160,13 @@ pub async fn record_in(
     }
 }
 
+/// The hash of an audit entry in the chain: SHA-256 over the previous entry's hash and
+/// this entry's document (as stored). Every store computes it the same way.
+pub fn chain_hash(prev: &str, doc: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(format!("{prev}\n{doc}").as_bytes()))
+}
+
 /// Recomputes the audit hash chain; returns the first broken entry, if any, and keeps the
 /// `greenroom_audit_chain_intact` gauge current. The API's verify, the compliance report
 /// and the hub's periodic check all come here.

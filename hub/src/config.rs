@@ -56,7 +56,8 @@ impl Default for ServerSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DatabaseSection {
-    /// MongoDB connection string; empty means the embedded SQLite store.
+    /// MongoDB connection string (6.0+, a replica set: transactions are used); empty means
+    /// the embedded SQLite store.
     pub mongodb_url: Option<String>,
     pub database_name: String,
     pub connection_pool_size: u32,
@@ -338,16 +339,27 @@ impl Config {
         if self.security.token_expiry_hours == 0 {
             p.push("field `security.token_expiry_hours`: must be at least 1".into());
         }
-        if self
-            .database
-            .mongodb_url
-            .as_deref()
-            .is_some_and(|u| !u.trim().is_empty())
+        if let Some(url) = self.mongodb_url()
+            && !(url.starts_with("mongodb://") || url.starts_with("mongodb+srv://"))
         {
-            p.push(
-                "field `database.mongodb_url`: the MongoDB store is not in this build yet; leave it empty to use the embedded SQLite store"
-                    .into(),
-            );
+            p.push(format!(
+                "field `database.mongodb_url`: {:?} is not a MongoDB connection string (mongodb://host:port/…)",
+                greenroom_proto::secrets::mask_connection_string(url)
+            ));
+        }
+        if self.database.database_name.trim().is_empty()
+            || self
+                .database
+                .database_name
+                .contains(['/', '\\', '.', ' ', '"', '$'])
+        {
+            p.push(format!(
+                "field `database.database_name`: {:?} is not a usable database name",
+                self.database.database_name
+            ));
+        }
+        if self.database.connection_pool_size == 0 {
+            p.push("field `database.connection_pool_size`: must be at least 1".into());
         }
         if self
             .redis
@@ -436,6 +448,15 @@ impl Config {
             Some(s) => chrono::Duration::seconds(s as i64),
             None => chrono::Duration::minutes(self.execution.lock_ttl_minutes as i64),
         }
+    }
+
+    /// `database.mongodb_url`, when set (an empty value means the embedded SQLite store).
+    pub fn mongodb_url(&self) -> Option<&str> {
+        self.database
+            .mongodb_url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
     }
 
     /// The trusted proxies, parsed (validation refused any that does not parse).

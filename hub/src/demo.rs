@@ -47,6 +47,12 @@ pub struct DemoArgs {
     /// Log level of the hub and agents.
     #[arg(long, default_value = "INFO")]
     pub log_level: String,
+    /// Keep the data in MongoDB (6.0+, a replica set) instead of the embedded SQLite file.
+    #[arg(long, value_name = "URL")]
+    pub mongodb_url: Option<String>,
+    /// The MongoDB database (with --mongodb-url).
+    #[arg(long, default_value = "greenroom_demo")]
+    pub database_name: String,
 }
 
 /// Saves a user with an argon2 hash of `password` (and audits it).
@@ -161,7 +167,11 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
             data_dir: data_dir.to_path_buf(),
             web_dir,
         },
-        database: Default::default(),
+        database: crate::config::DatabaseSection {
+            mongodb_url: args.mongodb_url.clone(),
+            database_name: args.database_name.clone(),
+            ..Default::default()
+        },
         redis: Default::default(),
         notifications: Default::default(),
         security: SecuritySection {

@@ -270,6 +270,12 @@ async fn count_requests(
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         resp.headers_mut().insert("x-request-id", v);
     }
+    // A body refused for its size was not read to its end, so the connection cannot carry
+    // another request: say so, or a keep-alive client reuses it and fails its next request.
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        resp.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
     resp
 }
 

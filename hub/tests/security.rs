@@ -7,7 +7,6 @@ mod common;
 
 use common::*;
 use serde_json::{Value, json};
-use std::process::Command;
 
 /// Every `/api/v1` route but sign-in and refresh, with a plausible body.
 const ROUTES: &[(&str, &str)] = &[

@@ -88,6 +88,7 @@ pub const COLLECTIONS: &[(&str, Kind)] = &[
         Kind::Row(&["seq", "tenant_id", "kind", "subject", "at", "doc"]),
     ),
     ("cursors", Kind::Row(&["name", "value"])),
+    // `fencing`: the last fencing token handed out (restored stores go on from there).
     ("counters", Kind::Row(&["name", "value"])),
     ("notification_rules", Kind::Doc),
     ("notification_deliveries", Kind::Doc),

@@ -23,6 +23,7 @@ pub mod codec;
 pub(crate) mod contract;
 pub mod dump;
 pub mod error;
+pub mod mongo;
 pub mod sqlite;
 
 pub use error::{StoreError, StoreResult};
@@ -524,6 +525,12 @@ pub trait Store: Send + Sync + 'static {
 /// SQLite file. Secrets are sealed with the config's key.
 pub async fn open(config: &crate::config::Config) -> StoreResult<Arc<dyn Store>> {
     let codec = crate::app::App::codec(config);
+    if let Some(url) = config.mongodb_url() {
+        let db = &config.database;
+        let store =
+            mongo::MongoStore::open(url, &db.database_name, db.connection_pool_size, codec).await?;
+        return Ok(Arc::new(store));
+    }
     let path = config.sqlite_path();
     let store = tokio::task::spawn_blocking(move || sqlite::SqliteStore::open(&path, codec))
         .await

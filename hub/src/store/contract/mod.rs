@@ -1,6 +1,7 @@
 //! The store contract: behaviour every `Store` must have, run against each implementation
 //! (today the SQLite store; the MongoDB store joins it by adding one line below).
 
+mod concurrency;
 mod notify;
 mod orchestration;
 
@@ -12,7 +13,13 @@ use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, Outcome, OutputChunk, Stream};
 
 pub(super) async fn stores() -> Vec<(&'static str, Box<dyn Store>)> {
-    vec![("sqlite", Box::new(SqliteStore::in_memory().unwrap()))]
+    vec![
+        ("sqlite", Box::new(SqliteStore::in_memory().unwrap())),
+        (
+            "mongodb",
+            Box::new(crate::testkit::mongo_store(crate::store::codec::Codec::for_tests()).await),
+        ),
+    ]
 }
 
 pub(super) fn server(tenant: &str, id: &str, env: &str, tags: &[&str]) -> Server {

@@ -184,7 +184,7 @@ async fn cancelling_stops_pending_jobs_and_signals_running_ones() {
     }
 }
 
-fn maintenance_lock(server: &str, minutes: i64) -> ServerLock {
+pub(super) fn maintenance_lock(server: &str, minutes: i64) -> ServerLock {
     let now = Utc::now();
     ServerLock {
         tenant_id: "t1".into(),

@@ -7,11 +7,7 @@ use super::{from_ms, ms, page_of};
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-/// The hash of an entry: over the previous entry's hash and this entry's document.
-pub fn audit_hash(prev: &str, doc: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(format!("{prev}\n{doc}").as_bytes()))
-}
+use crate::audit::chain_hash as audit_hash;
 
 pub(super) fn append(tx: &Transaction<'_>, e: &AuditEntry) -> StoreResult<u64> {
     let doc = serde_json::to_string(e)?;

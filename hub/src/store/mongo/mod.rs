@@ -1,0 +1,386 @@
+//! The MongoDB store (6.0+, a replica set: it uses multi-document transactions), on the
+//! official driver. The specification's collections — `servers`, `action_templates`,
+//! `executions`, `server_locks`, `audit_logs` — keep its document shapes; the rest are what
+//! the hub needs beside them.
+//!
+//! Each document is what `store::codec` makes (secrets sealed) plus a few fields queries
+//! filter and sort on (`q_*`: times as epoch milliseconds, which sort as numbers). A change
+//! that spans documents runs in one transaction (`txn`), retried when MongoDB labels its
+//! failure `TransientTransactionError` (a write conflict with a concurrent writer) or its
+//! commit `UnknownTransactionCommitResult`. Sequence numbers followers read in order (audit
+//! entries, outbox events) are taken from a counter document inside the writing
+//! transaction, so two writers serialise on it and commit in order. Output cursors are
+//! allocated per execution outside transactions; a reader stops at the first one not yet
+//! written (see `output`).
+//!
+//! Indexes are created idempotently when the store opens (`migrate`), TTL indexes included.
+
+mod audit;
+mod dump;
+mod executions;
+mod imp;
+mod locks;
+mod notify;
+mod output;
+mod schedules;
+mod servers;
+mod templates;
+mod users;
+mod work;
+
+use super::codec::Codec;
+use super::{StoreError, StoreResult};
+use futures::TryStreamExt;
+use futures::future::BoxFuture;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::options::IndexOptions;
+use mongodb::{Client, ClientSession, Collection, Database, IndexModel};
+use std::time::Duration;
+
+/// How many times a transaction is tried before its conflict is reported.
+const TXN_ATTEMPTS: u32 = 60;
+
+/// The MongoDB store. Cheap to clone.
+#[derive(Clone)]
+pub struct MongoStore {
+    client: Client,
+    db: Database,
+    codec: Codec,
+}
+
+/// A driver error as the store's: write conflicts and transient transaction failures are
+/// `Conflict` (retried by `txn`), a duplicate key is `Duplicate`, an unreachable server is
+/// `Unavailable`.
+pub(super) fn classify(e: mongodb::error::Error) -> StoreError {
+    use mongodb::error::{
+        ErrorKind, TRANSIENT_TRANSACTION_ERROR, UNKNOWN_TRANSACTION_COMMIT_RESULT, WriteFailure,
+    };
+    if e.contains_label(TRANSIENT_TRANSACTION_ERROR)
+        || e.contains_label(UNKNOWN_TRANSACTION_COMMIT_RESULT)
+    {
+        return StoreError::Conflict(e.to_string());
+    }
+    match e.kind.as_ref() {
+        ErrorKind::Write(WriteFailure::WriteError(w)) if w.code == 11000 => {
+            StoreError::Duplicate { what: "record" }
+        }
+        ErrorKind::Command(c) if c.code == 11000 => StoreError::Duplicate { what: "record" },
+        ErrorKind::Command(c) if c.code == 112 || c.code == 251 => {
+            StoreError::Conflict(e.to_string())
+        }
+        ErrorKind::InsertMany(m)
+            if m.write_errors
+                .as_ref()
+                .is_some_and(|w| !w.is_empty() && w.iter().all(|w| w.code == 11000)) =>
+        {
+            StoreError::Duplicate { what: "record" }
+        }
+        ErrorKind::Io(_)
+        | ErrorKind::ServerSelection { .. }
+        | ErrorKind::ConnectionPoolCleared { .. } => StoreError::Unavailable(e.to_string()),
+        _ => StoreError::Backend(e.to_string()),
+    }
+}
+
+impl From<mongodb::error::Error> for StoreError {
+    fn from(e: mongodb::error::Error) -> Self {
+        classify(e)
+    }
+}
+
+/// A duplicate named for the caller.
+pub(super) fn named(what: &'static str) -> impl Fn(StoreError) -> StoreError {
+    move |e| match e {
+        StoreError::Duplicate { .. } => StoreError::Duplicate { what },
+        other => other,
+    }
+}
+
+/// A codec document (JSON) as BSON, with `extra` fields (ids, query fields) added.
+pub(super) fn to_bson(v: &serde_json::Value, extra: Document) -> StoreResult<Document> {
+    let mut d =
+        mongodb::bson::to_document(v).map_err(|e| StoreError::Backend(format!("to BSON: {e}")))?;
+    d.extend(extra);
+    Ok(d)
+}
+
+/// A stored document back as the codec's JSON (our own fields dropped).
+pub(super) fn to_json(mut d: Document) -> StoreResult<serde_json::Value> {
+    d.remove("_id");
+    let keys: Vec<String> = d.keys().filter(|k| k.starts_with("q_")).cloned().collect();
+    for k in keys {
+        d.remove(&k);
+    }
+    let v: serde_json::Value = mongodb::bson::from_document(d)
+        .map_err(|e| StoreError::Corrupt(format!("from BSON: {e}")))?;
+    Ok(v)
+}
+
+/// A whole number field however the server sent it back (Int64, Int32 or a whole Double:
+/// servers and tools differ in what small numbers come back as).
+pub(super) fn int(d: &Document, key: &str) -> Option<i64> {
+    match d.get(key)? {
+        Bson::Int64(v) => Some(*v),
+        Bson::Int32(v) => Some(i64::from(*v)),
+        Bson::Double(v) if v.fract() == 0.0 => Some(*v as i64),
+        _ => None,
+    }
+}
+
+/// Epoch milliseconds, the form times are queried in.
+pub(super) fn ms(t: crate::model::Timestamp) -> i64 {
+    t.timestamp_millis()
+}
+
+/// A BSON date (what TTL indexes expire on).
+pub(super) fn date(t: crate::model::Timestamp) -> Bson {
+    Bson::DateTime(mongodb::bson::DateTime::from_millis(t.timestamp_millis()))
+}
+
+/// The documents a cursor yields inside a transaction.
+pub(super) async fn collect_in(
+    s: &mut ClientSession,
+    mut cursor: mongodb::SessionCursor<Document>,
+) -> StoreResult<Vec<Document>> {
+    let mut out = Vec::new();
+    while let Some(d) = cursor.next(s).await {
+        out.push(d?);
+    }
+    Ok(out)
+}
+
+/// The documents a cursor yields.
+pub(super) async fn collect(cursor: mongodb::Cursor<Document>) -> StoreResult<Vec<Document>> {
+    Ok(cursor.try_collect().await?)
+}
+
+impl MongoStore {
+    /// Connects (`database.mongodb_url`), checks the server answers, and creates indexes.
+    pub async fn open(
+        url: &str,
+        database: &str,
+        pool_size: u32,
+        codec: Codec,
+    ) -> StoreResult<Self> {
+        let mut opts = mongodb::options::ClientOptions::parse(url)
+            .await
+            .map_err(|e| {
+                StoreError::Unavailable(format!(
+                    "database.mongodb_url: {}",
+                    greenroom_proto::secrets::mask_secrets_in_text(&e.to_string())
+                ))
+            })?;
+        opts.max_pool_size = Some(pool_size.max(2));
+        opts.app_name = Some("greenroom-hub".into());
+        opts.server_selection_timeout = Some(Duration::from_secs(10));
+        opts.connect_timeout = Some(Duration::from_secs(5));
+        let client = Client::with_options(opts).map_err(classify)?;
+        let store = Self {
+            db: client.database(database),
+            client,
+            codec,
+        };
+        store.db.run_command(doc! {"ping": 1}).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    pub(super) fn col(&self, name: &str) -> Collection<Document> {
+        self.db.collection(name)
+    }
+
+    /// Runs `f` in a transaction, again while it fails with a write conflict (with a short,
+    /// growing, jittered pause), and commits. What `f` works on comes in `ctx` (the store
+    /// itself and the call's arguments), so the future it returns borrows only from there.
+    pub(super) async fn txn<C, T, F>(&self, ctx: C, mut f: F) -> StoreResult<T>
+    where
+        C: Sync,
+        F: for<'s> FnMut(&'s mut ClientSession, &'s C) -> BoxFuture<'s, StoreResult<T>>,
+    {
+        let mut session = self.client.start_session().await?;
+        let mut last = None;
+        for attempt in 0..TXN_ATTEMPTS {
+            if attempt > 0 {
+                let jitter: u64 = rand::random_range(0..=(2u64 << attempt.min(6)));
+                tokio::time::sleep(Duration::from_millis(1 + jitter)).await;
+            }
+            session.start_transaction().await?;
+            match f(&mut session, &ctx).await {
+                Ok(v) => {
+                    let mut commit = session.commit_transaction().await;
+                    // An unknown commit result may be retried as it is.
+                    for _ in 0..3 {
+                        match &commit {
+                            Err(e)
+                                if e.contains_label(
+                                    mongodb::error::UNKNOWN_TRANSACTION_COMMIT_RESULT,
+                                ) =>
+                            {
+                                commit = session.commit_transaction().await;
+                            }
+                            _ => break,
+                        }
+                    }
+                    match commit.map_err(classify) {
+                        Ok(()) => return Ok(v),
+                        Err(e @ StoreError::Conflict(_)) => last = Some(e),
+                        Err(e) => return Err(e),
+                    }
+                }
+                Err(e) => {
+                    let _ = session.abort_transaction().await;
+                    match e {
+                        StoreError::Conflict(_) => last = Some(e),
+                        other => return Err(other),
+                    }
+                }
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::Conflict("transaction retries exhausted".into())))
+    }
+
+    /// Takes the next value of a named counter inside the caller's transaction (writers of
+    /// the same counter serialise on its document).
+    pub(super) async fn next_in(
+        &self,
+        s: &mut ClientSession,
+        name: &str,
+        by: i64,
+    ) -> StoreResult<i64> {
+        let d = self
+            .col("counters")
+            .find_one_and_update(doc! {"_id": name}, doc! {"$inc": {"value": by}})
+            .upsert(true)
+            .return_document(mongodb::options::ReturnDocument::After)
+            .session(&mut *s)
+            .await?
+            .ok_or_else(|| StoreError::Backend(format!("counter {name} did not come back")))?;
+        Ok(int(&d, "value").unwrap_or(0))
+    }
+
+    /// Creates every index the store's queries need (idempotent), TTL indexes included.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let idx = |keys: Document, unique: bool| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(IndexOptions::builder().unique(unique).build())
+                .build()
+        };
+        let partial = |keys: Document, filter: Document| {
+            IndexModel::builder()
+                .keys(keys)
+                .options(
+                    IndexOptions::builder()
+                        .unique(true)
+                        .partial_filter_expression(filter)
+                        .build(),
+                )
+                .build()
+        };
+        let ttl = |field: &str| {
+            IndexModel::builder()
+                .keys(doc! {field: 1})
+                .options(IndexOptions::builder().expire_after(Duration::ZERO).build())
+                .build()
+        };
+        let plan: Vec<(&str, Vec<IndexModel>)> = vec![
+            ("users", vec![idx(doc! {"email": 1}, false)]),
+            (
+                "sessions",
+                vec![
+                    idx(doc! {"tenant_id": 1, "email": 1, "q_ended": 1}, false),
+                    ttl("q_expire"),
+                ],
+            ),
+            (
+                "refresh_tokens",
+                vec![idx(doc! {"session_id": 1}, false), ttl("q_expire")],
+            ),
+            ("enrollment_tokens", vec![ttl("q_expire")]),
+            (
+                "servers",
+                vec![
+                    partial(
+                        doc! {"q_fingerprint": 1},
+                        doc! {"q_fingerprint": {"$type": "string"}},
+                    ),
+                    idx(doc! {"tenant_id": 1, "environment": 1}, false),
+                    idx(doc! {"tenant_id": 1, "server_id": 1}, false),
+                    idx(doc! {"q_state": 1, "q_heartbeat": 1}, false),
+                ],
+            ),
+            (
+                "action_templates",
+                vec![idx(doc! {"tenant_id": 1, "name": 1}, true)],
+            ),
+            (
+                "executions",
+                vec![idx(doc! {"tenant_id": 1, "q_created": -1}, false)],
+            ),
+            (
+                "jobs",
+                vec![
+                    idx(
+                        doc! {"tenant_id": 1, "server_id": 1, "state": 1, "q_priority": -1, "q_queued": 1, "job_id": 1},
+                        false,
+                    ),
+                    idx(doc! {"execution_id": 1, "server_id": 1}, false),
+                    idx(doc! {"state": 1, "q_lease": 1}, false),
+                    idx(doc! {"state": 1, "q_not_before": 1}, false),
+                ],
+            ),
+            (
+                "job_output",
+                vec![
+                    idx(doc! {"execution_id": 1, "cursor": 1}, true),
+                    partial(
+                        doc! {"job_id": 1, "attempt": 1, "seq": 1},
+                        doc! {"job_id": {"$type": "string"}},
+                    ),
+                    idx(
+                        doc! {"execution_id": 1, "server_id": 1, "job_id": 1, "attempt": 1, "seq": 1},
+                        false,
+                    ),
+                ],
+            ),
+            (
+                "server_locks",
+                vec![
+                    partial(
+                        doc! {"tenant_id": 1, "server_id": 1},
+                        doc! {"status": "active"},
+                    ),
+                    idx(doc! {"status": 1, "q_expires": 1}, false),
+                    idx(doc! {"tenant_id": 1, "q_order": -1}, false),
+                ],
+            ),
+            (
+                "schedules",
+                vec![
+                    idx(doc! {"enabled": 1, "q_next": 1}, false),
+                    idx(doc! {"tenant_id": 1}, false),
+                ],
+            ),
+            (
+                "audit_logs",
+                vec![idx(doc! {"tenant_id": 1, "_id": -1}, false)],
+            ),
+            (
+                "notification_rules",
+                vec![idx(doc! {"tenant_id": 1, "q_created": 1}, false)],
+            ),
+            (
+                "notification_deliveries",
+                vec![
+                    idx(doc! {"rule_id": 1, "event_seq": 1}, true),
+                    idx(doc! {"status": 1, "q_next": 1}, false),
+                    idx(doc! {"tenant_id": 1, "q_created": -1}, false),
+                ],
+            ),
+        ];
+        for (col, models) in plan {
+            self.col(col).create_indexes(models).await?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,369 @@
+//! The job lifecycle in MongoDB: leasing, lease extension by heartbeats, results,
+//! cancellation, lapsed leases and due retries — each a transaction that loads the job, its
+//! execution's control record and the server's lock, asks `crate::lifecycle`, and writes
+//! what changed. A concurrent writer of the same documents makes it retry (`txn`).
+
+use super::super::{FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult};
+use super::{MongoStore, collect, ms};
+use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
+use crate::lifecycle::settle::{self, ResultKind};
+use crate::lifecycle::{CancelAction, locks as lock_rules};
+use crate::model::Timestamp;
+use futures::FutureExt;
+use greenroom_proto::JobResult;
+use mongodb::bson::doc;
+
+/// How many queued jobs of a server one lease call considers.
+const CANDIDATES: i64 = 20;
+
+impl MongoStore {
+    pub(super) async fn lease_next(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+        until: Timestamp,
+        lock_ttl: chrono::Duration,
+    ) -> StoreResult<LeaseOutcome> {
+        self.txn(
+            (self, tenant, server, now, until, lock_ttl),
+            |s, &(st, tenant, server, now, until, lock_ttl)| {
+                async move {
+                    let candidates = st
+                    .jobs_in(
+                        s,
+                        doc! {
+                            "tenant_id": tenant, "server_id": server, "state": "pending",
+                            "$or": [{"q_not_before": null}, {"q_not_before": {"$lte": ms(now)}}],
+                        },
+                        doc! {"q_priority": -1, "q_queued": 1, "job_id": 1},
+                        CANDIDATES,
+                    )
+                    .await?;
+                    let mut out = LeaseOutcome::default();
+                    if candidates.is_empty() {
+                        return Ok(out);
+                    }
+                    let held = st.current_lock_in(s, tenant, server, now).await?;
+                    for mut job in candidates {
+                        let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await? else {
+                            continue;
+                        };
+                        match lease::decide(&job, &ctl, held.as_ref(), now) {
+                            LeaseDecision::Wait => continue,
+                            LeaseDecision::Skip(reason) => {
+                                lease::skip(&mut job, &mut ctl, reason, now);
+                                st.write_job_in(s, &job).await?;
+                                st.commit_control_in(s, &mut ctl, now).await?;
+                                out.changed.push(job.execution_id.clone());
+                            }
+                            LeaseDecision::Lease(lock_use) => {
+                                let lock = match lock_use {
+                                    LockUse::None => None,
+                                    LockUse::Hold {
+                                        lock_id,
+                                        fencing_token,
+                                    } => Some((lock_id, fencing_token)),
+                                    LockUse::Take => {
+                                        let new = lock_rules::for_job(&ctl, &job, now, lock_ttl);
+                                        match st.take_lock_in(s, new, now).await? {
+                                            Ok(l) => Some((l.lock_id, l.fencing_token)),
+                                            Err(_) => continue,
+                                        }
+                                    }
+                                };
+                                lease::apply(
+                                    &mut job,
+                                    &mut ctl,
+                                    lock.as_ref().map(|(id, t)| (id.as_str(), *t)),
+                                    now,
+                                    until,
+                                );
+                                st.write_job_in(s, &job).await?;
+                                st.commit_control_in(s, &mut ctl, now).await?;
+                                out.changed.push(job.execution_id.clone());
+                                out.job = Some(job);
+                                break;
+                            }
+                        }
+                    }
+                    Ok(out)
+                }
+                .boxed()
+            },
+        )
+        .await
+    }
+
+    pub(super) async fn extend_leases(
+        &self,
+        tenant: &str,
+        server: &str,
+        ids: &[String],
+        until: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        let now = chrono::Utc::now();
+        self.txn(
+            (self, tenant, server, ids, until, now),
+            |s, &(st, tenant, server, ids, until, now)| {
+                async move {
+                    let mut stop = Vec::new();
+                    for id in ids {
+                        let job = st
+                            .read_job_in(s, id)
+                            .await?
+                            .filter(|j| j.tenant_id == tenant);
+                        let ctl = match &job {
+                            Some(j) => st.read_control_in(s, &j.execution_id).await?,
+                            None => None,
+                        };
+                        let (Some(mut j), Some(mut ctl)) = (job, ctl) else {
+                            stop.push(id.clone());
+                            continue;
+                        };
+                        if !settle::keep_lease(&mut j, &mut ctl, server, until) {
+                            stop.push(id.clone());
+                            continue;
+                        }
+                        st.write_job_in(s, &j).await?;
+                        st.commit_control_in(s, &mut ctl, now).await?;
+                        if let Some(lock_id) = &j.lock_id {
+                            st.renew_lock_for_job_in(s, lock_id, until).await?;
+                        }
+                    }
+                    Ok(stop)
+                }
+                .boxed()
+            },
+        )
+        .await
+    }
+
+    pub(super) async fn finish(
+        &self,
+        tenant: &str,
+        server: &str,
+        job_id: &str,
+        r: &JobResult,
+        now: Timestamp,
+    ) -> StoreResult<FinishOutcome> {
+        self.txn(
+            (self, tenant, server, job_id, r, now),
+            |s, &(st, tenant, server, job_id, r, now)| {
+                async move {
+                    let Some(mut job) = st.read_job_in(s, job_id).await? else {
+                        return Ok(FinishOutcome::NotFound);
+                    };
+                    if job.server_id != server || job.tenant_id != tenant {
+                        return Ok(FinishOutcome::NotFound);
+                    }
+                    let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await? else {
+                        return Ok(FinishOutcome::NotFound);
+                    };
+                    let execution_id = job.execution_id.clone();
+                    let lock = match &job.lock_id {
+                        Some(id) => st.lock_by_id_in(s, id).await?,
+                        None => None,
+                    };
+                    let Some(kind) = settle::on_result(&mut job, &mut ctl, lock.as_ref(), r, now)
+                    else {
+                        return Ok(FinishOutcome::AlreadyFinal { execution_id });
+                    };
+                    let released = job.state.is_final() && job.lock_id.is_some();
+                    if released && let Some(lock_id) = &job.lock_id {
+                        st.release_lock_for_job_in(s, lock_id, &execution_id, now)
+                            .await?;
+                    }
+                    st.write_job_in(s, &job).await?;
+                    st.apply_error_threshold_in(s, &mut ctl, now).await?;
+                    st.commit_control_in(s, &mut ctl, now).await?;
+                    let mut wake: Vec<String> = st
+                        .jobs_in(
+                            s,
+                            doc! {"execution_id": &execution_id, "state": "pending"},
+                            doc! {"_id": 1},
+                            0,
+                        )
+                        .await?
+                        .into_iter()
+                        .map(|j| j.server_id)
+                        .collect();
+                    if released {
+                        wake.push(job.server_id.clone());
+                    }
+                    Ok(match kind {
+                        ResultKind::Fenced => FinishOutcome::Fenced { execution_id },
+                        ResultKind::Retrying => FinishOutcome::Retrying { execution_id, wake },
+                        ResultKind::Stored => FinishOutcome::Stored { execution_id, wake },
+                    })
+                }
+                .boxed()
+            },
+        )
+        .await
+    }
+
+    pub(super) async fn cancel(
+        &self,
+        tenant: &str,
+        id: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Vec<String>>> {
+        self.txn(
+            (self, tenant, id, by, now),
+            |s, &(st, tenant, id, by, now)| {
+                async move {
+                    let Some(mut e) = st
+                        .read_execution_in(s, id)
+                        .await?
+                        .filter(|e| e.tenant_id == tenant)
+                    else {
+                        return Ok(None);
+                    };
+                    let Some(mut ctl) = st.read_control_in(s, id).await? else {
+                        return Ok(None);
+                    };
+                    if ctl.state.is_final() {
+                        return Ok(Some(Vec::new()));
+                    }
+                    settle::mark_cancelled(&mut ctl, &mut e, by);
+                    st.write_execution_in(s, &e).await?;
+                    let mut wake = Vec::new();
+                    for mut j in st
+                        .jobs_in(s, doc! {"execution_id": id}, doc! {"_id": 1}, 0)
+                        .await?
+                    {
+                        match settle::cancel(&mut j, &mut ctl, now) {
+                            CancelAction::Nothing => continue,
+                            CancelAction::Signal => wake.push(j.server_id.clone()),
+                            CancelAction::Now(_) => {}
+                        }
+                        st.write_job_in(s, &j).await?;
+                    }
+                    st.commit_control_in(s, &mut ctl, now).await?;
+                    Ok(Some(wake))
+                }
+                .boxed()
+            },
+        )
+        .await
+    }
+
+    pub(super) async fn take_cancellations(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
+        // Cheap when there is nothing to do (the common case): one indexed read outside a
+        // transaction first.
+        let any = self
+            .col("jobs")
+            .find_one(doc! {"tenant_id": tenant, "server_id": server, "cancel_requested": true, "state": {"$in": ["leased", "running"]}})
+            .await?;
+        if any.is_none() {
+            return Ok(Vec::new());
+        }
+        self.txn((self, tenant, server, now), |s, &(st, tenant, server, now)| {
+            async move {
+                let mut out = Vec::new();
+                for mut j in st
+                    .jobs_in(
+                        s,
+                        doc! {"tenant_id": tenant, "server_id": server, "cancel_requested": true, "state": {"$in": ["leased", "running"]}},
+                        doc! {"_id": 1},
+                        0,
+                    )
+                    .await?
+                {
+                    if settle::cancel_due(&mut j, now) {
+                        st.write_job_in(s, &j).await?;
+                        out.push(j.job_id);
+                    }
+                }
+                Ok(out)
+            }
+            .boxed()
+        })
+        .await
+    }
+
+    pub(super) async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
+        let lapsed = collect(
+            self.col("jobs")
+                .find(doc! {"state": {"$in": ["leased", "running"]}, "q_lease": {"$lt": ms(now)}})
+                .projection(doc! {"_id": 1})
+                .await?,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for d in lapsed {
+            let id = d.get_str("_id").unwrap_or_default().to_string();
+            // One transaction per job: the lapse is re-checked on the job as it is now.
+            let one = self
+                .txn((self, id.as_str(), now), |s, &(st, id, now)| {
+                    async move {
+                        let Some(mut job) = st.read_job_in(s, id).await? else {
+                            return Ok(None);
+                        };
+                        if job.lease_expires_at.is_none_or(|t| t >= now) {
+                            return Ok(None);
+                        }
+                        let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await? else {
+                            return Ok(None);
+                        };
+                        let Some(requeued) = settle::on_lapse(&mut job, &mut ctl, now) else {
+                            return Ok(None);
+                        };
+                        if job.state.is_final()
+                            && let Some(lock_id) = &job.lock_id
+                        {
+                            st.release_lock_for_job_in(s, lock_id, &job.execution_id, now)
+                                .await?;
+                        }
+                        st.write_job_in(s, &job).await?;
+                        st.apply_error_threshold_in(s, &mut ctl, now).await?;
+                        st.commit_control_in(s, &mut ctl, now).await?;
+                        Ok(Some(LapsedJob {
+                            tenant_id: job.tenant_id,
+                            execution_id: job.execution_id,
+                            server_id: job.server_id,
+                            requeued,
+                        }))
+                    }
+                    .boxed()
+                })
+                .await?;
+            out.extend(one);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn servers_with_due_jobs(
+        &self,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ServerRef>> {
+        let docs = collect(
+            self.col("jobs")
+                .aggregate(vec![
+                    doc! {"$match": {"state": "pending", "q_not_before": {"$ne": null, "$lte": ms(now)}}},
+                    doc! {"$group": {"_id": {"t": "$tenant_id", "s": "$server_id"}}},
+                ])
+                .await?,
+        )
+        .await?;
+        let mut out: Vec<ServerRef> = docs
+            .into_iter()
+            .filter_map(|d| {
+                let k = d.get_document("_id").ok()?;
+                Some(ServerRef {
+                    tenant_id: k.get_str("t").ok()?.to_string(),
+                    server_id: k.get_str("s").ok()?.to_string(),
+                })
+            })
+            .collect();
+        out.sort();
+        Ok(out)
+    }
+}
