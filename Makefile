@@ -9,7 +9,7 @@ LISTEN ?= 127.0.0.1:8000
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
-	@echo "make test   everything: fmt, clippy, Rust unit + integration tests, web lint/unit tests, browser test"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), web lint/unit tests, browser test"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution latency on a real demo"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
@@ -40,7 +40,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 rust-test: build
-	@if command -v cargo-nextest >/dev/null; then $(CARGO) nextest run --workspace --no-fail-fast; else $(CARGO) test --workspace; fi
+	@bash scripts/rust-test.sh
 
 web-test: web
 	cd web && npm run lint && npm test

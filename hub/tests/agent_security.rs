@@ -152,16 +152,10 @@ async fn connection_strings_stay_secret_and_audit_tampering_is_detected() {
         chain_metric().await.as_deref(),
         Some("greenroom_audit_chain_intact 1")
     );
-    // Someone with access to the database file rewrites history (after removing the guard).
-    let db = rusqlite::Connection::open(hub.dir.path().join("greenroom.db")).unwrap();
-    db.execute_batch("DROP TRIGGER audit_logs_no_update; UPDATE audit_logs SET doc = replace(doc, 'execution_started', 'nothing_happened') WHERE event_type = 'execution_started';").unwrap();
-    let seq: i64 = db
-        .query_row(
-            "SELECT MIN(seq) FROM audit_logs WHERE event_type = 'execution_started'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    // Someone with access to the database rewrites history.
+    let seq = hub
+        .tamper_audit("execution_started", "nothing_happened")
+        .await;
     let (_, v) = hub.get("/api/v1/audit/verify", Some(&token)).await;
     assert_eq!(
         (v["intact"].as_bool(), v["first_broken_seq"].as_i64()),

@@ -12,20 +12,6 @@ use serde_json::{Value, json};
 const SECRET: &str = "Zk9-the-real-secret-Qw";
 
 /// Every file of the data dir's database (the file, its WAL and shared memory).
-fn database_bytes(hub: &Hub) -> Vec<u8> {
-    let mut all = Vec::new();
-    for entry in std::fs::read_dir(hub.dir.path()).unwrap() {
-        let p = entry.unwrap().path();
-        if p.file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.starts_with("greenroom.db"))
-        {
-            all.extend(std::fs::read(&p).unwrap_or_default());
-        }
-    }
-    all
-}
-
 fn contains(haystack: &[u8], needle: &str) -> bool {
     haystack
         .windows(needle.len())
@@ -141,7 +127,7 @@ async fn secret_values_are_write_only_and_never_stored_in_clear() {
     }
 
     // Nothing of it is in the database files in clear (nor in the hub's log).
-    let bytes = database_bytes(&hub);
+    let bytes = hub.store_bytes().await;
     assert!(bytes.len() > 4096, "the database was read");
     assert!(
         !contains(&bytes, SECRET),

@@ -55,6 +55,25 @@ pub fn write_config(dir: &Path, extra: &str) -> PathBuf {
     write_config_with(dir, FAST, "127.0.0.1:0", "127.0.0.1:0", extra)
 }
 
+/// The store every test hub uses: SQLite in its data dir, or, when `GREENROOM_TEST_STORE` is
+/// `mongodb` (`make test` runs the integration suites a second time so), a database of its own
+/// on the MongoDB server of `greenroom_hub::testkit` — the whole product on MongoDB.
+pub fn store_section() -> String {
+    match std::env::var("GREENROOM_TEST_STORE").as_deref() {
+        Ok("mongodb") => mongodb_section(&greenroom_hub::testkit::database_name()),
+        Ok("sqlite") | Ok("") | Err(_) => String::new(),
+        Ok(other) => panic!("GREENROOM_TEST_STORE={other}: expected sqlite or mongodb"),
+    }
+}
+
+/// The specification's `database:` section for a MongoDB database of this name.
+pub fn mongodb_section(database: &str) -> String {
+    format!(
+        "database:\n  mongodb_url: \"{}\"\n  database_name: \"{database}\"\n  connection_pool_size: 20\n",
+        greenroom_hub::testkit::mongodb_url()
+    )
+}
+
 /// A config with this `execution:` section (indented two spaces) and listeners.
 pub fn write_config_with(
     dir: &Path,
@@ -75,8 +94,13 @@ pub fn write_config_full(
     agent_listen: &str,
     extra: &str,
 ) -> PathBuf {
+    let store = if extra.contains("database:") {
+        String::new()
+    } else {
+        store_section()
+    };
     let cfg = format!(
-        "server:\n  listen: \"{listen}\"\n  agent_listen: \"{agent_listen}\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\n{security}execution:\n  {execution}\nlogging:\n  level: \"INFO\"\n{extra}",
+        "server:\n  listen: \"{listen}\"\n  agent_listen: \"{agent_listen}\"\n  data_dir: {:?}\nsecurity:\n  jwt_secret: \"{}\"\n{security}execution:\n  {execution}\nlogging:\n  level: \"INFO\"\n{store}{extra}",
         dir.display().to_string(),
         "s".repeat(40)
     );
@@ -369,6 +393,102 @@ impl Hub {
                 .join(format!("hub-{}.log", self.proc.0.id())),
         )
         .unwrap_or_default()
+    }
+
+    /// The MongoDB URL and database this hub's config names, when it runs on MongoDB.
+    pub fn mongodb(&self) -> Option<(String, String)> {
+        let text = std::fs::read_to_string(&self.config).ok()?;
+        let value = |key: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(key))
+                .map(|v| v.trim().trim_matches('"').to_string())
+        };
+        Some((value("mongodb_url:")?, value("database_name:")?))
+    }
+
+    /// Every byte the store holds at rest: the SQLite files, or every document of every
+    /// collection of the MongoDB database as raw BSON.
+    pub async fn store_bytes(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        if let Some((url, name)) = self.mongodb() {
+            use futures::TryStreamExt;
+            let db = mongodb::Client::with_uri_str(&url)
+                .await
+                .unwrap()
+                .database(&name);
+            for c in db.list_collection_names().await.unwrap() {
+                let docs: Vec<mongodb::bson::Document> = db
+                    .collection::<mongodb::bson::Document>(&c)
+                    .find(mongodb::bson::doc! {})
+                    .await
+                    .unwrap()
+                    .try_collect()
+                    .await
+                    .unwrap();
+                for d in docs {
+                    all.extend(mongodb::bson::to_vec(&d).unwrap());
+                }
+            }
+            return all;
+        }
+        for entry in std::fs::read_dir(self.dir.path()).unwrap() {
+            let p = entry.unwrap().path();
+            if p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("greenroom.db"))
+            {
+                all.extend(std::fs::read(&p).unwrap_or_default());
+            }
+        }
+        all
+    }
+
+    /// Rewrites history as someone with access to the database would (removing SQLite's
+    /// guard trigger first): every audit entry of `event_type` gets `to` in its place. The
+    /// first sequence number changed.
+    pub async fn tamper_audit(&self, event_type: &str, to: &str) -> i64 {
+        if let Some((url, name)) = self.mongodb() {
+            use futures::TryStreamExt;
+            use mongodb::bson::doc;
+            let col = mongodb::Client::with_uri_str(&url)
+                .await
+                .unwrap()
+                .database(&name)
+                .collection::<mongodb::bson::Document>("audit_logs");
+            let docs: Vec<mongodb::bson::Document> = col
+                .find(doc! {"event_type": event_type})
+                .sort(doc! {"_id": 1})
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            for d in &docs {
+                let text = d.get_str("doc").unwrap().replace(event_type, to);
+                col.update_one(
+                    doc! {"_id": d.get("_id").unwrap()},
+                    doc! {"$set": {"doc": text}},
+                )
+                .await
+                .unwrap();
+            }
+            return match docs[0].get("_id").unwrap() {
+                mongodb::bson::Bson::Int64(v) => *v,
+                mongodb::bson::Bson::Int32(v) => i64::from(*v),
+                other => panic!("audit _id {other}"),
+            };
+        }
+        let db = rusqlite::Connection::open(self.dir.path().join("greenroom.db")).unwrap();
+        db.execute_batch(&format!(
+            "DROP TRIGGER audit_logs_no_update; UPDATE audit_logs SET doc = replace(doc, '{event_type}', '{to}') WHERE event_type = '{event_type}';"
+        ))
+        .unwrap();
+        db.query_row(
+            "SELECT MIN(seq) FROM audit_logs WHERE event_type = ?1",
+            [event_type],
+            |r| r.get(0),
+        )
+        .unwrap()
     }
 
     /// Stops the hub process and hands back its data dir and config (for a restart).

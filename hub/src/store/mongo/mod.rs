@@ -116,6 +116,22 @@ pub(super) fn to_json(mut d: Document) -> StoreResult<serde_json::Value> {
     Ok(v)
 }
 
+/// One line for a database the hub could not reach at start: where (the URL, password
+/// masked), for how long, and the first reason the driver gave.
+fn unreachable(url: &str, waited: Duration, e: &mongodb::error::Error) -> String {
+    let text = e.to_string();
+    let reason = ["I/O error: ", "Error: Kind: "]
+        .iter()
+        .find_map(|m| text.split_once(m).map(|(_, r)| r))
+        .map(|r| r.split([',', '}']).next().unwrap_or(r).trim().to_string())
+        .unwrap_or_else(|| text.clone());
+    greenroom_proto::secrets::mask_secrets_in_text(&format!(
+        "database.mongodb_url: no MongoDB server answered at {} within {}s ({reason})",
+        greenroom_proto::secrets::mask_connection_string(url),
+        waited.as_secs_f32()
+    ))
+}
+
 /// A whole number field however the server sent it back (Int64, Int32 or a whole Double:
 /// servers and tools differ in what small numbers come back as).
 pub(super) fn int(d: &Document, key: &str) -> Option<i64> {
@@ -172,15 +188,21 @@ impl MongoStore {
             })?;
         opts.max_pool_size = Some(pool_size.max(2));
         opts.app_name = Some("greenroom-hub".into());
-        opts.server_selection_timeout = Some(Duration::from_secs(10));
-        opts.connect_timeout = Some(Duration::from_secs(5));
+        // Shorter than the driver's 30 s unless the URL says otherwise: a hub that cannot
+        // reach its database says so soon.
+        opts.server_selection_timeout
+            .get_or_insert(Duration::from_secs(10));
+        opts.connect_timeout.get_or_insert(Duration::from_secs(5));
+        let timeout = opts.server_selection_timeout.unwrap_or_default();
         let client = Client::with_options(opts).map_err(classify)?;
         let store = Self {
             db: client.database(database),
             client,
             codec,
         };
-        store.db.run_command(doc! {"ping": 1}).await?;
+        if let Err(e) = store.db.run_command(doc! {"ping": 1}).await {
+            return Err(StoreError::Unavailable(unreachable(url, timeout, &e)));
+        }
         store.migrate().await?;
         Ok(store)
     }

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The Rust suites, as `make test` runs them: the whole workspace once (the store contract
+# suite runs there on SQLite and on MongoDB), then the hub's integration suites again with
+# every hub on MongoDB (GREENROOM_TEST_STORE=mongodb). MongoDB is MONGODB_URL when it is set,
+# otherwise a SecantusDB server started here for the run and stopped after it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${MONGODB_URL:-}" ]; then
+    dir=target/secantus/run
+    bash scripts/secantus.sh stop "$dir"
+    rm -rf "$dir"
+    MONGODB_URL="$(bash scripts/secantus.sh start "$dir")"
+    trap 'bash scripts/secantus.sh stop "$dir"' EXIT
+    echo "MongoDB for the tests: SecantusDB at $MONGODB_URL"
+fi
+export MONGODB_URL
+if command -v cargo-nextest >/dev/null; then
+    run=(cargo nextest run --no-fail-fast)
+else
+    run=(cargo test --no-fail-fast)
+fi
+"${run[@]}" --workspace
+echo "the hub's integration suites again, on MongoDB"
+GREENROOM_TEST_STORE=mongodb "${run[@]}" -p greenroom-hub --test '*'
