@@ -119,6 +119,17 @@ pub fn release(
     Ok(())
 }
 
+/// The event a lock change emits, if any: an administrator ending someone else's lock
+/// (`lock_forced`, which notifications can follow).
+pub fn event(l: &ServerLock) -> Option<(crate::model::EventKind, serde_json::Value)> {
+    (l.status == LockStatus::ForceReleased).then(|| {
+        (
+            crate::model::EventKind::LockForced,
+            serde_json::json!({"server_id": l.server_id, "released_by": l.released_by, "reason": l.lock_metadata.reason}),
+        )
+    })
+}
+
 /// The lock a job of `ctl` takes on its server (its fencing token is assigned by the store).
 pub fn for_job(
     ctl: &ExecutionControl,

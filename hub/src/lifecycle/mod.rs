@@ -9,11 +9,13 @@
 //!
 //! `lease` decides whether a server may take a job now (rate control, locks held by others),
 //! `locks` how locks change, `settle` what a job's result, a cancellation, a lapsed lease or
-//! the error threshold do to a job and its execution, `redact` what of a job may be stored.
+//! the error threshold do to a job and its execution, `redact` what of a job may be stored,
+//! `servers` when a silent server becomes unreachable.
 
 pub mod lease;
 pub mod locks;
 pub mod redact;
+pub mod servers;
 pub mod settle;
 
 use crate::model::{ExecutionState, JobCounts, JobState, LostJobPolicy, SuccessCriteria};

@@ -5,7 +5,7 @@
 use super::super::StoreResult;
 use super::{MongoStore, collect, collect_in, ms, to_bson, to_json};
 use crate::lifecycle::locks::{self as rules, LockRefusal};
-use crate::model::{EventKind, LockStatus, ServerLock, Timestamp};
+use crate::model::{LockStatus, ServerLock, Timestamp};
 use futures::FutureExt;
 use mongodb::ClientSession;
 use mongodb::bson::{Document, doc};
@@ -159,33 +159,36 @@ impl MongoStore {
         now: Timestamp,
         change: impl Fn(&mut ServerLock) -> Result<(), LockRefusal> + Sync,
     ) -> StoreResult<Option<Result<ServerLock, LockRefusal>>> {
-        self.txn((self, tenant, id, now, &change), |s, &(st, tenant, id, now, change)| {
-            async move {
-                let Some(d) = st
-                    .col("server_locks")
-                    .find_one(doc! {"_id": id, "tenant_id": tenant})
-                    .session(&mut *s)
-                    .await?
-                else {
-                    return Ok(None);
-                };
-                let mut l = st.lock_from(d)?;
-                if rules::is_lapsed(&l, now) {
-                    rules::expire(&mut l, now);
+        self.txn(
+            (self, tenant, id, now, &change),
+            |s, &(st, tenant, id, now, change)| {
+                async move {
+                    let Some(d) = st
+                        .col("server_locks")
+                        .find_one(doc! {"_id": id, "tenant_id": tenant})
+                        .session(&mut *s)
+                        .await?
+                    else {
+                        return Ok(None);
+                    };
+                    let mut l = st.lock_from(d)?;
+                    if rules::is_lapsed(&l, now) {
+                        rules::expire(&mut l, now);
+                        st.write_lock_in(s, &l).await?;
+                    }
+                    if let Err(r) = change(&mut l) {
+                        return Ok(Some(Err(r)));
+                    }
                     st.write_lock_in(s, &l).await?;
+                    if let Some((kind, details)) = rules::event(&l) {
+                        st.record_event_in(s, &l.tenant_id, kind, &l.lock_id, &details, now)
+                            .await?;
+                    }
+                    Ok(Some(Ok(l)))
                 }
-                if let Err(r) = change(&mut l) {
-                    return Ok(Some(Err(r)));
-                }
-                st.write_lock_in(s, &l).await?;
-                if l.status == LockStatus::ForceReleased {
-                    let details = serde_json::json!({"server_id": l.server_id, "released_by": l.released_by, "reason": l.lock_metadata.reason});
-                    st.record_event_in(s, &l.tenant_id, EventKind::LockForced, &l.lock_id, &details, now).await?;
-                }
-                Ok(Some(Ok(l)))
-            }
-            .boxed()
-        })
+                .boxed()
+            },
+        )
         .await
     }
 

@@ -3,7 +3,7 @@
 
 use super::super::{Counted, ServerRef, StoreResult};
 use super::{MongoStore, collect, ms, named, to_bson, to_json};
-use crate::model::{EventKind, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp};
+use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
 use futures::FutureExt;
 use mongodb::bson::{Bson, Document, doc};
 
@@ -188,31 +188,45 @@ impl MongoStore {
             // Each in its own transaction, with its event; re-checked there (a heartbeat may
             // have come since).
             let marked = self
-                .txn((self, key.as_str(), cutoff, now), |s, &(st, key, cutoff, now)| {
-                    async move {
-                        let Some(d) = st.col("servers").find_one(doc! {"_id": key}).session(&mut *s).await? else {
-                            return Ok(None);
-                        };
-                        let mut server = st.codec.server_from(to_json(d)?)?;
-                        let silent = server.status.last_heartbeat.is_none_or(|t| t < cutoff);
-                        if !silent || matches!(server.status.current, ServerState::Unreachable | ServerState::Maintenance) {
-                            return Ok(None);
+                .txn(
+                    (self, key.as_str(), cutoff, now),
+                    |s, &(st, key, cutoff, now)| {
+                        async move {
+                            let Some(d) = st
+                                .col("servers")
+                                .find_one(doc! {"_id": key})
+                                .session(&mut *s)
+                                .await?
+                            else {
+                                return Ok(None);
+                            };
+                            let mut server = st.codec.server_from(to_json(d)?)?;
+                            let Some((kind, details)) =
+                                crate::lifecycle::servers::mark_if_silent(&mut server, cutoff)
+                            else {
+                                return Ok(None);
+                            };
+                            st.col("servers")
+                                .replace_one(doc! {"_id": key}, st.server_doc(&server)?)
+                                .session(&mut *s)
+                                .await?;
+                            st.record_event_in(
+                                s,
+                                &server.tenant_id,
+                                kind,
+                                &server.server_id,
+                                &details,
+                                now,
+                            )
+                            .await?;
+                            Ok(Some(ServerRef {
+                                tenant_id: server.tenant_id,
+                                server_id: server.server_id,
+                            }))
                         }
-                        server.status.current = ServerState::Unreachable;
-                        st.col("servers")
-                            .replace_one(doc! {"_id": key}, st.server_doc(&server)?)
-                            .session(&mut *s)
-                            .await?;
-                        let details = serde_json::json!({"hostname": server.hostname, "last_heartbeat": server.status.last_heartbeat});
-                        st.record_event_in(s, &server.tenant_id, EventKind::ServerUnreachable, &server.server_id, &details, now)
-                            .await?;
-                        Ok(Some(ServerRef {
-                            tenant_id: server.tenant_id,
-                            server_id: server.server_id,
-                        }))
-                    }
-                    .boxed()
-                })
+                        .boxed()
+                    },
+                )
                 .await?;
             out.extend(marked);
         }

@@ -6,7 +6,7 @@ use super::super::codec::Codec;
 use super::super::{StoreError, StoreResult};
 use super::{docs, ms};
 use crate::lifecycle::locks::{self as rules, LockRefusal};
-use crate::model::{EventKind, ServerLock, Timestamp};
+use crate::model::{ServerLock, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 pub(super) fn write(tx: &Transaction<'_>, codec: &Codec, l: &ServerLock) -> StoreResult<()> {
@@ -155,16 +155,8 @@ pub(super) fn change(
         return Ok(Some(Err(r)));
     }
     write(tx, codec, &l)?;
-    if l.status == crate::model::LockStatus::ForceReleased {
-        let details = serde_json::json!({"server_id": l.server_id, "released_by": l.released_by, "reason": l.lock_metadata.reason});
-        super::audit::record_event(
-            tx,
-            &l.tenant_id,
-            EventKind::LockForced,
-            &l.lock_id,
-            &details,
-            now,
-        )?;
+    if let Some((kind, details)) = rules::event(&l) {
+        super::audit::record_event(tx, &l.tenant_id, kind, &l.lock_id, &details, now)?;
     }
     Ok(Some(Ok(l)))
 }

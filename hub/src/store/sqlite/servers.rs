@@ -4,7 +4,7 @@
 use super::super::codec::Codec;
 use super::super::{Counted, ServerRef, StoreError, StoreResult};
 use super::{docs, ms, page_of};
-use crate::model::{EventKind, Page, PageRequest, Server, ServerFilter, ServerState, Timestamp};
+use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
 const COLUMNS: &str = "tenant_id, server_id, environment, state, last_heartbeat, fingerprint, doc";
@@ -180,18 +180,12 @@ pub(super) fn mark_unreachable(
     let mut out = Vec::new();
     for d in stale {
         let mut s = codec.server_from(d)?;
-        s.status.current = ServerState::Unreachable;
+        let Some((kind, details)) = crate::lifecycle::servers::mark_if_silent(&mut s, cutoff)
+        else {
+            continue;
+        };
         update(tx, codec, &s)?;
-        let details =
-            serde_json::json!({"hostname": s.hostname, "last_heartbeat": s.status.last_heartbeat});
-        super::audit::record_event(
-            tx,
-            &s.tenant_id,
-            EventKind::ServerUnreachable,
-            &s.server_id,
-            &details,
-            now,
-        )?;
+        super::audit::record_event(tx, &s.tenant_id, kind, &s.server_id, &details, now)?;
         out.push(ServerRef {
             tenant_id: s.tenant_id,
             server_id: s.server_id,
