@@ -20,6 +20,11 @@ use serde::{Deserialize, Serialize};
 /// and heartbeat so the hub can refuse an agent it cannot talk to.
 pub const PROTOCOL_VERSION: u32 = 1;
 
+/// Template parameter values reach a command only as environment variables named this prefix
+/// and the parameter's name (the hub renders references to them; the agent checks their
+/// values against its `forbidden_paths`).
+pub const PARAM_ENV_PREFIX: &str = "GREENROOM_PARAM_";
+
 /// Longest long-poll the hub honours, in seconds.
 pub const MAX_LEASE_WAIT_SECS: u64 = 30;
 

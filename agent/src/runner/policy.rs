@@ -1,6 +1,7 @@
 //! The policy every job runs under (`execution:` and `security:` of the config), and the
 //! checks made before anything runs: `allowed_commands` over every command word of a line,
-//! `forbidden_paths` over every word, working directory and checked path.
+//! `forbidden_paths` over every word, working directory, checked path and template parameter
+//! value.
 //!
 //! `forbidden_paths` is a guard rail, not a sandbox: it sees the words of a command line
 //! (relative ones resolved against the working directory, symlinks resolved), not what a
@@ -175,6 +176,33 @@ impl Policy {
         Ok(())
     }
 
+    /// Checks the values of template parameters (`GREENROOM_PARAM_<name>` in the job's
+    /// environment: the hub hands values to commands only that way) against
+    /// `forbidden_paths`, each whitespace-separated piece as a command word would be.
+    pub fn check_parameters<'a>(
+        &self,
+        env: impl IntoIterator<Item = (&'a String, &'a String)>,
+        cwd: &Path,
+    ) -> Result<(), Refusal> {
+        for (name, value) in env {
+            let Some(param) = name.strip_prefix(greenroom_proto::PARAM_ENV_PREFIX) else {
+                continue;
+            };
+            for word in value.split_whitespace() {
+                for candidate in path_candidates(word) {
+                    if let Some(rule) = self.forbidden_word(&candidate, cwd) {
+                        return Err(Refusal::Forbidden {
+                            what: format!("value of parameter {param}"),
+                            path: candidate,
+                            rule,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn forbidden_word(&self, word: &str, cwd: &Path) -> Option<String> {
         if self.forbidden_paths.is_empty() {
             return None;
@@ -307,6 +335,40 @@ mod tests {
             .check_command("ls", None, Path::new("/root"), None)
             .expect_err("cwd");
         assert!(err.to_string().contains("working directory"), "{err}");
+    }
+
+    #[test]
+    fn parameter_values_are_checked_like_command_words() {
+        let p = policy(&[], &["/etc/passwd", "/root/*"]);
+        let env =
+            |k: &str, v: &str| std::collections::BTreeMap::from([(k.to_string(), v.to_string())]);
+        for (name, value) in [
+            ("GREENROOM_PARAM_file", "/etc/passwd"),
+            ("GREENROOM_PARAM_file", "../etc/passwd"),
+            ("GREENROOM_PARAM_args", "-n 5 --from=/root/.ssh/id_rsa"),
+            ("GREENROOM_PARAM_glob", "/etc/pass*"),
+        ] {
+            let err = p
+                .check_parameters(&env(name, value), Path::new("/tmp"))
+                .expect_err(value)
+                .to_string();
+            assert!(
+                err.contains("security.forbidden_paths") && err.contains("value of parameter"),
+                "{value}: {err}"
+            );
+        }
+        // Other variables and harmless values pass.
+        assert!(
+            p.check_parameters(
+                &env("GREENROOM_PARAM_file", "/etc/hostname"),
+                Path::new("/tmp")
+            )
+            .is_ok()
+        );
+        assert!(
+            p.check_parameters(&env("CONFIG", "/etc/passwd"), Path::new("/tmp"))
+                .is_ok()
+        );
     }
 
     #[test]

@@ -83,7 +83,7 @@ fn valid_name(name: &str) -> bool {
 
 /// The environment variable that carries a parameter's value to the command.
 pub fn env_name(param: &str) -> String {
-    format!("GREENROOM_PARAM_{param}")
+    format!("{}{param}", greenroom_proto::PARAM_ENV_PREFIX)
 }
 
 /// A reference to parameter `name`'s variable, written for where it stands.

@@ -62,7 +62,10 @@ async fn run_shell(cmd: &ShellCommand, policy: &Policy, mut ctl: JobControl) -> 
     };
     let path_var = cmd.environment_vars.get("PATH").map(String::as_str);
     let argv_words = (!cmd.shell).then_some(argv.as_slice());
-    if let Err(refusal) = policy.check_command(&cmd.command, argv_words, &cwd, path_var) {
+    if let Err(refusal) = policy
+        .check_command(&cmd.command, argv_words, &cwd, path_var)
+        .and_then(|()| policy.check_parameters(&cmd.environment_vars, &cwd))
+    {
         return Finished::failed(refusal.to_string());
     }
     let timeout = policy.timeout_for(cmd.timeout);
