@@ -2,7 +2,7 @@
 //! every handler and resolver.
 
 use crate::auth::AuthKeys;
-use crate::bus::Bus;
+use crate::bus::{Bus, LocalBus};
 use crate::ca::HubPki;
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -12,7 +12,8 @@ use std::sync::Arc;
 #[derive(Clone)]
 pub struct App {
     pub store: Arc<dyn Store>,
-    pub bus: Bus,
+    /// In-process, or shared by the replicas over Redis.
+    pub bus: Arc<dyn Bus>,
     pub keys: Arc<AuthKeys>,
     /// The CAs (signer, trust bundle), reloaded when a rotation step changes them.
     pub pki: Arc<HubPki>,
@@ -21,6 +22,8 @@ pub struct App {
     pub limiter: Arc<dyn crate::limits::RateLimiter>,
     /// `security.trusted_proxies`, parsed once.
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
+    /// This process's id among the replicas (`host-pid-random`): who holds a singleton.
+    pub replica: Arc<str>,
 }
 
 impl App {
@@ -38,15 +41,38 @@ impl App {
         );
         Self {
             store,
-            bus: Bus::new(),
+            bus: Arc::new(LocalBus::new()),
             keys: Arc::new(keys),
             pki: Arc::new(pki),
             config: Arc::new(config),
             metrics: Arc::new(Metrics::new()),
             limiter: Arc::new(crate::limits::LocalLimiter::default()),
             trusted_proxies,
+            replica: replica_id().into(),
         }
     }
+
+    /// The same app on a bus and a rate limiter other replicas share.
+    pub fn shared(
+        mut self,
+        bus: Arc<dyn Bus>,
+        limiter: Arc<dyn crate::limits::RateLimiter>,
+    ) -> Self {
+        self.bus = bus;
+        self.limiter = limiter;
+        self
+    }
+}
+
+/// A name for this process unique among replicas: host, pid and a random part (a pid can
+/// repeat after a restart, or in another container).
+fn replica_id() -> String {
+    let host = nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "hub".into());
+    let random = uuid::Uuid::new_v4().simple().to_string();
+    format!("{host}-{}-{}", std::process::id(), &random[..6])
 }
 
 #[cfg(test)]

@@ -79,9 +79,14 @@ impl Default for DatabaseSection {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RedisSection {
-    /// Redis URL; empty means the in-process bus and queue.
+    /// Redis URL; empty means the in-process bus (one hub). With it, hub replicas share live
+    /// events, agent wake-ups, rate-limit counts and session ends.
     pub url: Option<String>,
+    /// The channel that carries agent wake-ups between replicas. The job queue itself is the
+    /// store's `jobs` collection (leased in transactions), so Redis losing it loses nothing.
     pub job_queue: String,
+    /// The channel that carries live events (output, execution and server changes, the
+    /// executions feed, session ends) between replicas.
     pub pubsub_channel: String,
 }
 
@@ -361,13 +366,28 @@ impl Config {
         if self.database.connection_pool_size == 0 {
             p.push("field `database.connection_pool_size`: must be at least 1".into());
         }
-        if self
-            .redis
-            .url
-            .as_deref()
-            .is_some_and(|u| !u.trim().is_empty())
-        {
-            p.push("field `redis.url`: the Redis bus is not in this build yet; leave it empty to use the in-process bus".into());
+        if let Some(url) = self.redis_url() {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                p.push(format!(
+                    "field `redis.url`: {:?} is not a Redis URL (redis://host:port/db or rediss://…)",
+                    greenroom_proto::secrets::mask_connection_string(url)
+                ));
+            } else if self.mongodb_url().is_none() {
+                p.push("field `redis.url`: replicas share their truth in MongoDB, so Redis needs `database.mongodb_url` too (the embedded SQLite store serves one hub, which needs no Redis)".into());
+            }
+        }
+        for (field, name) in [
+            ("redis.job_queue", &self.redis.job_queue),
+            ("redis.pubsub_channel", &self.redis.pubsub_channel),
+        ] {
+            if name.trim().is_empty() || name.len() > 200 || name.chars().any(char::is_whitespace) {
+                p.push(format!(
+                    "field `{field}`: {name:?} is not a usable channel name (1-200 characters, no spaces)"
+                ));
+            }
+        }
+        if self.redis.job_queue == self.redis.pubsub_channel {
+            p.push("field `redis.job_queue`: must differ from `redis.pubsub_channel`".into());
         }
         if self.execution.lease_seconds < 5 {
             p.push("field `execution.lease_seconds`: must be at least 5".into());
@@ -448,6 +468,15 @@ impl Config {
             Some(s) => chrono::Duration::seconds(s as i64),
             None => chrono::Duration::minutes(self.execution.lock_ttl_minutes as i64),
         }
+    }
+
+    /// `redis.url`, when set (an empty value means the in-process bus: one hub).
+    pub fn redis_url(&self) -> Option<&str> {
+        self.redis
+            .url
+            .as_deref()
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
     }
 
     /// `database.mongodb_url`, when set (an empty value means the embedded SQLite store).

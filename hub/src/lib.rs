@@ -28,6 +28,7 @@ pub mod notify;
 pub mod seal;
 pub mod server;
 pub mod service;
+pub mod singleton;
 pub mod store;
 pub mod template;
 pub mod testkit;

@@ -1,7 +1,7 @@
 //! Rate limits: a [`Quota`] per kind of request and a [`RateLimiter`] that counts hits per
 //! key (a user, an address, an account at an address). The embedded limiter is `governor`'s
 //! keyed GCRA (no fixed windows, no global lock: a sharded map, forgotten keys pruned by
-//! [`RateLimiter::prune`]); with several hub replicas the Redis limiter shares the counts.
+//! [`RateLimiter::prune`]); with several hub replicas [`RedisLimiter`] shares the counts.
 //!
 //! Also here: the client's address as a trusted proxy says it was (`X-Forwarded-For`, only
 //! from `security.trusted_proxies`).
@@ -94,6 +94,131 @@ impl RateLimiter for LocalLimiter {
             l.retain_recent();
             l.shrink_to_fit();
         }
+    }
+}
+
+/// GCRA in Redis: `KEYS[1]` holds the theoretical arrival time (ms); `ARGV[1]` is the
+/// emission interval (ms), `ARGV[2]` the burst. Answers 0 (allowed, counted) or the ms to
+/// wait. Redis's own clock is used, so replicas' clocks do not matter.
+const GCRA: &str = r"
+local interval = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local tat = tonumber(redis.call('GET', KEYS[1]))
+if not tat or tat < now then tat = now end
+local new_tat = tat + interval
+local allow_at = new_tat - burst * interval
+if allow_at > now then return allow_at - now end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(new_tat - now, 1))
+return 0
+";
+
+/// How long one Redis call may take before the local count decides.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// After Redis failed to answer, how long the local limiter counts before Redis is tried again.
+const REDIS_RETRY: Duration = Duration::from_secs(5);
+
+/// The limiter hub replicas share: the same GCRA as [`LocalLimiter`], with its state in Redis
+/// (one key per quota and key, expiring once fully recovered), so a client cannot multiply
+/// its quota by spreading requests over replicas. Written here as a short Lua script because
+/// Redis has no rate limiter of its own without modules (redis-cell), which managed Redis
+/// services rarely allow. While Redis does not answer, each replica counts locally (limits
+/// hold per replica) and says so once in its log.
+pub struct RedisLimiter {
+    client: redis::Client,
+    conn: tokio::sync::Mutex<Option<redis::aio::MultiplexedConnection>>,
+    down_until: Mutex<Option<std::time::Instant>>,
+    script: redis::Script,
+    prefix: String,
+    local: LocalLimiter,
+}
+
+impl RedisLimiter {
+    /// A limiter on the Redis at `url`, its keys under `prefix` (nothing is contacted yet).
+    pub fn new(url: &str, prefix: &str) -> anyhow::Result<Self> {
+        let client = redis::Client::open(url).map_err(|e| {
+            anyhow::anyhow!(
+                "redis.url: {}",
+                greenroom_proto::secrets::mask_secrets_in_text(&e.to_string())
+            )
+        })?;
+        Ok(Self {
+            client,
+            conn: tokio::sync::Mutex::new(None),
+            down_until: Mutex::new(None),
+            script: redis::Script::new(GCRA),
+            prefix: prefix.to_string(),
+            local: LocalLimiter::default(),
+        })
+    }
+
+    async fn connection(&self) -> Option<redis::aio::MultiplexedConnection> {
+        {
+            let down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+            if down.is_some_and(|t| std::time::Instant::now() < t) {
+                return None;
+            }
+        }
+        let mut slot = self.conn.lock().await;
+        if slot.is_none() {
+            let cfg = redis::AsyncConnectionConfig::new()
+                .set_connection_timeout(Some(REDIS_TIMEOUT))
+                .set_response_timeout(Some(REDIS_TIMEOUT));
+            match self
+                .client
+                .get_multiplexed_async_connection_with_config(&cfg)
+                .await
+            {
+                Ok(c) => *slot = Some(c),
+                Err(e) => {
+                    self.mark_down(&e);
+                    return None;
+                }
+            }
+        }
+        slot.clone()
+    }
+
+    fn mark_down(&self, e: &dyn std::fmt::Display) {
+        let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
+        if down.is_none() {
+            tracing::warn!(error = %e, "Redis does not answer the rate limiter: each replica counts on its own until it does");
+        }
+        *down = Some(std::time::Instant::now() + REDIS_RETRY);
+    }
+}
+
+#[async_trait]
+impl RateLimiter for RedisLimiter {
+    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
+        let Some(mut conn) = self.connection().await else {
+            return self.local.hit(quota, key).await;
+        };
+        let interval = quota.period.as_millis().max(1) as u64;
+        let answer: redis::RedisResult<u64> = self
+            .script
+            .key(format!("{}:ratelimit:{}:{key}", self.prefix, quota.name))
+            .arg(interval)
+            .arg(quota.burst.max(1))
+            .invoke_async(&mut conn)
+            .await;
+        match answer {
+            Ok(0) => {
+                *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                Ok(())
+            }
+            Ok(wait_ms) => Err(wait_ms.div_ceil(1000).max(1)),
+            Err(e) => {
+                *self.conn.lock().await = None;
+                self.mark_down(&e);
+                self.local.hit(quota, key).await
+            }
+        }
+    }
+
+    fn prune(&self) {
+        self.local.prune();
     }
 }
 

@@ -56,6 +56,14 @@ pub struct Metrics {
     pub ca_expiry: IntGaugeVec,
     pub rate_limited: IntCounterVec,
     pub login_failures: IntCounterVec,
+    /// 1 while events and wake-ups reach the other replicas (always 1 in-process).
+    pub bus_connected: IntGauge,
+    /// Events and wake-ups that could not be relayed to the other replicas.
+    pub bus_relay_dropped: IntCounter,
+    /// 1 on the replica that holds a singleton (`name`: sweeper, scheduler, notifier, …).
+    pub singleton_held: IntGaugeVec,
+    /// Times this replica took a singleton over.
+    pub singleton_takeovers: IntCounterVec,
 }
 
 impl Default for Metrics {
@@ -193,8 +201,38 @@ impl Metrics {
                 "Failed sign-ins by reason (bad_password, unknown_account, disabled, throttled)",
                 &["reason"],
             ),
+            bus_connected: reg(
+                &r,
+                IntGauge::new(
+                    "bus_connected",
+                    "1 while live events and wake-ups reach the other hub replicas (Redis), always 1 for a single hub",
+                )
+                .expect("static metric"),
+            ),
+            bus_relay_dropped: reg(
+                &r,
+                IntCounter::new(
+                    "bus_relay_dropped_total",
+                    "Events and wake-ups not relayed to other replicas (Redis unreachable or too slow)",
+                )
+                .expect("static metric"),
+            ),
+            singleton_held: reg(
+                &r,
+                IntGaugeVec::new(
+                    Opts::new("singleton_held", "1 on the replica that runs this singleton work now"),
+                    &["name"],
+                )
+                .expect("static metric"),
+            ),
+            singleton_takeovers: counter_vec(
+                "singleton_takeovers_total",
+                "Times this replica took a singleton over (a first start, or another holder gone)",
+                &["name"],
+            ),
             registry: r,
         };
+        m.bus_connected.set(1);
         // Series an alert rule or dashboard reads exist from the start (at 0).
         for reason in ["bad_password", "unknown_account", "disabled", "throttled"] {
             m.login_failures.with_label_values(&[reason]);

@@ -1,5 +1,7 @@
-//! Running the hub: the API/dashboard listener, the agent mTLS listener, and the sweeper,
-//! all stopped by one shutdown signal.
+//! Running the hub: the API/dashboard listener, the agent mTLS listener, the bus (in-process,
+//! or Redis with replicas), and the background work — the sweeper, the scheduler and the
+//! notifier, each run by one replica at a time (`singleton`) — all stopped by one
+//! cancellation token and awaited through one task tracker.
 
 use crate::agent_api::{self, AgentConn};
 use crate::api::{graphql, rest};
@@ -7,6 +9,7 @@ use crate::app::App;
 use crate::ca::HubPki;
 use crate::config::Config;
 use crate::error::Error;
+use crate::singleton::Leadership;
 use crate::store::Counted;
 use anyhow::Context as _;
 use axum::extract::State;
@@ -21,6 +24,8 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 use tower::ServiceExt as _;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -29,17 +34,17 @@ pub struct RunningHub {
     pub app: App,
     pub http_addr: SocketAddr,
     pub agent_addr: SocketAddr,
-    shutdown: watch::Sender<bool>,
-    tasks: Vec<tokio::task::JoinHandle<()>>,
+    cancel: CancellationToken,
+    tasks: TaskTracker,
 }
 
 impl RunningHub {
-    /// Stops listening and waits for the listeners to finish.
+    /// Stops listening and the background work (singleton leases are given up, so another
+    /// replica takes over at once), and waits for them to finish.
     pub async fn stop(self) {
-        let _ = self.shutdown.send(true);
-        for t in self.tasks {
-            let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
-        }
+        self.cancel.cancel();
+        self.tasks.close();
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.tasks.wait()).await;
     }
 }
 
@@ -54,7 +59,38 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let store = crate::store::open(&config)
         .await
         .map_err(|e| anyhow::anyhow!("store: {e}"))?;
-    let app = App::new(config.clone(), store, pki);
+    let cancel = CancellationToken::new();
+    let tasks = TaskTracker::new();
+    let mut app = App::new(config.clone(), store, pki);
+    if let Some(url) = config.redis_url() {
+        let bus = crate::bus::redis::RedisBus::start(
+            crate::bus::redis::RedisBusConfig {
+                url: url.to_string(),
+                events_channel: config.redis.pubsub_channel.clone(),
+                wake_channel: config.redis.job_queue.clone(),
+                replica: app.replica.to_string(),
+                connected: app.metrics.bus_connected.clone(),
+                dropped: app.metrics.bus_relay_dropped.clone(),
+            },
+            &tasks,
+            cancel.clone(),
+        )?;
+        let limiter = crate::limits::RedisLimiter::new(url, &config.redis.pubsub_channel)?;
+        app = app.shared(Arc::new(bus), Arc::new(limiter));
+    }
+    let replicated = config.redis_url().is_some();
+    let leadership = |name: &'static str| {
+        if replicated {
+            Leadership::elect(&app, name, &tasks, cancel.clone())
+        } else {
+            Leadership::always(name)
+        }
+    };
+    let (sweeper, scheduler, notifier) = (
+        leadership("sweeper"),
+        leadership("scheduler"),
+        leadership("notifier"),
+    );
 
     let http = TcpListener::bind(config.server.listen)
         .await
@@ -68,43 +104,47 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
             )
         })?;
     let (http_addr, agent_addr) = (http.local_addr()?, agents.local_addr()?);
-    let (tx, rx) = watch::channel(false);
 
     let router = http_router(app.clone());
-    let mut stop = rx.clone();
-    let http_task = match api_tls(&config)? {
-        Some(tls) => tokio::spawn(serve_tls(http, watch::channel(tls).1, router, stop, false)),
-        None => tokio::spawn(async move {
-            let svc = router.into_make_service_with_connect_info::<SocketAddr>();
-            let r = axum::serve(http, svc).with_graceful_shutdown(async move {
-                let _ = stop.changed().await;
+    match api_tls(&config)? {
+        Some(tls) => {
+            tasks.spawn(serve_tls(
+                http,
+                watch::channel(tls).1,
+                router,
+                cancel.clone(),
+                false,
+            ));
+        }
+        None => {
+            let stop = cancel.clone();
+            tasks.spawn(async move {
+                let svc = router.into_make_service_with_connect_info::<SocketAddr>();
+                let r = axum::serve(http, svc).with_graceful_shutdown(stop.cancelled_owned());
+                if let Err(e) = r.await {
+                    tracing::error!(error = %e, "API listener failed");
+                }
             });
-            if let Err(e) = r.await {
-                tracing::error!(error = %e, "API listener failed");
-            }
-        }),
-    };
-    let agent_task = tokio::spawn(serve_tls(
+        }
+    }
+    tasks.spawn(serve_tls(
         agents,
         tls,
         agent_api::router(app.clone()),
-        rx.clone(),
+        cancel.clone(),
         true,
     ));
-    let rx_sched = rx.clone();
-    let pki_reload = tokio::spawn(crate::ca::reload_loop(app.pki.clone(), rx.clone()));
-    let sweeper = tokio::spawn(sweep_loop(app.clone(), rx));
-    let notifier = tokio::spawn(crate::notify::run(app.clone(), rx_sched.clone()));
-    let scheduler = tokio::spawn(schedule_loop(app.clone(), rx_sched));
-    tracing::info!(%http_addr, %agent_addr, data_dir = %data_dir.display(), "hub listening");
+    tasks.spawn(crate::ca::reload_loop(app.pki.clone(), cancel.clone()));
+    tasks.spawn(sweep_loop(app.clone(), sweeper, cancel.clone()));
+    tasks.spawn(crate::notify::run(app.clone(), notifier, cancel.clone()));
+    tasks.spawn(schedule_loop(app.clone(), scheduler, cancel.clone()));
+    tracing::info!(%http_addr, %agent_addr, data_dir = %data_dir.display(), store = app.store.backend(), bus = app.bus.backend(), replica = %app.replica, "hub listening");
     Ok(RunningHub {
         app,
         http_addr,
         agent_addr,
-        shutdown: tx,
-        tasks: vec![
-            http_task, agent_task, sweeper, scheduler, notifier, pki_reload,
-        ],
+        cancel,
+        tasks,
     })
 }
 
@@ -358,7 +398,7 @@ async fn serve_tls(
     listener: TcpListener,
     tls: watch::Receiver<Arc<rustls::ServerConfig>>,
     router: Router,
-    mut stop: watch::Receiver<bool>,
+    stop: CancellationToken,
     agents: bool,
 ) {
     let what = if agents { "agent" } else { "API" };
@@ -372,7 +412,7 @@ async fn serve_tls(
                     continue;
                 }
             },
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         };
         let acceptor = tokio_rustls::TlsAcceptor::from(tls.borrow().clone());
         let router = router.clone();
@@ -419,17 +459,20 @@ async fn serve_tls(
 /// How often the hub re-verifies the audit chain on its own (for the metric and its alert).
 const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(300);
 
-async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
+async fn sweep_loop(app: App, lead: Leadership, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut audit = tokio::time::interval(AUDIT_CHECK_EVERY);
     let mut retention = tokio::time::interval(Duration::from_secs(3600));
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(e) = crate::service::agents::sweep(&app).await {
+                if lead.held().is_some()
+                    && let Err(e) = crate::service::agents::sweep(&app).await
+                {
                     tracing::error!(error = %e, "sweep failed");
                 }
             }
+            // Every replica prunes its own log files.
             _ = retention.tick() => {
                 if let Some(days) = app.config.logging.retention_days {
                     let cutoff = std::time::SystemTime::now()
@@ -447,25 +490,29 @@ async fn sweep_loop(app: App, mut stop: watch::Receiver<bool>) {
                 }
             }
             _ = audit.tick() => {
-                if let Err(e) = crate::audit::verify(&app).await {
+                if lead.held().is_some()
+                    && let Err(e) = crate::audit::verify(&app).await
+                {
                     tracing::error!(error = %e, "audit chain check failed");
                 }
             }
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         }
     }
 }
 
-async fn schedule_loop(app: App, mut stop: watch::Receiver<bool>) {
+async fn schedule_loop(app: App, lead: Leadership, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             _ = tick.tick() => {
-                if let Err(e) = crate::service::schedules::tick(&app).await {
+                if lead.held().is_some()
+                    && let Err(e) = crate::service::schedules::tick(&app).await
+                {
                     tracing::error!(error = %e, "scheduler tick failed");
                 }
             }
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         }
     }
 }

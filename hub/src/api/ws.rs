@@ -145,8 +145,13 @@ pub async fn servers(
                         Err(_) => continue,
                     }
                 }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(n)) => {
+                Ok(Event::Resync) | Err(RecvError::Lagged(_)) => {
+                    // Fell behind, or events may have been lost between replicas: say so
+                    // (with how many, when known) and send the whole list again.
+                    let n = match &event {
+                        Err(RecvError::Lagged(n)) => Some(*n),
+                        _ => None,
+                    };
                     if !send(&mut socket, json!({"type": "missed", "events": n})).await {
                         return;
                     }
@@ -155,6 +160,7 @@ pub async fn servers(
                         None => return,
                     }
                 }
+                Ok(_) => continue,
                 Err(RecvError::Closed) => return,
             };
             if !send(&mut socket, msg).await {

@@ -103,12 +103,12 @@ impl HubPki {
 }
 
 /// Looks at the pki dir every [`RELOAD_PERIOD`] until `stop` changes.
-pub async fn reload_loop(pki: Arc<HubPki>, mut stop: watch::Receiver<bool>) {
+pub async fn reload_loop(pki: Arc<HubPki>, stop: tokio_util::sync::CancellationToken) {
     let mut tick = tokio::time::interval(RELOAD_PERIOD);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
-            _ = stop.changed() => return,
+            _ = stop.cancelled() => return,
         }
         let p = pki.clone();
         match tokio::task::spawn_blocking(move || p.reload_if_changed()).await {

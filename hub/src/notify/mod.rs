@@ -15,15 +15,19 @@ use crate::app::App;
 use crate::bus::{Event, FeedKind};
 use crate::error::Result;
 use crate::model::{Delivery, DeliveryStatus, EventKind, StoredEvent};
+use crate::singleton::Leadership;
 use chrono::Utc;
 use std::time::Duration;
-use tokio::sync::{broadcast::error::RecvError, watch};
+use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 pub use send::{describe_target, forbidden_target};
 pub use smtp::valid_address;
 
 const CURSOR: &str = "notifier";
 const BATCH: u32 = 200;
+/// The shortest a sender holds the deliveries it took (twice the send timeout if longer).
+const CLAIM_MIN_SECONDS: u64 = 60;
 
 /// Reads new events once: feed announcements and deliveries. Returns how many were read.
 pub async fn dispatch(app: &App) -> Result<usize> {
@@ -97,7 +101,11 @@ fn wants(rule: &crate::model::NotificationRule, ev: &StoredEvent) -> bool {
 
 /// Sends the deliveries that are due, at once; returns how many were attempted.
 pub async fn deliver(app: &App) -> Result<usize> {
-    let due = app.store.due_deliveries(Utc::now(), 32).await?;
+    let now = Utc::now();
+    // Long enough for every send of the batch to end (each has its own timeout).
+    let hold = (app.config.notifications.timeout_seconds * 2).max(CLAIM_MIN_SECONDS);
+    let until = now + chrono::Duration::seconds(hold as i64);
+    let due = app.store.claim_deliveries(now, until, 32).await?;
     let n = due.len();
     let attempts = due.into_iter().map(|d| attempt(app, d));
     for r in futures::future::join_all(attempts).await {
@@ -160,40 +168,46 @@ fn backoff(base_seconds: u64, attempts: u32) -> chrono::Duration {
 /// Runs both loops until `stop`: the dispatcher right after store changes (and every two
 /// seconds), the sender every second in its own task (a slow receiver never delays the
 /// feed or other events' dispatch).
-pub async fn run(app: App, stop: watch::Receiver<bool>) {
-    let sender = tokio::spawn(send_loop(app.clone(), stop.clone()));
-    dispatch_loop(app, stop).await;
+pub async fn run(app: App, lead: Leadership, stop: CancellationToken) {
+    let sender = tokio::spawn(send_loop(app.clone(), lead.clone(), stop.clone()));
+    dispatch_loop(app, lead, stop).await;
     let _ = sender.await;
 }
 
-async fn dispatch_loop(app: App, mut stop: watch::Receiver<bool>) {
+async fn dispatch_loop(app: App, lead: Leadership, stop: CancellationToken) {
     use tokio::sync::broadcast::error::TryRecvError;
     let mut rx = app.bus.subscribe();
     let mut idle = tokio::time::interval(Duration::from_secs(2));
     loop {
         tokio::select! {
             e = rx.recv() => match e {
-                Ok(Event::Execution { .. } | Event::Server { .. } | Event::Outbox) | Err(RecvError::Lagged(_)) => {
+                Ok(Event::Execution { .. } | Event::Server { .. } | Event::Outbox | Event::Resync) | Err(RecvError::Lagged(_)) => {
                     // Let a burst settle into one read.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     while matches!(rx.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}
-                    log_err("notification dispatch", dispatch(&app).await);
+                    if lead.held().is_some() {
+                        log_err("notification dispatch", dispatch(&app).await);
+                    }
                 }
                 Ok(_) => {}
                 Err(RecvError::Closed) => return,
             },
-            _ = idle.tick() => log_err("notification dispatch", dispatch(&app).await),
-            _ = stop.changed() => return,
+            _ = idle.tick() => if lead.held().is_some() {
+                log_err("notification dispatch", dispatch(&app).await)
+            },
+            _ = stop.cancelled() => return,
         }
     }
 }
 
-async fn send_loop(app: App, mut stop: watch::Receiver<bool>) {
+async fn send_loop(app: App, lead: Leadership, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
-            _ = tick.tick() => log_err("notification delivery", deliver(&app).await),
-            _ = stop.changed() => return,
+            _ = tick.tick() => if lead.held().is_some() {
+                log_err("notification delivery", deliver(&app).await)
+            },
+            _ = stop.cancelled() => return,
         }
     }
 }

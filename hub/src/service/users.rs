@@ -451,6 +451,8 @@ pub async fn session_end(app: &App, caller: &Caller) -> &'static str {
                     }
                     false
                 }
+                // Events may have been lost between replicas: ask the store.
+                Ok(Event::Resync) => true,
                 Ok(_) => false,
                 // Fell behind: an end might have passed by; ask the store.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => true,

@@ -146,7 +146,9 @@ pub enum OutputWindow {
 pub const GAP_GRACE_SECS: i64 = 10;
 
 /// One line of an execution's log.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, async_graphql::SimpleObject)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, async_graphql::SimpleObject,
+)]
 pub struct LogLine {
     /// Position in the execution's output in the order lines were stored (1, 2, 3, ...): the
     /// cursor for `after`, and what identifies a line.
@@ -481,8 +483,16 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_notification_rule(&self, tenant: &str, id: &str) -> StoreResult<bool>;
     /// Adds deliveries; one already made for the same rule and event is kept as it is.
     async fn add_deliveries(&self, deliveries: &[Delivery]) -> StoreResult<()>;
-    /// Pending deliveries whose next attempt is due, across tenants, oldest first.
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>>;
+    /// Claims pending deliveries whose next attempt is due, across tenants, oldest first:
+    /// their next attempt moves to `until`, atomically, so no other sender (another replica,
+    /// or a paused one come back) takes them before then. The sender records the outcome
+    /// with `update_delivery`; one that dies leaves them to be claimed again at `until`.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>>;
     async fn update_delivery(&self, delivery: &Delivery) -> StoreResult<()>;
     /// A tenant's deliveries, newest first, optionally of one rule.
     async fn list_deliveries(

@@ -85,9 +85,15 @@ pub async fn lease(
         if job.is_some() || !cancel_jobs.is_empty() {
             return Ok(LeaseResponse { job, cancel_jobs });
         }
-        if tokio::time::timeout_at(deadline, waiter.notified())
+        // While wake-ups between replicas may be lost, look at the store now and then anyway.
+        let until = match app.bus.recheck_every() {
+            Some(every) => deadline.min(tokio::time::Instant::now() + every),
+            None => deadline,
+        };
+        if tokio::time::timeout_at(until, waiter.notified())
             .await
             .is_err()
+            && tokio::time::Instant::now() >= deadline
         {
             return Ok(LeaseResponse {
                 job: None,

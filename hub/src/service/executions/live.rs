@@ -113,6 +113,12 @@ impl Watch {
                 Ok(Event::Execution { execution_id, .. }) if execution_id == self.id => {
                     self.due.get_or_insert_with(|| Instant::now() + COALESCE);
                 }
+                // Events may have been lost between replicas: re-read, as after falling behind
+                // (how many is not known).
+                Ok(Event::Resync) => {
+                    self.resync = true;
+                    return Some(Live::Missed(0));
+                }
                 Ok(_) => {}
                 Err(RecvError::Lagged(n)) => {
                     self.resync = true;

@@ -218,15 +218,40 @@ async fn rules_and_deliveries_stay_in_their_tenant_and_are_made_once() {
             "{name}"
         );
 
-        let due = st.due_deliveries(Utc::now(), 10).await.unwrap();
+        let due = st
+            .claim_deliveries(Utc::now(), Utc::now() + Duration::seconds(60), 10)
+            .await
+            .unwrap();
         assert_eq!(due.len(), 1, "{name}");
+        // Claimed: no other sender gets it while the claim lasts, even when it is due.
+        assert!(
+            st.claim_deliveries(Utc::now(), Utc::now() + Duration::seconds(60), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: a claimed delivery was handed out twice"
+        );
+        // A sender that died: the claim runs out and the delivery is due again.
+        let later_on = Utc::now() + Duration::seconds(61);
+        let again = st
+            .claim_deliveries(later_on, later_on + Duration::seconds(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            again.len(),
+            1,
+            "{name}: an expired claim is not claimable again"
+        );
         let mut later = due[0].clone();
         later.attempts = 1;
         later.last_error = Some("HTTP 500".into());
         later.next_attempt_at = Some(Utc::now() + Duration::minutes(5));
         st.update_delivery(&later).await.unwrap();
         assert!(
-            st.due_deliveries(Utc::now(), 10).await.unwrap().is_empty(),
+            st.claim_deliveries(Utc::now(), Utc::now(), 10)
+                .await
+                .unwrap()
+                .is_empty(),
             "{name}: not due yet"
         );
         let mut done = later.clone();
@@ -234,7 +259,7 @@ async fn rules_and_deliveries_stay_in_their_tenant_and_are_made_once() {
         done.next_attempt_at = None;
         st.update_delivery(&done).await.unwrap();
         assert!(
-            st.due_deliveries(Utc::now() + Duration::hours(1), 10)
+            st.claim_deliveries(Utc::now() + Duration::hours(1), Utc::now(), 10)
                 .await
                 .unwrap()
                 .is_empty(),

@@ -482,8 +482,13 @@ impl Store for MongoStore {
         self.add_deliveries(deliveries).await
     }
 
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>> {
-        self.due_deliveries(now, limit).await
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.claim_deliveries(now, until, limit).await
     }
 
     async fn update_delivery(&self, delivery: &Delivery) -> StoreResult<()> {

@@ -102,20 +102,37 @@ impl MongoStore {
         Ok(())
     }
 
-    pub(super) async fn due_deliveries(
+    pub(super) async fn claim_deliveries(
         &self,
         now: Timestamp,
+        until: Timestamp,
         limit: u32,
     ) -> StoreResult<Vec<Delivery>> {
+        let due = doc! {"q_status": "pending", "q_next": {"$lte": ms(now)}};
         let docs = collect(
             self.col("notification_deliveries")
-                .find(doc! {"q_status": "pending", "q_next": {"$lte": ms(now)}})
+                .find(due.clone())
                 .sort(doc! {"q_next": 1, "q_created": 1})
                 .limit(i64::from(limit))
                 .await?,
         )
         .await?;
-        docs.into_iter().map(|d| self.delivery_from(d)).collect()
+        let mut claimed = Vec::new();
+        for d in docs {
+            let mut dl = self.delivery_from(d)?;
+            dl.next_attempt_at = Some(until);
+            // Claimed only if still due: another sender may have taken it meanwhile.
+            let mut filter = due.clone();
+            filter.insert("_id", &dl.id);
+            let r = self
+                .col("notification_deliveries")
+                .replace_one(filter, self.delivery_doc(&dl)?)
+                .await?;
+            if r.modified_count == 1 {
+                claimed.push(dl);
+            }
+        }
+        Ok(claimed)
     }
 
     pub(super) async fn update_delivery(&self, d: &Delivery) -> StoreResult<()> {

@@ -516,8 +516,13 @@ impl Store for SqliteStore {
         self.write(move |tx, _| notify::add_deliveries(tx, &ds))
             .await
     }
-    async fn due_deliveries(&self, now: Timestamp, limit: u32) -> StoreResult<Vec<Delivery>> {
-        self.read(move |c, _| notify::due_deliveries(c, now, limit))
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        limit: u32,
+    ) -> StoreResult<Vec<Delivery>> {
+        self.write(move |tx, _| notify::claim_deliveries(tx, now, until, limit))
             .await
     }
     async fn update_delivery(&self, delivery: &Delivery) -> StoreResult<()> {

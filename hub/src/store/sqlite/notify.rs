@@ -87,17 +87,23 @@ fn deliveries(c: &Connection, sql: &str, p: impl rusqlite::Params) -> StoreResul
         .collect()
 }
 
-pub(super) fn due_deliveries(
-    c: &Connection,
+pub(super) fn claim_deliveries(
+    tx: &Transaction<'_>,
     now: Timestamp,
+    until: Timestamp,
     limit: u32,
 ) -> StoreResult<Vec<Delivery>> {
-    deliveries(
-        c,
+    let mut due = deliveries(
+        tx,
         "SELECT doc FROM notification_deliveries WHERE status = 'pending' AND next_attempt_at <= ?1
          ORDER BY next_attempt_at, created_at LIMIT ?2",
         params![ms(now), limit],
-    )
+    )?;
+    for d in &mut due {
+        d.next_attempt_at = Some(until);
+        update_delivery(tx, d)?;
+    }
+    Ok(due)
 }
 
 pub(super) fn update_delivery(tx: &Transaction<'_>, d: &Delivery) -> StoreResult<()> {

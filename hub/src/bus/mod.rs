@@ -1,16 +1,23 @@
-//! The in-process bus: live events for subscribers and per-server wake-ups for long-polls.
+//! The bus: live events for subscribers and per-server wake-ups for long-polls.
 //!
 //! It carries no truth. Lose an event and nothing is lost: subscribers re-read the store,
 //! and long-polls re-check it on every wake-up and at the end of their wait.
+//!
+//! [`Bus`] is the trait; [`LocalBus`] the in-process implementation (one hub), and
+//! [`redis::RedisBus`] the one replicas share: it delivers locally as `LocalBus` does and
+//! relays every event and wake-up to the other replicas over Redis pub/sub.
+
+pub mod redis;
 
 use crate::store::LogLine;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use tokio::sync::{Notify, broadcast};
 
 /// Something changed; subscribers read the new state from the store. Output lines travel
 /// with their event (they are already stored) so a watcher sees them in order at once.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Event {
     Execution {
         tenant_id: String,
@@ -41,9 +48,14 @@ pub enum Event {
         email: String,
         session_ids: Vec<String>,
     },
+    /// Events may have been lost (the link between replicas was down): whoever follows
+    /// something re-reads it from the store, as after falling behind.
+    Resync,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, async_graphql::Enum,
+)]
 pub enum FeedKind {
     Started,
     Finished,
@@ -53,19 +65,40 @@ pub enum FeedKind {
 /// bounded buffer. One that falls further behind is told how many it missed.
 pub const CAPACITY: usize = 4096;
 
+/// Live events and wake-ups, within one hub or across replicas.
+pub trait Bus: Send + Sync {
+    /// Sends an event to every subscriber (of every replica). Never blocks.
+    fn publish(&self, event: Event);
+    /// This hub's subscription to every event.
+    fn subscribe(&self) -> broadcast::Receiver<Event>;
+    /// The wake-up handle of one server's long-poll on this hub.
+    fn waiter(&self, tenant_id: &str, server_id: &str) -> Arc<Notify>;
+    /// Wakes the long-poll of a server that has a job waiting (or the next one to come),
+    /// wherever it is polling.
+    fn wake(&self, tenant_id: &str, server_id: &str);
+    /// How often a waiting long-poll should re-read the store on its own: `None` while every
+    /// wake-up arrives, a period while wake-ups may be lost (Redis unreachable).
+    fn recheck_every(&self) -> Option<Duration> {
+        None
+    }
+    /// `in-process` or `redis`.
+    fn backend(&self) -> &'static str;
+}
+
+/// The in-process bus (one hub), also the local half of the Redis bus.
 #[derive(Clone)]
-pub struct Bus {
+pub struct LocalBus {
     events: broadcast::Sender<Event>,
     wakeups: Arc<Mutex<HashMap<String, Arc<Notify>>>>,
 }
 
-impl Default for Bus {
+impl Default for LocalBus {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl Bus {
+impl LocalBus {
     pub fn new() -> Self {
         Self {
             events: broadcast::channel(CAPACITY).0,
@@ -73,37 +106,48 @@ impl Bus {
         }
     }
 
-    pub fn publish(&self, event: Event) {
+    /// Wakes every long-poll waiting on this hub (they re-read the store).
+    pub fn wake_all(&self) {
+        let map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
+        for n in map.values() {
+            n.notify_one();
+        }
+    }
+}
+
+impl Bus for LocalBus {
+    fn publish(&self, event: Event) {
         // No subscriber is not an error.
         let _ = self.events.send(event);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    fn subscribe(&self) -> broadcast::Receiver<Event> {
         self.events.subscribe()
     }
 
-    /// The wake-up handle of one server's long-poll.
-    pub fn waiter(&self, tenant_id: &str, server_id: &str) -> Arc<Notify> {
+    fn waiter(&self, tenant_id: &str, server_id: &str) -> Arc<Notify> {
         let mut map = self.wakeups.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(format!("{tenant_id}/{server_id}"))
             .or_default()
             .clone()
     }
 
-    /// Wakes the long-poll of a server that has a job waiting (or the next one to come).
-    pub fn wake(&self, tenant_id: &str, server_id: &str) {
+    fn wake(&self, tenant_id: &str, server_id: &str) {
         self.waiter(tenant_id, server_id).notify_one();
+    }
+
+    fn backend(&self) -> &'static str {
+        "in-process"
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[tokio::test]
     async fn a_wake_before_the_wait_is_not_lost() {
-        let bus = Bus::new();
+        let bus = LocalBus::new();
         bus.wake("t", "a");
         tokio::time::timeout(Duration::from_secs(1), bus.waiter("t", "a").notified())
             .await
@@ -112,7 +156,7 @@ mod tests {
 
     #[tokio::test]
     async fn events_reach_subscribers() {
-        let bus = Bus::new();
+        let bus = LocalBus::new();
         let mut rx = bus.subscribe();
         let ev = Event::Server {
             tenant_id: "t".into(),
