@@ -246,7 +246,7 @@ async fn ask(
         b.set_draw_target(ProgressDrawTarget::hidden());
     }
     eprint!(
-        "\n{} Cancel execution {id} on every server, detach and leave it running, or resume watching? [c]ancel / [d]etach / [r]esume: ",
+        "\n{} [c]ancel {id} on every server, [d]etach (it keeps running), or [r]esume watching? ",
         Style::new().yellow().for_stderr().apply_to("Ctrl-C:")
     );
     let _ = std::io::stderr().flush();
@@ -321,7 +321,8 @@ pub async fn follow(client: &Client, ui: &Ui, id: &str, opts: FollowOptions) -> 
                         finish_bar(&p);
                         return Ok(Ending::Detached);
                     }
-                    match ask(id, p.bar.as_ref(), &mut sigint).await {
+                    let shown = p.bar.as_ref().filter(|_| p.bar_shown);
+                    match ask(id, shown, &mut sigint).await {
                         Answer::Detach => {
                             finish_bar(&p);
                             feed.close().await;

@@ -67,6 +67,36 @@ fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
     assert_eq!(mode & 0o777, 0o600, "credentials mode {mode:o}");
     let who = cli.expect(&["whoami"], 0);
     assert!(who.stdout.contains(ADMIN), "{who:?}");
+
+    // An access token about to expire is refreshed once, even by commands run together:
+    // the rotating refresh token is never replayed (which would end the session).
+    let stored = |p: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let mut c = stored(&creds);
+    let first_refresh = c["refresh_token"].clone();
+    c["access_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&creds, c.to_string()).unwrap();
+    let together: Vec<_> = (0..3)
+        .map(|_| {
+            cli.command(&["whoami"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in together {
+        let out = wait_output(child, 60, &["whoami"]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert_ne!(
+        stored(&creds)["refresh_token"],
+        first_refresh,
+        "not refreshed"
+    );
+    cli.expect(&["whoami"], 0);
     cli.wait_idle(&demo);
 
     // On a terminal: progress, every server's output prefixed by its name, the summary.

@@ -135,10 +135,9 @@ pub async fn logout(g: &Global, everywhere: bool) -> Result<Exit> {
     }
     let client = super::connect(g)?;
     let result = client.logout(everywhere).await;
-    // The stored login goes whatever the hub said, unless a token from the flags was used
-    // for another hub's session.
-    let stored_is_this = stored.as_ref().is_some_and(|c| c.hub == client.hub.url);
-    if g.token.is_none() || stored_is_this {
+    // The stored login goes whatever the hub said; a token from the flags or the
+    // environment is another session, and leaves the stored login alone.
+    if g.token.is_none() {
         store.remove()?;
     }
     match result {
