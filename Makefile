@@ -13,7 +13,7 @@ help:
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution latency on a real demo"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
-	@echo "make package .deb and .rpm for hub and agent (target/debian, target/generate-rpm)"
+	@echo "make package .deb and .rpm for hub, agent and the greenroom CLI (target/debian, target/generate-rpm)"
 
 build:
 	$(CARGO) build --workspace --bins
@@ -63,11 +63,17 @@ bench-agent:
 package: web
 	@command -v cargo-deb >/dev/null || $(CARGO) install --locked cargo-deb
 	@command -v cargo-generate-rpm >/dev/null || $(CARGO) install --locked cargo-generate-rpm
-	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
+	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-cli
+	mkdir -p target/release/completions
+	./target/release/greenroom completions bash > target/release/completions/greenroom.bash
+	./target/release/greenroom completions zsh > target/release/completions/_greenroom
+	./target/release/greenroom completions fish > target/release/completions/greenroom.fish
 	$(CARGO) deb --no-build -p greenroom-agent
 	$(CARGO) deb --no-build -p greenroom-hub
+	$(CARGO) deb --no-build -p greenroom-cli
 	$(CARGO) generate-rpm -p agent
 	$(CARGO) generate-rpm -p hub
+	$(CARGO) generate-rpm -p cli
 	@ls -1 target/debian/*.deb target/generate-rpm/*.rpm
 
 clean:

@@ -1,0 +1,590 @@
+//! The GraphQL types the CLI reads, as cynic fragments of the checked-in `schema.graphql`
+//! (a field that does not exist there, or has another type, fails the build).
+//!
+//! Each struct also derives `Serialize` with the schema's field names, so `-o json` prints
+//! exactly the API's shapes. Full fragments (`Server`, `Execution`, `ActionTemplate`,
+//! `ServerLock`, `LogLine`) select every field of their type; the lighter ones
+//! (`ExecutionSummary`, `LiveExecution`) leave out the per-server output.
+
+use super::schema;
+use serde::Serialize;
+
+/// The `DateTime` scalar: the hub's RFC 3339 text, kept as it came (so `-o json` shows it
+/// unchanged), and the instant it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Timestamp {
+    raw: String,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Timestamp {
+    pub fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at
+    }
+}
+
+impl From<chrono::DateTime<chrono::Utc>> for Timestamp {
+    fn from(at: chrono::DateTime<chrono::Utc>) -> Self {
+        Timestamp {
+            raw: at.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            at,
+        }
+    }
+}
+
+impl Serialize for Timestamp {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.raw)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Timestamp {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = String::deserialize(d)?;
+        let at = chrono::DateTime::parse_from_rfc3339(&raw)
+            .map_err(|e| serde::de::Error::custom(format!("bad timestamp {raw:?}: {e}")))?
+            .with_timezone(&chrono::Utc);
+        Ok(Timestamp { raw, at })
+    }
+}
+/// The `JSON` scalar.
+pub type Json = serde_json::Value;
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutionState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Cancelled,
+}
+
+impl ExecutionState {
+    pub fn is_final(self) -> bool {
+        matches!(self, Self::Completed | Self::Failed | Self::Cancelled)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Running => "running",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Cancelled => "cancelled",
+        }
+    }
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Leased,
+    Running,
+    Success,
+    Failed,
+    Timeout,
+    Cancelled,
+    Skipped,
+    Unreachable,
+}
+
+impl JobState {
+    pub fn is_final(self) -> bool {
+        !matches!(self, Self::Pending | Self::Leased | Self::Running)
+    }
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Leased | Self::Running)
+    }
+    /// Ended without success (skipped is counted apart).
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Self::Failed | Self::Timeout | Self::Cancelled | Self::Unreachable
+        )
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Leased => "leased",
+            Self::Running => "running",
+            Self::Success => "success",
+            Self::Failed => "failed",
+            Self::Timeout => "timeout",
+            Self::Cancelled => "cancelled",
+            Self::Skipped => "skipped",
+            Self::Unreachable => "unreachable",
+        }
+    }
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerState {
+    Idle,
+    Busy,
+    Maintenance,
+    Unreachable,
+    Error,
+}
+
+impl ServerState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Idle => "idle",
+            Self::Busy => "busy",
+            Self::Maintenance => "maintenance",
+            Self::Unreachable => "unreachable",
+            Self::Error => "error",
+        }
+    }
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Priority {
+    High,
+    Normal,
+    Low,
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    Viewer,
+    Operator,
+    Admin,
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockType {
+    Execution,
+    Maintenance,
+    Emergency,
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LockStatus {
+    Active,
+    Released,
+    Expired,
+    ForceReleased,
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExecutionEventKind {
+    Snapshot,
+    Update,
+    Output,
+    Missed,
+}
+
+// ---- users -------------------------------------------------------------------------------
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct User {
+    pub email: String,
+    pub role: Role,
+    pub tenant_id: String,
+    pub disabled: bool,
+}
+
+// ---- servers -----------------------------------------------------------------------------
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Server {
+    pub server_id: String,
+    pub hostname: String,
+    pub ip_address: String,
+    pub environment: String,
+    pub server_group: String,
+    pub tags: Vec<String>,
+    pub capabilities: Vec<String>,
+    pub configuration: ServerConfiguration,
+    pub credentials: Credentials,
+    pub status: ServerStatus,
+    pub metadata: ServerMetadata,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerConfiguration {
+    pub agent_version: String,
+    pub os_info: String,
+    pub max_concurrent_jobs: i32,
+    pub timeout_default: i32,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Credentials {
+    pub certificate_fingerprint: Option<String>,
+    pub certificate_not_after: Option<Timestamp>,
+    pub last_rotation: Option<Timestamp>,
+    pub revoked: bool,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerStatus {
+    pub current: ServerState,
+    pub last_heartbeat: Option<Timestamp>,
+    pub uptime_seconds: i32,
+    pub load_average: Vec<f64>,
+    pub cpu_percent: f64,
+    pub memory_usage_percent: f64,
+    pub disk_usage_percent: f64,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerMetadata {
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+    pub last_successful_execution: Option<Timestamp>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerPage {
+    pub items: Vec<Server>,
+    pub total: i32,
+    pub page: i32,
+    pub page_size: i32,
+}
+
+// ---- templates ---------------------------------------------------------------------------
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ActionTemplate {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub category: String,
+    pub action_type: String,
+    pub version: String,
+    pub parameters: Json,
+    pub command_template: String,
+    pub execution_config: Json,
+    pub success_criteria: Json,
+    pub applicable_server_tags: Vec<String>,
+    pub metadata: TemplateMetadata,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateMetadata {
+    pub created_at: Timestamp,
+    pub created_by: String,
+    pub updated_at: Timestamp,
+    pub usage_count: i32,
+}
+
+// ---- executions --------------------------------------------------------------------------
+
+/// Every field of `Execution`, per-server output included: `show`, and `run -o json`.
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct Execution {
+    pub execution_id: String,
+    pub initiated_by: String,
+    pub execution_type: String,
+    pub target_servers: Vec<String>,
+    pub action_template_id: Option<String>,
+    pub action: Json,
+    pub parameters: Json,
+    pub priority: Priority,
+    pub progress: f64,
+    pub estimated_completion: Option<Timestamp>,
+    pub skipped_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub template_version: Option<String>,
+    pub max_concurrency: Option<i32>,
+    pub error_threshold: Option<i32>,
+    pub overall: ExecutionState,
+    pub timing: ExecutionTiming,
+    pub results: ExecutionResults,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionTiming {
+    pub created_at: Timestamp,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub duration_seconds: Option<f64>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionResults {
+    pub success_count: i32,
+    pub failure_count: i32,
+    pub total_count: i32,
+    pub details: Vec<JobDetail>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct JobDetail {
+    pub job_id: String,
+    pub attempt: i32,
+    pub started_at: Option<Timestamp>,
+    pub finished_at: Option<Timestamp>,
+    pub server_id: String,
+    pub status: JobState,
+    pub exit_code: Option<i32>,
+    pub output: String,
+    pub error_output: String,
+    pub execution_time: f64,
+    pub error: Option<String>,
+}
+
+/// An execution in a list: its header and counts, without per-server results.
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[cynic(graphql_type = "Execution")]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub execution_id: String,
+    pub initiated_by: String,
+    pub execution_type: String,
+    pub target_servers: Vec<String>,
+    pub action_template_id: Option<String>,
+    pub action: Json,
+    pub priority: Priority,
+    pub progress: f64,
+    pub overall: ExecutionState,
+    pub timing: ExecutionTiming,
+    pub results: ResultCounts,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[cynic(graphql_type = "ExecutionResults")]
+#[serde(rename_all = "camelCase")]
+pub struct ResultCounts {
+    pub success_count: i32,
+    pub failure_count: i32,
+    pub total_count: i32,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionPage {
+    pub items: Vec<ExecutionSummary>,
+    pub total: i32,
+    pub page: i32,
+    pub page_size: i32,
+}
+
+/// What the live view needs of an execution: its state and each server's status, without
+/// the output (which arrives as lines).
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[cynic(graphql_type = "Execution")]
+#[serde(rename_all = "camelCase")]
+pub struct LiveExecution {
+    pub execution_id: String,
+    pub target_servers: Vec<String>,
+    pub progress: f64,
+    pub estimated_completion: Option<Timestamp>,
+    pub skipped_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub overall: ExecutionState,
+    pub timing: ExecutionTiming,
+    pub results: LiveResults,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[cynic(graphql_type = "ExecutionResults")]
+#[serde(rename_all = "camelCase")]
+pub struct LiveResults {
+    pub success_count: i32,
+    pub failure_count: i32,
+    pub total_count: i32,
+    pub details: Vec<LiveJob>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[cynic(graphql_type = "JobDetail")]
+#[serde(rename_all = "camelCase")]
+pub struct LiveJob {
+    pub job_id: String,
+    pub attempt: i32,
+    pub server_id: String,
+    pub status: JobState,
+    pub exit_code: Option<i32>,
+    pub execution_time: f64,
+    pub error: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LogLine {
+    pub cursor: i32,
+    pub server_id: String,
+    pub job_id: String,
+    pub seq: i32,
+    pub stream: String,
+    pub data: String,
+    pub timestamp: Timestamp,
+    pub attempt: i32,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LogPage {
+    pub entries: Vec<LogLine>,
+    pub total: i32,
+    pub next_offset: Option<i32>,
+    pub last_cursor: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionEvent {
+    pub kind: ExecutionEventKind,
+    pub execution: Option<LiveExecution>,
+    pub output: Vec<LogLine>,
+    pub missed: i32,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionPreview {
+    pub matched_count: i32,
+    pub run_count: i32,
+    pub servers: Vec<CommandPreview>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct CommandPreview {
+    pub server_id: String,
+    pub command: Option<String>,
+    pub environment: Vec<EnvironmentVariable>,
+    pub skipped: bool,
+    pub reason: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct EnvironmentVariable {
+    pub name: String,
+    pub value: String,
+}
+
+// ---- locks -------------------------------------------------------------------------------
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServerLock {
+    pub lock_id: String,
+    pub server_id: String,
+    pub lock_type: LockType,
+    pub locked_by: LockOwner,
+    pub lock_metadata: LockMetadata,
+    pub timing: LockTiming,
+    pub status: LockStatus,
+    pub fencing_token: i32,
+    pub released_by: Option<String>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LockOwner {
+    pub process_id: String,
+    pub execution_id: Option<String>,
+    pub user_id: String,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LockMetadata {
+    pub reason: String,
+    pub priority: String,
+    pub estimated_duration_minutes: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct LockTiming {
+    pub acquired_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub max_extension_count: i32,
+    pub current_extensions: i32,
+    pub released_at: Option<Timestamp>,
+}
+
+// ---- inputs ------------------------------------------------------------------------------
+
+#[derive(cynic::InputObject, Debug, Clone, Default)]
+pub struct ServerFilter {
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServerState>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub q: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub server_group: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+}
+
+#[derive(cynic::InputObject, Debug, Clone, Default)]
+pub struct ExecutionFilter {
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ExecutionState>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub template_id: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub initiated_by: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub server_id: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub from: Option<Timestamp>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub to: Option<Timestamp>,
+}
+
+#[derive(cynic::InputObject, Debug, Clone, Default)]
+#[cynic(graphql_type = "ServerSelectorInput")]
+pub struct ServerSelector {
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub environment: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub server_group: Option<String>,
+    pub tags: Vec<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServerState>,
+}
+
+#[derive(cynic::InputObject, Debug, Clone, Default)]
+pub struct StartExecutionInput {
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub action: Option<Json>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub action_template_id: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub parameters: Option<Json>,
+    pub target_servers: Vec<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub selector: Option<ServerSelector>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<Priority>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub max_concurrency: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub error_threshold: Option<String>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub retry_count: Option<i32>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub retry_delay_seconds: Option<i32>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub requires_lock: Option<bool>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub fail_if_locked: Option<bool>,
+    pub ignore_applicable_tags: bool,
+}

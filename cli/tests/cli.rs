@@ -1,0 +1,590 @@
+//! The `greenroom` binary against a real demo hub with three real agents: the live view on
+//! a terminal, exit codes, JSON that matches the API, preview, logs -f, cancel (by command
+//! and by Ctrl-C), detaching, locks, and clear refusals of bad input. No timing asserts.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Every field of `Execution`, as the CLI's `show`/`run -o json` selects it.
+const EXECUTION_QUERY: &str = "query($id: String!) { execution(executionId: $id) { executionId initiatedBy executionType targetServers actionTemplateId action parameters priority progress estimatedCompletion skippedReason cancelledBy templateVersion maxConcurrency errorThreshold overall timing { createdAt startedAt completedAt durationSeconds } results { successCount failureCount totalCount details { jobId attempt startedAt finishedAt serverId status exitCode output errorOutput executionTime error } } } }";
+
+/// The execution as the hub's GraphQL API answers it (with the CLI's stored login token).
+fn api_execution(cli: &Cli, demo: &Demo, id: &str) -> Value {
+    let creds: Value = serde_json::from_str(
+        &std::fs::read_to_string(cli.home.join("config/greenroom/credentials.json")).unwrap(),
+    )
+    .unwrap();
+    let token = creds["access_token"].as_str().unwrap().to_string();
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let body: Value = rt.block_on(async {
+        reqwest::Client::new()
+            .post(format!("{}/graphql", demo.url))
+            .bearer_auth(token)
+            .json(&json!({"query": EXECUTION_QUERY, "variables": {"id": id}}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    });
+    assert!(body["errors"].is_null(), "{body}");
+    body["data"]["execution"].clone()
+}
+
+/// Whether `out` has a line of `server`'s output that is `text` (`server   | text`).
+fn has_line(out: &str, server: &str, text: &str) -> bool {
+    out.lines().any(|l| {
+        l.strip_prefix(server)
+            .is_some_and(|rest| rest.trim_start().strip_prefix("| ") == Some(text))
+    })
+}
+
+fn stderr_has(out: &Output, text: &str) {
+    assert!(
+        out.stderr.contains(text),
+        "stderr lacks {text:?}:\n{}\nstdout:\n{}",
+        out.stderr,
+        out.stdout
+    );
+}
+
+#[test]
+fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
+    let demo = Demo::start();
+    let home = tempfile::tempdir().unwrap();
+    let cli = Cli::new(home.path());
+
+    // Sign in: the login is kept privately.
+    cli.login(&demo);
+    let creds = home.path().join("config/greenroom/credentials.json");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&creds).unwrap().permissions().mode();
+    assert_eq!(mode & 0o777, 0o600, "credentials mode {mode:o}");
+    let who = cli.expect(&["whoami"], 0);
+    assert!(who.stdout.contains(ADMIN), "{who:?}");
+
+    // An access token about to expire is refreshed once, even by commands run together:
+    // the rotating refresh token is never replayed (which would end the session).
+    let stored = |p: &std::path::Path| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+    };
+    let mut c = stored(&creds);
+    let first_refresh = c["refresh_token"].clone();
+    c["access_expires_at"] = json!("2000-01-01T00:00:00Z");
+    std::fs::write(&creds, c.to_string()).unwrap();
+    let together: Vec<_> = (0..3)
+        .map(|_| {
+            cli.command(&["whoami"])
+                .stdin(std::process::Stdio::null())
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in together {
+        let out = wait_output(child, 60, &["whoami"]);
+        assert_eq!(out.code, 0, "{out:?}");
+    }
+    assert_ne!(
+        stored(&creds)["refresh_token"],
+        first_refresh,
+        "not refreshed"
+    );
+    cli.expect(&["whoami"], 0);
+    cli.wait_idle(&demo);
+
+    // On a terminal: progress, every server's output prefixed by its name, the summary.
+    let mut pty = Pty::spawn(
+        &cli,
+        &[
+            "run",
+            "-g",
+            "demo",
+            "--",
+            "echo first-line; sleep 1; echo second-line",
+        ],
+    );
+    let code = pty.wait(90);
+    let screen = plain(&pty.screen());
+    assert_eq!(code, 0, "run exited {code}:\n{screen}");
+    for server in SERVERS {
+        for line in ["first-line", "second-line"] {
+            assert!(
+                has_line(&screen, server, line),
+                "no {line} from {server}:\n{screen}"
+            );
+        }
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(server) && l.contains("success")),
+            "no success line for {server}:\n{screen}"
+        );
+    }
+    assert!(screen.contains("/3"), "no progress bar:\n{screen}");
+    assert!(screen.contains("running"), "no running count:\n{screen}");
+    assert!(
+        screen.contains("3 succeeded, 0 failed"),
+        "no summary:\n{screen}"
+    );
+    assert!(
+        screen.contains("SERVER") && screen.contains("STATUS"),
+        "no summary table:\n{screen}"
+    );
+
+    // For scripts: -o json is the API's Execution, field for field.
+    let out = cli.expect(
+        &[
+            "run",
+            "-s",
+            "demo-dev-01",
+            "-o",
+            "json",
+            "--",
+            "echo json-run",
+        ],
+        0,
+    );
+    let printed = out.json();
+    let id = printed["executionId"].as_str().unwrap().to_string();
+    assert_eq!(printed["overall"], "COMPLETED");
+    assert!(
+        printed["results"]["details"][0]["output"]
+            .as_str()
+            .unwrap()
+            .contains("json-run")
+    );
+    assert_eq!(printed, api_execution(&cli, &demo, &id));
+    let shown = cli.expect(&["show", &id, "-o", "json"], 0).json();
+    assert_eq!(shown, printed);
+    let yaml = cli.expect(&["show", &id, "-o", "yaml"], 0);
+    assert!(
+        yaml.stdout.contains(&format!("executionId: {id}")),
+        "{yaml:?}"
+    );
+    let servers = cli.expect(&["servers", "-o", "json"], 0).json();
+    let ids: Vec<&str> = servers
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["serverId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 3, "{servers}");
+    for s in SERVERS {
+        assert!(ids.contains(&s), "{servers}");
+    }
+
+    // One server fails (the agent of demo-dev-01 is the job's parent process): non-zero (3),
+    // the other's output and the summary still shown.
+    let out = cli.run(&[
+        "run",
+        "-s",
+        "demo-dev-01,demo-staging-02",
+        "--",
+        "echo before; tr '\\0' ' ' < /proc/$PPID/cmdline | grep -q demo-dev-01 && exit 3; echo fine",
+    ]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("1 succeeded, 1 failed"), "{out:?}");
+    assert!(has_line(&out.stdout, "demo-staging-02", "fine"), "{out:?}");
+    assert!(has_line(&out.stdout, "demo-dev-01", "before"), "{out:?}");
+    assert!(!has_line(&out.stdout, "demo-dev-01", "fine"), "{out:?}");
+    // A command that fails everywhere.
+    let out = cli.run(&[
+        "run",
+        "-g",
+        "demo",
+        "--",
+        "sh",
+        "-c",
+        "echo failing; exit 3",
+    ]);
+    assert_eq!(out.code, 3, "{out:?}");
+    assert!(out.stdout.contains("0 succeeded, 3 failed"), "{out:?}");
+    assert!(out.stdout.contains("failed"), "{out:?}");
+    for s in SERVERS {
+        assert!(has_line(&out.stdout, s, "failing"), "{out:?}");
+    }
+    let summary_rows = out
+        .stdout
+        .lines()
+        .filter(|l| l.contains("failed") && l.split_whitespace().any(|w| w == "3"))
+        .count();
+    assert!(
+        summary_rows >= 3,
+        "summary rows with exit 3:\n{}",
+        out.stdout
+    );
+
+    // Preview: the exact command and environment per server; nothing runs.
+    let before = cli
+        .expect(&["executions", "-o", "json", "--limit", "100"], 0)
+        .json();
+    let out = cli.expect(
+        &[
+            "run",
+            "--preview",
+            "--template",
+            "Disk space",
+            "-p",
+            "mount=/var",
+            "-g",
+            "demo",
+        ],
+        0,
+    );
+    for s in SERVERS {
+        assert!(out.stdout.contains(s), "{out:?}");
+    }
+    assert!(out.stdout.contains("GREENROOM_PARAM_mount=/var"), "{out:?}");
+    assert!(out.stdout.contains("df -P"), "{out:?}");
+    let p = cli
+        .expect(
+            &[
+                "run",
+                "--preview",
+                "-o",
+                "json",
+                "-s",
+                "demo-uat-03",
+                "--",
+                "uptime",
+            ],
+            0,
+        )
+        .json();
+    assert_eq!(p["runCount"], 1);
+    assert_eq!(p["servers"][0]["command"], "uptime");
+    let after = cli
+        .expect(&["executions", "-o", "json", "--limit", "100"], 0)
+        .json();
+    assert_eq!(
+        before.as_array().unwrap().len(),
+        after.as_array().unwrap().len(),
+        "a preview started something"
+    );
+    let listed = cli.expect(&["executions"], 0);
+    assert!(listed.stdout.contains(&id), "{listed:?}");
+
+    // Bad input: one clear line and the documented code.
+    let disk = |p: &str| -> Vec<String> {
+        ["run", "--template", "Disk space", "-p", p, "-g", "demo"]
+            .map(String::from)
+            .to_vec()
+    };
+    let cases: Vec<(Vec<String>, i32, &str)> = vec![
+        (
+            ["run", "--template", "No such template", "-g", "demo"]
+                .map(String::from)
+                .to_vec(),
+            4,
+            "unknown template \"No such template\"",
+        ),
+        (
+            disk("mount"),
+            2,
+            "bad parameter \"mount\": expected KEY=VALUE",
+        ),
+        (disk("max_percent=lots"), 2, "expected an integer"),
+        (disk("colour=red"), 2, "has no such parameter"),
+        (
+            ["run", "-s", "no-such-server", "--", "true"]
+                .map(String::from)
+                .to_vec(),
+            4,
+            "no-such-server",
+        ),
+        (
+            ["show", "exec_nope"].map(String::from).to_vec(),
+            4,
+            "unknown execution",
+        ),
+    ];
+    for (args, code, text) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = cli.run(&args);
+        assert_eq!(out.code, code, "{args:?}: {out:?}");
+        stderr_has(&out, text);
+        // One line naming the problem: no panic, no debug dump.
+        assert_eq!(out.stderr.trim().lines().count(), 1, "{args:?}: {out:?}");
+        assert!(out.stderr.starts_with("error: "), "{args:?}: {out:?}");
+    }
+
+    // Templates, and signing out.
+    let t = cli.expect(&["templates"], 0);
+    assert!(t.stdout.contains("Disk space"), "{t:?}");
+    let t = cli.expect(&["templates", "disk space"], 0);
+    assert!(t.stdout.contains("mount"), "{t:?}");
+    cli.expect(&["logout"], 0);
+    assert!(!creds.exists());
+    let out = cli.run(&["whoami"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    stderr_has(&out, "not signed in");
+    let out = cli.run_with(
+        &[
+            "login",
+            "--hub",
+            &demo.url,
+            "--email",
+            ADMIN,
+            "--password-stdin",
+        ],
+        "wrong-password-entirely\n",
+        30,
+    );
+    assert_eq!(out.code, 6, "{out:?}");
+    stderr_has(&out, "wrong email or password");
+}
+
+#[test]
+fn logs_follow_cancel_ctrl_c_detach_and_locks() {
+    let demo = Demo::start();
+    let home = tempfile::tempdir().unwrap();
+    let cli = Cli::new(home.path());
+    cli.login(&demo);
+    cli.wait_idle(&demo);
+
+    // Start detached, follow the output with logs -f, cancel it from another command.
+    let slow = "for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do echo tick-$i; sleep 1; done";
+    let out = cli.expect(&["run", "-d", "-g", "demo", "--", slow], 0);
+    let id = out.stdout.trim().to_string();
+    assert!(id.starts_with("exec"), "{out:?}");
+    let follower = cli
+        .command(&["logs", &id, "-f"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The follower prints tick-2 of each server once the agents got there.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let page = cli.expect(&["logs", &id], 0).stdout;
+        if SERVERS.iter().all(|s| has_line(&page, s, "tick-2")) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no tick-2 yet:\n{page}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let c = cli.expect(&["cancel", &id], 0);
+    assert!(c.stdout.contains("Cancelled"), "{c:?}");
+    let followed = wait_output(follower, 60, &["logs", "-f"]);
+    assert_eq!(followed.code, 0, "{followed:?}");
+    for s in SERVERS {
+        assert!(has_line(&followed.stdout, s, "tick-1"), "{followed:?}");
+        assert!(has_line(&followed.stdout, s, "tick-2"), "{followed:?}");
+    }
+    // Each line once, in order per server.
+    for s in SERVERS {
+        let ticks: Vec<&str> = followed
+            .stdout
+            .lines()
+            .filter(|l| l.starts_with(s))
+            .collect();
+        let mut sorted = ticks.clone();
+        sorted.dedup();
+        assert_eq!(ticks, sorted, "duplicates for {s}");
+    }
+    let shown = cli.expect(&["show", &id, "-o", "json"], 0).json();
+    assert_eq!(shown["overall"], "CANCELLED", "{shown}");
+    let w = cli.run(&["watch", &id]);
+    assert_eq!(w.code, 5, "watching a cancelled execution: {w:?}");
+    let only = cli.expect(&["logs", &id, "-s", "demo-uat-03", "--no-prefix"], 0);
+    assert!(
+        only.stdout.lines().all(|l| l.starts_with("tick-")),
+        "{only:?}"
+    );
+    let lines = cli.expect(&["logs", &id, "-o", "json"], 0).json();
+    assert!(
+        lines
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["cursor"].is_i64() && l["serverId"].is_string())
+    );
+
+    // Ctrl-C on a terminal asks; "c" cancels, and the exit status says so.
+    let mut pty = Pty::spawn(
+        &cli,
+        &[
+            "run",
+            "-s",
+            "demo-dev-01",
+            "--",
+            "echo started-here; sleep 30",
+        ],
+    );
+    pty.expect("started-here", 60);
+    pty.send(b"\x03");
+    pty.expect("[c]ancel", 30);
+    pty.send(b"c\r");
+    let code = pty.wait(60);
+    let screen = plain(&pty.screen());
+    assert_eq!(code, 5, "Ctrl-C then cancel:\n{screen}");
+    assert!(screen.contains("cancelled"), "{screen}");
+
+    // Without a terminal, Ctrl-C (SIGINT) detaches and says how to reattach.
+    let mut child = cli
+        .command(&[
+            "run",
+            "-s",
+            "demo-staging-02",
+            "--",
+            "echo detach-me; sleep 30",
+        ])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let running_id = loop {
+        let list = cli
+            .expect(&["executions", "--status", "running", "-o", "json"], 0)
+            .json();
+        if let Some(e) = list.as_array().unwrap().first() {
+            break e["executionId"].as_str().unwrap().to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // Give the follower time to subscribe (it prints the output line it has seen).
+    std::thread::sleep(Duration::from_millis(1500));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = wait_output(
+        {
+            let _ = child.stdin.take();
+            child
+        },
+        30,
+        &["run", "(SIGINT)"],
+    );
+    assert_eq!(out.code, 130, "{out:?}");
+    stderr_has(&out, &format!("greenroom watch {running_id}"));
+    let still = cli.expect(&["show", &running_id, "-o", "json"], 0).json();
+    assert_eq!(
+        still["overall"], "RUNNING",
+        "detaching must not cancel: {still}"
+    );
+    cli.expect(&["cancel", &running_id], 0);
+
+    // Locks.
+    let l = cli.expect(
+        &[
+            "lock",
+            "demo-uat-03",
+            "--reason",
+            "patching the kernel",
+            "--ttl",
+            "10m",
+        ],
+        0,
+    );
+    assert!(l.stdout.contains("Locked demo-uat-03"), "{l:?}");
+    let locks = cli.expect(&["locks", "-o", "json"], 0).json();
+    let mine: Vec<&Value> = locks
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|l| l["serverId"] == "demo-uat-03")
+        .collect();
+    assert_eq!(mine.len(), 1, "{locks}");
+    assert_eq!(mine[0]["lockType"], "MAINTENANCE");
+    assert_eq!(mine[0]["lockMetadata"]["reason"], "patching the kernel");
+    let again = cli.run(&["lock", "demo-uat-03", "--reason", "twice"]);
+    assert_eq!(again.code, 4, "a second lock: {again:?}");
+    let u = cli.expect(&["unlock", "demo-uat-03"], 0);
+    assert!(u.stdout.contains("Unlocked demo-uat-03"), "{u:?}");
+    let again = cli.run(&["unlock", "demo-uat-03"]);
+    assert_eq!(again.code, 4, "{again:?}");
+    stderr_has(&again, "has no active lock");
+    let bad = cli.run(&["lock", "demo-uat-03", "--reason", "x", "--ttl", "soon"]);
+    assert_eq!(bad.code, 2, "{bad:?}");
+}
+
+#[test]
+fn without_a_hub_errors_are_clear_and_coded() {
+    let home = tempfile::tempdir().unwrap();
+    let cli = Cli::new(home.path());
+
+    // Not signed in.
+    let out = cli.run(&["servers"]);
+    assert_eq!(out.code, 6, "{out:?}");
+    stderr_has(&out, "not signed in");
+
+    // Unreachable hub.
+    let port = free_port();
+    let url = format!("http://127.0.0.1:{port}");
+    let out = cli.run(&["--hub", &url, "--token", "t", "servers"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    stderr_has(&out, &format!("cannot reach the hub at {url}"));
+    let env_cli = cli
+        .clone()
+        .with_env("GREENROOM_HUB", &url)
+        .with_env("GREENROOM_TOKEN", "t");
+    let out = env_cli.run(&["run", "-e", "dev", "--", "uptime"]);
+    assert_eq!(out.code, 7, "{out:?}");
+    let out = cli.run_with(
+        &[
+            "login",
+            "--hub",
+            &url,
+            "--email",
+            "a@example.com",
+            "--password-stdin",
+        ],
+        "pw\n",
+        30,
+    );
+    assert_eq!(out.code, 7, "{out:?}");
+
+    // Usage errors are 2 and say what is wrong.
+    for (args, text) in [
+        (vec!["run", "-e", "dev"], "required"),
+        (
+            vec!["run", "--max-concurrency", "0", "-e", "dev", "--", "x"],
+            "percentage",
+        ),
+        (
+            vec!["run", "--error-threshold", "150%", "-e", "dev", "--", "x"],
+            "percentage",
+        ),
+        (vec!["bogus"], "unrecognized subcommand"),
+    ] {
+        let out = cli.run(&args);
+        assert_eq!(out.code, 2, "{args:?}: {out:?}");
+        stderr_has(&out, text);
+    }
+    let out = cli.run(&["--hub", &url, "--token", "t", "run", "--", "uptime"]);
+    assert_eq!(out.code, 2, "{out:?}");
+    stderr_has(&out, "which servers?");
+
+    // Help documents the exit codes; completions are generated.
+    let help = cli.expect(&["--help"], 0);
+    for code in ["0 ", "3 ", "4 ", "5 ", "6 ", "7 ", "130 "] {
+        assert!(
+            help.stdout.contains(&format!("\n  {code}")),
+            "{code} missing:\n{}",
+            help.stdout
+        );
+    }
+    for shell in ["bash", "zsh", "fish"] {
+        let c = cli.expect(&["completions", shell], 0);
+        assert!(c.stdout.contains("greenroom"), "{shell}");
+    }
+}
