@@ -47,27 +47,6 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// The CA's files under `data_dir/pki` (the retired archive included), relative paths.
-fn pki_files(data_dir: &Path) -> anyhow::Result<Vec<std::path::PathBuf>> {
-    let mut out = Vec::new();
-    let mut dirs = vec![data_dir.join("pki")];
-    while let Some(dir) = dirs.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries {
-            let p = e?.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else {
-                out.push(p.strip_prefix(data_dir)?.to_path_buf());
-            }
-        }
-    }
-    out.sort();
-    Ok(out)
-}
-
 /// Writes the store and the CA of `data_dir` to `out` (created, mode 0600).
 pub async fn backup(store: &dyn Store, data_dir: &Path, out: &Path) -> anyhow::Result<Counts> {
     let file = std::fs::OpenOptions::new()
@@ -94,12 +73,11 @@ pub async fn backup(store: &dyn Store, data_dir: &Path, out: &Path) -> anyhow::R
         }
         counts.records.push((collection.to_string(), n));
     }
-    for rel in pki_files(data_dir)? {
-        let path = data_dir.join(&rel);
-        let bytes =
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let pki = data_dir.join("pki");
+    for (rel, bytes) in crate::ca::shared::read_dir_files(&pki)? {
+        let path = pki.join(&rel);
         let mode = std::fs::metadata(&path)?.permissions().mode() & 0o777;
-        let line = json!({"file": rel, "mode": mode, "base64": base64::engine::general_purpose::STANDARD.encode(bytes)});
+        let line = json!({"file": format!("pki/{rel}"), "mode": mode, "base64": base64::engine::general_purpose::STANDARD.encode(bytes)});
         writeln!(w, "{line}")?;
         counts.files += 1;
     }
@@ -176,6 +154,10 @@ pub async fn restore(
     if !is_empty(store).await? {
         bail!("the store is not empty: restore into a new database (or a wiped data dir)");
     }
+    let stored_ca = store.pki_files().await?;
+    if !replace_ca && stored_ca.is_some() {
+        bail!("the store already has a CA; pass --replace-ca to replace it with the backup's");
+    }
     if !replace_ca
         && data_dir
             .join("pki")
@@ -232,6 +214,16 @@ pub async fn restore(
             .write_all(&bytes)?;
         std::fs::rename(&tmp, &path)?;
         counts.files += 1;
+    }
+    // The store holds the CA every hub of it uses: the backup's replaces what it had.
+    if counts.files > 0 {
+        let files = crate::ca::shared::read_dir_files(&data_dir.join("pki"))?;
+        if !store
+            .put_pki_files(&files, stored_ca.map(|p| p.version))
+            .await?
+        {
+            bail!("the CA in the store changed during the restore; run it again");
+        }
     }
     Ok(counts)
 }

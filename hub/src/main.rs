@@ -206,10 +206,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 None => demo::SAMPLES.to_string(),
             };
             let store = greenroom_hub::store::open(&cfg).await?;
-            let pki = greenroom_hub::ca::HubPki::open(
-                &cfg.server.data_dir.join("pki"),
-                &cfg.server.agent_hostnames,
-            )?;
+            let pki_dir = cfg.server.data_dir.join("pki");
+            greenroom_hub::ca::shared::startup(store.as_ref(), &pki_dir).await?;
+            let pki = greenroom_hub::ca::HubPki::open(&pki_dir, &cfg.server.agent_hostnames)?;
             let app = greenroom_hub::app::App::new(cfg, store, pki);
             let admin = greenroom_hub::auth::Caller::internal(
                 "cli",

@@ -53,12 +53,16 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
     let data_dir = config.server.data_dir.clone();
     std::fs::create_dir_all(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
-    let pki = HubPki::open(&data_dir.join("pki"), &config.server.agent_hostnames)
-        .context("certificate authority and agent listener TLS")?;
-    let tls = pki.tls();
     let store = crate::store::open(&config)
         .await
         .map_err(|e| anyhow::anyhow!("store: {e}"))?;
+    let pki_dir = data_dir.join("pki");
+    let pki_version = crate::ca::shared::startup(store.as_ref(), &pki_dir)
+        .await
+        .context("certificate authority")?;
+    let pki = HubPki::open(&pki_dir, &config.server.agent_hostnames)
+        .context("certificate authority and agent listener TLS")?;
+    let tls = pki.tls();
     let cancel = CancellationToken::new();
     let tasks = TaskTracker::new();
     let mut app = App::new(config.clone(), store, pki);
@@ -134,7 +138,12 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
         cancel.clone(),
         true,
     ));
-    tasks.spawn(crate::ca::reload_loop(app.pki.clone(), cancel.clone()));
+    tasks.spawn(crate::ca::reload_loop(
+        app.pki.clone(),
+        app.store.clone(),
+        pki_version,
+        cancel.clone(),
+    ));
     tasks.spawn(sweep_loop(app.clone(), sweeper, cancel.clone()));
     tasks.spawn(crate::notify::run(app.clone(), notifier, cancel.clone()));
     tasks.spawn(schedule_loop(app.clone(), scheduler, cancel.clone()));

@@ -259,21 +259,15 @@ async fn a_corrupt_staged_key_is_named_and_the_running_hub_keeps_its_cas() {
     let (ok, out, err) = ca(&hub, &["rotate", "stage"]);
     assert!(ok, "{out}{err}");
     let active = fingerprint(&hub.ca_path());
+    let staged_key = std::fs::read(pki.join("ca-next.key")).unwrap();
+    until("the hub to follow the staged CA", 15, || {
+        hub.log().contains("the CA changed in the store")
+    })
+    .await;
+
+    // The hub's copy of the CA is damaged on disk: the running hub logs it, keeps its CAs,
+    // and agents still enroll and work.
     std::fs::write(pki.join("ca-next.key"), "garbage").unwrap();
-    for args in [
-        &["status"][..],
-        &["rotate", "activate"],
-        &["rotate", "activate", "--force"],
-    ] {
-        let (ok, _, err) = ca(&hub, args);
-        assert!(
-            !ok && err.contains("ca-next.key") && err.trim().lines().count() == 1,
-            "{args:?}: {err}"
-        );
-        assert!(!err.contains("panicked"), "{err}");
-    }
-    assert_eq!(fingerprint(&hub.ca_path()), active, "nothing moved");
-    // The running hub logs it, keeps its CAs, and agents still enroll and work.
     until("the hub to log the bad file", 15, || {
         let log = hub.log();
         log.contains("cannot reload the certificate authorities") && log.contains("ca-next.key")
@@ -283,9 +277,40 @@ async fn a_corrupt_staged_key_is_named_and_the_running_hub_keeps_its_cas() {
     let token = hub.login().await;
     wait_idle(&hub, &token, &["after-corrupt"]).await;
     echo_on(&hub, &token, "after-corrupt", "still-serving").await;
+    // The store keeps the CA every hub shares: the next `ca` command puts the copy right.
+    let (ok, out, err) = ca(&hub, &["status"]);
+    assert!(ok, "{out}{err}");
+    assert_eq!(std::fs::read(pki.join("ca-next.key")).unwrap(), staged_key);
 
-    // A restart refuses to start, naming the file.
-    let (_dir, config) = hub.stop();
+    // Damaged in the store itself: every verb names the file and changes nothing.
+    let (dir, config) = hub.stop();
+    corrupt_in_store(&config, "ca-next.key").await;
+    for args in [
+        &["status"][..],
+        &["rotate", "activate"],
+        &["rotate", "activate", "--force"],
+    ] {
+        let out = Command::new(hub_bin())
+            .arg("ca")
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains("ca-next.key") && err.trim().lines().count() == 1,
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    assert_eq!(
+        fingerprint(&dir.path().join("pki/ca.crt")),
+        active,
+        "nothing moved"
+    );
+
+    // And a hub refuses to start on it, naming the file.
     let mut serve = Command::new(hub_bin())
         .args(["serve", "--config"])
         .arg(&config)
@@ -308,4 +333,18 @@ async fn a_corrupt_staged_key_is_named_and_the_running_hub_keeps_its_cas() {
     std::io::Read::read_to_string(&mut serve.stderr.take().unwrap(), &mut err).unwrap();
     assert!(!status.success() && err.contains("ca-next.key"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// Replaces one of the CA's files in the store (as someone with write access to it could).
+async fn corrupt_in_store(config: &Path, file: &str) {
+    let cfg = greenroom_hub::config::Config::load(config).unwrap();
+    let store = greenroom_hub::store::open(&cfg).await.unwrap();
+    let mut saved = store.pki_files().await.unwrap().unwrap();
+    saved.files.insert(file.to_string(), b"garbage".to_vec());
+    assert!(
+        store
+            .put_pki_files(&saved.files, Some(saved.version))
+            .await
+            .unwrap()
+    );
 }

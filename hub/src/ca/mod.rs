@@ -1,8 +1,10 @@
 //! The hub's certificate authorities at run time: the signer, the trust bundle and the agent
 //! listener's TLS configuration, built from the pki dir and rebuilt when it changes.
 //!
-//! `greenroom-hub ca rotate ...` ([`rotate`]) changes the pki dir, with the hub running or
-//! not. A running hub re-reads the CA files every [`RELOAD_PERIOD`]; when they changed it
+//! The CA's files are kept in the store, shared by every hub of it ([`shared`]); the pki dir
+//! is this hub's copy. `greenroom-hub ca rotate ...` ([`rotate`]) changes them, with hubs
+//! running or not. A running hub brings a newer version from the store into its pki dir and
+//! re-reads the CA files every [`RELOAD_PERIOD`]; when they changed it
 //! loads the new set, issues its agent-listener certificate from the (new) active CA and
 //! swaps the TLS configuration: new connections get the new certificate and accept client
 //! certificates from every CA of the new bundle; connections already open keep theirs. A
@@ -10,6 +12,7 @@
 //! set kept, so a mistake on disk never takes the agent listener down.
 
 pub mod rotate;
+pub mod shared;
 
 use greenroom_pki::{
     CA_CERT_FILE, CA_KEY_FILE, CaSet, NEXT_CERT_FILE, NEXT_KEY_FILE, RETIRING_CERT_FILE,
@@ -102,13 +105,29 @@ impl HubPki {
     }
 }
 
-/// Looks at the pki dir every [`RELOAD_PERIOD`] until `stop` changes.
-pub async fn reload_loop(pki: Arc<HubPki>, stop: tokio_util::sync::CancellationToken) {
+/// Every [`RELOAD_PERIOD`] until `stop`: brings a newer version of the CA from the store into
+/// the pki dir (`version`: the one there now), then reloads the pki dir if it changed.
+pub async fn reload_loop(
+    pki: Arc<HubPki>,
+    store: Arc<dyn crate::store::Store>,
+    mut version: u64,
+    stop: tokio_util::sync::CancellationToken,
+) {
     let mut tick = tokio::time::interval(RELOAD_PERIOD);
     loop {
         tokio::select! {
             _ = tick.tick() => {}
             _ = stop.cancelled() => return,
+        }
+        match shared::follow(store.as_ref(), &pki.dir, &mut version).await {
+            Ok(true) => tracing::info!(
+                version,
+                "the CA changed in the store (a rotation step); reloading it"
+            ),
+            Ok(false) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the CA from the store; keeping the pki dir as it is")
+            }
         }
         let p = pki.clone();
         match tokio::task::spawn_blocking(move || p.reload_if_changed()).await {

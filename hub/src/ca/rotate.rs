@@ -79,24 +79,50 @@ pub async fn run(cmd: CaCommand) -> anyhow::Result<()> {
 struct Ctx {
     dir: PathBuf,
     store: std::sync::Arc<dyn Store>,
+    /// The version of the store's CA files the pki dir was brought to.
+    version: u64,
 }
 
 impl Ctx {
+    /// The store of one config and its pki dir, brought to the store's copy of the CA (the
+    /// one every hub of the store uses).
     async fn open(config: &Path) -> anyhow::Result<Self> {
         let cfg = Config::load(config).map_err(|e| anyhow::anyhow!("{e}"))?;
         let dir = cfg.server.data_dir.join("pki");
-        if !dir.join(greenroom_pki::CA_CERT_FILE).exists()
-            && !dir.join(greenroom_pki::RETIRING_CERT_FILE).exists()
-        {
-            bail!(
-                "no CA in {} yet: the hub creates it when it first starts",
-                dir.display()
-            );
-        }
         let store = crate::store::open(&cfg)
             .await
             .map_err(|e| anyhow::anyhow!("store: {e}"))?;
-        Ok(Self { dir, store })
+        let saved = store
+            .pki_files()
+            .await
+            .map_err(|e| anyhow::anyhow!("store: {e}"))?;
+        if saved.is_none()
+            && !dir.join(greenroom_pki::CA_CERT_FILE).exists()
+            && !dir.join(greenroom_pki::RETIRING_CERT_FILE).exists()
+        {
+            bail!(
+                "no CA in the store or in {} yet: the hub creates it when it first starts",
+                dir.display()
+            );
+        }
+        let version = super::shared::startup(store.as_ref(), &dir).await?;
+        Ok(Self {
+            dir,
+            store,
+            version,
+        })
+    }
+
+    /// Saves a step's change of the pki dir to the store, for every hub; when another step
+    /// got there first, the pki dir goes back to the store's copy and the step fails.
+    async fn save(&self) -> anyhow::Result<()> {
+        if let Err(e) = super::shared::save(self.store.as_ref(), &self.dir, self.version).await {
+            if let Ok(Some(saved)) = self.store.pki_files().await {
+                let _ = super::shared::write_dir_files(&self.dir, &saved.files);
+            }
+            return Err(e);
+        }
+        Ok(())
     }
 
     fn cas(&self) -> anyhow::Result<CaSet> {
@@ -218,6 +244,7 @@ async fn status(ctx: &Ctx) -> anyhow::Result<String> {
 
 async fn stage(ctx: &Ctx) -> anyhow::Result<String> {
     let next = greenroom_pki::stage(&ctx.dir)?;
+    ctx.save().await?;
     ctx.audit(
         "ca_rotation_staged",
         &next,
@@ -258,6 +285,7 @@ async fn activate(ctx: &Ctx, force: bool) -> anyhow::Result<String> {
         }
     }
     let active = greenroom_pki::activate(&ctx.dir)?;
+    ctx.save().await?;
     let retiring = ctx.cas()?.retiring;
     ctx.audit(
         "ca_rotation_activated",
@@ -305,6 +333,7 @@ async fn finish(ctx: &Ctx, force: bool) -> anyhow::Result<String> {
     }
     let behind: Vec<String> = behind.iter().map(|s| s.server_id.clone()).collect();
     let retired = greenroom_pki::finish(&ctx.dir)?;
+    ctx.save().await?;
     ctx.audit(
         "ca_rotation_finished",
         &retired,

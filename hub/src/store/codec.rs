@@ -55,6 +55,41 @@ impl Codec {
         Self::new(Arc::new(Sealer::for_tests()))
     }
 
+    /// The CA's files, sealed (they hold its private keys).
+    pub fn pki(&self, files: &std::collections::BTreeMap<String, Vec<u8>>) -> String {
+        use base64::Engine as _;
+        let map: serde_json::Map<String, Value> = files
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    Value::String(base64::engine::general_purpose::STANDARD.encode(v)),
+                )
+            })
+            .collect();
+        self.sealer.seal_json(&Value::Object(map))
+    }
+
+    pub fn pki_from(
+        &self,
+        sealed: &str,
+    ) -> StoreResult<std::collections::BTreeMap<String, Vec<u8>>> {
+        use base64::Engine as _;
+        let v = self.open("the CA's files", sealed)?;
+        let Value::Object(map) = v else {
+            return Err(StoreError::Corrupt("the CA's files: not a map".into()));
+        };
+        map.into_iter()
+            .map(|(k, v)| {
+                let bytes = v
+                    .as_str()
+                    .and_then(|t| base64::engine::general_purpose::STANDARD.decode(t).ok())
+                    .ok_or_else(|| StoreError::Corrupt(format!("the CA's file {k}: not base64")))?;
+                Ok((k, bytes))
+            })
+            .collect()
+    }
+
     fn open(&self, what: &str, sealed: &str) -> StoreResult<Value> {
         self.sealer
             .open_json(sealed)

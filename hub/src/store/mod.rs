@@ -183,6 +183,15 @@ pub struct Singleton {
     pub expires_at: Timestamp,
 }
 
+/// The certificate authority's files as the hubs of one store share them: paths relative to
+/// the pki dir and their contents, and a version that grows with every change (sealed at
+/// rest; see `ca::shared`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PkiFiles {
+    pub version: u64,
+    pub files: std::collections::BTreeMap<String, Vec<u8>>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// A short name for logs and metrics (`sqlite`, `mongodb`).
@@ -515,6 +524,15 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Option<Singleton>>;
     /// Gives the lease up (a clean shutdown), so another replica takes over at once.
     async fn release_singleton(&self, name: &str, holder: &str) -> StoreResult<()>;
+    /// The CA's files as last saved, or None before any hub saved them.
+    async fn pki_files(&self) -> StoreResult<Option<PkiFiles>>;
+    /// Saves the CA's files as version `expected + 1` (1 when `expected` is None) if the
+    /// saved version is still `expected`; false when another writer saved first.
+    async fn put_pki_files(
+        &self,
+        files: &std::collections::BTreeMap<String, Vec<u8>>,
+        expected: Option<u64>,
+    ) -> StoreResult<bool>;
 
     // Operations.
     /// Whether the backend answers (readiness).

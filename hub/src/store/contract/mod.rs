@@ -584,3 +584,38 @@ async fn sqlite_refuses_to_rewrite_audit_history() {
     assert!(err.to_string().contains("append-only"), "{err}");
     assert!(c.execute("DELETE FROM audit_logs", []).is_err());
 }
+
+#[tokio::test]
+async fn the_ca_files_are_saved_sealed_and_only_over_the_version_read() {
+    use std::collections::BTreeMap;
+    for (name, st) in stores().await {
+        assert_eq!(st.pki_files().await.unwrap(), None, "{name}");
+        let key = b"-----BEGIN PRIVATE KEY-----\nsecret-key-material\n".to_vec();
+        let first = BTreeMap::from([
+            ("ca.crt".to_string(), b"cert".to_vec()),
+            ("ca.key".to_string(), key.clone()),
+        ]);
+        assert!(st.put_pki_files(&first, None).await.unwrap(), "{name}");
+        // Two hubs creating a CA at once: the second is told, and keeps the first's.
+        let other = BTreeMap::from([("ca.crt".to_string(), b"other".to_vec())]);
+        assert!(!st.put_pki_files(&other, None).await.unwrap(), "{name}");
+        let saved = st.pki_files().await.unwrap().unwrap();
+        assert_eq!((saved.version, &saved.files), (1, &first), "{name}");
+        // A rotation step saves over what it read; a step that read an older version is refused.
+        let mut second = first.clone();
+        second.insert("next.crt".into(), b"next".to_vec());
+        assert!(st.put_pki_files(&second, Some(1)).await.unwrap(), "{name}");
+        assert!(!st.put_pki_files(&first, Some(1)).await.unwrap(), "{name}");
+        let saved = st.pki_files().await.unwrap().unwrap();
+        assert_eq!((saved.version, &saved.files), (2, &second), "{name}");
+        // What a store writes is sealed: no key material in it, and another key cannot open it.
+        let codec = crate::store::codec::Codec::for_tests();
+        let sealed = codec.pki(&second);
+        assert!(!sealed.contains("secret-key-material") && !sealed.contains("PRIVATE"));
+        assert_eq!(codec.pki_from(&sealed).unwrap(), second);
+        let stranger = crate::store::codec::Codec::new(std::sync::Arc::new(
+            crate::seal::Sealer::new(b"another hub's key, not ours at all"),
+        ));
+        assert!(stranger.pki_from(&sealed).is_err(), "{name}");
+    }
+}

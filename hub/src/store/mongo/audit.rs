@@ -4,7 +4,7 @@
 //! writers serialise on it, so sequence order is commit order and a follower reading
 //! `_id > last` never skips one.
 
-use super::super::{Singleton, StoreResult};
+use super::super::{PkiFiles, Singleton, StoreError, StoreResult};
 use super::{MongoStore, collect, ms};
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
 use futures::FutureExt;
@@ -249,5 +249,51 @@ impl MongoStore {
             )
             .await?;
         Ok(())
+    }
+}
+
+impl MongoStore {
+    pub(super) async fn pki_files(&self) -> StoreResult<Option<PkiFiles>> {
+        let Some(d) = self.col("pki").find_one(doc! {"_id": "ca"}).await? else {
+            return Ok(None);
+        };
+        Ok(Some(PkiFiles {
+            version: super::int(&d, "version").unwrap_or(0) as u64,
+            files: self
+                .codec
+                .pki_from(d.get_str("sealed").unwrap_or_default())?,
+        }))
+    }
+
+    pub(super) async fn put_pki_files(
+        &self,
+        files: &std::collections::BTreeMap<String, Vec<u8>>,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        let sealed = self.codec.pki(files);
+        let next = expected.unwrap_or(0) as i64 + 1;
+        match expected {
+            None => match self
+                .col("pki")
+                .insert_one(doc! {"_id": "ca", "version": next, "sealed": sealed})
+                .await
+            {
+                Ok(_) => Ok(true),
+                Err(e) => match super::classify(e) {
+                    StoreError::Duplicate { .. } => Ok(false),
+                    other => Err(other),
+                },
+            },
+            Some(v) => {
+                let r = self
+                    .col("pki")
+                    .update_one(
+                        doc! {"_id": "ca", "version": v as i64},
+                        doc! {"$set": {"version": next, "sealed": sealed}},
+                    )
+                    .await?;
+                Ok(r.modified_count == 1)
+            }
+        }
     }
 }

@@ -2,8 +2,8 @@
 //! the module of its collection).
 
 use super::super::{
-    Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken,
-    RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
+    Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, PkiFiles,
+    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
 };
 use super::MongoStore;
 use crate::lifecycle::locks::LockRefusal;
@@ -516,6 +516,18 @@ impl Store for MongoStore {
 
     async fn release_singleton(&self, name: &str, holder: &str) -> StoreResult<()> {
         self.release_singleton(name, holder).await
+    }
+
+    async fn pki_files(&self) -> StoreResult<Option<PkiFiles>> {
+        self.pki_files().await
+    }
+
+    async fn put_pki_files(
+        &self,
+        files: &std::collections::BTreeMap<String, Vec<u8>>,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        self.put_pki_files(files, expected).await
     }
 
     async fn ping(&self) -> StoreResult<()> {

@@ -2,7 +2,8 @@
 //! singleton leases of hub replicas in the SQLite store. Sequence numbers are taken inside
 //! the writing transaction by the single writer, so they commit in order.
 
-use super::super::{Singleton, StoreResult};
+use super::super::codec::Codec;
+use super::super::{PkiFiles, Singleton, StoreResult};
 use super::{from_ms, ms, page_of};
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -184,4 +185,40 @@ pub(super) fn release_singleton(tx: &Transaction<'_>, name: &str, holder: &str) 
         params![name, holder],
     )?;
     Ok(())
+}
+
+pub(super) fn pki_files(c: &Connection, codec: &Codec) -> StoreResult<Option<PkiFiles>> {
+    let row: Option<(i64, String)> = c
+        .query_row("SELECT version, sealed FROM pki WHERE id = 1", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .optional()?;
+    row.map(|(version, sealed)| {
+        Ok(PkiFiles {
+            version: version as u64,
+            files: codec.pki_from(&sealed)?,
+        })
+    })
+    .transpose()
+}
+
+pub(super) fn put_pki_files(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    files: &std::collections::BTreeMap<String, Vec<u8>>,
+    expected: Option<u64>,
+) -> StoreResult<bool> {
+    let current: Option<i64> = tx
+        .query_row("SELECT version FROM pki WHERE id = 1", [], |r| r.get(0))
+        .optional()?;
+    if current.map(|v| v as u64) != expected {
+        return Ok(false);
+    }
+    let next = expected.unwrap_or(0) as i64 + 1;
+    tx.execute(
+        "INSERT INTO pki(id, version, sealed) VALUES (1, ?1, ?2)
+         ON CONFLICT(id) DO UPDATE SET version = ?1, sealed = ?2",
+        params![next, codec.pki(files)],
+    )?;
+    Ok(true)
 }

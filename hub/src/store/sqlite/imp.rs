@@ -2,8 +2,8 @@
 //! a reader.
 
 use super::super::{
-    Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, RefreshToken,
-    RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
+    Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, PkiFiles,
+    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
 };
 use super::{
     SqliteStore, audit, dump, executions, locks, notify, output, schedules, servers, templates,
@@ -555,6 +555,18 @@ impl Store for SqliteStore {
     async fn release_singleton(&self, name: &str, holder: &str) -> StoreResult<()> {
         let (n, h) = (owned(name), owned(holder));
         self.write(move |tx, _| audit::release_singleton(tx, &n, &h))
+            .await
+    }
+    async fn pki_files(&self) -> StoreResult<Option<PkiFiles>> {
+        self.read(audit::pki_files).await
+    }
+    async fn put_pki_files(
+        &self,
+        files: &std::collections::BTreeMap<String, Vec<u8>>,
+        expected: Option<u64>,
+    ) -> StoreResult<bool> {
+        let files = files.clone();
+        self.write(move |tx, codec| audit::put_pki_files(tx, codec, &files, expected))
             .await
     }
 

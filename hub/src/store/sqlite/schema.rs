@@ -347,7 +347,17 @@ fn reencode(
 }
 
 /// How many migrations a current database has.
-pub const VERSION: i64 = SQL_MIGRATIONS.len() as i64 + 1;
+/// Steps after 4 (the store for many writers), as SQL.
+const LATER_MIGRATIONS: &[&str] = &[
+    // 5: the certificate authority's files, shared by the hubs of one store (sealed).
+    r#"
+    CREATE TABLE pki (
+        id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, sealed TEXT NOT NULL
+    );
+    "#,
+];
+
+pub const VERSION: i64 = SQL_MIGRATIONS.len() as i64 + 1 + LATER_MIGRATIONS.len() as i64;
 
 /// Brings a database up to [`VERSION`]: the first release's schema if it is empty, then
 /// each missing step in its own transaction. A database from a newer release is refused.
@@ -365,12 +375,15 @@ pub(super) fn migrate(mut conn: Connection, codec: &Codec) -> StoreResult<Connec
     let mut rewrote = false;
     for step in version.max(0)..VERSION {
         let tx = conn.transaction()?;
-        match SQL_MIGRATIONS.get(step as usize) {
-            Some(sql) => tx.execute_batch(sql)?,
-            None => {
-                v4(&tx, codec)?;
-                rewrote = true;
-            }
+        let step_ = step as usize;
+        let v4_step = SQL_MIGRATIONS.len();
+        if step_ < v4_step {
+            tx.execute_batch(SQL_MIGRATIONS[step_])?;
+        } else if step_ == v4_step {
+            v4(&tx, codec)?;
+            rewrote = true;
+        } else {
+            tx.execute_batch(LATER_MIGRATIONS[step_ - v4_step - 1])?;
         }
         tx.pragma_update(None, "user_version", step + 1)?;
         tx.commit()?;
