@@ -15,10 +15,13 @@ if [ -z "${MONGODB_URL:-}" ]; then
 fi
 export MONGODB_URL
 if command -v cargo-nextest >/dev/null; then
-    run=(cargo nextest run --no-fail-fast)
+    cargo nextest run --no-fail-fast --workspace
+    echo "the hub's integration suites again, on MongoDB"
+    # (the suites that always run on MongoDB ran already)
+    GREENROOM_TEST_STORE=mongodb cargo nextest run --no-fail-fast -p greenroom-hub --test '*' \
+        -E 'not (binary(mongodb) | binary(replicas))'
 else
-    run=(cargo test --no-fail-fast)
+    cargo test --no-fail-fast --workspace
+    echo "the hub's integration suites again, on MongoDB"
+    GREENROOM_TEST_STORE=mongodb cargo test --no-fail-fast -p greenroom-hub --test '*'
 fi
-"${run[@]}" --workspace
-echo "the hub's integration suites again, on MongoDB"
-GREENROOM_TEST_STORE=mongodb "${run[@]}" -p greenroom-hub --test '*'

@@ -29,6 +29,60 @@ pub fn agent_bin() -> PathBuf {
     p
 }
 
+/// A `redis-server` of this test's own on a free port (no persistence), killed when dropped;
+/// `restart` stops it and starts it again on the same port, empty.
+pub struct Redis {
+    pub port: u16,
+    proc: Option<Proc>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let mut r = Redis {
+            port: free_port(),
+            proc: None,
+        };
+        r.spawn();
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server (apt-get install -y redis-server; make test installs it)");
+        self.proc = Some(Proc(child));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Stops the server (SIGKILL: everything in it is lost) and starts an empty one.
+    pub fn restart(&mut self, down_for: Duration) {
+        self.proc = None;
+        std::thread::sleep(down_for);
+        self.spawn();
+    }
+}
+
+/// The config sections of a hub replica: MongoDB database `database` and this Redis.
+pub fn replica_sections(database: &str, redis: &Redis) -> String {
+    format!(
+        "{}redis:\n  url: \"{}\"\n",
+        mongodb_section(database),
+        redis.url()
+    )
+}
+
 /// A child process killed when dropped.
 pub struct Proc(pub Child);
 
@@ -233,6 +287,21 @@ impl Hub {
             max_jobs,
             &self.enroll_token(),
             server_id,
+            &[],
+        )
+    }
+
+    /// An agent that polls this hub first and fails over to `others` (replicas of it).
+    pub fn agent_across(&self, server_id: &str, environment: &str, others: &[&Hub]) -> Agent {
+        let ports: Vec<u16> = others.iter().map(|h| h.agent_port).collect();
+        self.spawn_agent_in(
+            server_id,
+            environment,
+            &["e2e"],
+            2,
+            &self.enroll_token(),
+            server_id,
+            &ports,
         )
     }
 
@@ -244,7 +313,7 @@ impl Hub {
         token: &str,
         state: &str,
     ) -> Agent {
-        self.spawn_agent_in(server_id, environment, &["e2e"], 2, token, state)
+        self.spawn_agent_in(server_id, environment, &["e2e"], 2, token, state, &[])
     }
 
     fn spawn_agent_in(
@@ -255,12 +324,16 @@ impl Hub {
         max_jobs: u32,
         token: &str,
         state_name: &str,
+        failover_ports: &[u16],
     ) -> Agent {
         let state = self.dir.path().join("agents").join(state_name);
         std::fs::create_dir_all(&state).unwrap();
+        let urls: Vec<String> = std::iter::once(self.agent_port)
+            .chain(failover_ports.iter().copied())
+            .map(|p| format!("https://127.0.0.1:{p}"))
+            .collect();
         let cfg = format!(
-            "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{}\"\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
-            self.agent_port,
+            "agent:\n  server_id: {server_id:?}\n  backend_urls: {urls:?}\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
             token,
             self.ca_path().display().to_string(),
             state.display().to_string(),
