@@ -283,8 +283,7 @@ impl Hub {
         self.spawn_agent_in(
             server_id,
             environment,
-            tags,
-            max_jobs,
+            (tags, max_jobs),
             &self.enroll_token(),
             server_id,
             &[],
@@ -297,8 +296,7 @@ impl Hub {
         self.spawn_agent_in(
             server_id,
             environment,
-            &["e2e"],
-            2,
+            (&["e2e"], 2),
             &self.enroll_token(),
             server_id,
             &ports,
@@ -313,15 +311,16 @@ impl Hub {
         token: &str,
         state: &str,
     ) -> Agent {
-        self.spawn_agent_in(server_id, environment, &["e2e"], 2, token, state, &[])
+        self.spawn_agent_in(server_id, environment, (&["e2e"], 2), token, state, &[])
     }
 
+    /// An agent with these tags and slots, enrolling with `token` (state in
+    /// `agents/<state_name>`), polling this hub first and then `failover_ports`.
     fn spawn_agent_in(
         &self,
         server_id: &str,
         environment: &str,
-        tags: &[&str],
-        max_jobs: u32,
+        (tags, max_jobs): (&[&str], u32),
         token: &str,
         state_name: &str,
         failover_ports: &[u16],
