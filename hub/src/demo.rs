@@ -1,5 +1,10 @@
 //! `greenroom-hub demo`: a hub on the embedded defaults plus N real `greenroom-agent`
 //! processes enrolled over mTLS, seeded with sample templates. Ctrl-C stops everything.
+//!
+//! With `--mongodb-url`, `--redis-url` and `--replicas N`, N hub replicas run as their own
+//! `greenroom-hub serve` processes (configs under `<data-dir>/replicas/`), the API on the
+//! given port and the next ones, with the agents spread across them and each able to fail
+//! over to the others — kill one and watch.
 
 use crate::audit::{self, Actor, Resource};
 use crate::auth::{self, random_token};
@@ -53,6 +58,12 @@ pub struct DemoArgs {
     /// The MongoDB database (with --mongodb-url).
     #[arg(long, default_value = "greenroom_demo")]
     pub database_name: String,
+    /// Share live events, wake-ups and rate limits through Redis (needs --mongodb-url).
+    #[arg(long, value_name = "URL")]
+    pub redis_url: Option<String>,
+    /// How many hub replicas to run (more than one needs --mongodb-url and --redis-url).
+    #[arg(long, default_value_t = 1)]
+    pub replicas: usize,
 }
 
 /// Saves a user with an argon2 hash of `password` (and audits it).
@@ -172,7 +183,10 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
             database_name: args.database_name.clone(),
             ..Default::default()
         },
-        redis: Default::default(),
+        redis: crate::config::RedisSection {
+            url: args.redis_url.clone(),
+            ..Default::default()
+        },
         notifications: Default::default(),
         security: SecuritySection {
             jwt_secret: demo_secret(data_dir),
@@ -245,7 +259,7 @@ async fn spawn_agent(
     bin: &Path,
     dir: &Path,
     index: usize,
-    hub_agent_addr: SocketAddr,
+    hub_agent_addrs: &[SocketAddr],
     ca_path: &Path,
     log_level: &str,
 ) -> anyhow::Result<Agent> {
@@ -272,8 +286,14 @@ async fn spawn_agent(
         .collect::<Vec<_>>()
         .join(", ");
     let config = format!(
-        "agent:\n  server_id: {server_id:?}\n  backend_url: \"https://127.0.0.1:{port}\"\n  auth_token: \"${{AGENT_AUTH_TOKEN:-}}\"\n  ca_cert: {ca:?}\n  state_dir: {state:?}\n  environment: {env:?}\n  server_group: \"demo\"\n  tags: [{tags}]\nexecution:\n  max_concurrent_jobs: 3\n  default_timeout: 300\n  log_level: {log_level:?}\nsecurity:\n  # The demo runs its agents as whoever runs the demo; installed agents run unprivileged.\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 5\n  health_check_port: 0\n",
-        port = hub_agent_addr.port(),
+        "agent:\n  server_id: {server_id:?}\n  backend_urls: {urls:?}\n  auth_token: \"${{AGENT_AUTH_TOKEN:-}}\"\n  ca_cert: {ca:?}\n  state_dir: {state:?}\n  environment: {env:?}\n  server_group: \"demo\"\n  tags: [{tags}]\nexecution:\n  max_concurrent_jobs: 3\n  default_timeout: 300\n  log_level: {log_level:?}\nsecurity:\n  # The demo runs its agents as whoever runs the demo; installed agents run unprivileged.\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 5\n  health_check_port: 0\n",
+        // Its own replica first (spread by index), then the others to fail over to.
+        urls = (0..hub_agent_addrs.len())
+            .map(|k| format!(
+                "https://127.0.0.1:{}",
+                hub_agent_addrs[(index + k) % hub_agent_addrs.len()].port()
+            ))
+            .collect::<Vec<_>>(),
         ca = ca_path.display().to_string(),
         state = state.display().to_string(),
     );
@@ -305,11 +325,14 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
             bin.display()
         );
     }
+    if args.replicas > 1 {
+        return run_replicas(args, data_dir, bin).await;
+    }
     let config = demo_config(&args, &data_dir);
-    let (password, generated) = match std::env::var("GREENROOM_ADMIN_PASSWORD") {
-        Ok(p) if !p.is_empty() => (p, false),
-        _ => (random_token()[..20].to_string(), true),
-    };
+    if let Err(problems) = config.validate() {
+        anyhow::bail!("{}", problems.join("; "));
+    }
+    let (password, generated) = admin_password();
     // The admin exists before the hub listens, so whoever sees it up can sign in at once.
     {
         let store = crate::store::open(&config).await?;
@@ -337,7 +360,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
                 &bin,
                 &agents_dir,
                 i,
-                hub.agent_addr,
+                &[hub.agent_addr],
                 &ca_path,
                 &args.log_level,
             )
@@ -382,6 +405,234 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
         }
     }
     hub.stop().await;
+    Ok(())
+}
+
+/// The admin's password: `GREENROOM_ADMIN_PASSWORD`, or a new one (and whether it was made).
+fn admin_password() -> (String, bool) {
+    match std::env::var("GREENROOM_ADMIN_PASSWORD") {
+        Ok(p) if !p.is_empty() => (p, false),
+        _ => (random_token()[..20].to_string(), true),
+    }
+}
+
+/// One replica of the demo: its `serve` process and where it listens.
+struct Replica {
+    name: String,
+    http: SocketAddr,
+    agents: SocketAddr,
+    child: tokio::process::Child,
+}
+
+/// A free port on 127.0.0.1 (for a replica's agent listener).
+fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// A replica's config file (0600: it holds the JWT secret).
+fn replica_config(
+    args: &DemoArgs,
+    base: &Config,
+    dir: &Path,
+    http: SocketAddr,
+    agents: SocketAddr,
+) -> anyhow::Result<PathBuf> {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let web = base
+        .server
+        .web_dir
+        .as_ref()
+        .map(|w| format!("  web_dir: {}\n", q(&w.display().to_string())))
+        .unwrap_or_default();
+    let text = format!(
+        "# A replica of `greenroom-hub demo --replicas`.\nserver:\n  listen: \"{http}\"\n  agent_listen: \"{agents}\"\n  agent_hostnames: [\"127.0.0.1\", \"localhost\"]\n  data_dir: {}\n{web}database:\n  mongodb_url: {}\n  database_name: {}\nredis:\n  url: {}\nsecurity:\n  jwt_secret: {}\n  rate_limit_per_minute: {}\n  login_rate_limit_per_minute: {}\nexecution:\n  heartbeat_interval: {}\n  offline_after_seconds: {}\n  lease_seconds: {}\nlogging:\n  level: {}\n",
+        q(&dir.display().to_string()),
+        q(base.mongodb_url().unwrap_or_default()),
+        q(&base.database.database_name),
+        q(base.redis_url().unwrap_or_default()),
+        q(&base.security.jwt_secret),
+        base.security.rate_limit_per_minute,
+        base.security.login_rate_limit_per_minute,
+        base.execution.heartbeat_interval,
+        base.execution.offline_after_seconds,
+        base.execution.lease_seconds,
+        q(&args.log_level),
+    );
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join("backend_config.yaml");
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)?;
+    std::io::Write::write_all(&mut f, text.as_bytes())?;
+    Ok(path)
+}
+
+/// The demo with `--replicas N`: N `serve` processes on one MongoDB database and one Redis.
+async fn run_replicas(args: DemoArgs, data_dir: PathBuf, bin: PathBuf) -> anyhow::Result<()> {
+    if args.mongodb_url.is_none() || args.redis_url.is_none() {
+        anyhow::bail!(
+            "--replicas {} needs --mongodb-url and --redis-url: replicas keep their truth in MongoDB and share live events through Redis",
+            args.replicas
+        );
+    }
+    let config = demo_config(&args, &data_dir);
+    if let Err(problems) = config.validate() {
+        anyhow::bail!("{}", problems.join("; "));
+    }
+    let (password, generated) = admin_password();
+    let store: std::sync::Arc<dyn Store> = crate::store::open(&config).await?.into();
+    put_user(
+        store.as_ref(),
+        ADMIN_EMAIL,
+        &password,
+        "admin",
+        crate::model::DEFAULT_TENANT,
+    )
+    .await?;
+    // The CA every replica takes from the store, made (or read) here first.
+    let pki_dir = data_dir.join("pki");
+    crate::ca::shared::startup(store.as_ref(), &pki_dir).await?;
+    let pki = crate::ca::HubPki::open(&pki_dir, &config.server.agent_hostnames)?;
+    let app = crate::app::App::new(config.clone(), store.clone(), pki);
+    seed_templates(&app).await?;
+
+    let exe = std::env::current_exe().context("the hub's own binary")?;
+    let mut replicas = Vec::new();
+    for i in 0..args.replicas {
+        let name = format!("hub-{}", i + 1);
+        let http = SocketAddr::new(args.listen.ip(), args.listen.port() + i as u16);
+        let agents = match args.agent_listen.port() {
+            0 => SocketAddr::new(args.agent_listen.ip(), free_port()?),
+            p => SocketAddr::new(args.agent_listen.ip(), p + i as u16),
+        };
+        let dir = data_dir.join("replicas").join(&name);
+        let cfg = replica_config(&args, &config, &dir, http, agents)?;
+        let log = std::fs::File::create(dir.join("hub.log"))?;
+        let child = tokio::process::Command::new(&exe)
+            .args(["serve", "--config"])
+            .arg(&cfg)
+            .stdin(Stdio::null())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("cannot start replica {name}"))?;
+        replicas.push(Replica {
+            name,
+            http,
+            agents,
+            child,
+        });
+    }
+    for r in &mut replicas {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        while tokio::net::TcpStream::connect(r.http).await.is_err() {
+            if let Some(status) = r.child.try_wait()? {
+                let log = std::fs::read_to_string(
+                    data_dir.join("replicas").join(&r.name).join("hub.log"),
+                )
+                .unwrap_or_default();
+                anyhow::bail!(
+                    "replica {} exited ({status}): {}",
+                    r.name,
+                    log.lines().last().unwrap_or_default()
+                );
+            }
+            if std::time::Instant::now() > deadline {
+                anyhow::bail!("replica {} did not start listening on {}", r.name, r.http);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    let agent_addrs: Vec<SocketAddr> = replicas.iter().map(|r| r.agents).collect();
+    let ca_path = pki_dir.join("ca.crt");
+    let agents_dir = data_dir.join("agents");
+    let mut agents = Vec::new();
+    for i in 0..args.agents {
+        agents.push(
+            spawn_agent(
+                store.as_ref(),
+                &bin,
+                &agents_dir,
+                i,
+                &agent_addrs,
+                &ca_path,
+                &args.log_level,
+            )
+            .await?,
+        );
+    }
+    println!(
+        "\nGreenroom is running: {} replicas on MongoDB and Redis",
+        replicas.len()
+    );
+    for (k, r) in replicas.iter().enumerate() {
+        let polling: Vec<&str> = agents
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| i % replicas.len() == k)
+            .map(|(_, a)| a.server_id.as_str())
+            .collect();
+        println!(
+            "  {}: http://{}  (pid {}, agents first poll it: {})",
+            r.name,
+            r.http,
+            r.child.id().unwrap_or_default(),
+            if polling.is_empty() {
+                "none".to_string()
+            } else {
+                polling.join(", ")
+            }
+        );
+    }
+    println!("  login: {ADMIN_EMAIL}");
+    if generated {
+        println!("  password: {password}   (set GREENROOM_ADMIN_PASSWORD to choose it)");
+    } else {
+        println!("  password: from GREENROOM_ADMIN_PASSWORD");
+    }
+    println!(
+        "  data: {}   `kill -9` a replica's pid to watch its agents fail over. Ctrl-C stops everything.\n",
+        data_dir.display()
+    );
+
+    wait_for_signal().await;
+    println!("stopping agents and replicas");
+    let term = |pid: Option<u32>| {
+        if let Some(pid) = pid {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    };
+    for a in &agents {
+        term(a.child.id());
+    }
+    for a in &mut agents {
+        if tokio::time::timeout(Duration::from_secs(12), a.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = a.child.kill().await;
+        }
+    }
+    for r in &replicas {
+        term(r.child.id());
+    }
+    for r in &mut replicas {
+        if tokio::time::timeout(Duration::from_secs(10), r.child.wait())
+            .await
+            .is_err()
+        {
+            let _ = r.child.kill().await;
+        }
+    }
     Ok(())
 }
 

@@ -257,3 +257,150 @@ async fn two_replicas_share_one_fleet_and_lose_nothing_when_one_dies() {
     assert_eq!(scheduled, fired.len(), "one execution per fired occurrence");
     drop(b);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_runs_replicas_and_says_what_they_need() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let redis = Redis::start();
+    let url = greenroom_hub::testkit::mongodb_url();
+    let database = greenroom_hub::testkit::database_name();
+    let dir = tempfile::tempdir().unwrap();
+    // Replicas without Redis: one clear line.
+    let out = std::process::Command::new(hub_bin())
+        .args([
+            "demo",
+            "--replicas",
+            "2",
+            "--mongodb-url",
+            &url,
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--redis-url"),
+        "{err}"
+    );
+
+    let port = two_free_ports();
+    let _demo = Proc(
+        std::process::Command::new(hub_bin())
+            .args(["demo", "--agents", "2", "--replicas", "2", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .arg("--data-dir")
+            .arg(dir.path())
+            .args(["--mongodb-url", &url, "--database-name", &database])
+            .args(["--redis-url", &redis.url()])
+            .arg("--agent-bin")
+            .arg(agent_bin())
+            .env("GREENROOM_ADMIN_PASSWORD", PASSWORD)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("demo.log")).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let demo_log = || {
+        let mut text = std::fs::read_to_string(dir.path().join("demo.log")).unwrap_or_default();
+        for r in ["hub-1", "hub-2"] {
+            let log = dir.path().join("replicas").join(r).join("hub.log");
+            let tail: Vec<String> = std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .lines()
+                .rev()
+                .take(3)
+                .map(str::to_string)
+                .collect();
+            text += &format!("\n{r}: {tail:?}");
+        }
+        text
+    };
+    // Through the second replica (the next port): both agents, one on each replica.
+    let client = reqwest::Client::new();
+    let http = format!("http://127.0.0.1:{}", port + 1);
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let token = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the second replica did not come up: {}",
+            demo_log()
+        );
+        if let Ok(r) = client
+            .post(format!("{http}/api/v1/auth/login"))
+            .json(&json!({"email": ADMIN, "password": PASSWORD}))
+            .send()
+            .await
+            && r.status().is_success()
+        {
+            let v: Value = r.json().await.unwrap();
+            break v["access_token"].as_str().unwrap().to_string();
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let get = |path: String| {
+        let (client, token) = (client.clone(), token.clone());
+        async move {
+            client
+                .get(path)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let servers = loop {
+        assert!(
+            Instant::now() < deadline,
+            "the demo's agents did not come online"
+        );
+        let v = get(format!("{http}/api/v1/servers")).await;
+        let idle: Vec<String> = v["items"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .filter(|s| s["status"]["current"] == "idle")
+            .map(|s| s["server_id"].as_str().unwrap().to_string())
+            .collect();
+        if idle.len() == 2 {
+            break idle;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let started: Value = client
+        .post(format!("{http}/api/v1/executions"))
+        .bearer_auth(&token)
+        .json(&json!({"action": {"type": "shell_command", "command": "echo across-replicas"}, "target_servers": servers}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["execution_id"].as_str().unwrap().to_string();
+    loop {
+        assert!(Instant::now() < deadline, "the execution did not finish");
+        let v = get(format!("{http}/api/v1/executions/{id}")).await;
+        if v["status"]["overall"] == "completed" {
+            assert_eq!(v["results"]["success_count"], 2, "{v}");
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// A port free together with the next one, below the range the kernel hands out for port 0
+/// (so another test's listeners, bound meanwhile, do not take the second).
+fn two_free_ports() -> u16 {
+    let start = 20_000 + (std::process::id() % 9_000) as u16;
+    (start..30_000)
+        .step_by(7)
+        .find(|p| {
+            std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok()
+                && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok()
+        })
+        .expect("two free ports")
+}
