@@ -485,7 +485,7 @@ async fn run_replicas(args: DemoArgs, data_dir: PathBuf, bin: PathBuf) -> anyhow
         anyhow::bail!("{}", problems.join("; "));
     }
     let (password, generated) = admin_password();
-    let store: std::sync::Arc<dyn Store> = crate::store::open(&config).await?.into();
+    let store = crate::store::open(&config).await?;
     put_user(
         store.as_ref(),
         ADMIN_EMAIL,
