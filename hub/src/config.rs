@@ -134,7 +134,7 @@ pub struct SecuritySection {
     #[serde(default)]
     pub trusted_proxies: Vec<String>,
     /// The key that seals secrets at rest (at least 32 characters; e.g.
-    /// `${GREENROOM_ENCRYPTION_KEY}`). When absent it is derived from `jwt_secret`. Every
+    /// `${GREENROOM_ENCRYPTION_KEY}`). When absent or empty it is derived from `jwt_secret`. Every
     /// replica needs the same; changing it makes secrets sealed with the old one unreadable.
     #[serde(default)]
     pub encryption_key: Option<String>,
@@ -314,12 +314,7 @@ impl Config {
         if self.security.jwt_secret.len() < 32 {
             p.push("field `security.jwt_secret`: must be at least 32 characters".to_string());
         }
-        if self
-            .security
-            .encryption_key
-            .as_ref()
-            .is_some_and(|k| k.len() < 32)
-        {
+        if self.encryption_key().is_some_and(|k| k.len() < 32) {
             p.push("field `security.encryption_key`: must be at least 32 characters".to_string());
         }
         for proxy in &self.security.trusted_proxies {
@@ -497,11 +492,18 @@ impl Config {
             .collect()
     }
 
-    /// The key material that seals secrets at rest.
-    pub fn sealing_key(&self) -> &[u8] {
+    /// `security.encryption_key`, when set (empty: derived from `jwt_secret`).
+    fn encryption_key(&self) -> Option<&str> {
         self.security
             .encryption_key
             .as_deref()
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+    }
+
+    /// The key material that seals secrets at rest.
+    pub fn sealing_key(&self) -> &[u8] {
+        self.encryption_key()
             .unwrap_or(&self.security.jwt_secret)
             .as_bytes()
     }

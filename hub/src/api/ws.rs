@@ -147,10 +147,10 @@ pub async fn servers(
                 }
                 Ok(Event::Resync) | Err(RecvError::Lagged(_)) => {
                     // Fell behind, or events may have been lost between replicas: say so
-                    // (with how many, when known) and send the whole list again.
+                    // (how many, 0 when not known) and send the whole list again.
                     let n = match &event {
-                        Err(RecvError::Lagged(n)) => Some(*n),
-                        _ => None,
+                        Err(RecvError::Lagged(n)) => *n,
+                        _ => 0,
                     };
                     if !send(&mut socket, json!({"type": "missed", "events": n})).await {
                         return;
