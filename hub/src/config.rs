@@ -115,7 +115,8 @@ pub struct SecuritySection {
     /// Lifetime of enrollment tokens made by `greenroom-hub enroll-token` and `demo`.
     #[serde(default = "default_enroll_hours")]
     pub enrollment_token_hours: u64,
-    /// Failed sign-ins in a row before the account is locked (1 min, doubling to 1 h).
+    /// Sign-in attempts per account from one address, without a success between them,
+    /// before further attempts are limited to one a minute.
     #[serde(default = "default_login_failures")]
     pub login_max_failures: u32,
     /// API requests a minute per user (or per IP when anonymous).

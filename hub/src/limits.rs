@@ -7,7 +7,10 @@
 //! from `security.trusted_proxies`).
 
 use async_trait::async_trait;
-use governor::{DefaultKeyedRateLimiter, clock::Clock as _};
+use governor::clock::{Clock as _, DefaultClock};
+use governor::nanos::Nanos;
+use governor::state::StateStore;
+use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
 use ipnet::IpNet;
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -41,25 +44,63 @@ impl Quota {
 pub trait RateLimiter: Send + Sync {
     /// Counts one hit of `key` under `quota`; `Err(seconds to wait)` when over it.
     async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64>;
+    /// Forgets the count of `key` under `quota` (a successful sign-in clears its failures).
+    async fn reset(&self, quota: &Quota, key: &str);
     /// Forgets keys whose counts have fully recovered (keeps memory bounded).
     fn prune(&self) {}
 }
 
+/// governor's own keyed state (a `DashMap`) behind an `Arc` the limiter keeps, so that one
+/// key's count can be forgotten — governor has no call for that.
+#[derive(Default, Clone)]
+struct Counts(Arc<DashMapStateStore<String>>);
+
+impl StateStore for Counts {
+    type Key = String;
+
+    fn measure_and_replace<T, F, E>(&self, key: &String, f: F) -> Result<T, E>
+    where
+        F: Fn(Option<Nanos>) -> Result<(T, Nanos), E>,
+    {
+        self.0.measure_and_replace(key, f)
+    }
+}
+
+impl ShrinkableKeyedStateStore<String> for Counts {
+    fn retain_recent(&self, drop_below: Nanos) {
+        self.0.retain_recent(drop_below)
+    }
+    fn shrink_to_fit(&self) {
+        ShrinkableKeyedStateStore::shrink_to_fit(&*self.0)
+    }
+    fn len(&self) -> usize {
+        ShrinkableKeyedStateStore::len(&*self.0)
+    }
+    fn is_empty(&self) -> bool {
+        ShrinkableKeyedStateStore::is_empty(&*self.0)
+    }
+}
+
+type Keyed = governor::RateLimiter<String, Counts, DefaultClock>;
+
 /// The in-process limiter (one hub).
 #[derive(Default)]
 pub struct LocalLimiter {
-    limiters: Mutex<HashMap<Quota, Arc<DefaultKeyedRateLimiter<String>>>>,
+    limiters: Mutex<HashMap<Quota, (Arc<Keyed>, Counts)>>,
 }
 
 impl LocalLimiter {
-    fn limiter(&self, q: &Quota) -> Arc<DefaultKeyedRateLimiter<String>> {
+    fn limiter(&self, q: &Quota) -> (Arc<Keyed>, Counts) {
         let mut map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(*q)
             .or_insert_with(|| {
                 let quota = governor::Quota::with_period(q.period.max(Duration::from_millis(1)))
                     .expect("a positive period")
                     .allow_burst(NonZeroU32::new(q.burst.max(1)).expect("at least 1"));
-                Arc::new(governor::RateLimiter::keyed(quota))
+                let counts = Counts::default();
+                let limiter =
+                    governor::RateLimiter::new(quota, counts.clone(), DefaultClock::default());
+                (Arc::new(limiter), counts)
             })
             .clone()
     }
@@ -67,7 +108,7 @@ impl LocalLimiter {
     /// Keys currently counted (for tests and metrics).
     pub fn len(&self) -> usize {
         let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-        map.values().map(|l| l.len()).sum()
+        map.values().map(|(l, _)| l.len()).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -78,17 +119,24 @@ impl LocalLimiter {
 #[async_trait]
 impl RateLimiter for LocalLimiter {
     async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
-        let limiter = self.limiter(quota);
+        let (limiter, _) = self.limiter(quota);
         limiter.check_key(&key.to_string()).map_err(|not_until| {
-            let clock = governor::clock::DefaultClock::default();
-            not_until.wait_time_from(clock.now()).as_secs().max(1)
+            not_until
+                .wait_time_from(DefaultClock::default().now())
+                .as_secs()
+                .max(1)
         })
+    }
+
+    async fn reset(&self, quota: &Quota, key: &str) {
+        let (_, counts) = self.limiter(quota);
+        counts.0.remove(key);
     }
 
     fn prune(&self) {
         let limiters: Vec<_> = {
             let map = self.limiters.lock().unwrap_or_else(|p| p.into_inner());
-            map.values().cloned().collect()
+            map.values().map(|(l, _)| l.clone()).collect()
         };
         for l in limiters {
             l.retain_recent();
@@ -180,6 +228,10 @@ impl RedisLimiter {
         slot.clone()
     }
 
+    fn key(&self, quota: &Quota, key: &str) -> String {
+        format!("{}:ratelimit:{}:{key}", self.prefix, quota.name)
+    }
+
     fn mark_down(&self, e: &dyn std::fmt::Display) {
         let mut down = self.down_until.lock().unwrap_or_else(|p| p.into_inner());
         if down.is_none() {
@@ -198,7 +250,7 @@ impl RateLimiter for RedisLimiter {
         let interval = quota.period.as_millis().max(1) as u64;
         let answer: redis::RedisResult<u64> = self
             .script
-            .key(format!("{}:ratelimit:{}:{key}", self.prefix, quota.name))
+            .key(self.key(quota, key))
             .arg(interval)
             .arg(quota.burst.max(1))
             .invoke_async(&mut conn)
@@ -213,6 +265,20 @@ impl RateLimiter for RedisLimiter {
                 *self.conn.lock().await = None;
                 self.mark_down(&e);
                 self.local.hit(quota, key).await
+            }
+        }
+    }
+
+    async fn reset(&self, quota: &Quota, key: &str) {
+        self.local.reset(quota, key).await;
+        if let Some(mut conn) = self.connection().await {
+            let done: redis::RedisResult<()> = redis::cmd("DEL")
+                .arg(self.key(quota, key))
+                .query_async(&mut conn)
+                .await;
+            if let Err(e) = done {
+                *self.conn.lock().await = None;
+                self.mark_down(&e);
             }
         }
     }
@@ -265,6 +331,10 @@ mod tests {
         assert!(l.hit(&q, "other").await.is_ok(), "keys are separate");
         let other = Quota { name: "u", ..q };
         assert!(l.hit(&other, "k").await.is_ok(), "quotas are separate");
+        l.reset(&q, "k").await;
+        assert!(l.hit(&q, "k").await.is_ok(), "a reset key starts afresh");
+        assert!(l.hit(&q, "k").await.is_ok());
+        assert!(l.hit(&q, "k").await.is_err());
     }
 
     #[tokio::test]
@@ -281,6 +351,37 @@ mod tests {
         tokio::time::sleep(Duration::from_millis(20)).await;
         l.prune();
         assert!(l.len() < 1000, "{}", l.len());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn replicas_share_counts_in_redis_and_count_locally_without_it() {
+        let mut redis = crate::testkit::Redis::start();
+        let a = RedisLimiter::new(&redis.url(), "test").unwrap();
+        let b = RedisLimiter::new(&redis.url(), "test").unwrap();
+        let q = Quota {
+            name: "login",
+            burst: 3,
+            period: Duration::from_secs(60),
+        };
+        // Three hits spread over two replicas use up the burst for both.
+        assert!(a.hit(&q, "client").await.is_ok());
+        assert!(b.hit(&q, "client").await.is_ok());
+        assert!(a.hit(&q, "client").await.is_ok());
+        let wait = b.hit(&q, "client").await.unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(a.hit(&q, "client").await.is_err());
+        assert!(a.hit(&q, "someone-else").await.is_ok(), "keys are separate");
+        // A reset on one replica clears the count for both.
+        b.reset(&q, "client").await;
+        assert!(a.hit(&q, "client").await.is_ok(), "reset is shared");
+        // Redis gone: each replica still limits, on its own counts.
+        redis.restart(Duration::from_millis(10));
+        drop(redis);
+        let c = RedisLimiter::new("redis://127.0.0.1:1/", "test").unwrap();
+        for _ in 0..3 {
+            assert!(c.hit(&q, "k").await.is_ok());
+        }
+        assert!(c.hit(&q, "k").await.is_err(), "the local count applies");
     }
 
     #[test]

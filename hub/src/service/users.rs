@@ -33,7 +33,7 @@ const BAD_LOGIN: &str = "invalid email or password";
 /// Sign-in attempts per account from one address: `security.login_max_failures` at once,
 /// then one a minute. Counted before the password is checked, for known and unknown
 /// accounts alike, so the answer never tells which exist, and nobody elsewhere can lock a
-/// user out.
+/// user out; a successful sign-in clears the count, so only failures in a row add up.
 fn account_quota(app: &App) -> Quota {
     Quota {
         name: "login_account",
@@ -56,11 +56,8 @@ pub struct Login {
 pub async fn login(app: &App, login: &Login, origin: &Origin) -> Result<TokenPair> {
     let email = login.email.trim().to_lowercase();
     let address = origin.ip.as_deref().unwrap_or("unknown");
-    if let Err(wait) = app
-        .limiter
-        .hit(&account_quota(app), &format!("{email}|{address}"))
-        .await
-    {
+    let throttle_key = format!("{email}|{address}");
+    if let Err(wait) = app.limiter.hit(&account_quota(app), &throttle_key).await {
         app.metrics
             .login_failures
             .with_label_values(&["throttled"])
@@ -150,6 +147,7 @@ pub async fn login(app: &App, login: &Login, origin: &Origin) -> Result<TokenPai
                 None,
             )
             .await;
+            app.limiter.reset(&account_quota(app), &throttle_key).await;
             app.keys.sign_in(app.store.as_ref(), u).await
         }
         _ => Err(Error::invalid(
