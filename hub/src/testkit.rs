@@ -1,8 +1,11 @@
-//! Test support shared by the store contract suite and the integration tests: the MongoDB
-//! server they run against. That is the server at `MONGODB_URL` when it is set (`make test`
-//! starts one for the whole run), otherwise a SecantusDB server this process starts itself
-//! (installed by `scripts/secantus.sh` into `target/`, killed when the process ends). Each
-//! caller gets a database of its own. Not used by the hub itself.
+//! Test support shared by the hub's unit tests and its integration tests. Not used by the
+//! hub itself.
+//!
+//! - The MongoDB server: the one at `MONGODB_URL` when it is set (`make test` starts one for
+//!   the whole run), otherwise a SecantusDB server this process starts itself (installed by
+//!   `scripts/secantus.sh` into `target/`, killed when the process ends). Each caller gets a
+//!   database of its own.
+//! - [`Redis`]: a `redis-server` of the test's own.
 
 use crate::store::codec::Codec;
 use crate::store::mongo::MongoStore;
@@ -94,4 +97,66 @@ pub async fn mongo_store(codec: Codec) -> MongoStore {
     MongoStore::open(&url, &db, 20, codec)
         .await
         .unwrap_or_else(|e| panic!("MongoDB at {url}: {e}"))
+}
+
+/// A `redis-server` of the test's own on a free port (no persistence), killed when dropped;
+/// `restart` kills it and starts an empty one on the same port.
+pub struct Redis {
+    pub port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl Redis {
+    pub fn start() -> Redis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut r = Redis { port, child: None };
+        r.spawn();
+        r
+    }
+
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.port)
+    }
+
+    fn spawn(&mut self) {
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server (apt-get install -y redis-server; make test installs it)");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "redis-server did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Kills the server (everything in it is lost) and, after `down_for`, starts an empty one.
+    pub fn restart(&mut self, down_for: std::time::Duration) {
+        self.kill();
+        std::thread::sleep(down_for);
+        self.spawn();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

@@ -226,7 +226,13 @@ async fn publisher(
             };
             pipe.publish(channel, text).ignore();
         }
-        match pipe.query_async::<()>(c).await {
+        // After Redis restarted, the first use of the old connection fails and the manager
+        // reconnects: the batch is tried once more before it is given up.
+        let mut sent = pipe.query_async::<()>(c).await;
+        if sent.is_err() {
+            sent = pipe.query_async::<()>(c).await;
+        }
+        match sent {
             Ok(()) => warned = false,
             Err(e) => {
                 dropped.inc_by(batch.len() as u64);
@@ -309,7 +315,9 @@ async fn listen(s: &Subscriber, lost: &mut bool) -> anyhow::Result<()> {
                 deliver(s, &m);
             }
             _ = ping.tick() => {
-                tokio::time::timeout(IO_TIMEOUT, sink.ping::<String>())
+                // Subscribed, Redis answers PING with a pub/sub reply (`["pong", ""]`), not a
+                // status string: any answer in time is a live link.
+                tokio::time::timeout(IO_TIMEOUT, sink.ping::<redis::Value>())
                     .await
                     .map_err(|_| anyhow::anyhow!("ping timed out"))??;
             }
@@ -337,5 +345,166 @@ fn deliver(s: &Subscriber, m: &redis::Msg) {
     }
     if let Some((tenant, server)) = env.wake {
         s.local.wake(&tenant, &server);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testkit::Redis;
+
+    fn bus(
+        redis: &Redis,
+        replica: &str,
+        tracker: &TaskTracker,
+        cancel: &CancellationToken,
+    ) -> RedisBus {
+        RedisBus::start(
+            RedisBusConfig {
+                url: redis.url(),
+                events_channel: "test_events".into(),
+                wake_channel: "test_wakeups".into(),
+                replica: replica.into(),
+                connected: IntGauge::new("connected", "test").unwrap(),
+                dropped: IntCounter::new("dropped", "test").unwrap(),
+            },
+            tracker,
+            cancel.clone(),
+        )
+        .unwrap()
+    }
+
+    async fn until(what: &str, f: impl Fn() -> bool) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !f() {
+            assert!(std::time::Instant::now() < deadline, "{what}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// The next event that is not `Resync`.
+    async fn next(rx: &mut broadcast::Receiver<Event>) -> Event {
+        loop {
+            let ev = tokio::time::timeout(Duration::from_secs(10), rx.recv())
+                .await
+                .expect("an event in time")
+                .unwrap();
+            if ev != Event::Resync {
+                return ev;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn events_and_wake_ups_cross_replicas_once_and_survive_a_redis_restart() {
+        let mut redis = Redis::start();
+        let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
+        let (a, b) = (
+            bus(&redis, "a", &tracker, &cancel),
+            bus(&redis, "b", &tracker, &cancel),
+        );
+        until("both linked", || {
+            a.recheck_every().is_none() && b.recheck_every().is_none()
+        })
+        .await;
+        let (mut on_a, mut on_b) = (a.subscribe(), b.subscribe());
+        // The link stays up past the subscriber's ping (Redis answers a subscribed PING in
+        // the pub/sub form): no flapping, no needless resyncs.
+        tokio::time::sleep(PING_EVERY + Duration::from_millis(500)).await;
+        assert!(
+            a.recheck_every().is_none() && b.recheck_every().is_none(),
+            "the link dropped at a ping"
+        );
+        assert!(on_b.try_recv().is_err(), "a resync without cause");
+        let ev = Event::Execution {
+            tenant_id: "t".into(),
+            execution_id: "e1".into(),
+        };
+        a.publish(ev.clone());
+        assert_eq!(next(&mut on_b).await, ev, "B hears A's event");
+        assert_eq!(next(&mut on_a).await, ev, "A hears its own");
+        // A's own event comes back from Redis to A too: it must not be delivered twice.
+        let marker = Event::Outbox;
+        b.publish(marker.clone());
+        assert_eq!(
+            next(&mut on_a).await,
+            marker,
+            "A heard its event once, then B's"
+        );
+        // A wake-up on A reaches a long-poll waiting on B.
+        let waiter = b.waiter("t", "srv");
+        let woken = tokio::spawn(async move { waiter.notified().await });
+        a.wake("t", "srv");
+        tokio::time::timeout(Duration::from_secs(10), woken)
+            .await
+            .expect("B's long-poll woken")
+            .unwrap();
+
+        // Redis restarts (empty): while it is down long-polls re-read the store on their own;
+        // once it is back each replica tells its subscribers to resync, and events cross again.
+        redis.restart(Duration::from_millis(300));
+        until("B noticed", || b.recheck_every().is_some()).await;
+        until("B relinked", || b.recheck_every().is_none()).await;
+        let resynced = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if on_b.recv().await == Ok(Event::Resync) {
+                    break;
+                }
+            }
+        })
+        .await;
+        assert!(resynced.is_ok(), "B's subscribers were not told to resync");
+        until("A relinked", || a.recheck_every().is_none()).await;
+        let again = Event::Server {
+            tenant_id: "t".into(),
+            server_id: "s".into(),
+        };
+        a.publish(again.clone());
+        assert_eq!(
+            next(&mut on_b).await,
+            again,
+            "events cross after the restart"
+        );
+        cancel.cancel();
+        tracker.close();
+        tracker.wait().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn with_redis_gone_publishing_still_delivers_locally_and_never_blocks() {
+        let redis = Redis::start();
+        let url = redis.url();
+        drop(redis);
+        let (tracker, cancel) = (TaskTracker::new(), CancellationToken::new());
+        let a = RedisBus::start(
+            RedisBusConfig {
+                url,
+                events_channel: "e".into(),
+                wake_channel: "w".into(),
+                replica: "a".into(),
+                connected: IntGauge::new("connected", "test").unwrap(),
+                dropped: IntCounter::new("dropped", "test").unwrap(),
+            },
+            &tracker,
+            cancel.clone(),
+        )
+        .unwrap();
+        // More than the relay queue holds: publishing goes on, nothing waits for Redis.
+        for _ in 0..(QUEUE + 10) {
+            a.publish(Event::Outbox);
+        }
+        let mut rx = a.subscribe();
+        a.publish(Event::Outbox);
+        assert_eq!(rx.recv().await.unwrap(), Event::Outbox, "delivered here");
+        assert_eq!(
+            a.recheck_every(),
+            Some(RECHECK),
+            "long-polls re-read the store"
+        );
+        until("what could not be relayed is counted", || {
+            a.dropped.get() > 0
+        })
+        .await;
+        cancel.cancel();
     }
 }

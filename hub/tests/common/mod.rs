@@ -29,50 +29,7 @@ pub fn agent_bin() -> PathBuf {
     p
 }
 
-/// A `redis-server` of this test's own on a free port (no persistence), killed when dropped;
-/// `restart` stops it and starts it again on the same port, empty.
-pub struct Redis {
-    pub port: u16,
-    proc: Option<Proc>,
-}
-
-impl Redis {
-    pub fn start() -> Redis {
-        let mut r = Redis {
-            port: free_port(),
-            proc: None,
-        };
-        r.spawn();
-        r
-    }
-
-    pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn spawn(&mut self) {
-        let child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (apt-get install -y redis-server; make test installs it)");
-        self.proc = Some(Proc(child));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// Stops the server (SIGKILL: everything in it is lost) and starts an empty one.
-    pub fn restart(&mut self, down_for: Duration) {
-        self.proc = None;
-        std::thread::sleep(down_for);
-        self.spawn();
-    }
-}
+pub use greenroom_hub::testkit::Redis;
 
 /// The config sections of a hub replica: MongoDB database `database` and this Redis.
 pub fn replica_sections(database: &str, redis: &Redis) -> String {
