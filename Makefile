@@ -11,7 +11,7 @@ help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), web lint/unit tests, browser test"
 	@echo "make schema regenerate schema.graphql from the hub"
-	@echo "make bench   benchmarks (release build): execution latency on a real demo"
+	@echo "make bench   benchmarks (release build): execution and output latency, fan-out to 500 agents on SQLite, MongoDB and 2 replicas"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
 	@echo "make package .deb and .rpm for hub, agent and the greenroom CLI (target/debian, target/generate-rpm)"
 
@@ -55,6 +55,7 @@ bench:
 	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
 	python3 bench/execution_latency.py --bin-dir target/release
 	python3 bench/output_latency.py --bin-dir target/release --agents 200
+	bash bench/fanout_stores.sh target/release 500
 
 bench-agent:
 	$(CARGO) build --release -p greenroom-agent -p greenroom-hub

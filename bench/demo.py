@@ -18,19 +18,39 @@ def call(url, body=None, token=None):
         return json.loads(r.read())
 
 
-class Demo:
-    """`with Demo(bin_dir, agents) as d:` gives `d.base`, `d.port`, `d.token`, `d.targets`."""
+def free_port_pair():
+    """Two consecutive free ports (the demo's replicas listen on the given port and the next)."""
+    for _ in range(200):
+        p = free_port()
+        try:
+            s = socket.socket(); s.bind(("127.0.0.1", p + 1)); s.close(); return p
+        except OSError:
+            continue
+    sys.exit("no two consecutive free ports")
 
-    def __init__(self, bin_dir, agents):
+
+class Demo:
+    """`with Demo(bin_dir, agents) as d:` gives `d.base`, `d.port`, `d.token`, `d.targets`;
+    `d.bases` lists every replica's API (one unless `replicas` > 1). `mongodb_url` keeps the
+    data in MongoDB (a fresh database per run), `redis_url` + `replicas` runs several hubs."""
+
+    def __init__(self, bin_dir, agents, mongodb_url=None, redis_url=None, replicas=1):
         self.bin_dir, self.agents = bin_dir, agents
+        self.mongodb_url, self.redis_url, self.replicas = mongodb_url, redis_url, replicas
 
     def __enter__(self):
-        self.port, self.data = free_port(), tempfile.mkdtemp(prefix="greenroom-bench-")
+        self.port = free_port_pair() if self.replicas > 1 else free_port()
+        self.data = tempfile.mkdtemp(prefix="greenroom-bench-")
         env = dict(os.environ, GREENROOM_ADMIN_PASSWORD=PASSWORD)
-        self.proc = subprocess.Popen([os.path.join(self.bin_dir, "greenroom-hub"), "demo", "--listen", f"127.0.0.1:{self.port}",
-                                      "--agents", str(self.agents), "--data-dir", self.data, "--log-level", "WARN"],
-                                     env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        args = [os.path.join(self.bin_dir, "greenroom-hub"), "demo", "--listen", f"127.0.0.1:{self.port}",
+                "--agents", str(self.agents), "--data-dir", self.data, "--log-level", "WARN"]
+        if self.mongodb_url:
+            args += ["--mongodb-url", self.mongodb_url, "--database-name", "bench_" + os.path.basename(self.data).replace("-", "_")]
+        if self.redis_url:
+            args += ["--redis-url", self.redis_url, "--replicas", str(self.replicas)]
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         self.base = f"http://127.0.0.1:{self.port}"
+        self.bases = [f"http://127.0.0.1:{self.port + i}" for i in range(self.replicas)]
         try:
             self._wait_up()
         except BaseException:
@@ -39,11 +59,14 @@ class Demo:
         return self
 
     def _wait_up(self):
-        for _ in range(600):
-            try:
-                call(self.base + "/healthz"); break
-            except OSError:
-                time.sleep(0.1)
+        for base in self.bases:
+            for _ in range(600):
+                try:
+                    call(base + "/healthz"); break
+                except OSError:
+                    if self.proc.poll() is not None:
+                        sys.exit(f"the demo exited ({self.proc.returncode})")
+                    time.sleep(0.1)
         # The demo creates its admin just after it starts listening: retry briefly.
         for _ in range(100):
             try:

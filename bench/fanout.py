@@ -1,0 +1,59 @@
+#!/usr/bin/env python3
+"""Fan-out: `echo hi` on every agent of a real demo (hub + N real greenroom-agent processes on
+127.0.0.1), from the API call that starts it until the last result is stored (the execution
+reads back `completed`), median of --runs. The store and the hubs are chosen per run:
+
+  --store sqlite                      the embedded default
+  --store mongodb --mongodb-url URL   MongoDB (SecantusDB here)
+  --replicas 2 --redis-url URL        two hubs on MongoDB + Redis; the execution is started
+                                      on the first, half the agents poll the second
+
+Usage: bench/fanout.py [--bin-dir target/release] [--agents 500] [--runs 3] [options above]
+Prints one line per setting. Standard library only.
+"""
+import argparse, statistics, time
+
+from demo import Demo, call
+
+
+def fan_out(d, runs):
+    times = []
+    for _ in range(runs + 1):
+        t0 = time.perf_counter()
+        eid = call(d.base + "/api/v1/executions", {"action": {"type": "shell_command", "command": "echo hi", "timeout": 60},
+                                                   "target_servers": d.targets}, d.token)["execution_id"]
+        while True:
+            e = call(f"{d.base}/api/v1/executions/{eid}", token=d.token)
+            if e["status"]["overall"] in ("completed", "failed", "cancelled"):
+                break
+            time.sleep(0.01)
+        times.append(time.perf_counter() - t0)
+        assert e["results"]["success_count"] == len(d.targets), e["results"]
+    # The first run warms caches and connections; it is reported apart.
+    return times[0], times[1:]
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin-dir", default="target/release")
+    ap.add_argument("--agents", type=int, default=500)
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--store", choices=["sqlite", "mongodb"], default="sqlite")
+    ap.add_argument("--mongodb-url")
+    ap.add_argument("--redis-url")
+    ap.add_argument("--replicas", type=int, default=1)
+    a = ap.parse_args()
+    if a.store == "mongodb" and not a.mongodb_url:
+        ap.error("--store mongodb needs --mongodb-url")
+    if a.replicas > 1 and not (a.mongodb_url and a.redis_url):
+        ap.error("--replicas needs --mongodb-url and --redis-url")
+    setting = f"{a.store}" if a.replicas == 1 else f"{a.replicas} replicas on mongodb + redis"
+    with Demo(a.bin_dir, a.agents, mongodb_url=a.mongodb_url if a.store == "mongodb" or a.replicas > 1 else None,
+              redis_url=a.redis_url if a.replicas > 1 else None, replicas=a.replicas) as d:
+        first, rest = fan_out(d, a.runs)
+        print(f"fan-out, {len(d.targets)} agents, {setting}: median {statistics.median(rest):.2f} s "
+              f"(runs {', '.join(f'{t:.2f}' for t in rest)} s; first {first:.2f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
