@@ -199,26 +199,6 @@ async fn sign_in_is_throttled_per_account_and_address_and_tells_nothing() {
             .0,
         200
     );
-    // Only failures in a row add up: a user who signs in often is never throttled, and a
-    // success clears the failures before it.
-    for _ in 0..8 {
-        assert_eq!(
-            attempt("198.51.100.7", "guess@example.com", PASSWORD)
-                .await
-                .0,
-            200,
-            "successful sign-ins were throttled"
-        );
-    }
-    for round in 0..2 {
-        for _ in 0..4 {
-            let a = attempt("198.51.100.8", "guess@example.com", "wrong-password").await;
-            assert_eq!(a.0, 401, "round {round}");
-        }
-        let ok = attempt("198.51.100.8", "guess@example.com", PASSWORD).await;
-        assert_eq!(ok.0, 200, "round {round}: the fifth attempt is allowed");
-    }
-
     // Failures for unknown accounts are counted, not written into a tenant's audit log.
     let admin = hub.login().await;
     let audit = hub.get("/api/v1/audit?page_size=500", Some(&admin)).await.1;
@@ -255,6 +235,25 @@ async fn sign_in_is_throttled_per_account_and_address_and_tells_nothing() {
             .collect::<Vec<_>>()
             .join("\n")
     );
+    // Only failures in a row add up: a user who signs in often is never throttled, and a
+    // success clears the failures before it.
+    for _ in 0..8 {
+        assert_eq!(
+            attempt("198.51.100.7", "guess@example.com", PASSWORD)
+                .await
+                .0,
+            200,
+            "successful sign-ins were throttled"
+        );
+    }
+    for round in 0..2 {
+        for _ in 0..4 {
+            let a = attempt("198.51.100.8", "guess@example.com", "wrong-password").await;
+            assert_eq!(a.0, 401, "round {round}");
+        }
+        let ok = attempt("198.51.100.8", "guess@example.com", PASSWORD).await;
+        assert_eq!(ok.0, 200, "round {round}: the fifth attempt is allowed");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,17 +30,15 @@ impl ExecutionView {
             })
             .map(|j| j.server_id.as_str())
     }
-    /// Overall progress, 0–100: finished targets count whole, running ones half.
+    /// Overall progress, 0–100: the share of targets finished. A running job counts for
+    /// nothing yet (how far along it is cannot be known), so six running jobs read 0 %, as
+    /// "0 of 6 done" does, not a half-full bar.
     pub fn progress_percent(&self) -> f64 {
         if self.jobs.is_empty() {
             return 100.0;
         }
-        let sum: f64 = self
-            .jobs
-            .iter()
-            .map(|j| f64::from(j.state.progress()))
-            .sum();
-        (sum / self.jobs.len() as f64 * 10.0).round() / 10.0
+        let done = self.jobs.iter().filter(|j| j.state.is_final()).count();
+        (done as f64 / self.jobs.len() as f64 * 1000.0).round() / 10.0
     }
 
     /// When the remaining targets should be done, from the mean duration of finished ones
@@ -147,4 +145,34 @@ fn job_detail(j: &Job) -> Value {
         "started_at": j.started_at,
         "finished_at": j.finished_at,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn progress_is_the_share_of_targets_finished() {
+        let (execution, jobs) = crate::store::contract::execution("t", "e", &["a", "b", "c", "d"]);
+        let mut view = ExecutionView { execution, jobs };
+        let set = |view: &mut ExecutionView, states: [JobState; 4]| {
+            for (j, s) in view.jobs.iter_mut().zip(states) {
+                j.state = s;
+            }
+            view.progress_percent()
+        };
+        use JobState::*;
+        assert_eq!(set(&mut view, [Pending; 4]), 0.0);
+        assert_eq!(
+            set(&mut view, [Running; 4]),
+            0.0,
+            "running jobs are not half done"
+        );
+        assert_eq!(set(&mut view, [Success, Failed, Running, Leased]), 50.0);
+        assert_eq!(
+            set(&mut view, [Success, Skipped, Unreachable, Running]),
+            75.0
+        );
+        assert_eq!(set(&mut view, [Success, Success, Success, Failed]), 100.0);
+    }
 }
