@@ -176,20 +176,31 @@ pub async fn tick(app: &App) -> Result<()> {
             app.store.advance_schedule(&s.id, Some(at), None).await?;
             continue;
         }
-        let run = ScheduleRun {
-            schedule_id: s.id.clone(),
-            occurrence_at: at,
-            status: "fired".into(),
-            execution_id: None,
-            detail: None,
-            recorded_at: now,
-        };
-        if app.store.claim_schedule_run(&run).await? {
-            fire(app, &s, at).await?;
+        // Every occurrence due by now fires in this tick (a late tick does not fall behind
+        // one occurrence at a time); each is claimed once, whichever replica ticks.
+        let mut last = None;
+        while at <= now {
+            let run = ScheduleRun {
+                schedule_id: s.id.clone(),
+                occurrence_at: at,
+                status: "fired".into(),
+                execution_id: None,
+                detail: None,
+                recorded_at: now,
+            };
+            if app.store.claim_schedule_run(&run).await? {
+                fire(app, &s, at).await?;
+            }
+            last = Some(at);
+            match next_after(&s.trigger, at) {
+                Some(n) => at = n,
+                None => {
+                    app.store.advance_schedule(&s.id, None, last).await?;
+                    continue 'schedules;
+                }
+            }
         }
-        app.store
-            .advance_schedule(&s.id, next_after(&s.trigger, at), Some(at))
-            .await?;
+        app.store.advance_schedule(&s.id, Some(at), last).await?;
     }
     Ok(())
 }
