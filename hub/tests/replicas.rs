@@ -222,14 +222,6 @@ async fn two_replicas_share_one_fleet_and_lose_nothing_when_one_dies() {
             break sched;
         }
     };
-    let resp = a
-        .client
-        .delete(format!("{}/api/v1/schedules/{sid}", a.http))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 204);
     let runs = sched["runs"].as_array().expect("the schedule's runs");
     let fired: Vec<&Value> = runs
         .iter()
@@ -254,16 +246,43 @@ async fn two_replicas_share_one_fleet_and_lose_nothing_when_one_dies() {
         .map(|r| r["execution_id"].as_str().unwrap())
         .collect();
     assert_eq!(executions.len(), fired.len(), "{sched}");
+    // The schedule keeps firing while this reads: the runs read before the history are all
+    // in it, and everything in it is a run recorded by the time the runs are read again.
     let (_, history) = a
         .get("/api/v1/executions/history?page_size=100", Some(&token))
         .await;
-    let scheduled = history["items"]
+    let scheduled: BTreeSet<&str> = history["items"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|e| e["schedule_id"] == sid)
-        .count();
-    assert_eq!(scheduled, fired.len(), "one execution per fired occurrence");
+        .map(|e| e["execution_id"].as_str().unwrap())
+        .collect();
+    let (_, later) = b
+        .get(&format!("/api/v1/schedules/{sid}"), Some(&token))
+        .await;
+    let recorded: BTreeSet<&str> = later["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r["execution_id"].as_str())
+        .collect();
+    assert!(
+        executions.is_subset(&scheduled),
+        "a fired run without its execution: {scheduled:?} {sched}"
+    );
+    assert!(
+        scheduled.is_subset(&recorded),
+        "an execution no run accounts for (fired twice?): {scheduled:?} {later}"
+    );
+    let resp = a
+        .client
+        .delete(format!("{}/api/v1/schedules/{sid}", a.http))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 204);
     drop(b);
 }
 
