@@ -14,7 +14,9 @@
 #    and given to `greenroom-hub check-config` / `greenroom-agent check-config`:
 #    - the key must be accepted (no "unknown field");
 #    - when the default cell is exactly one backticked YAML value, that value must be accepted
-#      too (no error naming the key).
+#      too (no error naming the key);
+#    and, the other way round, every key check-config accepts in a documented section (as
+#    listed by its "unknown field …, expected one of …" answer) must be in the tables.
 #
 # Exit status: 0 when everything holds, 1 otherwise (each failure is printed), 2 for bad usage.
 set -uo pipefail
@@ -125,6 +127,31 @@ else
   done < "$work/keys"
   echo "docs-check: checked $checked config keys against check-config"
   if [ "$checked" -eq 0 ]; then fail "docs/admin-guide.md: no key tables found"; fi
+
+  # The other way round: every key check-config accepts in a documented section is in the
+  # tables. An unknown key's error lists the section's keys ("expected one of `a`, `b`").
+  for kind in hub agent; do
+    if [ "$kind" = hub ]; then base=$hub_base; cmd=greenroom-hub; else base=$agent_base; cmd=greenroom-agent; fi
+    awk -F '\t' -v k="$kind" '$1 == k { print $2 }' "$work/keys" | LC_ALL=C sort -u > "$work/$kind.documented"
+    # Sections: every proper prefix of a documented key, and the top level ("").
+    awk -F . '{ p = ""; print p; for (i = 1; i < NF; i++) { p = (i == 1 ? $1 : p "." $i); print p } }' \
+      "$work/$kind.documented" | LC_ALL=C sort -u > "$work/$kind.sections"
+    while IFS= read -r section; do
+      probe=${section:+$section.}docs_check_probe
+      { printf '%s\n' "$base"; printf '%s\t0\n' "$probe"; } | to_yaml > "$work/probe.yaml"
+      out=$("$cmd" check-config "$work/probe.yaml" 2>&1)
+      if ! grep -q "unknown field \`docs_check_probe\`" <<< "$out"; then
+        fail "docs-check cannot list the keys of $kind section '${section:-top level}': $out"
+        continue
+      fi
+      for name in $(sed 's/.*unknown field `docs_check_probe`, expected//' <<< "$out" | grep -o '`[a-z_0-9]*`' | tr -d '`'); do
+        full=${section:+$section.}$name
+        if ! grep -qxF "$full" "$work/$kind.documented" "$work/$kind.sections"; then
+          fail "docs/admin-guide.md: $kind key \`$full\` is accepted by $cmd check-config but missing from the key tables"
+        fi
+      done
+    done < "$work/$kind.sections"
+  done
 fi
 
 if [ "$failures" -gt 0 ]; then
