@@ -5,11 +5,11 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test web-test browser-test schema package bench bench-agent clean
+.PHONY: help run build web web-deps test test-deps lint rust-test docs-test web-test browser-test schema package bench bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
-	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), web lint/unit tests, browser test"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, browser test"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution and output latency, fan-out to 500 agents on SQLite, MongoDB and 2 replicas"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
@@ -48,7 +48,10 @@ web-test: web
 browser-test: build web
 	bash scripts/browser-test.sh
 
-test: test-deps lint rust-test web-test browser-test
+docs-test: build
+	bash scripts/docs-check.sh target/debug
+
+test: test-deps lint rust-test docs-test web-test browser-test
 	@echo "make test: all suites passed"
 
 bench:
