@@ -674,6 +674,37 @@ mod tests {
         }
     }
 
+    #[test]
+    fn no_sample_parameter_accepts_a_path_that_climbs_out() {
+        let docs: Vec<serde_json::Value> = serde_json::from_str(SAMPLES).unwrap();
+        let climbing = [
+            "/tmp/../etc",
+            "/tmp/x/../../etc/shadow",
+            "/var/log/../../root/.ssh/id_rsa",
+            "/..",
+            "/tmp/..",
+            "../etc",
+        ];
+        let mut checked = 0;
+        for doc in &docs {
+            let Some(params) = doc["parameters"].as_object() else {
+                continue;
+            };
+            for (name, p) in params {
+                let Some(re) = p["validation"].as_str() else {
+                    continue;
+                };
+                // As the hub applies it: the whole value must match.
+                let re = regex::Regex::new(&format!("^(?:{re})$")).unwrap();
+                for v in climbing {
+                    assert!(!re.is_match(v), "{} accepts {name} = {v:?}", doc["name"]);
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked >= 5, "only {checked} validated parameters");
+    }
+
     /// A sample template, ready to render.
     fn sample(name: &str) -> crate::model::ActionTemplate {
         let docs: Vec<serde_json::Value> = serde_json::from_str(SAMPLES).unwrap();
