@@ -112,7 +112,9 @@ pub struct SecuritySection {
     /// Validity of agent certificates the CA signs.
     #[serde(default = "default_cert_days")]
     pub agent_certificate_days: i64,
-    /// Lifetime of enrollment tokens made by `greenroom-hub enroll-token` and `demo`.
+    /// Default lifetime (hours, 1–720) of enrollment tokens: `greenroom-hub enroll-token`,
+    /// REST `POST /api/v1/enrollment-tokens` and GraphQL `createEnrollmentToken` when they
+    /// name none.
     #[serde(default = "default_enroll_hours")]
     pub enrollment_token_hours: u64,
     /// Sign-in attempts per account from one address, without a success between them,
@@ -327,6 +329,12 @@ impl Config {
         }
         if self.security.tls_cert.is_some() != self.security.tls_key.is_some() {
             p.push("field `security.tls_cert` / `security.tls_key`: give both or neither".into());
+        }
+        if !(1..=720).contains(&self.security.enrollment_token_hours) {
+            p.push(format!(
+                "field `security.enrollment_token_hours`: must be between 1 and 720, got {}",
+                self.security.enrollment_token_hours
+            ));
         }
         if self.security.login_max_failures == 0
             || self.security.rate_limit_per_minute == 0

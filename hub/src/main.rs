@@ -56,8 +56,9 @@ enum Command {
         config: PathBuf,
         #[arg(long, default_value = greenroom_hub::model::DEFAULT_TENANT)]
         tenant: String,
-        #[arg(long, default_value_t = 24)]
-        ttl_hours: u64,
+        /// Hours the token is valid; default: `security.enrollment_token_hours`.
+        #[arg(long)]
+        ttl_hours: Option<u64>,
         /// How many agents may enroll with it.
         #[arg(long, default_value_t = 1)]
         uses: u32,
@@ -226,6 +227,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             uses,
         } => {
             let cfg = load(&config)?;
+            let ttl_hours = ttl_hours.unwrap_or(cfg.security.enrollment_token_hours);
+            if !(1..=720).contains(&ttl_hours) {
+                anyhow::bail!("--ttl-hours: must be between 1 and 720, got {ttl_hours}");
+            }
             let store = greenroom_hub::store::open(&cfg).await?;
             let ttl = chrono::Duration::hours(ttl_hours as i64);
             let token = greenroom_hub::service::agents::issue_enrollment_token(

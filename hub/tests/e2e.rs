@@ -367,3 +367,34 @@ fn the_packaged_hub_config_is_valid() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn enrollment_tokens_last_as_configured_unless_asked_otherwise() {
+    let hub = Hub::start_secured("  enrollment_token_hours: 5\n").await;
+    let admin = hub.login().await;
+    let (status, rest) = hub
+        .post("/api/v1/enrollment-tokens", Some(&admin), json!({}))
+        .await;
+    assert_eq!(status, 201, "{rest}");
+    assert_eq!(rest["expires_in_hours"], 5, "{rest}");
+    let gql = |q: &'static str| hub.post("/graphql", Some(&admin), json!({ "query": q }));
+    let (_, body) = gql("mutation { createEnrollmentToken { expiresInHours } }").await;
+    assert_eq!(
+        body["data"]["createEnrollmentToken"]["expiresInHours"], 5,
+        "{body}"
+    );
+    let (_, body) = gql("mutation { createEnrollmentToken(ttlHours: 2) { expiresInHours } }").await;
+    assert_eq!(
+        body["data"]["createEnrollmentToken"]["expiresInHours"], 2,
+        "{body}"
+    );
+    let (_, body) =
+        gql("mutation { createEnrollmentToken(ttlHours: 721) { expiresInHours } }").await;
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap_or("")
+            .contains("ttlHours"),
+        "{body}"
+    );
+}

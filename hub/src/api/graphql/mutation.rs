@@ -178,16 +178,20 @@ impl CoreMutation {
     }
 
     /// Admin: a new enrollment token (shown once) and the CA certificate agents must trust.
+    /// `ttlHours` defaults to the hub's `security.enrollment_token_hours`.
     async fn create_enrollment_token(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 24)] ttl_hours: u32,
+        ttl_hours: Option<u32>,
         #[graphql(default = 1)] uses: u32,
         environment: Option<String>,
         #[graphql(default)] tags: Vec<String>,
     ) -> Result<EnrollmentToken> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         caller.require(crate::model::Role::Admin).coded()?;
+        let ttl_hours = ttl_hours.unwrap_or(
+            u32::try_from(app.config.security.enrollment_token_hours).unwrap_or(u32::MAX),
+        );
         if ttl_hours == 0 || ttl_hours > 720 || uses == 0 || uses > 10_000 {
             return Err(Error::invalid("ttlHours must be 1-720 and uses 1-10000").extend());
         }
