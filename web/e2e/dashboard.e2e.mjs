@@ -354,6 +354,26 @@ describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
         badges.filter((b) => [b, ...b.querySelectorAll('*')].some((el) => el.scrollWidth > el.clientWidth + 1)).map((b) => b.textContent),
       );
       assert.deepEqual(clipped, [], 'state badges cut short');
+
+      // A template run on a free server: the monitor names the template (not its id) and the
+      // parameters it ran with.
+      await op.page.goto(`${BASE_URL}/servers`);
+      await op.page.getByTestId('server-row').first().waitFor();
+      const free = (await visibleServerIds(op.page)).find((id) => id !== lockedServer);
+      assert.ok(free, 'a server without the lock');
+      await op.page.goto(`${BASE_URL}/run?server=${encodeURIComponent(free)}`);
+      const template = op.page.getByRole('combobox', { name: 'Template' });
+      await template.locator('option', { hasText: /^Disk space \(/ }).waitFor({ state: 'attached' });
+      await template.selectOption((await template.locator('option', { hasText: /^Disk space \(/ }).getAttribute('value')) ?? '');
+      await op.page.getByRole('textbox', { name: /^mount/ }).fill('/');
+      await op.page.getByTestId('command-preview').getByText('df -P', { exact: false }).first().waitFor({ timeout: 10_000 });
+      await op.page.getByRole('button', { name: 'Review and run' }).click();
+      await op.page.getByRole('dialog').getByRole('button', { name: 'Run on 1 server' }).click();
+      await op.page
+        .waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 })
+        .catch(async (error) => assert.fail(`not started: ${await op.page.getByRole('dialog').textContent()} (${error.message.split('\n')[0]})`));
+      await op.page.getByTestId('execution-action').getByText('Disk space', { exact: true }).waitFor({ timeout: 10_000 });
+      assert.match((await op.page.getByTestId('execution-parameters').textContent()) ?? '', /mount=\//);
       assert.deepEqual(op.pageErrors, []);
       assert.deepEqual(admin.pageErrors, []);
     } finally {
