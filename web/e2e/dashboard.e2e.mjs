@@ -2,14 +2,16 @@
 // select servers, build and preview an ad-hoc `echo hello`, run it and watch "hello" arrive in
 // the monitor, watch a slow loop's lines arrive one by one while it runs, cancel a long run,
 // export CSV / JSON / PDF (and the hub's compliance report, incl. its PDF), create a user,
-// acquire and release a lock, a webhook notification rule sent to a local receiver (test
+// acquire and release a lock; a maintenance lock held by the admin shown on the servers list,
+// warned about on another user's run form and their job skipped with the lock as the reason
+// (the History State column whole at 1280 px); a webhook notification rule sent to a local receiver (test
 // delivered; a bad URL and email without SMTP refused), switch and remember the theme, install
 // as a PWA and open offline, use the keyboard shortcuts; then an axe-core (WCAG 2.1 AA) scan of
 // every view in both themes, saving 1280x800 screenshots of the main views to docs/screenshots/.
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { BASE_URL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
+import { BASE_URL, EMAIL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
 
 const filterBar = (page) => page.getByRole('search', { name: 'Filter servers' });
 
@@ -273,6 +275,122 @@ describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
     }
   });
 
+  test("a maintenance lock shows on the servers list, warns another user's run and skips their job with the reason", async () => {
+    const stamp = Date.now();
+    const reason = `E2E lock rule ${stamp}`;
+    const operator = { email: `e2e-op-${stamp}@example.com`, password: 'e2e-operator-password' };
+    const admin = await openPage(browser, { colorScheme: 'light' });
+    let op;
+    let lockedServer = '';
+    try {
+      // As admin: a second user (an operator), then a maintenance lock on a server.
+      await signInToServers(admin.page);
+      await admin.page.goto(`${BASE_URL}/users`);
+      await admin.page.getByTestId('user-row').first().waitFor();
+      await admin.page.getByLabel('Email').fill(operator.email);
+      await admin.page.getByRole('textbox', { name: 'Password' }).fill(operator.password);
+      await admin.page.getByLabel('Role', { exact: true }).selectOption('OPERATOR');
+      await admin.page.getByRole('button', { name: 'Create user' }).click();
+      await admin.page.locator(`[data-testid="user-row"][data-email="${operator.email}"]`).waitFor({ timeout: 10_000 });
+
+      await admin.page.goto(`${BASE_URL}/locks`);
+      await admin.page.getByRole('button', { name: 'Acquire lock' }).click();
+      const dialog = admin.page.getByRole('dialog');
+      await dialog.getByLabel('Server').locator('option').first().waitFor({ state: 'attached' });
+      lockedServer = await dialog.getByLabel('Server').inputValue();
+      await dialog.getByLabel('Reason').fill(reason);
+      await dialog.getByRole('button', { name: 'Acquire lock' }).click();
+      await admin.page.getByRole('cell', { name: reason, exact: true }).waitFor({ timeout: 10_000 });
+
+      // The servers list: a badge on that row only, naming owner, reason and expiry.
+      await admin.page.goto(`${BASE_URL}/servers`);
+      const badge = admin.page.locator(`[data-testid="server-row"][data-server-id="${lockedServer}"] [data-testid="lock-badge"]`);
+      await badge.waitFor({ timeout: 10_000 });
+      assert.equal((await badge.textContent())?.trim(), 'Maintenance');
+      const label = (await badge.getAttribute('aria-label')) ?? '';
+      assert.ok(label.includes(`Maintenance lock by ${EMAIL}: ${reason} (until `), label);
+      assert.equal(await admin.page.getByTestId('lock-badge').count(), 1, 'only the locked server has a badge');
+      await badge.hover();
+      await admin.page.getByRole('tooltip').getByText(reason, { exact: false }).waitFor();
+      await assertNoAxeViolations(admin.page, 'servers with a lock badge (light)');
+
+      // As the operator (dark theme): the run form warns about that target; run with "skip".
+      op = await openPage(browser, { colorScheme: 'dark' });
+      await signInToServers(op.page, operator);
+      await op.page.goto(`${BASE_URL}/run?mode=adhoc&server=${encodeURIComponent(lockedServer)}`);
+      await op.page.getByLabel('Shell command').fill('echo should-not-run');
+      const warning = op.page.getByTestId('lock-warning');
+      await warning.waitFor({ timeout: 10_000 });
+      const warned = (await warning.textContent()) ?? '';
+      for (const part of [lockedServer, EMAIL, reason, 'will wait until the lock ends']) assert.ok(warned.includes(part), `warning lacks "${part}": ${warned}`);
+      await op.page.getByRole('radio', { name: 'Skip it' }).check();
+      await warning.getByText('will be skipped with the lock as the reason', { exact: false }).waitFor();
+      await op.page.getByTestId('command-preview').getByText('echo should-not-run', { exact: true }).first().waitFor({ timeout: 10_000 });
+      await assertNoAxeViolations(op.page, 'run form with a lock warning (dark)');
+      await op.page.getByRole('button', { name: 'Review and run' }).click();
+      const confirm = op.page.getByRole('dialog');
+      await confirm.getByTestId('confirm-locks').getByText('Servers locked by someone else are skipped.', { exact: false }).waitFor();
+      await confirm.getByTestId('confirm-lock-warning').getByText(reason, { exact: false }).waitFor();
+      await assertNoAxeViolations(op.page, 'run confirmation with a lock warning (dark)');
+      await confirm.getByRole('button', { name: 'Run on 1 server' }).click();
+      await op.page.waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 });
+
+      // The monitor: the job is skipped and its tile says why.
+      const cell = op.page.locator(`[data-testid="job-cell"][data-server-id="${lockedServer}"]`);
+      await cell.and(op.page.locator('[data-state="SKIPPED"]')).waitFor({ timeout: 30_000 });
+      await cell.getByTestId('job-note').waitFor({ timeout: 10_000 });
+      const note = (await cell.getByTestId('job-note').textContent()) ?? '';
+      assert.ok(note.includes('locked by') && note.includes(reason), `tile reason: ${note}`);
+      // The finish toast slides in: scan once it has settled.
+      const runId = decodeURIComponent(new URL(op.page.url()).pathname.split('/').pop() ?? '');
+      await op.page.getByText(new RegExp(`^Execution ${runId} `)).first().waitFor({ timeout: 15_000 });
+      await op.page.waitForTimeout(800);
+      await assertNoAxeViolations(op.page, 'monitor with a skipped tile (dark)');
+
+      // History at 1280 px: every state badge is whole (not "COMPLE…").
+      await op.page.goto(`${BASE_URL}/executions`);
+      await op.page.getByTestId('execution-row').first().waitFor();
+      const clipped = await op.page.$$eval('[data-testid="execution-row"] [data-testid="execution-state"]', (badges) =>
+        badges.filter((b) => [b, ...b.querySelectorAll('*')].some((el) => el.scrollWidth > el.clientWidth + 1)).map((b) => b.textContent),
+      );
+      assert.deepEqual(clipped, [], 'state badges cut short');
+
+      // A template run on a free server: the monitor names the template (not its id) and the
+      // parameters it ran with.
+      await op.page.goto(`${BASE_URL}/servers`);
+      await op.page.getByTestId('server-row').first().waitFor();
+      const free = (await visibleServerIds(op.page)).find((id) => id !== lockedServer);
+      assert.ok(free, 'a server without the lock');
+      await op.page.goto(`${BASE_URL}/run?server=${encodeURIComponent(free)}`);
+      const template = op.page.getByRole('combobox', { name: 'Template' });
+      await template.locator('option', { hasText: /^Disk space \(/ }).waitFor({ state: 'attached' });
+      await template.selectOption((await template.locator('option', { hasText: /^Disk space \(/ }).getAttribute('value')) ?? '');
+      await op.page.getByRole('textbox', { name: /^mount/ }).fill('/');
+      await op.page.getByTestId('command-preview').getByText('df -P', { exact: false }).first().waitFor({ timeout: 10_000 });
+      await op.page.getByRole('button', { name: 'Review and run' }).click();
+      await op.page.getByRole('dialog').getByRole('button', { name: 'Run on 1 server' }).click();
+      await op.page
+        .waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 })
+        .catch(async (error) => assert.fail(`not started: ${await op.page.getByRole('dialog').textContent()} (${error.message.split('\n')[0]})`));
+      await op.page.getByTestId('execution-action').getByText('Disk space', { exact: true }).waitFor({ timeout: 10_000 });
+      assert.match((await op.page.getByTestId('execution-parameters').textContent()) ?? '', /mount=\//);
+      assert.deepEqual(op.pageErrors, []);
+      assert.deepEqual(admin.pageErrors, []);
+    } finally {
+      // Release the lock whatever happened, so later tests see a free fleet.
+      if (lockedServer) {
+        await admin.page.goto(`${BASE_URL}/locks`);
+        await admin.page.getByRole('button', { name: `Release the lock on ${lockedServer}` }).click();
+        await admin.page.getByRole('cell', { name: reason, exact: true }).waitFor({ state: 'detached', timeout: 10_000 });
+        await admin.page.goto(`${BASE_URL}/servers`);
+        await admin.page.getByTestId('server-row').first().waitFor();
+        assert.equal(await admin.page.getByTestId('lock-badge').count(), 0, 'no badge once released');
+      }
+      await op?.context.close();
+      await admin.context.close();
+    }
+  });
+
   test('as admin sends notifications to a webhook: a test is delivered; bad rules are refused clearly', async () => {
     const receiver = await startWebhookReceiver();
     const { context, page, pageErrors } = await openPage(browser);
@@ -419,6 +537,8 @@ describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
         // The confirmation dialog and the shortcuts overlay are views too.
         await page.keyboard.press('?');
         await page.getByTestId('shortcuts-help').waitFor();
+        // Let the dialog's fade-in finish: half-faded text reads as low contrast.
+        await page.waitForTimeout(400);
         await assertNoAxeViolations(page, `shortcuts help (${colorScheme})`);
       } finally {
         await context.close();

@@ -50,17 +50,17 @@ export async function openPage(browser, options = {}) {
   return { context, page, pageErrors };
 }
 
-export async function signIn(page, password = PASSWORD) {
+export async function signIn(page, password = PASSWORD, email = EMAIL) {
   await page.goto(`${BASE_URL}/`);
   await page.waitForURL(/\/login$/, { timeout: 10_000 });
-  await page.getByLabel('Email').fill(EMAIL);
+  await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password', { exact: false }).first().fill(password ?? '');
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Signs in and waits for the servers list. */
-export async function signInToServers(page) {
-  await signIn(page);
+/** Signs in (as the admin unless told) and waits for the servers list. */
+export async function signInToServers(page, { email = EMAIL, password = PASSWORD } = {}) {
+  await signIn(page, password, email);
   await page.waitForURL(/\/servers/, { timeout: 10_000 });
   await page.getByTestId('server-count').waitFor({ state: 'visible', timeout: 20_000 });
 }

@@ -149,3 +149,23 @@ export const PreviewExecutionQuery = graphql(`
     }
   }
 `);
+
+/** A server's recent executions, each with that server's job (its result here). */
+export const ServerExecutionsQuery = graphql(`
+  query ServerExecutions($serverId: String!, $pageSize: Int!) {
+    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {
+      total
+      items {
+        ...ExecutionSummary
+        results {
+          details {
+            jobId
+            serverId
+            status
+            error
+          }
+        }
+      }
+    }
+  }
+`);

@@ -90,7 +90,9 @@ export default function AuditPage() {
       )}
       {!data && !error && <PageLoader label="Loading audit log" />}
       {data && (
-        <Table.ScrollContainer minWidth={900}>
+        // Long actors and resources (e-mail addresses) can make it wider than the page: the
+        // scrolling region is then reachable by keyboard.
+        <Table.ScrollContainer minWidth={900} scrollAreaProps={{ viewportProps: { tabIndex: 0, 'aria-label': 'Audit log entries' } }}>
           <Table striped aria-labelledby="audit-title">
             <Table.Thead>
               <Table.Tr>

@@ -1,16 +1,18 @@
 // Execution monitor tests: progress and metrics from the execution, the snapshot's output, live
 // OUTPUT lines appended in order and UPDATEs, MISSED resynced with the gap read by cursor, a
 // finished execution's output read by pages, the polling fallback, a 1,000-server grid and a
-// 5,000-line log that keep the DOM small, and cancelling. Log pages come from REST (stubbed fetch).
+// 5,000-line log that keep the DOM small, and cancelling; a skipped or lock-waiting job's reason
+// on its tile; a template run's name and parameters. Log pages come from REST (stubbed fetch).
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createSessionStore } from '../auth/session';
-import type { ExecutionMonitorFragment } from '../gql/graphql';
+import type { ExecutionMonitorFragment, LockFieldsFragment } from '../gql/graphql';
 import { notificationCenter } from '../notifications/center';
 import { fakeClient, graphQLError } from '../test/client';
 import { logLine, monitorExecution as execution } from '../test/executions';
+import { makeLock } from '../test/locks';
 import { jsonResponse, renderWithProviders } from '../test/render';
 import ExecutionMonitorPage from './ExecutionMonitorPage';
 import { PAGE_LIMIT, SNAPSHOT_TAIL, type ExecutionEvent } from './live';
@@ -37,12 +39,14 @@ function logsEndpoint() {
   });
 }
 
-function setup(initial: ExecutionMonitorFragment) {
+function setup(initial: ExecutionMonitorFragment, locks: LockFieldsFragment[] = []) {
   const fetchMock = logsEndpoint();
   vi.stubGlobal('fetch', fetchMock);
   const fake = fakeClient({
     Execution: () => ({ data: { execution: initial } }),
     CancelExecution: () => ({ data: { cancelExecution: { ...initial, overall: 'CANCELLED' } } }),
+    ServerLocks: () => ({ data: { serverLocks: locks } }),
+    ActionTemplates: () => ({ data: { actionTemplates: [{ id: 'tpl-disk', name: 'Disk check' }] } }),
   });
   const store = createSessionStore(window.sessionStorage);
   store.start({ accessToken: 'tok', refreshToken: 'r', expiresAt: Date.now() + 60_000 });
@@ -81,6 +85,32 @@ describe('ExecutionMonitorPage', () => {
     const log = screen.getByTestId('log-view');
     expect(await within(log).findByText('hello')).toBeVisible();
     expect(within(log).getByText('[stderr]', { exact: false })).toBeVisible();
+  });
+
+  it("shows on a tile why its job was skipped (the hub's reason) or waits for someone else's lock", async () => {
+    const running = execution(4, (i) => (i === 0 ? 'SKIPPED' : i === 3 ? 'SUCCESS' : 'PENDING'));
+    running.results.details[0]!.error = 'server srv-0000 is locked by maintenance lock by admin@example.com (disk swap); this execution does not wait for locks';
+    const locks = [
+      makeLock('srv-0001', { userId: 'admin@example.com', reason: 'kernel patch' }),
+      // The initiator's own maintenance lock does not hold the job back: no reason shown.
+      makeLock('srv-0002', { userId: 'ops@example.com', reason: 'own work' }),
+    ];
+    setup(running, locks);
+    await screen.findByTestId('progress-text');
+    const cell = (id: string) => screen.getAllByTestId('job-cell').find((c) => c.getAttribute('data-server-id') === id)!;
+    expect(within(cell('srv-0000')).getByTestId('job-note')).toHaveTextContent('locked by maintenance lock by admin@example.com (disk swap)');
+    expect(cell('srv-0000')).toHaveAttribute('title', expect.stringContaining('does not wait for locks'));
+    expect(await within(cell('srv-0001')).findByTestId('job-note')).toHaveTextContent('Waiting: Maintenance lock by admin@example.com: kernel patch');
+    expect(within(cell('srv-0002')).queryByTestId('job-note')).toBeNull();
+    expect(within(cell('srv-0003')).queryByTestId('job-note')).toBeNull();
+  });
+
+  it("names a template run by the template's name, with the parameters the hub gives (secrets masked)", async () => {
+    const run = { ...execution(1, () => 'RUNNING'), actionTemplateId: 'tpl-disk', action: {}, parameters: { path: '/var', token: '***' } };
+    setup(run);
+    expect(await screen.findByTestId('execution-action')).toHaveTextContent('Disk check');
+    expect(screen.getByTestId('execution-action')).not.toHaveTextContent('tpl-disk');
+    expect(screen.getByTestId('execution-parameters')).toHaveTextContent('path=/var, token=***');
   });
 
   it('appends live output in cursor order, each line once, and follows UPDATEs to the end', async () => {

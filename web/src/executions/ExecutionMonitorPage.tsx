@@ -2,19 +2,24 @@
 // `executionUpdates` — its snapshot, status updates and output lines as agents send them (see
 // live.ts) — with overall progress and ETA, metrics, the per-server progress grid, live output
 // and the per-server results export. If the subscription fails it asks every 2 s instead.
+// A template run is named by the template's name, with the parameters it ran with (secrets as
+// the hub masks them). A server's tile says why its job was skipped (the hub's reason) or why it
+// waits: a lock held by someone else (from `serverLocks`, asked for every 5 s while running).
 import { Alert, Anchor, Badge, Button, Card, Group, Modal, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { CancelExecutionMutation, ExecutionQuery } from '../api/executions';
+import { TemplatesQuery } from '../api/templates';
 import type { ExecutionMonitorFragment } from '../gql/graphql';
 import type { Column } from '../lib/export';
 import { formatCount, formatDateTime, formatDuration, formatPercent } from '../lib/format';
 import { useNow } from '../lib/useNow';
+import { blocks, describeLock, locksByServer, useActiveLocks } from '../locks/activeLocks';
 import { announceFinished } from '../notifications/announce';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
-import { actionLabel, isFinalExecution, JOB_STATE_LOOK, JOB_STATES } from './describe';
+import { actionLabel, formatParameters, isFinalExecution, JOB_STATE_LOOK, JOB_STATES } from './describe';
 import { ExecutionStateBadge } from './ExecutionStateBadge';
 import { LogViewer } from './LogViewer';
 import { executionMetrics } from './metrics';
@@ -23,6 +28,8 @@ import { useLiveExecution, type LiveMode } from './useLiveExecution';
 
 /** How often the fallback asks while the subscription is down. */
 const FALLBACK_POLL_MS = 2_000;
+/** How often locks are asked for while the execution runs (a waiting job's reason). */
+const LOCKS_POLL_MS = 5_000;
 
 type Detail = ExecutionMonitorFragment['results']['details'][number];
 
@@ -92,13 +99,27 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
     if (execution && final) announceFinished(execution);
   }, [execution, final]);
 
+  const [templates] = useQuery({ query: TemplatesQuery, pause: !execution?.actionTemplateId });
+  const templateNames = useMemo(() => new Map((templates.data?.actionTemplates ?? []).map((t) => [t.id, t.name])), [templates.data]);
+  const { locks: activeLocks } = useActiveLocks(LOCKS_POLL_MS, !execution || final);
+
   const details = execution?.results.details;
   const targets = execution?.targetServers;
+  const initiatedBy = execution?.initiatedBy;
   const cells: GridCell[] = useMemo(() => {
-    const byServer = new Map((details ?? []).map((d) => [d.serverId, d.status] as const));
+    const byServer = new Map((details ?? []).map((d) => [d.serverId, d] as const));
     const order = targets && targets.length > 0 ? targets : [...byServer.keys()];
-    return order.map((serverId) => ({ serverId, status: byServer.get(serverId) ?? 'PENDING' }));
-  }, [details, targets]);
+    // Once final nothing waits any more: a lock is only a reason while the job is pending.
+    const locks = locksByServer(final ? [] : activeLocks);
+    return order.map((serverId) => {
+      const detail = byServer.get(serverId);
+      const status = detail?.status ?? 'PENDING';
+      let note = detail?.error ?? null;
+      const lock = locks.get(serverId);
+      if (!note && status === 'PENDING' && lock && blocks(lock, { user: initiatedBy, executionId })) note = `Waiting: ${describeLock(lock)}`;
+      return { serverId, status, note };
+    });
+  }, [details, targets, final, activeLocks, initiatedBy, executionId]);
 
   if (!execution) {
     if (error) {
@@ -153,7 +174,8 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
         </Group>
       </Group>
       <Text size="sm">
-        {actionLabel(execution)} · {formatCount(metrics.total, 'server')} · started by {execution.initiatedBy} at {formatDateTime(started)}
+        <span data-testid="execution-action">{actionLabel(execution, templateNames)}</span>
+        {execution.actionTemplateId && formatParameters(execution.parameters) && <span data-testid="execution-parameters"> ({formatParameters(execution.parameters)})</span>} · {formatCount(metrics.total, 'server')} · started by {execution.initiatedBy} at {formatDateTime(started)}
         {execution.maxConcurrency ? ` · at most ${execution.maxConcurrency} at once` : ''}
         {execution.errorThreshold ? ` · stops after ${execution.errorThreshold} failures` : ''}
       </Text>

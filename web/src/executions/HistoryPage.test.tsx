@@ -1,5 +1,6 @@
 // History page tests: the rows from the hub, and `executionsFeed` live — a started execution
-// makes the page ask again and shows up marked new; a finished one is asked for again too.
+// makes the page ask again and shows up marked new; a finished one is asked for again too. The
+// state badge is never clipped (its width in a real browser is checked by the e2e test at 1280 px).
 import { act, screen, waitFor, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { ExecutionSummaryFragment } from '../gql/graphql';
@@ -38,5 +39,19 @@ describe('HistoryPage', () => {
     act(() => fake.push('ExecutionsFeed', { executionsFeed: { kind: 'FINISHED', execution: items[0] } }));
     await waitFor(() => expect(asked()).toBe(before + 2), { timeout: 4_000 });
     await waitFor(() => expect(within(screen.getAllByTestId('execution-row')[0]!).getByTestId('execution-state')).toHaveTextContent('Completed'));
+  });
+
+  it('shows the state whole: the badge keeps its width and its label is not clipped', async () => {
+    const fake = fakeClient({
+      Executions: () => ({ data: { executions: { total: 1, page: 1, pageSize: 50, items: [summary('exec-1', 'COMPLETED')] } } }),
+      ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+    });
+    renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions' });
+    const badge = await screen.findByTestId('execution-state');
+    expect(badge).toHaveTextContent('Completed');
+    // Mantine's badge clips with overflow hidden + ellipsis, and lets a table column shrink under it.
+    expect(badge).toHaveStyle({ overflow: 'visible', minWidth: 'max-content' });
+    expect(within(badge).getByText('Completed')).toHaveStyle({ overflow: 'visible', textOverflow: 'clip' });
+    expect(badge.closest('td')).toHaveStyle({ whiteSpace: 'nowrap' });
   });
 });

@@ -175,7 +175,7 @@ export default function HistoryPage() {
                     )}
                   </Table.Td>
                   <Table.Td style={{ maxWidth: 280, overflow: 'hidden', textOverflow: 'ellipsis', whiteSpace: 'nowrap' }}>{actionLabel(e, names)}</Table.Td>
-                  <Table.Td>
+                  <Table.Td style={{ whiteSpace: 'nowrap' }}>
                     <ExecutionStateBadge state={e.overall} />
                   </Table.Td>
                   <Table.Td>{e.targetServers.length}</Table.Td>

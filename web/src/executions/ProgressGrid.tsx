@@ -1,6 +1,8 @@
 // The per-server progress grid of an execution: one cell per target showing its job state,
 // virtualized by rows so a 1,000-server run keeps a few dozen cells in the DOM. A cell is a
-// toggle button that narrows the log view to that server.
+// toggle button that narrows the log view to that server. A cell with a note (why the job was
+// skipped, or why it waits: a lock held by someone else) shows it on a third line, whole in its
+// title and accessible name.
 import { Box, Text, UnstyledButton } from '@mantine/core';
 import { useElementSize } from '@mantine/hooks';
 import { useVirtualizer } from '@tanstack/react-virtual';
@@ -11,10 +13,14 @@ import { JOB_STATE_LOOK } from './describe';
 export interface GridCell {
   serverId: string;
   status: JobState;
+  /** Why it is in this state, when there is a reason to tell (a skip's reason, a lock it waits for). */
+  note?: string | null;
 }
 
 const CELL_WIDTH = 190;
 const CELL_HEIGHT = 44;
+/** Cells are taller when any of them carries a note. */
+const CELL_HEIGHT_NOTED = 62;
 const GAP = 6;
 
 export interface ProgressGridProps {
@@ -29,11 +35,12 @@ export function ProgressGrid({ cells, focused, onFocus, height = 260 }: Progress
   const scrollRef = useRef<HTMLDivElement>(null);
   const columns = Math.max(1, Math.floor((width + GAP) / (CELL_WIDTH + GAP)));
   const rowCount = Math.ceil(cells.length / columns);
+  const cellHeight = cells.some((c) => c.note) ? CELL_HEIGHT_NOTED : CELL_HEIGHT;
   // eslint-disable-next-line react-hooks/incompatible-library -- TanStack Virtual's API is not memoizable; this component re-renders with it.
   const virtualizer = useVirtualizer({
     count: rowCount,
     getScrollElement: () => scrollRef.current,
-    estimateSize: () => CELL_HEIGHT + GAP,
+    estimateSize: () => cellHeight + GAP,
     overscan: 4,
   });
 
@@ -45,7 +52,7 @@ export function ProgressGrid({ cells, focused, onFocus, height = 260 }: Progress
         role="region"
         aria-label="Progress per server"
         tabIndex={0}
-        style={{ height: Math.min(height, rowCount * (CELL_HEIGHT + GAP) + GAP), minHeight: CELL_HEIGHT + 2 * GAP, overflow: 'auto', contain: 'strict' }}
+        style={{ height: Math.min(height, rowCount * (cellHeight + GAP) + GAP), minHeight: cellHeight + 2 * GAP, overflow: 'auto', contain: 'strict' }}
       >
         <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
           {virtualizer.getVirtualItems().map((row) => (
@@ -66,11 +73,11 @@ export function ProgressGrid({ cells, focused, onFocus, height = 260 }: Progress
                       data-state={cell.status}
                       aria-pressed={pressed}
                       onClick={() => onFocus(pressed ? null : cell.serverId)}
-                      title={`${cell.serverId}: ${look.label}${pressed ? ' (showing only its output)' : ''}`}
+                      title={`${cell.serverId}: ${look.label}${cell.note ? ` (${cell.note})` : ''}${pressed ? ' (showing only its output)' : ''}`}
                       bg={look.color}
                       c={look.textColor}
                       w="100%"
-                      h={CELL_HEIGHT}
+                      h={cellHeight}
                       px={8}
                       style={{ borderRadius: 4, outline: pressed ? '3px solid var(--mantine-color-text)' : undefined, outlineOffset: 1 }}
                     >
@@ -80,6 +87,11 @@ export function ProgressGrid({ cells, focused, onFocus, height = 260 }: Progress
                       <Text size="xs" c="inherit">
                         {look.label}
                       </Text>
+                      {cell.note && (
+                        <Text size="xs" c="inherit" truncate data-testid="job-note">
+                          {cell.note}
+                        </Text>
+                      )}
                     </UnstyledButton>
                   </div>
                 );

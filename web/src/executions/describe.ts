@@ -1,6 +1,7 @@
 // How executions and jobs read on screen: labels and colours per state (label carries meaning,
 // colour only helps), what an execution ran, and whether a state is final. Records over the
 // generated enums, so a new state in the schema fails the build until it is described here.
+// Also the parameters an execution ran with, as the hub gives them (secrets already `***`).
 import type { ExecutionState, ExecutionSummaryFragment, JobState } from '../gql/graphql';
 
 export interface Look {
@@ -48,4 +49,11 @@ export function actionLabel(execution: Pick<ExecutionSummaryFragment, 'actionTem
   const type = typeof action.type === 'string' ? action.type : 'action';
   const detail = action.command ?? action.path ?? action.service_name ?? action.query;
   return typeof detail === 'string' ? `${type}: ${detail}` : type;
+}
+
+/** "db=staging_db, password=***": the parameters as the hub returns them, in its order. */
+export function formatParameters(parameters: unknown): string {
+  return Object.entries(record(parameters))
+    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join(', ');
 }

@@ -40,6 +40,7 @@ type Documents = {
     "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": typeof types.StartExecutionDocument,
     "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": typeof types.CancelExecutionDocument,
     "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": typeof types.PreviewExecutionDocument,
+    "\n  query ServerExecutions($serverId: String!, $pageSize: Int!) {\n    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {\n      total\n      items {\n        ...ExecutionSummary\n        results {\n          details {\n            jobId\n            serverId\n            status\n            error\n          }\n        }\n      }\n    }\n  }\n": typeof types.ServerExecutionsDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": typeof types.MeDocument,
     "\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n": typeof types.NotificationRuleFieldsFragmentDoc,
     "\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n": typeof types.NotificationRulesDocument,
@@ -91,6 +92,7 @@ const documents: Documents = {
     "\n  mutation StartExecution($input: StartExecutionInput!) {\n    startExecution(input: $input) {\n      ...ExecutionSummary\n    }\n  }\n": types.StartExecutionDocument,
     "\n  mutation CancelExecution($executionId: String!) {\n    cancelExecution(executionId: $executionId) {\n      ...ExecutionMonitor\n    }\n  }\n": types.CancelExecutionDocument,
     "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n": types.PreviewExecutionDocument,
+    "\n  query ServerExecutions($serverId: String!, $pageSize: Int!) {\n    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {\n      total\n      items {\n        ...ExecutionSummary\n        results {\n          details {\n            jobId\n            serverId\n            status\n            error\n          }\n        }\n      }\n    }\n  }\n": types.ServerExecutionsDocument,
     "\n  query Me {\n    me {\n      email\n      role\n    }\n  }\n": types.MeDocument,
     "\n  fragment NotificationRuleFields on NotificationRule {\n    id\n    name\n    channel\n    target\n    hasSecret\n    events\n    enabled\n    createdBy\n    createdAt\n    updatedAt\n  }\n": types.NotificationRuleFieldsFragmentDoc,
     "\n  query NotificationRules {\n    notificationRules {\n      ...NotificationRuleFields\n    }\n  }\n": types.NotificationRulesDocument,
@@ -234,6 +236,10 @@ export function graphql(source: "\n  mutation CancelExecution($executionId: Stri
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */
 export function graphql(source: "\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n"): (typeof documents)["\n  query PreviewExecution($input: StartExecutionInput!) {\n    previewExecution(input: $input) {\n      matchedCount\n      runCount\n      servers {\n        serverId\n        command\n        skipped\n        reason\n      }\n    }\n  }\n"];
+/**
+ * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
+ */
+export function graphql(source: "\n  query ServerExecutions($serverId: String!, $pageSize: Int!) {\n    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {\n      total\n      items {\n        ...ExecutionSummary\n        results {\n          details {\n            jobId\n            serverId\n            status\n            error\n          }\n        }\n      }\n    }\n  }\n"): (typeof documents)["\n  query ServerExecutions($serverId: String!, $pageSize: Int!) {\n    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {\n      total\n      items {\n        ...ExecutionSummary\n        results {\n          details {\n            jobId\n            serverId\n            status\n            error\n          }\n        }\n      }\n    }\n  }\n"];
 /**
  * The graphql function is used to parse GraphQL queries into a document that can be used by GraphQL clients.
  */

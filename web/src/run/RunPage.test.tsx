@@ -1,11 +1,13 @@
 // Action builder tests: the form generated from a template's typed parameters with inline
-// errors, the hub's per-server preview, the confirmation dialog and the mutation it sends.
+// errors, the hub's per-server preview, the confirmation dialog and the mutation it sends; the
+// lock controls and the warning about targets locked by someone else.
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
 import { describe, expect, it } from 'vitest';
-import type { StartExecutionInput } from '../gql/graphql';
+import type { LockFieldsFragment, StartExecutionInput } from '../gql/graphql';
 import { fakeClient, graphQLError } from '../test/client';
+import { makeLock } from '../test/locks';
 import { renderWithProviders } from '../test/render';
 import { makeServers, serversPage } from '../test/servers';
 import RunPage from './RunPage';
@@ -29,8 +31,10 @@ const TEMPLATE = {
   metadata: { createdAt: '2025-01-01T00:00:00Z', createdBy: 'a@b', updatedAt: '2025-01-01T00:00:00Z', usageCount: 3 },
 };
 
-function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previewError = false) {
+function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previewError = false, locks: LockFieldsFragment[] = []) {
   const fake = fakeClient({
+    Me: () => ({ data: { me: { email: 'op@example.com', role: 'OPERATOR' } } }),
+    ServerLocks: () => ({ data: { serverLocks: locks } }),
     ActionTemplates: () => ({ data: { actionTemplates: [TEMPLATE] } }),
     Servers: () => ({ data: serversPage(makeServers()) }),
     PreviewExecution: (variables) => {
@@ -118,6 +122,52 @@ describe('RunPage', () => {
     expect(await screen.findByTestId('preview-problems')).toHaveTextContent('parameters.db: must match ^[a-z_]+$');
     await user.click(screen.getByRole('button', { name: 'Review and run' }));
     expect(screen.queryByRole('dialog')).toBeNull();
+  });
+
+  it('warns about targets locked by someone else, and sends and confirms the lock choices', async () => {
+    const locks = [
+      makeLock('nonprod-db-01', { userId: 'admin@example.com', reason: 'disk swap' }),
+      // The signed-in user's own maintenance lock lets their executions through: no warning.
+      makeLock('nonprod-web-01', { userId: 'op@example.com', reason: 'my own work' }),
+      // Not a target.
+      makeLock('nonprod-app-01', { userId: 'admin@example.com', reason: 'elsewhere' }),
+    ];
+    const { user, calls } = setup('/run?mode=adhoc&server=nonprod-web-01&server=nonprod-db-01', false, locks);
+    await user.type(await screen.findByLabelText(/^Shell command/), 'uptime');
+
+    const warning = await screen.findByTestId('lock-warning');
+    expect(warning).toHaveTextContent('nonprod-db-01');
+    expect(warning).toHaveTextContent('Maintenance lock by admin@example.com: disk swap');
+    expect(warning).not.toHaveTextContent('nonprod-web-01');
+    expect(warning).not.toHaveTextContent('elsewhere');
+    expect(warning).toHaveTextContent('1 server: its job will wait until the lock ends');
+
+    expect(screen.getByRole('radio', { name: 'Wait until it is free' })).toBeChecked();
+    await user.click(screen.getByRole('radio', { name: 'Skip it' }));
+    await user.click(screen.getByRole('checkbox', { name: /Take an execution lock on each server/ }));
+    expect(screen.getByTestId('lock-warning')).toHaveTextContent('1 server: its job will be skipped with the lock as the reason');
+
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByTestId('confirm-locks')).toHaveTextContent('Takes an execution lock on each server while its job runs. Servers locked by someone else are skipped.');
+    expect(within(dialog).getByTestId('confirm-lock-warning')).toHaveTextContent('nonprod-db-01: Maintenance lock by admin@example.com: disk swap');
+    await user.click(within(dialog).getByRole('button', { name: 'Run on 2 servers' }));
+    await screen.findByText('monitor page');
+    expect(calls.find((c) => c.name === 'StartExecution')!.variables.input).toMatchObject({
+      targetServers: ['nonprod-web-01', 'nonprod-db-01'],
+      requiresLock: true,
+      failIfLocked: true,
+    });
+  });
+
+  it('says in the confirmation that it waits and takes no lock by default, with no warning when nothing is locked', async () => {
+    const { user } = setup('/run?mode=adhoc&server=nonprod-web-01');
+    await user.type(await screen.findByLabelText(/^Shell command/), 'uptime');
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByTestId('confirm-locks')).toHaveTextContent('Takes no lock of its own. On servers locked by someone else it waits until they are free.');
+    expect(screen.queryByTestId('lock-warning')).toBeNull();
+    expect(screen.queryByTestId('confirm-lock-warning')).toBeNull();
   });
 
   it('runs an ad-hoc command on servers matched by a selector', async () => {

@@ -1,17 +1,22 @@
 // The action builder (route /run): a template (with the form generated from its typed
 // parameters) or an ad-hoc shell command; targets picked explicitly (pre-filled from the servers
 // selection) or by a selector with a live count; rate control and priority; a preview of the
-// exact command (secrets masked); a confirmation dialog; then the execution monitor.
-import { Alert, Button, Card, Code, Group, List, Modal, MultiSelect, NativeSelect, NumberInput, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+// exact command (secrets masked); what to do about locks (take an execution lock per server; wait
+// for or skip servers locked by someone else) with a warning naming the chosen targets that are
+// locked by someone else; a confirmation dialog; then the execution monitor.
+import { Alert, Button, Card, Checkbox, Code, Group, List, Modal, MultiSelect, NativeSelect, NumberInput, Radio, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useMemo, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { PreviewExecutionQuery, StartExecutionMutation } from '../api/executions';
+import { MeQuery } from '../api/me';
 import { ServersQuery } from '../api/servers';
 import { TemplatesQuery } from '../api/templates';
 import type { Priority, StartExecutionInput } from '../gql/graphql';
 import { formatCount } from '../lib/format';
+import { blockingLocks, locksByServer, useActiveLocks } from '../locks/activeLocks';
+import { LockWarning } from '../locks/LockWarning';
 import { notificationCenter } from '../notifications/center';
 import { serverSelection } from '../servers/selection';
 import { SERVER_STATE_LOOK, SERVER_STATES, isServerState } from '../servers/status';
@@ -23,6 +28,8 @@ type Mode = 'template' | 'adhoc';
 type TargetMode = 'explicit' | 'selector';
 const PRIORITIES: Priority[] = ['HIGH', 'NORMAL', 'LOW'];
 const PREVIEW_ROWS = 12;
+/** Locks are asked for again this often while the form is open. */
+const LOCKS_REFRESH_MS = 10_000;
 
 const sortedUnique = (values: Iterable<string>) => [...new Set(values)].filter(Boolean).sort();
 
@@ -82,6 +89,10 @@ export default function RunPage() {
   const [errorThreshold, setErrorThreshold] = useState('');
   const [priority, setPriority] = useState<Priority>('NORMAL');
   const [confirming, setConfirming] = useState(false);
+  const [requiresLock, setRequiresLock] = useState(false);
+  const [failIfLocked, setFailIfLocked] = useState(false);
+  const [meResult] = useQuery({ query: MeQuery });
+  const { locks: activeLocks } = useActiveLocks(LOCKS_REFRESH_MS);
 
   const templates = templatesData?.actionTemplates ?? [];
   const template = templates.find((t) => t.id === templateId) ?? null;
@@ -135,6 +146,8 @@ export default function RunPage() {
       };
     if (maxConcurrency.trim()) base.maxConcurrency = maxConcurrency.trim();
     if (errorThreshold.trim()) base.errorThreshold = errorThreshold.trim();
+    if (requiresLock) base.requiresLock = true;
+    if (failIfLocked) base.failIfLocked = true;
     if (mode === 'adhoc') return { ...base, action: { type: 'shell_command', command: command.trim(), timeout: Number.isFinite(timeoutNumber) ? timeoutNumber : 60 } };
     return { ...base, actionTemplateId: template!.id, parameters: toParameterPayload(specs, values) };
   })();
@@ -157,6 +170,12 @@ export default function RunPage() {
   const previewRows = hubPreview
     ? hubPreview.servers
     : localMatches.map((serverId) => ({ serverId, command: localPreview, skipped: false, reason: null as string | null }));
+
+  // Chosen targets locked by someone else (the hub's preview names them once it answers).
+  const runIds = hubPreview ? hubPreview.servers.filter((s) => !s.skipped).map((s) => s.serverId) : localMatches;
+  const locked = useMemo(() => locksByServer(activeLocks), [activeLocks]);
+  const me = meResult.data?.me.email;
+  const lockedTargets = me ? blockingLocks(runIds, locked, { user: me }) : [];
 
   const review = () => {
     setAttempted(true);
@@ -311,6 +330,29 @@ export default function RunPage() {
             <SegmentedControl aria-labelledby="priority-label" value={priority} onChange={(v) => setPriority(v)} data={PRIORITIES.map((p) => ({ value: p, label: p[0] + p.slice(1).toLowerCase() }))} />
           </Stack>
         </Group>
+        <Stack gap="sm" mt="md">
+          <Checkbox
+            label="Take an execution lock on each server"
+            description="While its job runs, nobody else's execution runs on that server."
+            checked={requiresLock}
+            onChange={(e) => setRequiresLock(e.currentTarget.checked)}
+          />
+          <Radio.Group
+            label="If a server is locked by someone else"
+            value={failIfLocked ? 'skip' : 'wait'}
+            onChange={(v) => setFailIfLocked(v === 'skip')}
+          >
+            <Group gap="lg" mt={4}>
+              <Radio value="wait" label="Wait until it is free" />
+              <Radio value="skip" label="Skip it" />
+            </Group>
+          </Radio.Group>
+        </Stack>
+        {lockedTargets.length > 0 && (
+          <div style={{ marginTop: 'var(--mantine-spacing-md)' }}>
+            <LockWarning locks={lockedTargets} skip={failIfLocked} />
+          </div>
+        )}
       </Card>
 
       <Card withBorder component="section" aria-labelledby="preview-title">
@@ -366,6 +408,11 @@ export default function RunPage() {
             {maxConcurrency ? `, at most ${maxConcurrency} at once` : ''}
             {errorThreshold ? `, stopping after ${errorThreshold} failures` : ''}.
           </Text>
+          <Text size="sm" data-testid="confirm-locks">
+            {requiresLock ? 'Takes an execution lock on each server while its job runs.' : 'Takes no lock of its own.'}{' '}
+            {failIfLocked ? 'Servers locked by someone else are skipped.' : 'On servers locked by someone else it waits until they are free.'}
+          </Text>
+          <LockWarning locks={lockedTargets} skip={failIfLocked} testId="confirm-lock-warning" />
           <PreviewTable rows={previewRows.slice(0, PREVIEW_ROWS)} testId="confirm-preview" />
           {previewRows.length > PREVIEW_ROWS && (
             <Text size="sm" c="dimmed">

@@ -1,5 +1,6 @@
 // Server page tests: facts and metrics from the `server` query, heartbeat history from live
-// updates, recent executions for this server, locks, and a clear message for an unknown server.
+// updates, recent executions for this server (with this server's own result, not the
+// execution's), locks, and a clear message for an unknown server.
 import { act, screen, within } from '@testing-library/react';
 import { Route, Routes } from 'react-router-dom';
 import { describe, expect, it } from 'vitest';
@@ -44,12 +45,10 @@ function setup(found = true) {
       },
     }),
     Me: () => ({ data: { me: { email: 'admin@example.com', role: 'ADMIN' } } }),
-    Executions: () => ({
+    ServerExecutions: () => ({
       data: {
         executions: {
-          total: 1,
-          page: 1,
-          pageSize: 20,
+          total: 2,
           items: [
             {
               executionId: 'exec-7',
@@ -68,7 +67,35 @@ function setup(found = true) {
               maxConcurrency: null,
               errorThreshold: null,
               timing: { createdAt: '2025-01-01T00:00:00Z', startedAt: null, completedAt: null, durationSeconds: 1 },
-              results: { successCount: 1, failureCount: 0, totalCount: 1 },
+              results: { successCount: 1, failureCount: 0, totalCount: 1, details: [{ jobId: 'j-7', serverId: server.serverId, status: 'SUCCESS', error: null }] },
+            },
+            {
+              // Failed overall, but this server's job succeeded; another server's failed.
+              executionId: 'exec-8',
+              initiatedBy: 'ops@example.com',
+              executionType: 'bulk',
+              targetServers: ['other-01', server.serverId],
+              actionTemplateId: null,
+              action: { type: 'shell_command', command: 'uptime' },
+              parameters: {},
+              overall: 'FAILED',
+              priority: 'NORMAL',
+              progress: 100,
+              estimatedCompletion: null,
+              skippedReason: null,
+              cancelledBy: null,
+              maxConcurrency: null,
+              errorThreshold: null,
+              timing: { createdAt: '2025-01-01T00:00:00Z', startedAt: null, completedAt: null, durationSeconds: 1 },
+              results: {
+                successCount: 1,
+                failureCount: 1,
+                totalCount: 2,
+                details: [
+                  { jobId: 'j-8a', serverId: 'other-01', status: 'FAILED', error: 'exit code 1' },
+                  { jobId: 'j-8b', serverId: server.serverId, status: 'SUCCESS', error: null },
+                ],
+              },
             },
           ],
         },
@@ -95,7 +122,13 @@ describe('ServerDetailPage', () => {
     expect(within(facts).getByText('0.50 / 0.70 / 0.80')).toBeVisible();
     expect(screen.getByRole('progressbar', { name: 'CPU 42.5%' })).toBeInTheDocument();
     expect(screen.getByRole('link', { name: 'exec-7' })).toHaveAttribute('href', '/executions/exec-7');
-    expect(calls.find((c) => c.name === 'Executions')!.variables).toMatchObject({ filter: { serverId: server.serverId } });
+    expect(calls.find((c) => c.name === 'ServerExecutions')!.variables).toMatchObject({ serverId: server.serverId });
+    const recent = screen.getByRole('table', { name: 'Recent executions' });
+    const row = (id: string) => within(recent).getAllByTestId('recent-execution').find((r) => r.getAttribute('data-execution-id') === id)!;
+    expect(within(row('exec-7')).getByText('Success').closest('[data-state]')).toHaveAttribute('data-state', 'SUCCESS');
+    // This server's result, not the execution's overall FAILED.
+    expect(within(row('exec-8')).getByText('Success').closest('[data-state]')).toHaveAttribute('data-state', 'SUCCESS');
+    expect(within(row('exec-8')).queryByText(/failed/i)).toBeNull();
     const locks = screen.getByRole('region', { name: 'Locks' });
     expect(within(locks).getByText('kernel patch')).toBeVisible();
     expect(within(locks).getByRole('button', { name: `Force-release the lock on ${server.serverId}` })).toBeVisible();

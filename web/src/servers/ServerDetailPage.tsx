@@ -1,17 +1,18 @@
 // One server's page (route /servers/:serverId): facts (identity, configuration, capabilities),
 // current metrics with their history since the page opened (from `serverUpdates`), and the
-// recent executions that targeted it, its locks (release / extend your own, force-release for
+// recent executions that targeted it (each with this server's own result: its job's state, not
+// the execution's overall one), its locks (release / extend your own, force-release for
 // admins) and its agent certificate (fingerprint, expiry, revoked).
 import { Alert, Anchor, Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
-import { ExecutionsQuery } from '../api/executions';
+import { ServerExecutionsQuery } from '../api/executions';
 import { LocksQuery } from '../api/admin';
 import { MeQuery } from '../api/me';
 import { ServerDetailQuery, ServerUpdatesSubscription } from '../api/servers';
 import { CertificateBadge, Fingerprint } from '../agents/CertificateState';
 import { LocksTable } from '../locks/LocksTable';
-import { ExecutionStateBadge } from '../executions/ExecutionStateBadge';
+import { JobStateBadge } from '../executions/ExecutionStateBadge';
 import { actionLabel } from '../executions/describe';
 import { formatDateTime, formatDuration, formatPercent, formatRelativeTime } from '../lib/format';
 import { useNow } from '../lib/useNow';
@@ -68,7 +69,7 @@ export default function ServerDetailPage() {
   });
   const [locks] = useQuery({ query: LocksQuery, variables: { activeOnly: true } });
   const [me] = useQuery({ query: MeQuery });
-  const [executions] = useQuery({ query: ExecutionsQuery, variables: { filter: { serverId }, page: 1, pageSize: 20 } });
+  const [executions] = useQuery({ query: ServerExecutionsQuery, variables: { serverId, pageSize: 20 } });
 
   if (!data) {
     if (error) {
@@ -173,27 +174,31 @@ export default function ServerDetailPage() {
                 <Table.Tr>
                   <Table.Th scope="col">Execution</Table.Th>
                   <Table.Th scope="col">Action</Table.Th>
-                  <Table.Th scope="col">State</Table.Th>
+                  <Table.Th scope="col">Result here</Table.Th>
                   <Table.Th scope="col">Started</Table.Th>
                   <Table.Th scope="col">By</Table.Th>
                 </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
-                {recent.map((e) => (
-                  <Table.Tr key={e.executionId}>
-                    <Table.Td>
-                      <Anchor component={Link} to={`/executions/${encodeURIComponent(e.executionId)}`} ff="monospace" size="sm">
-                        {e.executionId}
-                      </Anchor>
-                    </Table.Td>
-                    <Table.Td>{actionLabel(e)}</Table.Td>
-                    <Table.Td>
-                      <ExecutionStateBadge state={e.overall} />
-                    </Table.Td>
-                    <Table.Td>{formatDateTime(e.timing.startedAt ?? e.timing.createdAt)}</Table.Td>
-                    <Table.Td>{e.initiatedBy}</Table.Td>
-                  </Table.Tr>
-                ))}
+                {recent.map((e) => {
+                  const job = e.results.details.find((d) => d.serverId === server.serverId);
+                  return (
+                    <Table.Tr key={e.executionId} data-testid="recent-execution" data-execution-id={e.executionId}>
+                      <Table.Td>
+                        <Anchor component={Link} to={`/executions/${encodeURIComponent(e.executionId)}`} ff="monospace" size="sm">
+                          {e.executionId}
+                        </Anchor>
+                      </Table.Td>
+                      <Table.Td>{actionLabel(e)}</Table.Td>
+                      <Table.Td title={job?.error ?? undefined}>
+                        {/* A job not created yet (a queued execution) is pending here. */}
+                        <JobStateBadge state={job?.status ?? 'PENDING'} />
+                      </Table.Td>
+                      <Table.Td>{formatDateTime(e.timing.startedAt ?? e.timing.createdAt)}</Table.Td>
+                      <Table.Td>{e.initiatedBy}</Table.Td>
+                    </Table.Tr>
+                  );
+                })}
               </Table.Tbody>
             </Table>
           </Table.ScrollContainer>

@@ -1,13 +1,15 @@
 // The servers table, virtualized: only the rows in view (plus a few) are in the DOM, so 5,000
 // servers scroll as smoothly as 5. One row per server (data-testid="server-row") with a selection
 // checkbox, state badge, tags, resource usage and time since the last heartbeat; sortable headers
-// (aria-sort). Rows have a fixed height so the virtualizer never measures.
+// (aria-sort), and a lock badge on a locked server. Rows have a fixed height so the virtualizer
+// never measures.
 import { Anchor, Badge, Checkbox, Group, Table, Text, UnstyledButton } from '@mantine/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
 import { Link } from 'react-router-dom';
-import type { ServerRowFragment } from '../gql/graphql';
+import type { LockFieldsFragment, ServerRowFragment } from '../gql/graphql';
 import { formatPercent, formatRelativeTime } from '../lib/format';
+import { LockBadge } from '../locks/LockBadge';
 import type { Sort, SortKey } from './filters';
 import { StatusBadge } from './StatusBadge';
 
@@ -15,7 +17,7 @@ export const ROW_HEIGHT = 41;
 const OVERSCAN = 10;
 
 interface ColumnDef {
-  key: SortKey | 'tags';
+  key: SortKey | 'tags' | 'lock';
   label: string;
   width: number;
   align?: 'right';
@@ -27,6 +29,7 @@ const COLUMNS: ColumnDef[] = [
   { key: 'environment', label: 'Environment', width: 118 },
   { key: 'serverGroup', label: 'Group', width: 90 },
   { key: 'status', label: 'Status', width: 115 },
+  { key: 'lock', label: 'Lock', width: 110 },
   { key: 'tags', label: 'Tags', width: 120 },
   { key: 'cpu', label: 'CPU', width: 62, align: 'right' },
   { key: 'memory', label: 'Memory', width: 82, align: 'right' },
@@ -47,6 +50,8 @@ export interface ServerTableProps {
   /** Selects (true) or clears (false) every server in `servers`. */
   onToggleAll: (on: boolean) => void;
   labelledBy?: string;
+  /** Active locks by server id: a locked server's row shows a badge. */
+  locks?: ReadonlyMap<string, LockFieldsFragment>;
   /** Height of the scrolling viewport. */
   height?: number | string;
 }
@@ -79,7 +84,7 @@ export function ServerTable(props: ServerTableProps) {
   const allShown = servers.length > 0 && selectedShown === servers.length;
 
   const headerFor = (column: ColumnDef) => {
-    if (column.key === 'tags') return column.label;
+    if (column.key === 'tags' || column.key === 'lock') return column.label;
     const key = column.key;
     const active = sort.key === key ? sort.dir : null;
     return (
@@ -155,6 +160,7 @@ export function ServerTable(props: ServerTableProps) {
           {items.map((item) => {
             const server = servers[item.index]!;
             const isSelected = selected.has(server.serverId);
+            const lock = props.locks?.get(server.serverId);
             return (
               <Table.Tr
                 key={server.serverId}
@@ -180,6 +186,7 @@ export function ServerTable(props: ServerTableProps) {
                 <Table.Td>
                   <StatusBadge state={server.status.current} />
                 </Table.Td>
+                <Table.Td>{lock && <LockBadge lock={lock} />}</Table.Td>
                 <Table.Td style={{ overflow: 'hidden' }} title={server.tags.join(', ')}>
                   <Group gap={4} wrap="nowrap">
                     {server.tags.map((tag) => (

@@ -1,12 +1,15 @@
 // Servers page tests: rows, badges, counts and filters rendered from a fake urql client (wonka
-// `fromValue`), and live updates applied in place through the real graphcache configuration.
+// `fromValue`), lock badges from `serverLocks`, and live updates applied in place through the
+// real graphcache configuration.
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { CombinedError, makeOperation, type Client, type Exchange, type Operation, type OperationResult } from 'urql';
 import { describe, expect, it, vi } from 'vitest';
 import { concat, filter, fromValue, makeSubject, merge, mergeMap, never, pipe, share, type Source } from 'wonka';
 import { createGreenroomClient } from '../api/client';
-import type { ServerRowFragment, ServersQueryVariables } from '../gql/graphql';
+import type { LockFieldsFragment, ServerRowFragment, ServersQueryVariables } from '../gql/graphql';
+import { operationName } from '../test/client';
+import { makeLock } from '../test/locks';
 import { renderWithProviders } from '../test/render';
 import { applyFilter, makeFleet, makeServers, serversPage, typedServer, withTypenames } from '../test/servers';
 import { serverSelection } from './selection';
@@ -17,8 +20,12 @@ import ServersPage from './ServersPage';
  * Like a real client's, each result stream stays open after its value (urql clears an error
  * when a query's stream ends).
  */
-function fakeClient(respond = (variables: ServersQueryVariables) => ({ data: serversPage(applyFilter(makeServers(), variables.filter)) })) {
-  const executeQuery = vi.fn((request: { variables: ServersQueryVariables }, _context?: { requestPolicy?: string }) => concat([fromValue(respond(request.variables)), never]));
+type QueryRequest = Parameters<typeof operationName>[0] & { variables: ServersQueryVariables };
+
+function fakeClient(respond = (variables: ServersQueryVariables) => ({ data: serversPage(applyFilter(makeServers(), variables.filter)) }), locks: () => LockFieldsFragment[] = () => []) {
+  const executeQuery = vi.fn((request: QueryRequest, _context?: { requestPolicy?: string }) =>
+    operationName(request) === 'ServerLocks' ? concat([fromValue({ data: { serverLocks: locks() } }), never]) : concat([fromValue(respond(request.variables)), never]),
+  );
   const client = {
     executeQuery,
     executeSubscription: vi.fn(() => never),
@@ -29,8 +36,9 @@ function fakeClient(respond = (variables: ServersQueryVariables) => ({ data: ser
 
 const rows = () => screen.getAllByTestId('server-row');
 const rowFor = (serverId: string) => rows().find((row) => row.getAttribute('data-server-id') === serverId)!;
-const lastFilter = (executeQuery: ReturnType<typeof fakeClient>['executeQuery']) =>
-  executeQuery.mock.calls.at(-1)![0].variables.filter;
+type Calls = ReturnType<typeof fakeClient>['executeQuery']['mock']['calls'];
+const callsOf = (executeQuery: ReturnType<typeof fakeClient>['executeQuery'], name: string): Calls => executeQuery.mock.calls.filter(([request]) => operationName(request) === name);
+const lastFilter = (executeQuery: ReturnType<typeof fakeClient>['executeQuery']) => callsOf(executeQuery, 'Servers').at(-1)![0].variables.filter;
 
 describe('ServersPage', () => {
   it('shows one row per server with its state, tags, usage and heartbeat', async () => {
@@ -202,19 +210,46 @@ describe('ServersPage', () => {
     expect(alert).toHaveTextContent('connection refused');
   });
 
+  it('shows a lock badge on a locked server, with owner, reason and expiry in its name and tooltip', async () => {
+    const { client } = fakeClient(undefined, () => [
+      makeLock('nonprod-db-01', { userId: 'ops@example.com', reason: 'kernel patch' }),
+      makeLock('nonprod-web-01', { status: 'RELEASED' }),
+      makeLock('nonprod-app-01', { expiresInMs: -1_000 }),
+    ]);
+    const user = userEvent.setup();
+    renderWithProviders(<ServersPage />, { client, route: '/servers' });
+    await screen.findByTestId('server-count');
+
+    const badge = await within(rowFor('nonprod-db-01')).findByTestId('lock-badge');
+    expect(badge).toHaveTextContent('Maintenance');
+    const name = badge.getAttribute('aria-label')!;
+    expect(name).toContain('Maintenance lock by ops@example.com: kernel patch (until ');
+    expect(screen.getByRole('img', { name })).toBe(badge);
+    // Released and lapsed locks are not shown.
+    expect(within(rowFor('nonprod-web-01')).queryByTestId('lock-badge')).toBeNull();
+    expect(within(rowFor('nonprod-app-01')).queryByTestId('lock-badge')).toBeNull();
+
+    await user.hover(badge);
+    expect(await screen.findByRole('tooltip')).toHaveTextContent('kernel patch');
+  });
+
   it('asks the hub again every 15 seconds as a fallback to live updates', async () => {
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     try {
       const { client, executeQuery } = fakeClient();
       renderWithProviders(<ServersPage />, { client, route: '/servers' });
       await screen.findByTestId('server-count');
-      const before = executeQuery.mock.calls.length;
+      const before = callsOf(executeQuery, 'Servers').length;
+      const locksBefore = callsOf(executeQuery, 'ServerLocks').length;
 
       vi.advanceTimersByTime(14_000);
-      expect(executeQuery.mock.calls.length).toBe(before);
+      expect(callsOf(executeQuery, 'Servers').length).toBe(before);
       vi.advanceTimersByTime(1_000);
-      await waitFor(() => expect(executeQuery.mock.calls.length).toBe(before + 1));
-      expect(executeQuery.mock.calls.at(-1)![1]).toMatchObject({ requestPolicy: 'network-only' });
+      await waitFor(() => expect(callsOf(executeQuery, 'Servers').length).toBe(before + 1));
+      expect(callsOf(executeQuery, 'Servers').at(-1)![1]).toMatchObject({ requestPolicy: 'network-only' });
+      // The locks (badges) refresh with the list.
+      await waitFor(() => expect(callsOf(executeQuery, 'ServerLocks').length).toBe(locksBefore + 1));
+      expect(callsOf(executeQuery, 'ServerLocks').at(-1)![1]).toMatchObject({ requestPolicy: 'network-only' });
     } finally {
       vi.useRealTimers();
     }

@@ -1,7 +1,8 @@
 // The servers page (route /servers): filters and sort kept in the URL, the `servers` query (the
 // hub narrows what it can, the browser applies the rest), a virtualized sortable table with
 // multi-select, live updates from `serverUpdates` (applied in place by graphcache, re-querying
-// only when the visible set may change), a fallback refresh every 15 s, and export.
+// only when the visible set may change), a fallback refresh every 15 s, and export. Locked
+// servers show a lock badge from `serverLocks(activeOnly: true)`, asked for again with the list.
 import { Alert, Button, Group, Pagination, Stack, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useEffectEvent, useMemo, useRef } from 'react';
@@ -10,6 +11,7 @@ import { useQuery, useSubscription } from 'urql';
 import { ServersQuery, ServerUpdatesSubscription } from '../api/servers';
 import { formatCount } from '../lib/format';
 import { useNow } from '../lib/useNow';
+import { locksByServer, useActiveLocks } from '../locks/activeLocks';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
 import { SERVER_EXPORT_COLUMNS, serversToJson } from './export';
@@ -42,13 +44,19 @@ export default function ServersPage() {
   });
   const [subscription] = useSubscription({ query: ServerUpdatesSubscription });
   const now = useNow(5_000);
+  // Locks refresh with the list (never on their own timer); acquiring or releasing one here
+  // re-asks at once (graphcache invalidates `serverLocks`).
+  const { locks: activeLocks, refresh: refreshLocks } = useActiveLocks(0);
+  const locks = useMemo(() => locksByServer(activeLocks, now), [activeLocks, now]);
 
   const setFilters = (patch: Partial<ServerListFilters>) =>
     setParams(filtersToParams({ ...filters, page: 1, ...patch }), { replace: true });
 
   // Fallback: re-query every 15 s while the tab is visible, whatever the subscription does.
   const refresh = useEffectEvent(() => {
-    if (document.visibilityState !== 'hidden') reexecuteQuery({ requestPolicy: 'network-only' });
+    if (document.visibilityState === 'hidden') return;
+    reexecuteQuery({ requestPolicy: 'network-only' });
+    refreshLocks({ requestPolicy: 'network-only' });
   });
   useEffect(() => {
     const id = setInterval(() => refresh(), REFRESH_INTERVAL_MS);
@@ -129,6 +137,7 @@ export default function ServersPage() {
         sort={filters.sort}
         onSortChange={(sort) => setFilters({ sort, page: filters.page })}
         selected={selected}
+        locks={locks}
         onToggle={(id) => serverSelection.toggle(id)}
         onToggleAll={(on) => serverSelection.setMany(shown.map((s) => s.serverId), on)}
         labelledBy="servers-title"
