@@ -200,8 +200,19 @@ impl MongoStore {
             client,
             codec,
         };
-        if let Err(e) = store.db.run_command(doc! {"ping": 1}).await {
-            return Err(StoreError::Unavailable(unreachable(url, timeout, &e)));
+        let hello = match store.db.run_command(doc! {"hello": 1}).await {
+            Ok(h) => h,
+            Err(e) => return Err(StoreError::Unavailable(unreachable(url, timeout, &e))),
+        };
+        // Every write is a transaction, which a standalone server refuses: say so at start,
+        // not as an internal error at the first write.
+        if hello.get_str("setName").is_err() && hello.get_str("msg") != Ok("isdbgrid") {
+            return Err(StoreError::Unavailable(format!(
+                "database.mongodb_url: {} is a standalone MongoDB server; the hub needs a \
+                 replica set (a single node will do: start mongod with --replSet rs0 and run \
+                 rs.initiate() once) or mongos, because it writes in transactions",
+                greenroom_proto::secrets::mask_connection_string(url)
+            )));
         }
         store.migrate().await?;
         Ok(store)
