@@ -5,15 +5,16 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test docs-test web-test browser-test schema package bench bench-agent clean
+.PHONY: help run build web web-deps test test-deps lint rust-test docs-test web-test browser-test package-test schema package bench bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
-	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, browser test"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, browser test, package install test (as root)"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution and output latency, fan-out to 500 agents on SQLite, MongoDB and 2 replicas"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
 	@echo "make package .deb and .rpm for hub, agent and the greenroom CLI (target/debian, target/generate-rpm)"
+	@echo "make package-test  (root, Debian; part of make test) build the packages from the debug binaries, install, run, upgrade, remove and purge them here"
 
 build:
 	$(CARGO) build --workspace --bins
@@ -51,7 +52,11 @@ browser-test: build web
 docs-test: build
 	bash scripts/docs-check.sh target/debug
 
-test: test-deps lint rust-test docs-test web-test browser-test
+# Installs the .debs on this machine (as root), runs them, upgrades, removes and purges them.
+package-test: build web
+	bash scripts/package-test.sh
+
+test: test-deps lint rust-test docs-test web-test browser-test package-test
 	@echo "make test: all suites passed"
 
 bench:
