@@ -217,6 +217,22 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
     }
 }
 
+/// Makes a child end with the demo even when the demo is killed outright (SIGKILL leaves it
+/// no chance to stop its agents and replicas, which `kill_on_drop` needs): the kernel sends
+/// the child SIGTERM when the thread that started it exits — a runtime worker, which lives
+/// as long as the demo.
+fn die_with_parent(mut cmd: tokio::process::Command) -> tokio::process::Command {
+    // SAFETY: between fork and exec the closure only calls prctl(2), which is
+    // async-signal-safe, and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGTERM);
+            Ok(())
+        });
+    }
+    cmd
+}
+
 /// The shipped library of sample templates (`hub/templates/samples.json`).
 pub const SAMPLES: &str = include_str!("../templates/samples.json");
 
@@ -300,7 +316,7 @@ async fn spawn_agent(
     let config_path = state.join("agent.yaml");
     std::fs::write(&config_path, config)?;
     let log = std::fs::File::create(state.join("agent.log"))?;
-    let child = tokio::process::Command::new(bin)
+    let child = die_with_parent(tokio::process::Command::new(bin))
         .args(["run", "--config"])
         .arg(&config_path)
         .env("AGENT_AUTH_TOKEN", token)
@@ -513,7 +529,7 @@ async fn run_replicas(args: DemoArgs, data_dir: PathBuf, bin: PathBuf) -> anyhow
         let dir = data_dir.join("replicas").join(&name);
         let cfg = replica_config(&args, &config, &dir, http, agents)?;
         let log = std::fs::File::create(dir.join("hub.log"))?;
-        let child = tokio::process::Command::new(&exe)
+        let child = die_with_parent(tokio::process::Command::new(&exe))
             .args(["serve", "--config"])
             .arg(&cfg)
             .stdin(Stdio::null())

@@ -313,7 +313,7 @@ async fn the_demo_runs_replicas_and_says_what_they_need() {
     );
 
     let port = two_free_ports();
-    let _demo = Proc(
+    let demo = Proc(
         std::process::Command::new(hub_bin())
             .args(["demo", "--agents", "2", "--replicas", "2", "--listen"])
             .arg(format!("127.0.0.1:{port}"))
@@ -416,6 +416,34 @@ async fn the_demo_runs_replicas_and_says_what_they_need() {
             assert_eq!(v["results"]["success_count"], 2, "{v}");
             break;
         }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // Killed outright, the demo takes its replicas and agents with it (they used to run on,
+    // orphaned, until someone found them).
+    let children = || -> Vec<String> {
+        let mine = dir.path().to_string_lossy().into_owned();
+        std::fs::read_dir("/proc")
+            .unwrap()
+            .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+            .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+            .filter(|c| c.contains(&mine) && !c.contains(" demo "))
+            .collect()
+    };
+    assert_eq!(
+        children().len(),
+        4,
+        "2 replicas and 2 agents: {:?}",
+        children()
+    );
+    drop(demo);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !children().is_empty() {
+        assert!(
+            Instant::now() < deadline,
+            "outlived the demo: {:?}",
+            children()
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
