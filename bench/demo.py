@@ -76,8 +76,13 @@ class Demo:
                 time.sleep(0.1)
         else:
             sys.exit("could not sign in to the demo")
+        servers = {"total": 0}
         for _ in range(1800):
-            servers = call(self.base + "/api/v1/servers?page_size=500", token=self.token)
+            try:
+                servers = call(self.base + "/api/v1/servers?page_size=500", token=self.token)
+            except OSError as e:  # a slow answer while hundreds of agents enroll: ask again
+                print(f"(waiting for the agents: {e})", file=sys.stderr, flush=True)
+                continue
             if servers["total"] == self.agents and all(s["status"]["current"] == "idle" for s in servers["items"]):
                 break
             time.sleep(0.2)
