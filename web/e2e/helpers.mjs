@@ -65,7 +65,24 @@ export async function signInToServers(page, { email = EMAIL, password = PASSWORD
   await page.getByTestId('server-count').waitFor({ state: 'visible', timeout: 20_000 });
 }
 
+/**
+ * Waits until no finite animation or transition runs (a modal fading in is checked by axe at
+ * half opacity otherwise, and every text in it fails colour contrast). Endless ones (an
+ * animated progress bar) are not waited for.
+ */
+async function settled(page) {
+  await page.waitForFunction(
+    () =>
+      document
+        .getAnimations()
+        .every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+    null,
+    { timeout: 5_000, polling: 50 },
+  );
+}
+
 export async function assertNoAxeViolations(page, where) {
+  await settled(page);
   const results = await new AxeBuilder({ page }).withTags(AXE_TAGS).analyze();
   const summary = results.violations.map(
     (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
