@@ -218,19 +218,26 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
 }
 
 /// Makes a child end with the demo even when the demo is killed outright (SIGKILL leaves it
-/// no chance to stop its agents and replicas, which `kill_on_drop` needs): the kernel sends
-/// the child SIGTERM when the thread that started it exits — a runtime worker, which lives
-/// as long as the demo.
+/// no chance to stop its agents and replicas, which `kill_on_drop` needs).
 fn die_with_parent(mut cmd: tokio::process::Command) -> tokio::process::Command {
-    // SAFETY: between fork and exec the closure only calls prctl(2), which is
-    // async-signal-safe, and touches no memory of the parent.
+    // SAFETY: see `signal_on_parent_death`.
     unsafe {
-        cmd.pre_exec(|| {
-            nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGTERM);
-            Ok(())
-        });
+        cmd.pre_exec(signal_on_parent_death(nix::libc::SIGTERM));
     }
     cmd
+}
+
+/// For `pre_exec`: the kernel sends the child `signal` when the thread that started it exits
+/// (a runtime worker, or the test's thread, which live as long as their process). Between
+/// fork and exec it only calls prctl(2), which is async-signal-safe.
+pub fn signal_on_parent_death(
+    signal: nix::libc::c_int,
+) -> impl FnMut() -> std::io::Result<()> + Send + Sync + 'static {
+    move || {
+        // SAFETY: prctl with PR_SET_PDEATHSIG takes a plain integer and touches no memory.
+        unsafe { nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, signal) };
+        Ok(())
+    }
 }
 
 /// The shipped library of sample templates (`hub/templates/samples.json`).

@@ -57,12 +57,9 @@ fn start_secantus() -> String {
     .arg(dir.join("data"))
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::null());
-    // SAFETY: prctl in the child before exec, only async-signal-safe work.
+    // SAFETY: see `signal_on_parent_death`.
     unsafe {
-        cmd.pre_exec(|| {
-            nix::libc::prctl(nix::libc::PR_SET_PDEATHSIG, nix::libc::SIGKILL);
-            Ok(())
-        });
+        cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
     }
     std::mem::forget(cmd.spawn().expect("start secantusd-py"));
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);

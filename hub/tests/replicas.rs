@@ -275,14 +275,15 @@ async fn two_replicas_share_one_fleet_and_lose_nothing_when_one_dies() {
         scheduled.is_subset(&recorded),
         "an execution no run accounts for (fired twice?): {scheduled:?} {later}"
     );
-    let resp = a
-        .client
-        .delete(format!("{}/api/v1/schedules/{sid}", a.http))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status().as_u16(), 204);
+    let (status, _) = a
+        .request(
+            "DELETE",
+            &format!("/api/v1/schedules/{sid}"),
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 204);
     drop(b);
 }
 
