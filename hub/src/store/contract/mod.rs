@@ -85,7 +85,7 @@ pub(crate) fn execution_with(
     (e, jobs)
 }
 
-pub(super) async fn lease(
+pub(crate) async fn lease(
     st: &dyn Store,
     server: &str,
     now: chrono::DateTime<Utc>,
@@ -103,7 +103,7 @@ pub(super) async fn lease(
     .job
 }
 
-pub(super) fn ok_result(out: &str) -> JobResult {
+pub(crate) fn ok_result(out: &str) -> JobResult {
     serde_json::from_value(serde_json::json!({
         "status": "success", "exit_code": 0, "output": out, "error_output": "",
         "execution_time": 0.01, "started_at": Utc::now(), "finished_at": Utc::now(),

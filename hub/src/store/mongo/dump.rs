@@ -57,6 +57,8 @@ impl MongoStore {
         let mut out = Vec::with_capacity(docs.len());
         for d in docs {
             out.push(match (collection, kind) {
+                // Its counts are the tally of its jobs' marks (see `moves`).
+                ("execution_control", _) => self.codec.plain(&self.control_from(d)?)?,
                 (_, Kind::Doc) => to_json(d)?,
                 ("refresh_tokens", _) => json!({"token_hash": i(&d, "_id"), "session_id": i(&d, "session_id"), "tenant_id": i(&d, "tenant_id"),
                     "email": i(&d, "email"), "expires_at": i(&d, "expires_at"), "used": i(&d, "used")}),

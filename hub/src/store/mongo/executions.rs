@@ -3,7 +3,7 @@
 //! (decided by `crate::lifecycle::settle`).
 
 use super::super::StoreResult;
-use super::{MongoStore, collect, collect_in, ms, to_bson, to_json};
+use super::{MongoStore, collect, collect_in, moves, ms, to_bson, to_json};
 use crate::lifecycle::{redact, settle};
 use crate::model::{
     Execution, ExecutionControl, ExecutionFilter, Job, Page, PageRequest, Timestamp,
@@ -87,9 +87,25 @@ impl MongoStore {
             .collect()
     }
 
+    /// Writes a job in the caller's transaction, with a new version and its mark in the
+    /// execution's control record (see `moves`).
     pub(super) async fn write_job_in(&self, s: &mut ClientSession, j: &Job) -> StoreResult<()> {
+        let before = self
+            .col("jobs")
+            .find_one_and_replace(doc! {"_id": &j.job_id}, self.job_doc(j)?)
+            .projection(doc! {"q_ver": 1})
+            .session(&mut *s)
+            .await?;
+        let version = before.as_ref().map(moves::version_of).unwrap_or(0) + 1;
         self.col("jobs")
-            .replace_one(doc! {"_id": &j.job_id}, self.job_doc(j)?)
+            .update_one(doc! {"_id": &j.job_id}, doc! {"$set": {"q_ver": version}})
+            .session(&mut *s)
+            .await?;
+        self.col("execution_control")
+            .update_one(
+                doc! {"_id": &j.execution_id},
+                doc! {"$set": {moves::mark_path(&j.job_id): moves::mark(j.state, version)}},
+            )
             .session(&mut *s)
             .await?;
         Ok(())
@@ -104,7 +120,7 @@ impl MongoStore {
             .find_one(doc! {"_id": id})
             .session(&mut *s)
             .await?
-            .map(|d| self.codec.from_plain("execution control", to_json(d)?))
+            .map(|d| self.control_from(d))
             .transpose()
     }
 
@@ -141,6 +157,7 @@ impl MongoStore {
         ctl: &mut ExecutionControl,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        self.recount_in(s, ctl).await?;
         let mut changed = false;
         if let Some(next) = settle::next_state(ctl)
             && let Some(mut e) = self.read_execution_in(s, &ctl.execution_id).await?
@@ -153,11 +170,35 @@ impl MongoStore {
             self.write_execution_in(s, &e).await?;
             changed = true;
         }
+        let mut fields = self.control_doc(ctl)?;
+        fields.remove("_id");
+        fields.remove("counts");
         self.col("execution_control")
-            .replace_one(doc! {"_id": &ctl.execution_id}, self.control_doc(ctl)?)
+            .update_one(doc! {"_id": &ctl.execution_id}, doc! {"$set": fields})
             .session(&mut *s)
             .await?;
         Ok(changed)
+    }
+
+    /// The counts as the marks stand now in the caller's transaction (its own job writes
+    /// included), not as they were moved in memory: a move outside transactions may have
+    /// changed another job since the record was read.
+    async fn recount_in(
+        &self,
+        s: &mut ClientSession,
+        ctl: &mut ExecutionControl,
+    ) -> StoreResult<()> {
+        if let Some(d) = self
+            .col("execution_control")
+            .find_one(doc! {"_id": &ctl.execution_id})
+            .projection(doc! {"q_js": 1})
+            .session(&mut *s)
+            .await?
+            && let Some(counts) = moves::tally(&d)
+        {
+            ctl.counts = counts;
+        }
+        Ok(())
     }
 
     /// Once failures reach the error threshold, the jobs that have not started are skipped.
@@ -167,6 +208,7 @@ impl MongoStore {
         ctl: &mut ExecutionControl,
         now: Timestamp,
     ) -> StoreResult<()> {
+        self.recount_in(s, ctl).await?;
         let Some(reason) = settle::threshold_reached(ctl) else {
             return Ok(());
         };
@@ -210,8 +252,11 @@ impl MongoStore {
                             .await?;
                     }
                     let mut ctl = ExecutionControl::of(e, jobs);
+                    let mut ctl_doc = st.control_doc(&ctl)?;
+                    ctl_doc.remove("counts");
+                    ctl_doc.insert("q_js", MongoStore::marks_of(jobs));
                     st.col("execution_control")
-                        .insert_one(st.control_doc(&ctl)?)
+                        .insert_one(ctl_doc)
                         .session(&mut *s)
                         .await?;
                     st.commit_control_in(s, &mut ctl, e.created_at).await?;
@@ -241,8 +286,15 @@ impl MongoStore {
         Ok(())
     }
 
+    /// Restores a job, with its mark in its (already restored) execution's control record.
     pub(super) async fn insert_job(&self, j: &Job) -> StoreResult<()> {
         self.col("jobs").insert_one(self.job_doc(j)?).await?;
+        self.col("execution_control")
+            .update_one(
+                doc! {"_id": &j.execution_id},
+                doc! {"$set": {moves::mark_path(&j.job_id): moves::mark(j.state, 0)}},
+            )
+            .await?;
         Ok(())
     }
 
@@ -262,7 +314,7 @@ impl MongoStore {
         self.col("execution_control")
             .find_one(doc! {"_id": id})
             .await?
-            .map(|d| self.codec.from_plain("execution control", to_json(d)?))
+            .map(|d| self.control_from(d))
             .transpose()
     }
 

@@ -20,6 +20,7 @@ mod dump;
 mod executions;
 mod imp;
 mod locks;
+mod moves;
 mod notify;
 mod output;
 mod schedules;
@@ -413,6 +414,34 @@ impl MongoStore {
         ];
         for (col, models) in plan {
             self.col(col).create_indexes(models).await?;
+        }
+        self.col("jobs")
+            .create_index(
+                IndexModel::builder()
+                    .keys(doc! {"q_unmarked": 1})
+                    .options(IndexOptions::builder().sparse(true).build())
+                    .build(),
+            )
+            .await?;
+        self.mark_live_executions().await
+    }
+
+    /// Document upgrade: a live execution written before job marks existed (see `moves`)
+    /// gets the marks of its jobs as they are.
+    async fn mark_live_executions(&self) -> StoreResult<()> {
+        let unmarked = collect(
+            self.col("execution_control")
+                .find(doc! {"q_js": {"$exists": false}, "state": {"$in": ["pending", "running"]}})
+                .projection(doc! {"_id": 1})
+                .await?,
+        )
+        .await?;
+        for d in unmarked {
+            let id = d.get_str("_id").unwrap_or_default().to_string();
+            let marks = Self::marks_of(&self.jobs_of(&id).await?);
+            self.col("execution_control")
+                .update_one(doc! {"_id": &id}, doc! {"$set": {"q_js": marks}})
+                .await?;
         }
         Ok(())
     }

@@ -8,10 +8,10 @@
 //! cursors and writing) is passed over.
 
 use super::super::{Appended, GAP_GRACE_SECS, LogLine, OutputWindow, StoreError, StoreResult};
+use super::moves::{Moved, Step};
 use super::{MongoStore, collect, ms};
 use crate::lifecycle::{redact, settle};
 use crate::model::Timestamp;
-use futures::FutureExt;
 use greenroom_proto::{OutputChunk, Stream};
 use mongodb::bson::{Document, doc};
 use std::collections::BTreeSet;
@@ -122,25 +122,17 @@ impl MongoStore {
                 fresh = kept;
             }
         }
+        // The first output marks the job running: a single-document move (`moves`).
         let job_changed = if crate::lifecycle::on_output(job.state) != job.state {
-            self.txn((self, job_id, now), |s, &(st, job_id, now)| {
-                async move {
-                    let Some(mut j) = st.read_job_in(s, job_id).await? else {
-                        return Ok(false);
-                    };
-                    let Some(mut ctl) = st.read_control_in(s, &j.execution_id).await? else {
-                        return Ok(false);
-                    };
-                    if !settle::on_output(&mut j, &mut ctl) {
-                        return Ok(false);
-                    }
-                    st.write_job_in(s, &j).await?;
-                    st.commit_control_in(s, &mut ctl, now).await?;
-                    Ok(true)
-                }
-                .boxed()
-            })
-            .await?
+            matches!(
+                self.move_job(job_id, now, |j, ctl| if settle::on_output(j, ctl) {
+                    Step::Write(true)
+                } else {
+                    Step::Keep(false)
+                })
+                .await?,
+                Some(Ok(Moved { answer: true, .. }))
+            )
         } else {
             false
         };

@@ -4,6 +4,7 @@
 //! what changed. A concurrent writer of the same documents makes it retry (`txn`).
 
 use super::super::{FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult};
+use super::moves::Step;
 use super::{MongoStore, collect, ms};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
 use crate::lifecycle::settle::{self, ResultKind};
@@ -16,8 +17,107 @@ use mongodb::bson::doc;
 /// How many queued jobs of a server one lease call considers.
 const CANDIDATES: i64 = 20;
 
+/// A server's jobs that may be leased now.
+fn pending_of(tenant: &str, server: &str, now: Timestamp) -> mongodb::bson::Document {
+    doc! {
+        "tenant_id": tenant, "server_id": server, "state": "pending",
+        "$or": [{"q_not_before": null}, {"q_not_before": {"$lte": ms(now)}}],
+    }
+}
+
+/// A server's queue order: best priority first, then oldest.
+fn queue_order() -> mongodb::bson::Document {
+    doc! {"q_priority": -1, "q_queued": 1, "job_id": 1}
+}
+
+/// What the fast lease did with one candidate.
+enum Leased {
+    Waits,
+    Skipped,
+    Taken,
+}
+
 impl MongoStore {
+    /// Leases the server's next job: by single-document moves (`moves`) when no lock is
+    /// taken or held and the execution has no concurrency limit, else in a transaction.
     pub(super) async fn lease_next(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+        until: Timestamp,
+        lock_ttl: chrono::Duration,
+    ) -> StoreResult<LeaseOutcome> {
+        match self.lease_by_moves(tenant, server, now, until).await? {
+            Some(out) => Ok(out),
+            None => {
+                self.lease_in_txn(tenant, server, now, until, lock_ttl)
+                    .await
+            }
+        }
+    }
+
+    /// None when a candidate needs the transaction.
+    async fn lease_by_moves(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<Option<LeaseOutcome>> {
+        let mut s = self.client.start_session().await?;
+        let candidates = self
+            .jobs_in(
+                &mut s,
+                pending_of(tenant, server, now),
+                queue_order(),
+                CANDIDATES,
+            )
+            .await?;
+        let mut out = LeaseOutcome::default();
+        if candidates.is_empty() {
+            return Ok(Some(out));
+        }
+        let held = self.current_lock_in(&mut s, tenant, server, now).await?;
+        for candidate in candidates {
+            let moved = self
+                .move_job(&candidate.job_id, now, |job, ctl| {
+                    if ctl.max_concurrency.is_some() {
+                        return Step::Txn;
+                    }
+                    match lease::decide(job, ctl, held.as_ref(), now) {
+                        LeaseDecision::Wait => Step::Keep(Leased::Waits),
+                        LeaseDecision::Skip(reason) => {
+                            lease::skip(job, ctl, reason, now);
+                            Step::Write(Leased::Skipped)
+                        }
+                        LeaseDecision::Lease(LockUse::None) => {
+                            lease::apply(job, ctl, None, now, until);
+                            Step::Write(Leased::Taken)
+                        }
+                        LeaseDecision::Lease(_) => Step::Txn,
+                    }
+                })
+                .await?;
+            let m = match moved {
+                None => continue,
+                Some(Err(())) => return Ok(None),
+                Some(Ok(m)) => m,
+            };
+            match m.answer {
+                Leased::Waits => continue,
+                Leased::Skipped => out.changed.push(m.job.execution_id.clone()),
+                Leased::Taken => {
+                    out.changed.push(m.job.execution_id.clone());
+                    out.job = Some(m.job);
+                    break;
+                }
+            }
+        }
+        Ok(Some(out))
+    }
+
+    async fn lease_in_txn(
         &self,
         tenant: &str,
         server: &str,
@@ -30,16 +130,13 @@ impl MongoStore {
             |s, &(st, tenant, server, now, until, lock_ttl)| {
                 async move {
                     let candidates = st
-                    .jobs_in(
-                        s,
-                        doc! {
-                            "tenant_id": tenant, "server_id": server, "state": "pending",
-                            "$or": [{"q_not_before": null}, {"q_not_before": {"$lte": ms(now)}}],
-                        },
-                        doc! {"q_priority": -1, "q_queued": 1, "job_id": 1},
-                        CANDIDATES,
-                    )
-                    .await?;
+                        .jobs_in(
+                            s,
+                            pending_of(tenant, server, now),
+                            queue_order(),
+                            CANDIDATES,
+                        )
+                        .await?;
                     let mut out = LeaseOutcome::default();
                     if candidates.is_empty() {
                         return Ok(out);
@@ -95,6 +192,8 @@ impl MongoStore {
         .await
     }
 
+    /// A heartbeat's jobs: each extended by a single-document move, or in a transaction
+    /// when it runs under a lock (the lock is renewed with it).
     pub(super) async fn extend_leases(
         &self,
         tenant: &str,
@@ -103,6 +202,46 @@ impl MongoStore {
         until: Timestamp,
     ) -> StoreResult<Vec<String>> {
         let now = chrono::Utc::now();
+        let mut stop = Vec::new();
+        let mut locked = Vec::new();
+        for id in ids {
+            let moved = self
+                .move_job(id, now, |j, ctl| {
+                    if j.tenant_id != tenant {
+                        Step::Keep(false)
+                    } else if j.lock_id.is_some() {
+                        Step::Txn
+                    } else if settle::keep_lease(j, ctl, server, until) {
+                        Step::Write(true)
+                    } else {
+                        Step::Keep(false)
+                    }
+                })
+                .await?;
+            match moved {
+                None => stop.push(id.clone()),
+                Some(Err(())) => locked.push(id.clone()),
+                Some(Ok(m)) if !m.answer => stop.push(id.clone()),
+                Some(Ok(_)) => {}
+            }
+        }
+        if !locked.is_empty() {
+            stop.extend(
+                self.extend_leases_in_txn(tenant, server, &locked, until, now)
+                    .await?,
+            );
+        }
+        Ok(stop)
+    }
+
+    async fn extend_leases_in_txn(
+        &self,
+        tenant: &str,
+        server: &str,
+        ids: &[String],
+        until: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<Vec<String>> {
         self.txn(
             (self, tenant, server, ids, until, now),
             |s, &(st, tenant, server, ids, until, now)| {
@@ -139,7 +278,56 @@ impl MongoStore {
         .await
     }
 
+    /// An agent's result: a single-document move when the job holds no lock and its
+    /// execution has neither a concurrency limit nor an error threshold (a result then frees
+    /// nothing another server waits for), else a transaction.
     pub(super) async fn finish(
+        &self,
+        tenant: &str,
+        server: &str,
+        job_id: &str,
+        r: &JobResult,
+        now: Timestamp,
+    ) -> StoreResult<FinishOutcome> {
+        let moved = self
+            .move_job(job_id, now, |job, ctl| {
+                if job.server_id != server || job.tenant_id != tenant {
+                    return Step::Keep(None);
+                }
+                if job.lock_id.is_some()
+                    || ctl.error_threshold.is_some()
+                    || ctl.max_concurrency.is_some()
+                {
+                    return Step::Txn;
+                }
+                match settle::on_result(job, ctl, None, r, now) {
+                    None => Step::Keep(Some(None)),
+                    Some(kind) => Step::Write(Some(Some(kind))),
+                }
+            })
+            .await?;
+        let m = match moved {
+            None => return Ok(FinishOutcome::NotFound),
+            Some(Err(())) => return self.finish_in_txn(tenant, server, job_id, r, now).await,
+            Some(Ok(m)) => m,
+        };
+        let execution_id = m.job.execution_id;
+        Ok(match m.answer {
+            None => FinishOutcome::NotFound,
+            Some(None) => FinishOutcome::AlreadyFinal { execution_id },
+            Some(Some(ResultKind::Fenced)) => FinishOutcome::Fenced { execution_id },
+            Some(Some(ResultKind::Retrying)) => FinishOutcome::Retrying {
+                execution_id,
+                wake: Vec::new(),
+            },
+            Some(Some(ResultKind::Stored)) => FinishOutcome::Stored {
+                execution_id,
+                wake: Vec::new(),
+            },
+        })
+    }
+
+    async fn finish_in_txn(
         &self,
         tenant: &str,
         server: &str,
@@ -290,6 +478,9 @@ impl MongoStore {
     }
 
     pub(super) async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
+        // Moves a stopped hub left half done are finished first, so the lapses below see
+        // every job counted.
+        self.finish_marks(now).await?;
         let lapsed = collect(
             self.col("jobs")
                 .find(doc! {"state": {"$in": ["leased", "running"]}, "q_lease": {"$lt": ms(now)}})
