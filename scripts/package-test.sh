@@ -300,6 +300,12 @@ expect /etc/greenroom/agent_config.yaml root:greenroom-agent 640
 expect /var/lib/greenroom-agent greenroom-agent:greenroom-agent 700
 [ -z "$(find /var/lib/greenroom-agent ! -user greenroom-agent)" ] || fail "files in /var/lib/greenroom-agent not owned by greenroom-agent"
 [ -f /etc/greenroom/ca.crt ] || fail "enroll wrote no /etc/greenroom/ca.crt"
+# No systemd runs here, so enroll must not try to start the unit and must say what is next.
+if [ -d /run/systemd/system ]; then
+  grep -q "^started: greenroom-agent.service" "$stage/enroll.out" || fail "enroll did not start the service: $(cat "$stage/enroll.out")"
+else
+  grep -q "^next: systemctl enable --now greenroom-agent$" "$stage/enroll.out" || fail "enroll did not print the next step: $(cat "$stage/enroll.out")"
+fi
 ok
 # The health port and the jobs' temp directory (the unit's PrivateTmp gives the agent a /tmp of
 # its own; here it shares this machine's) are the administrator's to set.

@@ -281,7 +281,20 @@ async fn start_health(
     Ok(())
 }
 
-/// Heartbeats at once and then every `heartbeat_interval`; cancels the jobs the hub names.
+/// When to heartbeat next: at the configured interval, or sooner when the hub expects
+/// heartbeats more often (its leases and its silence threshold are built on its own
+/// `execution.heartbeat_interval`; a slower agent would lose its leases). A hub that sends
+/// 0 (none) leaves the configured interval.
+fn next_heartbeat(configured: Duration, hub_secs: u64) -> Duration {
+    if hub_secs == 0 {
+        configured
+    } else {
+        configured.min(Duration::from_secs(hub_secs))
+    }
+}
+
+/// Heartbeats at once and then every `heartbeat_interval` (or the hub's, when shorter);
+/// cancels the jobs the hub names.
 async fn heartbeat_loop(
     shared: Arc<Shared>,
     cfg: AgentConfig,
@@ -325,7 +338,7 @@ async fn heartbeat_loop(
                 shared.stats.connected(true);
                 backoff.reset();
                 crate::lease::cancel_jobs(&shared, &resp.cancel_jobs, "heartbeat");
-                interval
+                next_heartbeat(interval, resp.heartbeat_interval)
             }
             Err(e) if e.is_identity_rejected() => {
                 shared.report_fatal(&e);
@@ -345,5 +358,19 @@ async fn heartbeat_loop(
             _ = tokio::time::sleep(delay) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_heartbeat;
+    use std::time::Duration;
+
+    #[test]
+    fn the_hub_can_ask_for_heartbeats_sooner_but_not_later() {
+        let configured = Duration::from_secs(30);
+        assert_eq!(next_heartbeat(configured, 5), Duration::from_secs(5));
+        assert_eq!(next_heartbeat(configured, 60), configured);
+        assert_eq!(next_heartbeat(configured, 0), configured);
     }
 }

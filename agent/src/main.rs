@@ -61,6 +61,10 @@ enum Command {
         /// Enroll again even though the state directory holds an identity.
         #[arg(long)]
         force: bool,
+        /// Do not enable and start greenroom-agent.service afterwards (it is started when
+        /// run as root on a systemd machine with the packaged config and state paths).
+        #[arg(long)]
+        no_start: bool,
     },
     /// Validate a config file: prints `ok`, or the error and exits with status 2.
     CheckConfig {
@@ -105,6 +109,7 @@ fn main() -> ExitCode {
             state_dir,
             service_user,
             force,
+            no_start,
         } => enroll(greenroom_agent::enroll::EnrollArgs {
             hubs,
             token,
@@ -117,6 +122,8 @@ fn main() -> ExitCode {
             state_dir,
             service_user,
             force,
+            no_start,
+            systemd: Default::default(),
         }),
         Command::RunOnce { config, action } => run_once(&config, &action),
     }
@@ -210,7 +217,15 @@ fn enroll(args: greenroom_agent::enroll::EnrollArgs) -> ExitCode {
     match runtime.block_on(greenroom_agent::enroll::run(&args)) {
         Ok(done) => {
             print!("{}", done.message(&args.service_user));
-            ExitCode::SUCCESS
+            // Enrolled, but the service asked for did not start: a script must notice.
+            if matches!(
+                done.service,
+                greenroom_agent::enroll::ServiceStart::Failed(_)
+            ) {
+                ExitCode::FAILURE
+            } else {
+                ExitCode::SUCCESS
+            }
         }
         Err(e) => {
             eprintln!("{e}");

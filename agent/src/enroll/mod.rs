@@ -9,16 +9,20 @@
 //! 4. enroll through `identity::enroll_with` (the daemon's own enrollment, with a bounded
 //!    number of attempts), which saves the key (0600), certificate and trust bundle;
 //! 5. move the config into place (an existing different one is kept as `CONFIG.bak`), hand
-//!    the files to the service user when run as root (see `files`), and say what is next.
+//!    the files to the service user when run as root (see `files`);
+//! 6. start the service when that is surely wanted and possible (see `service`), else say
+//!    what is next.
 //!
 //! The token is used in memory only: the config never holds it.
 
 pub mod files;
 pub mod pin;
+pub mod service;
 
 use crate::config::{AgentConfig, Secret};
 use crate::identity;
 use files::{AgentSection, Ownership};
+pub use service::ServiceStart;
 use std::path::{Path, PathBuf};
 
 /// Attempts per enrollment before the hub counts as unreachable (with backoff between).
@@ -38,6 +42,9 @@ pub struct EnrollArgs {
     pub state_dir: PathBuf,
     pub service_user: String,
     pub force: bool,
+    /// Leave the service alone (see `service`).
+    pub no_start: bool,
+    pub systemd: service::Systemd,
 }
 
 /// Why enrollment did not happen; `Display` is the one line shown. Exit status 2 for
@@ -70,6 +77,8 @@ pub struct Enrolled {
     pub backup: Option<PathBuf>,
     /// The service user does not exist although run as root.
     pub missing_user: bool,
+    /// Whether the service was started.
+    pub service: ServiceStart,
 }
 
 impl Enrolled {
@@ -90,11 +99,17 @@ impl Enrolled {
                 "note: the user {service_user} does not exist, so the files stay with root: give them to the user that runs the agent\n"
             ));
         }
-        match self.owner {
-            Ownership::Service { .. } => {
+        match (&self.service, self.owner) {
+            (ServiceStart::Started, _) => m.push_str(
+                "started: greenroom-agent.service is enabled and running (journalctl -u greenroom-agent to follow it)\n",
+            ),
+            (ServiceStart::Failed(why), _) => m.push_str(&format!(
+                "the service did not start: {why}\nnext: fix that, then systemctl enable --now greenroom-agent\n"
+            )),
+            (ServiceStart::NotTried(_), Ownership::Service { .. }) => {
                 m.push_str("next: systemctl enable --now greenroom-agent\n")
             }
-            Ownership::Caller => m.push_str(&format!(
+            (ServiceStart::NotTried(_), Ownership::Caller) => m.push_str(&format!(
                 "next: systemctl enable --now greenroom-agent (or: greenroom-agent run --config {})\n",
                 self.config.display()
             )),
@@ -239,6 +254,16 @@ pub async fn run(args: &EnrollArgs) -> Result<Enrolled, EnrollError> {
     let user = files::lookup_user(&args.service_user);
     let owner = files::ownership(is_root, user);
     files::apply_ownership(owner, &args.config, &args.state_dir).map_err(failed)?;
+    let service = match service::reason_not_to_start(
+        args.no_start,
+        matches!(owner, Ownership::Service { .. }),
+        &args.config,
+        &args.state_dir,
+        &args.systemd,
+    ) {
+        Some(why) => ServiceStart::NotTried(why),
+        None => service::start(&args.systemd),
+    };
     Ok(Enrolled {
         server_id,
         config: args.config.clone(),
@@ -247,5 +272,6 @@ pub async fn run(args: &EnrollArgs) -> Result<Enrolled, EnrollError> {
         owner,
         backup,
         missing_user: is_root && user.is_none(),
+        service,
     })
 }

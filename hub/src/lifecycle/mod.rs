@@ -65,11 +65,19 @@ pub fn on_result(
     let (next, why) = match result.status {
         Outcome::Timeout => (JobState::Timeout, None),
         Outcome::Cancelled => (JobState::Cancelled, None),
-        Outcome::Failed => (JobState::Failed, None),
-        Outcome::Success => match criteria.and_then(|c| unmet_criterion(c, result)) {
-            Some(why) => (JobState::Failed, Some(why)),
-            None => (JobState::Success, None),
-        },
+        // A template that expects another exit code (`success_criteria.exit_code: 3`) is
+        // judged by its criteria: the agent only knows that the command exited non-zero.
+        Outcome::Failed
+            if !criteria.is_some_and(|c| c.exit_code.is_some() && result.exit_code.is_some()) =>
+        {
+            (JobState::Failed, None)
+        }
+        Outcome::Failed | Outcome::Success => {
+            match criteria.and_then(|c| unmet_criterion(c, result)) {
+                Some(why) => (JobState::Failed, Some(why)),
+                None => (JobState::Success, None),
+            }
+        }
     };
     if matches!(next, JobState::Failed | JobState::Timeout) && attempt < max_attempts {
         let what = why
@@ -284,6 +292,40 @@ mod tests {
             ),
             Some(Final(JobState::Failed, Some(_)))
         ));
+    }
+
+    #[test]
+    fn an_expected_exit_code_other_than_zero_is_success() {
+        let c = SuccessCriteria {
+            exit_code: Some(3),
+            ..Default::default()
+        };
+        let judged =
+            |status, code| on_result(JobState::Running, &result(status, code, ""), Some(&c), 1, 1);
+        // The agent reports a non-zero exit as failed; the template's criterion decides.
+        assert_eq!(
+            judged(Outcome::Failed, Some(3)),
+            Some(Final(JobState::Success, None))
+        );
+        match judged(Outcome::Success, Some(0)) {
+            Some(Final(JobState::Failed, Some(why))) => {
+                assert!(why.contains("expected 3"), "{why}")
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            judged(Outcome::Failed, Some(1)),
+            Some(Final(JobState::Failed, Some(_)))
+        ));
+        // No exit code at all (it could not start) or a timeout is never a success.
+        assert_eq!(
+            judged(Outcome::Failed, None),
+            Some(Final(JobState::Failed, None))
+        );
+        assert_eq!(
+            judged(Outcome::Timeout, Some(3)),
+            Some(Final(JobState::Timeout, None))
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use mongodb::bson::doc;
 impl MongoStore {
     pub(super) async fn append_audit(&self, e: &AuditEntry) -> StoreResult<u64> {
         let text = serde_json::to_string(e)?;
+        let _one_at_a_time = self.audit_gate.lock().await;
         self.txn((self, text, e), |s, (st, text, e)| {
             async move {
                 // The chain's head (last sequence and hash) is one document every writer

@@ -101,14 +101,7 @@ impl MongoStore {
             .update_one(doc! {"_id": &j.job_id}, doc! {"$set": {"q_ver": version}})
             .session(&mut *s)
             .await?;
-        self.col("execution_control")
-            .update_one(
-                doc! {"_id": &j.execution_id},
-                doc! {"$set": {moves::mark_path(&j.job_id): moves::mark(j.state, version)}},
-            )
-            .session(&mut *s)
-            .await?;
-        Ok(())
+        self.mark_in(s, j, version).await
     }
 
     pub(super) async fn read_control_in(
@@ -255,6 +248,7 @@ impl MongoStore {
                     let mut ctl_doc = st.control_doc(&ctl)?;
                     ctl_doc.remove("counts");
                     ctl_doc.insert("q_js", MongoStore::marks_of(jobs));
+                    ctl_doc.insert("q_open", MongoStore::open_of(jobs));
                     st.col("execution_control")
                         .insert_one(ctl_doc)
                         .session(&mut *s)
@@ -289,10 +283,11 @@ impl MongoStore {
     /// Restores a job, with its mark in its (already restored) execution's control record.
     pub(super) async fn insert_job(&self, j: &Job) -> StoreResult<()> {
         self.col("jobs").insert_one(self.job_doc(j)?).await?;
+        let open = i64::from(!j.state.is_final());
         self.col("execution_control")
             .update_one(
                 doc! {"_id": &j.execution_id},
-                doc! {"$set": {moves::mark_path(&j.job_id): moves::mark(j.state, 0)}},
+                doc! {"$set": {moves::mark_path(&j.job_id): moves::mark(j.state, 0)}, "$inc": {"q_open": open}},
             )
             .await?;
         Ok(())

@@ -47,6 +47,10 @@ pub struct MongoStore {
     client: Client,
     db: Database,
     codec: Codec,
+    /// Audit appends of this process, one at a time: they all extend the chain's one head
+    /// document, so concurrent transactions would only conflict and retry. Writers in other
+    /// replicas still meet on the head (and retry), which keeps the chain whole.
+    audit_gate: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 /// A driver error as the store's: write conflicts and transient transaction failures are
@@ -200,6 +204,7 @@ impl MongoStore {
             db: client.database(database),
             client,
             codec,
+            audit_gate: Default::default(),
         };
         let hello = match store.db.run_command(doc! {"hello": 1}).await {
             Ok(h) => h,
@@ -438,9 +443,12 @@ impl MongoStore {
         .await?;
         for d in unmarked {
             let id = d.get_str("_id").unwrap_or_default().to_string();
-            let marks = Self::marks_of(&self.jobs_of(&id).await?);
+            let jobs = self.jobs_of(&id).await?;
             self.col("execution_control")
-                .update_one(doc! {"_id": &id}, doc! {"$set": {"q_js": marks}})
+                .update_one(
+                    doc! {"_id": &id},
+                    doc! {"$set": {"q_js": Self::marks_of(&jobs), "q_open": Self::open_of(&jobs)}},
+                )
                 .await?;
         }
         Ok(())

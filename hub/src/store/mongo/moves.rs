@@ -26,7 +26,6 @@
 
 use super::super::StoreResult;
 use super::{MongoStore, int, ms};
-use crate::lifecycle::settle;
 use crate::model::{ExecutionControl, Job, JobCounts, JobState, Timestamp};
 use futures::FutureExt;
 use mongodb::ClientSession;
@@ -59,8 +58,7 @@ fn at_version(job_id: &str, version: i64) -> Document {
 pub(super) fn tally(d: &Document) -> Option<JobCounts> {
     let marks = d.get_document("q_js").ok()?;
     Some(JobCounts::of(marks.values().filter_map(|m| {
-        let s = m.as_document()?.get_str("s").ok()?;
-        serde_json::from_value::<JobState>(serde_json::Value::String(s.to_string())).ok()
+        JobState::parse(m.as_document()?.get_str("s").ok()?)
     })))
 }
 
@@ -130,7 +128,7 @@ impl MongoStore {
             else {
                 return Ok(None);
             };
-            let Some(mut ctl) = self.read_control_in(&mut s, &job.execution_id).await? else {
+            let Some(mut ctl) = self.read_control_light(&mut s, &job.execution_id).await? else {
                 return Ok(None);
             };
             let before = job.state;
@@ -184,7 +182,14 @@ impl MongoStore {
     }
 
     /// Step 2: the job's mark (if the one there is older), the flag cleared, and the
-    /// execution's state checked against the new tally. Returns whether that state changed.
+    /// execution's state settled when this mark may have changed it. Returns whether that
+    /// state changed.
+    ///
+    /// Besides the marks, the record keeps `q_open`, how many of its jobs are not final,
+    /// lowered with the mark that makes a job final (a job is final at most once, so at most
+    /// one of its marks does). The answer is then three small fields, not every mark, and
+    /// tells whether the state may have moved: the last job ended (`q_open` reached 0), the
+    /// first job left the queue, or every job went back to it.
     async fn set_mark(
         &self,
         s: &mut ClientSession,
@@ -193,26 +198,20 @@ impl MongoStore {
         now: Timestamp,
     ) -> StoreResult<bool> {
         let key = mark_path(&job.job_id);
-        let ctl = self
+        let mut change = doc! {"$set": {&key: mark(job.state, version)}};
+        if job.state.is_final() {
+            change.insert("$inc", doc! {"q_open": -1});
+        }
+        let summary = self
             .col("execution_control")
             .find_one_and_update(
                 doc! {"_id": &job.execution_id, format!("{key}.v"): {"$lt": version}},
-                doc! {"$set": {&key: mark(job.state, version)}},
+                change,
             )
+            .projection(doc! {"state": 1, "q_open": 1})
             .return_document(ReturnDocument::After)
             .session(&mut *s)
             .await?;
-        // A newer mark already there (a later move won): its writer settles; read it anyway,
-        // since that writer may have checked before this job's move was counted.
-        let ctl = match ctl {
-            Some(d) => Some(d),
-            None => {
-                self.col("execution_control")
-                    .find_one(doc! {"_id": &job.execution_id})
-                    .session(&mut *s)
-                    .await?
-            }
-        };
         self.col("jobs")
             .update_one(
                 doc! {"_id": &job.job_id, "q_ver": version},
@@ -220,14 +219,54 @@ impl MongoStore {
             )
             .session(&mut *s)
             .await?;
-        let Some(ctl) = ctl else {
+        // None: a newer mark is there already; its writer settles what it changed.
+        let Some(summary) = summary else {
             return Ok(false);
         };
-        let c = self.control_from(ctl)?;
-        if settle::next_state(&c).is_none() {
+        let state = summary.get_str("state").unwrap_or_default();
+        let last_ended = int(&summary, "q_open") == Some(0)
+            && !matches!(state, "completed" | "failed" | "cancelled");
+        let left_queue = state == "pending" && job.state != JobState::Pending;
+        let back_in_queue = state == "running" && job.state == JobState::Pending;
+        if !(last_ended || left_queue || back_in_queue) {
             return Ok(false);
         }
         self.settle_execution(&job.execution_id, now).await
+    }
+
+    /// Sets a job's mark inside the caller's transaction (see `write_job_in`), lowering
+    /// `q_open` when the job becomes final and its mark was not.
+    pub(super) async fn mark_in(
+        &self,
+        s: &mut ClientSession,
+        job: &Job,
+        version: i64,
+    ) -> StoreResult<()> {
+        let key = mark_path(&job.job_id);
+        let set = doc! {"$set": {&key: mark(job.state, version)}};
+        if job.state.is_final() {
+            let finals: Vec<&str> = JobState::ALL
+                .iter()
+                .filter(|s| s.is_final())
+                .map(|s| s.as_str())
+                .collect();
+            let lowered = self
+                .col("execution_control")
+                .update_one(
+                    doc! {"_id": &job.execution_id, format!("{key}.s"): {"$nin": finals}},
+                    doc! {"$set": {&key: mark(job.state, version)}, "$inc": {"q_open": -1}},
+                )
+                .session(&mut *s)
+                .await?;
+            if lowered.matched_count > 0 {
+                return Ok(());
+            }
+        }
+        self.col("execution_control")
+            .update_one(doc! {"_id": &job.execution_id}, set)
+            .session(&mut *s)
+            .await?;
+        Ok(())
     }
 
     /// Moves an execution to the state its marks add up to, if it is not there already (a
@@ -266,14 +305,45 @@ impl MongoStore {
         Ok(changed)
     }
 
+    /// The control record without its marks (its counts left at zero): what a move's rule
+    /// reads. Rules that need the counts (a concurrency limit, the error threshold) send
+    /// the change to a transaction, which reads them whole.
+    async fn read_control_light(
+        &self,
+        s: &mut ClientSession,
+        id: &str,
+    ) -> StoreResult<Option<ExecutionControl>> {
+        self.col("execution_control")
+            .find_one(doc! {"_id": id})
+            .projection(doc! {"q_js": 0})
+            .session(&mut *s)
+            .await?
+            .map(|d| self.control_from(d))
+            .transpose()
+    }
+
     /// A control document as the model's record, its counts tallied from the marks.
     pub(super) fn control_from(&self, d: Document) -> StoreResult<ExecutionControl> {
         let counts = tally(&d);
         let mut v = super::to_json(d)?;
-        if let (Some(counts), Some(m)) = (counts, v.as_object_mut()) {
-            m.insert("counts".into(), serde_json::to_value(counts)?);
+        if let Some(m) = v.as_object_mut() {
+            match counts {
+                Some(c) => {
+                    m.insert("counts".into(), serde_json::to_value(c)?);
+                }
+                None => {
+                    m.entry("counts").or_insert_with(|| {
+                        serde_json::to_value(JobCounts::default()).unwrap_or_default()
+                    });
+                }
+            }
         }
         self.codec.from_plain("execution control", v)
+    }
+
+    /// How many of `jobs` are not final (a control record's `q_open`).
+    pub(super) fn open_of(jobs: &[Job]) -> i64 {
+        jobs.iter().filter(|j| !j.state.is_final()).count() as i64
     }
 
     /// The marks of a new execution's jobs, for its control document.
@@ -290,6 +360,7 @@ impl MongoStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lifecycle::settle;
     use crate::model::ExecutionState;
     use crate::store::Store;
     use crate::store::contract::{execution, lease, ok_result};
