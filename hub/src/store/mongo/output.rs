@@ -50,7 +50,10 @@ impl MongoStore {
         let seqs: Vec<i64> = chunks.iter().map(|c| c.seq as i64).collect();
         let stored: BTreeSet<i64> = collect(
             self.col("job_output")
-                .find(doc! {"job_id": job_id, "attempt": attempt, "seq": {"$in": &seqs}})
+                .find(doc! {
+                    "execution_id": &job.execution_id, "server_id": server, "job_id": job_id,
+                    "attempt": attempt, "seq": {"$in": &seqs},
+                })
                 .projection(doc! {"seq": 1})
                 .await?,
         )

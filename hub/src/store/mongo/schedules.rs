@@ -78,7 +78,7 @@ impl MongoStore {
     pub(super) async fn due_schedules(&self, now: Timestamp) -> StoreResult<Vec<Schedule>> {
         let docs = collect(
             self.col("schedules")
-                .find(doc! {"enabled": true, "q_next": {"$ne": null, "$lte": ms(now)}})
+                .find(doc! {"enabled": true, "q_next": {"$lte": ms(now)}})
                 .await?,
         )
         .await?;

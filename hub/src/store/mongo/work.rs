@@ -9,7 +9,7 @@ use super::{MongoStore, collect, ms};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
 use crate::lifecycle::settle::{self, ResultKind};
 use crate::lifecycle::{CancelAction, locks as lock_rules};
-use crate::model::Timestamp;
+use crate::model::{Job, Timestamp};
 use futures::FutureExt;
 use greenroom_proto::JobResult;
 use mongodb::bson::doc;
@@ -17,12 +17,27 @@ use mongodb::bson::doc;
 /// How many queued jobs of a server one lease call considers.
 const CANDIDATES: i64 = 20;
 
-/// A server's jobs that may be leased now.
-fn pending_of(tenant: &str, server: &str, now: Timestamp) -> mongodb::bson::Document {
-    doc! {
-        "tenant_id": tenant, "server_id": server, "state": "pending",
-        "$or": [{"q_not_before": null}, {"q_not_before": {"$lte": ms(now)}}],
-    }
+/// How many of a server's queued jobs are read to find `CANDIDATES` due ones.
+const QUEUE_READ: i64 = 200;
+
+/// A server's queued jobs (due or not: a filter on the due time as well would need an `$or`,
+/// which SecantusDB, the test server, answers by scanning the collection; `due` picks).
+fn pending_of(tenant: &str, server: &str) -> mongodb::bson::Document {
+    doc! {"tenant_id": tenant, "server_id": server, "state": "pending"}
+}
+
+/// The first `CANDIDATES` of `queued` that may be leased at `now`.
+fn due(queued: Vec<Job>, now: Timestamp) -> Vec<Job> {
+    queued
+        .into_iter()
+        .filter(|j| j.not_before.is_none_or(|t| t <= now))
+        .take(CANDIDATES as usize)
+        .collect()
+}
+
+/// A server's jobs that are leased or running.
+fn active_of(tenant: &str, server: &str) -> mongodb::bson::Document {
+    doc! {"tenant_id": tenant, "server_id": server, "state": {"$in": ["leased", "running"]}}
 }
 
 /// A server's queue order: best priority first, then oldest.
@@ -66,14 +81,15 @@ impl MongoStore {
         until: Timestamp,
     ) -> StoreResult<Option<LeaseOutcome>> {
         let mut s = self.client.start_session().await?;
-        let candidates = self
+        let queued = self
             .jobs_in(
                 &mut s,
-                pending_of(tenant, server, now),
+                pending_of(tenant, server),
                 queue_order(),
-                CANDIDATES,
+                QUEUE_READ,
             )
             .await?;
+        let candidates = due(queued, now);
         let mut out = LeaseOutcome::default();
         if candidates.is_empty() {
             return Ok(Some(out));
@@ -129,14 +145,10 @@ impl MongoStore {
             (self, tenant, server, now, until, lock_ttl),
             |s, &(st, tenant, server, now, until, lock_ttl)| {
                 async move {
-                    let candidates = st
-                        .jobs_in(
-                            s,
-                            pending_of(tenant, server, now),
-                            queue_order(),
-                            CANDIDATES,
-                        )
+                    let queued = st
+                        .jobs_in(s, pending_of(tenant, server), queue_order(), QUEUE_READ)
                         .await?;
+                    let candidates = due(queued, now);
                     let mut out = LeaseOutcome::default();
                     if candidates.is_empty() {
                         return Ok(out);
@@ -445,35 +457,41 @@ impl MongoStore {
         now: Timestamp,
     ) -> StoreResult<Vec<String>> {
         // Cheap when there is nothing to do (the common case): one indexed read outside a
-        // transaction first.
-        let any = self
-            .col("jobs")
-            .find_one(doc! {"tenant_id": tenant, "server_id": server, "cancel_requested": true, "state": {"$in": ["leased", "running"]}})
-            .await?;
-        if any.is_none() {
+        // transaction first. The flag is checked here, not in the filter: a field outside the
+        // index makes SecantusDB, the test server, scan the collection.
+        let any = collect(
+            self.col("jobs")
+                .find(active_of(tenant, server))
+                .projection(doc! {"cancel_requested": 1})
+                .await?,
+        )
+        .await?
+        .iter()
+        .any(|d| d.get_bool("cancel_requested").unwrap_or(false));
+        if !any {
             return Ok(Vec::new());
         }
-        self.txn((self, tenant, server, now), |s, &(st, tenant, server, now)| {
-            async move {
-                let mut out = Vec::new();
-                for mut j in st
-                    .jobs_in(
-                        s,
-                        doc! {"tenant_id": tenant, "server_id": server, "cancel_requested": true, "state": {"$in": ["leased", "running"]}},
-                        doc! {"_id": 1},
-                        0,
-                    )
-                    .await?
-                {
-                    if settle::cancel_due(&mut j, now) {
-                        st.write_job_in(s, &j).await?;
-                        out.push(j.job_id);
+        self.txn(
+            (self, tenant, server, now),
+            |s, &(st, tenant, server, now)| {
+                async move {
+                    let mut out = Vec::new();
+                    for mut j in st
+                        .jobs_in(s, active_of(tenant, server), doc! {"_id": 1}, 0)
+                        .await?
+                        .into_iter()
+                        .filter(|j| j.cancel_requested)
+                    {
+                        if settle::cancel_due(&mut j, now) {
+                            st.write_job_in(s, &j).await?;
+                            out.push(j.job_id);
+                        }
                     }
+                    Ok(out)
                 }
-                Ok(out)
-            }
-            .boxed()
-        })
+                .boxed()
+            },
+        )
         .await
     }
 
@@ -538,7 +556,7 @@ impl MongoStore {
         let docs = collect(
             self.col("jobs")
                 .aggregate(vec![
-                    doc! {"$match": {"state": "pending", "q_not_before": {"$ne": null, "$lte": ms(now)}}},
+                    doc! {"$match": {"state": "pending", "q_not_before": {"$lte": ms(now)}}},
                     doc! {"$group": {"_id": {"t": "$tenant_id", "s": "$server_id"}}},
                 ])
                 .await?,
