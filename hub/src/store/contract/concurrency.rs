@@ -1,8 +1,9 @@
 //! The store contract under concurrent writers: many tasks at once, as several hub replicas
 //! (or one busy hub) would be. No job is leased twice, max concurrency is never exceeded,
 //! the error threshold ends an execution once, a server has one active lock, a schedule
-//! occurrence fires once, the audit chain stays whole, and a reader following output
-//! cursors never skips a line.
+//! occurrence fires once, the audit chain stays whole, a reader following output
+//! cursors never skips a line, and an execution fanned out to many servers at once ends
+//! once, with every job counted.
 
 use super::*;
 use crate::lifecycle::locks::LockRefusal;
@@ -69,6 +70,80 @@ async fn no_job_is_leased_twice() {
         let unique: BTreeSet<_> = all.iter().collect();
         assert_eq!(unique.len(), all.len(), "{name}: a job was leased twice");
         assert_eq!(all.len(), 30, "{name}: every job leased once");
+    }
+}
+
+/// A fan-out: every server of one execution leases, reports output, heartbeats and posts
+/// its result (twice, as a retrying agent may) at the same moment as all the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_fan_out_ends_once_with_every_job_counted() {
+    for (name, st) in shared().await {
+        let id = format!("fan_{}", uuid::Uuid::new_v4().simple());
+        let servers: Vec<String> = (0..40).map(|i| format!("fan{i}")).collect();
+        let refs: Vec<&str> = servers.iter().map(String::as_str).collect();
+        let (e, jobs) = execution("t1", &id, &refs);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let before = st.events_after(0, 10_000).await.unwrap().len();
+        let mut tasks = Vec::new();
+        for (i, server) in servers.iter().cloned().enumerate() {
+            let st = st.clone();
+            tasks.push(tokio::spawn(async move {
+                let job = lease_for(st.as_ref(), &server).await.expect("a job");
+                let now = Utc::now();
+                let chunk = OutputChunk {
+                    seq: 0,
+                    stream: Stream::Stdout,
+                    data: format!("hi from {server}\n"),
+                };
+                st.append_output("t1", &server, &job.job_id, &[chunk], now)
+                    .await
+                    .unwrap();
+                st.extend_leases(
+                    "t1",
+                    &server,
+                    std::slice::from_ref(&job.job_id),
+                    now + Duration::seconds(60),
+                )
+                .await
+                .unwrap();
+                let r = if i % 4 == 0 {
+                    failed_result()
+                } else {
+                    ok_result("hi")
+                };
+                for _ in 0..2 {
+                    st.finish_job("t1", &server, &job.job_id, &r, Utc::now())
+                        .await
+                        .unwrap();
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        let ctl = st.get_control(&id).await.unwrap().unwrap();
+        assert_eq!(
+            (ctl.counts.success, ctl.counts.failed, ctl.counts.total()),
+            (30, 10, 40),
+            "{name}: {:?}",
+            ctl.counts
+        );
+        assert_eq!(ctl.state, ExecutionState::Failed, "{name}");
+        let e = st.get_execution("t1", &id).await.unwrap().unwrap();
+        assert_eq!(e.state, ExecutionState::Failed, "{name}");
+        assert!(e.started_at.is_some() && e.completed_at.is_some(), "{name}");
+        let ended: Vec<_> = st.events_after(0, 10_000).await.unwrap()[before..]
+            .iter()
+            .filter(|ev| ev.subject == id)
+            .map(|ev| ev.kind)
+            .collect();
+        assert_eq!(
+            ended,
+            vec![EventKind::ExecutionFailed],
+            "{name}: ended once"
+        );
+        let lines = st.execution_logs(&id, None, 0, 1000).await.unwrap();
+        assert_eq!(lines.1, 40, "{name}: one line per server");
     }
 }
 

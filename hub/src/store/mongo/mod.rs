@@ -13,7 +13,15 @@
 //! allocated per execution outside transactions; a reader stops at the first one not yet
 //! written (see `output`).
 //!
+//! The hot path of a fan-out — lease, first output, heartbeat, result — moves one job
+//! without a transaction (`moves`): hundreds of agents of one execution would otherwise all
+//! conflict on its control record.
+//!
 //! Indexes are created idempotently when the store opens (`migrate`), TTL indexes included.
+//! Queries on the hot path are equalities, ranges and `$in` over an index's leading fields;
+//! anything else (a flag outside the index, an `$or`, a due time that may be null) is checked
+//! in Rust on what the index returns. MongoDB would plan most of those well, but SecantusDB,
+//! the server the tests and benchmarks run on, answers them by scanning the collection.
 
 mod audit;
 mod dump;
