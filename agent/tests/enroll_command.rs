@@ -192,3 +192,61 @@ async fn enroll_writes_config_ca_and_identity_and_the_daemon_runs_with_them() {
         agent.log()
     );
 }
+
+/// The command the hub hands out with a new token (the dashboard's Agents page shows it) is
+/// the one that enrolls a server: run as given, with only this test's paths added.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_enroll_command_the_hub_hands_out_enrolls_a_server() {
+    let hub = Hub::start().await;
+    let admin = hub.login().await;
+    let (status, issued) = hub
+        .post(
+            "/api/v1/enrollment-tokens",
+            Some(&admin),
+            json!({"uses": 1}),
+        )
+        .await;
+    assert_eq!(status, 201, "{issued}");
+    let fp =
+        greenroom_pki::fingerprint_pem(&std::fs::read_to_string(hub.ca_path()).unwrap()).unwrap();
+    assert_eq!(issued["ca_sha256"], fp.as_str(), "{issued}");
+    assert_eq!(
+        issued["hub_url"],
+        format!("https://127.0.0.1:{}", hub.agent_port),
+        "{issued}"
+    );
+    let command = issued["enroll_command"].as_str().expect("enroll_command");
+    let words: Vec<&str> = command.split_whitespace().collect();
+    assert_eq!(&words[..2], ["greenroom-agent", "enroll"], "{command}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("agent_config.yaml");
+    let state = dir.path().join("state");
+    let out = Command::new(agent_bin())
+        .args(&words[1..])
+        .arg("--config")
+        .arg(&config)
+        .arg("--state-dir")
+        .arg(&state)
+        .args([
+            "--server-id",
+            "handed-out-01",
+            "--service-user",
+            "greenroom-no-such-user-xyz",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("enrolled as handed-out-01"), "{stdout}");
+    // Not the packaged paths, so the service is not started; the next step is printed.
+    assert!(
+        stdout.contains("next: systemctl enable --now greenroom-agent"),
+        "{stdout}"
+    );
+    assert!(state.join("agent.crt").exists());
+}

@@ -24,6 +24,9 @@ pub struct App {
     pub trusted_proxies: Arc<Vec<ipnet::IpNet>>,
     /// This process's id among the replicas (`host-pid-random`): who holds a singleton.
     pub replica: Arc<str>,
+    /// The port agents reach this hub on: `server.agent_listen`'s, or the one the listener
+    /// got when that asked for any (port 0), once it is bound.
+    pub agent_port: Arc<std::sync::atomic::AtomicU16>,
 }
 
 impl App {
@@ -34,6 +37,9 @@ impl App {
 
     pub fn new(config: Config, store: Arc<dyn Store>, pki: HubPki) -> Self {
         let trusted_proxies = Arc::new(config.trusted_proxies());
+        let agent_port = Arc::new(std::sync::atomic::AtomicU16::new(
+            config.server.agent_listen.port(),
+        ));
         let keys = AuthKeys::new(
             &config.security.jwt_secret,
             config.security.token_expiry_hours,
@@ -49,6 +55,7 @@ impl App {
             limiter: Arc::new(crate::limits::LocalLimiter::default()),
             trusted_proxies,
             replica: replica_id().into(),
+            agent_port,
         }
     }
 

@@ -108,6 +108,8 @@ pub async fn start(config: Config) -> anyhow::Result<RunningHub> {
             )
         })?;
     let (http_addr, agent_addr) = (http.local_addr()?, agents.local_addr()?);
+    app.agent_port
+        .store(agent_addr.port(), std::sync::atomic::Ordering::Relaxed);
 
     let router = http_router(app.clone());
     match api_tls(&config)? {

@@ -31,7 +31,7 @@ function setup(role: Role = 'ADMIN', revokeError?: string, tokenError?: string) 
     CreateEnrollmentToken: (v) =>
       tokenError
         ? { error: graphQLError(tokenError) }
-        : { data: { createEnrollmentToken: { token: 'grt_secret', uses: v.uses, expiresInHours: v.ttlHours, caPem: '-----BEGIN CERTIFICATE-----' } } },
+        : { data: { createEnrollmentToken: { token: 'grt_secret', uses: v.uses, expiresInHours: v.ttlHours, caPem: '-----BEGIN CERTIFICATE-----', caSha256: 'ab12', hubUrl: 'https://hub.example:8443', enrollCommand: 'greenroom-agent enroll --hub https://hub.example:8443 --token grt_secret --ca-sha256 ab12' } } },
   });
   renderWithProviders(<AgentsPage />, { client: fake.client });
   return fake;
@@ -92,6 +92,8 @@ describe('AgentsPage', () => {
     expect(token).toHaveTextContent('grt_secret');
     expect(token).toHaveTextContent('Token for 3 agents, valid 24 h');
     expect(screen.getByText('-----BEGIN CERTIFICATE-----')).toBeVisible();
+    expect(screen.getByTestId('enroll-command')).toHaveTextContent('greenroom-agent enroll --hub https://hub.example:8443 --token grt_secret --ca-sha256 ab12');
+    expect(screen.getByRole('button', { name: 'Copy the enroll command' })).toBeVisible();
     expect(calls.find((c) => c.name === 'CreateEnrollmentToken')!.variables).toEqual({ ttlHours: 24, uses: 3, environment: 'uat', tags: [] });
   });
 

@@ -81,11 +81,26 @@ function EnrollmentForm() {
             </Code>
             <CopyButton value={issued.token}>{({ copied, copy }) => <Button variant="default" onClick={copy}>{copied ? 'Copied' : 'Copy'}</Button>}</CopyButton>
           </Group>
-          <Text size="sm" mt="sm">
-            On the server: save the CA certificate below as <Code>ca.pem</Code>, then run <Code>greenroom-agent enroll --token &lt;token&gt;</Code> (see the agent's README).
+          <Text size="sm" fw={600} mt="md" id="enroll-command-title">
+            On the server, after installing the greenroom-agent package, run as root
+          </Text>
+          <Group gap="sm" wrap="nowrap" align="flex-start" mt={4}>
+            <Code block style={{ flex: 1, overflowWrap: 'anywhere', whiteSpace: 'pre-wrap' }} aria-labelledby="enroll-command-title" data-testid="enroll-command">
+              {issued.enrollCommand}
+            </Code>
+            <CopyButton value={issued.enrollCommand}>
+              {({ copied, copy }) => (
+                <Button variant="default" onClick={copy} aria-label="Copy the enroll command">
+                  {copied ? 'Copied' : 'Copy'}
+                </Button>
+              )}
+            </CopyButton>
+          </Group>
+          <Text size="sm" c="dimmed" mt={4}>
+            It pins this hub&apos;s CA by its fingerprint, enrolls the server and starts its agent (on a systemd machine; <Code>--no-start</Code> leaves it stopped). Agents that cannot reach <Code>{issued.hubUrl}</Code> need this hub&apos;s address instead.
           </Text>
           <Text size="sm" fw={600} mt="sm">
-            Hub CA certificate
+            Hub CA certificate (SHA-256 <Code>{issued.caSha256}</Code>), for <Code>--ca-file</Code>
           </Text>
           <Code block style={{ whiteSpace: 'pre-wrap' }}>
             {issued.caPem}

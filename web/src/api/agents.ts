@@ -49,6 +49,9 @@ export const CreateEnrollmentTokenMutation = graphql(`
       uses
       expiresInHours
       caPem
+      caSha256
+      hubUrl
+      enrollCommand
     }
   }
 `);

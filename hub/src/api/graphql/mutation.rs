@@ -177,8 +177,9 @@ impl CoreMutation {
             .coded()
     }
 
-    /// Admin: a new enrollment token (shown once) and the CA certificate agents must trust.
-    /// `ttlHours` defaults to the hub's `security.enrollment_token_hours`.
+    /// Admin: a new enrollment token (shown once), the CA certificate agents must trust and
+    /// the enroll command filled in. `ttlHours` defaults to the hub's
+    /// `security.enrollment_token_hours`.
     async fn create_enrollment_token(
         &self,
         ctx: &Context<'_>,
@@ -187,32 +188,15 @@ impl CoreMutation {
         environment: Option<String>,
         #[graphql(default)] tags: Vec<String>,
     ) -> Result<EnrollmentToken> {
-        let (app, caller) = (app(ctx)?, caller(ctx)?);
-        caller.require(crate::model::Role::Admin).coded()?;
-        let ttl_hours = ttl_hours.unwrap_or(
-            u32::try_from(app.config.security.enrollment_token_hours).unwrap_or(u32::MAX),
-        );
-        if ttl_hours == 0 || ttl_hours > 720 || uses == 0 || uses > 10_000 {
-            return Err(Error::invalid("ttlHours must be 1-720 and uses 1-10000").extend());
-        }
-        let scope = crate::service::agents::TokenScope { environment, tags };
-        let ttl = chrono::Duration::hours(i64::from(ttl_hours));
-        let token = crate::service::agents::issue_enrollment_token(
-            app.store.as_ref(),
-            &caller.tenant_id,
-            &caller.email,
-            ttl,
-            uses,
-            &scope,
-        )
-        .await
-        .coded()?;
-        Ok(EnrollmentToken {
-            token,
-            uses,
-            expires_in_hours: ttl_hours,
-            ca_pem: app.pki.current().active.cert_pem.clone(),
-        })
+        let req = crate::service::agents::TokenRequest {
+            ttl_hours: ttl_hours.map(u64::from),
+            uses: Some(uses),
+            scope: crate::service::agents::TokenScope { environment, tags },
+        };
+        crate::service::agents::create_enrollment_token(app(ctx)?, caller(ctx)?, req)
+            .await
+            .map(EnrollmentToken::from)
+            .coded()
     }
 
     /// `input`: `{server_id, reason, lock_type?: maintenance|emergency, ttl_minutes?, max_extension_count?}`.

@@ -283,4 +283,24 @@ pub struct EnrollmentToken {
     pub expires_in_hours: u32,
     /// The hub CA certificate (PEM) the agent must trust (`agent.ca_cert`).
     pub ca_pem: String,
+    /// SHA-256 of the CA certificate (hex), for `greenroom-agent enroll --ca-sha256`.
+    pub ca_sha256: String,
+    /// Where agents reach this hub (`--hub`).
+    pub hub_url: String,
+    /// The command that enrolls a server with this token and starts its agent.
+    pub enroll_command: String,
+}
+
+impl From<crate::service::agents::IssuedToken> for EnrollmentToken {
+    fn from(t: crate::service::agents::IssuedToken) -> Self {
+        Self {
+            token: t.token,
+            uses: t.uses,
+            expires_in_hours: u32::try_from(t.expires_in_hours).unwrap_or(u32::MAX),
+            ca_pem: t.ca_pem,
+            ca_sha256: t.ca_sha256,
+            hub_url: t.hub_url,
+            enroll_command: t.enroll_command,
+        }
+    }
 }

@@ -74,41 +74,16 @@ async fn create_enrollment_token(
     caller: Caller,
     Json(body): Json<NewEnrollmentToken>,
 ) -> Result<(StatusCode, Json<Value>)> {
-    caller.require(Role::Admin)?;
-    let hours = body
-        .ttl_hours
-        .unwrap_or(app.config.security.enrollment_token_hours);
-    let uses = body.uses.unwrap_or(1);
-    let mut p = Vec::new();
-    if hours == 0 || hours > 24 * 30 {
-        p.push("ttl_hours: must be between 1 and 720".to_string());
-    }
-    if uses == 0 || uses > 10_000 {
-        p.push("uses: must be between 1 and 10000".into());
-    }
-    if !p.is_empty() {
-        return Err(Error::Invalid(p));
-    }
-    let scope = agents::TokenScope {
-        environment: body.environment,
-        tags: body.tags,
+    let req = agents::TokenRequest {
+        ttl_hours: body.ttl_hours,
+        uses: body.uses,
+        scope: agents::TokenScope {
+            environment: body.environment,
+            tags: body.tags,
+        },
     };
-    let ttl = chrono::Duration::hours(hours as i64);
-    let token = agents::issue_enrollment_token(
-        app.store.as_ref(),
-        &caller.tenant_id,
-        &caller.email,
-        ttl,
-        uses,
-        &scope,
-    )
-    .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(
-            json!({"token": token, "uses": uses, "expires_in_hours": hours, "scope": scope, "ca_pem": app.pki.current().active.cert_pem}),
-        ),
-    ))
+    let issued = agents::create_enrollment_token(&app, &caller, req).await?;
+    Ok((StatusCode::CREATED, Json(serde_json::to_value(issued)?)))
 }
 
 async fn list_audit(

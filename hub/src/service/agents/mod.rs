@@ -43,6 +43,98 @@ pub struct TokenScope {
     pub tags: Vec<String>,
 }
 
+/// What an admin asks for in a new enrollment token (REST and GraphQL alike).
+#[derive(Debug, Clone, Default)]
+pub struct TokenRequest {
+    /// Hours it stays valid: 1–720, default `security.enrollment_token_hours`.
+    pub ttl_hours: Option<u64>,
+    /// How many agents may enroll with it: 1–10000, default 1.
+    pub uses: Option<u32>,
+    pub scope: TokenScope,
+}
+
+/// A token just issued (shown once) with everything an agent needs to use it: the CA to
+/// trust, its fingerprint, this hub's agent address and the enroll command filled in.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IssuedToken {
+    pub token: String,
+    pub uses: u32,
+    pub expires_in_hours: u64,
+    pub scope: TokenScope,
+    pub ca_pem: String,
+    /// SHA-256 of the CA certificate (hex), as `greenroom-agent enroll --ca-sha256` takes it.
+    pub ca_sha256: String,
+    /// Where agents reach this hub: its first `server.agent_hostnames` name and the port it
+    /// listens on for agents (`server.agent_listen`).
+    pub hub_url: String,
+    /// The one command that enrolls a server (and starts its agent) with this token.
+    pub enroll_command: String,
+}
+
+/// Admin: a new enrollment token for the caller's tenant (see `issue_enrollment_token`).
+pub async fn create_enrollment_token(
+    app: &App,
+    caller: &crate::auth::Caller,
+    req: TokenRequest,
+) -> Result<IssuedToken> {
+    caller.require(crate::model::Role::Admin)?;
+    let hours = req
+        .ttl_hours
+        .unwrap_or(app.config.security.enrollment_token_hours);
+    let uses = req.uses.unwrap_or(1);
+    let mut problems = Vec::new();
+    if !(1..=720).contains(&hours) {
+        problems.push(
+            "the token's lifetime (ttl_hours / ttlHours) must be between 1 and 720 hours"
+                .to_string(),
+        );
+    }
+    if !(1..=10_000).contains(&uses) {
+        problems.push("uses: must be between 1 and 10000".to_string());
+    }
+    if !problems.is_empty() {
+        return Err(Error::Invalid(problems));
+    }
+    let token = issue_enrollment_token(
+        app.store.as_ref(),
+        &caller.tenant_id,
+        &caller.email,
+        Duration::hours(hours as i64),
+        uses,
+        &req.scope,
+    )
+    .await?;
+    let ca = app.pki.current().active.clone();
+    let ca_sha256 = ca.fingerprint;
+    let hub_url = agent_url(
+        &app.config.server.agent_hostnames,
+        app.agent_port.load(std::sync::atomic::Ordering::Relaxed),
+    );
+    let enroll_command =
+        format!("greenroom-agent enroll --hub {hub_url} --token {token} --ca-sha256 {ca_sha256}");
+    Ok(IssuedToken {
+        token,
+        uses,
+        expires_in_hours: hours,
+        scope: req.scope,
+        ca_pem: ca.cert_pem,
+        ca_sha256,
+        hub_url,
+        enroll_command,
+    })
+}
+
+/// The address agents use to reach this hub (an IPv6 literal in brackets).
+fn agent_url(hostnames: &[String], port: u16) -> String {
+    let host = hostnames.first().map(String::as_str).unwrap_or("localhost");
+    let host = if host.contains(':') {
+        format!("[{host}]")
+    } else {
+        host.to_string()
+    };
+    format!("https://{host}:{port}")
+}
+
 /// Issues an enrollment token for `tenant` (stored hashed; audited); returns the token,
 /// shown once. Used by the API, `demo` and the `enroll-token` verb alike.
 pub async fn issue_enrollment_token(
@@ -448,4 +540,19 @@ pub async fn heartbeat(
         trust_bundle_sha256: Some(cas.bundle.sha256()),
         renew_now,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agent_url;
+
+    #[test]
+    fn the_agent_address_is_the_first_name_and_the_listening_port() {
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            agent_url(&names(&["hub.example", "10.0.0.5"]), 8443),
+            "https://hub.example:8443"
+        );
+        assert_eq!(agent_url(&names(&["::1"]), 9000), "https://[::1]:9000");
+    }
 }
