@@ -48,7 +48,10 @@ class Demo:
             args += ["--mongodb-url", self.mongodb_url, "--database-name", "bench_" + os.path.basename(self.data).replace("-", "_")]
         if self.redis_url:
             args += ["--redis-url", self.redis_url, "--replicas", str(self.replicas)]
-        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # BENCH_DEMO_LOG=FILE keeps the demo's output, and its data directory (replica and
+        # agent logs), for a run that went wrong.
+        log = open(os.environ["BENCH_DEMO_LOG"], "ab") if os.environ.get("BENCH_DEMO_LOG") else subprocess.DEVNULL
+        self.proc = subprocess.Popen(args, env=env, stdout=log, stderr=log)
         self.base = f"http://127.0.0.1:{self.port}"
         self.bases = [f"http://127.0.0.1:{self.port + i}" for i in range(self.replicas)]
         try:
@@ -96,4 +99,7 @@ class Demo:
             self.proc.wait(60)
         except subprocess.TimeoutExpired:
             self.proc.kill()
-        shutil.rmtree(self.data, ignore_errors=True)
+        if os.environ.get("BENCH_DEMO_LOG"):
+            print(f"demo data (hub and agent logs) kept in {self.data}", file=sys.stderr)
+        else:
+            shutil.rmtree(self.data, ignore_errors=True)

@@ -81,6 +81,15 @@ pub(super) fn classify(e: mongodb::error::Error) -> StoreError {
         ErrorKind::Command(c) if c.code == 112 || c.code == 251 => {
             StoreError::Conflict(e.to_string())
         }
+        // The server is shutting down, stepping down or cannot reach its peers: the store is
+        // unavailable for now, not broken (HostUnreachable, HostNotFound, NetworkTimeout,
+        // ShutdownInProgress, PrimarySteppedDown, NotWritablePrimary, InterruptedAtShutdown,
+        // InterruptedDueToReplStateChange, NotPrimaryNoSecondaryOk, NotPrimaryOrSecondary).
+        ErrorKind::Command(c)
+            if [6, 7, 89, 91, 189, 10107, 11600, 11602, 13435, 13436].contains(&c.code) =>
+        {
+            StoreError::Unavailable(e.to_string())
+        }
         ErrorKind::InsertMany(m)
             if m.write_errors
                 .as_ref()
