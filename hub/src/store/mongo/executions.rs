@@ -58,12 +58,10 @@ impl MongoStore {
         s: &mut ClientSession,
         id: &str,
     ) -> StoreResult<Option<Job>> {
-        self.col("jobs")
-            .find_one(doc! {"_id": id})
-            .session(&mut *s)
+        Ok(self
+            .read_job_versioned(s, doc! {"_id": id})
             .await?
-            .map(|d| self.job_from(d))
-            .transpose()
+            .map(|(job, _)| job))
     }
 
     pub(super) async fn jobs_in(
@@ -109,8 +107,20 @@ impl MongoStore {
         s: &mut ClientSession,
         id: &str,
     ) -> StoreResult<Option<ExecutionControl>> {
+        self.read_control_fields(s, id, doc! {}).await
+    }
+
+    /// An execution's control record with only the fields `projection` keeps (all for an
+    /// empty one).
+    pub(super) async fn read_control_fields(
+        &self,
+        s: &mut ClientSession,
+        id: &str,
+        projection: Document,
+    ) -> StoreResult<Option<ExecutionControl>> {
         self.col("execution_control")
             .find_one(doc! {"_id": id})
+            .projection(projection)
             .session(&mut *s)
             .await?
             .map(|d| self.control_from(d))

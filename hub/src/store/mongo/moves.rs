@@ -128,7 +128,13 @@ impl MongoStore {
             else {
                 return Ok(None);
             };
-            let Some(mut ctl) = self.read_control_light(&mut s, &job.execution_id).await? else {
+            // Without its marks (counts left at zero): rules that need the counts (a
+            // concurrency limit, the error threshold) send the change to a transaction.
+            let light = doc! {"q_js": 0};
+            let Some(mut ctl) = self
+                .read_control_fields(&mut s, &job.execution_id, light)
+                .await?
+            else {
                 return Ok(None);
             };
             let before = job.state;
@@ -303,23 +309,6 @@ impl MongoStore {
             }
         }
         Ok(changed)
-    }
-
-    /// The control record without its marks (its counts left at zero): what a move's rule
-    /// reads. Rules that need the counts (a concurrency limit, the error threshold) send
-    /// the change to a transaction, which reads them whole.
-    async fn read_control_light(
-        &self,
-        s: &mut ClientSession,
-        id: &str,
-    ) -> StoreResult<Option<ExecutionControl>> {
-        self.col("execution_control")
-            .find_one(doc! {"_id": id})
-            .projection(doc! {"q_js": 0})
-            .session(&mut *s)
-            .await?
-            .map(|d| self.control_from(d))
-            .transpose()
     }
 
     /// A control document as the model's record, its counts tallied from the marks.
