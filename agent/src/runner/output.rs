@@ -135,39 +135,81 @@ pub struct Pumped {
     pub not_streamed: u64,
 }
 
-/// Reads `reader` to its end (or until `stop` turns true), keeping a capped copy and sending
-/// each piece to `live` without ever waiting on it.
-pub async fn pump(
-    mut reader: impl AsyncRead + Unpin,
+/// One stream's side of [`pump`].
+struct Side<R> {
+    reader: R,
     stream: Stream,
-    cap: usize,
-    live: Option<mpsc::Sender<OutputPiece>>,
-    mut stop: watch::Receiver<bool>,
-) -> Pumped {
-    let mut kept = CappedBuffer::new(cap);
-    let mut not_streamed = 0u64;
-    let mut buf = vec![0u8; 16 * 1024];
-    loop {
-        let n = tokio::select! {
-            r = reader.read(&mut buf) => match r {
-                Ok(0) | Err(_) => break,
-                Ok(n) => n,
-            },
-            _ = stop.wait_for(|s| *s) => break,
-        };
-        kept.push(&buf[..n]);
-        if let Some(tx) = &live
+    kept: CappedBuffer,
+    not_streamed: u64,
+    open: bool,
+}
+
+impl<R> Side<R> {
+    fn new(reader: R, stream: Stream, cap: usize) -> Self {
+        Side {
+            reader,
+            stream,
+            kept: CappedBuffer::new(cap),
+            not_streamed: 0,
+            open: true,
+        }
+    }
+
+    fn take(&mut self, data: &[u8], live: Option<&mpsc::Sender<OutputPiece>>) {
+        self.kept.push(data);
+        if let Some(tx) = live
             && tx
                 .try_send(OutputPiece {
-                    stream,
-                    data: buf[..n].to_vec(),
+                    stream: self.stream,
+                    data: data.to_vec(),
                 })
                 .is_err()
         {
-            not_streamed += n as u64;
+            self.not_streamed += data.len() as u64;
         }
     }
-    Pumped { kept, not_streamed }
+
+    fn done(self) -> Pumped {
+        Pumped {
+            kept: self.kept,
+            not_streamed: self.not_streamed,
+        }
+    }
+}
+
+/// Reads a process's stdout and stderr to their ends (or until `stop` turns true) in one
+/// task, keeping a capped copy of each and sending each piece to `live` in the order it
+/// was read, without ever waiting on `live`. One reader, not one per pipe: pieces of the
+/// two streams reach `live` in the order they were read. When both pipes hold data at one
+/// wake-up, stdout is read first — the order of a script that prints to stdout and then
+/// to stderr (which of two writes microseconds apart came first is not knowable across
+/// two pipes).
+pub async fn pump(
+    stdout: impl AsyncRead + Unpin,
+    stderr: impl AsyncRead + Unpin,
+    cap: usize,
+    live: Option<mpsc::Sender<OutputPiece>>,
+    mut stop: watch::Receiver<bool>,
+) -> (Pumped, Pumped) {
+    let mut out = Side::new(stdout, Stream::Stdout, cap);
+    let mut err = Side::new(stderr, Stream::Stderr, cap);
+    let mut out_buf = vec![0u8; 16 * 1024];
+    let mut err_buf = vec![0u8; 16 * 1024];
+    while out.open || err.open {
+        tokio::select! {
+            biased;
+            _ = stop.wait_for(|s| *s) => break,
+            r = out.reader.read(&mut out_buf), if out.open => match r {
+                Ok(0) | Err(_) => out.open = false,
+                Ok(n) => out.take(&out_buf[..n], live.as_ref()),
+            },
+            r = err.reader.read(&mut err_buf), if err.open => match r {
+                Ok(0) | Err(_) => err.open = false,
+                Ok(n) => err.take(&err_buf[..n], live.as_ref()),
+            },
+        }
+    }
+    (out.done(), err.done())
 }
 
 #[cfg(test)]

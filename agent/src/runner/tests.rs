@@ -297,6 +297,45 @@ async fn live_output_is_streamed_in_order() {
     assert_eq!(err, b"two\n");
 }
 
+/// The pieces a job streamed live, in the order they were sent.
+async fn live_pieces(command: &str) -> Vec<(Stream, String)> {
+    let (tx, mut rx) = mpsc::channel(256);
+    let (_cancel_tx, cancel) = watch::channel(false);
+    let ctl = JobControl {
+        cancel,
+        live: Some(tx),
+    };
+    let r = run_action(&Action::ShellCommand(shell(command)), &policy(), ctl).await;
+    assert_eq!(r.status, Outcome::Success, "{r:?}");
+    let mut pieces = Vec::new();
+    while let Ok(p) = rx.try_recv() {
+        pieces.push((p.stream, String::from_utf8(p.data).unwrap()));
+    }
+    pieces
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_line_printed_to_stdout_first_is_streamed_before_the_stderr_line_after_it() {
+    // Both lines are in their pipes before the agent reads either: the stdout line,
+    // printed first, must come first, every time (one reader per pipe, on a runtime of
+    // several threads, got this wrong now and then).
+    for i in 0..40 {
+        let pieces = live_pieces("echo first; echo second >&2").await;
+        assert_eq!(
+            pieces,
+            vec![
+                (Stream::Stdout, "first\n".to_string()),
+                (Stream::Stderr, "second\n".to_string())
+            ],
+            "run {i}"
+        );
+    }
+    // Lines written apart in time keep the order they were written in, whichever stream.
+    let pieces = live_pieces("echo a >&2; sleep 0.05; echo b; sleep 0.05; echo c >&2").await;
+    let order: Vec<&str> = pieces.iter().map(|(_, d)| d.as_str()).collect();
+    assert_eq!(order, ["a\n", "b\n", "c\n"]);
+}
+
 #[tokio::test]
 async fn leftover_background_processes_do_not_hang_the_job() {
     let clock = Instant::now();

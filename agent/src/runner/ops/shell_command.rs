@@ -7,7 +7,7 @@
 use super::Executor;
 use crate::runner::output::{self, Pumped, pump};
 use crate::runner::{Finished, JobControl, Policy, cancelled, process};
-use greenroom_proto::{Outcome, ResourceUsage, ShellCommand, Stream};
+use greenroom_proto::{Outcome, ResourceUsage, ShellCommand};
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -85,16 +85,9 @@ async fn run_shell(cmd: &ShellCommand, policy: &Policy, mut ctl: JobControl) -> 
     tracing::debug!(pid, timeout, "process started");
 
     let (stop_tx, stop_rx) = watch::channel(false);
-    let mut out_task = tokio::spawn(pump(
+    let mut pumps = tokio::spawn(pump(
         started.stdout,
-        Stream::Stdout,
-        policy.output_cap,
-        ctl.live.clone(),
-        stop_rx.clone(),
-    ));
-    let mut err_task = tokio::spawn(pump(
         started.stderr,
-        Stream::Stderr,
         policy.output_cap,
         ctl.live.take(),
         stop_rx,
@@ -142,11 +135,9 @@ async fn run_shell(cmd: &ShellCommand, policy: &Policy, mut ctl: JobControl) -> 
 
     // Output may still be in the pipes, or held open by processes the job left behind.
     let cap = policy.output_cap;
-    let mut stdout = None;
-    let mut stderr = None;
+    let mut pumped = None;
     let drained = async {
-        stdout = Some(collect((&mut out_task).await, cap));
-        stderr = Some(collect((&mut err_task).await, cap));
+        pumped = Some(collect((&mut pumps).await, cap));
     };
     if tokio::time::timeout(DRAIN_GRACE, drained).await.is_err() {
         if process::group_alive(pid) {
@@ -158,13 +149,9 @@ async fn run_shell(cmd: &ShellCommand, policy: &Policy, mut ctl: JobControl) -> 
         tokio::time::sleep(Duration::from_millis(500)).await;
         let _ = stop_tx.send(true);
     }
-    let stdout = match stdout {
+    let (stdout, stderr) = match pumped {
         Some(p) => p,
-        None => collect(out_task.await, cap),
-    };
-    let stderr = match stderr {
-        Some(p) => p,
-        None => collect(err_task.await, cap),
+        None => collect(pumps.await, cap),
     };
     if stdout.not_streamed + stderr.not_streamed > 0 {
         tracing::warn!(
@@ -255,13 +242,17 @@ async fn memory_watchdog(pgid: i32, limit_mb: Option<u64>) -> f64 {
     }
 }
 
-fn collect(joined: Result<Pumped, tokio::task::JoinError>, cap: usize) -> Pumped {
+fn collect(
+    joined: Result<(Pumped, Pumped), tokio::task::JoinError>,
+    cap: usize,
+) -> (Pumped, Pumped) {
     joined.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "an output reader failed");
-        Pumped {
+        tracing::error!(error = %e, "the output reader failed");
+        let empty = || Pumped {
             kept: output::CappedBuffer::new(cap),
             not_streamed: 0,
-        }
+        };
+        (empty(), empty())
     })
 }
 
