@@ -402,6 +402,9 @@ impl Config {
         if self.execution.lock_ttl_minutes == 0 || self.execution.lock_ttl_seconds == Some(0) {
             p.push("field `execution.lock_ttl_minutes`: must be at least 1".into());
         }
+        if self.execution.max_concurrent_executions == 0 {
+            p.push("field `execution.max_concurrent_executions`: must be at least 1".into());
+        }
         if self.execution.heartbeat_interval == 0 {
             p.push("field `execution.heartbeat_interval`: must be at least 1".into());
         }

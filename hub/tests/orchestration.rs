@@ -538,3 +538,59 @@ async fn a_schedule_fires_and_records_its_runs() {
         .count();
     assert!(runs_fired >= 1);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_tenant_has_at_most_max_concurrent_executions_open() {
+    let hub = Hub::start_with(&format!("{FAST}\n  max_concurrent_executions: 2")).await;
+    let token = hub.login().await;
+    // A pre-registered server with no agent: its executions stay pending.
+    let (status, body) = hub
+        .post(
+            "/api/v1/servers",
+            Some(&token),
+            json!({"server_id": "quiet-01", "environment": "dev"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let run = json!({"action": {"type": "shell_command", "command": "uptime"}, "target_servers": ["quiet-01"]});
+    let first = start_execution(&hub, &token, run.clone()).await;
+    start_execution(&hub, &token, run.clone()).await;
+    // The third is refused, naming the limit; nothing is written for it.
+    let (status, body) = hub
+        .post("/api/v1/executions", Some(&token), run.clone())
+        .await;
+    assert_eq!(status, 429, "{body}");
+    assert_eq!(body["error"]["code"], "rate_limited", "{body}");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("execution.max_concurrent_executions") && message.contains("(2)"),
+        "{message}"
+    );
+    let (_, list) = hub.get("/api/v1/executions", Some(&token)).await;
+    assert_eq!(list["total"], 2, "{list}");
+    // GraphQL says the same with a code.
+    let (status, body) = hub
+        .post(
+            "/graphql",
+            Some(&token),
+            json!({"query": "mutation { startExecution(input: {action: {type: \"shell_command\", command: \"uptime\"}, targetServers: [\"quiet-01\"]}) { executionId } }"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "RATE_LIMITED",
+        "{body}"
+    );
+    // One ended makes room for one more.
+    let (status, _) = hub
+        .request(
+            "DELETE",
+            &format!("/api/v1/executions/{first}"),
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 202);
+    wait_final(&hub, &token, &first, 20).await;
+    start_execution(&hub, &token, run).await;
+}

@@ -82,6 +82,35 @@ pub async fn start(
     start_as(app, caller, req, origin, None).await
 }
 
+/// Refuses a new execution while the tenant has `execution.max_concurrent_executions`
+/// pending or running. Checked before the execution is written: replicas starting
+/// executions at the same instant may each pass it (the limit protects the fleet from a
+/// runaway script or schedule, not an exact count).
+async fn check_room(app: &App, tenant: &str) -> Result<()> {
+    let max = u64::from(app.config.execution.max_concurrent_executions);
+    let mut open = 0;
+    for status in [ExecutionState::Pending, ExecutionState::Running] {
+        let filter = ExecutionFilter {
+            status: Some(status),
+            ..Default::default()
+        };
+        open += app
+            .store
+            .list_executions(tenant, &filter, PageRequest::new(Some(1), Some(1))?)
+            .await?
+            .total;
+    }
+    if open >= max {
+        return Err(Error::RateLimited {
+            message: format!(
+                "{open} executions are pending or running, the most execution.max_concurrent_executions allows ({max}): wait for one to finish, or cancel one"
+            ),
+            retry_after_secs: 10,
+        });
+    }
+    Ok(())
+}
+
 /// As [`start`], for a schedule's occurrence (`execution_type: scheduled`).
 pub async fn start_as(
     app: &App,
@@ -92,6 +121,7 @@ pub async fn start_as(
 ) -> Result<Execution> {
     caller.require(Role::Operator)?;
     let plan = plan(app, caller, &req).await?;
+    check_room(app, &caller.tenant_id).await?;
     let now = Utc::now();
     let execution_id = format!(
         "exec_{}_{}",
