@@ -27,6 +27,8 @@ pub struct App {
     /// The port agents reach this hub on: `server.agent_listen`'s, or the one the listener
     /// got when that asked for any (port 0), once it is bound.
     pub agent_port: Arc<std::sync::atomic::AtomicU16>,
+    /// Heartbeat samples gathered and not yet written to the store's metric buckets.
+    pub metrics_history: Arc<crate::service::server_metrics::MetricsHistory>,
 }
 
 impl App {
@@ -56,6 +58,7 @@ impl App {
             trusted_proxies,
             replica: replica_id().into(),
             agent_port,
+            metrics_history: Arc::default(),
         }
     }
 

@@ -160,6 +160,27 @@ pub async fn record_in(
     }
 }
 
+/// What an audit log query narrows to: every field that is set narrows, all together. The
+/// stores apply it in their query (tenant-scoped, newest first), so pages and totals count
+/// only matching entries.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Entries of this event type (`user_login`, `execution_started`, ...).
+    pub event_type: Option<String>,
+    /// Entries of none of these event types (e.g. sign-ins folded away).
+    pub exclude_event_types: Vec<String>,
+    /// Entries by this actor: a user's e-mail, an agent's server id, `greenroom-hub`.
+    pub actor: Option<String>,
+    /// Entries about a resource of this type (`execution`, `action_template`, `server`, ...).
+    pub resource_type: Option<String>,
+    /// Entries about the resource with this id.
+    pub resource_id: Option<String>,
+    /// Written at or after.
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Written before.
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// The hash of an audit entry in the chain: SHA-256 over the previous entry's hash and
 /// this entry's document (as stored). Every store computes it the same way.
 pub fn chain_hash(prev: &str, doc: &str) -> String {

@@ -470,12 +470,22 @@ async fn serve_tls(
 /// How often the hub re-verifies the audit chain on its own (for the metric and its alert).
 const AUDIT_CHECK_EVERY: Duration = Duration::from_secs(300);
 
+/// Writes the heartbeat samples this replica gathered (kept for the next try on failure).
+async fn flush_samples(app: &App) {
+    if let Err(e) = app.metrics_history.flush(app.store.as_ref()).await {
+        tracing::warn!(error = %e, "writing servers' metric history failed; kept for the next try");
+    }
+}
+
 async fn sweep_loop(app: App, lead: Leadership, stop: CancellationToken) {
     let mut tick = tokio::time::interval(Duration::from_secs(2));
     let mut audit = tokio::time::interval(AUDIT_CHECK_EVERY);
     let mut retention = tokio::time::interval(Duration::from_secs(3600));
+    let mut samples = tokio::time::interval(crate::service::server_metrics::FLUSH_EVERY);
     loop {
         tokio::select! {
+            // Every replica writes the heartbeat samples it gathered.
+            _ = samples.tick() => flush_samples(&app).await,
             _ = tick.tick() => {
                 if lead.held().is_some()
                     && let Err(e) = crate::service::agents::sweep(&app).await
@@ -483,8 +493,15 @@ async fn sweep_loop(app: App, lead: Leadership, stop: CancellationToken) {
                     tracing::error!(error = %e, "sweep failed");
                 }
             }
-            // Every replica prunes its own log files.
+            // Every replica prunes its own log files; the sweeper's holder, old metrics.
             _ = retention.tick() => {
+                if lead.held().is_some() {
+                    match crate::service::server_metrics::prune(&app, chrono::Utc::now()).await {
+                        Ok(0) => {}
+                        Ok(removed) => tracing::debug!(removed, "dropped metric buckets past their retention"),
+                        Err(e) => tracing::warn!(error = %e, "dropping old metric buckets failed"),
+                    }
+                }
                 if let Some(days) = app.config.logging.retention_days {
                     let cutoff = std::time::SystemTime::now()
                         - Duration::from_secs(u64::from(days) * 86400);
@@ -507,7 +524,10 @@ async fn sweep_loop(app: App, lead: Leadership, stop: CancellationToken) {
                     tracing::error!(error = %e, "audit chain check failed");
                 }
             }
-            _ = stop.cancelled() => return,
+            _ = stop.cancelled() => {
+                flush_samples(&app).await;
+                return;
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Observability against the real hub and a real agent: the `/ws` shims, Prometheus
-//! metrics that move, and JSON log lines that carry the request id.
+//! metrics that move, JSON log lines that carry the request id, and a server's metrics
+//! history.
 
 mod common;
 
@@ -213,4 +214,141 @@ async fn ws_shims_metrics_and_request_ids() {
     );
     assert_eq!(stored["fields"]["server_id"], "obs-01", "{stored}");
     assert_eq!(stored["fields"]["execution_id"], id.as_str(), "{stored}");
+}
+
+/// The samples behind a server's metrics history, and the points (GraphQL).
+async fn history(hub: &Hub, token: &str, server: &str, range: &str) -> (i64, Vec<Value>) {
+    let q = format!(
+        "{{ server(serverId: \"{server}\") {{ metricsHistory(range: {range}) {{ at samples \
+           cpuPercent {{ avg max }} memoryUsagePercent {{ avg max }} diskUsagePercent {{ avg max }} load1 {{ avg max }} }} }} }}"
+    );
+    let (status, body) = hub.post("/graphql", Some(token), json!({"query": q})).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["errors"].is_null(), "{body}");
+    // Null until the agent has enrolled.
+    let points = body["data"]["server"]["metricsHistory"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    (
+        points.iter().map(|p| p["samples"].as_i64().unwrap()).sum(),
+        points,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_servers_metrics_history_fills_from_heartbeats_and_outlives_a_restart() {
+    let hub = Hub::start_with(FAST).await;
+    let token = hub.login().await;
+    let mut agent = hub.agent("hist-01", "dev");
+
+    // Heartbeats every 2 s: their samples show at once (not yet written to the store).
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let (samples, points) = loop {
+        let (n, points) = history(&hub, &token, "hist-01", "HOUR").await;
+        if n >= 3 {
+            break (n, points);
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no 3 heartbeats in 30 s: {points:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    for p in &points {
+        for m in ["cpuPercent", "memoryUsagePercent", "diskUsagePercent"] {
+            let (avg, max) = (p[m]["avg"].as_f64().unwrap(), p[m]["max"].as_f64().unwrap());
+            assert!(
+                (0.0..=100.0).contains(&avg) && avg <= max + 1e-9 && max <= 100.0,
+                "{m}: {p}"
+            );
+        }
+        // A point a minute, on the minute.
+        let at = chrono::DateTime::parse_from_rfc3339(p["at"].as_str().unwrap()).unwrap();
+        assert_eq!(at.timestamp() % 60, 0, "{p}");
+    }
+    // This machine's memory is in use: a real reading, not a default.
+    assert!(
+        points
+            .iter()
+            .any(|p| p["memoryUsagePercent"]["max"].as_f64().unwrap() > 0.0)
+    );
+    // The week's points (an hour each) hold the same samples.
+    let (week, _) = history(&hub, &token, "hist-01", "WEEK").await;
+    assert!(week >= samples, "week {week} < hour {samples}");
+
+    // REST: the same, by range; a wrong range and an unknown server are clear errors.
+    let (status, body) = hub
+        .get("/api/v1/servers/hist-01/metrics?range=24h", Some(&token))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["step_seconds"], 300, "{body}");
+    let rest: i64 = body["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["samples"].as_i64().unwrap())
+        .sum();
+    assert!(rest >= samples, "{body}");
+    let (status, body) = hub
+        .get("/api/v1/servers/hist-01/metrics?range=2h", Some(&token))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body.to_string()
+            .contains("range: \\\"2h\\\" is not one of 1h, 24h, 7d"),
+        "{body}"
+    );
+    let (status, _) = hub.get("/api/v1/servers/nope/metrics", Some(&token)).await;
+    assert_eq!(status, 404);
+    // Another tenant does not learn the server exists.
+    hub.add_user("other@example.com", "admin", "other");
+    let other = hub.login_as("other@example.com").await;
+    let (status, _) = hub
+        .get("/api/v1/servers/hist-01/metrics", Some(&other))
+        .await;
+    assert_eq!(status, 404);
+
+    // A hub stopped as systemd stops it writes what it gathered: after a restart the
+    // history still holds every sample seen before.
+    agent.kill();
+    let (before, _) = history(&hub, &token, "hist-01", "HOUR").await;
+    let pid = hub.proc.0.id().to_string();
+    let ok = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+    let mut hub = hub;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while hub.proc.0.try_wait().unwrap().is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the hub did not stop on SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (dir, config) = hub.stop();
+    let hub = Hub::start_in(dir, config).await;
+    let token = hub.login().await;
+    let (after, _) = history(&hub, &token, "hist-01", "HOUR").await;
+    assert!(
+        after >= before,
+        "{after} samples after the restart, {before} before"
+    );
+
+    // Deregistered (its buckets go with it: the store contract checks that).
+    let (status, body) = hub
+        .request(
+            "DELETE",
+            "/api/v1/servers/hist-01",
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (status, _) = hub
+        .get("/api/v1/servers/hist-01/metrics", Some(&token))
+        .await;
+    assert_eq!(status, 404);
 }

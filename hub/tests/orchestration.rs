@@ -594,3 +594,153 @@ async fn a_tenant_has_at_most_max_concurrent_executions_open() {
     wait_final(&hub, &token, &first, 20).await;
     start_execution(&hub, &token, run).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_execution_runs_again_on_every_server_or_only_the_failed_ones() {
+    let hub = Hub::start().await;
+    let ids = ["again-01", "again-02"];
+    let _agents: Vec<Agent> = ids.iter().map(|id| hub.agent(id, "dev")).collect();
+    let token = hub.login().await;
+    wait_idle(&hub, &token, &ids).await;
+
+    // Of two servers making one directory, exactly one succeeds.
+    let dir = hub.dir.path().join("made-once");
+    let first = start_execution(
+        &hub,
+        &token,
+        json!({"action": {"type": "shell_command", "command": format!("mkdir {} || exit 3", dir.display())},
+               "target_servers": ids, "priority": "high", "retry_count": 0, "max_concurrency": 1}),
+    )
+    .await;
+    let done = wait_final(&hub, &token, &first, 60).await;
+    let failed: Vec<String> = done["results"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["status"] != "success")
+        .map(|d| d["server_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(failed.len(), 1, "{done}");
+
+    // Only the failed one, with the same action and options (GraphQL).
+    let (status, body) = hub
+        .post(
+            "/graphql",
+            Some(&token),
+            json!({"query": format!("mutation {{ rerunExecution(executionId: \"{first}\", onlyFailed: true) {{ executionId targetServers priority maxConcurrency action }} }}")}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let again = &body["data"]["rerunExecution"];
+    assert_eq!(again["targetServers"], json!(failed), "{body}");
+    assert_eq!(again["priority"], "HIGH", "{body}");
+    assert_eq!(
+        again["action"]["command"], done["action"]["command"],
+        "{body}"
+    );
+    let retried = again["executionId"].as_str().unwrap().to_string();
+    let retried_done = wait_final(&hub, &token, &retried, 60).await;
+    // The directory exists now: the retry fails the same way, and is recorded as its own run.
+    assert_eq!(
+        retried_done["results"]["details"][0]["exit_code"], 3,
+        "{retried_done}"
+    );
+
+    // Every server again (REST, no body).
+    let (status, body) = hub
+        .post(
+            &format!("/api/v1/executions/{first}/rerun"),
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let mut targets: Vec<&str> = body["target_servers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    targets.sort();
+    assert_eq!(targets, ids, "{body}");
+    wait_final(&hub, &token, body["execution_id"].as_str().unwrap(), 60).await;
+
+    // Nothing failed: nothing to retry. A bad body names the field.
+    let ok = start_execution(
+        &hub,
+        &token,
+        json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["again-01"]}),
+    )
+    .await;
+    wait_final(&hub, &token, &ok, 60).await;
+    let (status, body) = hub
+        .post(
+            &format!("/api/v1/executions/{ok}/rerun"),
+            Some(&token),
+            json!({"only_failed": true}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no failed server"),
+        "{body}"
+    );
+    let (status, body) = hub
+        .post(
+            &format!("/api/v1/executions/{ok}/rerun"),
+            Some(&token),
+            json!({"only": true}),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("only"),
+        "{body}"
+    );
+
+    // A run with a secret parameter cannot be repeated: the hub never kept the secret.
+    let (status, t) = hub
+        .post(
+            "/api/v1/actions",
+            Some(&token),
+            json!({"name": "Login check", "category": "security", "action_type": "validation",
+                   "parameters": {"password": {"type": "secret", "required": true}},
+                   "command_template": "test -n {password}"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let secret = start_execution(
+        &hub,
+        &token,
+        json!({"action_template_id": t["id"], "parameters": {"password": "hunter2-long"}, "target_servers": ["again-01"]}),
+    )
+    .await;
+    wait_final(&hub, &token, &secret, 60).await;
+    let (status, body) = hub
+        .post(
+            &format!("/api/v1/executions/{secret}/rerun"),
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("secrets"),
+        "{body}"
+    );
+    // Unknown or another tenant's: not found.
+    let (status, _) = hub
+        .post(
+            "/api/v1/executions/exec_nope/rerun",
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert_eq!(status, 404);
+}

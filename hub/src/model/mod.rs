@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 
 mod executions;
 mod locks;
+mod metrics;
 mod notifications;
 mod schedules;
 mod templates;
 
 pub use executions::*;
 pub use locks::*;
+pub use metrics::*;
 pub use notifications::*;
 pub use schedules::*;
 pub use templates::*;
@@ -202,7 +204,10 @@ pub struct ServerMetadata {
     pub last_successful_execution: Option<Timestamp>,
 }
 
+/// A managed server: its facts, agent certificate, state and latest metrics, and its
+/// metrics over time (`metricsHistory`).
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[graphql(complex)]
 pub struct Server {
     #[graphql(skip)]
     #[serde(default, skip_serializing)]

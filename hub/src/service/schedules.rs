@@ -34,8 +34,95 @@ fn yes() -> bool {
     true
 }
 
+/// Most occurrences a preview lists.
+pub const MAX_PREVIEW: usize = 50;
+
+/// A cron expression as the `cron` crate reads it. Standard 5-field cron (`min hour day
+/// month weekday`, weekdays 0–7 with 0 and 7 Sunday) gets a `0` seconds field, and its
+/// numeric weekdays become names (the crate counts 1 = Sunday); 6- and 7-field expressions
+/// (with seconds first, and a year last) are the crate's own and are left as they are.
+pub fn normalise_cron(expr: &str) -> std::result::Result<String, String> {
+    let fields: Vec<&str> = expr.split_whitespace().collect();
+    match fields.len() {
+        1 if fields[0].starts_with('@') => Ok(fields[0].to_string()),
+        5 => {
+            let weekday = standard_weekdays(fields[4])?;
+            Ok(format!(
+                "0 {} {} {} {} {weekday}",
+                fields[0], fields[1], fields[2], fields[3]
+            ))
+        }
+        6 | 7 => Ok(fields.join(" ")),
+        0 => Err("is empty".into()),
+        n => Err(format!(
+            "has {n} fields; expected 5 (minute hour day month weekday) or 6–7 (with seconds first)"
+        )),
+    }
+}
+
+/// A standard cron weekday field (0–7, 0 and 7 Sunday; lists, ranges, steps) as day names.
+fn standard_weekdays(field: &str) -> std::result::Result<String, String> {
+    const NAMES: [&str; 7] = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+    if field == "*" || field == "?" || field.chars().any(|c| c.is_ascii_alphabetic()) {
+        return Ok(field.to_string());
+    }
+    let bad = || {
+        format!("weekday field {field:?}: use 0–7 (0 and 7 are Sunday), lists, ranges and steps")
+    };
+    let num = |t: &str| -> std::result::Result<u32, String> {
+        t.parse::<u32>().ok().filter(|n| *n <= 7).ok_or_else(bad)
+    };
+    let mut days = [false; 7];
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((r, st)) => (
+                r,
+                st.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(bad)?,
+            ),
+            None => (part, 1),
+        };
+        let (from, to) = match range.split_once('-') {
+            _ if range == "*" => (0, 6),
+            Some((a, b)) => (num(a)?, num(b)?),
+            None if step > 1 => (num(range)?, 7),
+            None => (num(range)?, num(range)?),
+        };
+        if from > to {
+            return Err(bad());
+        }
+        for d in (from..=to).step_by(step as usize) {
+            days[(d % 7) as usize] = true;
+        }
+    }
+    Ok(NAMES
+        .iter()
+        .zip(days)
+        .filter(|(_, on)| *on)
+        .map(|(n, _)| *n)
+        .collect::<Vec<_>>()
+        .join(","))
+}
+
 fn cron(expr: &str) -> std::result::Result<cron::Schedule, String> {
-    cron::Schedule::from_str(expr).map_err(|e| format!("trigger.expression: {expr:?} is not a valid cron expression (sec min hour day month weekday): {e}"))
+    let what =
+        "is not a valid cron expression (minute hour day month weekday, or with seconds first)";
+    let normal = normalise_cron(expr).map_err(|e| format!("trigger.expression: {expr:?} {e}"))?;
+    cron::Schedule::from_str(&normal)
+        .map_err(|e| format!("trigger.expression: {expr:?} {what}: {e}"))
+}
+
+/// The next `count` occurrences of a cron expression after `after` (UTC), or the one
+/// problem with it.
+pub fn preview(
+    expr: &str,
+    count: usize,
+    after: Timestamp,
+) -> std::result::Result<Vec<Timestamp>, String> {
+    let schedule = cron(expr.trim())?;
+    Ok(schedule
+        .after(&after)
+        .take(count.min(MAX_PREVIEW))
+        .collect())
 }
 
 /// The first occurrence strictly after `after`.
@@ -264,5 +351,65 @@ mod tests {
         assert_eq!(next_after(&once, t0 - Duration::seconds(1)), Some(t0));
         assert_eq!(next_after(&once, t0), None);
         assert!(cron("not cron").is_err());
+    }
+
+    #[test]
+    fn standard_five_field_cron_is_accepted_with_its_own_weekdays() {
+        assert_eq!(normalise_cron("*/5 * * * *").unwrap(), "0 */5 * * * *");
+        assert_eq!(
+            normalise_cron("0 9 * * 1-5").unwrap(),
+            "0 0 9 * * MON,TUE,WED,THU,FRI"
+        );
+        assert_eq!(normalise_cron("0 0 * * 0").unwrap(), "0 0 0 * * SUN");
+        assert_eq!(normalise_cron("0 0 * * 7").unwrap(), "0 0 0 * * SUN");
+        assert_eq!(
+            normalise_cron("0 0 * * 5-7").unwrap(),
+            "0 0 0 * * SUN,FRI,SAT"
+        );
+        assert_eq!(
+            normalise_cron("0 0 * * */2").unwrap(),
+            "0 0 0 * * SUN,TUE,THU,SAT"
+        );
+        assert_eq!(
+            normalise_cron("0 0 * * MON-FRI").unwrap(),
+            "0 0 0 * * MON-FRI"
+        );
+        // Six and seven fields are the crate's own (seconds first), unchanged.
+        assert_eq!(normalise_cron("0 */5 * * * *").unwrap(), "0 */5 * * * *");
+        assert_eq!(normalise_cron("@daily").unwrap(), "@daily");
+
+        // 2026-01-02 is a Friday: weekdays at 09:00 UTC come Friday, then Monday.
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 2, 8, 0, 0).unwrap();
+        let next = preview("0 9 * * 1-5", 3, t0).unwrap();
+        assert_eq!(
+            next,
+            [
+                Utc.with_ymd_and_hms(2026, 1, 2, 9, 0, 0).unwrap(),
+                Utc.with_ymd_and_hms(2026, 1, 5, 9, 0, 0).unwrap(),
+                Utc.with_ymd_and_hms(2026, 1, 6, 9, 0, 0).unwrap(),
+            ]
+        );
+        assert_eq!(
+            next_after(
+                &Trigger::Cron {
+                    expression: "30 * * * *".into()
+                },
+                t0
+            ),
+            Some(Utc.with_ymd_and_hms(2026, 1, 2, 8, 30, 0).unwrap())
+        );
+    }
+
+    #[test]
+    fn a_bad_cron_expression_is_refused_naming_what_is_wrong() {
+        let e = normalise_cron("* * * *").unwrap_err();
+        assert!(e.contains("has 4 fields"), "{e}");
+        let e = preview("0 9 * * 8", 5, Utc::now()).unwrap_err();
+        assert!(e.contains("weekday field \"8\""), "{e}");
+        let e = preview("61 * * * *", 5, Utc::now()).unwrap_err();
+        assert!(
+            e.starts_with("trigger.expression: \"61 * * * *\" is not a valid cron"),
+            "{e}"
+        );
     }
 }

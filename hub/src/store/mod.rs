@@ -31,8 +31,8 @@ pub use error::{StoreError, StoreResult};
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
     ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter,
-    ServerLock, Session, StoredEvent, Timestamp, User,
+    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
+    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -260,6 +260,8 @@ pub trait Store: Send + Sync + 'static {
         change: ServerChange,
     ) -> StoreResult<Option<Server>>;
     async fn get_server(&self, tenant: &str, server_id: &str) -> StoreResult<Option<Server>>;
+    /// The tenant's servers among `ids` (unknown ids are left out), in no set order.
+    async fn get_servers(&self, tenant: &str, ids: &[String]) -> StoreResult<Vec<Server>>;
     /// The server whose current agent certificate has this fingerprint (agent requests).
     async fn server_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<Server>>;
     async fn list_servers(
@@ -269,6 +271,21 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> StoreResult<Page<Server>>;
     async fn delete_server(&self, tenant: &str, server_id: &str) -> StoreResult<bool>;
+    /// Adds heartbeat samples to their buckets: counts and sums added, maxima kept, so
+    /// that several replicas may add to one bucket. A server's buckets go with the server.
+    async fn add_metric_buckets(&self, buckets: &[MetricBucket]) -> StoreResult<()>;
+    /// A server's buckets of one resolution (seconds) that start in `[from, to)`, oldest
+    /// first.
+    async fn metric_buckets(
+        &self,
+        tenant: &str,
+        server_id: &str,
+        resolution: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<MetricBucket>>;
+    /// Drops buckets of `resolution` that started before `before`; returns how many.
+    async fn prune_metric_buckets(&self, resolution: i64, before: Timestamp) -> StoreResult<u64>;
     /// Marks servers not heard from since `cutoff` unreachable (an event for each); returns them.
     async fn mark_unreachable(
         &self,
@@ -457,9 +474,12 @@ pub trait Store: Send + Sync + 'static {
     // Audit.
     /// Appends an entry to the hash chain; returns its sequence number.
     async fn append_audit(&self, entry: &AuditEntry) -> StoreResult<u64>;
+    /// The tenant's entries matching `filter`, newest first (the filter is applied in the
+    /// query: `total` counts matching entries only).
     async fn list_audit(
         &self,
         tenant: &str,
+        filter: &crate::audit::AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<serde_json::Value>>;
     /// Recomputes the hash chain; returns the first broken sequence number, if any.

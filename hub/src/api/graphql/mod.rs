@@ -4,9 +4,11 @@
 mod cost;
 pub mod guard;
 mod http;
+mod links;
 mod mutation;
 mod notifications;
 mod query;
+mod server;
 mod subscription;
 mod timing;
 mod types;
@@ -54,6 +56,7 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
             b = b.disable_introspection();
         }
         b = b.extension(timing::OperationTiming::new(app.metrics.clone()));
+        b = b.data(links::Loaders::new(app.clone()));
         b = b.data(app);
     }
     b.finish()

@@ -83,6 +83,23 @@ impl CoreMutation {
         executions::view(app, caller, &e.execution_id).await.coded()
     }
 
+    /// Runs an execution again, as you: the same action (template and parameters, or the
+    /// inline action) with the same options, on the same servers — or, with `onlyFailed`,
+    /// on those whose job did not succeed (once it has ended). Refused for an execution
+    /// that ran with secrets the hub masked (it does not keep them).
+    async fn rerun_execution(
+        &self,
+        ctx: &Context<'_>,
+        execution_id: String,
+        #[graphql(default = false)] only_failed: bool,
+    ) -> Result<ExecutionView> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let e = executions::rerun(app, caller, &execution_id, only_failed, origin(ctx))
+            .await
+            .coded()?;
+        executions::view(app, caller, &e.execution_id).await.coded()
+    }
+
     /// Pending targets never start; running ones are stopped by their agents.
     async fn cancel_execution(
         &self,

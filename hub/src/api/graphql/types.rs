@@ -29,7 +29,9 @@ pub struct ExecutionTiming {
     duration_seconds: Option<f64>,
 }
 
+/// One server's job of an execution: its state and result.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct JobDetail {
     job_id: String,
     attempt: u32,
@@ -45,6 +47,17 @@ pub struct JobDetail {
     error_output: String,
     execution_time: f64,
     error: Option<String>,
+}
+
+#[async_graphql::ComplexObject]
+impl JobDetail {
+    /// The server the job ran on; null once the server has been deregistered.
+    async fn server(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<Server>> {
+        super::links::server(ctx, &self.server_id).await
+    }
 }
 
 #[derive(SimpleObject)]
@@ -71,6 +84,17 @@ impl ExecutionView {
     }
     async fn action_template_id(&self) -> Option<&str> {
         self.execution.action_template_id.as_deref()
+    }
+    /// The template it ran (as it is now: `templateVersion` is the version it ran);
+    /// null for an inline action or a template deleted since.
+    async fn template(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<TemplateView>> {
+        let Some(id) = &self.execution.action_template_id else {
+            return Ok(None);
+        };
+        Ok(super::links::template(ctx, id).await?.map(TemplateView))
     }
     async fn action(&self) -> Json<&serde_json::Value> {
         Json(&self.execution.action)
@@ -99,6 +123,22 @@ impl ExecutionView {
     }
     async fn max_concurrency(&self) -> Option<u32> {
         self.execution.max_concurrency
+    }
+    /// Whether each job takes an execution lock on its server while it runs.
+    async fn requires_lock(&self) -> bool {
+        self.execution.requires_lock
+    }
+    /// Whether a job on a server someone else has locked is skipped at once (true) or
+    /// waits for the lock to end (false).
+    async fn fail_if_locked(&self) -> bool {
+        self.execution.lock_policy == crate::model::LockPolicy::Fail
+    }
+    /// Attempts after the first for a job that fails.
+    async fn retry_count(&self) -> u32 {
+        self.execution.retry_count
+    }
+    async fn retry_delay_seconds(&self) -> u64 {
+        self.execution.retry_delay_seconds
     }
     async fn error_threshold(&self) -> Option<u32> {
         self.execution.error_threshold
@@ -266,6 +306,53 @@ pub struct AuditPage {
     pub total: u64,
     pub page: u32,
     pub page_size: u32,
+}
+
+/// What a cron expression means in time: its next occurrences (UTC), or what is wrong with it.
+#[derive(SimpleObject)]
+pub struct CronPreview {
+    /// Whether the hub accepts the expression as a schedule's `trigger.expression`.
+    pub valid: bool,
+    /// The next occurrences after now, soonest first (empty when not valid).
+    pub next_runs: Vec<Timestamp>,
+    /// The one problem with the expression, naming the field (when not valid).
+    pub error: Option<String>,
+}
+
+/// Narrows the audit log; every field that is set narrows, all together.
+#[derive(async_graphql::InputObject, Default)]
+#[graphql(name = "AuditFilter")]
+pub struct AuditFilterInput {
+    /// Entries of this event type (e.g. `user_login`, `execution_started`).
+    pub event_type: Option<String>,
+    /// Entries of none of these event types (e.g. `["user_login", "user_logout"]` folds
+    /// sign-ins away).
+    pub exclude_event_types: Option<Vec<String>>,
+    /// Entries by this actor: a user's e-mail, an agent's server id or `greenroom-hub`.
+    pub actor: Option<String>,
+    /// Entries about a resource of this type (`execution`, `action_template`, `server`,
+    /// `user`, `schedule`, `server_lock`, ...).
+    pub resource_type: Option<String>,
+    /// Entries about the resource with this id.
+    pub resource_id: Option<String>,
+    /// Written at or after.
+    pub from: Option<Timestamp>,
+    /// Written before.
+    pub to: Option<Timestamp>,
+}
+
+impl From<AuditFilterInput> for crate::audit::AuditFilter {
+    fn from(f: AuditFilterInput) -> Self {
+        Self {
+            event_type: f.event_type,
+            exclude_event_types: f.exclude_event_types.unwrap_or_default(),
+            actor: f.actor,
+            resource_type: f.resource_type,
+            resource_id: f.resource_id,
+            from: f.from,
+            to: f.to,
+        }
+    }
 }
 
 #[derive(SimpleObject)]

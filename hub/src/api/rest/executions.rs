@@ -19,6 +19,7 @@ pub(super) fn routes() -> Router<crate::app::App> {
         .route("/executions/history", get(history))
         .route("/executions/{id}", get(read).delete(cancel))
         .route("/executions/{id}/logs", get(logs))
+        .route("/executions/{id}/rerun", post(rerun))
 }
 
 async fn start(
@@ -31,6 +32,38 @@ async fn start(
     Ok((
         StatusCode::ACCEPTED,
         Json(json!({"execution_id": e.execution_id, "status": e.state})),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RerunBody {
+    #[serde(default)]
+    only_failed: bool,
+}
+
+/// `POST /api/v1/executions/{id}/rerun` `{"only_failed": false}`: the execution again.
+async fn rerun(
+    axum::extract::State(app): State,
+    caller: Caller,
+    origin: Origin,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<Value>)> {
+    // The body is optional: none means the whole execution again.
+    let only_failed = if body.iter().all(u8::is_ascii_whitespace) {
+        false
+    } else {
+        serde_json::from_slice::<RerunBody>(&body)
+            .map_err(|e| Error::invalid(format!("body: {e}")))?
+            .only_failed
+    };
+    let e = executions::rerun(&app, &caller, &id, only_failed, &origin).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(
+            json!({"execution_id": e.execution_id, "status": e.state, "target_servers": e.target_servers}),
+        ),
     ))
 }
 

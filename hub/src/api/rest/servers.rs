@@ -1,11 +1,12 @@
-//! `/api/v1/servers`: list, register, read, change, deregister, health, run one action.
+//! `/api/v1/servers`: list, register, read, change, deregister, health, metrics over time,
+//! run one action.
 
 use super::{ListQuery, State};
 use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
-use crate::model::{Page, Server, ServerFilter, ServerState};
-use crate::service::{executions, servers};
+use crate::model::{MetricsRange, Page, Server, ServerFilter, ServerState};
+use crate::service::{executions, server_metrics, servers};
 use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
@@ -16,6 +17,7 @@ pub(super) fn routes() -> Router<crate::app::App> {
         .route("/servers", get(list).post(create))
         .route("/servers/{id}", get(read).put(update).delete(remove))
         .route("/servers/{id}/health", get(health))
+        .route("/servers/{id}/metrics", get(metrics_history))
         .route("/servers/{id}/actions", post(run_on_server))
         .route("/servers/{id}/revoke", post(revoke))
 }
@@ -99,6 +101,42 @@ async fn health(
     Ok(Json(
         json!({"server_id": s.server_id, "status": s.status, "configuration": s.configuration,
                    "circuit": {"consecutive_failures": s.circuit.consecutive_failures, "open_until": s.circuit.open_until}}),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct RangeQuery {
+    range: Option<String>,
+}
+
+/// `GET /api/v1/servers/{id}/metrics?range=1h|24h|7d` (default 1h): the server's heartbeat
+/// metrics over time, each point with every metric's mean and peak.
+async fn metrics_history(
+    axum::extract::State(app): State,
+    caller: Caller,
+    Path(id): Path<String>,
+    Query(q): Query<RangeQuery>,
+) -> Result<Json<Value>> {
+    let asked = q.range.as_deref().unwrap_or("1h");
+    let range = MetricsRange::parse(asked)
+        .ok_or_else(|| Error::invalid(format!("range: {asked:?} is not one of 1h, 24h, 7d")))?;
+    let points = server_metrics::history(&app, &caller, &id, range, chrono::Utc::now()).await?;
+    let stat = |s: crate::model::Stat, n: i64| json!({"avg": s.mean(n), "max": s.max});
+    let points: Vec<Value> = points
+        .iter()
+        .map(|p| {
+            json!({
+                "at": p.at,
+                "samples": p.samples,
+                "cpu_percent": stat(p.stats.cpu, p.samples),
+                "memory_usage_percent": stat(p.stats.memory, p.samples),
+                "disk_usage_percent": stat(p.stats.disk, p.samples),
+                "load1": stat(p.stats.load, p.samples),
+            })
+        })
+        .collect();
+    Ok(Json(
+        json!({"server_id": id, "range": asked, "step_seconds": range.step(), "points": points}),
     ))
 }
 

@@ -477,6 +477,8 @@ pub async fn heartbeat(
     });
     let renew_now = issuer.as_deref() != Some(cas.active.fingerprint.as_str());
     let bundle_held = req.trust_bundle_sha256.clone();
+    app.metrics_history
+        .record(&server.tenant_id, &server.server_id, now, &req.metrics);
     let (f, m) = (req.facts.clone(), req.metrics.clone());
     let busy = !req.running_jobs.is_empty();
     // Only what a heartbeat reports changes; credentials and the rest stay as stored.

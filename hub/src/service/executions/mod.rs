@@ -4,10 +4,12 @@
 
 mod live;
 mod plan;
+mod rerun;
 mod view;
 
 pub use live::{Live, SNAPSHOT_TAIL, watch};
 pub use plan::{Plan, PlannedTarget, plan, resolve_rate};
+pub use rerun::rerun;
 pub use view::ExecutionView;
 
 use crate::app::App;

@@ -56,6 +56,7 @@ pub async fn compliance(
             .store
             .list_audit(
                 &caller.tenant_id,
+                &crate::audit::AuditFilter::default(),
                 PageRequest::new(Some(page), Some(PageRequest::MAX_PAGE_SIZE))?,
             )
             .await?;

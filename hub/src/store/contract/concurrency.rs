@@ -354,7 +354,10 @@ async fn the_audit_chain_verifies_after_concurrent_writes() {
             "{name}: the chain broke"
         );
         assert_eq!(
-            st.list_audit("t1", page(1, 100)).await.unwrap().total,
+            st.list_audit("t1", &Default::default(), page(1, 100))
+                .await
+                .unwrap()
+                .total,
             80,
             "{name}"
         );

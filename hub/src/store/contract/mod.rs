@@ -2,8 +2,10 @@
 //! (today the SQLite store; the MongoDB store joins it by adding one line below).
 
 mod concurrency;
+mod metrics;
 mod notify;
 mod orchestration;
+mod servers;
 
 use crate::model::*;
 use crate::store::{
@@ -117,121 +119,6 @@ pub(super) fn ids_of(p: &Page<Server>) -> Vec<&str> {
 
 pub(super) fn page(p: u32, s: u32) -> PageRequest {
     PageRequest::new(Some(p), Some(s)).unwrap()
-}
-
-#[tokio::test]
-async fn servers_filter_page_and_stay_in_their_tenant() {
-    for (name, st) in stores().await {
-        st.insert_server(&server("t1", "web-01", "dev", &["nginx"]))
-            .await
-            .unwrap();
-        st.insert_server(&server("t1", "db-01", "staging", &["postgresql"]))
-            .await
-            .unwrap();
-        st.insert_server(&server("t2", "other-01", "dev", &["nginx"]))
-            .await
-            .unwrap();
-        assert_eq!(
-            st.insert_server(&server("t1", "web-01", "dev", &[])).await,
-            Err(StoreError::Duplicate { what: "server" }),
-            "{name}"
-        );
-        // Ids are per tenant: another tenant's server of the same name is no conflict.
-        st.insert_server(&server("t2", "web-01", "uat", &[]))
-            .await
-            .unwrap();
-
-        let all = st
-            .list_servers("t1", &ServerFilter::default(), page(1, 50))
-            .await
-            .unwrap();
-        assert_eq!((all.total, all.items.len()), (2, 2), "{name}");
-        let f = ServerFilter {
-            tag: Some("nginx".into()),
-            ..Default::default()
-        };
-        let tagged = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
-        assert_eq!(
-            tagged
-                .items
-                .iter()
-                .map(|s| s.server_id.as_str())
-                .collect::<Vec<_>>(),
-            ["web-01"],
-            "{name}"
-        );
-        let f = ServerFilter {
-            q: Some("DB-".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
-            1,
-            "{name}"
-        );
-        let f = ServerFilter {
-            q: Some("postgres".into()),
-            ..Default::default()
-        };
-        let by_tag = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
-        assert_eq!(ids_of(&by_tag), ["db-01"], "{name}: q matches tags");
-        let f = ServerFilter {
-            environment: Some("staging".into()),
-            status: Some(ServerState::Idle),
-            ..Default::default()
-        };
-        assert_eq!(
-            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
-            1,
-            "{name}"
-        );
-        let p2 = st
-            .list_servers("t1", &ServerFilter::default(), page(2, 1))
-            .await
-            .unwrap();
-        assert_eq!(
-            (p2.total, p2.items[0].server_id.as_str()),
-            (2, "web-01"),
-            "{name}"
-        );
-
-        assert!(
-            st.get_server("t1", "other-01").await.unwrap().is_none(),
-            "{name}: tenant leak"
-        );
-        assert!(
-            st.get_server("t2", "other-01").await.unwrap().is_some(),
-            "{name}"
-        );
-        assert_eq!(
-            st.get_server("t2", "web-01")
-                .await
-                .unwrap()
-                .unwrap()
-                .environment,
-            "uat",
-            "{name}: each tenant has its own web-01"
-        );
-        let every = st.all_servers().await.unwrap();
-        assert_eq!(
-            every
-                .iter()
-                .map(|s| (s.tenant_id.as_str(), s.server_id.as_str()))
-                .collect::<Vec<_>>(),
-            [
-                ("t1", "db-01"),
-                ("t1", "web-01"),
-                ("t2", "other-01"),
-                ("t2", "web-01")
-            ],
-            "{name}: every tenant's servers, by tenant and id"
-        );
-        assert!(
-            !st.delete_server("t1", "other-01").await.unwrap(),
-            "{name}: deleted across tenants"
-        );
-        assert!(st.delete_server("t2", "other-01").await.unwrap(), "{name}");
-    }
 }
 
 #[tokio::test]
@@ -551,11 +438,155 @@ async fn the_audit_log_is_chained_and_append_only() {
             st.append_audit(&entry).await.unwrap();
         }
         assert_eq!(st.verify_audit_chain().await.unwrap(), None, "{name}");
-        let p = st.list_audit("t1", page(1, 10)).await.unwrap();
+        let p = st
+            .list_audit("t1", &Default::default(), page(1, 10))
+            .await
+            .unwrap();
         assert_eq!(p.total, 3, "{name}");
         assert_eq!(p.items[0]["event_type"], "e2", "{name}: newest first");
         assert_eq!(
-            st.list_audit("t2", page(1, 10)).await.unwrap().total,
+            st.list_audit("t2", &Default::default(), page(1, 10))
+                .await
+                .unwrap()
+                .total,
+            0,
+            "{name}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_log_filters_by_event_actor_resource_and_time_in_the_query() {
+    use crate::audit::AuditFilter;
+    let t0 = Utc::now() - Duration::hours(1);
+    // (tenant, minutes after t0, event, actor, resource type, resource id)
+    let rows = [
+        ("t1", 0, "user_login", "ann@x", "user", "ann@x"),
+        ("t1", 1, "execution_started", "ann@x", "execution", "e-1"),
+        ("t1", 2, "user_login", "bob@x", "user", "bob@x"),
+        (
+            "t1",
+            3,
+            "action_updated",
+            "bob@x",
+            "action_template",
+            "tpl-1",
+        ),
+        ("t1", 4, "execution_cancelled", "bob@x", "execution", "e-1"),
+        ("t1", 5, "user_logout", "ann@x", "user", "ann@x"),
+        ("t2", 2, "execution_started", "ann@x", "execution", "e-1"),
+    ];
+    for (name, st) in stores().await {
+        for (tenant, min, event, actor, rtype, rid) in rows {
+            st.append_audit(&AuditEntry {
+                tenant_id: tenant.into(),
+                timestamp: t0 + Duration::minutes(min),
+                event_type: event.into(),
+                actor: serde_json::json!({"type": "user", "id": actor}),
+                resource: serde_json::json!({"type": rtype, "id": rid, "name": null}),
+                details: serde_json::json!({}),
+                result: serde_json::json!({"success": true}),
+            })
+            .await
+            .unwrap();
+        }
+        let events = |p: &Page<serde_json::Value>| -> Vec<String> {
+            p.items
+                .iter()
+                .map(|e| e["event_type"].as_str().unwrap().to_string())
+                .collect()
+        };
+        let q = |f: AuditFilter| {
+            let st = &st;
+            async move { st.list_audit("t1", &f, page(1, 50)).await.unwrap() }
+        };
+        let p = q(AuditFilter {
+            event_type: Some("user_login".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(p.total, 2, "{name}: by event");
+        assert_eq!(events(&p), ["user_login", "user_login"], "{name}");
+        let p = q(AuditFilter {
+            actor: Some("bob@x".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            events(&p),
+            ["execution_cancelled", "action_updated", "user_login"],
+            "{name}: by actor, newest first"
+        );
+        let p = q(AuditFilter {
+            resource_type: Some("execution".into()),
+            resource_id: Some("e-1".into()),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(p.total, 2, "{name}: by resource, tenant-scoped");
+        assert_eq!(
+            events(
+                &q(AuditFilter {
+                    resource_id: Some("tpl-1".into()),
+                    ..Default::default()
+                })
+                .await
+            ),
+            ["action_updated"],
+            "{name}: by resource id alone"
+        );
+        let p = q(AuditFilter {
+            exclude_event_types: vec!["user_login".into(), "user_logout".into()],
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(p.total, 3, "{name}: sign-ins left out");
+        let p = q(AuditFilter {
+            from: Some(t0 + Duration::minutes(1)),
+            to: Some(t0 + Duration::minutes(3)),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            events(&p),
+            ["user_login", "execution_started"],
+            "{name}: from inclusive, to exclusive"
+        );
+        let p = q(AuditFilter {
+            actor: Some("ann@x".into()),
+            exclude_event_types: vec!["user_logout".into()],
+            from: Some(t0),
+            ..Default::default()
+        })
+        .await;
+        assert_eq!(
+            events(&p),
+            ["execution_started", "user_login"],
+            "{name}: together"
+        );
+        let paged = st
+            .list_audit(
+                "t1",
+                &AuditFilter {
+                    actor: Some("bob@x".into()),
+                    ..Default::default()
+                },
+                page(2, 2),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (paged.total, events(&paged)),
+            (3, vec!["user_login".to_string()]),
+            "{name}: pages of matches"
+        );
+        assert_eq!(
+            q(AuditFilter {
+                actor: Some("nobody".into()),
+                ..Default::default()
+            })
+            .await
+            .total,
             0,
             "{name}"
         );

@@ -6,6 +6,7 @@
 
 use super::super::{PkiFiles, Singleton, StoreError, StoreResult};
 use super::{MongoStore, collect, ms};
+use crate::audit::AuditFilter;
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
 use futures::FutureExt;
 use mongodb::ClientSession;
@@ -38,11 +39,13 @@ impl MongoStore {
                     .upsert(true)
                     .session(&mut *s)
                     .await?;
+                let mut entry = doc! {
+                    "_id": seq, "tenant_id": &e.tenant_id, "timestamp": ms(e.timestamp),
+                    "event_type": &e.event_type, "doc": text.as_str(), "prev_hash": &prev, "hash": &hash,
+                };
+                entry.extend(audit_query_fields(text));
                 st.col("audit_logs")
-                    .insert_one(doc! {
-                        "_id": seq, "tenant_id": &e.tenant_id, "timestamp": ms(e.timestamp),
-                        "event_type": &e.event_type, "doc": text.as_str(), "prev_hash": &prev, "hash": &hash,
-                    })
+                    .insert_one(entry)
                     .session(&mut *s)
                     .await?;
                 Ok(seq as u64)
@@ -55,9 +58,39 @@ impl MongoStore {
     pub(super) async fn list_audit(
         &self,
         tenant: &str,
+        f: &AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<serde_json::Value>> {
-        let filter = doc! {"tenant_id": tenant};
+        let mut filter = doc! {"tenant_id": tenant};
+        if let Some(v) = &f.event_type {
+            filter.insert("event_type", v);
+        }
+        if !f.exclude_event_types.is_empty() {
+            // Beside an exact `event_type`, both conditions must hold.
+            filter.insert(
+                "$and",
+                vec![doc! {"event_type": {"$nin": &f.exclude_event_types}}],
+            );
+        }
+        for (field, v) in [
+            ("q_actor", &f.actor),
+            ("q_rtype", &f.resource_type),
+            ("q_rid", &f.resource_id),
+        ] {
+            if let Some(v) = v {
+                filter.insert(field, v);
+            }
+        }
+        let mut at = mongodb::bson::Document::new();
+        if let Some(from) = f.from {
+            at.insert("$gte", ms(from));
+        }
+        if let Some(to) = f.to {
+            at.insert("$lt", ms(to));
+        }
+        if !at.is_empty() {
+            filter.insert("timestamp", at);
+        }
         let total = self
             .col("audit_logs")
             .count_documents(filter.clone())
@@ -87,6 +120,25 @@ impl MongoStore {
             page: page.page,
             page_size: page.page_size,
         })
+    }
+
+    /// Document upgrade: audit entries written before the query fields existed get them
+    /// (read from their document; the document and its hash are not touched).
+    pub(super) async fn fill_audit_query_fields(&self) -> StoreResult<()> {
+        let old = collect(
+            self.col("audit_logs")
+                .find(doc! {"q_actor": {"$exists": false}})
+                .projection(doc! {"_id": 1, "doc": 1})
+                .await?,
+        )
+        .await?;
+        for d in old {
+            let fields = audit_query_fields(d.get_str("doc").unwrap_or("{}"));
+            self.col("audit_logs")
+                .update_one(doc! {"_id": d.get("_id").cloned()}, doc! {"$set": fields})
+                .await?;
+        }
+        Ok(())
     }
 
     pub(super) async fn verify_audit_chain(&self) -> StoreResult<Option<u64>> {
@@ -296,5 +348,18 @@ impl MongoStore {
                 Ok(r.modified_count == 1)
             }
         }
+    }
+}
+
+/// The fields an audit query filters on that live inside the entry's document (who, and
+/// what it touched), kept beside it so the query can match them: `q_actor`, `q_rtype`,
+/// `q_rid` (null when the entry has none).
+pub(super) fn audit_query_fields(text: &str) -> mongodb::bson::Document {
+    let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+    let s = |p: &str| v.pointer(p).and_then(|x| x.as_str()).map(str::to_string);
+    doc! {
+        "q_actor": s("/actor/id"),
+        "q_rtype": s("/resource/type"),
+        "q_rid": s("/resource/id"),
     }
 }

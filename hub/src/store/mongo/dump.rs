@@ -178,10 +178,14 @@ impl MongoStore {
                 ("audit_logs", _) => {
                     let seq = int(&d["seq"]);
                     let hash = text(&d["hash"]).unwrap_or_default();
-                    self.col("audit_logs").insert_one(doc! {
+                    let mut entry = doc! {
                         "_id": seq, "tenant_id": text(&d["tenant_id"]), "timestamp": int(&d["timestamp"]),
                         "event_type": text(&d["event_type"]), "doc": text(&d["doc"]), "prev_hash": text(&d["prev_hash"]), "hash": &hash,
-                    }).await?;
+                    };
+                    entry.extend(super::audit::audit_query_fields(
+                        &text(&d["doc"]).unwrap_or_default(),
+                    ));
+                    self.col("audit_logs").insert_one(entry).await?;
                     // The chain's head follows the last entry restored (they come in order).
                     self.col("counters")
                         .update_one(

@@ -9,8 +9,8 @@ use super::MongoStore;
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
     ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter,
-    ServerLock, Session, StoredEvent, Timestamp, User,
+    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
+    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -134,8 +134,33 @@ impl Store for MongoStore {
         self.list_servers(tenant, filter, page).await
     }
 
+    async fn get_servers(&self, tenant: &str, ids: &[String]) -> StoreResult<Vec<Server>> {
+        self.get_servers(tenant, ids).await
+    }
+
     async fn delete_server(&self, tenant: &str, server_id: &str) -> StoreResult<bool> {
+        self.delete_metric_buckets_of(tenant, server_id).await?;
         self.delete_server(tenant, server_id).await
+    }
+
+    async fn add_metric_buckets(&self, buckets: &[MetricBucket]) -> StoreResult<()> {
+        self.add_metric_buckets(buckets).await
+    }
+
+    async fn metric_buckets(
+        &self,
+        tenant: &str,
+        server_id: &str,
+        resolution: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<MetricBucket>> {
+        self.metric_buckets(tenant, server_id, resolution, from, to)
+            .await
+    }
+
+    async fn prune_metric_buckets(&self, resolution: i64, before: Timestamp) -> StoreResult<u64> {
+        self.prune_metric_buckets(resolution, before).await
     }
 
     async fn mark_unreachable(
@@ -426,9 +451,10 @@ impl Store for MongoStore {
     async fn list_audit(
         &self,
         tenant: &str,
+        filter: &crate::audit::AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<serde_json::Value>> {
-        self.list_audit(tenant, page).await
+        self.list_audit(tenant, filter, page).await
     }
 
     async fn verify_audit_chain(&self) -> StoreResult<Option<u64>> {

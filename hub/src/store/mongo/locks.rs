@@ -206,6 +206,18 @@ impl MongoStore {
         Ok(())
     }
 
+    /// A job is leased under lock `id`: the lock document is written (a counter raised),
+    /// not only read, so that the lease conflicts with a release committed meanwhile and
+    /// re-runs, where snapshot isolation alone would let both commit and lease a job
+    /// under a lock that has ended. (A no-op replace would not count as a write.)
+    pub(super) async fn hold_lock_in(&self, s: &mut ClientSession, id: &str) -> StoreResult<()> {
+        self.col("server_locks")
+            .update_one(doc! {"_id": id}, doc! {"$inc": {"q_holds": 1}})
+            .session(&mut *s)
+            .await?;
+        Ok(())
+    }
+
     pub(super) async fn release_lock_for_job_in(
         &self,
         s: &mut ClientSession,

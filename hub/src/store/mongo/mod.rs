@@ -28,6 +28,7 @@ mod dump;
 mod executions;
 mod imp;
 mod locks;
+mod metrics;
 mod moves;
 mod notify;
 mod output;
@@ -411,6 +412,16 @@ impl MongoStore {
                 ],
             ),
             (
+                "metric_buckets",
+                vec![
+                    idx(
+                        doc! {"tenant_id": 1, "server_id": 1, "resolution": 1, "start": 1},
+                        false,
+                    ),
+                    idx(doc! {"resolution": 1, "start": 1}, false),
+                ],
+            ),
+            (
                 "schedules",
                 vec![
                     idx(doc! {"enabled": 1, "q_next": 1}, false),
@@ -445,6 +456,7 @@ impl MongoStore {
                     .build(),
             )
             .await?;
+        self.fill_audit_query_fields().await?;
         self.mark_live_executions().await
     }
 

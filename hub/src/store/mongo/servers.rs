@@ -97,6 +97,23 @@ impl MongoStore {
             .transpose()
     }
 
+    pub(super) async fn get_servers(
+        &self,
+        tenant: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<Server>> {
+        let keys: Vec<String> = ids.iter().map(|id| server_id(tenant, id)).collect();
+        collect(
+            self.col("servers")
+                .find(doc! {"_id": {"$in": keys}})
+                .await?,
+        )
+        .await?
+        .into_iter()
+        .map(|d| self.codec.server_from(to_json(d)?))
+        .collect()
+    }
+
     pub(super) async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
         self.col("servers")
             .find_one(doc! {"q_fingerprint": fp})

@@ -172,7 +172,10 @@ impl MongoStore {
                                     LockUse::Hold {
                                         lock_id,
                                         fencing_token,
-                                    } => Some((lock_id, fencing_token)),
+                                    } => {
+                                        st.hold_lock_in(s, &lock_id).await?;
+                                        Some((lock_id, fencing_token))
+                                    }
                                     LockUse::Take => {
                                         let new = lock_rules::for_job(&ctl, &job, now, lock_ttl);
                                         match st.take_lock_in(s, new, now).await? {

@@ -5,6 +5,7 @@
 use super::super::codec::Codec;
 use super::super::{PkiFiles, Singleton, StoreResult};
 use super::{from_ms, ms, page_of};
+use crate::audit::AuditFilter;
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -25,20 +26,64 @@ pub(super) fn append(tx: &Transaction<'_>, e: &AuditEntry) -> StoreResult<u64> {
     Ok(tx.last_insert_rowid() as u64)
 }
 
+/// The WHERE clause of an audit query and its parameters: the tenant, then each filter
+/// field that is set (actor and resource are read from the stored document).
+fn audit_where(tenant: &str, f: &AuditFilter) -> (String, Vec<rusqlite::types::Value>) {
+    use rusqlite::types::Value as V;
+    let mut sql = String::from("tenant_id = ?");
+    let mut args = vec![V::Text(tenant.to_string())];
+    let mut eq = |expr: &str, v: &Option<String>, sql: &mut String| {
+        if let Some(v) = v {
+            sql.push_str(&format!(" AND {expr} = ?"));
+            args.push(V::Text(v.clone()));
+        }
+    };
+    eq("event_type", &f.event_type, &mut sql);
+    eq("json_extract(doc, '$.actor.id')", &f.actor, &mut sql);
+    eq(
+        "json_extract(doc, '$.resource.type')",
+        &f.resource_type,
+        &mut sql,
+    );
+    eq(
+        "json_extract(doc, '$.resource.id')",
+        &f.resource_id,
+        &mut sql,
+    );
+    if !f.exclude_event_types.is_empty() {
+        let marks = vec!["?"; f.exclude_event_types.len()].join(", ");
+        sql.push_str(&format!(" AND event_type NOT IN ({marks})"));
+        args.extend(f.exclude_event_types.iter().cloned().map(V::Text));
+    }
+    if let Some(from) = f.from {
+        sql.push_str(" AND timestamp >= ?");
+        args.push(V::Integer(ms(from)));
+    }
+    if let Some(to) = f.to {
+        sql.push_str(" AND timestamp < ?");
+        args.push(V::Integer(ms(to)));
+    }
+    (sql, args)
+}
+
 pub(super) fn list(
     c: &Connection,
     tenant: &str,
+    filter: &AuditFilter,
     page: PageRequest,
 ) -> StoreResult<Page<serde_json::Value>> {
+    let (cond, mut args) = audit_where(tenant, filter);
     let total: i64 = c.query_row(
-        "SELECT COUNT(*) FROM audit_logs WHERE tenant_id = ?1",
-        [tenant],
+        &format!("SELECT COUNT(*) FROM audit_logs WHERE {cond}"),
+        rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
-    let mut st = c.prepare_cached(
-        "SELECT seq, doc, hash FROM audit_logs WHERE tenant_id = ?1 ORDER BY seq DESC LIMIT ?2 OFFSET ?3",
-    )?;
-    let rows = st.query_map(params![tenant, page.page_size, page.offset() as i64], |r| {
+    let mut st = c.prepare_cached(&format!(
+        "SELECT seq, doc, hash FROM audit_logs WHERE {cond} ORDER BY seq DESC LIMIT ? OFFSET ?"
+    ))?;
+    args.push(rusqlite::types::Value::Integer(i64::from(page.page_size)));
+    args.push(rusqlite::types::Value::Integer(page.offset() as i64));
+    let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         Ok((
             r.get::<_, i64>(0)?,
             r.get::<_, String>(1)?,

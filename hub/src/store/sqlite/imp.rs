@@ -6,14 +6,14 @@ use super::super::{
     RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
 };
 use super::{
-    SqliteStore, audit, dump, executions, locks, notify, output, schedules, servers, templates,
-    users, work,
+    SqliteStore, audit, dump, executions, locks, metrics, notify, output, schedules, servers,
+    templates, users, work,
 };
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
     ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server, ServerFilter,
-    ServerLock, Session, StoredEvent, Timestamp, User,
+    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
+    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -130,6 +130,10 @@ impl Store for SqliteStore {
         let (t, i) = (owned(tenant), owned(id));
         self.read(move |c, k| servers::get(c, k, &t, &i)).await
     }
+    async fn get_servers(&self, tenant: &str, ids: &[String]) -> StoreResult<Vec<Server>> {
+        let (t, i) = (owned(tenant), ids.to_vec());
+        self.read(move |c, k| servers::get_many(c, k, &t, &i)).await
+    }
     async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
         let fp = owned(fp);
         self.read(move |c, k| servers::by_fingerprint(c, k, &fp))
@@ -147,7 +151,31 @@ impl Store for SqliteStore {
     }
     async fn delete_server(&self, tenant: &str, id: &str) -> StoreResult<bool> {
         let (t, i) = (owned(tenant), owned(id));
-        self.write(move |tx, _| servers::delete(tx, &t, &i)).await
+        self.write(move |tx, _| {
+            metrics::delete_server(tx, &t, &i)?;
+            servers::delete(tx, &t, &i)
+        })
+        .await
+    }
+    async fn add_metric_buckets(&self, buckets: &[MetricBucket]) -> StoreResult<()> {
+        let b = buckets.to_vec();
+        self.write(move |tx, _| metrics::add(tx, &b)).await
+    }
+    async fn metric_buckets(
+        &self,
+        tenant: &str,
+        server_id: &str,
+        resolution: i64,
+        from: Timestamp,
+        to: Timestamp,
+    ) -> StoreResult<Vec<MetricBucket>> {
+        let (t, i) = (owned(tenant), owned(server_id));
+        self.read(move |c, _| metrics::range(c, &t, &i, resolution, from, to))
+            .await
+    }
+    async fn prune_metric_buckets(&self, resolution: i64, before: Timestamp) -> StoreResult<u64> {
+        self.write(move |tx, _| metrics::prune(tx, resolution, before))
+            .await
     }
     async fn mark_unreachable(
         &self,
@@ -456,10 +484,12 @@ impl Store for SqliteStore {
     async fn list_audit(
         &self,
         tenant: &str,
+        filter: &crate::audit::AuditFilter,
         page: PageRequest,
     ) -> StoreResult<Page<serde_json::Value>> {
         let t = owned(tenant);
-        self.read(move |c, _| audit::list(c, &t, page)).await
+        let f = filter.clone();
+        self.read(move |c, _| audit::list(c, &t, &f, page)).await
     }
     async fn verify_audit_chain(&self) -> StoreResult<Option<u64>> {
         self.read(|c, _| audit::verify(c)).await

@@ -18,6 +18,7 @@ mod dump;
 mod executions;
 mod imp;
 mod locks;
+mod metrics;
 mod notify;
 mod output;
 mod pool;

@@ -355,6 +355,17 @@ const LATER_MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL, sealed TEXT NOT NULL
     );
     "#,
+    // 6: servers' heartbeat metrics over time, in buckets (model::metrics).
+    r#"
+    CREATE TABLE metric_buckets (
+        tenant_id TEXT NOT NULL, server_id TEXT NOT NULL, resolution INTEGER NOT NULL,
+        start INTEGER NOT NULL, count INTEGER NOT NULL,
+        cpu_sum REAL NOT NULL, cpu_max REAL NOT NULL, mem_sum REAL NOT NULL, mem_max REAL NOT NULL,
+        disk_sum REAL NOT NULL, disk_max REAL NOT NULL, load_sum REAL NOT NULL, load_max REAL NOT NULL,
+        PRIMARY KEY (tenant_id, server_id, resolution, start)
+    ) WITHOUT ROWID;
+    CREATE INDEX metric_buckets_age ON metric_buckets(resolution, start);
+    "#,
 ];
 
 pub const VERSION: i64 = SQL_MIGRATIONS.len() as i64 + 1 + LATER_MIGRATIONS.len() as i64;

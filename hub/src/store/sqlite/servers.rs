@@ -72,6 +72,29 @@ pub(super) fn get(
     d.map(|d| codec.server_from(super::doc(&d)?)).transpose()
 }
 
+pub(super) fn get_many(
+    c: &Connection,
+    codec: &Codec,
+    tenant: &str,
+    ids: &[String],
+) -> StoreResult<Vec<Server>> {
+    let mut out = Vec::with_capacity(ids.len());
+    // Within SQLite's limit on bound parameters.
+    for chunk in ids.chunks(500) {
+        let marks = vec!["?"; chunk.len()].join(", ");
+        let args = std::iter::once(tenant.to_string()).chain(chunk.iter().cloned());
+        let found: Vec<serde_json::Value> = docs(
+            c,
+            &format!("SELECT doc FROM servers WHERE tenant_id = ? AND server_id IN ({marks})"),
+            params_from_iter(args),
+        )?;
+        for d in found {
+            out.push(codec.server_from(d)?);
+        }
+    }
+    Ok(out)
+}
+
 pub(super) fn by_fingerprint(
     c: &Connection,
     codec: &Codec,

@@ -1,0 +1,141 @@
+//! The store contract for servers: kept per tenant, filtered and paged, found by id
+//! one at a time or many at once.
+
+use super::*;
+
+#[tokio::test]
+async fn servers_filter_page_and_stay_in_their_tenant() {
+    for (name, st) in stores().await {
+        st.insert_server(&server("t1", "web-01", "dev", &["nginx"]))
+            .await
+            .unwrap();
+        st.insert_server(&server("t1", "db-01", "staging", &["postgresql"]))
+            .await
+            .unwrap();
+        st.insert_server(&server("t2", "other-01", "dev", &["nginx"]))
+            .await
+            .unwrap();
+        assert_eq!(
+            st.insert_server(&server("t1", "web-01", "dev", &[])).await,
+            Err(StoreError::Duplicate { what: "server" }),
+            "{name}"
+        );
+        // Many at once, by id: unknown ids and other tenants' servers are left out.
+        let mut many: Vec<String> = st
+            .get_servers(
+                "t1",
+                &[
+                    "web-01".into(),
+                    "db-01".into(),
+                    "other-01".into(),
+                    "nope".into(),
+                ],
+            )
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.server_id)
+            .collect();
+        many.sort();
+        assert_eq!(many, ["db-01", "web-01"], "{name}");
+        assert!(
+            st.get_servers("t1", &[]).await.unwrap().is_empty(),
+            "{name}"
+        );
+        // Ids are per tenant: another tenant's server of the same name is no conflict.
+        st.insert_server(&server("t2", "web-01", "uat", &[]))
+            .await
+            .unwrap();
+
+        let all = st
+            .list_servers("t1", &ServerFilter::default(), page(1, 50))
+            .await
+            .unwrap();
+        assert_eq!((all.total, all.items.len()), (2, 2), "{name}");
+        let f = ServerFilter {
+            tag: Some("nginx".into()),
+            ..Default::default()
+        };
+        let tagged = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
+        assert_eq!(
+            tagged
+                .items
+                .iter()
+                .map(|s| s.server_id.as_str())
+                .collect::<Vec<_>>(),
+            ["web-01"],
+            "{name}"
+        );
+        let f = ServerFilter {
+            q: Some("DB-".into()),
+            ..Default::default()
+        };
+        assert_eq!(
+            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
+            1,
+            "{name}"
+        );
+        let f = ServerFilter {
+            q: Some("postgres".into()),
+            ..Default::default()
+        };
+        let by_tag = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
+        assert_eq!(ids_of(&by_tag), ["db-01"], "{name}: q matches tags");
+        let f = ServerFilter {
+            environment: Some("staging".into()),
+            status: Some(ServerState::Idle),
+            ..Default::default()
+        };
+        assert_eq!(
+            st.list_servers("t1", &f, page(1, 50)).await.unwrap().total,
+            1,
+            "{name}"
+        );
+        let p2 = st
+            .list_servers("t1", &ServerFilter::default(), page(2, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            (p2.total, p2.items[0].server_id.as_str()),
+            (2, "web-01"),
+            "{name}"
+        );
+
+        assert!(
+            st.get_server("t1", "other-01").await.unwrap().is_none(),
+            "{name}: tenant leak"
+        );
+        assert!(
+            st.get_server("t2", "other-01").await.unwrap().is_some(),
+            "{name}"
+        );
+        assert_eq!(
+            st.get_server("t2", "web-01")
+                .await
+                .unwrap()
+                .unwrap()
+                .environment,
+            "uat",
+            "{name}: each tenant has its own web-01"
+        );
+        let every = st.all_servers().await.unwrap();
+        assert_eq!(
+            every
+                .iter()
+                .map(|s| (s.tenant_id.as_str(), s.server_id.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                ("t1", "db-01"),
+                ("t1", "web-01"),
+                ("t2", "other-01"),
+                ("t2", "web-01")
+            ],
+            "{name}: every tenant's servers, by tenant and id"
+        );
+        assert!(
+            !st.delete_server("t1", "other-01").await.unwrap(),
+            "{name}: deleted across tenants"
+        );
+        assert!(st.delete_server("t2", "other-01").await.unwrap(), "{name}");
+    }
+}

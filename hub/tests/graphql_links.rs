@@ -1,0 +1,164 @@
+//! GraphQL as an integrator follows it: from an execution to its jobs, each job's server,
+//! that server's locks and its other executions, and the template run — in one query,
+//! against the real hub and a real agent.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+
+async fn gql(hub: &Hub, token: &str, query: &str) -> Value {
+    let (status, body) = hub
+        .post("/graphql", Some(token), json!({"query": query}))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_query_follows_execution_jobs_server_locks_and_executions() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let _agent = hub.agent("link-01", "dev");
+    wait_idle(&hub, &token, &["link-01"]).await;
+
+    let (status, t) = hub
+        .post(
+            "/api/v1/actions",
+            Some(&token),
+            json!({"name": "Say", "category": "system", "action_type": "validation",
+                   "parameters": {"word": {"type": "string", "required": true}},
+                   "command_template": "echo {word}"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let template_id = t["id"].as_str().unwrap().to_string();
+    let first = start_execution(
+        &hub,
+        &token,
+        json!({"action_template_id": template_id, "parameters": {"word": "one"}, "target_servers": ["link-01"]}),
+    )
+    .await;
+    wait_final(&hub, &token, &first, 60).await;
+    let second = start_execution(
+        &hub,
+        &token,
+        json!({"action": {"type": "shell_command", "command": "echo two"}, "target_servers": ["link-01"]}),
+    )
+    .await;
+    wait_final(&hub, &token, &second, 60).await;
+    // A lock taken, then released; another taken and held.
+    let (status, lock) = hub
+        .post(
+            "/api/v1/locks",
+            Some(&token),
+            json!({"server_id": "link-01", "reason": "first window", "ttl_minutes": 5}),
+        )
+        .await;
+    assert_eq!(status, 201, "{lock}");
+    let (status, _) = hub
+        .request(
+            "DELETE",
+            &format!("/api/v1/locks/{}", lock["lock_id"].as_str().unwrap()),
+            Some(&token),
+            Value::Null,
+        )
+        .await;
+    assert!(status < 300, "{status}");
+    let (status, held) = hub
+        .post(
+            "/api/v1/locks",
+            Some(&token),
+            json!({"server_id": "link-01", "reason": "patching", "ttl_minutes": 5}),
+        )
+        .await;
+    assert_eq!(status, 201, "{held}");
+
+    let body = gql(
+        &hub,
+        &token,
+        &format!(
+            r#"{{ execution(executionId: "{first}") {{
+                 template {{ id name }}
+                 results {{ details {{ status server {{
+                   serverId environment
+                   activeLock {{ lockId lockMetadata {{ reason }} }}
+                   locks {{ lockId status }}
+                   executions(first: 5) {{ executionId overall }}
+                 }} }} }}
+               }} }}"#
+        ),
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    let e = &body["data"]["execution"];
+    assert_eq!(e["template"]["id"], template_id.as_str(), "{body}");
+    assert_eq!(e["template"]["name"], "Say");
+    let job = &e["results"]["details"][0];
+    assert_eq!(job["status"], "SUCCESS", "{body}");
+    let server = &job["server"];
+    assert_eq!(server["serverId"], "link-01");
+    assert_eq!(server["environment"], "dev");
+    assert_eq!(server["activeLock"]["lockId"], held["lock_id"], "{body}");
+    assert_eq!(server["activeLock"]["lockMetadata"]["reason"], "patching");
+    // Every lock it had, newest first: the one held, then the one released.
+    let locks: Vec<(&str, &str)> = server["locks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["lockId"].as_str().unwrap(), l["status"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        locks,
+        [
+            (held["lock_id"].as_str().unwrap(), "ACTIVE"),
+            (lock["lock_id"].as_str().unwrap(), "RELEASED")
+        ],
+        "{body}"
+    );
+    // Its executions, newest first: the inline one, then the template run.
+    let runs: Vec<&str> = server["executions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["executionId"].as_str().unwrap())
+        .collect();
+    assert_eq!(runs, [second.as_str(), first.as_str()], "{body}");
+
+    // An inline action has no template; a bad `first` is a clear, coded error.
+    let body = gql(
+        &hub,
+        &token,
+        &format!(r#"{{ execution(executionId: "{second}") {{ template {{ id }} }} }}"#),
+    )
+    .await;
+    assert_eq!(body["data"]["execution"]["template"], Value::Null, "{body}");
+    let body = gql(
+        &hub,
+        &token,
+        r#"{ server(serverId: "link-01") { executions(first: 0) { executionId } } }"#,
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
+    assert!(
+        body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("first: 0 is not between 1 and 100"),
+        "{body}"
+    );
+
+    // Another tenant's user follows nothing into this tenant.
+    hub.add_user("other@example.com", "admin", "other");
+    let other = hub.login_as("other@example.com").await;
+    let body = gql(
+        &hub,
+        &other,
+        &format!(r#"{{ execution(executionId: "{first}") {{ executionId }} }}"#),
+    )
+    .await;
+    assert_eq!(body["data"]["execution"], Value::Null, "{body}");
+}
