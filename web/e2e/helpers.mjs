@@ -58,10 +58,11 @@ export async function signIn(page, password = PASSWORD, email = EMAIL) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Signs in (as the admin unless told) and waits for the servers list. */
+/** Signs in (as the admin unless told), lands on the overview, then opens the servers list. */
 export async function signInToServers(page, { email = EMAIL, password = PASSWORD } = {}) {
   await signIn(page, password, email);
-  await page.waitForURL(/\/servers/, { timeout: 10_000 });
+  await page.waitForURL(/\/overview$/, { timeout: 10_000 });
+  await page.goto(`${BASE_URL}/servers`);
   await page.getByTestId('server-count').waitFor({ state: 'visible', timeout: 20_000 });
 }
 

@@ -11,7 +11,8 @@ import { makeServers, withTypenames, serversPage } from './test/servers';
 
 /** Answers `me` and `servers` like the hub would. */
 function hub(servers = makeServers()) {
-  return (_url: unknown, init: RequestInit | undefined) => {
+  return (url: unknown, init: RequestInit | undefined) => {
+    if (url === '/api/v1/auth/logout') return Promise.resolve(new Response(null, { status: 204 }));
     const body = graphqlBody(init);
     if (body.query.includes('query Me')) {
       return Promise.resolve(jsonResponse(200, { data: { me: { __typename: 'User', email: 'admin@example.com', role: 'ADMIN' } } }));
@@ -62,6 +63,7 @@ describe('App', () => {
 
   it('shows the servers and the user after sign-in, over authorised POST /graphql', async () => {
     fetchMock.mockImplementation(hub());
+    window.history.replaceState(null, '', '/servers');
     render(<App store={signedIn()} />);
 
     expect(await screen.findByTestId('server-count', {}, { timeout: 3000 })).toHaveTextContent('3 servers');
@@ -89,6 +91,10 @@ describe('App', () => {
 
     expect(await screen.findByRole('button', { name: 'Sign in' })).toBeVisible();
     expect(window.sessionStorage.getItem(SESSION_STORAGE_KEY)).toBeNull();
+    // The hub is told, so the session's refresh token is worthless too.
+    const logout = fetchMock.mock.calls.find(([url]) => url === '/api/v1/auth/logout');
+    expect(logout?.[1]?.method).toBe('POST');
+    expect(new Headers(logout?.[1]?.headers).get('Authorization')).toBe('Bearer acc-1');
   });
 
   it.each([

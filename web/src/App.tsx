@@ -6,13 +6,14 @@ import { lazy, Suspense, useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import LoginPage from './auth/LoginPage';
 import { RequireAuth } from './auth/RequireAuth';
-import { createSessionStore, type SessionStore } from './auth/session';
+import { createBrowserSessionStore, type SessionStore } from './auth/session';
 import { SessionStoreContext } from './auth/sessionContext';
 import { OfflineBanner } from './shell/OfflineBanner';
 import { PageLoader } from './shell/PageLoader';
 import { cssVariablesResolver, theme } from './theme';
 
 const SignedInLayout = lazy(() => import('./shell/AppLayout'));
+const OverviewPage = lazy(() => import('./overview/OverviewPage'));
 const ServersPage = lazy(() => import('./servers/ServersPage'));
 const ServerDetailPage = lazy(() => import('./servers/ServerDetailPage'));
 const ExecutionMonitorPage = lazy(() => import('./executions/ExecutionMonitorPage'));
@@ -41,7 +42,8 @@ export function AppRoutes() {
           </RequireAuth>
         }
       >
-        <Route index element={<Navigate to="/servers" replace />} />
+        <Route index element={<Navigate to="/overview" replace />} />
+        <Route path="overview" element={<OverviewPage />} />
         <Route path="servers" element={<ServersPage />} />
         <Route path="servers/:serverId" element={<ServerDetailPage />} />
         <Route path="run" element={<RunPage />} />
@@ -58,13 +60,13 @@ export function AppRoutes() {
         <Route path="users" element={<UsersPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
       </Route>
-      <Route path="*" element={<Navigate to="/servers" replace />} />
+      <Route path="*" element={<Navigate to="/overview" replace />} />
     </Routes>
   );
 }
 
 export function App({ store: givenStore }: { store?: SessionStore }) {
-  const [store] = useState(() => givenStore ?? createSessionStore());
+  const [store] = useState(() => givenStore ?? createBrowserSessionStore());
   return (
     <MantineProvider theme={theme} cssVariablesResolver={cssVariablesResolver} defaultColorScheme="auto">
       <OfflineBanner />

@@ -112,6 +112,16 @@ export const CreateScheduleMutation = graphql(`
   }
 `);
 
+export const CronPreviewQuery = graphql(`
+  query CronPreview($expression: String!, $count: Int!) {
+    cronPreview(expression: $expression, count: $count) {
+      valid
+      nextRuns
+      error
+    }
+  }
+`);
+
 export const DeleteScheduleMutation = graphql(`
   mutation DeleteSchedule($id: String!) {
     deleteSchedule(id: $id)
@@ -119,8 +129,8 @@ export const DeleteScheduleMutation = graphql(`
 `);
 
 export const AuditLogQuery = graphql(`
-  query AuditLog($page: Int!, $pageSize: Int!) {
-    auditLog(page: $page, pageSize: $pageSize) {
+  query AuditLog($filter: AuditFilter, $page: Int!, $pageSize: Int!) {
+    auditLog(filter: $filter, page: $page, pageSize: $pageSize) {
       items
       total
       page

@@ -1,8 +1,11 @@
 // The urql client: POST /graphql over fetch, subscriptions over graphql-ws at /graphql/ws, a
-// normalised cache (graphcache) so live updates change the rows on screen in place, and one
-// place that turns "unauthenticated" answers into the end of the session.
+// normalised cache (graphcache) so live updates change the rows on screen in place, the access
+// token added to each operation by urql's authExchange (refreshed before it expires, and once more
+// when the hub says "unauthenticated"), and one place that turns an answer still unauthenticated
+// after that into the end of the session.
 import { cacheExchange, type Cache, type CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
+import { authExchange } from '@urql/exchange-auth';
 import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError, type Exchange } from 'urql';
 
 export const GRAPHQL_PATH = '/graphql';
@@ -70,6 +73,8 @@ export const cacheConfig: CacheExchangeOpts = {
     ServerStatus: () => null,
     ServerConfiguration: () => null,
     ServerMetadata: () => null,
+    MetricPoint: () => null,
+    MetricStat: () => null,
     User: (data) => (typeof data.email === 'string' ? data.email : null),
     Credentials: () => null,
     EnrollmentToken: () => null,
@@ -85,6 +90,7 @@ export const cacheConfig: CacheExchangeOpts = {
     LockTiming: () => null,
     Schedule: (data) => (typeof data.id === 'string' ? data.id : null),
     AuditPage: () => null,
+    CronPreview: () => null,
     AuditVerification: () => null,
     TemplateMetadata: () => null,
     LogPage: () => null,
@@ -108,17 +114,49 @@ async function retryWait(retries: number): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, delay));
 }
 
-export function createWebSocketClient(accessToken: string, onUnauthenticated: () => void): WsClient {
+/** Where the client gets its access token, and how it gets a new one. */
+export interface ClientAuth {
+  token: () => string | null;
+  /** The token expires within the refresh margin. */
+  expiresSoon: () => boolean;
+  /** Gets a new access token; false when the session is over. */
+  refresh: () => Promise<boolean>;
+}
+
+/** A fixed token that cannot be renewed (tests, and callers without a session store). */
+export const fixedAuth = (accessToken: string): ClientAuth => ({ token: () => accessToken, expiresSoon: () => false, refresh: () => Promise.resolve(false) });
+
+/** How many refusals (4403) in a row, with a fresh token, mean the session is over. */
+const WS_MAX_REFUSALS = 3;
+
+export function createWebSocketClient(auth: ClientAuth, onUnauthenticated: () => void): WsClient {
+  let refused = 0;
+  const renew = () =>
+    void auth.refresh().then((ok) => {
+      if (!ok) onUnauthenticated();
+    });
   return createWsClient({
     url: websocketUrl(GRAPHQL_WS_PATH),
-    connectionParams: { Authorization: `Bearer ${accessToken}` },
+    // Asked at every (re)connection, so a reconnect uses the token of now.
+    connectionParams: async () => {
+      if (auth.expiresSoon()) await auth.refresh();
+      return { Authorization: `Bearer ${auth.token() ?? ''}` };
+    },
     lazy: true,
     retryAttempts: Infinity,
     retryWait,
-    shouldRetry: (event) => !(isCloseEvent(event) && event.code === WS_FORBIDDEN),
+    shouldRetry: (event) => !(isCloseEvent(event) && event.code === WS_FORBIDDEN && refused > WS_MAX_REFUSALS),
     on: {
+      connected: () => {
+        refused = 0;
+      },
       closed: (event) => {
-        if (isCloseEvent(event) && event.code === WS_FORBIDDEN) onUnauthenticated();
+        if (!(isCloseEvent(event) && event.code === WS_FORBIDDEN)) return;
+        // The hub closes a live connection when its token expires or its session ends: renew the
+        // token when it is due (or refused twice) and reconnect; give up after repeated refusals.
+        refused += 1;
+        if (refused > WS_MAX_REFUSALS) onUnauthenticated();
+        else if (refused > 1 || auth.expiresSoon()) renew();
       },
     },
   });
@@ -129,17 +167,20 @@ function isCloseEvent(value: unknown): value is { code: number } {
 }
 
 export interface GreenroomClientOptions {
-  accessToken: string;
+  /** The session's tokens; or a fixed `accessToken`. */
+  auth?: ClientAuth;
+  accessToken?: string;
   onUnauthenticated: () => void;
   /** Replaces the network (fetch + WebSocket) exchanges; for tests. */
   transport?: Exchange[];
 }
 
-export function createGreenroomClient({ accessToken, onUnauthenticated, transport }: GreenroomClientOptions): Client {
+export function createGreenroomClient({ auth: givenAuth, accessToken, onUnauthenticated, transport }: GreenroomClientOptions): Client {
+  const auth = givenAuth ?? fixedAuth(accessToken ?? '');
   const network =
     transport ??
     (() => {
-      const ws = createWebSocketClient(accessToken, onUnauthenticated);
+      const ws = createWebSocketClient(auth, onUnauthenticated);
       return [
         fetchExchange,
         subscriptionExchange({
@@ -159,14 +200,27 @@ export function createGreenroomClient({ accessToken, onUnauthenticated, transpor
   return new Client({
     url: GRAPHQL_PATH,
     preferGetMethod: false,
-    fetchOptions: { headers: { Authorization: `Bearer ${accessToken}` } },
     exchanges: [
       mapExchange({
         onError(error) {
+          // Still unauthenticated after the auth exchange renewed the token once: signed out.
           if (isUnauthenticated(error)) onUnauthenticated();
         },
       }),
       cacheExchange(cacheConfig),
+      authExchange((utils) =>
+        Promise.resolve({
+          addAuthToOperation: (operation) => {
+            const token = auth.token();
+            return token ? utils.appendHeaders(operation, { Authorization: `Bearer ${token}` }) : operation;
+          },
+          willAuthError: () => auth.expiresSoon(),
+          didAuthError: (error) => isUnauthenticated(error),
+          refreshAuth: async () => {
+            if (!(await auth.refresh())) onUnauthenticated();
+          },
+        }),
+      ),
       ...network,
     ],
   });

@@ -38,6 +38,10 @@ export const ExecutionSummaryFragment = graphql(`
 export const ExecutionMonitorFragment = graphql(`
   fragment ExecutionMonitor on Execution {
     ...ExecutionSummary
+    requiresLock
+    failIfLocked
+    retryCount
+    retryDelaySeconds
     results {
       details {
         serverId
@@ -122,6 +126,15 @@ export const ExecutionsQuery = graphql(`
 export const StartExecutionMutation = graphql(`
   mutation StartExecution($input: StartExecutionInput!) {
     startExecution(input: $input) {
+      ...ExecutionSummary
+    }
+  }
+`);
+
+/** The hub runs an execution again exactly as it ran (all servers, or those that did not succeed). */
+export const RerunExecutionMutation = graphql(`
+  mutation RerunExecution($executionId: String!, $onlyFailed: Boolean!) {
+    rerunExecution(executionId: $executionId, onlyFailed: $onlyFailed) {
       ...ExecutionSummary
     }
   }

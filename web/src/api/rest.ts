@@ -1,7 +1,9 @@
 // REST calls the GraphQL API does not cover (execution log pages, report downloads): an
 // authorised call of /api/v1 that turns the hub's error envelope into an Error whose message says what
-// failed. A 401 ends the session, like an UNAUTHENTICATED GraphQL answer.
+// failed. A 401 renews the access token once and repeats the call; a second ends the session, like
+// an UNAUTHENTICATED GraphQL answer.
 import { useCallback } from 'react';
+import type { SessionStore } from '../auth/session';
 import { useSessionStore } from '../auth/sessionContext';
 
 export class RestError extends Error {
@@ -57,15 +59,35 @@ export function useRestGet() {
   return useCallback(<T,>(path: string) => call<T>('GET', path), [call]);
 }
 
+/**
+ * Runs `call` with a usable access token: renewed first when it is about to expire, and once more
+ * (then the call repeated) when the hub answers 401; a second 401 ends the session.
+ */
+async function withToken<T>(store: SessionStore, call: (accessToken: string, onUnauthenticated: () => void) => Promise<T>): Promise<T> {
+  if (store.expiresSoon()) await store.refresh();
+  const token = () => {
+    const session = store.getState().session;
+    if (!session) throw new RestError('Signed out.', 401, 'unauthenticated');
+    return session.accessToken;
+  };
+  let refused = false;
+  try {
+    return await call(token(), () => {
+      refused = true;
+    });
+  } catch (error) {
+    if (!refused) throw error;
+    if (!(await store.refresh())) throw error;
+    return call(token(), () => store.end('expired'));
+  }
+}
+
 /** A REST call (GET or POST with a JSON body) bound to the signed-in session. */
 export function useRestCall() {
   const store = useSessionStore();
   return useCallback(
-    <T,>(method: 'GET' | 'POST', path: string, body?: unknown) => {
-      const session = store.getState().session;
-      if (!session) return Promise.reject(new RestError('Signed out.', 401, 'unauthenticated'));
-      return restCall<T>(method, path, body, { accessToken: session.accessToken, onUnauthenticated: () => store.end('expired') });
-    },
+    <T,>(method: 'GET' | 'POST', path: string, body?: unknown) =>
+      withToken(store, (accessToken, onUnauthenticated) => restCall<T>(method, path, body, { accessToken, onUnauthenticated })),
     [store],
   );
 }
@@ -74,28 +96,27 @@ export function useRestCall() {
 export function useRestBlob() {
   const store = useSessionStore();
   return useCallback(
-    async (path: string): Promise<Blob> => {
-      const session = store.getState().session;
-      if (!session) throw new RestError('Signed out.', 401, 'unauthenticated');
-      let response: Response;
-      try {
-        response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${session.accessToken}` } });
-      } catch {
-        throw new RestError('Could not reach the hub. Check the connection and try again.', null, 'network');
-      }
-      if (!response.ok) {
-        if (response.status === 401) store.end('expired');
-        const text = await response.text();
-        let message = `The hub answered HTTP ${response.status}.`;
+    (path: string): Promise<Blob> =>
+      withToken(store, async (accessToken, onUnauthenticated) => {
+        let response: Response;
         try {
-          message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+          response = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${accessToken}` } });
         } catch {
-          // keep the status message
+          throw new RestError('Could not reach the hub. Check the connection and try again.', null, 'network');
         }
-        throw new RestError(message, response.status, 'http');
-      }
-      return response.blob();
-    },
+        if (!response.ok) {
+          if (response.status === 401) onUnauthenticated();
+          const text = await response.text();
+          let message = `The hub answered HTTP ${response.status}.`;
+          try {
+            message = (JSON.parse(text) as { error?: { message?: string } }).error?.message ?? message;
+          } catch {
+            // keep the status message
+          }
+          throw new RestError(message, response.status, 'http');
+        }
+        return response.blob();
+      }),
     [store],
   );
 }

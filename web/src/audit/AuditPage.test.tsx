@@ -1,5 +1,6 @@
-// Audit page test: the compliance report's PDF is the hub's own (GET /api/v1/audit/report?
-// format=pdf, authorised), downloaded as it came — not drawn in the browser.
+// Audit page tests: filters from the URL reach the hub (sign-ins hidden by default, shown on the
+// toggle), entries link to their execution / template / server; the compliance report's PDF is the
+// hub's own (GET /api/v1/audit/report?format=pdf, authorised), downloaded as it came.
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -39,5 +40,35 @@ describe('AuditPage', () => {
     expect(await blob.text()).toMatch(/^%PDF-/);
     expect((click.mock.contexts[0] as HTMLAnchorElement).download).toMatch(/^compliance-report-.*\.pdf$/);
     expect(shown).not.toHaveBeenCalled();
+  });
+
+  it('asks the hub with the URL’s filters, links resources and shows sign-ins on the toggle', async () => {
+    const entries = [
+      { seq: 7, timestamp: '2026-12-01T10:00:00Z', event_type: 'execution_started', actor: { type: 'user', id: 'ann@x' }, resource: { type: 'execution', id: 'e-42', name: 'shell_command' }, result: { success: true }, hash: 'abcdef0123456789' },
+      { seq: 6, timestamp: '2026-12-01T09:00:00Z', event_type: 'action_updated', actor: { type: 'user', id: 'ann@x' }, resource: { type: 'action_template', id: 'tpl-1', name: 'Disk usage' }, result: { success: true }, hash: '0123456789abcdef' },
+    ];
+    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: { items: entries, total: 2, page: 1, pageSize: 100 } } }) });
+    const store = createSessionStore(window.sessionStorage);
+    renderWithProviders(<AuditPage />, { client: fake.client, store, route: '/audit?actor=ann%40x&resourceType=execution' });
+    expect(await screen.findByRole('link', { name: 'execution shell_command' })).toHaveAttribute('href', '/executions/e-42');
+    expect(screen.getByRole('link', { name: 'action template Disk usage' })).toHaveAttribute('href', '/templates/tpl-1');
+    expect(screen.getByLabelText('Actor')).toHaveValue('ann@x');
+    expect(fake.calls.at(-1)!.variables.filter).toEqual({ actor: 'ann@x', resourceType: 'execution', excludeEventTypes: ['user_login', 'user_logout'] });
+
+    const user = userEvent.setup();
+    const toggle = screen.getByRole('switch', { name: 'Hide sign-ins and sign-outs' });
+    expect(toggle).toBeChecked();
+    await user.click(toggle);
+    await waitFor(() => expect(fake.calls.at(-1)!.variables.filter).toEqual({ actor: 'ann@x', resourceType: 'execution' }));
+    expect(screen.getByRole('switch', { name: 'Hide sign-ins and sign-outs' })).not.toBeChecked();
+  });
+
+  it('sends a typed event after a pause and says when nothing matches', async () => {
+    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: { items: [], total: 0, page: 1, pageSize: 100 } } }) });
+    renderWithProviders(<AuditPage />, { client: fake.client, route: '/audit' });
+    const user = userEvent.setup();
+    await user.type(await screen.findByRole('textbox', { name: 'Resource id' }), 'tpl-9');
+    await waitFor(() => expect(fake.calls.at(-1)!.variables.filter).toMatchObject({ resourceId: 'tpl-9' }), { timeout: 2000 });
+    expect(await screen.findByText('No entries match these filters.')).toBeInTheDocument();
   });
 });

@@ -1,10 +1,13 @@
 // The audit log (route /audit, admins): the tenant's entries newest first (GraphQL auditLog),
-// paged, with each entry's chain hash; chain verification on demand; CSV / JSON / PDF export of
+// filtered by the hub (event, actor, resource, time range; sign-ins hidden unless asked for — all
+// kept in the URL), paged, each entry's execution / template / server linked, with its chain hash; chain verification on demand; CSV / JSON / PDF export of
 // the page (PDF drawn in the browser), and the hub's compliance report (REST GET
 // /api/v1/audit/report) as CSV, JSON or PDF — the PDF is the hub's own, downloaded as is.
-import { Alert, Button, Code, Group, Menu, Pagination, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Autocomplete, Button, Code, Group, Menu, Pagination, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
-import { useSearchParams } from 'react-router-dom';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
 import { useQuery } from 'urql';
 import { AuditLogQuery, VerifyAuditChainQuery } from '../api/admin';
 import { useRestBlob } from '../api/rest';
@@ -12,7 +15,8 @@ import { downloadFile, exportFileName } from '../lib/export';
 import { formatCount, formatDateTime } from '../lib/format';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
-import { AUDIT_COLUMNS, str, toAuditEntry } from './columns';
+import { AUDIT_COLUMNS, str, toAuditEntry, type AuditEntry } from './columns';
+import { isFiltered, KNOWN_EVENTS, NO_FILTERS, RESOURCE_TYPES, rangeProblem, readFilters, resourceLink, toAuditFilter, writeFilters, type AuditFilters } from './filters';
 
 const PAGE_SIZE = 100;
 const REPORT_TYPES = { csv: 'text/csv', json: 'application/json', pdf: 'application/pdf' } as const;
@@ -61,10 +65,80 @@ function ComplianceReport() {
   );
 }
 
+function AuditFiltersBar({ filters, onChange }: { filters: AuditFilters; onChange: (next: AuditFilters) => void }) {
+  // Text fields are kept here while typed and sent to the URL (and the hub) after a pause.
+  const [draft, setDraft] = useState(filters);
+  const [shown, setShown] = useState(filters);
+  if (shown !== filters) {
+    // The URL changed (cleared, back, a link): what is typed follows it.
+    setShown(filters);
+    setDraft(filters);
+  }
+  const [debounced] = useDebouncedValue(draft, 400);
+  const sent = useRef(filters);
+  // The router's setter changes with every URL: only a new debounced value may send.
+  const send = useRef(onChange);
+  useEffect(() => {
+    sent.current = filters;
+    send.current = onChange;
+  }, [filters, onChange]);
+  useEffect(() => {
+    if (JSON.stringify(debounced) !== JSON.stringify(sent.current)) {
+      sent.current = debounced;
+      send.current(debounced);
+    }
+  }, [debounced]);
+  const set = (patch: Partial<AuditFilters>) => setDraft((d) => ({ ...d, ...patch }));
+  const problem = rangeProblem(draft);
+  return (
+    <Stack gap="xs" component="section" aria-label="Audit filters">
+      <Group gap="sm" align="flex-end" wrap="wrap">
+        <Autocomplete label="Event" placeholder="any event" data={[...KNOWN_EVENTS]} value={draft.event} onChange={(v) => set({ event: v })} w={220} limit={40} maxDropdownHeight={280} />
+        <TextInput label="Actor" placeholder="e-mail or server id" value={draft.actor} onChange={(e) => set({ actor: e.currentTarget.value })} w={220} />
+        <Autocomplete label="Resource type" placeholder="any type" data={[...RESOURCE_TYPES]} value={draft.resourceType} onChange={(v) => set({ resourceType: v })} w={170} />
+        <TextInput label="Resource id" placeholder="e.g. an execution id" value={draft.resourceId} onChange={(e) => set({ resourceId: e.currentTarget.value })} w={200} />
+        <TextInput label="From" type="datetime-local" value={draft.from} onChange={(e) => set({ from: e.currentTarget.value })} w={210} error={problem?.startsWith('From') ? problem : undefined} />
+        <TextInput label="To" type="datetime-local" value={draft.to} onChange={(e) => set({ to: e.currentTarget.value })} w={210} error={problem && !problem.startsWith('From') ? problem : undefined} />
+        {(isFiltered(draft) || draft.showSignIns) && (
+          <Button variant="default" onClick={() => onChange({ ...NO_FILTERS })}>
+            Clear filters
+          </Button>
+        )}
+      </Group>
+      <Switch label="Hide sign-ins and sign-outs" checked={!draft.showSignIns} onChange={(e) => onChange({ ...draft, showSignIns: !e.currentTarget.checked })} />
+    </Stack>
+  );
+}
+
+function ResourceCell({ entry }: { entry: AuditEntry }) {
+  const type = str(entry.resource.type);
+  const label = str(entry.resource.name) || str(entry.resource.id);
+  const to = resourceLink(entry);
+  return (
+    <>
+      {type}{' '}
+      {to ? (
+        <Anchor component={Link} to={to} aria-label={`${type.replace('_', ' ')} ${label}`}>
+          {label}
+        </Anchor>
+      ) : (
+        label
+      )}
+    </>
+  );
+}
+
 export default function AuditPage() {
   const [params, setParams] = useSearchParams();
   const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
-  const [{ data, error }] = useQuery({ query: AuditLogQuery, variables: { page, pageSize: PAGE_SIZE } });
+  const paramsKey = params.toString();
+  // One object per URL, so the filter bar and the query see the same value until the URL changes.
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const filters = useMemo(() => readFilters(params), [paramsKey]);
+  const problem = rangeProblem(filters);
+  const filter = useMemo(() => toAuditFilter(filters), [filters]);
+  const [{ data, error }] = useQuery({ query: AuditLogQuery, variables: { filter, page, pageSize: PAGE_SIZE }, pause: problem !== null });
+  const setFilters = useCallback((next: AuditFilters) => setParams(writeFilters(next), { replace: true }), [setParams]);
   const items = (data?.auditLog.items ?? []).map(toAuditEntry);
   const total = data?.auditLog.total ?? 0;
   const pageCount = Math.max(1, Math.ceil(total / PAGE_SIZE));
@@ -75,7 +149,12 @@ export default function AuditPage() {
           <Title order={1} size="h2" id="audit-title">
             Audit log
           </Title>
-          {data && <Text size="lg" fw={500}>{formatCount(total, 'entry', 'entries')}</Text>}
+          {data && (
+            <Text size="lg" fw={500} data-testid="audit-total">
+              {formatCount(total, 'entry', 'entries')}
+              {isFiltered(filters) ? ' match' : ''}
+            </Text>
+          )}
         </Group>
         <Group gap="sm">
           <ComplianceReport />
@@ -83,13 +162,15 @@ export default function AuditPage() {
         </Group>
       </Group>
       <Verification />
+      <AuditFiltersBar filters={filters} onChange={setFilters} />
       {error && (
         <Alert color="red" variant="light" role="alert" title="Could not load the audit log">
           {error.message}. The audit log is for admins; ask one if you need it.
         </Alert>
       )}
-      {!data && !error && <PageLoader label="Loading audit log" />}
-      {data && (
+      {!data && !error && !problem && <PageLoader label="Loading audit log" />}
+      {data && items.length === 0 && <Text>{isFiltered(filters) ? 'No entries match these filters.' : 'No entries yet.'}</Text>}
+      {data && items.length > 0 && (
         // Long actors and resources (e-mail addresses) can make it wider than the page: the
         // scrolling region is then reachable by keyboard.
         <Table.ScrollContainer minWidth={900} scrollAreaProps={{ viewportProps: { tabIndex: 0, 'aria-label': 'Audit log entries' } }}>
@@ -113,7 +194,7 @@ export default function AuditPage() {
                   <Table.Td>{e.event_type}</Table.Td>
                   <Table.Td>{str(e.actor.id) || str(e.actor.type)}</Table.Td>
                   <Table.Td>
-                    {str(e.resource.type)} {str(e.resource.name) || str(e.resource.id)}
+                    <ResourceCell entry={e} />
                   </Table.Td>
                   <Table.Td>{e.result.success === false ? `failed: ${str(e.result.error_message)}` : 'ok'}</Table.Td>
                   <Table.Td>
@@ -127,7 +208,7 @@ export default function AuditPage() {
       )}
       {pageCount > 1 && (
         <Group justify="center" component="nav" aria-label="Audit pages">
-          <Pagination total={pageCount} value={page} onChange={(p) => setParams(p > 1 ? { page: String(p) } : {}, { replace: true })} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} getControlProps={(c) => ({ 'aria-label': `${c} page` })} />
+          <Pagination total={pageCount} value={page} onChange={(p) => setParams(writeFilters(filters, p), { replace: true })} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} getControlProps={(c) => ({ 'aria-label': `${c} page` })} />
         </Group>
       )}
     </Stack>

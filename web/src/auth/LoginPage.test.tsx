@@ -14,6 +14,7 @@ function renderLogin(route = '/login', store = createSessionStore(window.session
   return renderWithProviders(
     <Routes>
       <Route path="/login" element={<LoginPage />} />
+      <Route path="/overview" element={<Title order={1}>Overview page</Title>} />
       <Route
         path="/servers"
         element={
@@ -39,7 +40,7 @@ describe('LoginPage', () => {
     vi.stubGlobal('fetch', fetchMock);
   });
 
-  it('signs in, keeps the tokens in sessionStorage and opens the servers page', async () => {
+  it('signs in, keeps the tokens in sessionStorage and opens the overview', async () => {
     fetchMock.mockResolvedValue(
       jsonResponse(200, { access_token: 'acc-1', refresh_token: 'ref-1', token_type: 'Bearer', expires_in: 900 }),
     );
@@ -50,7 +51,7 @@ describe('LoginPage', () => {
     await user.type(passwordInput(), 's3cret!');
     await user.click(signIn());
 
-    expect(await screen.findByRole('heading', { name: 'Servers page' })).toBeVisible();
+    expect(await screen.findByRole('heading', { name: 'Overview page' })).toBeVisible();
     expect(fetchMock).toHaveBeenCalledTimes(1);
     const [url, init] = fetchMock.mock.calls[0]!;
     expect(url).toBe('/api/v1/auth/login');

@@ -1,8 +1,9 @@
 // The sign-in page: email + password form posting to the hub's REST login, storing the session
-// and returning to the page that asked for it (default /servers).
+// (shared with the other tabs) and returning to the page that asked for it (default /overview).
 import { Alert, Button, Center, Paper, PasswordInput, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useState, type FormEvent } from 'react';
 import { Navigate, useLocation, useNavigate } from 'react-router-dom';
+import { PageLoader } from '../shell/PageLoader';
 import { login, LoginError } from './login';
 import { useSession, useSessionStore } from './sessionContext';
 
@@ -27,12 +28,12 @@ function destinationFrom(state: unknown): string {
       return from;
     }
   }
-  return '/servers';
+  return '/overview';
 }
 
 export default function LoginPage() {
   const store = useSessionStore();
-  const { session, endReason } = useSession();
+  const { session, endReason, restoring } = useSession();
   const navigate = useNavigate();
   const location = useLocation();
   const [email, setEmail] = useState('');
@@ -42,6 +43,7 @@ export default function LoginPage() {
   const [submitting, setSubmitting] = useState(false);
 
   if (session && !submitting) return <Navigate to={destinationFrom(location.state)} replace />;
+  if (restoring) return <PageLoader label="Restoring your session" />;
 
   const onSubmit = async (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();

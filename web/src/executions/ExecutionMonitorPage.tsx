@@ -5,7 +5,11 @@
 // A template run is named by the template's name, with the parameters it ran with (secrets as
 // the hub masks them). A server's tile says why its job was skipped (the hub's reason) or why it
 // waits: a lock held by someone else (from `serverLocks`, asked for every 5 s while running).
-import { Alert, Anchor, Badge, Button, Card, Group, Modal, Progress, SimpleGrid, Stack, Text, Title } from '@mantine/core';
+// The progress bar is split by outcome (succeeded / failed / cancelled or skipped / running);
+// the results table gives each server's exit code, duration and error; "Failed only" narrows
+// grid and table to the jobs that did not succeed; "Re-run" and "Retry failed" (only the servers
+// that did not succeed) start it again after a confirmation with the hub's preview.
+import { Alert, Anchor, Badge, Button, Card, Group, Modal, Progress, SimpleGrid, Stack, Switch, Text, Title } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
@@ -17,11 +21,15 @@ import { formatCount, formatDateTime, formatDuration, formatPercent } from '../l
 import { useNow } from '../lib/useNow';
 import { blocks, describeLock, locksByServer, useActiveLocks } from '../locks/activeLocks';
 import { announceFinished } from '../notifications/announce';
+import { DangerButton } from '../shell/DangerButton';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
 import { actionLabel, formatParameters, isFinalExecution, JOB_STATE_LOOK, JOB_STATES } from './describe';
 import { ExecutionStateBadge } from './ExecutionStateBadge';
 import { LogViewer } from './LogViewer';
+import { isNotSucceeded, jobSeconds, NOT_SUCCEEDED, notSucceededServers, OUTCOME_LOOK, outcomeSegments, rerunInput } from './outcome';
+import { RerunDialog } from './RerunDialog';
+import { ResultsTable, type ResultRow } from './ResultsTable';
 import { executionMetrics } from './metrics';
 import { ProgressGrid, type GridCell } from './ProgressGrid';
 import { useLiveExecution, type LiveMode } from './useLiveExecution';
@@ -32,6 +40,9 @@ const FALLBACK_POLL_MS = 2_000;
 const LOCKS_POLL_MS = 5_000;
 
 type Detail = ExecutionMonitorFragment['results']['details'][number];
+
+/** A yellow alert's title in the text colour: Mantine's yellow title is under 4.5:1 on its ground. */
+const READABLE_TITLE = { title: { color: 'var(--mantine-color-text)' } };
 
 const RESULT_COLUMNS: Column<Detail>[] = [
   { header: 'server_id', value: (d) => d.serverId },
@@ -76,6 +87,8 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
   const final = execution ? isFinalExecution(execution.overall) : false;
   const [focused, setFocused] = useState<string | null>(null);
   const [confirmCancel, setConfirmCancel] = useState(false);
+  const [failedOnly, setFailedOnly] = useState(false);
+  const [rerun, setRerun] = useState<'all' | 'failed' | null>(null);
   const [cancelState, cancel] = useMutation(CancelExecutionMutation);
 
   // Fallback when live updates fail: ask every 2 s until the execution is final, then read the
@@ -120,6 +133,7 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
       return { serverId, status, note };
     });
   }, [details, targets, final, activeLocks, initiatedBy, executionId]);
+  const shownCells = useMemo(() => (failedOnly ? cells.filter((c) => isNotSucceeded(c.status)) : cells), [cells, failedOnly]);
 
   if (!execution) {
     if (error) {
@@ -131,7 +145,7 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
     }
     if (data) {
       return (
-        <Alert color="yellow" variant="light" role="alert" title="No such execution">
+        <Alert color="yellow" variant="light" styles={READABLE_TITLE} role="alert" title="No such execution">
           There is no execution “{executionId}” in your tenant. See <Anchor component={Link} to="/executions">the history</Anchor>.
         </Alert>
       );
@@ -144,6 +158,15 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
   const metrics = executionMetrics(details ?? [], execution.results.totalCount || cells.length, elapsed);
   const progress = final ? 100 : Math.max(execution.progress, metrics.progress);
   const etaSeconds = execution.estimatedCompletion ? Math.max(0, (Date.parse(execution.estimatedCompletion) - now) / 1000) : metrics.etaSeconds;
+  const byServer = new Map((details ?? []).map((d) => [d.serverId, d] as const));
+  const resultRows: ResultRow[] = shownCells.map((c) => {
+    const d = byServer.get(c.serverId);
+    return { serverId: c.serverId, status: c.status, exitCode: d?.exitCode ?? null, seconds: d ? jobSeconds(d, now) : null, error: c.note ?? null };
+  });
+  const segments = outcomeSegments(cells.map((c) => c.status), cells.length);
+  const failedServers = notSucceededServers(execution);
+  const what = `${execution.actionTemplateId ? `Template “${actionLabel(execution, templateNames)}”` : actionLabel(execution, templateNames)}${execution.actionTemplateId && formatParameters(execution.parameters) ? ` (${formatParameters(execution.parameters)})` : ''}`;
+  const rerunPlan = rerunInput(execution, rerun === 'failed' ? failedServers : undefined);
   const doCancel = async () => {
     const result = await cancel({ executionId });
     if (!result.error) setConfirmCancel(false);
@@ -166,8 +189,18 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
         </Group>
         <Group gap="sm">
           {!final && (
-            <Button color="red.9" variant="filled" onClick={() => setConfirmCancel(true)}>
+            <DangerButton onClick={() => setConfirmCancel(true)}>
               Cancel execution
+            </DangerButton>
+          )}
+          {final && (
+            <Button variant="default" onClick={() => setRerun('all')}>
+              Re-run
+            </Button>
+          )}
+          {final && failedServers.length > 0 && (
+            <Button variant="default" onClick={() => setRerun('failed')}>
+              Retry failed ({failedServers.length})
             </Button>
           )}
           <ExportMenu name={`execution-${execution.executionId}`} title={`Execution ${execution.executionId} results`} rows={details ?? []} columns={RESULT_COLUMNS} json={() => execution} />
@@ -180,17 +213,17 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
         {execution.errorThreshold ? ` · stops after ${execution.errorThreshold} failures` : ''}
       </Text>
       {execution.cancelledBy && (
-        <Alert color="yellow" variant="light" role="status" title="Cancelled">
+        <Alert color="yellow" variant="light" styles={READABLE_TITLE} role="status" title="Cancelled">
           Cancelled by {execution.cancelledBy}. Pending servers did not start; running ones were stopped.
         </Alert>
       )}
       {execution.skippedReason && (
-        <Alert color="yellow" variant="light" role="status" title="Stopped early">
+        <Alert color="yellow" variant="light" styles={READABLE_TITLE} role="status" title="Stopped early">
           {execution.skippedReason}
         </Alert>
       )}
       {subscriptionFailed && !final && (
-        <Alert color="yellow" variant="light" role="status" title="Live updates unavailable">
+        <Alert color="yellow" variant="light" styles={READABLE_TITLE} role="status" title="Live updates unavailable">
           {live.streamError?.message}. Checking every 2 seconds instead.
         </Alert>
       )}
@@ -205,7 +238,31 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
             {!final && etaSeconds !== null ? ` · about ${formatDuration(etaSeconds)} left` : ''}
           </Text>
         </Group>
-        <Progress value={progress} aria-label={`Overall progress ${formatPercent(progress)}`} size="lg" animated={!final} />
+        <div role="group" aria-label={`Overall progress ${formatPercent(progress)}`}>
+          <Progress.Root size="lg" data-testid="outcome-bar">
+            {segments.map((seg) => (
+              <Progress.Section
+                key={seg.outcome}
+                value={seg.percent}
+                color={OUTCOME_LOOK[seg.outcome].color}
+                animated={seg.outcome === 'running'}
+                striped={seg.outcome === 'other'}
+                data-outcome={seg.outcome}
+                aria-label={`${OUTCOME_LOOK[seg.outcome].label}: ${seg.count} of ${cells.length}`}
+              />
+            ))}
+          </Progress.Root>
+        </div>
+        <Group gap="md" wrap="wrap" aria-hidden>
+          {segments.map((seg) => (
+            <Group key={seg.outcome} gap={4} wrap="nowrap">
+              <span style={{ width: 10, height: 10, borderRadius: 2, background: `var(--mantine-color-${OUTCOME_LOOK[seg.outcome].color.replace('.', '-')})`, display: 'inline-block' }} />
+              <Text size="xs">
+                {OUTCOME_LOOK[seg.outcome].label} {seg.count}
+              </Text>
+            </Group>
+          ))}
+        </Group>
       </Stack>
 
       <SimpleGrid cols={{ base: 2, sm: 3, lg: 6 }} spacing="sm">
@@ -222,12 +279,42 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
           <Text component="h2" fw={700} size="lg" id="grid-title">
             Servers
           </Text>
-          <Text size="xs" c="dimmed">
-            {JOB_STATES.filter((s) => metrics.counts[s]).map((s) => `${JOB_STATE_LOOK[s].label} ${metrics.counts[s]}`).join(' · ')}
-          </Text>
+          <Group gap="md" wrap="wrap">
+            <Text size="xs" c="dimmed">
+              {JOB_STATES.filter((s) => metrics.counts[s]).map((s) => `${JOB_STATE_LOOK[s].label} ${metrics.counts[s]}`).join(' · ')}
+            </Text>
+            <Switch
+              label={`Failed only (not succeeded: ${[...NOT_SUCCEEDED].map((s) => JOB_STATE_LOOK[s].label.toLowerCase()).join(', ')})`}
+              checked={failedOnly}
+              onChange={(e) => setFailedOnly(e.currentTarget.checked)}
+              size="sm"
+            />
+          </Group>
         </Group>
-        <ProgressGrid cells={cells} focused={focused} onFocus={setFocused} />
+        {failedOnly && shownCells.length === 0 ? (
+          <Text size="sm" c="dimmed" data-testid="failed-only-empty">
+            {final ? 'Every job succeeded.' : 'No job has failed so far.'}
+          </Text>
+        ) : (
+          <ProgressGrid cells={shownCells} focused={focused} onFocus={setFocused} />
+        )}
       </section>
+
+      <section aria-labelledby="results-title">
+        <Text component="h2" fw={700} size="lg" id="results-title" mb="xs">
+          Results per server{failedOnly ? ' (not succeeded)' : ''}
+        </Text>
+        {resultRows.length > 0 && <ResultsTable rows={resultRows} labelledBy="results-title" />}
+      </section>
+
+      {rerun && rerunPlan.input && (
+        <RerunDialog opened onClose={() => setRerun(null)} title={rerun === 'failed' ? 'Retry failed' : 'Re-run'} what={what} input={rerunPlan.input} executionId={execution.executionId} onlyFailed={rerun === 'failed'} />
+      )}
+      <Modal opened={rerun !== null && !rerunPlan.input} onClose={() => setRerun(null)} title={<Text fw={700}>Cannot run it again from here</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
+        <Text size="sm" role="alert">
+          {rerunPlan.problem}
+        </Text>
+      </Modal>
 
       <Modal opened={confirmCancel} onClose={() => setConfirmCancel(false)} title={<Text fw={700}>Cancel execution {execution.executionId}?</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
         <Stack gap="sm">

@@ -1,8 +1,11 @@
 // History page tests: the rows from the hub, and `executionsFeed` live — a started execution
 // makes the page ask again and shows up marked new; a finished one is asked for again too. The
 // state badge is never clipped (its width in a real browser is checked by the e2e test at 1280 px).
-import { act, screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { Route, Routes } from 'react-router-dom';
+import { describe, expect, it, vi } from 'vitest';
+import { graphQLError } from '../test/client';
 import type { ExecutionSummaryFragment } from '../gql/graphql';
 import { fakeClient } from '../test/client';
 import { monitorExecution } from '../test/executions';
@@ -20,6 +23,8 @@ describe('HistoryPage', () => {
     const fake = fakeClient({
       Executions: () => ({ data: { executions: { total: items.length, page: 1, pageSize: 50, items } } }),
       ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+      Users: () => ({ data: { users: [] } }),
+      Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
     });
     renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions' });
     expect(await screen.findByTestId('execution-count')).toHaveTextContent('1 execution');
@@ -45,6 +50,8 @@ describe('HistoryPage', () => {
     const fake = fakeClient({
       Executions: () => ({ data: { executions: { total: 1, page: 1, pageSize: 50, items: [summary('exec-1', 'COMPLETED')] } } }),
       ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+      Users: () => ({ data: { users: [] } }),
+      Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
     });
     renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions' });
     const badge = await screen.findByTestId('execution-state');
@@ -53,5 +60,112 @@ describe('HistoryPage', () => {
     expect(badge).toHaveStyle({ overflow: 'visible', minWidth: 'max-content' });
     expect(within(badge).getByText('Completed')).toHaveStyle({ overflow: 'visible', textOverflow: 'clip' });
     expect(badge.closest('td')).toHaveStyle({ whiteSpace: 'nowrap' });
+  });
+
+  describe('sorting, rows, quick ranges and pickers', () => {
+    const withTiming = (id: string, by: string, minutesAgo: number, duration: number) => {
+      const e = summary(id, 'COMPLETED');
+      return { ...e, initiatedBy: by, timing: { ...e.timing, createdAt: new Date(Date.now() - minutesAgo * 60_000).toISOString(), durationSeconds: duration } };
+    };
+    function setup(route = '/executions', admin = true) {
+      const items = [withTiming('exec-a', 'zoe@example.com', 1, 30), withTiming('exec-b', 'al@example.com', 5, 2), withTiming('exec-c', 'bo@example.com', 3, 10)];
+      const fake = fakeClient({
+        Executions: () => ({ data: { executions: { total: items.length, page: 1, pageSize: 50, items } } }),
+        ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+        Users: () => (admin ? { data: { users: [{ email: 'kim@example.com', role: 'OPERATOR', tenantId: 't', disabled: false }] } } : { error: graphQLError('admins only', 'FORBIDDEN') }),
+        Servers: () => ({ data: { servers: { total: 1, page: 1, pageSize: 500, items: [{ ...monitorExecution(0, () => 'SUCCESS'), serverId: 's', environment: 'lab' }] } } }),
+      });
+      renderWithProviders(
+        <Routes>
+          <Route path="/executions" element={<HistoryPage />} />
+          <Route path="/executions/:id" element={<p>monitor page</p>} />
+        </Routes>,
+        { client: fake.client, route },
+      );
+      return { ...fake, user: userEvent.setup() };
+    }
+    const order = () => screen.getAllByTestId('execution-row').map((r) => r.getAttribute('data-execution-id'));
+
+    it('sorts by a column, and again the other way', async () => {
+      const { user } = setup();
+      await waitFor(() => expect(order()).toEqual(['exec-a', 'exec-c', 'exec-b']));
+      await user.click(screen.getByRole('button', { name: 'Sort by duration' }));
+      expect(order()).toEqual(['exec-a', 'exec-c', 'exec-b']);
+      await user.click(screen.getByRole('button', { name: 'Sort by duration, now descending' }));
+      expect(order()).toEqual(['exec-b', 'exec-c', 'exec-a']);
+      await user.click(screen.getByRole('button', { name: 'Sort by initiated by' }));
+      expect(order()).toEqual(['exec-b', 'exec-c', 'exec-a']);
+      expect(screen.getByRole('columnheader', { name: /Initiated by/ })).toHaveAttribute('aria-sort', 'ascending');
+    });
+
+    it('opens an execution from anywhere on its row, by click or by Enter', async () => {
+      const { user } = setup();
+      await waitFor(() => expect(order()).toHaveLength(3));
+      await user.click(within(screen.getAllByTestId('execution-row')[1]!).getByText('bo@example.com'));
+      expect(await screen.findByText('monitor page')).toBeVisible();
+    });
+
+    it('opens an execution with the keyboard', async () => {
+      setup();
+      await waitFor(() => expect(order()).toHaveLength(3));
+      const row = screen.getAllByTestId('execution-row')[2]!;
+      row.focus();
+      expect(row).toHaveFocus();
+      fireEvent.keyDown(row, { key: 'Enter' });
+      expect(await screen.findByText('monitor page')).toBeVisible();
+    });
+
+    it('asks the hub for a quick range and clears the dates', async () => {
+      const { user, calls } = setup('/executions?from=2025-01-01');
+      await waitFor(() => expect(order()).toHaveLength(3));
+      await user.click(screen.getByRole('button', { name: 'Last 24 hours' }));
+      expect(screen.getByRole('button', { name: 'Last 24 hours' })).toHaveAttribute('aria-pressed', 'true');
+      await waitFor(() => {
+        const from = (calls.filter((c) => c.name === 'Executions').at(-1)?.variables.filter as { from?: string } | undefined)?.from;
+        expect(Date.now() - Date.parse(from ?? '')).toBeGreaterThan(86_400_000 - 1);
+        expect(Date.now() - Date.parse(from ?? '')).toBeLessThan(86_400_000 + 61_000);
+      });
+      expect(screen.getByLabelText('From')).toHaveValue('');
+    });
+
+    it('offers initiators from the users and the executions, environments from the servers', async () => {
+      const { user, calls } = setup();
+      await waitFor(() => expect(order()).toHaveLength(3));
+      const by = screen.getByRole('combobox', { name: 'Initiated by' });
+      await waitFor(() => expect([...by.querySelectorAll('option')].map((o) => o.textContent)).toEqual(['Anyone', 'al@example.com', 'bo@example.com', 'kim@example.com', 'zoe@example.com']));
+      await user.selectOptions(by, 'kim@example.com');
+      await waitFor(() => expect(calls.filter((c) => c.name === 'Executions').at(-1)?.variables.filter).toMatchObject({ initiatedBy: 'kim@example.com' }));
+      const env = screen.getByRole('combobox', { name: 'Environment' });
+      expect([...env.querySelectorAll('option')].map((o) => o.textContent)).toContain('lab');
+    });
+
+    it('still offers the initiators seen when the user list is for admins only', async () => {
+      setup('/executions', false);
+      await waitFor(() => expect(order()).toHaveLength(3));
+      const options = [...screen.getByRole('combobox', { name: 'Initiated by' }).querySelectorAll('option')].map((o) => o.textContent);
+      expect(options).toEqual(['Anyone', 'al@example.com', 'bo@example.com', 'zoe@example.com']);
+    });
+  });
+
+  it('folds the filters behind a button and shows cards on a phone', async () => {
+    const matchMedia = vi.spyOn(window, 'matchMedia').mockImplementation((query: string) => ({ matches: query.includes('max-width'), media: query, onchange: null, addListener: () => undefined, removeListener: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList);
+    try {
+      const fake = fakeClient({
+        Executions: () => ({ data: { executions: { total: 1, page: 1, pageSize: 50, items: [summary('exec-1', 'FAILED')] } } }),
+        ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+        Users: () => ({ data: { users: [] } }),
+        Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
+      });
+      renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions?environment=uat' });
+      const toggle = await screen.findByRole('button', { name: 'Filters (1 set)' });
+      expect(toggle).toHaveAttribute('aria-expanded', 'false');
+      expect(screen.queryByRole('table')).toBeNull();
+      const card = await screen.findByRole('listitem');
+      expect(within(card).getByTestId('execution-state')).toHaveTextContent('Failed');
+      await userEvent.setup().click(toggle);
+      expect(screen.getByRole('button', { name: 'Hide filters (1 set)' })).toHaveAttribute('aria-expanded', 'true');
+    } finally {
+      matchMedia.mockRestore();
+    }
   });
 });

@@ -1,7 +1,7 @@
 // Table tests for the execution history filters: what the hub is asked, what the page narrows.
 import { describe, expect, it } from 'vitest';
 import type { ExecutionSummaryFragment } from '../gql/graphql';
-import { foldFeed, matchesHistory, toExecutionFilter, type HistoryFilters } from './history';
+import { DEFAULT_SORT, foldFeed, formatSort, matchesHistory, parseSort, sortExecutions, toExecutionFilter, type HistoryFilters } from './history';
 
 const NONE: HistoryFilters = { statuses: [], initiatedBy: '', q: '', templateId: '', environment: '', from: '', to: '' };
 
@@ -47,5 +47,34 @@ describe('foldFeed', () => {
     const before = foldFeed(undefined, event('STARTED', 'e1'));
     expect(foldFeed(before, event('STARTED', 'e3'))).toEqual(foldFeed(before, event('STARTED', 'e3')));
     expect(before.started).toEqual(['e1']);
+  });
+});
+
+describe('quick ranges', () => {
+  it('start the range its length before now (to the minute) and replace the dates', () => {
+    const now = Date.parse('2025-06-10T12:34:56Z');
+    expect(toExecutionFilter({ ...NONE, range: '1h', from: '2025-01-01' }, now)).toEqual({ from: '2025-06-10T11:34:00.000Z' });
+    expect(toExecutionFilter({ ...NONE, range: '24h' }, now)).toEqual({ from: '2025-06-09T12:34:00.000Z' });
+    expect(toExecutionFilter({ ...NONE, range: '7d', environment: 'uat' }, now)).toEqual({ environment: 'uat', from: '2025-06-03T12:34:00.000Z' });
+  });
+});
+
+describe('sortExecutions', () => {
+  const row = (id: string, by: string, created: string, duration: number | null, servers: number) =>
+    ({ executionId: id, initiatedBy: by, overall: 'COMPLETED', targetServers: Array.from({ length: servers }, (_, i) => `s${i}`), timing: { createdAt: created, durationSeconds: duration } }) as unknown as ExecutionSummaryFragment;
+  const rows = [row('b', 'zoe@x', '2025-01-02T00:00:00Z', 5, 1), row('a', 'Al@x', '2025-01-03T00:00:00Z', null, 3), row('c', 'bo@x', '2025-01-01T00:00:00Z', 1, 2)];
+  const ids = (sorted: ExecutionSummaryFragment[]) => sorted.map((r) => r.executionId);
+  it('sorts by a column either way, missing durations last', () => {
+    expect(ids(sortExecutions(rows, DEFAULT_SORT, () => ''))).toEqual(['a', 'b', 'c']);
+    expect(ids(sortExecutions(rows, { key: 'created', desc: false }, () => ''))).toEqual(['c', 'b', 'a']);
+    expect(ids(sortExecutions(rows, { key: 'initiator', desc: false }, () => ''))).toEqual(['a', 'c', 'b']);
+    expect(ids(sortExecutions(rows, { key: 'servers', desc: true }, () => ''))).toEqual(['a', 'c', 'b']);
+    expect(ids(sortExecutions(rows, { key: 'duration', desc: false }, () => ''))).toEqual(['c', 'b', 'a']);
+    expect(ids(sortExecutions(rows, { key: 'duration', desc: true }, () => ''))).toEqual(['b', 'c', 'a']);
+  });
+  it('reads and writes the sort in the URL, the default for anything unknown', () => {
+    expect(parseSort('duration:asc')).toEqual({ key: 'duration', desc: false });
+    expect(parseSort('bogus:desc')).toEqual(DEFAULT_SORT);
+    expect(formatSort({ key: 'servers', desc: true })).toBe('servers:desc');
   });
 });

@@ -66,7 +66,10 @@ export function formatDuration(seconds: number | null | undefined): string {
 
 const DATE_TIME = new Intl.DateTimeFormat('en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
 
-/** An absolute, locale-stable timestamp; "–" when missing or unreadable. */
+/**
+ * The dashboard's one absolute date format ("6 Dec 2026, 06:14:03", local time): every absolute
+ * time a view shows goes through it. "–" when missing or unreadable.
+ */
 export function formatDateTime(iso: string | null | undefined): string {
   if (!iso) return '–';
   const t = Date.parse(iso);

@@ -1,5 +1,6 @@
 // Acquire a lock on a server (operators): which server, why, maintenance or emergency, and for how
-// long; the hub's refusal (e.g. the server is already locked) is shown as it says it.
+// long; the hub's refusal (e.g. the server is already locked) is shown as it says it. A server
+// given by the caller (the server page's "Lock") is offered at once, before the list arrives.
 import { Alert, Button, Group, Modal, NativeSelect, NumberInput, SegmentedControl, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
@@ -47,7 +48,7 @@ export function AcquireLockDialog({ opened, onClose, serverId: initialServer = '
       >
         <Stack gap="sm">
           <Text size="sm">While a server is locked, only your executions run on it. Release the lock when you are done; it ends by itself when its time runs out.</Text>
-          <NativeSelect label="Server" value={chosen} onChange={(e) => setServerId(e.currentTarget.value)} data={servers.map((s) => ({ value: s.serverId, label: `${s.serverId} (${s.hostname})` }))} />
+          <NativeSelect label="Server" value={chosen} onChange={(e) => setServerId(e.currentTarget.value)} data={[...(chosen && !servers.some((s) => s.serverId === chosen) ? [{ value: chosen, label: chosen }] : []), ...servers.map((s) => ({ value: s.serverId, label: `${s.serverId} (${s.hostname})` }))]} />
           <TextInput label="Reason" value={reason} onChange={(e) => setReason(e.currentTarget.value)} onBlur={() => setTouched(true)} error={reasonError} required />
           <Stack gap={4}>
             <Text size="sm" fw={500} id="lock-type-label">

@@ -10,6 +10,7 @@ import type { LockFieldsFragment, Role } from '../gql/graphql';
 import { errorMessage } from '../lib/errors';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 
 export interface LocksTableProps {
   locks: readonly LockFieldsFragment[];
@@ -121,7 +122,7 @@ export function LocksTable({ locks, me, now, showServer = true, labelledBy }: Lo
                 </Table.Td>
                 <Table.Td>{lock.lockMetadata.reason}</Table.Td>
                 <Table.Td>{formatDateTime(lock.timing.acquiredAt)}</Table.Td>
-                <Table.Td title={lock.timing.expiresAt}>{formatRelativeTime(lock.timing.expiresAt, now)}</Table.Td>
+                <Table.Td title={formatDateTime(lock.timing.expiresAt)}>{formatRelativeTime(lock.timing.expiresAt, now)}</Table.Td>
                 {canOperate && (
                   <Table.Td>
                     {lock.status === 'ACTIVE' && (
@@ -143,9 +144,9 @@ export function LocksTable({ locks, me, now, showServer = true, labelledBy }: Lo
                           </>
                         ) : (
                           isAdmin && (
-                            <Button size="xs" color="red.9" onClick={() => setReleasing(lock)} aria-label={`Force-release the lock on ${lock.serverId}`}>
+                            <DangerButton size="xs" onClick={() => setReleasing(lock)} aria-label={`Force-release the lock on ${lock.serverId}`}>
                               Force release
-                            </Button>
+                            </DangerButton>
                           )
                         )}
                       </Group>

@@ -40,7 +40,7 @@ function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previe
     PreviewExecution: (variables) => {
       const input = variables.input as StartExecutionInput;
       if (previewError) return { error: graphQLError('parameters.db: must match ^[a-z_]+$') };
-      const ids = input.targetServers ?? [];
+      const ids = input.targetServers?.length ? input.targetServers : input.selector ? makeServers().map((x) => x.serverId) : [];
       return {
         data: {
           previewExecution: {
@@ -84,7 +84,8 @@ describe('RunPage', () => {
     expect(screen.queryByRole('dialog')).toBeNull();
   });
 
-  it('previews per server, confirms, sends the execution and opens the monitor', async () => {
+  // Types a few fields with user-event: allow for a busy machine.
+  it('previews per server, confirms, sends the execution and opens the monitor', { timeout: 15_000 }, async () => {
     const { user, calls } = setup();
     await user.selectOptions(await screen.findByRole('combobox', { name: 'Template' }), 'tpl-db');
     await user.type(screen.getByRole('textbox', { name: /^db/ }), 'staging_db');
@@ -185,5 +186,21 @@ describe('RunPage', () => {
       selector: { environment: 'uat', serverGroup: null, tags: [], status: null },
       action: { type: 'shell_command', command: 'echo hello', timeout: 60 },
     });
+  });
+
+  it('runs on all servers: an empty selector, the hub’s count shown and confirmed', async () => {
+    const { user, calls } = setup('/run?targets=all');
+    expect(await screen.findByRole('radio', { name: 'All servers' })).toBeChecked();
+    const total = makeServers().length;
+    expect(await screen.findByTestId('all-servers')).toHaveTextContent(`${total} servers right now, by the hub’s count`);
+    await user.click(screen.getByText('Ad-hoc command'));
+    await user.type(screen.getByLabelText(/Shell command/), 'uptime');
+    await waitFor(() => expect(screen.getByTestId('target-count')).toHaveTextContent(`${total} servers targeted`));
+    await user.click(screen.getByRole('button', { name: 'Review and run' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByText(/on every server of your tenant/)).toBeVisible();
+    await user.click(within(dialog).getByRole('button', { name: `Run on ${total} servers` }));
+    await waitFor(() => expect(calls.find((c) => c.name === 'StartExecution')?.variables.input).toMatchObject({ selector: { tags: [] } }));
+    expect((calls.find((c) => c.name === 'StartExecution')?.variables.input as StartExecutionInput).targetServers).toBeUndefined();
   });
 });

@@ -1,12 +1,12 @@
 // The action builder (route /run): a template (with the form generated from its typed
 // parameters) or an ad-hoc shell command; targets picked explicitly (pre-filled from the servers
-// selection) or by a selector with a live count; rate control and priority; a preview of the
+// selection), by a selector, or every server of the tenant ("All servers"), with a live count; rate control and priority; a preview of the
 // exact command (secrets masked); what to do about locks (take an execution lock per server; wait
 // for or skip servers locked by someone else) with a warning naming the chosen targets that are
 // locked by someone else; a confirmation dialog; then the execution monitor.
-import { Alert, Button, Card, Checkbox, Code, Group, List, Modal, MultiSelect, NativeSelect, NumberInput, Radio, SegmentedControl, SimpleGrid, Stack, Table, Text, Textarea, TextInput, Title } from '@mantine/core';
+import { Alert, Button, Card, Checkbox, Group, List, Modal, MultiSelect, NativeSelect, NumberInput, Radio, SegmentedControl, SimpleGrid, Stack, Text, Textarea, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
-import { useMemo, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { PreviewExecutionQuery, StartExecutionMutation } from '../api/executions';
@@ -21,55 +21,26 @@ import { notificationCenter } from '../notifications/center';
 import { serverSelection } from '../servers/selection';
 import { SERVER_STATE_LOOK, SERVER_STATES, isServerState } from '../servers/status';
 import { ParameterForm } from './ParameterForm';
+import { PreviewTable } from './PreviewTable';
 import { initialValues, parseParameters, renderCommand, toParameterPayload, validateParameters, validateRate, type FormValues } from './parameters';
 import { EMPTY_SELECTOR, isEmptySelector, matchSelector, type Selector } from './targets';
 
 type Mode = 'template' | 'adhoc';
-type TargetMode = 'explicit' | 'selector';
+type TargetMode = 'explicit' | 'selector' | 'all';
 const PRIORITIES: Priority[] = ['HIGH', 'NORMAL', 'LOW'];
 const PREVIEW_ROWS = 12;
 /** Locks are asked for again this often while the form is open. */
 const LOCKS_REFRESH_MS = 10_000;
+/** The tenant's server count is asked for again this often while "All servers" is chosen. */
+const ALL_REFRESH_MS = 10_000;
 
 const sortedUnique = (values: Iterable<string>) => [...new Set(values)].filter(Boolean).sort();
-
-interface PreviewRow {
-  serverId: string;
-  command?: string | null;
-  skipped: boolean;
-  reason?: string | null;
-}
-
-function PreviewTable({ rows, testId = 'command-preview' }: { rows: readonly PreviewRow[]; testId?: string }) {
-  return (
-    <Table.ScrollContainer minWidth={500}>
-      <Table data-testid={testId} aria-label="Command per server" verticalSpacing={4}>
-        <Table.Thead>
-          <Table.Tr>
-            <Table.Th scope="col" w={220}>
-              Server
-            </Table.Th>
-            <Table.Th scope="col">Command</Table.Th>
-          </Table.Tr>
-        </Table.Thead>
-        <Table.Tbody>
-          {rows.map((row) => (
-            <Table.Tr key={row.serverId}>
-              <Table.Td ff="monospace">{row.serverId}</Table.Td>
-              <Table.Td>{row.skipped ? <Text size="sm" c="dimmed">Skipped: {row.reason ?? 'not applicable'}</Text> : <Code style={{ overflowWrap: 'anywhere' }}>{row.command}</Code>}</Table.Td>
-            </Table.Tr>
-          ))}
-        </Table.Tbody>
-      </Table>
-    </Table.ScrollContainer>
-  );
-}
 
 export default function RunPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const [{ data: templatesData, error: templatesError }] = useQuery({ query: TemplatesQuery });
-  const [{ data: serversData, error: serversError }] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
+  const [{ data: serversData, error: serversError }, refetchServers] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
   const [startState, start] = useMutation(StartExecutionMutation);
 
   const [mode, setMode] = useState<Mode>(params.get('mode') === 'adhoc' ? 'adhoc' : 'template');
@@ -79,7 +50,7 @@ export default function RunPage() {
   const [attempted, setAttempted] = useState(false);
   const [command, setCommand] = useState('');
   const [timeout, setTimeoutSeconds] = useState<number | string>(60);
-  const [targetMode, setTargetMode] = useState<TargetMode>('explicit');
+  const [targetMode, setTargetMode] = useState<TargetMode>(params.get('targets') === 'all' ? 'all' : 'explicit');
   const [explicit, setExplicit] = useState<string[]>(() => {
     if (params.get('targets') === 'selection') return [...serverSelection.get()];
     return params.getAll('server');
@@ -117,7 +88,14 @@ export default function RunPage() {
   };
 
   // Selector: counted here over the known servers until the hub's preview answers.
-  const localMatches = targetMode === 'explicit' ? explicit : isEmptySelector(selector) ? [] : matchSelector(servers, selector).map((s) => s.serverId);
+  const localMatches = targetMode === 'explicit' ? explicit : targetMode === 'all' ? servers.map((s) => s.serverId) : isEmptySelector(selector) ? [] : matchSelector(servers, selector).map((s) => s.serverId);
+  // "All servers": the hub's count of the tenant's servers, asked for again every 10 s.
+  const fleetSize = serversData?.servers.total;
+  useEffect(() => {
+    if (targetMode !== 'all') return;
+    const id = setInterval(() => refetchServers({ requestPolicy: 'network-only' }), ALL_REFRESH_MS);
+    return () => clearInterval(id);
+  }, [targetMode, refetchServers]);
   const paramErrors = mode === 'template' ? validateParameters(specs, values) : {};
   const rateErrors = [validateRate(maxConcurrency, 'Max concurrency'), validateRate(errorThreshold, 'Error threshold')].filter((e): e is string => e !== null);
   const timeoutNumber = typeof timeout === 'number' ? timeout : Number(timeout);
@@ -127,7 +105,7 @@ export default function RunPage() {
   if (mode === 'adhoc' && (!Number.isInteger(timeoutNumber) || timeoutNumber < 1 || timeoutNumber > 86_400)) problems.push('Timeout must be 1–86400 seconds.');
   for (const [name, error] of Object.entries(paramErrors)) problems.push(`${name}: ${error}`);
   problems.push(...rateErrors);
-  const targetsChosen = targetMode === 'explicit' ? explicit.length > 0 : !isEmptySelector(selector);
+  const targetsChosen = targetMode === 'explicit' ? explicit.length > 0 : targetMode === 'all' ? true : !isEmptySelector(selector);
   if (!targetsChosen) problems.push(targetMode === 'explicit' ? 'Pick at least one server.' : 'Set at least one selector field.');
 
   const localPreview = mode === 'adhoc' ? command.trim() : template ? renderCommand(template.commandTemplate, specs, values) : '';
@@ -137,6 +115,8 @@ export default function RunPage() {
     if (mode === 'adhoc' && command.trim() === '') return null;
     const base: StartExecutionInput = { priority };
     if (targetMode === 'explicit') base.targetServers = explicit;
+    // An empty selector matches every server of the tenant.
+    else if (targetMode === 'all') base.selector = { tags: [] };
     else
       base.selector = {
         environment: selector.environment,
@@ -165,7 +145,7 @@ export default function RunPage() {
   const hubPreview = previewVariables && debouncedKey === inputKey ? previewResult.data?.previewExecution : undefined;
   const previewError = previewVariables && !previewResult.fetching ? previewResult.error : undefined;
   const previewProblems = previewError ? (previewError.graphQLErrors.length ? previewError.graphQLErrors.map((e) => e.message) : [previewError.message]) : [];
-  const targetCount = hubPreview ? hubPreview.runCount : localMatches.length;
+  const targetCount = hubPreview ? hubPreview.runCount : targetMode === 'all' && fleetSize !== undefined ? fleetSize : localMatches.length;
   if (targetsChosen && targetCount === 0 && !previewError) problems.push('No server matches these targets.');
   const previewRows = hubPreview
     ? hubPreview.servers
@@ -282,10 +262,15 @@ export default function RunPage() {
           data={[
             { value: 'explicit', label: 'Pick servers' },
             { value: 'selector', label: 'Selector' },
+            { value: 'all', label: 'All servers' },
           ]}
           mb="md"
         />
-        {targetMode === 'explicit' ? (
+        {targetMode === 'all' ? (
+          <Text size="sm" data-testid="all-servers">
+            Every server of your tenant{fleetSize !== undefined ? `: ${formatCount(hubPreview?.matchedCount ?? fleetSize, 'server')} right now, by the hub’s count` : ''}. Servers that enrol before you confirm are included too.
+          </Text>
+        ) : targetMode === 'explicit' ? (
           <MultiSelect
             label="Servers"
             placeholder={explicit.length ? undefined : 'Search servers'}
@@ -404,7 +389,7 @@ export default function RunPage() {
       <Modal opened={confirming} onClose={() => setConfirming(false)} title={<Text fw={700}>Run on {formatCount(targetCount, 'server')}?</Text>} size="lg" closeButtonProps={{ 'aria-label': 'Close' }}>
         <Stack gap="sm">
           <Text size="sm">
-            {mode === 'adhoc' ? 'Ad-hoc shell command' : `Template “${template?.name ?? ''}”`} on {targetMode === 'selector' ? 'the servers the selector matches' : 'the picked servers'}, priority {priority.toLowerCase()}
+            {mode === 'adhoc' ? 'Ad-hoc shell command' : `Template “${template?.name ?? ''}”`} on {targetMode === 'all' ? 'every server of your tenant' : targetMode === 'selector' ? 'the servers the selector matches' : 'the picked servers'}, priority {priority.toLowerCase()}
             {maxConcurrency ? `, at most ${maxConcurrency} at once` : ''}
             {errorThreshold ? `, stopping after ${errorThreshold} failures` : ''}.
           </Text>

@@ -1,16 +1,14 @@
-// Schedules (route /schedules): recurring (cron) or one-off executions — the list with next and
-// last run, a form to add one (the execution as the start-execution document) and delete.
-import { Alert, Button, Card, Group, List, NativeSelect, Stack, Table, Text, TextInput, Textarea, Title, VisuallyHidden } from '@mantine/core';
+// Schedules (route /schedules): recurring (cron, read out in words) or one-off executions — the
+// list with next and last run, the form to add one (ScheduleForm) and delete.
+import { Alert, Button, Group, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { CreateScheduleMutation, DeleteScheduleMutation, SchedulesQuery } from '../api/admin';
+import { DeleteScheduleMutation, SchedulesQuery } from '../api/admin';
 import { formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
-
-const SAMPLE_EXECUTION = JSON.stringify({ action: { type: 'shell_command', command: 'uptime' }, selector: { environment: 'dev' } }, null, 2);
-/** The hub's cron has a seconds field: second minute hour day month weekday. */
-const DAILY_3AM = '0 0 3 * * *';
+import { describeCron } from './form';
+import { ScheduleForm } from './ScheduleForm';
 
 function describeTrigger(trigger: unknown): string {
   const t = typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>) : {};
@@ -19,69 +17,10 @@ function describeTrigger(trigger: unknown): string {
   return JSON.stringify(trigger);
 }
 
-function NewSchedule({ onDone }: { onDone: () => void }) {
-  const [name, setName] = useState('');
-  const [kind, setKind] = useState<'cron' | 'once'>('cron');
-  const [when, setWhen] = useState(DAILY_3AM);
-  const [execution, setExecution] = useState(SAMPLE_EXECUTION);
-  const [problems, setProblems] = useState<string[]>([]);
-  const [state, create] = useMutation(CreateScheduleMutation);
-
-  const save = async () => {
-    const found: string[] = [];
-    if (!name.trim()) found.push('Name: required');
-    if (!when.trim()) found.push(kind === 'cron' ? 'Cron expression: required' : 'Run at: required');
-    let parsed: unknown = null;
-    try {
-      parsed = JSON.parse(execution);
-    } catch (e) {
-      found.push(`Execution: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-    }
-    setProblems(found);
-    if (found.length) return;
-    const at = kind === 'once' ? new Date(when).toISOString() : null;
-    const trigger = kind === 'cron' ? { type: 'cron', expression: when.trim() } : { type: 'once', at };
-    const result = await create({ input: { name: name.trim(), trigger, execution: parsed, enabled: true } });
-    if (result.error) setProblems(result.error.graphQLErrors.length ? result.error.graphQLErrors.flatMap((e) => e.message.split(/;\s*/)) : [result.error.message]);
-    else onDone();
-  };
-
-  return (
-    <Card withBorder component="section" aria-labelledby="new-schedule-title">
-      <Title order={2} size="h4" id="new-schedule-title" mb="sm">
-        New schedule
-      </Title>
-      <Stack gap="sm" maw={700}>
-        <TextInput label="Name" value={name} onChange={(e) => setName(e.currentTarget.value)} required />
-        <Group align="flex-end">
-          <NativeSelect label="Trigger" value={kind} onChange={(e) => { const k = e.currentTarget.value as 'cron' | 'once'; setKind(k); setWhen(k === 'cron' ? DAILY_3AM : ''); }} data={[{ value: 'cron', label: 'Recurring (cron)' }, { value: 'once', label: 'Once' }]} w={200} />
-          {kind === 'cron' ? (
-            <TextInput label="Cron expression" description="second minute hour day month weekday" value={when} onChange={(e) => setWhen(e.currentTarget.value)} styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }} w={260} />
-          ) : (
-            <TextInput label="Run at" type="datetime-local" value={when} onChange={(e) => setWhen(e.currentTarget.value)} w={260} />
-          )}
-        </Group>
-        <Textarea label="Execution (JSON)" description="As for starting an execution: action or action_template_id + parameters, and target_servers or selector." value={execution} onChange={(e) => setExecution(e.currentTarget.value)} autosize minRows={5} styles={{ input: { fontFamily: "var(--mantine-font-family-monospace)" } }} spellCheck={false} />
-        {problems.length > 0 && (
-          <Alert color="red" variant="light" role="alert" title="Fix these and save again">
-            <List size="sm">
-              {problems.map((p) => (
-                <List.Item key={p}>{p}</List.Item>
-              ))}
-            </List>
-          </Alert>
-        )}
-        <Group>
-          <Button onClick={() => void save()} loading={state.fetching}>
-            Create schedule
-          </Button>
-          <Button variant="default" onClick={onDone}>
-            Cancel
-          </Button>
-        </Group>
-      </Stack>
-    </Card>
-  );
+/** A cron trigger in words (cronstrue), or nothing. */
+function triggerReading(trigger: unknown): string | null {
+  const t = typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>) : {};
+  return t.type === 'cron' && typeof t.expression === 'string' ? describeCron(t.expression) : null;
 }
 
 export default function SchedulesPage() {
@@ -103,7 +42,7 @@ export default function SchedulesPage() {
         </Title>
         {!adding && <Button onClick={() => setAdding(true)}>New schedule</Button>}
       </Group>
-      {adding && <NewSchedule onDone={() => setAdding(false)} />}
+      {adding && <ScheduleForm onDone={() => setAdding(false)} />}
       {error && (
         <Alert color="red" variant="light" role="alert" title="Could not load schedules">
           {error.message}
@@ -135,7 +74,12 @@ export default function SchedulesPage() {
               {schedules.map((s) => (
                 <Table.Tr key={s.id}>
                   <Table.Td>{s.name}</Table.Td>
-                  <Table.Td ff="monospace">{describeTrigger(s.trigger)}</Table.Td>
+                  <Table.Td>
+                    <Text ff="monospace" size="sm">
+                      {describeTrigger(s.trigger)}
+                    </Text>
+                    {triggerReading(s.trigger) && <Text size="sm">{triggerReading(s.trigger)}</Text>}
+                  </Table.Td>
                   <Table.Td>{s.enabled ? 'yes' : 'no'}</Table.Td>
                   <Table.Td>{formatDateTime(s.nextRunAt)}</Table.Td>
                   <Table.Td>{formatDateTime(s.lastRunAt)}</Table.Td>

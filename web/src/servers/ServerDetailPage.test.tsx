@@ -1,7 +1,8 @@
 // Server page tests: facts and metrics from the `server` query, heartbeat history from live
 // updates, recent executions for this server (with this server's own result, not the
 // execution's), locks, and a clear message for an unknown server.
-import { act, screen, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
 import { describe, expect, it } from 'vitest';
 import { fakeClient } from '../test/client';
@@ -45,6 +46,9 @@ function setup(found = true) {
       },
     }),
     Me: () => ({ data: { me: { email: 'admin@example.com', role: 'ADMIN' } } }),
+    ServerMetricsHistory: () => ({ data: { server: { serverId: server.serverId, metricsHistory: [] } } }),
+    LockServerOptions: () => ({ data: { servers: { items: [{ serverId: 'other-01', hostname: 'other' }, { serverId: server.serverId, hostname: server.hostname }] } } }),
+    AcquireLock: (v) => ({ data: { acquireLock: { lockId: 'l2', serverId: (v.input as { server_id: string }).server_id } } }),
     ServerExecutions: () => ({
       data: {
         executions: {
@@ -154,5 +158,24 @@ describe('ServerDetailPage', () => {
   it('says when the server does not exist', async () => {
     setup(false);
     expect(await screen.findByRole('alert')).toHaveTextContent(`There is no server “${server.serverId}”`);
+  });
+
+  it('opens Run with this server targeted, and locks it with a reason, type and duration', async () => {
+    const user = userEvent.setup();
+    const { calls } = setup();
+    expect(await screen.findByRole('link', { name: 'Run here' })).toHaveAttribute('href', `/run?server=${server.serverId}`);
+    await user.click(screen.getByRole('button', { name: 'Lock' }));
+    const dialog = await screen.findByRole('dialog');
+    expect(within(dialog).getByRole('combobox', { name: 'Server' })).toHaveValue(server.serverId);
+    await user.click(within(dialog).getByRole('button', { name: 'Acquire lock' }));
+    expect(within(dialog).getByText('Say why the server is locked')).toBeVisible();
+    expect(calls.some((c) => c.name === 'AcquireLock')).toBe(false);
+    await user.type(within(dialog).getByRole('textbox', { name: /Reason/ }), 'disk swap');
+    await user.click(within(dialog).getByText('Emergency'));
+    const minutes = within(dialog).getByRole('textbox', { name: 'Lasts (minutes)' });
+    await user.clear(minutes);
+    await user.type(minutes, '30');
+    await user.click(within(dialog).getByRole('button', { name: 'Acquire lock' }));
+    await waitFor(() => expect(calls.find((c) => c.name === 'AcquireLock')?.variables.input).toEqual({ server_id: server.serverId, reason: 'disk swap', lock_type: 'emergency', ttl_minutes: 30 }));
   });
 });

@@ -2,8 +2,10 @@
 // current metrics with their history since the page opened (from `serverUpdates`), and the
 // recent executions that targeted it (each with this server's own result: its job's state, not
 // the execution's overall one), its locks (release / extend your own, force-release for
-// admins) and its agent certificate (fingerprint, expiry, revoked).
-import { Alert, Anchor, Badge, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+// admins) and its agent certificate (fingerprint, expiry, revoked). "Run here" opens the Run
+// form with this server targeted; "Lock" acquires a lock on it (reason, type, duration).
+import { Alert, Anchor, Badge, Button, Card, Group, Progress, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
 import { ServerExecutionsQuery } from '../api/executions';
@@ -11,12 +13,14 @@ import { LocksQuery } from '../api/admin';
 import { MeQuery } from '../api/me';
 import { ServerDetailQuery, ServerUpdatesSubscription } from '../api/servers';
 import { CertificateBadge, Fingerprint } from '../agents/CertificateState';
+import { AcquireLockDialog } from '../locks/AcquireLockDialog';
 import { LocksTable } from '../locks/LocksTable';
 import { JobStateBadge } from '../executions/ExecutionStateBadge';
 import { actionLabel } from '../executions/describe';
 import { formatDateTime, formatDuration, formatPercent, formatRelativeTime } from '../lib/format';
 import { useNow } from '../lib/useNow';
 import { PageLoader } from '../shell/PageLoader';
+import { MetricsCharts } from './MetricsCharts';
 import { Sparkline } from './Sparkline';
 import { StatusBadge } from './StatusBadge';
 
@@ -70,6 +74,7 @@ export default function ServerDetailPage() {
   const [locks] = useQuery({ query: LocksQuery, variables: { activeOnly: true } });
   const [me] = useQuery({ query: MeQuery });
   const [executions] = useQuery({ query: ServerExecutionsQuery, variables: { serverId, pageSize: 20 } });
+  const [locking, setLocking] = useState(false);
 
   if (!data) {
     if (error) {
@@ -103,13 +108,24 @@ export default function ServerDetailPage() {
           ← Servers
         </Anchor>
       </Group>
-      <Group gap="md" align="center">
-        <Title order={1} size="h2" ff="monospace">
-          {server.serverId}
-        </Title>
-        <StatusBadge state={server.status.current} />
-        {fetching && <Text size="sm" c="dimmed">Refreshing…</Text>}
+      <Group gap="md" align="center" justify="space-between" wrap="wrap">
+        <Group gap="md" align="center">
+          <Title order={1} size="h2" ff="monospace" style={{ overflowWrap: 'anywhere' }}>
+            {server.serverId}
+          </Title>
+          <StatusBadge state={server.status.current} />
+          {fetching && <Text size="sm" c="dimmed">Refreshing…</Text>}
+        </Group>
+        <Group gap="sm">
+          <Button component={Link} to={`/run?server=${encodeURIComponent(server.serverId)}`}>
+            Run here
+          </Button>
+          <Button variant="default" onClick={() => setLocking(true)}>
+            Lock
+          </Button>
+        </Group>
       </Group>
+      {locking && <AcquireLockDialog opened onClose={() => setLocking(false)} serverId={server.serverId} />}
 
       <SimpleGrid cols={{ base: 1, md: 2 }} spacing="md">
         <Card withBorder component="section" aria-labelledby="facts-title">
@@ -134,7 +150,7 @@ export default function ServerDetailPage() {
             <Fact label="Uptime">{formatDuration(server.status.uptimeSeconds)}</Fact>
             <Fact label="Load average">{server.status.loadAverage.map((l) => l.toFixed(2)).join(' / ') || '–'}</Fact>
             <Fact label="Last heartbeat">
-              <time dateTime={server.status.lastHeartbeat ?? undefined}>{formatRelativeTime(server.status.lastHeartbeat, now)}</time>
+              <time dateTime={server.status.lastHeartbeat ?? undefined} title={formatDateTime(server.status.lastHeartbeat)}>{formatRelativeTime(server.status.lastHeartbeat, now)}</time>
             </Fact>
             <Fact label="Registered">{formatDateTime(server.metadata.createdAt)} by {server.metadata.createdBy}</Fact>
             <Fact label="Last success">{formatDateTime(server.metadata.lastSuccessfulExecution)}</Fact>
@@ -154,6 +170,8 @@ export default function ServerDetailPage() {
           </Stack>
         </Card>
       </SimpleGrid>
+
+      <MetricsCharts serverId={server.serverId} />
 
       <Card withBorder component="section" aria-labelledby="recent-title">
         <Title order={2} size="h4" id="recent-title" mb="sm">

@@ -8,10 +8,11 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
 import { Link } from 'react-router-dom';
 import type { LockFieldsFragment, ServerRowFragment } from '../gql/graphql';
-import { formatPercent, formatRelativeTime } from '../lib/format';
+import { formatDateTime, formatRelativeTime } from '../lib/format';
 import { LockBadge } from '../locks/LockBadge';
 import type { Sort, SortKey } from './filters';
 import { StatusBadge } from './StatusBadge';
+import { UsageValue } from './UsageValue';
 
 export const ROW_HEIGHT = 41;
 const OVERSCAN = 10;
@@ -196,11 +197,11 @@ export function ServerTable(props: ServerTableProps) {
                     ))}
                   </Group>
                 </Table.Td>
-                <Table.Td ta="right">{formatPercent(server.status.cpuPercent)}</Table.Td>
-                <Table.Td ta="right">{formatPercent(server.status.memoryUsagePercent)}</Table.Td>
-                <Table.Td ta="right">{formatPercent(server.status.diskUsagePercent)}</Table.Td>
+                <Table.Td ta="right"><UsageValue value={server.status.cpuPercent} /></Table.Td>
+                <Table.Td ta="right"><UsageValue value={server.status.memoryUsagePercent} /></Table.Td>
+                <Table.Td ta="right"><UsageValue value={server.status.diskUsagePercent} /></Table.Td>
                 <Table.Td>
-                  <Text component="time" size="sm" dateTime={server.status.lastHeartbeat ?? undefined} title={server.status.lastHeartbeat ?? 'never'}>
+                  <Text component="time" size="sm" dateTime={server.status.lastHeartbeat ?? undefined} title={server.status.lastHeartbeat ? formatDateTime(server.status.lastHeartbeat) : 'never'}>
                     {formatRelativeTime(server.status.lastHeartbeat, now)}
                   </Text>
                 </Table.Td>

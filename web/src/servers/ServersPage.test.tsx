@@ -307,4 +307,26 @@ describe('ServersPage', () => {
     // In place: no new `servers` request was needed.
     expect(queries.length).toBe(queriesBefore);
   });
+
+  it('on a phone: filters folded behind "Filters", servers as cards with their state badge', async () => {
+    const matchMedia = vi.spyOn(window, 'matchMedia').mockImplementation((query: string) => ({ matches: query.includes('max-width'), media: query, onchange: null, addListener: () => undefined, removeListener: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList);
+    try {
+      const user = userEvent.setup();
+      const { client } = fakeClient();
+      renderWithProviders(<ServersPage />, { client, route: '/servers?environment=staging' });
+      const toggle = await screen.findByRole('button', { name: 'Filters (1 set)' });
+      expect(toggle).toHaveAttribute('aria-expanded', 'false');
+      expect(screen.queryByRole('table')).toBeNull();
+      await waitFor(() => expect(rows().length).toBeGreaterThan(0));
+      const card = rows()[0]!;
+      expect(card).toHaveAttribute('role', 'listitem');
+      expect(within(card).getByTestId('status-badge')).toBeVisible();
+      await user.selectOptions(screen.getByRole('combobox', { name: 'Sort by' }), 'cpu');
+      await user.click(toggle);
+      expect(screen.getByRole('button', { name: 'Hide filters (1 set)' })).toHaveAttribute('aria-expanded', 'true');
+      expect(await screen.findByRole('search', { name: 'Filter servers' })).toBeVisible();
+    } finally {
+      matchMedia.mockRestore();
+    }
+  });
 });

@@ -3,6 +3,7 @@
 // multi-select, live updates from `serverUpdates` (applied in place by graphcache, re-querying
 // only when the visible set may change), a fallback refresh every 15 s, and export. Locked
 // servers show a lock badge from `serverLocks(activeOnly: true)`, asked for again with the list.
+// On a phone the filters fold behind a "Filters" button and the servers are cards.
 import { Alert, Button, Group, Pagination, Stack, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useEffectEvent, useMemo, useRef } from 'react';
@@ -19,7 +20,10 @@ import { ENVIRONMENTS, filtersToParams, hasFilters, matchesFilters, parseFilters
 import { updateNeedsRefetch } from './live';
 import { serverSelection, useServerSelection } from './selection';
 import { ServerFilters } from './ServerFilters';
+import { ServerCards } from './ServerCards';
 import { ServerTable } from './ServerTable';
+import { FoldableFilters } from '../shell/FoldableFilters';
+import { useNarrow } from '../shell/useNarrow';
 
 /** The hub's largest page: the browser filters and sorts within it. */
 export const PAGE_SIZE = 500;
@@ -37,6 +41,7 @@ export default function ServersPage() {
   const [debouncedQ] = useDebouncedValue(filters.q, SEARCH_DEBOUNCE_MS);
   const filter = toServerFilter({ ...filters, q: debouncedQ });
   const selected = useServerSelection();
+  const narrow = useNarrow();
 
   const [result, reexecuteQuery] = useQuery({
     query: ServersQuery,
@@ -130,8 +135,9 @@ export default function ServersPage() {
       </Text>
     );
   } else {
+    const List = narrow ? ServerCards : ServerTable;
     content = (
-      <ServerTable
+      <List
         servers={shown}
         now={now}
         sort={filters.sort}
@@ -170,7 +176,9 @@ export default function ServersPage() {
         </Group>
       </Group>
 
-      <ServerFilters filters={filters} environments={options.environments} groups={options.groups} tags={options.tags} onChange={setFilters} />
+      <FoldableFilters active={[filters.environments.length > 0, filters.statuses.length > 0, filters.lastSeen !== 'any', filters.group, filters.tags.length > 0, filters.q].filter(Boolean).length}>
+        <ServerFilters filters={filters} environments={options.environments} groups={options.groups} tags={options.tags} onChange={setFilters} />
+      </FoldableFilters>
 
       {selected.size > 0 && (
         <Group gap="sm" data-testid="selection-bar" aria-live="polite">

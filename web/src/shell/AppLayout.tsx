@@ -22,6 +22,7 @@ import { createShortcutHandler } from './shortcuts';
 import { ShortcutsHelp } from './ShortcutsHelp';
 
 const NAV = [
+  { to: '/overview', label: 'Overview', key: 'g o' },
   { to: '/servers', label: 'Servers', key: 'g s' },
   { to: '/run', label: 'Run', key: 'g r' },
   { to: '/executions', label: 'Executions', key: 'g e' },

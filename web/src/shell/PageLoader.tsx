@@ -4,7 +4,7 @@ import { Group, Loader } from '@mantine/core';
 export function PageLoader({ label }: { label: string }) {
   return (
     <Group justify="center" p="xl">
-      <Loader aria-label={label} />
+      <Loader role="status" aria-label={label} />
     </Group>
   );
 }

@@ -41,6 +41,9 @@ describe('createShortcutHandler', () => {
     expect(actions.go).toHaveBeenNthCalledWith(1, '/servers');
     expect(actions.go).toHaveBeenNthCalledWith(2, '/executions');
     expect(actions.go).toHaveBeenCalledTimes(2);
+    press('g');
+    press('o');
+    expect(actions.go).toHaveBeenNthCalledWith(3, '/overview');
     // The late "r" is the run shortcut, not "g r".
     expect(actions.runSelection).toHaveBeenCalledOnce();
   });

@@ -11,6 +11,7 @@ export interface ShortcutActions {
 }
 
 export const GO_TARGETS: Record<string, { path: string; label: string }> = {
+  o: { path: '/overview', label: 'Overview' },
   s: { path: '/servers', label: 'Servers' },
   e: { path: '/executions', label: 'Executions' },
   r: { path: '/run', label: 'Run an action' },

@@ -36,6 +36,10 @@ export function monitorExecution(servers: number, state: (i: number) => JobState
     cancelledBy: null,
     maxConcurrency: null,
     errorThreshold: null,
+    requiresLock: false,
+    failIfLocked: false,
+    retryCount: 0,
+    retryDelaySeconds: 0,
     timing: { createdAt: new Date(Date.now() - 10_000).toISOString(), startedAt: new Date(Date.now() - 10_000).toISOString(), completedAt: null, durationSeconds: null },
     results: {
       successCount: details.filter((d) => d.status === 'SUCCESS').length,
