@@ -1,5 +1,5 @@
 //! The store contract for servers: kept per tenant, filtered and paged, found by id
-//! one at a time or many at once.
+//! one at a time or many at once, and unreachable once silent.
 
 use super::*;
 
@@ -137,5 +137,39 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
             "{name}: deleted across tenants"
         );
         assert!(st.delete_server("t2", "other-01").await.unwrap(), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn silent_servers_become_unreachable() {
+    for (name, st) in stores().await {
+        let mut old = server("t1", "old", "dev", &[]);
+        old.status.last_heartbeat = Some(Utc::now() - Duration::minutes(10));
+        st.insert_server(&old).await.unwrap();
+        st.insert_server(&server("t1", "fresh", "dev", &[]))
+            .await
+            .unwrap();
+        let ids = st
+            .mark_unreachable(Utc::now() - Duration::minutes(1), Utc::now())
+            .await
+            .unwrap();
+        assert_eq!(
+            ids,
+            [ServerRef {
+                tenant_id: "t1".into(),
+                server_id: "old".into()
+            }],
+            "{name}"
+        );
+        assert_eq!(
+            st.get_server("t1", "old")
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+                .current,
+            ServerState::Unreachable,
+            "{name}"
+        );
     }
 }

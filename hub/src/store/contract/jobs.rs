@@ -1,0 +1,159 @@
+//! The store contract for jobs: leased once, their result stored once, lapsed leases
+//! settled and heartbeats keeping them.
+
+use super::*;
+
+#[tokio::test]
+async fn a_job_is_leased_once_and_its_result_stored_once() {
+    for (name, st) in stores().await {
+        let (e, jobs) = execution("t1", "e1", &["a", "b"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let now = Utc::now();
+        let leased = lease(st.as_ref(), "a", now, 30).await.expect("job for a");
+        assert_eq!(leased.state, JobState::Leased, "{name}");
+        assert!(
+            lease(st.as_ref(), "a", now, 0).await.is_none(),
+            "{name}: leased twice"
+        );
+        assert_eq!(
+            st.get_execution("t1", "e1").await.unwrap().unwrap().state,
+            ExecutionState::Running,
+            "{name}"
+        );
+
+        let chunk = OutputChunk {
+            seq: 0,
+            stream: Stream::Stdout,
+            data: "hi\n".into(),
+        };
+        let first = st
+            .append_output("t1", "a", &leased.job_id, std::slice::from_ref(&chunk), now)
+            .await
+            .unwrap()
+            .unwrap();
+        let (exec, fresh) = (first.execution_id, first.fresh);
+        assert_eq!(exec, "e1", "{name}");
+        assert!(
+            first.job_changed,
+            "{name}: the first output marks the job running"
+        );
+        assert_eq!(fresh.len(), 1, "{name}: the new line is returned");
+        assert_eq!(
+            (fresh[0].seq, fresh[0].data.as_str()),
+            (0, "hi\n"),
+            "{name}"
+        );
+        assert_eq!(fresh[0].server_id, "a", "{name}");
+        let again = st
+            .append_output("t1", "a", &leased.job_id, &[chunk], now)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(again.fresh.is_empty(), "{name}: a repeated line is not new");
+        assert!(!again.job_changed, "{name}: later output changes no status");
+        assert_eq!(
+            st.execution_logs("e1", None, 0, 100).await.unwrap().1,
+            1,
+            "{name}: output duplicated"
+        );
+        assert!(
+            st.append_output("t1", "b", &leased.job_id, &[], now)
+                .await
+                .unwrap()
+                .is_none(),
+            "{name}: other server wrote"
+        );
+
+        let r = ok_result("hi");
+        assert_eq!(
+            st.finish_job("t1", "b", &leased.job_id, &r, now)
+                .await
+                .unwrap(),
+            FinishOutcome::NotFound,
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.finish_job("t1", "a", &leased.job_id, &r, now)
+                    .await
+                    .unwrap(),
+                FinishOutcome::Stored { .. }
+            ),
+            "{name}"
+        );
+        assert!(
+            matches!(
+                st.finish_job("t1", "a", &leased.job_id, &r, now)
+                    .await
+                    .unwrap(),
+                FinishOutcome::AlreadyFinal { .. }
+            ),
+            "{name}"
+        );
+
+        let b = lease(st.as_ref(), "b", now, 30).await.unwrap();
+        let mut failed = ok_result("");
+        failed.status = Outcome::Failed;
+        failed.exit_code = Some(3);
+        st.finish_job("t1", "b", &b.job_id, &failed, now)
+            .await
+            .unwrap();
+        let e = st.get_execution("t1", "e1").await.unwrap().unwrap();
+        assert_eq!(e.state, ExecutionState::Failed, "{name}");
+        assert!(e.completed_at.is_some(), "{name}");
+        let jobs = st.jobs_of("e1").await.unwrap();
+        assert_eq!(
+            jobs.iter().map(|j| j.state).collect::<Vec<_>>(),
+            [JobState::Success, JobState::Failed],
+            "{name}"
+        );
+        assert_eq!(jobs[1].exit_code, Some(3), "{name}");
+        assert!(
+            st.get_execution("t2", "e1").await.unwrap().is_none(),
+            "{name}: tenant leak"
+        );
+    }
+}
+
+#[tokio::test]
+async fn lapsed_leases_settle_and_heartbeats_keep_them() {
+    for (name, st) in stores().await {
+        let (e, jobs) = execution("t1", "e2", &["a", "b"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let now = Utc::now();
+        let ja = lease(st.as_ref(), "a", now, 1).await.unwrap();
+        let jb = lease(st.as_ref(), "b", now, 1).await.unwrap();
+        // b's agent renews its lease; a's does not.
+        let stop = st
+            .extend_leases(
+                "t1",
+                "b",
+                &[jb.job_id.clone(), "nope".into()],
+                now + Duration::seconds(60),
+            )
+            .await
+            .unwrap();
+        assert_eq!(stop, ["nope"], "{name}");
+        let changed = st.expire_leases(now + Duration::seconds(5)).await.unwrap();
+        let ids: Vec<&str> = changed.iter().map(|l| l.execution_id.as_str()).collect();
+        assert_eq!(ids, ["e2"], "{name}");
+        assert!(
+            !changed[0].requeued,
+            "{name}: the default policy never re-runs a lost job"
+        );
+        let jobs = st.jobs_of("e2").await.unwrap();
+        let a = jobs.iter().find(|j| j.job_id == ja.job_id).unwrap();
+        assert_eq!(a.state, JobState::Unreachable, "{name}");
+        assert!(
+            jobs.iter()
+                .any(|j| j.job_id == jb.job_id && j.state == JobState::Running),
+            "{name}: a renewed lease means the job is running"
+        );
+        // A late result for the lost job changes nothing.
+        let late = st
+            .finish_job("t1", "a", &ja.job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        assert!(matches!(late, FinishOutcome::AlreadyFinal { .. }), "{name}");
+    }
+}
