@@ -1,9 +1,14 @@
 //! Test harness: the real `greenroom-hub` and `greenroom-agent` binaries, started as child
 //! processes on 127.0.0.1 with their own data directories, and a REST client.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
+mod agent;
+mod executions;
 pub mod pdf;
+
+pub use agent::*;
+pub use executions::*;
 
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader};
@@ -541,50 +546,6 @@ impl Hub {
     }
 }
 
-pub struct Agent {
-    pub server_id: String,
-    pub state: PathBuf,
-    pub proc: Proc,
-}
-
-impl Agent {
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(self.state.join("agent.log")).unwrap_or_default()
-    }
-}
-
-/// A reqwest client for the agent listener with the given rustls config.
-pub fn agent_client(cfg: rustls::ClientConfig) -> reqwest::Client {
-    reqwest::Client::builder()
-        .tls_backend_preconfigured(cfg)
-        .build()
-        .unwrap()
-}
-
-impl Agent {
-    /// Starts the agent process again with its existing config and state (already enrolled).
-    pub fn respawn(&mut self) {
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.state.join("agent.log"))
-            .unwrap();
-        let child = Command::new(agent_bin())
-            .args(["run", "--config"])
-            .arg(self.state.join("agent.yaml"))
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        self.proc = Proc(child);
-    }
-
-    /// SIGKILL, as a crash or a pulled plug would.
-    pub fn kill(&mut self) {
-        let _ = self.proc.0.kill();
-        let _ = self.proc.0.wait();
-    }
-}
-
 /// A free TCP port on 127.0.0.1 (bound and released; fine for tests on one machine).
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -592,32 +553,4 @@ pub fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
-}
-
-/// Starts an execution and returns its id, asserting the 202.
-pub async fn start_execution(hub: &Hub, token: &str, body: Value) -> String {
-    let (status, resp) = hub.post("/api/v1/executions", Some(token), body).await;
-    assert_eq!(status, 202, "{resp}");
-    resp["execution_id"].as_str().unwrap().to_string()
-}
-
-/// Waits until the execution is final and returns it.
-pub async fn wait_final(hub: &Hub, token: &str, id: &str, secs: u64) -> Value {
-    hub.wait_for(&format!("/api/v1/executions/{id}"), token, secs, |v| {
-        matches!(
-            v["status"]["overall"].as_str(),
-            Some("completed" | "failed" | "cancelled")
-        )
-    })
-    .await
-}
-
-/// Waits until every listed server reports `idle`.
-pub async fn wait_idle(hub: &Hub, token: &str, ids: &[&str]) {
-    for id in ids {
-        hub.wait_for(&format!("/api/v1/servers/{id}"), token, 30, |v| {
-            v["status"]["current"] == "idle"
-        })
-        .await;
-    }
 }
