@@ -1,6 +1,7 @@
-//! GraphQL as an integrator follows it: from an execution to its jobs, each job's server,
-//! that server's locks and its other executions, and the template run — in one query,
-//! against the real hub and a real agent.
+//! GraphQL as an integrator uses it, against the real hub and a real agent: following an
+//! execution to its jobs, each job's server, that server's locks and its other executions,
+//! and the template run — in one query; and what REST does for servers and templates
+//! (register, change, maintenance, deregister, a template's problems).
 
 mod common;
 
@@ -161,4 +162,103 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
     )
     .await;
     assert_eq!(body["data"]["execution"], Value::Null, "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn servers_are_registered_changed_and_deregistered_over_graphql_as_over_rest() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let body = gql(
+        &hub,
+        &token,
+        r#"mutation { registerServer(input: {serverId: "gq-01", environment: "staging", hostname: "gq-01.example", tags: ["db"]}) { serverId environment hostname tags status { current } } }"#,
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(body["data"]["registerServer"]["environment"], "staging");
+    assert_eq!(body["data"]["registerServer"]["tags"], json!(["db"]));
+    // A bad environment and bad tags: every problem, with a code.
+    let body = gql(
+        &hub,
+        &token,
+        r#"mutation { registerServer(input: {serverId: "gq-02", environment: "prod", tags: ["has space"]}) { serverId } }"#,
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+        "{body}"
+    );
+    let message = body["errors"][0]["message"].as_str().unwrap();
+    assert!(
+        message.contains("environment") && message.contains("tags"),
+        "{message}"
+    );
+
+    // Maintenance on and off; REST sees the same server.
+    let body = gql(
+        &hub,
+        &token,
+        r#"mutation { updateServer(serverId: "gq-01", input: {maintenance: true, serverGroup: "blue"}) { serverGroup status { current } } }"#,
+    )
+    .await;
+    assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["updateServer"]["status"]["current"],
+        "MAINTENANCE"
+    );
+    let (_, rest) = hub.get("/api/v1/servers/gq-01", Some(&token)).await;
+    assert_eq!(rest["server_group"], "blue", "{rest}");
+    assert_eq!(rest["status"]["current"], "maintenance", "{rest}");
+
+    // An operator may not; the refusal is coded and nothing changes.
+    hub.add_user("op@example.com", "operator", "default");
+    let op = hub.login_as("op@example.com").await;
+    let body = gql(&hub, &op, r#"mutation { deleteServer(serverId: "gq-01") }"#).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{body}"
+    );
+    let body = gql(
+        &hub,
+        &token,
+        r#"mutation { deleteServer(serverId: "gq-01") }"#,
+    )
+    .await;
+    assert_eq!(body["data"]["deleteServer"], true, "{body}");
+    let (status, _) = hub.get("/api/v1/servers/gq-01", Some(&token)).await;
+    assert_eq!(status, 404);
+    let body = gql(
+        &hub,
+        &token,
+        r#"mutation { deleteServer(serverId: "gq-01") }"#,
+    )
+    .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        "{body}"
+    );
+
+    // A template's problems, as REST's validate gives them.
+    let (status, t) = hub
+        .post(
+            "/api/v1/actions",
+            Some(&token),
+            json!({"name": "Ok", "category": "system", "action_type": "validation", "command_template": "uptime"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let body = gql(
+        &hub,
+        &token,
+        &format!(
+            r#"{{ actionTemplate(id: "{}") {{ problems }} }}"#,
+            t["id"].as_str().unwrap()
+        ),
+    )
+    .await;
+    assert_eq!(
+        body["data"]["actionTemplate"]["problems"],
+        json!([]),
+        "{body}"
+    );
 }

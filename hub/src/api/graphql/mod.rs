@@ -9,6 +9,7 @@ mod mutation;
 mod notifications;
 mod query;
 mod server;
+mod servers;
 mod subscription;
 mod timing;
 mod types;
@@ -32,7 +33,11 @@ pub struct QueryRoot(query::CoreQuery, notifications::NotificationQuery);
 
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(mutation::CoreMutation, notifications::NotificationMutation);
+pub struct MutationRoot(
+    mutation::CoreMutation,
+    notifications::NotificationMutation,
+    servers::ServerMutation,
+);
 
 pub type GreenroomSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -223,6 +223,12 @@ impl TemplateView {
     async fn applicable_server_tags(&self) -> &[String] {
         &self.0.applicable_server_tags
     }
+    /// What the hub finds wrong with the template as stored (placeholders declared,
+    /// patterns compile, criteria well formed); empty when it is valid. REST:
+    /// `GET /api/v1/actions/{id}/validate`.
+    async fn problems(&self) -> Vec<String> {
+        crate::service::templates::problems(&self.0)
+    }
     async fn metadata(&self) -> TemplateMetadataView {
         let m = &self.0.metadata;
         TemplateMetadataView {
