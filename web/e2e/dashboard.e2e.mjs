@@ -221,6 +221,7 @@ describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
     try {
       await signInToServers(page);
       await page.goto(`${BASE_URL}/templates/new`);
+      await page.getByRole('tab', { name: 'JSON' }).click();
       const doc = await page.getByLabel('Template (JSON)').inputValue();
       await page.getByLabel('Template (JSON)').fill(doc.replace('"Check disk"', '"E2E disk check"'));
       await page.getByRole('button', { name: 'Create template' }).click();
@@ -499,7 +500,7 @@ describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
             await page.getByTestId('template-row').first().getByRole('link').first().click();
             await page.getByRole('heading', { name: 'Parameters' }).waitFor();
           } },
-          { name: 'template-new', path: '/templates/new', ready: () => page.getByLabel('Template (JSON)').waitFor() },
+          { name: 'template-new', path: '/templates/new', ready: () => page.getByRole('group', { name: 'General' }).getByLabel('Name').waitFor() },
           { name: 'schedules', path: '/schedules', ready: () => page.getByRole('button', { name: 'New schedule' }).waitFor() },
           { name: 'locks', path: '/locks', ready: () => page.getByRole('heading', { name: 'Locks' }).waitFor() },
           { name: 'audit', path: '/audit', ready: async () => {

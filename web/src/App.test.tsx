@@ -74,6 +74,8 @@ describe('App', () => {
     expect(screen.getByRole('link', { name: /^Users/ })).toHaveAttribute('href', '/users');
     expect(screen.getByRole('link', { name: /^Agents/ })).toHaveAttribute('href', '/agents');
     expect(screen.getByRole('link', { name: /^Notifications/ })).toHaveAttribute('href', '/notifications');
+    // The header's name leads to the landing view.
+    expect(screen.getByRole('link', { name: 'Greenroom' })).toHaveAttribute('href', '/overview');
 
     for (const [url, init] of fetchMock.mock.calls) {
       expect(url).toBe('/graphql');

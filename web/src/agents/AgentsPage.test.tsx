@@ -56,7 +56,9 @@ describe('AgentsPage', () => {
     const { calls } = setup();
     const user = userEvent.setup();
     await screen.findByTestId('agent-count');
-    await user.click(within(row('web-01')).getByRole('button', { name: 'Revoke the certificate of web-01' }));
+    const revoke = within(row('web-01')).getByRole('button', { name: 'Revoke the certificate of web-01' });
+    expect(revoke).toHaveAttribute('data-danger', 'true'); // quiet until hovered (DangerButton)
+    await user.click(revoke);
     const dialog = await screen.findByRole('dialog');
     expect(dialog).toHaveTextContent('Revoke the agent certificate of web-01?');
     expect(calls.some((c) => c.name === 'RevokeAgent')).toBe(false);

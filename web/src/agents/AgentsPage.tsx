@@ -17,6 +17,7 @@ import { StatusBadge } from '../servers/StatusBadge';
 import { PageLoader } from '../shell/PageLoader';
 import { CertificateBadge, Fingerprint } from './CertificateState';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 
 type AgentServer = AgentServersData['servers']['items'][number];
 type IssuedToken = IssuedTokenData['createEnrollmentToken'];
@@ -189,9 +190,9 @@ function CertificatesTable({ servers, isAdmin, now }: { servers: readonly AgentS
                         Enroll again to restore
                       </Badge>
                     ) : (
-                      <Button size="xs" color="red.9" onClick={() => setRevoking(s)} aria-label={`Revoke the certificate of ${s.serverId}`}>
+                      <DangerButton size="xs" onClick={() => setRevoking(s)} aria-label={`Revoke the certificate of ${s.serverId}`}>
                         Revoke
-                      </Button>
+                      </DangerButton>
                     )}
                   </Table.Td>
                 )}

@@ -198,6 +198,7 @@ describe('NotificationsPage', () => {
     const user = userEvent.setup({ delay: null });
     const { calls } = setup();
     await screen.findByText('2 rules');
+    expect(screen.getByRole('button', { name: 'Delete Team chat' })).toHaveAttribute('data-danger', 'true'); // quiet until hovered (DangerButton)
     await user.click(screen.getByRole('button', { name: 'Delete Team chat' }));
     expect(dialog()).toHaveTextContent('Delete rule “Team chat”?');
     await user.click(within(dialog()).getByRole('button', { name: 'Delete rule' }));

@@ -15,6 +15,7 @@ import { PageLoader } from '../shell/PageLoader';
 import { CHANNEL_LABEL, EVENT_LABEL } from './form';
 import { HubText, RuleEditor } from './RuleEditor';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 
 const DELIVERY_PAGE_SIZE = 50;
 /** While a delivery is pending (or an expected test has not appeared), ask this often. */
@@ -114,9 +115,9 @@ function RulesTable({
                   <Button size="xs" variant="default" onClick={() => onEdit(r)} aria-label={`Edit ${r.name}`}>
                     Edit
                   </Button>
-                  <Button size="xs" color="red.9" onClick={() => onDelete(r)} aria-label={`Delete ${r.name}`}>
+                  <DangerButton size="xs" onClick={() => onDelete(r)} aria-label={`Delete ${r.name}`}>
                     Delete
-                  </Button>
+                  </DangerButton>
                 </Group>
               </Table.Td>
             </Table.Tr>

@@ -7,6 +7,7 @@ import { DeleteScheduleMutation, SchedulesQuery } from '../api/admin';
 import { formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 import { describeCron } from './form';
 import { ScheduleForm } from './ScheduleForm';
 
@@ -85,9 +86,9 @@ export default function SchedulesPage() {
                   <Table.Td>{formatDateTime(s.lastRunAt)}</Table.Td>
                   <Table.Td>{s.createdBy}</Table.Td>
                   <Table.Td>
-                    <Button size="xs" color="red.9" onClick={() => setDeleting({ id: s.id, name: s.name })} aria-label={`Delete schedule ${s.name}`}>
+                    <DangerButton size="xs" onClick={() => setDeleting({ id: s.id, name: s.name })} aria-label={`Delete schedule ${s.name}`}>
                       Delete
-                    </Button>
+                    </DangerButton>
                   </Table.Td>
                 </Table.Tr>
               ))}

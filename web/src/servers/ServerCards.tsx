@@ -1,17 +1,19 @@
 // The servers list on a phone: one card per server (data-testid="server-row", like the table's
 // rows) with its selection checkbox, id (a link to its page) and state badge on the first line,
 // so the state is seen without scrolling sideways; then environment, group and hostname, and
-// resource usage with the last heartbeat. Virtualized like the table (cards of a fixed height),
+// resource usage (amber / red from the thresholds, as in the table: UsageValue) with the last
+// heartbeat. Virtualized like the table (cards of a fixed height),
 // with a "Sort by" picker instead of sortable headers.
 import { Anchor, Checkbox, Group, NativeSelect, Paper, Stack, Text } from '@mantine/core';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useRef } from 'react';
 import { Link } from 'react-router-dom';
-import { formatDateTime, formatPercent, formatRelativeTime } from '../lib/format';
+import { formatDateTime, formatRelativeTime } from '../lib/format';
 import { LockBadge } from '../locks/LockBadge';
 import { SORT_KEYS, type SortKey } from './filters';
 import type { ServerTableProps } from './ServerTable';
 import { StatusBadge } from './StatusBadge';
+import { UsageValue } from './UsageValue';
 
 const CARD_HEIGHT = 104;
 const GAP = 8;
@@ -112,12 +114,26 @@ export function ServerCards(props: ServerTableProps) {
                 <Text size="sm" truncate mt={4}>
                   {server.environment} · {server.serverGroup || 'no group'} · {server.hostname}
                 </Text>
-                <Text size="xs" mt={2}>
-                  CPU {formatPercent(server.status.cpuPercent)} · memory {formatPercent(server.status.memoryUsagePercent)} · disk {formatPercent(server.status.diskUsagePercent)} ·{' '}
-                  <time dateTime={server.status.lastHeartbeat ?? undefined} title={formatDateTime(server.status.lastHeartbeat)}>
-                    {formatRelativeTime(server.status.lastHeartbeat, now)}
-                  </time>
-                </Text>
+                <Group gap={4} mt={2} wrap="nowrap" align="center" data-testid="server-usage">
+                  <Text span size="xs">
+                    CPU
+                  </Text>
+                  <UsageValue value={server.status.cpuPercent} size="xs" />
+                  <Text span size="xs">
+                    · memory
+                  </Text>
+                  <UsageValue value={server.status.memoryUsagePercent} size="xs" />
+                  <Text span size="xs">
+                    · disk
+                  </Text>
+                  <UsageValue value={server.status.diskUsagePercent} size="xs" />
+                  <Text span size="xs" truncate>
+                    ·{' '}
+                    <time dateTime={server.status.lastHeartbeat ?? undefined} title={formatDateTime(server.status.lastHeartbeat)}>
+                      {formatRelativeTime(server.status.lastHeartbeat, now)}
+                    </time>
+                  </Text>
+                </Group>
               </Paper>
             );
           })}

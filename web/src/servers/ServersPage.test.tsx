@@ -329,4 +329,20 @@ describe('ServersPage', () => {
       matchMedia.mockRestore();
     }
   });
+
+  it('on a phone: cards colour CPU, memory and disk by the thresholds, as the table does', async () => {
+    const matchMedia = vi.spyOn(window, 'matchMedia').mockImplementation((query: string) => ({ matches: query.includes('max-width'), media: query, onchange: null, addListener: () => undefined, removeListener: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList);
+    try {
+      const { client } = fakeClient();
+      renderWithProviders(<ServersPage />, { client, route: '/servers' });
+      await waitFor(() => expect(rows()).toHaveLength(3));
+      const levels = (serverId: string) => [...within(rowFor(serverId)).getByTestId('server-usage').querySelectorAll('[data-usage-level]')].map((e) => e.getAttribute('data-usage-level'));
+      // nonprod-db-01: CPU 91 %, memory 88.8 %, disk 97.25 %; nonprod-web-01: 42.46 / 65.2 / 78.1 %.
+      expect(levels('nonprod-db-01')).toEqual(['critical', 'warning', 'critical']);
+      expect(within(rowFor('nonprod-db-01')).getByTestId('server-usage')).toHaveTextContent('88.8%, high (80 % or more)');
+      expect(levels('nonprod-web-01')).toEqual(['normal', 'normal', 'normal']);
+    } finally {
+      matchMedia.mockRestore();
+    }
+  });
 });

@@ -79,7 +79,7 @@ function AppLayout() {
         <Group h="100%" px="md" justify="space-between" wrap="nowrap">
           <Group gap="sm" wrap="nowrap">
             <Burger opened={navOpen} onClick={nav.toggle} hiddenFrom="sm" size="sm" aria-label={navOpen ? 'Close navigation' : 'Open navigation'} />
-            <Anchor component={Link} to="/servers" underline="never" c="inherit" fw={700} size="lg">
+            <Anchor component={Link} to="/overview" underline="never" c="inherit" fw={700} size="lg">
               Greenroom
             </Anchor>
           </Group>

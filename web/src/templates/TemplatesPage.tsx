@@ -10,6 +10,7 @@ import { formatDateTime } from '../lib/format';
 import { defaultText, parseParameters } from '../run/parameters';
 import { PageLoader } from '../shell/PageLoader';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 
 export function TemplateDetail() {
   const { templateId = '' } = useParams();
@@ -60,9 +61,7 @@ export function TemplateDetail() {
           <Button variant="default" component={Link} to={`/templates/${encodeURIComponent(template.id)}/edit`}>
             Edit
           </Button>
-          <Button color="red.9" onClick={() => setDeleting(true)}>
-            Delete
-          </Button>
+          <DangerButton onClick={() => setDeleting(true)}>Delete</DangerButton>
         </Group>
       </Group>
       <Text>{template.description}</Text>

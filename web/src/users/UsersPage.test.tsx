@@ -1,7 +1,7 @@
 // Users page tests: admins see the users, create one (the password length is checked inline
 // before anything is sent), change a role, disable a user, and read the hub's refusal when they
 // try to demote themself; anyone else reads that the page is for admins.
-import { screen, within } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../gql/graphql';
@@ -60,12 +60,19 @@ describe('UsersPage', () => {
     expect(calls.find((c) => c.name === 'CreateUser')!.variables).toEqual({ email: 'new@example.com', password: 'short-but-long-now', role: 'OPERATOR' });
   });
 
-  it('changes a role and disables a user', async () => {
+  it('changes a role and disables a user after confirming', async () => {
     const { calls } = setup();
     const user = userEvent.setup();
     await screen.findByText('3 users');
     await user.selectOptions(screen.getByLabelText('Role of ops@example.com'), 'VIEWER');
-    await user.click(screen.getByRole('button', { name: 'Disable ops@example.com' }));
+    const disable = screen.getByRole('button', { name: 'Disable ops@example.com' });
+    expect(disable).toHaveAttribute('data-danger', 'true');
+    await user.click(disable);
+    const dialog = await screen.findByRole('dialog');
+    expect(dialog).toHaveTextContent('Disable ops@example.com?');
+    expect(calls.filter((c) => c.name === 'UpdateUser')).toHaveLength(1);
+    await user.click(within(dialog).getByRole('button', { name: 'Disable user' }));
+    await waitFor(() => expect(calls.filter((c) => c.name === 'UpdateUser')).toHaveLength(2));
     const updates = calls.filter((c) => c.name === 'UpdateUser').map((c) => c.variables);
     expect(updates).toEqual([
       { email: 'ops@example.com', role: 'VIEWER' },

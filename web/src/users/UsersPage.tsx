@@ -1,6 +1,6 @@
 // Users (route /users, admins): the tenant's users with their role and whether they are disabled;
 // create a user (password of at least 12 characters, checked as it is typed), change a user's
-// role, disable or enable them. The hub refuses an admin demoting or disabling themself; its
+// role, disable (confirmed: it ends their sessions) or enable them. The hub refuses an admin demoting or disabling themself; its
 // message is shown. Anyone else who opens the page is told it is for admins.
 import { Alert, Badge, Button, Card, Group, NativeSelect, PasswordInput, Stack, Table, Text, TextInput, Title, VisuallyHidden } from '@mantine/core';
 import { useState } from 'react';
@@ -10,6 +10,8 @@ import { CreateUserMutation, UpdateUserMutation, UsersQuery } from '../api/users
 import type { Role, UserFieldsFragment } from '../gql/graphql';
 import { errorMessage } from '../lib/errors';
 import { formatCount } from '../lib/format';
+import { ConfirmDialog } from '../shell/ConfirmDialog';
+import { DangerButton } from '../shell/DangerButton';
 import { PageLoader } from '../shell/PageLoader';
 
 const MIN_PASSWORD_LENGTH = 12;
@@ -89,6 +91,7 @@ function CreateUserForm() {
 function UsersTable({ users, myEmail }: { users: readonly UserFieldsFragment[]; myEmail: string }) {
   const [state, update] = useMutation(UpdateUserMutation);
   const [failed, setFailed] = useState<{ email: string; message: string } | null>(null);
+  const [disabling, setDisabling] = useState<string | null>(null);
   const change = async (email: string, changes: { role?: Role; disabled?: boolean }) => {
     setFailed(null);
     const result = await update({ email, ...changes });
@@ -141,15 +144,37 @@ function UsersTable({ users, myEmail }: { users: readonly UserFieldsFragment[]; 
                   </Badge>
                 </Table.Td>
                 <Table.Td>
-                  <Button size="xs" variant="default" loading={busy(u.email)} onClick={() => void change(u.email, { disabled: !u.disabled })} aria-label={`${u.disabled ? 'Enable' : 'Disable'} ${u.email}`}>
-                    {u.disabled ? 'Enable' : 'Disable'}
-                  </Button>
+                  {u.disabled ? (
+                    <Button size="xs" variant="default" loading={busy(u.email)} onClick={() => void change(u.email, { disabled: false })} aria-label={`Enable ${u.email}`}>
+                      Enable
+                    </Button>
+                  ) : (
+                    <DangerButton size="xs" loading={busy(u.email)} onClick={() => setDisabling(u.email)} aria-label={`Disable ${u.email}`}>
+                      Disable
+                    </DangerButton>
+                  )}
                 </Table.Td>
               </Table.Tr>
             ))}
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
+      <ConfirmDialog
+        opened={disabling !== null}
+        title={<>Disable {disabling}?</>}
+        error={null}
+        errorTitle="Could not disable"
+        confirmLabel="Disable user"
+        busy={state.fetching}
+        onConfirm={() => {
+          const email = disabling;
+          setDisabling(null);
+          if (email) void change(email, { disabled: true });
+        }}
+        onClose={() => setDisabling(null)}
+      >
+        They are signed out everywhere at once and cannot sign in until enabled again.
+      </ConfirmDialog>
     </>
   );
 }
