@@ -744,3 +744,47 @@ async fn an_execution_runs_again_on_every_server_or_only_the_failed_ones() {
         .await;
     assert_eq!(status, 404);
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_history_is_ordered_as_asked_over_rest() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let (status, body) = hub
+        .post(
+            "/api/v1/servers",
+            Some(&token),
+            json!({"server_id": "order-01", "environment": "dev"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+    let run = json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["order-01"]});
+    let first = start_execution(&hub, &token, run.clone()).await;
+    // Started at different milliseconds (ties are ordered by id).
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    let second = start_execution(&hub, &token, run).await;
+    let ids = |v: &Value| -> Vec<String> {
+        v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["execution_id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, newest) = hub.get("/api/v1/executions", Some(&token)).await;
+    assert_eq!(ids(&newest), [second.clone(), first.clone()]);
+    let (_, oldest) = hub
+        .get("/api/v1/executions?sort=created_at:asc", Some(&token))
+        .await;
+    assert_eq!(ids(&oldest), [first, second]);
+    let (status, body) = hub
+        .get("/api/v1/executions?sort=duration", Some(&token))
+        .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("sort: \"duration\""),
+        "{body}"
+    );
+}

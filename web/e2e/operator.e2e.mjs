@@ -179,12 +179,12 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
 
       // Sort by servers, both ways: the server counts come in order.
       const serverCounts = () => page.getByTestId('execution-row').evaluateAll((rows) => rows.map((r) => Number(r.querySelectorAll('td')[3]?.textContent)));
-      const serversHeader = page.locator('th', { has: page.getByRole('button', { name: /^Sort by servers/ }) });
-      await page.getByRole('button', { name: 'Sort by servers' }).click();
+      const serversHeader = page.locator('th', { has: page.getByRole('button', { name: /^Sort this page by servers/ }) });
+      await page.getByRole('button', { name: 'Sort this page by servers' }).click();
       await page.waitForFunction(() => [...document.querySelectorAll('th')].some((th) => th.getAttribute('aria-sort') === 'ascending' && th.textContent?.includes('Servers')));
       const asc = await serverCounts();
       assert.deepEqual(asc, [...asc].sort((a, b) => a - b));
-      await page.getByRole('button', { name: 'Sort by servers, now ascending' }).click();
+      await page.getByRole('button', { name: 'Sort this page by servers, now ascending' }).click();
       await page.waitForFunction(() => [...document.querySelectorAll('th')].some((th) => th.getAttribute('aria-sort') === 'descending' && th.textContent?.includes('Servers')));
       const desc = await serverCounts();
       assert.deepEqual(desc, [...desc].sort((a, b) => b - a));

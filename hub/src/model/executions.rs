@@ -493,4 +493,53 @@ pub struct ExecutionFilter {
     pub from: Option<Timestamp>,
     /// Created before.
     pub to: Option<Timestamp>,
+    /// The order of the list (an argument of its own in the APIs).
+    #[graphql(skip)]
+    #[serde(default)]
+    pub order: ExecutionOrder,
+}
+
+/// What the execution history is ordered by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, async_graphql::Enum)]
+#[serde(rename_all = "snake_case")]
+pub enum ExecutionOrderField {
+    /// When it was started (ties by id).
+    #[default]
+    CreatedAt,
+    ExecutionId,
+    /// Its state's name; newest first within one state.
+    State,
+    /// Who started it (case ignored); newest first within one initiator.
+    InitiatedBy,
+}
+
+/// An order of the execution history: a field, newest / largest first unless ascending.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, async_graphql::InputObject)]
+pub struct ExecutionOrder {
+    #[graphql(default)]
+    #[serde(default)]
+    pub field: ExecutionOrderField,
+    #[graphql(default)]
+    #[serde(default)]
+    pub ascending: bool,
+}
+
+impl ExecutionOrder {
+    /// `created_at:desc`, `state:asc`, … (REST's `sort`); `None` for anything else.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (field, dir) = s.split_once(':').unwrap_or((s, "desc"));
+        let field = match field {
+            "created_at" => ExecutionOrderField::CreatedAt,
+            "execution_id" => ExecutionOrderField::ExecutionId,
+            "state" => ExecutionOrderField::State,
+            "initiated_by" => ExecutionOrderField::InitiatedBy,
+            _ => return None,
+        };
+        let ascending = match dir {
+            "asc" => true,
+            "desc" => false,
+            _ => return None,
+        };
+        Some(ExecutionOrder { field, ascending })
+    }
 }

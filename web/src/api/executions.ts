@@ -111,8 +111,8 @@ export const ExecutionsFeedSubscription = graphql(`
 `);
 
 export const ExecutionsQuery = graphql(`
-  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!) {
-    executions(filter: $filter, page: $page, pageSize: $pageSize) {
+  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!, $orderBy: ExecutionOrder) {
+    executions(filter: $filter, page: $page, pageSize: $pageSize, orderBy: $orderBy) {
       total
       page
       pageSize

@@ -86,22 +86,27 @@ describe('HistoryPage', () => {
     }
     const order = () => screen.getAllByTestId('execution-row').map((r) => r.getAttribute('data-execution-id'));
 
-    it('sorts by a column, and again the other way', async () => {
-      const { user } = setup();
-      await waitFor(() => expect(order()).toEqual(['exec-a', 'exec-c', 'exec-b']));
-      await user.click(screen.getByRole('button', { name: 'Sort by duration' }));
+    it('asks the hub to order the whole history, and sorts the page by the other columns', async () => {
+      const { user, calls } = setup();
+      const lastOrder = () => calls.filter((c) => c.name === 'Executions').at(-1)?.variables.orderBy;
+      // Newest first by the hub: the rows stay in the order it sent them.
+      await waitFor(() => expect(order()).toEqual(['exec-a', 'exec-b', 'exec-c']));
+      expect(lastOrder()).toEqual({ field: 'CREATED_AT', ascending: false });
+      // Duration is not the hub's to order: it sorts the rows on this page.
+      await user.click(screen.getByRole('button', { name: 'Sort this page by duration' }));
       expect(order()).toEqual(['exec-a', 'exec-c', 'exec-b']);
-      await user.click(screen.getByRole('button', { name: 'Sort by duration, now descending' }));
+      await user.click(screen.getByRole('button', { name: 'Sort this page by duration, now descending' }));
       expect(order()).toEqual(['exec-b', 'exec-c', 'exec-a']);
-      await user.click(screen.getByRole('button', { name: 'Sort by initiated by' }));
-      expect(order()).toEqual(['exec-b', 'exec-c', 'exec-a']);
+      // The initiator is: the hub is asked, and its order shown.
+      await user.click(screen.getByRole('button', { name: 'Sort all executions by initiated by' }));
+      await waitFor(() => expect(lastOrder()).toEqual({ field: 'INITIATED_BY', ascending: true }));
       expect(screen.getByRole('columnheader', { name: /Initiated by/ })).toHaveAttribute('aria-sort', 'ascending');
     });
 
     it('opens an execution from anywhere on its row, by click or by Enter', async () => {
       const { user } = setup();
       await waitFor(() => expect(order()).toHaveLength(3));
-      await user.click(within(screen.getAllByTestId('execution-row')[1]!).getByText('bo@example.com'));
+      await user.click(within(screen.getAllByTestId('execution-row').find((r) => r.textContent?.includes('bo@example.com'))!).getByText('bo@example.com'));
       expect(await screen.findByText('monitor page')).toBeVisible();
     });
 

@@ -31,6 +31,7 @@ import {
   formatSort,
   isQuickRange,
   matchesHistory,
+  hubOrder,
   parseSort,
   QUICK_RANGES,
   sortExecutions,
@@ -79,7 +80,8 @@ function SortHeader({ column, sort, onSort }: { column: { key: SortKey; label: s
         onClick={() => onSort({ key: column.key, desc: active ? !sort.desc : column.key === 'created' || column.key === 'duration' })}
         fw={700}
         fz="sm"
-        aria-label={`Sort by ${column.label.toLowerCase()}${active ? (sort.desc ? ', now descending' : ', now ascending') : ''}`}
+        aria-label={`Sort ${hubOrder({ key: column.key, desc: false }) ? 'all executions' : 'this page'} by ${column.label.toLowerCase()}${active ? (sort.desc ? ', now descending' : ', now ascending') : ''}`}
+        title={hubOrder({ key: column.key, desc: false }) ? undefined : 'Sorts the executions on this page'}
       >
         {column.label} <span aria-hidden>{active ? (sort.desc ? '▼' : '▲') : '↕'}</span>
       </UnstyledButton>
@@ -107,7 +109,13 @@ export default function HistoryPage() {
   const sort = parseSort(params.get('sort'));
   const [debounced] = useDebouncedValue(filters, 250);
   const filterKey = JSON.stringify(toExecutionFilter(debounced, now) ?? null);
-  const variables = useMemo(() => ({ filter: JSON.parse(filterKey) as ReturnType<typeof toExecutionFilter>, page, pageSize: PAGE_SIZE }), [filterKey, page]);
+  const sortKey = formatSort(sort);
+  // The hub orders the whole history by the columns it can; the others sort this page.
+  const orderKey = JSON.stringify(hubOrder(parseSort(sortKey)));
+  const variables = useMemo(
+    () => ({ filter: JSON.parse(filterKey) as ReturnType<typeof toExecutionFilter>, page, pageSize: PAGE_SIZE, orderBy: JSON.parse(orderKey) as ReturnType<typeof hubOrder> }),
+    [filterKey, page, orderKey],
+  );
   const [{ data, error }, reexecute] = useQuery({ query: ExecutionsQuery, variables });
   const [feed] = useSubscription({ query: ExecutionsFeedSubscription }, foldFeed);
   const refresh = useMemo(() => () => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
@@ -140,11 +148,11 @@ export default function HistoryPage() {
   };
 
   const items = data?.executions.items;
-  const sortKey = formatSort(sort);
-  const shown = useMemo(
-    () => sortExecutions((items ?? []).filter((e) => matchesHistory(e, debounced, actionLabel(e, names))), parseSort(sortKey), (e) => actionLabel(e, names)),
-    [items, debounced, names, sortKey],
-  );
+  const shown = useMemo(() => {
+    const rows = (items ?? []).filter((e) => matchesHistory(e, debounced, actionLabel(e, names)));
+    const s = parseSort(sortKey);
+    return hubOrder(s) ? rows : sortExecutions(rows, s, (e) => actionLabel(e, names));
+  }, [items, debounced, names, sortKey]);
   const initiators = sortedUnique([...(users.data?.users ?? []).map((u) => u.email), ...(items ?? []).map((e) => e.initiatedBy), filters.initiatedBy]);
   const environments = sortedUnique([...ENVIRONMENTS, ...(servers.data?.servers.items ?? []).map((s) => s.environment), filters.environment]);
   const columns: Column<ExecutionSummaryFragment>[] = [

@@ -2,7 +2,7 @@
 // initiator, environment, date range) and what the browser applies within the page (several
 // statuses, free text); quick ranges (last hour / 24 hours / 7 days) next to the dates; the
 // sort of the page's rows by a column; and what the page keeps of the `executionsFeed`.
-import type { ExecutionFilter, ExecutionsFeedSubscription, ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
+import type { ExecutionFilter, ExecutionOrder, ExecutionOrderField, ExecutionsFeedSubscription, ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
 
 export interface HistoryFilters {
   statuses: ExecutionState[];
@@ -81,6 +81,20 @@ export interface HistorySort {
 }
 /** The hub's order: newest first. */
 export const DEFAULT_SORT: HistorySort = { key: 'created', desc: true };
+
+/** The columns the hub orders the whole history by; the others sort the page shown. */
+const HUB_ORDER: Partial<Record<SortKey, ExecutionOrderField>> = {
+  execution: 'EXECUTION_ID',
+  state: 'STATE',
+  initiator: 'INITIATED_BY',
+  created: 'CREATED_AT',
+};
+
+/** The hub's order for a sort, or null when the column sorts only the page shown. */
+export function hubOrder(sort: HistorySort): ExecutionOrder | null {
+  const field = HUB_ORDER[sort.key];
+  return field ? { field, ascending: !sort.desc } : null;
+}
 
 /** "created:desc" ⇄ { key, desc }; anything else is the default. */
 export function parseSort(value: string | null): HistorySort {

@@ -77,7 +77,7 @@ impl CoreQuery {
         }
     }
 
-    /// Execution history, newest first.
+    /// Execution history, newest first unless `orderBy` says otherwise.
     #[graphql(complexity = "1 + page_size.clamp(1, 500) as usize * child_complexity")]
     async fn executions(
         &self,
@@ -85,8 +85,12 @@ impl CoreQuery {
         filter: Option<ExecutionFilter>,
         #[graphql(default = 1)] page: i32,
         #[graphql(default = 50)] page_size: i32,
+        #[graphql(desc = "The order; newest first by default.")] order_by: Option<
+            crate::model::ExecutionOrder,
+        >,
     ) -> Result<ExecutionPage> {
-        let filter = filter.unwrap_or_default();
+        let mut filter = filter.unwrap_or_default();
+        filter.order = order_by.unwrap_or_default();
         let p = executions::list(
             app(ctx)?,
             caller(ctx)?,

@@ -4,7 +4,7 @@ use super::State;
 use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
-use crate::model::{ExecutionFilter, ExecutionState, PageRequest};
+use crate::model::{ExecutionFilter, ExecutionOrder, ExecutionState, PageRequest};
 use crate::service::executions;
 use axum::Router;
 use axum::http::StatusCode;
@@ -92,6 +92,8 @@ struct HistoryQuery {
     environment: Option<String>,
     from: Option<chrono::DateTime<chrono::Utc>>,
     to: Option<chrono::DateTime<chrono::Utc>>,
+    /// `created_at|execution_id|state|initiated_by[:asc|:desc]`.
+    sort: Option<String>,
 }
 
 async fn history(
@@ -107,6 +109,14 @@ async fn history(
             ))
         })?),
     };
+    let order = match q.sort.as_deref() {
+        None => ExecutionOrder::default(),
+        Some(s) => ExecutionOrder::parse(s).ok_or_else(|| {
+            Error::invalid(format!(
+                "sort: {s:?} is not one of created_at, execution_id, state, initiated_by (with :asc or :desc)"
+            ))
+        })?,
+    };
     let filter = ExecutionFilter {
         status,
         template_id: q.template_id,
@@ -115,6 +125,7 @@ async fn history(
         environment: q.environment,
         from: q.from,
         to: q.to,
+        order,
     };
     let p = executions::list(
         &app,

@@ -5,6 +5,7 @@
 
 mod audit;
 mod concurrency;
+mod history;
 mod jobs;
 mod metrics;
 mod notify;

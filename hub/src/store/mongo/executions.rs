@@ -6,7 +6,8 @@ use super::super::StoreResult;
 use super::{MongoStore, collect, collect_in, moves, ms, to_bson, to_json};
 use crate::lifecycle::{redact, settle};
 use crate::model::{
-    Execution, ExecutionControl, ExecutionFilter, Job, Page, PageRequest, Timestamp,
+    Execution, ExecutionControl, ExecutionFilter, ExecutionOrder, ExecutionOrderField, Job, Page,
+    PageRequest, Timestamp,
 };
 use futures::FutureExt;
 use mongodb::ClientSession;
@@ -362,7 +363,7 @@ impl MongoStore {
         let docs = collect(
             self.col("executions")
                 .find(filter)
-                .sort(doc! {"q_created": -1, "_id": -1})
+                .sort(sort_of(f.order))
                 .skip(page.offset())
                 .limit(i64::from(page.page_size))
                 .await?,
@@ -403,5 +404,16 @@ impl MongoStore {
         )
         .await?;
         docs.into_iter().map(|d| self.job_from(d)).collect()
+    }
+}
+
+/// The sort of a history order (as SQLite's `ORDER BY`).
+fn sort_of(o: ExecutionOrder) -> Document {
+    let dir = if o.ascending { 1 } else { -1 };
+    match o.field {
+        ExecutionOrderField::CreatedAt => doc! {"q_created": dir, "_id": dir},
+        ExecutionOrderField::ExecutionId => doc! {"_id": dir},
+        ExecutionOrderField::State => doc! {"state": dir, "q_created": -1, "_id": -1},
+        ExecutionOrderField::InitiatedBy => doc! {"q_initiated": dir, "q_created": -1, "_id": -1},
     }
 }

@@ -7,7 +7,8 @@ use super::super::codec::Codec;
 use super::{docs, ms, page_of};
 use crate::lifecycle::{redact, settle};
 use crate::model::{
-    Execution, ExecutionControl, ExecutionFilter, Job, Page, PageRequest, Timestamp,
+    Execution, ExecutionControl, ExecutionFilter, ExecutionOrder, ExecutionOrderField, Job, Page,
+    PageRequest, Timestamp,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
@@ -291,7 +292,8 @@ pub(super) fn list_executions(
     let items = docs(
         c,
         &format!(
-            "SELECT doc FROM executions WHERE {where_} ORDER BY created_at DESC, execution_id DESC LIMIT {} OFFSET {}",
+            "SELECT doc FROM executions WHERE {where_} ORDER BY {} LIMIT {} OFFSET {}",
+            order_by(f.order),
             page.page_size,
             page.offset()
         ),
@@ -301,4 +303,19 @@ pub(super) fn list_executions(
     .map(|d| Ok(serde_json::from_value(d)?))
     .collect::<StoreResult<_>>()?;
     Ok(page_of(items, total, page))
+}
+
+/// The ORDER BY of a history order (fixed text per field: nothing from the request).
+fn order_by(o: ExecutionOrder) -> String {
+    let dir = if o.ascending { "ASC" } else { "DESC" };
+    match o.field {
+        ExecutionOrderField::CreatedAt => format!("created_at {dir}, execution_id {dir}"),
+        ExecutionOrderField::ExecutionId => format!("execution_id {dir}"),
+        ExecutionOrderField::State => {
+            format!("state {dir}, created_at DESC, execution_id DESC")
+        }
+        ExecutionOrderField::InitiatedBy => format!(
+            "lower(json_extract(doc, '$.initiated_by')) {dir}, created_at DESC, execution_id DESC"
+        ),
+    }
 }
