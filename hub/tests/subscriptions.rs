@@ -414,3 +414,39 @@ async fn the_websocket_shims_close_when_their_session_ends() {
     // And a new connection with the ended token is refused outright.
     assert!(tokio_tungstenite::connect_async(&url).await.is_err());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_updates_narrow_to_the_servers_or_environment_asked_for() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    let _dev = hub.agent("narrow-dev-01", "dev");
+    let _uat = hub.agent("narrow-uat-01", "uat");
+    let mut by_env = connect(&hub, Some(&token)).await;
+    by_env
+        .send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates(filter: {environment: \"dev\"}) { serverId environment } }"}}).to_string()))
+        .await
+        .unwrap();
+    let mut by_id = connect(&hub, Some(&token)).await;
+    by_id
+        .send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates(filter: {serverIds: [\"narrow-uat-01\"]}) { serverId } }"}}).to_string()))
+        .await
+        .unwrap();
+    // Both agents heartbeat every 2 s: several updates of each reach the hub meanwhile.
+    for _ in 0..3 {
+        let m = next_json(&mut by_env).await;
+        assert_eq!(m["type"], "next", "{m}");
+        assert_eq!(
+            m["payload"]["data"]["serverUpdates"]["serverId"], "narrow-dev-01",
+            "{m}"
+        );
+        assert_eq!(
+            m["payload"]["data"]["serverUpdates"]["environment"], "dev",
+            "{m}"
+        );
+        let m = next_json(&mut by_id).await;
+        assert_eq!(
+            m["payload"]["data"]["serverUpdates"]["serverId"], "narrow-uat-01",
+            "{m}"
+        );
+    }
+}

@@ -154,25 +154,53 @@ impl SubscriptionRoot {
         counted(ctx, s)
     }
 
-    /// Each server of the caller's tenant whenever it changes (heartbeat, status, registration).
-    async fn server_updates(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = Server>> {
+    /// Each server of the caller's tenant whenever it changes (heartbeat, status,
+    /// registration), narrowed by `filter` when given.
+    async fn server_updates(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<ServerUpdatesFilter>,
+    ) -> Result<impl Stream<Item = Server>> {
+        let ServerUpdatesFilter {
+            server_ids,
+            environment,
+        } = filter.unwrap_or_default();
         let s = follow(
             ctx,
-            |event, tenant| match event {
+            move |event, tenant| match event {
                 Event::Server {
                     tenant_id,
                     server_id,
-                } if tenant_id == tenant => Some(server_id),
+                } if tenant_id == tenant
+                    && server_ids
+                        .as_ref()
+                        .is_none_or(|ids| ids.contains(&server_id)) =>
+                {
+                    Some(server_id)
+                }
                 _ => None,
             },
-            |app, caller, id| async move {
-                app.store
-                    .get_server(&caller.tenant_id, &id)
-                    .await
-                    .ok()
-                    .flatten()
+            move |app, caller, id| {
+                let environment = environment.clone();
+                async move {
+                    app.store
+                        .get_server(&caller.tenant_id, &id)
+                        .await
+                        .ok()
+                        .flatten()
+                        .filter(|s| environment.as_ref().is_none_or(|e| &s.environment == e))
+                }
             },
         )?;
         counted(ctx, s)
     }
+}
+
+/// Narrows `serverUpdates`; every field that is set narrows.
+#[derive(async_graphql::InputObject, Default)]
+pub struct ServerUpdatesFilter {
+    /// Only these servers.
+    pub server_ids: Option<Vec<String>>,
+    /// Only servers of this environment (as they are when they change).
+    pub environment: Option<String>,
 }
