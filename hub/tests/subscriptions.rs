@@ -450,3 +450,66 @@ async fn server_updates_narrow_to_the_servers_or_environment_asked_for() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_updates_can_begin_with_every_matching_server_as_it_is() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    for (id, env) in [
+        ("snap-dev-01", "dev"),
+        ("snap-dev-02", "dev"),
+        ("snap-stg-01", "staging"),
+    ] {
+        let (status, body) = hub
+            .post(
+                "/api/v1/servers",
+                Some(&token),
+                json!({"server_id": id, "environment": env}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    // No agent runs: nothing changes, so all a subscriber hears is its snapshot.
+    let mut ws = connect(&hub, Some(&token)).await;
+    ws.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates(filter: {environment: \"dev\"}, snapshot: true) { serverId environment } }"}}).to_string()))
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    for _ in 0..2 {
+        let m = next_json(&mut ws).await;
+        seen.push(
+            m["payload"]["data"]["serverUpdates"]["serverId"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    seen.sort();
+    assert_eq!(seen, ["snap-dev-01", "snap-dev-02"]);
+    let more = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+    assert!(more.is_err(), "only the snapshot was due: {more:?}");
+    // By id, without a snapshot: silence.
+    let mut quiet = connect(&hub, Some(&token)).await;
+    quiet
+        .send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates(filter: {serverIds: [\"snap-stg-01\"]}) { serverId } }"}}).to_string()))
+        .await
+        .unwrap();
+    let none = tokio::time::timeout(Duration::from_millis(500), quiet.next()).await;
+    assert!(none.is_err(), "{none:?}");
+    // By id, with a snapshot: the one that exists, once.
+    let mut one = connect(&hub, Some(&token)).await;
+    one.send(Message::text(json!({"id": "1", "type": "subscribe", "payload": {"query": "subscription { serverUpdates(filter: {serverIds: [\"snap-stg-01\", \"nope\"]}, snapshot: true) { serverId environment } }"}}).to_string()))
+        .await
+        .unwrap();
+    let m = next_json(&mut one).await;
+    assert_eq!(
+        m["payload"]["data"]["serverUpdates"]["serverId"], "snap-stg-01",
+        "{m}"
+    );
+    assert_eq!(
+        m["payload"]["data"]["serverUpdates"]["environment"], "staging",
+        "{m}"
+    );
+    let more = tokio::time::timeout(Duration::from_millis(500), one.next()).await;
+    assert!(more.is_err(), "{more:?}");
+}

@@ -155,17 +155,22 @@ impl SubscriptionRoot {
     }
 
     /// Each server of the caller's tenant whenever it changes (heartbeat, status,
-    /// registration), narrowed by `filter` when given.
+    /// registration), narrowed by `filter` when given. With `snapshot`, every matching
+    /// server first, as it is now (at most 5,000; a server changing meanwhile may come
+    /// twice, never not at all).
     async fn server_updates(
         &self,
         ctx: &Context<'_>,
         filter: Option<ServerUpdatesFilter>,
+        #[graphql(default = false)] snapshot: bool,
     ) -> Result<impl Stream<Item = Server>> {
         let ServerUpdatesFilter {
             server_ids,
             environment,
         } = filter.unwrap_or_default();
-        let s = follow(
+        let first = snapshot.then(|| (server_ids.clone(), environment.clone()));
+        // Listening starts before the snapshot is read, so no change falls between them.
+        let live = follow(
             ctx,
             move |event, tenant| match event {
                 Event::Server {
@@ -192,8 +197,60 @@ impl SubscriptionRoot {
                 }
             },
         )?;
-        counted(ctx, s)
+        let now = match first {
+            None => Vec::new(),
+            Some((ids, environment)) => {
+                current_servers(app(ctx)?, caller(ctx)?, ids, environment).await?
+            }
+        };
+        counted(ctx, futures::stream::iter(now).chain(live))
     }
+}
+
+/// Most servers a `serverUpdates` snapshot holds.
+const SNAPSHOT_SERVERS: u32 = 5_000;
+
+/// The tenant's servers matching a `serverUpdates` filter, as they are now.
+async fn current_servers(
+    app: &App,
+    caller: &Caller,
+    ids: Option<Vec<String>>,
+    environment: Option<String>,
+) -> Result<Vec<Server>> {
+    use super::Coded;
+    let keep = |s: &Server| environment.as_ref().is_none_or(|e| &s.environment == e);
+    if let Some(ids) = ids {
+        let mut found = app
+            .store
+            .get_servers(&caller.tenant_id, &ids)
+            .await
+            .coded()?;
+        found.retain(keep);
+        found.sort_by(|a, b| a.server_id.cmp(&b.server_id));
+        return Ok(found);
+    }
+    let filter = crate::model::ServerFilter {
+        environment: environment.clone(),
+        ..Default::default()
+    };
+    let mut out = Vec::new();
+    for page in 1..=SNAPSHOT_SERVERS / 500 {
+        let p = app
+            .store
+            .list_servers(
+                &caller.tenant_id,
+                &filter,
+                crate::model::PageRequest::new(Some(page), Some(500)).coded()?,
+            )
+            .await
+            .coded()?;
+        let last = p.items.len() < 500;
+        out.extend(p.items);
+        if last {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Narrows `serverUpdates`; every field that is set narrows.
