@@ -513,3 +513,37 @@ async fn server_updates_can_begin_with_every_matching_server_as_it_is() {
     let more = tokio::time::timeout(Duration::from_millis(500), one.next()).await;
     assert!(more.is_err(), "{more:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executions_feed_narrows_to_what_its_filter_selects() {
+    let hub = Hub::start().await;
+    let token = hub.login().await;
+    for id in ["feed-a-01", "feed-b-01"] {
+        let (status, body) = hub
+            .post(
+                "/api/v1/servers",
+                Some(&token),
+                json!({"server_id": id, "environment": "dev"}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let mut ws = connect(&hub, Some(&token)).await;
+    subscribe(
+        &mut ws,
+        "feed",
+        "subscription { executionsFeed(filter: {serverId: \"feed-b-01\"}) { kind execution { executionId targetServers } } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // No agent: both stay pending; only the one on feed-b-01 is announced.
+    let run = |s: &str| json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": [s]});
+    start_execution(&hub, &token, run("feed-a-01")).await;
+    let wanted = start_execution(&hub, &token, run("feed-b-01")).await;
+    let ev = next_data(&mut ws, "executionsFeed").await;
+    assert_eq!(ev["kind"], "STARTED", "{ev}");
+    assert_eq!(ev["execution"]["executionId"], wanted.as_str(), "{ev}");
+    let more = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
+    assert!(more.is_err(), "{more:?}");
+}

@@ -131,11 +131,14 @@ impl SubscriptionRoot {
     }
 
     /// The caller's tenant's executions as they are accepted (STARTED) and reach their final
-    /// state (FINISHED).
+    /// state (FINISHED); with `filter`, only those it selects (as `executions` would, the
+    /// status being the execution's at that moment).
     async fn executions_feed(
         &self,
         ctx: &Context<'_>,
+        filter: Option<crate::model::ExecutionFilter>,
     ) -> Result<impl Stream<Item = ExecutionFeedEvent>> {
+        let filter = std::sync::Arc::new(filter.unwrap_or_default());
         let s = follow(
             ctx,
             |event, tenant| match event {
@@ -146,9 +149,14 @@ impl SubscriptionRoot {
                 } if tenant_id == tenant => Some((execution_id, kind)),
                 _ => None,
             },
-            |app, caller, (id, kind)| async move {
-                let execution = executions::view(&app, &caller, &id).await.ok()?;
-                Some(ExecutionFeedEvent { kind, execution })
+            move |app, caller, (id, kind)| {
+                let filter = filter.clone();
+                async move {
+                    let execution = executions::view(&app, &caller, &id).await.ok()?;
+                    filter
+                        .matches(&execution.execution)
+                        .then_some(ExecutionFeedEvent { kind, execution })
+                }
             },
         )?;
         counted(ctx, s)
