@@ -95,9 +95,14 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
       const retry = executionIdOf(page);
       assert.notEqual(retry, first);
       await finalState(page).waitFor({ timeout: 60_000 });
-      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="result-row"]').length === n, failedIds.length, { timeout: 10_000 });
-      const retried = await page.getByTestId('result-row').evaluateAll((els) => els.map((e) => e.getAttribute('data-server-id')));
-      assert.deepEqual(retried.sort(), [...failedIds].sort(), 'the retry ran on the failed servers only');
+      // The rows are re-rendered as live updates arrive: wait for them to settle on the
+      // failed servers (and fail if they never do).
+      const want = [...failedIds].sort();
+      const resultIds = () => [...document.querySelectorAll('[data-testid="result-row"]')].map((e) => e.getAttribute('data-server-id')).sort();
+      const settled = await page
+        .waitForFunction((w) => JSON.stringify([...document.querySelectorAll('[data-testid="result-row"]')].map((e) => e.getAttribute('data-server-id')).sort()) === JSON.stringify(w), want, { timeout: 15_000 })
+        .then(() => true, () => false);
+      assert.ok(settled, `the retry ran on the failed servers only: rows ${JSON.stringify(await page.evaluate(resultIds))}, wanted ${JSON.stringify(want)}`);
 
       // Re-run the retry: same servers again, a third execution.
       await page.getByRole('button', { name: 'Re-run' }).click();

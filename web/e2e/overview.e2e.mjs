@@ -147,9 +147,17 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
     assert.ok(dev, 'the demo has a dev server');
     // Something running and a lock, so those sections have rows.
     const started = await graphql(token, 'mutation($input: StartExecutionInput!) { startExecution(input: $input) { executionId } }', {
-      input: { action: { type: 'shell_command', command: 'sleep 40' }, targetServers: [dev.serverId] },
+      input: { action: { type: 'shell_command', command: 'sleep 300' }, targetServers: [dev.serverId] },
     });
     const executionId = started.startExecution.executionId;
+    // The server reads BUSY from its next heartbeat until the run is cancelled at the end, so
+    // the state the overview links to does not change under the test.
+    for (let i = 0; ; i++) {
+      const { server } = await graphql(token, 'query($id: String!) { server(serverId: $id) { status { current } } }', { id: dev.serverId });
+      if (server.status.current === 'BUSY') break;
+      assert.ok(i < 150, `${dev.serverId} never read BUSY`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
     const locked = await graphql(token, 'mutation($input: JSON!) { acquireLock(input: $input) { lockId } }', {
       input: { server_id: dev.serverId, reason: 'overview e2e', lock_type: 'maintenance', ttl_minutes: 10 },
     });
@@ -200,8 +208,8 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
 
           // A count opens the servers list filtered to that environment and state.
           const devRow = fleet.locator('[data-testid="fleet-row"][data-environment="dev"]');
-          await devRow.getByRole('link', { name: new RegExp(`^1 server ${dev.status.current.toLowerCase()} in dev$`) }).or(devRow.getByRole('link', { name: /^1 server \w+ in dev$/ })).first().click();
-          await page.waitForURL(/\/servers\?environment=dev&status=[A-Z]+$/);
+          await devRow.getByRole('link', { name: /^1 server busy in dev$/ }).click();
+          await page.waitForURL(/\/servers\?environment=dev&status=BUSY$/);
           await page.waitForFunction(() => document.querySelectorAll('[data-testid="server-row"]').length === 1);
           assert.deepEqual(await visibleServerIds(page), [dev.serverId]);
 
