@@ -460,14 +460,7 @@ async fn server_updates_can_begin_with_every_matching_server_as_it_is() {
         ("snap-dev-02", "dev"),
         ("snap-stg-01", "staging"),
     ] {
-        let (status, body) = hub
-            .post(
-                "/api/v1/servers",
-                Some(&token),
-                json!({"server_id": id, "environment": env}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+        register_server(&hub, &token, id, env).await;
     }
     // No agent runs: nothing changes, so all a subscriber hears is its snapshot.
     let mut ws = connect(&hub, Some(&token)).await;
@@ -519,14 +512,7 @@ async fn the_executions_feed_narrows_to_what_its_filter_selects() {
     let hub = Hub::start().await;
     let token = hub.login().await;
     for id in ["feed-a-01", "feed-b-01"] {
-        let (status, body) = hub
-            .post(
-                "/api/v1/servers",
-                Some(&token),
-                json!({"server_id": id, "environment": "dev"}),
-            )
-            .await;
-        assert_eq!(status, 201, "{body}");
+        register_server(&hub, &token, id, "dev").await;
     }
     let mut ws = connect(&hub, Some(&token)).await;
     subscribe(

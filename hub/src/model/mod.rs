@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod executions;
+mod history;
 mod locks;
 mod metrics;
 mod notifications;
@@ -14,6 +15,7 @@ mod schedules;
 mod templates;
 
 pub use executions::*;
+pub use history::*;
 pub use locks::*;
 pub use metrics::*;
 pub use notifications::*;

@@ -29,3 +29,15 @@ pub async fn wait_idle(hub: &Hub, token: &str, ids: &[&str]) {
         .await;
     }
 }
+
+/// Registers a server ahead of its agent (no agent runs for it: its jobs stay pending).
+pub async fn register_server(hub: &Hub, token: &str, id: &str, environment: &str) {
+    let (status, body) = hub
+        .post(
+            "/api/v1/servers",
+            Some(token),
+            json!({"server_id": id, "environment": environment}),
+        )
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
