@@ -229,23 +229,12 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     if args.replicas > 1 {
         return run_replicas(args, data_dir, bin).await;
     }
-    let config = demo_config(&args, &data_dir);
-    if let Err(problems) = config.validate() {
-        anyhow::bail!("{}", problems.join("; "));
-    }
-    let (password, generated) = admin_password();
+    let config = checked_config(&args, &data_dir)?;
     // The admin exists before the hub listens, so whoever sees it up can sign in at once.
-    {
+    let (password, generated) = {
         let store = crate::store::open(&config).await?;
-        put_user(
-            store.as_ref(),
-            ADMIN_EMAIL,
-            &password,
-            "admin",
-            crate::model::DEFAULT_TENANT,
-        )
-        .await?;
-    }
+        put_admin(store.as_ref()).await?
+    };
     let hub = server::start(config).await?;
     let app = hub.app.clone();
 
@@ -307,6 +296,29 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     hub.stop().await;
     Ok(())
+}
+
+/// The demo's config, every problem with it refused at once.
+fn checked_config(args: &DemoArgs, data_dir: &Path) -> anyhow::Result<Config> {
+    let config = demo_config(args, data_dir);
+    if let Err(problems) = config.validate() {
+        anyhow::bail!("{}", problems.join("; "));
+    }
+    Ok(config)
+}
+
+/// Creates (or resets) the demo's admin; its password and whether it was made here.
+async fn put_admin(store: &dyn Store) -> anyhow::Result<(String, bool)> {
+    let (password, generated) = admin_password();
+    put_user(
+        store,
+        ADMIN_EMAIL,
+        &password,
+        "admin",
+        crate::model::DEFAULT_TENANT,
+    )
+    .await?;
+    Ok((password, generated))
 }
 
 /// The admin's password: `GREENROOM_ADMIN_PASSWORD`, or a new one (and whether it was made).

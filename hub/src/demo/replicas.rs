@@ -71,20 +71,9 @@ pub(super) async fn run_replicas(
             args.replicas
         );
     }
-    let config = demo_config(&args, &data_dir);
-    if let Err(problems) = config.validate() {
-        anyhow::bail!("{}", problems.join("; "));
-    }
-    let (password, generated) = admin_password();
+    let config = checked_config(&args, &data_dir)?;
     let store = crate::store::open(&config).await?;
-    put_user(
-        store.as_ref(),
-        ADMIN_EMAIL,
-        &password,
-        "admin",
-        crate::model::DEFAULT_TENANT,
-    )
-    .await?;
+    let (password, generated) = put_admin(store.as_ref()).await?;
     // The CA every replica takes from the store, made (or read) here first.
     let pki_dir = data_dir.join("pki");
     crate::ca::shared::startup(store.as_ref(), &pki_dir).await?;
