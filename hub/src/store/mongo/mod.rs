@@ -372,7 +372,11 @@ impl MongoStore {
             ),
             (
                 "executions",
-                vec![idx(doc! {"tenant_id": 1, "q_created": -1}, false)],
+                vec![
+                    idx(doc! {"tenant_id": 1, "q_created": -1}, false),
+                    // Open executions counted at every start (max_concurrent_executions).
+                    idx(doc! {"tenant_id": 1, "state": 1, "q_created": -1}, false),
+                ],
             ),
             (
                 "jobs",

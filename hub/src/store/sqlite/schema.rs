@@ -366,6 +366,11 @@ const LATER_MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX metric_buckets_age ON metric_buckets(resolution, start);
     "#,
+    // 7: open executions are counted at every start (max_concurrent_executions), and the
+    // history is filtered by state: by index, not a scan of the tenant's history.
+    r#"
+    CREATE INDEX executions_tenant_state ON executions(tenant_id, state, created_at);
+    "#,
 ];
 
 pub const VERSION: i64 = SQL_MIGRATIONS.len() as i64 + 1 + LATER_MIGRATIONS.len() as i64;
