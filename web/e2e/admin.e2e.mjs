@@ -8,30 +8,7 @@
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { BASE_URL, EMAIL, PASSWORD, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers } from './helpers.mjs';
-
-/** Signs in over REST (as a script would) and returns an access token. */
-async function apiToken() {
-  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200, `REST sign-in failed: ${res.status}`);
-  return (await res.json()).access_token;
-}
-
-/** One GraphQL operation as the admin; its data (fails on errors). */
-async function graphql(token, query, variables = {}) {
-  const res = await fetch(`${BASE_URL}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, `GraphQL errors: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
+import { apiToken, assertNoAxeViolations, BASE_URL, checkEnvironment, graphql, launch, openPage, signInToServers } from './helpers.mjs';
 
 describe('Greenroom admin views', { timeout: 180_000 }, () => {
   /** @type {import('playwright-core').Browser | undefined} */

@@ -11,22 +11,9 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { BASE_URL, EMAIL, EXPECTED, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
+import { assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, launch, openPage, runAdHoc, SCREENSHOTS, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
 
 const filterBar = (page) => page.getByRole('search', { name: 'Filter servers' });
-
-/** Runs an ad-hoc command on the servers the run page was opened with; returns the execution id. */
-async function runAdHoc(page, command) {
-  await page.getByText('Ad-hoc command', { exact: true }).click();
-  await page.getByLabel('Shell command').fill(command);
-  // The hub's preview shows the exact command per server.
-  await page.getByTestId('command-preview').getByText(command, { exact: true }).first().waitFor({ timeout: 10_000 });
-  await page.getByRole('button', { name: 'Review and run' }).click();
-  const dialog = page.getByRole('dialog');
-  await dialog.getByRole('button', { name: /^Run on \d+ servers?$/ }).click();
-  await page.waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 });
-  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
-}
 
 async function download(page, open, item) {
   const [file] = await Promise.all([page.waitForEvent('download', { timeout: 15_000 }), (async () => {

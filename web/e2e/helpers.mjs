@@ -121,3 +121,39 @@ export async function startWebhookReceiver() {
     close: () => new Promise((resolve) => server.close(resolve)),
   };
 }
+
+/** Signs in over REST (as a script would) and returns an access token. */
+export async function apiToken(email = EMAIL, password = PASSWORD) {
+  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ email, password }),
+  });
+  assert.equal(res.status, 200, `REST sign-in failed: ${res.status}`);
+  return (await res.json()).access_token;
+}
+
+/** One GraphQL operation with `token`; its data (fails on errors). */
+export async function graphql(token, query, variables = {}) {
+  const res = await fetch(`${BASE_URL}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await res.json();
+  assert.equal(body.errors, undefined, `GraphQL errors: ${JSON.stringify(body.errors)}`);
+  return body.data;
+}
+
+/** Runs an ad-hoc command from the Run page (targets already chosen), confirmed; the new execution's id. */
+export async function runAdHoc(page, command) {
+  await page.getByText('Ad-hoc command', { exact: true }).click();
+  await page.getByLabel('Shell command').fill(command);
+  // The hub's preview shows the exact command per server.
+  await page.getByTestId('command-preview').getByText(command, { exact: true }).first().waitFor({ timeout: 10_000 });
+  await page.getByRole('button', { name: 'Review and run' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: /^Run on \d+ servers?$/ }).click();
+  await page.waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 });
+  return decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
+}
+

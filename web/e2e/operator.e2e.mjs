@@ -7,7 +7,7 @@
 // and dark on each view touched.
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { assertNoAxeViolations, checkEnvironment, EXPECTED, launch, openPage, signInToServers, visibleServerIds } from './helpers.mjs';
+import { assertNoAxeViolations, checkEnvironment, EXPECTED, launch, openPage, runAdHoc, signInToServers, visibleServerIds } from './helpers.mjs';
 
 /** axe in light, then dark (the app follows the system scheme), back to light. */
 async function axeBoth(page, where) {
@@ -21,17 +21,6 @@ async function axeBoth(page, where) {
 
 const executionIdOf = (page) => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
 const finalState = (page) => page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"], [data-state="FAILED"], [data-state="CANCELLED"]')).first();
-
-/** Runs an ad-hoc command on the servers the Run form was opened with; returns the execution id. */
-async function runAdHoc(page, command) {
-  await page.getByText('Ad-hoc command', { exact: true }).click();
-  await page.getByLabel('Shell command').fill(command);
-  await page.getByTestId('command-preview').getByText(command, { exact: true }).first().waitFor({ timeout: 10_000 });
-  await page.getByRole('button', { name: 'Review and run' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: /^Run on \d+ servers?$/ }).click();
-  await page.waitForURL(/\/executions\/[^/]+$/, { timeout: 10_000 });
-  return executionIdOf(page);
-}
 
 describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, () => {
   /** @type {import('playwright-core').Browser | undefined} */

@@ -11,32 +11,9 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { BASE_URL, EMAIL, EXPECTED, PASSWORD, SCREENSHOTS, assertNoAxeViolations, checkEnvironment, launch, openPage, signIn, signInToServers, visibleServerIds } from './helpers.mjs';
+import { apiToken, assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, graphql, launch, openPage, SCREENSHOTS, signIn, signInToServers, visibleServerIds } from './helpers.mjs';
 
 const SCHEMES = /** @type {const} */ (['light', 'dark']);
-
-/** Signs in over REST (as a script would) and returns an access token. */
-async function apiToken() {
-  const res = await fetch(`${BASE_URL}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json' },
-    body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
-  });
-  assert.equal(res.status, 200, `REST sign-in failed: ${res.status}`);
-  return (await res.json()).access_token;
-}
-
-/** One GraphQL operation as the admin; its data (fails on errors). */
-async function graphql(token, query, variables = {}) {
-  const res = await fetch(`${BASE_URL}/graphql`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = await res.json();
-  assert.equal(body.errors, undefined, `GraphQL errors: ${JSON.stringify(body.errors)}`);
-  return body.data;
-}
 
 /** A screenshot of one element in the full page (the sticky header never covers it). */
 async function shoot(page, locator, path) {
