@@ -179,6 +179,8 @@ pub struct AuditFilter {
     pub from: Option<chrono::DateTime<chrono::Utc>>,
     /// Written before.
     pub to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Where a keyset page starts (GraphQL cursors): the key is the sequence number.
+    pub seek: crate::model::Seek,
 }
 
 /// The hash of an audit entry in the chain: SHA-256 over the previous entry's hash and

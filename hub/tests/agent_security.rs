@@ -289,9 +289,13 @@ async fn user_agents_are_recorded_in_the_audit_trail() {
     let token = sign_in(ADMIN).await;
     let server = json!({"server_id": "ua-01", "environment": "dev"});
     assert_eq!(post("/api/v1/servers", Some(&token), server).await.0, 201);
-    let gql = json!({"query": "mutation { createUser(email: \"ua@example.com\", password: \"correct-horse-battery-staple\", role: VIEWER) { email } }"});
+    let gql = json!({"query": "mutation { createUser(email: \"ua@example.com\", password: \"correct-horse-battery-staple\", role: VIEWER) { user { email } userErrors { message } } }"});
     let (_, body) = post("/graphql", Some(&token), gql).await;
     assert!(body["errors"].is_null(), "{body}");
+    assert_eq!(
+        body["data"]["createUser"]["user"]["email"], "ua@example.com",
+        "{body}"
+    );
     // A refusal audited by the edge carries it too, and so does a logout.
     let viewer = sign_in("ua@example.com").await;
     let other = json!({"server_id": "ua-02", "environment": "dev"});

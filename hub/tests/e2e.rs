@@ -378,20 +378,28 @@ async fn enrollment_tokens_last_as_configured_unless_asked_otherwise() {
     assert_eq!(status, 201, "{rest}");
     assert_eq!(rest["expires_in_hours"], 5, "{rest}");
     let gql = |q: &'static str| hub.post("/graphql", Some(&admin), json!({ "query": q }));
-    let (_, body) = gql("mutation { createEnrollmentToken { expiresInHours } }").await;
+    let (_, body) =
+        gql("mutation { createEnrollmentToken { enrollmentToken { expiresInHours } } }").await;
     assert_eq!(
-        body["data"]["createEnrollmentToken"]["expiresInHours"], 5,
+        body["data"]["createEnrollmentToken"]["enrollmentToken"]["expiresInHours"], 5,
         "{body}"
     );
-    let (_, body) = gql("mutation { createEnrollmentToken(ttlHours: 2) { expiresInHours } }").await;
+    let (_, body) = gql(
+        "mutation { createEnrollmentToken(ttlHours: 2) { enrollmentToken { expiresInHours } } }",
+    )
+    .await;
     assert_eq!(
-        body["data"]["createEnrollmentToken"]["expiresInHours"], 2,
+        body["data"]["createEnrollmentToken"]["enrollmentToken"]["expiresInHours"], 2,
         "{body}"
     );
     let (_, body) =
-        gql("mutation { createEnrollmentToken(ttlHours: 721) { expiresInHours } }").await;
+        gql("mutation { createEnrollmentToken(ttlHours: 721) { enrollmentToken { token } userErrors { field code message } } }").await;
+    // A bad value is the caller's to fix: a user error naming the argument, no token.
+    let payload = &body["data"]["createEnrollmentToken"];
+    assert!(payload["enrollmentToken"].is_null(), "{body}");
+    assert_eq!(payload["userErrors"][0]["code"], "INVALID_INPUT", "{body}");
     assert!(
-        body["errors"][0]["message"]
+        payload["userErrors"][0]["message"]
             .as_str()
             .unwrap_or("")
             .contains("ttlHours"),

@@ -80,12 +80,12 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
         &token,
         &format!(
             r#"{{ execution(executionId: "{first}") {{
-                 template {{ id name }}
+                 template {{ templateId name }}
                  results {{ details {{ status server {{
                    serverId environment
                    activeLock {{ lockId lockMetadata {{ reason }} }}
-                   locks {{ lockId status }}
-                   executions(first: 5) {{ executionId overall }}
+                   locks {{ nodes {{ lockId status }} }}
+                   executions(first: 5) {{ nodes {{ executionId overall }} }}
                  }} }} }}
                }} }}"#
         ),
@@ -93,7 +93,7 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
     .await;
     assert!(body["errors"].is_null(), "{body}");
     let e = &body["data"]["execution"];
-    assert_eq!(e["template"]["id"], template_id.as_str(), "{body}");
+    assert_eq!(e["template"]["templateId"], template_id.as_str(), "{body}");
     assert_eq!(e["template"]["name"], "Say");
     let job = &e["results"]["details"][0];
     assert_eq!(job["status"], "SUCCESS", "{body}");
@@ -103,7 +103,7 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
     assert_eq!(server["activeLock"]["lockId"], held["lock_id"], "{body}");
     assert_eq!(server["activeLock"]["lockMetadata"]["reason"], "patching");
     // Every lock it had, newest first: the one held, then the one released.
-    let locks: Vec<(&str, &str)> = server["locks"]
+    let locks: Vec<(&str, &str)> = server["locks"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -118,7 +118,7 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
         "{body}"
     );
     // Its executions, newest first: the inline one, then the template run.
-    let runs: Vec<&str> = server["executions"]
+    let runs: Vec<&str> = server["executions"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
@@ -130,14 +130,14 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
     let body = gql(
         &hub,
         &token,
-        &format!(r#"{{ execution(executionId: "{second}") {{ template {{ id }} }} }}"#),
+        &format!(r#"{{ execution(executionId: "{second}") {{ template {{ templateId }} }} }}"#),
     )
     .await;
     assert_eq!(body["data"]["execution"]["template"], Value::Null, "{body}");
     let body = gql(
         &hub,
         &token,
-        r#"{ server(serverId: "link-01") { executions(first: 0) { executionId } } }"#,
+        r#"{ server(serverId: "link-01") { executions(first: 501) { nodes { executionId } } } }"#,
     )
     .await;
     assert_eq!(
@@ -148,7 +148,7 @@ async fn one_query_follows_execution_jobs_server_locks_and_executions() {
         body["errors"][0]["message"]
             .as_str()
             .unwrap()
-            .contains("first: 0 is not between 1 and 100"),
+            .contains("first: must be between 0 and 500, got 501"),
         "{body}"
     );
 
@@ -171,39 +171,49 @@ async fn servers_are_registered_changed_and_deregistered_over_graphql_as_over_re
     let body = gql(
         &hub,
         &token,
-        r#"mutation { registerServer(input: {serverId: "gq-01", environment: "staging", hostname: "gq-01.example", tags: ["db"]}) { serverId environment hostname tags status { current } } }"#,
+        r#"mutation { registerServer(input: {serverId: "gq-01", environment: "staging", hostname: "gq-01.example", tags: ["db"]}) { server { serverId environment hostname tags status { current } } userErrors { code } } }"#,
     )
     .await;
     assert!(body["errors"].is_null(), "{body}");
-    assert_eq!(body["data"]["registerServer"]["environment"], "staging");
-    assert_eq!(body["data"]["registerServer"]["tags"], json!(["db"]));
+    let payload = &body["data"]["registerServer"];
+    assert_eq!(payload["userErrors"], json!([]), "{body}");
+    assert_eq!(payload["server"]["environment"], "staging");
+    assert_eq!(payload["server"]["tags"], json!(["db"]));
     // A bad environment and bad tags: every problem, with a code.
     let body = gql(
         &hub,
         &token,
-        r#"mutation { registerServer(input: {serverId: "gq-02", environment: "prod", tags: ["has space"]}) { serverId } }"#,
+        r#"mutation { registerServer(input: {serverId: "gq-02", environment: "prod", tags: ["has space"]}) { server { serverId } userErrors { field code message } } }"#,
     )
     .await;
-    assert_eq!(
-        body["errors"][0]["extensions"]["code"], "INVALID_INPUT",
+    assert!(
+        body["errors"].is_null(),
+        "user errors are not top-level: {body}"
+    );
+    let payload = &body["data"]["registerServer"];
+    assert!(payload["server"].is_null(), "{body}");
+    let problems = payload["userErrors"].as_array().unwrap();
+    assert!(
+        problems.iter().all(|p| p["code"] == "INVALID_INPUT"),
         "{body}"
     );
-    let message = body["errors"][0]["message"].as_str().unwrap();
+    let fields: Vec<&Value> = problems.iter().map(|p| &p["field"]).collect();
     assert!(
-        message.contains("environment") && message.contains("tags"),
-        "{message}"
+        fields.contains(&&json!(["input", "environment"]))
+            && fields.contains(&&json!(["input", "tags"])),
+        "each problem points at its field: {body}"
     );
 
     // Maintenance on and off; REST sees the same server.
     let body = gql(
         &hub,
         &token,
-        r#"mutation { updateServer(serverId: "gq-01", input: {maintenance: true, serverGroup: "blue"}) { serverGroup status { current } } }"#,
+        r#"mutation { updateServer(serverId: "gq-01", input: {maintenance: true, serverGroup: "blue"}) { server { serverGroup status { current } } } }"#,
     )
     .await;
     assert!(body["errors"].is_null(), "{body}");
     assert_eq!(
-        body["data"]["updateServer"]["status"]["current"],
+        body["data"]["updateServer"]["server"]["status"]["current"],
         "MAINTENANCE"
     );
     let (_, rest) = hub.get("/api/v1/servers/gq-01", Some(&token)).await;
@@ -213,7 +223,12 @@ async fn servers_are_registered_changed_and_deregistered_over_graphql_as_over_re
     // An operator may not; the refusal is coded and nothing changes.
     hub.add_user("op@example.com", "operator", "default");
     let op = hub.login_as("op@example.com").await;
-    let body = gql(&hub, &op, r#"mutation { deleteServer(serverId: "gq-01") }"#).await;
+    let body = gql(
+        &hub,
+        &op,
+        r#"mutation { deleteServer(serverId: "gq-01") { deletedId } }"#,
+    )
+    .await;
     assert_eq!(
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{body}"
@@ -221,20 +236,24 @@ async fn servers_are_registered_changed_and_deregistered_over_graphql_as_over_re
     let body = gql(
         &hub,
         &token,
-        r#"mutation { deleteServer(serverId: "gq-01") }"#,
+        r#"mutation { deleteServer(serverId: "gq-01") { deletedId userErrors { code } } }"#,
     )
     .await;
-    assert_eq!(body["data"]["deleteServer"], true, "{body}");
+    assert_eq!(body["data"]["deleteServer"]["deletedId"], "gq-01", "{body}");
     let (status, _) = hub.get("/api/v1/servers/gq-01", Some(&token)).await;
     assert_eq!(status, 404);
     let body = gql(
         &hub,
         &token,
-        r#"mutation { deleteServer(serverId: "gq-01") }"#,
+        r#"mutation { deleteServer(serverId: "gq-01") { deletedId userErrors { field code } } }"#,
     )
     .await;
+    assert!(
+        body["data"]["deleteServer"]["deletedId"].is_null(),
+        "{body}"
+    );
     assert_eq!(
-        body["errors"][0]["extensions"]["code"], "NOT_FOUND",
+        body["data"]["deleteServer"]["userErrors"][0]["code"], "NOT_FOUND",
         "{body}"
     );
 

@@ -34,7 +34,7 @@ async fn a_tenant_has_at_most_max_concurrent_executions_open() {
         .post(
             "/graphql",
             Some(&token),
-            json!({"query": "mutation { startExecution(input: {action: {type: \"shell_command\", command: \"uptime\"}, targetServers: [\"quiet-01\"]}) { executionId } }"}),
+            json!({"query": "mutation { startExecution(input: {action: {shellCommand: {command: \"uptime\"}}, targetServers: [\"quiet-01\"]}) { execution { executionId } } }"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -88,15 +88,15 @@ async fn an_execution_runs_again_on_every_server_or_only_the_failed_ones() {
         .post(
             "/graphql",
             Some(&token),
-            json!({"query": format!("mutation {{ rerunExecution(executionId: \"{first}\", onlyFailed: true) {{ executionId targetServers priority maxConcurrency action }} }}")}),
+            json!({"query": format!("mutation {{ rerunExecution(executionId: \"{first}\", onlyFailed: true) {{ execution {{ executionId targetServers priority maxConcurrency operation {{ ... on ShellCommandAction {{ command }} }} }} }} }}")}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
-    let again = &body["data"]["rerunExecution"];
+    let again = &body["data"]["rerunExecution"]["execution"];
     assert_eq!(again["targetServers"], json!(failed), "{body}");
     assert_eq!(again["priority"], "HIGH", "{body}");
     assert_eq!(
-        again["action"]["command"], done["action"]["command"],
+        again["operation"]["command"], done["action"]["command"],
         "{body}"
     );
     let retried = again["executionId"].as_str().unwrap().to_string();

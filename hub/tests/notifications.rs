@@ -231,7 +231,7 @@ async fn rules_are_validated_masked_tested_and_failures_are_given_up_after_max_a
         .post(
             "/graphql",
             Some(&token),
-            json!({"query": "{ notificationRules { id target hasSecret channel } }"}),
+            json!({"query": "{ notificationRules { nodes { ruleId target hasSecret channel } } }"}),
         )
         .await;
     let (_, audit) = hub.get("/api/v1/audit?page_size=100", Some(&token)).await;
@@ -243,7 +243,7 @@ async fn rules_are_validated_masked_tested_and_failures_are_given_up_after_max_a
     }
     assert_eq!(listed["items"][0]["has_secret"], true, "{listed}");
     assert_eq!(
-        gql["data"]["notificationRules"][0]["target"],
+        gql["data"]["notificationRules"]["nodes"][0]["target"],
         format!("{url}/***"),
         "{gql}"
     );
@@ -299,12 +299,12 @@ async fn rules_are_validated_masked_tested_and_failures_are_given_up_after_max_a
     // Over GraphQL a rule can be renamed and switched off without retyping its URL; a test
     // still goes through a disabled rule (to check a channel before switching it on).
     let update = format!(
-        "mutation {{ updateNotificationRule(id: \"{down}\", input: {{name: \"quiet\", channel: WEBHOOK, events: [LOCK_FORCED], enabled: false}}) {{ name target enabled }} }}"
+        "mutation {{ updateNotificationRule(id: \"{down}\", input: {{name: \"quiet\", channel: WEBHOOK, events: [LOCK_FORCED], enabled: false}}) {{ rule {{ name target enabled }} }} }}"
     );
     let (_, gql) = hub
         .post("/graphql", Some(&token), json!({"query": update}))
         .await;
-    let rule = &gql["data"]["updateNotificationRule"];
+    let rule = &gql["data"]["updateNotificationRule"]["rule"];
     assert_eq!(
         (rule["name"].as_str(), rule["enabled"].as_bool()),
         (Some("quiet"), Some(false)),

@@ -265,19 +265,22 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
         .post(
             "/graphql",
             Some(&viewer),
-            json!({"query": "mutation { cancelExecution(executionId: \"x\") { executionId } }"}),
+            json!({"query": "mutation { cancelExecution(executionId: \"x\") { execution { executionId } } }"}),
         )
         .await;
     assert_eq!(gql["errors"][0]["extensions"]["code"], "FORBIDDEN", "{gql}");
     // User management over GraphQL: admins only.
-    let create = json!({"query": "mutation { createUser(email: \"g@example.com\", password: \"long-enough-password\", role: OPERATOR) { email role } }"});
+    let create = json!({"query": "mutation { createUser(email: \"g@example.com\", password: \"long-enough-password\", role: OPERATOR) { user { email role } } }"});
     let (_, gql) = hub.post("/graphql", Some(&operator), create.clone()).await;
     assert_eq!(gql["errors"][0]["extensions"]["code"], "FORBIDDEN", "{gql}");
     let (_, gql) = hub.post("/graphql", Some(&admin), create).await;
-    assert_eq!(gql["data"]["createUser"]["role"], "OPERATOR", "{gql}");
-    let (_, gql) = hub.post("/graphql", Some(&admin), json!({"query": "{ users { email } servers { items { serverId credentials { certificateFingerprint revoked } } } }"})).await;
+    assert_eq!(
+        gql["data"]["createUser"]["user"]["role"], "OPERATOR",
+        "{gql}"
+    );
+    let (_, gql) = hub.post("/graphql", Some(&admin), json!({"query": "{ users { nodes { email } } servers { nodes { serverId credentials { certificateFingerprint revoked } } } }"})).await;
     assert!(
-        gql["data"]["users"]
+        gql["data"]["users"]["nodes"]
             .as_array()
             .unwrap()
             .iter()
@@ -285,7 +288,7 @@ async fn the_role_matrix_holds_and_denials_are_audited() {
         "{gql}"
     );
     assert_eq!(
-        gql["data"]["servers"]["items"][0]["credentials"]["revoked"], false,
+        gql["data"]["servers"]["nodes"][0]["credentials"]["revoked"], false,
         "{gql}"
     );
     // Reads are open to viewers; audit and users are admin's.

@@ -69,7 +69,7 @@ async fn fragment_fan_out_is_refused_at_once_and_the_hub_stays_up() {
     .await;
     assert_eq!(
         (status, body["errors"][0]["extensions"]["code"].as_str()),
-        (400, Some("QUERY_INVALID")),
+        (400, Some("GRAPHQL_VALIDATION_FAILED")),
         "{body}"
     );
     let nested = format!(

@@ -163,7 +163,7 @@ pub enum LockPolicy {
 }
 
 /// What happens to a job whose agent stops reporting (its lease lapses).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Enum)]
 #[serde(rename_all = "lowercase")]
 pub enum LostJobPolicy {
     /// Record it `unreachable` (never run twice).
@@ -174,8 +174,17 @@ pub enum LostJobPolicy {
 }
 
 /// Selects servers by their properties; every field given must match.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, async_graphql::InputObject)]
-#[graphql(name = "ServerSelectorInput")]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    async_graphql::InputObject,
+    async_graphql::SimpleObject,
+)]
+#[graphql(name = "ServerSelector", input_name = "ServerSelectorInput")]
 #[serde(deny_unknown_fields)]
 pub struct ServerSelector {
     #[serde(default)]
@@ -190,7 +199,7 @@ pub struct ServerSelector {
 }
 
 /// What an execution checks on each result to decide success (the template's `success_criteria`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
 #[serde(deny_unknown_fields)]
 pub struct SuccessCriteria {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -23,6 +23,11 @@ pub struct ExecutionFilter {
     #[graphql(skip)]
     #[serde(default)]
     pub order: ExecutionOrder,
+    /// Where a keyset page starts (GraphQL cursors): keys as [`ExecutionOrder::key_of`]
+    /// writes them; only for orders that [`ExecutionOrder::keyset`] allows.
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub seek: super::Seek,
 }
 
 impl ExecutionFilter {
@@ -77,6 +82,41 @@ pub struct ExecutionOrder {
 }
 
 impl ExecutionOrder {
+    /// Whether the stores can page this order by key: by creation time or by id (the
+    /// order's key is unique). Ordered by state or initiator, pages go by offset.
+    pub fn keyset(self) -> bool {
+        matches!(
+            self.field,
+            ExecutionOrderField::CreatedAt | ExecutionOrderField::ExecutionId
+        )
+    }
+
+    /// An execution's key in this order: `<created ms, 13 digits>:<id>` by creation time
+    /// (so keys compare as the order does), the id by id.
+    pub fn key_of(self, e: &Execution) -> String {
+        match self.field {
+            ExecutionOrderField::ExecutionId => e.execution_id.clone(),
+            _ => format!(
+                "{:013}:{}",
+                e.created_at.timestamp_millis().max(0),
+                e.execution_id
+            ),
+        }
+    }
+
+    /// A creation-time key split into its parts; None when it is not one.
+    pub fn parse_created_key(key: &str) -> Option<(i64, &str)> {
+        let (ms, id) = key.split_once(':')?;
+        Some((ms.parse().ok()?, id))
+    }
+
+    /// The same order read from the other end.
+    pub fn reversed(self) -> Self {
+        Self {
+            ascending: !self.ascending,
+            ..self
+        }
+    }
     /// `created_at:desc`, `state:asc`, … (REST's `sort`); `None` for anything else.
     pub fn parse(s: &str) -> Option<Self> {
         let (field, dir) = s.split_once(':').unwrap_or((s, "desc"));

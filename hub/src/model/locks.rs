@@ -67,6 +67,7 @@ pub struct LockTiming {
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[graphql(complex)]
 pub struct ServerLock {
     #[graphql(skip)]
     #[serde(default, skip_serializing)]

@@ -56,6 +56,7 @@ impl Role {
 /// A user of one tenant. `(tenant_id, email)` is the key: the same address may belong to
 /// users of several tenants, and one tenant never learns of another's users.
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[graphql(complex)]
 pub struct User {
     pub email: String,
     pub role: Role,
@@ -251,6 +252,31 @@ pub struct ServerFilter {
     /// Servers carrying all of these tags.
     #[serde(default)]
     pub tags: Option<Vec<String>>,
+    /// Where a keyset page starts (GraphQL cursors); the key is the server id.
+    #[graphql(skip)]
+    #[serde(skip)]
+    pub seek: Seek,
+}
+
+/// A keyset page of a list: the items strictly after and/or before a key, in the list's
+/// own order, read from the end when `from_end` (Relay's `last`; the items still come in
+/// list order). Keys are the list's unique sort key as text (each list says which). A
+/// page read this way neither skips nor repeats an item when others are inserted or
+/// deleted meanwhile, unlike an offset. With a seek the store reads from the start of the
+/// range (the page request's offset is not used) and `total` counts the whole filtered
+/// list, not the range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Seek {
+    pub after: Option<String>,
+    pub before: Option<String>,
+    pub from_end: bool,
+}
+
+impl Seek {
+    /// Whether the list is read by key (else by offset).
+    pub fn is_active(&self) -> bool {
+        self.after.is_some() || self.before.is_some() || self.from_end
+    }
 }
 
 /// One page of a list.
@@ -267,6 +293,8 @@ pub struct Page<T> {
 pub struct PageRequest {
     pub page: u32,
     pub page_size: u32,
+    /// Items to skip instead of whole pages (a GraphQL offset cursor); None: by page.
+    pub skip: Option<u64>,
 }
 
 impl PageRequest {
@@ -286,13 +314,18 @@ impl PageRequest {
             ));
         }
         if p.is_empty() {
-            Ok(Self { page, page_size })
+            Ok(Self {
+                page,
+                page_size,
+                skip: None,
+            })
         } else {
             Err(crate::error::Error::Invalid(p))
         }
     }
     pub fn offset(&self) -> u64 {
-        u64::from(self.page - 1) * u64::from(self.page_size)
+        self.skip
+            .unwrap_or(u64::from(self.page.max(1) - 1) * u64::from(self.page_size))
     }
 }
 

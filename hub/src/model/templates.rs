@@ -28,7 +28,9 @@ pub struct ParameterSpec {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// A template parameter's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[graphql(name = "ParameterType")]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
     String,
@@ -38,7 +40,8 @@ pub enum ParamKind {
     Secret,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// How a template's executions run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionConfig {
     #[serde(default = "default_timeout")]

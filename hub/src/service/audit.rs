@@ -70,6 +70,7 @@ pub fn normalise(f: AuditFilter) -> Result<AuditFilter> {
         resource_id,
         from: f.from,
         to: f.to,
+        seek: f.seek,
     })
 }
 

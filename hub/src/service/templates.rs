@@ -36,13 +36,13 @@ pub struct NewTemplate {
     pub applicable_server_tags: Vec<String>,
 }
 
-fn default_category() -> String {
+pub(crate) fn default_category() -> String {
     "system".into()
 }
-fn default_action_type() -> String {
+pub(crate) fn default_action_type() -> String {
     "execution".into()
 }
-fn default_version() -> String {
+pub(crate) fn default_version() -> String {
     "1.0.0".into()
 }
 

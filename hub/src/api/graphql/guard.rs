@@ -109,7 +109,7 @@ impl<'a> Analysis<'a> {
         }
         if self.visiting.contains(&name) {
             return Err(refusal(
-                "QUERY_INVALID",
+                "GRAPHQL_VALIDATION_FAILED",
                 format!("fragment {name} spreads itself (a cycle)"),
             ));
         }

@@ -55,7 +55,7 @@ fn refused(e: &ServerError) -> Response {
             Value::String(s) => Some(s.clone()),
             _ => None,
         })
-        .unwrap_or_else(|| "QUERY_INVALID".into());
+        .unwrap_or_else(|| "GRAPHQL_VALIDATION_FAILED".into());
     error_response(StatusCode::BAD_REQUEST, &code, &e.message)
 }
 

@@ -1,12 +1,18 @@
 //! The GraphQL API: queries, mutations and subscriptions over `crate::service`, served at
 //! `/graphql` (HTTP GET/POST) and `/graphql/ws` (graphql-ws and legacy protocols).
 
+mod actions;
+mod connections;
 mod cost;
 pub mod guard;
+mod history;
 mod http;
+mod inputs;
 mod links;
 mod mutation;
+mod nodes;
 mod notifications;
+mod payloads;
 mod query;
 mod server;
 mod servers;
@@ -23,7 +29,6 @@ use crate::app::App;
 use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::Error;
-use crate::model::PageRequest;
 use async_graphql::ErrorExtensions;
 use async_graphql::{Context, Result, Schema};
 
@@ -101,15 +106,6 @@ impl<T> Coded<T> for crate::store::StoreResult<T> {
 
 pub(super) fn app<'a>(ctx: &Context<'a>) -> Result<&'a App> {
     ctx.data::<App>()
-}
-
-pub(super) fn page(page: i32, page_size: i32) -> Result<PageRequest> {
-    let conv = |v: i32| u32::try_from(v).ok();
-    PageRequest::new(
-        Some(conv(page).unwrap_or(0)),
-        Some(conv(page_size).unwrap_or(0)),
-    )
-    .coded()
 }
 
 /// Audits the refused permissions of a response (as the REST edge does for 403s).

@@ -1,86 +1,77 @@
-//! Mutation root: executions (start, cancel), templates, locks, schedules.
+//! Mutation root: executions (start, re-run, cancel), templates, users, agents, locks,
+//! schedules. Every mutation answers a payload (`payloads`): its object, or `userErrors`.
 
+use super::inputs::{
+    AcquireLockInput, ActionTemplateInput, CreateScheduleInput, StartExecutionInput,
+};
+use super::nodes::key_of;
+use super::payloads::{DeletePayload, payload};
 use super::types::*;
-use super::{Coded, app, caller, origin};
-use crate::error::Error;
-use crate::model::{LockPolicy, Priority, ServerLock, ServerSelector};
-use crate::service::executions::{self, ExecutionView, StartExecution};
+use super::{app, caller, origin};
+use crate::model::{Server, ServerLock, User};
+use crate::service::executions::{self, ExecutionView};
 use crate::service::{locks, schedules, templates};
-use async_graphql::{Context, ErrorExtensions, InputObject, Json, Object, Result};
+use async_graphql::{Context, Object, Result};
 
-#[derive(InputObject)]
-pub struct StartExecutionInput {
-    /// An inline action: one operation's payload, e.g. `{"type":"shell_command","command":"uptime"}`.
-    action: Option<Json<serde_json::Value>>,
-    action_template_id: Option<String>,
-    parameters: Option<Json<serde_json::Value>>,
-    /// Explicit targets, or …
-    #[graphql(default)]
-    target_servers: Vec<String>,
-    /// … a selector.
-    selector: Option<ServerSelector>,
-    priority: Option<Priority>,
-    /// `"10"` or `"25%"`.
-    max_concurrency: Option<String>,
-    /// `"3"` or `"10%"`.
-    error_threshold: Option<String>,
-    retry_count: Option<u32>,
-    retry_delay_seconds: Option<u64>,
-    requires_lock: Option<bool>,
-    /// Fail at once (instead of waiting) on a server locked by someone else.
-    fail_if_locked: Option<bool>,
-    #[graphql(default)]
-    ignore_applicable_tags: bool,
-}
-
-impl StartExecutionInput {
-    pub(super) fn into_request(self) -> Result<StartExecution> {
-        Ok(StartExecution {
-            action: self.action.map(|j| j.0),
-            action_template_id: self.action_template_id,
-            parameters: self.parameters.map(|j| j.0),
-            target_servers: self.target_servers,
-            selector: self.selector,
-            priority: self.priority,
-            max_concurrency: self.max_concurrency.map(serde_json::Value::String),
-            error_threshold: self.error_threshold.map(serde_json::Value::String),
-            batch_id: None,
-            ignore_applicable_tags: self.ignore_applicable_tags,
-            retry_count: self.retry_count,
-            retry_delay_seconds: self.retry_delay_seconds,
-            requires_lock: self.requires_lock,
-            lock_policy: self.fail_if_locked.map(|f| {
-                if f {
-                    LockPolicy::Fail
-                } else {
-                    LockPolicy::Wait
-                }
-            }),
-            lost_job_policy: None,
-        })
-    }
-}
-
-/// Turns a JSON input into one of our request types, naming what is wrong.
-fn parse<T: serde::de::DeserializeOwned>(what: &str, v: serde_json::Value) -> Result<T> {
-    serde_json::from_value(v).map_err(|e| Error::invalid(format!("{what}: {e}")).extend())
-}
+payload!(
+    /// What `startExecution`, `rerunExecution` and `cancelExecution` answer.
+    ExecutionPayload { execution: ExecutionView }
+);
+payload!(
+    /// What `createActionTemplate` and `updateActionTemplate` answer.
+    ActionTemplatePayload { action_template: TemplateView }
+);
+payload!(
+    /// What `createUser` and `updateUser` answer.
+    UserPayload { user: User }
+);
+payload!(
+    /// What `revokeAgent`, `registerServer` and `updateServer` answer.
+    ServerPayload { server: Server }
+);
+payload!(
+    /// What `createEnrollmentToken` answers.
+    EnrollmentTokenPayload { enrollment_token: EnrollmentToken }
+);
+payload!(
+    /// What the lock mutations answer.
+    ServerLockPayload { lock: ServerLock }
+);
+payload!(
+    /// What `createSchedule` answers.
+    SchedulePayload { schedule: ScheduleView }
+);
 
 #[derive(Default)]
 pub struct CoreMutation;
 
+/// A started execution, as `execution` shows it.
+async fn started(
+    app: &crate::app::App,
+    caller: &crate::auth::Caller,
+    r: crate::error::Result<crate::model::Execution>,
+) -> crate::error::Result<ExecutionView> {
+    executions::view(app, caller, &r?.execution_id).await
+}
+
 #[Object]
 impl CoreMutation {
+    /// Starts an execution: an inline `action` or a template, on explicit targets or a
+    /// selector.
     async fn start_execution(
         &self,
         ctx: &Context<'_>,
         input: StartExecutionInput,
-    ) -> Result<ExecutionView> {
+    ) -> Result<ExecutionPayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
-        let e = executions::start(app, caller, input.into_request()?, origin(ctx))
-            .await
-            .coded()?;
-        executions::view(app, caller, &e.execution_id).await.coded()
+        let r = match input.into_request() {
+            Ok(req) => {
+                let r = executions::start(app, caller, req, origin(ctx)).await;
+                started(app, caller, r).await
+            }
+            Err(e) => Err(e),
+        };
+        ExecutionPayload::of(r, &["input"])
     }
 
     /// Runs an execution again, as you: the same action (template and parameters, or the
@@ -90,186 +81,265 @@ impl CoreMutation {
     async fn rerun_execution(
         &self,
         ctx: &Context<'_>,
-        execution_id: String,
-        #[graphql(default = false)] only_failed: bool,
-    ) -> Result<ExecutionView> {
+        #[graphql(desc = "The execution to run again.")] execution_id: String,
+        #[graphql(default = false, desc = "Only the servers whose job did not succeed.")]
+        only_failed: bool,
+    ) -> Result<ExecutionPayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
-        let e = executions::rerun(app, caller, &execution_id, only_failed, origin(ctx))
-            .await
-            .coded()?;
-        executions::view(app, caller, &e.execution_id).await.coded()
+        let r = executions::rerun(
+            app,
+            caller,
+            &key_of("Execution", &execution_id),
+            only_failed,
+            origin(ctx),
+        )
+        .await;
+        ExecutionPayload::of(started(app, caller, r).await, &[])
     }
 
-    /// Pending targets never start; running ones are stopped by their agents.
+    /// Cancels an execution: pending targets never start; running ones are stopped by their
+    /// agents.
     async fn cancel_execution(
         &self,
         ctx: &Context<'_>,
-        execution_id: String,
-    ) -> Result<ExecutionView> {
-        executions::cancel(app(ctx)?, caller(ctx)?, &execution_id, origin(ctx))
-            .await
-            .coded()
+        #[graphql(desc = "The execution to cancel.")] execution_id: String,
+    ) -> Result<ExecutionPayload> {
+        let r = executions::cancel(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("Execution", &execution_id),
+            origin(ctx),
+        )
+        .await;
+        ExecutionPayload::of(r, &[])
     }
 
-    /// `input`: the specification's template document without `metadata`.
+    /// Admin: a new action template.
     async fn create_action_template(
         &self,
         ctx: &Context<'_>,
-        input: Json<serde_json::Value>,
-    ) -> Result<TemplateView> {
-        let new = parse("input", input.0)?;
-        Ok(TemplateView(
-            templates::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
+        input: ActionTemplateInput,
+    ) -> Result<ActionTemplatePayload> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let r = match input.into_new() {
+            Ok(new) => templates::create(app, caller, new, origin(ctx))
                 .await
-                .coded()?,
-        ))
+                .map(TemplateView),
+            Err(e) => Err(e),
+        };
+        ActionTemplatePayload::of(r, &["input"])
     }
 
+    /// Admin: replaces a template (its version is the one given; executions keep the
+    /// version they ran).
     async fn update_action_template(
         &self,
         ctx: &Context<'_>,
-        id: String,
-        input: Json<serde_json::Value>,
-    ) -> Result<TemplateView> {
-        let new = parse("input", input.0)?;
-        Ok(TemplateView(
-            templates::update(app(ctx)?, caller(ctx)?, &id, new, origin(ctx))
-                .await
-                .coded()?,
-        ))
-    }
-
-    async fn delete_action_template(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        templates::delete(app(ctx)?, caller(ctx)?, &id, origin(ctx))
+        #[graphql(desc = "The template's id.")] id: String,
+        input: ActionTemplateInput,
+    ) -> Result<ActionTemplatePayload> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let r = match input.into_new() {
+            Ok(new) => templates::update(
+                app,
+                caller,
+                &key_of("ActionTemplate", &id),
+                new,
+                origin(ctx),
+            )
             .await
-            .coded()?;
-        Ok(true)
+            .map(TemplateView),
+            Err(e) => Err(e),
+        };
+        ActionTemplatePayload::of(r, &["input"])
     }
 
-    /// Admin: a new user of the caller's tenant. `role`: viewer, operator or admin.
+    /// Admin: deletes a template (executions that ran it keep their record).
+    async fn delete_action_template(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The template's id.")] id: String,
+    ) -> Result<DeletePayload> {
+        let r = templates::delete(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("ActionTemplate", &id),
+            origin(ctx),
+        )
+        .await;
+        DeletePayload::of(r, &id, &[])
+    }
+
+    /// Admin: a new user of the caller's tenant.
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
-        role: crate::model::Role,
-    ) -> Result<crate::model::User> {
+        #[graphql(desc = "Their sign-in e-mail address.")] email: String,
+        #[graphql(desc = "Their first password.", secret)] password: String,
+        #[graphql(desc = "What they may do.")] role: crate::model::Role,
+    ) -> Result<UserPayload> {
         let new = crate::service::users::NewUser {
             email,
             password,
             role,
         };
-        crate::service::users::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
-            .await
-            .coded()
+        let r = crate::service::users::create(app(ctx)?, caller(ctx)?, new, origin(ctx)).await;
+        UserPayload::of(r, &[])
     }
 
     /// Admin: change a user's role, disable or enable them, or set a new password.
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        role: Option<crate::model::Role>,
+        #[graphql(desc = "The user's e-mail address.")] email: String,
+        #[graphql(desc = "A new role.")] role: Option<crate::model::Role>,
+        #[graphql(desc = "True disables the user (their sessions end); false enables them.")]
         disabled: Option<bool>,
-        password: Option<String>,
-    ) -> Result<crate::model::User> {
+        #[graphql(desc = "A new password.", secret)] password: Option<String>,
+    ) -> Result<UserPayload> {
         let change = crate::service::users::UserChange {
             role,
             disabled,
             password,
         };
-        crate::service::users::update(app(ctx)?, caller(ctx)?, &email, change, origin(ctx))
-            .await
-            .coded()
+        let r = crate::service::users::update(app(ctx)?, caller(ctx)?, &email, change, origin(ctx))
+            .await;
+        UserPayload::of(r, &[])
     }
 
     /// Admin: revoke a server's agent certificate; the agent is refused from its next request.
     async fn revoke_agent(
         &self,
         ctx: &Context<'_>,
-        server_id: String,
-    ) -> Result<crate::model::Server> {
-        crate::service::agents::revoke(app(ctx)?, caller(ctx)?, &server_id, origin(ctx))
-            .await
-            .coded()
+        #[graphql(desc = "The server whose agent is revoked.")] server_id: String,
+    ) -> Result<ServerPayload> {
+        let r = crate::service::agents::revoke(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("Server", &server_id),
+            origin(ctx),
+        )
+        .await;
+        ServerPayload::of(r, &[])
     }
 
     /// Admin: a new enrollment token (shown once), the CA certificate agents must trust and
-    /// the enroll command filled in. `ttlHours` defaults to the hub's
-    /// `security.enrollment_token_hours`.
+    /// the enroll command filled in.
     async fn create_enrollment_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Hours it stays valid; the hub's `security.enrollment_token_hours` when not set."
+        )]
         ttl_hours: Option<u32>,
-        #[graphql(default = 1)] uses: u32,
-        environment: Option<String>,
-        #[graphql(default)] tags: Vec<String>,
-    ) -> Result<EnrollmentToken> {
+        #[graphql(default = 1, desc = "How many agents may enroll with it.")] uses: u32,
+        #[graphql(desc = "The environment enrolled servers are placed in.")] environment: Option<
+            String,
+        >,
+        #[graphql(default, desc = "Tags enrolled servers get.")] tags: Vec<String>,
+    ) -> Result<EnrollmentTokenPayload> {
         let req = crate::service::agents::TokenRequest {
             ttl_hours: ttl_hours.map(u64::from),
             uses: Some(uses),
             scope: crate::service::agents::TokenScope { environment, tags },
         };
-        crate::service::agents::create_enrollment_token(app(ctx)?, caller(ctx)?, req)
+        let r = crate::service::agents::create_enrollment_token(app(ctx)?, caller(ctx)?, req)
             .await
-            .map(EnrollmentToken::from)
-            .coded()
+            .map(EnrollmentToken::from);
+        EnrollmentTokenPayload::of(r, &[])
     }
 
-    /// `input`: `{server_id, reason, lock_type?: maintenance|emergency, ttl_minutes?, max_extension_count?}`.
+    /// Locks a server: while the lock is active only your executions run there.
     async fn acquire_lock(
         &self,
         ctx: &Context<'_>,
-        input: Json<serde_json::Value>,
-    ) -> Result<ServerLock> {
-        let new = parse("input", input.0)?;
-        locks::acquire(app(ctx)?, caller(ctx)?, new, origin(ctx))
-            .await
-            .coded()
+        input: AcquireLockInput,
+    ) -> Result<ServerLockPayload> {
+        let r = locks::acquire(app(ctx)?, caller(ctx)?, input.into(), origin(ctx)).await;
+        ServerLockPayload::of(r, &["input"])
     }
 
+    /// Extends your lock by `minutes` (at most its `maxExtensionCount` times).
     async fn extend_lock(
         &self,
         ctx: &Context<'_>,
-        lock_id: String,
-        minutes: u32,
-    ) -> Result<ServerLock> {
-        locks::extend(app(ctx)?, caller(ctx)?, &lock_id, minutes, origin(ctx))
-            .await
-            .coded()
+        #[graphql(desc = "The lock.")] lock_id: String,
+        #[graphql(desc = "Minutes added.")] minutes: u32,
+    ) -> Result<ServerLockPayload> {
+        let r = locks::extend(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("ServerLock", &lock_id),
+            minutes,
+            origin(ctx),
+        )
+        .await;
+        ServerLockPayload::of(r, &[])
     }
 
-    async fn release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
-        locks::release(app(ctx)?, caller(ctx)?, &lock_id, false, origin(ctx))
-            .await
-            .coded()
+    /// Ends your lock.
+    async fn release_lock(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lock.")] lock_id: String,
+    ) -> Result<ServerLockPayload> {
+        let r = locks::release(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("ServerLock", &lock_id),
+            false,
+            origin(ctx),
+        )
+        .await;
+        ServerLockPayload::of(r, &[])
     }
 
     /// Admin: ends someone else's lock (audited as forced).
-    async fn force_release_lock(&self, ctx: &Context<'_>, lock_id: String) -> Result<ServerLock> {
-        locks::release(app(ctx)?, caller(ctx)?, &lock_id, true, origin(ctx))
-            .await
-            .coded()
+    async fn force_release_lock(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The lock.")] lock_id: String,
+    ) -> Result<ServerLockPayload> {
+        let r = locks::release(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("ServerLock", &lock_id),
+            true,
+            origin(ctx),
+        )
+        .await;
+        ServerLockPayload::of(r, &[])
     }
 
-    /// `input`: `{name, trigger: {type: cron, expression} | {type: once, at}, execution: {...}, enabled?}`.
+    /// Admin: a schedule that starts an execution at each occurrence of its trigger.
     async fn create_schedule(
         &self,
         ctx: &Context<'_>,
-        input: Json<serde_json::Value>,
-    ) -> Result<ScheduleView> {
-        let new = parse("input", input.0)?;
-        Ok(ScheduleView(
-            schedules::create(app(ctx)?, caller(ctx)?, new, origin(ctx))
+        input: CreateScheduleInput,
+    ) -> Result<SchedulePayload> {
+        let (app, caller) = (app(ctx)?, caller(ctx)?);
+        let r = match input.into_new() {
+            Ok(new) => schedules::create(app, caller, new, origin(ctx))
                 .await
-                .coded()?,
-        ))
+                .map(ScheduleView),
+            Err(e) => Err(e),
+        };
+        SchedulePayload::of(r, &["input"])
     }
 
-    async fn delete_schedule(&self, ctx: &Context<'_>, id: String) -> Result<bool> {
-        schedules::delete(app(ctx)?, caller(ctx)?, &id, origin(ctx))
-            .await
-            .coded()?;
-        Ok(true)
+    /// Admin: deletes a schedule (executions it started stay).
+    async fn delete_schedule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The schedule's id.")] id: String,
+    ) -> Result<DeletePayload> {
+        let r = schedules::delete(
+            app(ctx)?,
+            caller(ctx)?,
+            &key_of("Schedule", &id),
+            origin(ctx),
+        )
+        .await;
+        DeletePayload::of(r, &id, &[])
     }
 }

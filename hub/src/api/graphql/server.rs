@@ -2,13 +2,13 @@
 //! its heartbeat metrics over the last hour, day or week (`metricsHistory`, points with
 //! each metric's mean and peak).
 
+use super::connections::{self, Read, Window};
+use super::types::{ExecutionConnection, ServerLockConnection, lock_connection};
 use super::{Coded, app, caller, links};
 use crate::lifecycle::locks::is_live;
 use crate::model::{
-    ExecutionFilter, ExecutionState, MetricPoint, MetricsRange, PageRequest, Server, ServerLock,
-    Stat, Timestamp,
+    ExecutionFilter, ExecutionState, MetricPoint, MetricsRange, Server, ServerLock, Stat, Timestamp,
 };
-use crate::service::executions::{self, ExecutionView};
 use crate::service::server_metrics;
 use async_graphql::{ComplexObject, Context, Object, Result, SimpleObject};
 
@@ -57,6 +57,10 @@ impl MetricPoint {
 
 #[ComplexObject]
 impl Server {
+    /// The server's global id.
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("Server", &self.server_id)
+    }
     /// The lock in force on this server now, if any (whoever holds it).
     async fn active_lock(&self, ctx: &Context<'_>) -> Result<Option<ServerLock>> {
         let now = chrono::Utc::now();
@@ -68,46 +72,46 @@ impl Server {
 
     /// This server's locks, newest first: active ones only, or (by default) with those
     /// that ended too.
-    #[graphql(complexity = "10 * child_complexity")]
+    #[graphql(complexity = "connections::cost(first, last, None, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn locks(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] active_only: bool,
-    ) -> Result<Vec<ServerLock>> {
+        #[graphql(default = false, desc = "Only locks in force now.")] active_only: bool,
+        #[graphql(desc = "The first `first` locks (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "A cursor: the locks after it.")] after: Option<String>,
+        #[graphql(desc = "The last `last` locks (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the locks before it.")] before: Option<String>,
+    ) -> Result<ServerLockConnection> {
+        let w = Window::new("serverLocks", first, after, last, before).coded()?;
         let now = chrono::Utc::now();
-        Ok(links::locks(ctx, &self.server_id)
+        let items = links::locks(ctx, &self.server_id)
             .await?
             .into_iter()
             .filter(|l| !active_only || is_live(l, now))
-            .collect())
+            .collect();
+        Ok(lock_connection(items, &w))
     }
 
-    /// The newest executions that targeted this server (`first`: 1–100), optionally of
-    /// one state.
-    #[graphql(complexity = "1 + first.clamp(1, 100) as usize * child_complexity")]
+    /// The executions that targeted this server, newest first, optionally of one state.
+    #[graphql(complexity = "connections::cost(first, last, None, child_complexity)")]
+    #[allow(clippy::too_many_arguments)]
     async fn executions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = 10)] first: i32,
-        status: Option<ExecutionState>,
-    ) -> Result<Vec<ExecutionView>> {
-        let first = u32::try_from(first)
-            .ok()
-            .filter(|n| (1..=100).contains(n))
-            .ok_or_else(|| {
-                crate::error::Error::invalid(format!("first: {first} is not between 1 and 100"))
-            })
-            .coded()?;
+        #[graphql(desc = "Only executions in this state.")] status: Option<ExecutionState>,
+        #[graphql(desc = "The first `first` executions (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "A cursor: the executions after it.")] after: Option<String>,
+        #[graphql(desc = "The last `last` executions (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the executions before it.")] before: Option<String>,
+    ) -> Result<ExecutionConnection> {
+        let read = Read::Window(Window::new("executions", first, after, last, before).coded()?);
         let filter = ExecutionFilter {
             server_id: Some(self.server_id.clone()),
             status,
             ..Default::default()
         };
-        let page = PageRequest::new(Some(1), Some(first)).coded()?;
-        Ok(executions::list(app(ctx)?, caller(ctx)?, &filter, page)
-            .await
-            .coded()?
-            .items)
+        super::history::page(app(ctx)?, caller(ctx)?, filter, read).await
     }
 
     /// The server's heartbeat metrics over `range`, oldest first (kept on the hub: a

@@ -1,8 +1,9 @@
 //! Server administration over GraphQL, as over REST: register a server ahead of its agent,
 //! change its facts or put it in (and out of) maintenance, deregister it (admins).
 
-use super::{Coded, app, caller, origin};
-use crate::model::Server;
+use super::mutation::ServerPayload;
+use super::payloads::DeletePayload;
+use super::{app, caller, origin};
 use crate::service::servers::{self, NewServer, ServerChange};
 use async_graphql::{Context, InputObject, Object, Result};
 
@@ -46,7 +47,7 @@ impl ServerMutation {
         &self,
         ctx: &Context<'_>,
         input: RegisterServerInput,
-    ) -> Result<Server> {
+    ) -> Result<ServerPayload> {
         let new = NewServer {
             server_id: input.server_id,
             hostname: input.hostname,
@@ -56,9 +57,8 @@ impl ServerMutation {
             tags: input.tags,
             capabilities: input.capabilities,
         };
-        servers::register(app(ctx)?, caller(ctx)?, new, origin(ctx))
-            .await
-            .coded()
+        let r = servers::register(app(ctx)?, caller(ctx)?, new, origin(ctx)).await;
+        ServerPayload::of(r, &["input"])
     }
 
     /// Admin: changes a server's facts, or puts it in or out of maintenance.
@@ -67,7 +67,7 @@ impl ServerMutation {
         ctx: &Context<'_>,
         server_id: String,
         input: UpdateServerInput,
-    ) -> Result<Server> {
+    ) -> Result<ServerPayload> {
         let change = ServerChange {
             hostname: input.hostname,
             ip_address: input.ip_address,
@@ -77,17 +77,18 @@ impl ServerMutation {
             capabilities: input.capabilities,
             maintenance: input.maintenance,
         };
-        servers::update(app(ctx)?, caller(ctx)?, &server_id, change, origin(ctx))
-            .await
-            .coded()
+        let r = servers::update(app(ctx)?, caller(ctx)?, &server_id, change, origin(ctx)).await;
+        ServerPayload::of(r, &["input"])
     }
 
     /// Admin: deregisters a server; its agent's certificate stops working at its next
-    /// request. True when it was deleted.
-    async fn delete_server(&self, ctx: &Context<'_>, server_id: String) -> Result<bool> {
-        servers::delete(app(ctx)?, caller(ctx)?, &server_id, origin(ctx))
-            .await
-            .coded()?;
-        Ok(true)
+    /// request.
+    async fn delete_server(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The server to deregister.")] server_id: String,
+    ) -> Result<DeletePayload> {
+        let r = servers::delete(app(ctx)?, caller(ctx)?, &server_id, origin(ctx)).await;
+        DeletePayload::of(r, &server_id, &[])
     }
 }

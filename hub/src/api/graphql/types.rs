@@ -1,24 +1,79 @@
 //! GraphQL output types that are views over the model: pages, executions, templates,
 //! previews, logs, locks, schedules, audit.
 
+use super::actions::{Action, ParameterValue, parameters_from_wire};
+use super::connections::connection;
 use crate::model::{JobState, Server, Timestamp};
 use crate::service::executions::ExecutionView;
 use async_graphql::{Json, Object, SimpleObject};
 
-#[derive(SimpleObject)]
-pub struct ServerPage {
-    pub items: Vec<Server>,
-    pub total: u64,
-    pub page: u32,
-    pub page_size: u32,
-}
+connection!(
+    /// A page of servers.
+    ServerConnection,
+    ServerEdge,
+    Server,
+    paged
+);
+connection!(
+    /// A page of the execution history.
+    ExecutionConnection,
+    ExecutionEdge,
+    ExecutionView,
+    paged
+);
+connection!(
+    /// A page of the audit log.
+    AuditEntryConnection,
+    AuditEntryEdge,
+    AuditEntryView,
+    paged
+);
+connection!(
+    /// A page of action templates.
+    ActionTemplateConnection,
+    ActionTemplateEdge,
+    TemplateView
+);
+connection!(
+    /// A page of server locks.
+    ServerLockConnection,
+    ServerLockEdge,
+    crate::model::ServerLock
+);
+connection!(
+    /// A page of schedules.
+    ScheduleConnection,
+    ScheduleEdge,
+    ScheduleView
+);
+connection!(
+    /// A page of users.
+    UserConnection,
+    UserEdge,
+    crate::model::User
+);
 
-#[derive(SimpleObject)]
-pub struct ExecutionPage {
-    pub items: Vec<ExecutionView>,
-    pub total: u64,
-    pub page: u32,
-    pub page_size: u32,
+/// Locks newest first (by when they were taken, then id), cut to the window.
+pub fn lock_connection(
+    mut items: Vec<crate::model::ServerLock>,
+    w: &super::connections::Window,
+) -> ServerLockConnection {
+    // Keys that sort ascending as the list runs: newest first.
+    let key = |l: &crate::model::ServerLock| {
+        let ms = l.timing.acquired_at.timestamp_millis().max(0);
+        format!("{:013}:{}", 9_999_999_999_999 - ms, l.lock_id)
+    };
+    items.sort_by_key(key);
+    let total = items.len() as u64;
+    let (page, prev, next) = w.cut(items, key);
+    let page = page
+        .into_iter()
+        .map(|l| {
+            let cursor = super::connections::encode("serverLocks", &key(&l));
+            (l, cursor)
+        })
+        .collect();
+    ServerLockConnection::new(page, prev, next, total, w.count)
 }
 
 #[derive(SimpleObject)]
@@ -70,6 +125,10 @@ pub struct ExecutionResults {
 
 #[Object(name = "Execution")]
 impl ExecutionView {
+    /// The execution's global id.
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("Execution", &self.execution.execution_id)
+    }
     async fn execution_id(&self) -> &str {
         &self.execution.execution_id
     }
@@ -96,11 +155,23 @@ impl ExecutionView {
         };
         Ok(super::links::template(ctx, id).await?.map(TemplateView))
     }
+    /// The action as JSON.
+    #[graphql(deprecation = "Use `operation`: the same action, typed.")]
     async fn action(&self) -> Json<&serde_json::Value> {
         Json(&self.execution.action)
     }
+    /// The parameters as JSON.
+    #[graphql(deprecation = "Use `parameterValues`: the same values, typed.")]
     async fn parameters(&self) -> Json<&serde_json::Value> {
         Json(&self.execution.parameters)
+    }
+    /// What it runs on each server (a template's command rendered), secrets masked `***`.
+    async fn operation(&self) -> Option<Action> {
+        Action::from_wire(&self.execution.action)
+    }
+    /// The template parameter values it ran with (secrets `***`), by name.
+    async fn parameter_values(&self) -> Vec<ParameterValue> {
+        parameters_from_wire(&self.execution.parameters)
     }
     async fn priority(&self) -> crate::model::Priority {
         self.execution.priority
@@ -188,7 +259,12 @@ pub struct TemplateView(pub crate::model::ActionTemplate);
 
 #[Object(name = "ActionTemplate")]
 impl TemplateView {
-    async fn id(&self) -> &str {
+    /// The template's global id (arguments that take a template id take it too).
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("ActionTemplate", &self.0.id)
+    }
+    /// The template's own id (the specification's `id`; REST's).
+    async fn template_id(&self) -> &str {
         &self.0.id
     }
     async fn name(&self) -> &str {
@@ -206,19 +282,41 @@ impl TemplateView {
     async fn version(&self) -> &str {
         &self.0.version
     }
+    /// The parameters as the template document's JSON map.
+    #[graphql(deprecation = "Use `parameterDefinitions`: the same parameters, typed.")]
     async fn parameters(
         &self,
     ) -> Json<&std::collections::BTreeMap<String, crate::model::ParameterSpec>> {
         Json(&self.0.parameters)
     }
+    /// The parameters it declares, by name.
+    async fn parameter_definitions(&self) -> Vec<ParameterDefinition> {
+        self.0
+            .parameters
+            .iter()
+            .map(|(name, p)| ParameterDefinition::of(name, p))
+            .collect()
+    }
     async fn command_template(&self) -> &str {
         &self.0.command_template
     }
+    /// How its executions run, as JSON.
+    #[graphql(deprecation = "Use `executionSettings`: the same settings, typed.")]
     async fn execution_config(&self) -> Json<&crate::model::ExecutionConfig> {
         Json(&self.0.execution_config)
     }
+    /// What counts as success, as JSON.
+    #[graphql(deprecation = "Use `successConditions`: the same criteria, typed.")]
     async fn success_criteria(&self) -> Json<&crate::model::SuccessCriteria> {
         Json(&self.0.success_criteria)
+    }
+    /// How its executions run.
+    async fn execution_settings(&self) -> &crate::model::ExecutionConfig {
+        &self.0.execution_config
+    }
+    /// What a result must show to count as success.
+    async fn success_conditions(&self) -> &crate::model::SuccessCriteria {
+        &self.0.success_criteria
     }
     async fn applicable_server_tags(&self) -> &[String] {
         &self.0.applicable_server_tags
@@ -280,17 +378,44 @@ pub struct ScheduleView(pub crate::model::Schedule);
 
 #[Object(name = "Schedule")]
 impl ScheduleView {
-    async fn id(&self) -> &str {
+    /// The schedule's global id.
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("Schedule", &self.0.id)
+    }
+    /// The schedule's own id (REST's `id`).
+    async fn schedule_id(&self) -> &str {
         &self.0.id
     }
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// When it fires, as JSON.
+    #[graphql(deprecation = "Use `cron` and `runAt`.")]
     async fn trigger(&self) -> Json<&crate::model::Trigger> {
         Json(&self.0.trigger)
     }
+    /// The execution it starts, as the REST body.
+    #[graphql(deprecation = "Use `run`: the same execution, typed.")]
     async fn execution(&self) -> Json<&serde_json::Value> {
         Json(&self.0.execution)
+    }
+    /// Its cron expression (UTC); null for a one-off schedule.
+    async fn cron(&self) -> Option<&str> {
+        match &self.0.trigger {
+            crate::model::Trigger::Cron { expression } => Some(expression),
+            crate::model::Trigger::Once { .. } => None,
+        }
+    }
+    /// When a one-off schedule fires; null for a cron schedule.
+    async fn run_at(&self) -> Option<Timestamp> {
+        match &self.0.trigger {
+            crate::model::Trigger::Once { at } => Some(*at),
+            crate::model::Trigger::Cron { .. } => None,
+        }
+    }
+    /// The execution it starts each time (secrets `***`).
+    async fn run(&self) -> async_graphql::Result<ScheduledExecution> {
+        ScheduledExecution::of(&self.0.execution)
     }
     async fn enabled(&self) -> bool {
         self.0.enabled
@@ -306,12 +431,97 @@ impl ScheduleView {
     }
 }
 
+/// Who wrote an audit entry.
+#[derive(SimpleObject, Default)]
+pub struct AuditActor {
+    /// `user`, `agent` or `system`.
+    #[graphql(name = "type")]
+    pub kind: String,
+    /// A user's e-mail, an agent's server id, or `greenroom-hub`.
+    pub id: String,
+    /// Where a user's request came from.
+    pub ip_address: Option<String>,
+    /// A user's client.
+    pub user_agent: Option<String>,
+}
+
+/// What an audit entry is about.
+#[derive(SimpleObject, Default)]
+pub struct AuditResource {
+    /// `execution`, `action_template`, `server`, `user`, `schedule`, `server_lock`, …
+    #[graphql(name = "type")]
+    pub kind: String,
+    /// Its id.
+    pub id: String,
+    /// Its name, when it has one.
+    pub name: Option<String>,
+}
+
+/// How the audited action ended.
+#[derive(SimpleObject, Default)]
+pub struct AuditResult {
+    /// Whether it succeeded.
+    pub success: bool,
+    /// Why it failed.
+    pub error_message: Option<String>,
+    /// How many records it touched, when it says.
+    pub affected_count: Option<u64>,
+}
+
+/// One entry of the tenant's hash-chained audit log.
 #[derive(SimpleObject)]
-pub struct AuditPage {
-    pub items: Vec<Json<serde_json::Value>>,
-    pub total: u64,
-    pub page: u32,
-    pub page_size: u32,
+#[graphql(name = "AuditEntry")]
+pub struct AuditEntryView {
+    /// Its place in the chain (grows with every entry).
+    pub seq: u64,
+    /// Its hash in the chain.
+    pub hash: String,
+    /// When it was written.
+    pub timestamp: Option<Timestamp>,
+    /// What happened (`user_login`, `execution_started`, …).
+    pub event_type: String,
+    /// Who did it.
+    pub actor: AuditActor,
+    /// What it was about.
+    pub resource: AuditResource,
+    /// How it ended.
+    pub result: AuditResult,
+    /// What else the event records (differs by event type).
+    pub details: Json<serde_json::Value>,
+}
+
+impl AuditEntryView {
+    /// An entry as the stores list it (a JSON document with `seq` and `hash`).
+    pub fn of(v: serde_json::Value) -> Self {
+        let s =
+            |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_str()).map(String::from);
+        let actor = &v["actor"];
+        let resource = &v["resource"];
+        let result = &v["result"];
+        Self {
+            seq: v["seq"].as_u64().unwrap_or(0),
+            hash: s(&v, "hash").unwrap_or_default(),
+            timestamp: serde_json::from_value(v["timestamp"].clone()).ok(),
+            event_type: s(&v, "event_type").unwrap_or_default(),
+            actor: AuditActor {
+                kind: s(actor, "type").unwrap_or_default(),
+                id: s(actor, "id").unwrap_or_default(),
+                ip_address: s(actor, "ip_address"),
+                user_agent: s(actor, "user_agent"),
+            },
+            resource: AuditResource {
+                kind: s(resource, "type").unwrap_or_default(),
+                id: s(resource, "id").unwrap_or_default(),
+                name: s(resource, "name"),
+            },
+            result: AuditResult {
+                success: result["success"].as_bool().unwrap_or(false),
+                error_message: s(result, "error_message"),
+                affected_count: result["affected_count"].as_u64(),
+            },
+            details: Json(v["details"].clone()),
+        }
+    }
 }
 
 /// What a cron expression means in time: its next occurrences (UTC), or what is wrong with it.
@@ -357,6 +567,7 @@ impl From<AuditFilterInput> for crate::audit::AuditFilter {
             resource_id: f.resource_id,
             from: f.from,
             to: f.to,
+            seek: Default::default(),
         }
     }
 }
@@ -395,5 +606,132 @@ impl From<crate::service::agents::IssuedToken> for EnrollmentToken {
             hub_url: t.hub_url,
             enroll_command: t.enroll_command,
         }
+    }
+}
+
+/// One parameter a template declares.
+#[derive(SimpleObject)]
+pub struct ParameterDefinition {
+    /// Its name; the command refers to it as `${GREENROOM_PARAM_<name>}`.
+    pub name: String,
+    /// Its type.
+    #[graphql(name = "type")]
+    pub kind: crate::model::ParamKind,
+    /// Whether an execution must give it (when it has no default).
+    pub required: bool,
+    /// The value when an execution gives none, as text (`***` for a secret's).
+    pub default: Option<String>,
+    /// What it means.
+    pub description: String,
+    /// A regular expression a `STRING` value must match.
+    pub validation: Option<String>,
+    /// The smallest `INTEGER` value allowed.
+    pub min: Option<i64>,
+    /// The largest `INTEGER` value allowed.
+    pub max: Option<i64>,
+    /// The allowed values of an `ENUM` parameter.
+    pub values: Vec<String>,
+}
+
+impl ParameterDefinition {
+    fn of(name: &str, p: &crate::model::ParameterSpec) -> Self {
+        Self {
+            name: name.to_string(),
+            kind: p.kind,
+            required: p.required,
+            default: p
+                .default
+                .as_ref()
+                .filter(|d| !d.is_null())
+                .map(|d| match d {
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                }),
+            description: p.description.clone(),
+            validation: p.validation.clone(),
+            min: p.min,
+            max: p.max,
+            values: p.values.clone(),
+        }
+    }
+}
+
+/// The execution a schedule starts each time, as `startExecution` would take it.
+#[derive(SimpleObject)]
+pub struct ScheduledExecution {
+    /// The template it runs (or an inline `operation`).
+    pub action_template_id: Option<String>,
+    /// The inline action it runs (null for a template).
+    pub operation: Option<Action>,
+    /// The template's parameter values (secrets `***`).
+    pub parameter_values: Vec<ParameterValue>,
+    /// Explicit targets (or a `selector`).
+    pub target_servers: Vec<String>,
+    /// The servers it selects at each occurrence.
+    pub selector: Option<crate::model::ServerSelector>,
+    /// Queue priority (`NORMAL` when not set).
+    pub priority: Option<crate::model::Priority>,
+    /// Most targets at once: a number or a share (`"25%"`).
+    pub max_concurrency: Option<String>,
+    /// Failures after which no new target starts.
+    pub error_threshold: Option<String>,
+    /// Attempts after the first for a job that fails.
+    pub retry_count: Option<u32>,
+    /// Seconds between attempts.
+    pub retry_delay_seconds: Option<u64>,
+    /// Whether each job takes an execution lock.
+    pub requires_lock: Option<bool>,
+    /// Whether a job on a server locked by someone else fails at once.
+    pub fail_if_locked: Option<bool>,
+    /// Whether it runs on targets without the template's tags too.
+    pub ignore_applicable_tags: bool,
+}
+
+impl ScheduledExecution {
+    fn of(body: &serde_json::Value) -> async_graphql::Result<Self> {
+        let r: crate::service::executions::StartExecution = serde_json::from_value(body.clone())
+            .map_err(|e| crate::error::Error::internal(format!("stored schedule: {e}")))
+            .map_err(|e| async_graphql::ErrorExtensions::extend(&e))?;
+        let text = |v: Option<serde_json::Value>| {
+            v.map(|v| match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            })
+        };
+        Ok(Self {
+            operation: r.action.as_ref().and_then(Action::from_wire),
+            parameter_values: r
+                .parameters
+                .as_ref()
+                .map(parameters_from_wire)
+                .unwrap_or_default(),
+            action_template_id: r.action_template_id,
+            target_servers: r.target_servers,
+            selector: r.selector,
+            priority: r.priority,
+            max_concurrency: text(r.max_concurrency),
+            error_threshold: text(r.error_threshold),
+            retry_count: r.retry_count,
+            retry_delay_seconds: r.retry_delay_seconds,
+            requires_lock: r.requires_lock,
+            fail_if_locked: r.lock_policy.map(|p| p == crate::model::LockPolicy::Fail),
+            ignore_applicable_tags: r.ignore_applicable_tags,
+        })
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl crate::model::ServerLock {
+    /// The lock's global id.
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("ServerLock", &self.lock_id)
+    }
+}
+
+#[async_graphql::ComplexObject]
+impl crate::model::User {
+    /// The user's global id.
+    pub(super) async fn id(&self) -> async_graphql::ID {
+        super::nodes::global_id("User", &self.email)
     }
 }

@@ -126,6 +126,7 @@ async fn history(
         from: q.from,
         to: q.to,
         order,
+        seek: Default::default(),
     };
     let p = executions::list(
         &app,

@@ -118,6 +118,7 @@ async fn list_audit(
         resource_id: q.resource_id,
         from: q.from,
         to: q.to,
+        seek: Default::default(),
     };
     let page = PageRequest::new(q.page, q.page_size)?;
     Ok(Json(

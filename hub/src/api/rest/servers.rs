@@ -42,6 +42,7 @@ async fn list(
         q: q.q.clone(),
         server_group: q.server_group.clone(),
         tags: None,
+        seek: Default::default(),
     };
     Ok(Json(
         app.store

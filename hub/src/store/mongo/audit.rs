@@ -95,15 +95,34 @@ impl MongoStore {
             .col("audit_logs")
             .count_documents(filter.clone())
             .await?;
-        let docs = collect(
+        // A keyset page: the key is the sequence number (`_id`); newest first.
+        let seek = &f.seek;
+        let key = |k: &Option<String>| -> StoreResult<Option<Vec<mongodb::bson::Bson>>> {
+            k.as_ref()
+                .map(|k| {
+                    k.parse::<i64>()
+                        .map(|seq| vec![seq.into()])
+                        .map_err(|_| StoreError::Corrupt(format!("not an audit key: {k}")))
+                })
+                .transpose()
+        };
+        if let Some(bounds) =
+            super::seek_filter(&["_id"], key(&seek.after)?, key(&seek.before)?, false)
+        {
+            filter.insert("$and", vec![bounds]);
+        }
+        let mut docs = collect(
             self.col("audit_logs")
                 .find(filter)
-                .sort(doc! {"_id": -1})
-                .skip(page.offset())
+                .sort(doc! {"_id": if seek.from_end { 1 } else { -1 }})
+                .skip(if seek.is_active() { 0 } else { page.offset() })
                 .limit(i64::from(page.page_size))
                 .await?,
         )
         .await?;
+        if seek.from_end {
+            docs.reverse();
+        }
         let mut items = Vec::new();
         for d in docs {
             let mut v: serde_json::Value = serde_json::from_str(d.get_str("doc").unwrap_or("{}"))?;

@@ -2,7 +2,7 @@
 //! them inside transactions, and settling an execution's state after its jobs changed
 //! (decided by `crate::lifecycle::settle`).
 
-use super::super::StoreResult;
+use super::super::{StoreError, StoreResult};
 use super::{MongoStore, collect, collect_in, moves, ms, to_bson, to_json};
 use crate::lifecycle::{redact, settle};
 use crate::model::{
@@ -11,7 +11,7 @@ use crate::model::{
 };
 use futures::FutureExt;
 use mongodb::ClientSession;
-use mongodb::bson::{Document, doc};
+use mongodb::bson::{Bson, Document, doc};
 
 impl MongoStore {
     pub(super) fn job_doc(&self, j: &Job) -> StoreResult<Document> {
@@ -360,19 +360,56 @@ impl MongoStore {
             .col("executions")
             .count_documents(filter.clone())
             .await?;
+        // A keyset page (orders by creation time or id only: `ExecutionOrder::keyset`).
+        let seek = if f.order.keyset() {
+            f.seek.clone()
+        } else {
+            Default::default()
+        };
+        let by_id = f.order.field == ExecutionOrderField::ExecutionId;
+        let key = |k: &Option<String>| -> StoreResult<Option<Vec<Bson>>> {
+            let Some(k) = k else { return Ok(None) };
+            if by_id {
+                return Ok(Some(vec![k.clone().into()]));
+            }
+            let (created, id) = ExecutionOrder::parse_created_key(k)
+                .ok_or_else(|| StoreError::Corrupt(format!("not a history key: {k}")))?;
+            Ok(Some(vec![created.into(), id.to_string().into()]))
+        };
+        let fields: &[&str] = if by_id {
+            &["_id"]
+        } else {
+            &["q_created", "_id"]
+        };
+        if let Some(bounds) = super::seek_filter(
+            fields,
+            key(&seek.after)?,
+            key(&seek.before)?,
+            f.order.ascending,
+        ) {
+            filter.insert("$and", vec![bounds]);
+        }
+        let order = if seek.from_end {
+            f.order.reversed()
+        } else {
+            f.order
+        };
         let docs = collect(
             self.col("executions")
                 .find(filter)
-                .sort(sort_of(f.order))
-                .skip(page.offset())
+                .sort(sort_of(order))
+                .skip(if seek.is_active() { 0 } else { page.offset() })
                 .limit(i64::from(page.page_size))
                 .await?,
         )
         .await?;
-        let items = docs
+        let mut items: Vec<Execution> = docs
             .into_iter()
             .map(|d| self.execution_from(d))
             .collect::<StoreResult<_>>()?;
+        if seek.from_end {
+            items.reverse();
+        }
         Ok(Page {
             items,
             total,

@@ -487,3 +487,36 @@ impl MongoStore {
         Ok(())
     }
 }
+
+/// The keyset bounds of a page (`model::Seek`) over a sort key of one or more fields, the
+/// list in `ascending` order on all of them: items strictly after `after` and before
+/// `before` in that order, as a filter to add with `$and` (None when neither is set).
+pub(super) fn seek_filter(
+    fields: &[&str],
+    after: Option<Vec<mongodb::bson::Bson>>,
+    before: Option<Vec<mongodb::bson::Bson>>,
+    ascending: bool,
+) -> Option<Document> {
+    // (f1, f2) > (a, b)  ⇔  f1 > a  ∨  (f1 = a ∧ f2 > b)
+    let bound = |key: Vec<mongodb::bson::Bson>, greater: bool| {
+        let op = if greater { "$gt" } else { "$lt" };
+        let mut alternatives = Vec::new();
+        for i in 0..fields.len().min(key.len()) {
+            let mut d = Document::new();
+            for j in 0..i {
+                d.insert(fields[j], key[j].clone());
+            }
+            d.insert(fields[i], doc! {op: key[i].clone()});
+            alternatives.push(d);
+        }
+        doc! {"$or": alternatives}
+    };
+    let mut all = Vec::new();
+    if let Some(a) = after {
+        all.push(bound(a, ascending));
+    }
+    if let Some(b) = before {
+        all.push(bound(b, !ascending));
+    }
+    (!all.is_empty()).then(|| doc! {"$and": all})
+}

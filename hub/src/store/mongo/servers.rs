@@ -155,19 +155,30 @@ impl MongoStore {
             );
         }
         let total = self.col("servers").count_documents(filter.clone()).await?;
+        // A keyset page: by server id, the list's order.
+        let seek = &f.seek;
+        let key = |k: &Option<String>| k.clone().map(|k| vec![k.into()]);
+        if let Some(bounds) =
+            super::seek_filter(&["server_id"], key(&seek.after), key(&seek.before), true)
+        {
+            filter.insert("$and", vec![bounds]);
+        }
         let docs = collect(
             self.col("servers")
                 .find(filter)
-                .sort(doc! {"server_id": 1})
-                .skip(page.offset())
+                .sort(doc! {"server_id": if seek.from_end { -1 } else { 1 }})
+                .skip(if seek.is_active() { 0 } else { page.offset() })
                 .limit(i64::from(page.page_size))
                 .await?,
         )
         .await?;
-        let items = docs
+        let mut items: Vec<Server> = docs
             .into_iter()
             .map(|d| self.codec.server_from(to_json(d)?))
             .collect::<StoreResult<_>>()?;
+        if seek.from_end {
+            items.reverse();
+        }
         Ok(Page {
             items,
             total,

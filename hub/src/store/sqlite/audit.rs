@@ -3,7 +3,7 @@
 //! the writing transaction by the single writer, so they commit in order.
 
 use super::super::codec::Codec;
-use super::super::{PkiFiles, Singleton, StoreResult};
+use super::super::{PkiFiles, Singleton, StoreError, StoreResult};
 use super::{from_ms, ms, page_of};
 use crate::audit::AuditFilter;
 use crate::model::{AuditEntry, EventKind, Page, PageRequest, StoredEvent, Timestamp};
@@ -78,11 +78,25 @@ pub(super) fn list(
         rusqlite::params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
+    // A keyset page: the key is the sequence number; the list is newest (largest) first.
+    let mut cond = cond;
+    let seek = &filter.seek;
+    for (key, op) in [(&seek.after, "<"), (&seek.before, ">")] {
+        if let Some(key) = key {
+            let Ok(seq) = key.parse::<i64>() else {
+                return Err(StoreError::Corrupt(format!("not an audit key: {key}")));
+            };
+            cond.push_str(&format!(" AND seq {op} ?"));
+            args.push(rusqlite::types::Value::Integer(seq));
+        }
+    }
+    let dir = if seek.from_end { "ASC" } else { "DESC" };
+    let offset = if seek.is_active() { 0 } else { page.offset() };
     let mut st = c.prepare_cached(&format!(
-        "SELECT seq, doc, hash FROM audit_logs WHERE {cond} ORDER BY seq DESC LIMIT ? OFFSET ?"
+        "SELECT seq, doc, hash FROM audit_logs WHERE {cond} ORDER BY seq {dir} LIMIT ? OFFSET ?"
     ))?;
     args.push(rusqlite::types::Value::Integer(i64::from(page.page_size)));
-    args.push(rusqlite::types::Value::Integer(page.offset() as i64));
+    args.push(rusqlite::types::Value::Integer(offset as i64));
     let rows = st.query_map(rusqlite::params_from_iter(args.iter()), |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -100,6 +114,9 @@ pub(super) fn list(
             o.remove("tenant_id");
         }
         items.push(v);
+    }
+    if seek.from_end {
+        items.reverse();
     }
     Ok(page_of(items, total, page))
 }

@@ -2,8 +2,8 @@
 //! and writing them, and settling an execution's state after its jobs changed (decided by
 //! `crate::lifecycle::settle`).
 
-use super::super::StoreResult;
 use super::super::codec::Codec;
+use super::super::{StoreError, StoreResult};
 use super::{docs, ms, page_of};
 use crate::lifecycle::{redact, settle};
 use crate::model::{
@@ -283,25 +283,62 @@ pub(super) fn list_executions(
         clauses.push("created_at < ?".into());
         args.push(ms(to).into());
     }
-    let where_ = clauses.join(" AND ");
     let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM executions WHERE {where_}"),
+        &format!(
+            "SELECT COUNT(*) FROM executions WHERE {}",
+            clauses.join(" AND ")
+        ),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
-    let items = docs(
+    // A keyset page (orders by creation time or id only: `ExecutionOrder::keyset`).
+    let seek = if f.order.keyset() {
+        f.seek.clone()
+    } else {
+        Default::default()
+    };
+    for (key, after) in [(&seek.after, true), (&seek.before, false)] {
+        let Some(key) = key else { continue };
+        // After, in a descending order, is smaller.
+        let op = if after == f.order.ascending { ">" } else { "<" };
+        match f.order.field {
+            ExecutionOrderField::ExecutionId => {
+                clauses.push(format!("execution_id {op} ?"));
+                args.push(key.clone().into());
+            }
+            _ => {
+                let Some((ms, id)) = ExecutionOrder::parse_created_key(key) else {
+                    return Err(StoreError::Corrupt(format!("not a history key: {key}")));
+                };
+                clauses.push(format!(
+                    "(created_at {op} ? OR (created_at = ? AND execution_id {op} ?))"
+                ));
+                args.extend([ms.into(), ms.into(), id.to_string().into()]);
+            }
+        }
+    }
+    let order = if seek.from_end {
+        f.order.reversed()
+    } else {
+        f.order
+    };
+    let offset = if seek.is_active() { 0 } else { page.offset() };
+    let mut items: Vec<Execution> = docs(
         c,
         &format!(
-            "SELECT doc FROM executions WHERE {where_} ORDER BY {} LIMIT {} OFFSET {}",
-            order_by(f.order),
+            "SELECT doc FROM executions WHERE {} ORDER BY {} LIMIT {} OFFSET {offset}",
+            clauses.join(" AND "),
+            order_by(order),
             page.page_size,
-            page.offset()
         ),
         params_from_iter(args.iter()),
     )?
     .into_iter()
     .map(|d| Ok(serde_json::from_value(d)?))
     .collect::<StoreResult<_>>()?;
+    if seek.from_end {
+        items.reverse();
+    }
     Ok(page_of(items, total, page))
 }
 

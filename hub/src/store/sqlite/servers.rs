@@ -160,24 +160,41 @@ pub(super) fn list(
         let q = q.to_lowercase();
         args.extend([q.clone(), q.clone(), q.clone(), q]);
     }
-    let where_ = clauses.join(" AND ");
     let total: i64 = c.query_row(
-        &format!("SELECT COUNT(*) FROM servers WHERE {where_}"),
+        &format!(
+            "SELECT COUNT(*) FROM servers WHERE {}",
+            clauses.join(" AND ")
+        ),
         params_from_iter(args.iter()),
         |r| r.get(0),
     )?;
-    let items = docs(
+    // A keyset page: by server id, the list's order.
+    let seek = &f.seek;
+    if let Some(a) = &seek.after {
+        clauses.push("server_id > ?".into());
+        args.push(a.clone());
+    }
+    if let Some(b) = &seek.before {
+        clauses.push("server_id < ?".into());
+        args.push(b.clone());
+    }
+    let dir = if seek.from_end { "DESC" } else { "ASC" };
+    let offset = if seek.is_active() { 0 } else { page.offset() };
+    let mut items: Vec<Server> = docs(
         c,
         &format!(
-            "SELECT doc FROM servers WHERE {where_} ORDER BY server_id LIMIT {} OFFSET {}",
+            "SELECT doc FROM servers WHERE {} ORDER BY server_id {dir} LIMIT {} OFFSET {offset}",
+            clauses.join(" AND "),
             page.page_size,
-            page.offset()
         ),
         params_from_iter(args.iter()),
     )?
     .into_iter()
     .map(|d| codec.server_from(d))
     .collect::<StoreResult<_>>()?;
+    if seek.from_end {
+        items.reverse();
+    }
     Ok(page_of(items, total, page))
 }
 
