@@ -4,7 +4,7 @@ use super::{SuccessCriteria, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A typed parameter of an action template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterSpec {
     #[serde(rename = "type")]
@@ -28,7 +28,7 @@ pub struct ParameterSpec {
     pub values: Vec<String>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
     String,
@@ -38,7 +38,7 @@ pub enum ParamKind {
     Secret,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionConfig {
     #[serde(default = "default_timeout")]
@@ -72,7 +72,7 @@ impl Default for ExecutionConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateMetadata {
     pub created_at: Timestamp,
     pub created_by: String,
@@ -81,7 +81,7 @@ pub struct TemplateMetadata {
 }
 
 /// The specification's `action_templates` document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionTemplate {
     #[serde(default, skip_serializing)]
     pub tenant_id: String,
