@@ -188,10 +188,9 @@ pub fn http_router(app: App) -> Router {
         SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
     };
     let mut router = Router::new()
-        .nest(
-            "/api/v1",
-            rest::router().layer(axum::extract::DefaultBodyLimit::max(1024 * 1024)),
-        )
+        // `/api/v1/*` (the paths are full) and Swagger UI at `/api/docs` reading its document.
+        .merge(rest::router().layer(axum::extract::DefaultBodyLimit::max(1024 * 1024)))
+        .merge(rest::openapi::swagger_ui())
         .route(
             "/graphql",
             get(graphql::http_handler).post(graphql::http_handler),

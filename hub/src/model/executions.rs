@@ -5,7 +5,7 @@ use async_graphql::Enum;
 use greenroom_proto::{Action, ResourceUsage};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionState {
     Pending,
@@ -41,7 +41,7 @@ impl ExecutionState {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
     Pending,
@@ -97,7 +97,7 @@ impl JobState {
 }
 
 /// Queue priority of an execution: higher runs first on each server.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Enum)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     High,
@@ -152,7 +152,7 @@ impl<'de> Deserialize<'de> for Priority {
 }
 
 /// What a job does when it needs a server lock that someone else holds.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LockPolicy {
     /// Wait for the lock to be released or to expire.
@@ -163,7 +163,9 @@ pub enum LockPolicy {
 }
 
 /// What happens to a job whose agent stops reporting (its lease lapses).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum LostJobPolicy {
     /// Record it `unreachable` (never run twice).
@@ -183,6 +185,7 @@ pub enum LostJobPolicy {
     Deserialize,
     async_graphql::InputObject,
     async_graphql::SimpleObject,
+    utoipa::ToSchema,
 )]
 #[graphql(name = "ServerSelector", input_name = "ServerSelectorInput")]
 #[serde(deny_unknown_fields)]
@@ -199,7 +202,16 @@ pub struct ServerSelector {
 }
 
 /// What an execution checks on each result to decide success (the template's `success_criteria`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(
+    Debug,
+    Clone,
+    Default,
+    PartialEq,
+    Serialize,
+    Deserialize,
+    async_graphql::SimpleObject,
+    utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct SuccessCriteria {
     #[serde(default, skip_serializing_if = "Option::is_none")]

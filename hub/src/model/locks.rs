@@ -5,7 +5,7 @@ use super::Timestamp;
 use async_graphql::{Enum, SimpleObject};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum LockType {
     Execution,
@@ -23,7 +23,7 @@ impl LockType {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum LockStatus {
     Active,
@@ -43,21 +43,25 @@ impl LockStatus {
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema,
+)]
 pub struct LockOwner {
     pub process_id: String,
     pub execution_id: Option<String>,
     pub user_id: String,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema,
+)]
 pub struct LockMetadata {
     pub reason: String,
     pub priority: String,
     pub estimated_duration_minutes: Option<u32>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct LockTiming {
     pub acquired_at: Timestamp,
     pub expires_at: Timestamp,
@@ -66,7 +70,7 @@ pub struct LockTiming {
     pub released_at: Option<Timestamp>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 #[graphql(complex)]
 pub struct ServerLock {
     #[graphql(skip)]

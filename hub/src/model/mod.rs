@@ -27,7 +27,19 @@ pub type Timestamp = DateTime<Utc>;
 /// The tenant every object belongs to when none is named.
 pub const DEFAULT_TENANT: &str = "default";
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Enum)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    Enum,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
@@ -55,7 +67,7 @@ impl Role {
 
 /// A user of one tenant. `(tenant_id, email)` is the key: the same address may belong to
 /// users of several tenants, and one tenant never learns of another's users.
-#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 #[graphql(complex)]
 pub struct User {
     pub email: String,
@@ -112,7 +124,7 @@ impl Session {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerState {
     Idle,
@@ -145,7 +157,7 @@ impl ServerState {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerConfiguration {
     pub agent_version: String,
     pub os_info: String,
@@ -155,7 +167,7 @@ pub struct ServerConfiguration {
 
 /// How the hub recognises the agent of a server: its certificate's fingerprint and expiry
 /// (neither is secret), and whether it was revoked.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct Credentials {
     pub certificate_fingerprint: Option<String>,
     pub certificate_not_after: Option<Timestamp>,
@@ -174,7 +186,7 @@ pub struct Credentials {
     pub trust_bundle_sha256: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerStatus {
     pub current: ServerState,
     pub last_heartbeat: Option<Timestamp>,
@@ -199,7 +211,7 @@ impl Default for ServerStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerMetadata {
     pub created_at: Timestamp,
     pub created_by: String,
@@ -209,7 +221,7 @@ pub struct ServerMetadata {
 
 /// A managed server: its facts, agent certificate, state and latest metrics, and its
 /// metrics over time (`metricsHistory`).
-#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 #[graphql(complex)]
 pub struct Server {
     #[graphql(skip)]
@@ -233,7 +245,7 @@ pub struct Server {
 }
 
 /// Consecutive jobs this server's agent lost (leased, never reported), and the cool-down.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Circuit {
     pub consecutive_failures: u32,
     pub open_until: Option<Timestamp>,
@@ -280,7 +292,7 @@ impl Seek {
 }
 
 /// One page of a list.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -330,7 +342,7 @@ impl PageRequest {
 }
 
 /// One entry of the append-only, hash-chained audit log.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
     pub tenant_id: String,
     pub timestamp: Timestamp,

@@ -7,7 +7,9 @@ use async_graphql::{Enum, SimpleObject};
 use serde::{Deserialize, Serialize};
 
 /// What a rule can be told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Enum, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     ExecutionCompleted,
@@ -57,7 +59,7 @@ pub struct StoredEvent {
 
 /// Where a rule sends. URLs and the webhook secret are credentials: API answers show them
 /// masked (see `service::notifications`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Channel {
     /// A JSON POST; with a secret, signed (`X-Greenroom-Signature: sha256=<hmac>`).
@@ -95,7 +97,7 @@ pub struct NotificationRule {
     pub updated_at: Timestamp,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Waiting for its first or next attempt.
@@ -116,7 +118,7 @@ impl DeliveryStatus {
 }
 
 /// One event for one rule, and what became of it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct Delivery {
     pub id: String,
     #[graphql(skip)]

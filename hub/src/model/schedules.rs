@@ -4,7 +4,7 @@ use super::Timestamp;
 use serde::{Deserialize, Serialize};
 
 /// When a schedule fires.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
 pub enum Trigger {
     /// A cron expression with seconds (`sec min hour day-of-month month day-of-week`), UTC.
@@ -13,7 +13,7 @@ pub enum Trigger {
     Once { at: Timestamp },
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Schedule {
     #[serde(default, skip_serializing)]
     pub tenant_id: String,
@@ -70,7 +70,7 @@ impl Schedule {
 }
 
 /// One occurrence: fired (with its execution) or missed (the hub was down, or it failed to start).
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ScheduleRun {
     pub schedule_id: String,
     pub occurrence_at: Timestamp,

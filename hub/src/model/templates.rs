@@ -4,7 +4,7 @@ use super::{SuccessCriteria, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// A typed parameter of an action template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParameterSpec {
     #[serde(rename = "type")]
@@ -29,7 +29,9 @@ pub struct ParameterSpec {
 }
 
 /// A template parameter's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, async_graphql::Enum, utoipa::ToSchema,
+)]
 #[graphql(name = "ParameterType")]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
@@ -41,7 +43,9 @@ pub enum ParamKind {
 }
 
 /// How a template's executions run.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject)]
+#[derive(
+    Debug, Clone, PartialEq, Serialize, Deserialize, async_graphql::SimpleObject, utoipa::ToSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionConfig {
     #[serde(default = "default_timeout")]
@@ -75,7 +79,7 @@ impl Default for ExecutionConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateMetadata {
     pub created_at: Timestamp,
     pub created_by: String,
@@ -84,7 +88,7 @@ pub struct TemplateMetadata {
 }
 
 /// The specification's `action_templates` document.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActionTemplate {
     #[serde(default, skip_serializing)]
     pub tenant_id: String,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// `POST /api/v1/locks`: lock a server for maintenance or an emergency.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLock {
     pub server_id: String,

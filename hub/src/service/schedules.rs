@@ -19,7 +19,7 @@ pub const MISFIRE_GRACE_SECS: i64 = 60;
 const MAX_MISSED_RECORDED: usize = 100;
 
 /// `POST /api/v1/schedules`.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSchedule {
     pub name: String,

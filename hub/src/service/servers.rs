@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 /// `POST /api/v1/servers`: pre-register a server; its agent enrolls into this record later.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewServer {
     pub server_id: String,
@@ -30,7 +30,7 @@ pub struct NewServer {
 }
 
 /// `PUT /api/v1/servers/{id}`: fields to change; absent ones stay.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ServerChange {
     pub hostname: Option<String>,

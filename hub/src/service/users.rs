@@ -43,7 +43,7 @@ fn account_quota(app: &App) -> Quota {
 }
 
 /// `POST /api/v1/auth/login`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Login {
     pub email: String,
@@ -259,7 +259,7 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool, origin: &Origi
 }
 
 /// `POST /api/v1/users`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewUser {
     pub email: String,
@@ -268,7 +268,7 @@ pub struct NewUser {
 }
 
 /// `PUT /api/v1/users/{email}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserChange {
     pub role: Option<Role>,

@@ -147,7 +147,14 @@ pub const GAP_GRACE_SECS: i64 = 10;
 
 /// One line of an execution's log.
 #[derive(
-    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, async_graphql::SimpleObject,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    async_graphql::SimpleObject,
+    utoipa::ToSchema,
 )]
 pub struct LogLine {
     /// Position in the execution's output in the order lines were stored (1, 2, 3, ...): the

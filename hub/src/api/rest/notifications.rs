@@ -2,28 +2,38 @@
 //! delivery history.
 
 use super::State;
+use super::openapi::ErrorBody;
+use super::schemas::{self, PublicRule, TestSent};
 use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Json, Path, Query, Result};
-use crate::model::PageRequest;
+use crate::model::{Delivery, Page, PageRequest};
 use crate::service::notifications::{self as notes, RuleInput};
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<crate::app::App> {
-    Router::new()
-        .route("/notifications/rules", get(list).post(create))
-        .route(
-            "/notifications/rules/{id}",
-            get(read).put(update).delete(delete),
-        )
-        .route("/notifications/rules/{id}/test", post(test))
-        .route("/notifications/deliveries", get(deliveries))
+pub(super) fn routes() -> OpenApiRouter<crate::app::App> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, delete))
+        .routes(routes!(test))
+        .routes(routes!(deliveries))
 }
 
+/// The tenant's notification rules (admin); targets masked, secrets never shown.
+#[utoipa::path(
+    get,
+    path = "/notifications/rules",
+    tag = "notifications",
+    operation_id = "list_notification_rules",
+    responses(
+        (status = 200, description = "The rules", body = schemas::Listed<PublicRule>),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn list(axum::extract::State(app): State, caller: Caller) -> Result<Json<Value>> {
     let items: Vec<Value> = notes::list(&app, &caller)
         .await?
@@ -33,6 +43,18 @@ async fn list(axum::extract::State(app): State, caller: Caller) -> Result<Json<V
     Ok(Json(json!({"total": items.len(), "items": items})))
 }
 
+/// A new notification rule (admin).
+#[utoipa::path(
+    post,
+    path = "/notifications/rules",
+    tag = "notifications",
+    operation_id = "create_notification_rule",
+    request_body = RuleInput,
+    responses(
+        (status = 201, description = "Created", body = PublicRule),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
@@ -43,6 +65,17 @@ async fn create(
     Ok((StatusCode::CREATED, Json(notes::public(&rule))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/notifications/rules/{id}",
+    tag = "notifications",
+    operation_id = "get_notification_rule",
+    params(("id" = String, Path, description = "Rule id")),
+    responses(
+        (status = 200, description = "The rule", body = PublicRule),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn read(
     axum::extract::State(app): State,
     caller: Caller,
@@ -51,6 +84,19 @@ async fn read(
     Ok(Json(notes::public(&notes::get(&app, &caller, &id).await?)))
 }
 
+/// Replaces a rule (admin).
+#[utoipa::path(
+    put,
+    path = "/notifications/rules/{id}",
+    tag = "notifications",
+    operation_id = "update_notification_rule",
+    params(("id" = String, Path, description = "Rule id")),
+    request_body = RuleInput,
+    responses(
+        (status = 200, description = "The rule as replaced", body = PublicRule),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
@@ -62,6 +108,18 @@ async fn update(
     Ok(Json(notes::public(&rule)))
 }
 
+/// Deletes a rule (admin).
+#[utoipa::path(
+    delete,
+    path = "/notifications/rules/{id}",
+    tag = "notifications",
+    operation_id = "delete_notification_rule",
+    params(("id" = String, Path, description = "Rule id")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn delete(
     axum::extract::State(app): State,
     caller: Caller,
@@ -72,35 +130,63 @@ async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Sends a test event through the rule (admin); its delivery shows in the history.
+#[utoipa::path(
+    post,
+    path = "/notifications/rules/{id}/test",
+    tag = "notifications",
+    operation_id = "test_notification_rule",
+    params(("id" = String, Path, description = "Rule id")),
+    responses(
+        (status = 202, description = "The test event is queued", body = TestSent),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn test(
     axum::extract::State(app): State,
     caller: Caller,
     origin: Origin,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>)> {
-    let seq = notes::test(&app, &caller, &id, &origin).await?;
+) -> Result<(StatusCode, Json<TestSent>)> {
+    let event_id = notes::test(&app, &caller, &id, &origin).await?;
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"event_id": seq, "rule_id": id})),
+        Json(TestSent {
+            event_id,
+            rule_id: id,
+        }),
     ))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DeliveryQuery {
+    /// Only this rule's deliveries.
     rule_id: Option<String>,
     page: Option<u32>,
     page_size: Option<u32>,
 }
 
+/// The delivery history, newest first (admin).
+#[utoipa::path(
+    get,
+    path = "/notifications/deliveries",
+    tag = "notifications",
+    operation_id = "list_notification_deliveries",
+    params(DeliveryQuery),
+    responses(
+        (status = 200, description = "A page of deliveries", body = Page<Delivery>),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn deliveries(
     axum::extract::State(app): State,
     caller: Caller,
     Query(q): Query<DeliveryQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<Page<Delivery>>> {
     let page = PageRequest::new(q.page, q.page_size)?;
-    let p = notes::deliveries(&app, &caller, q.rule_id.as_deref(), page).await?;
     Ok(Json(
-        json!({"items": p.items, "total": p.total, "page": p.page, "page_size": p.page_size}),
+        notes::deliveries(&app, &caller, q.rule_id.as_deref(), page).await?,
     ))
 }

@@ -1,27 +1,37 @@
 //! `/api/v1/servers`: list, register, read, change, deregister, health, metrics over time,
 //! run one action.
 
+use super::openapi::ErrorBody;
+use super::schemas::{MetricsHistory, MetricsPoint, ServerHealth, Started, StatPair};
 use super::{ListQuery, State};
 use crate::audit::Origin;
 use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
 use crate::model::{MetricsRange, Page, Server, ServerFilter, ServerState};
 use crate::service::{executions, server_metrics, servers};
-use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use serde_json::{Value, json};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-pub(super) fn routes() -> Router<crate::app::App> {
-    Router::new()
-        .route("/servers", get(list).post(create))
-        .route("/servers/{id}", get(read).put(update).delete(remove))
-        .route("/servers/{id}/health", get(health))
-        .route("/servers/{id}/metrics", get(metrics_history))
-        .route("/servers/{id}/actions", post(run_on_server))
-        .route("/servers/{id}/revoke", post(revoke))
+pub(super) fn routes() -> OpenApiRouter<crate::app::App> {
+    OpenApiRouter::new()
+        .routes(routes!(list, create))
+        .routes(routes!(read, update, remove))
+        .routes(routes!(health))
+        .routes(routes!(metrics_history))
+        .routes(routes!(run_on_server))
+        .routes(routes!(revoke))
 }
 
+/// A page of the tenant's servers, filtered.
+#[utoipa::path(
+    get,
+    path = "/servers",
+    tag = "servers",
+    operation_id = "list_servers",
+    params(ListQuery),
+    responses((status = 200, description = "A page of servers", body = Page<Server>))
+)]
 async fn list(
     axum::extract::State(app): State,
     caller: Caller,
@@ -51,6 +61,19 @@ async fn list(
     ))
 }
 
+/// Pre-registers a server (admin); its agent enrolls into this record later.
+#[utoipa::path(
+    post,
+    path = "/servers",
+    tag = "servers",
+    operation_id = "create_server",
+    request_body = servers::NewServer,
+    responses(
+        (status = 201, description = "Registered", body = Server),
+        (status = 403, description = "Admins only", body = ErrorBody),
+        (status = 409, description = "A server with this id exists", body = ErrorBody),
+    )
+)]
 async fn create(
     axum::extract::State(app): State,
     caller: Caller,
@@ -63,6 +86,14 @@ async fn create(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/servers/{id}",
+    tag = "servers",
+    operation_id = "get_server",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, description = "The server", body = Server))
+)]
 async fn read(
     axum::extract::State(app): State,
     caller: Caller,
@@ -71,6 +102,19 @@ async fn read(
     Ok(Json(servers::get(&app, &caller, &id).await?))
 }
 
+/// Changes a server's facts, or puts it in or out of maintenance (admin).
+#[utoipa::path(
+    put,
+    path = "/servers/{id}",
+    tag = "servers",
+    operation_id = "update_server",
+    params(("id" = String, Path, description = "Server id")),
+    request_body = servers::ServerChange,
+    responses(
+        (status = 200, description = "The server as changed", body = Server),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn update(
     axum::extract::State(app): State,
     caller: Caller,
@@ -83,6 +127,18 @@ async fn update(
     ))
 }
 
+/// Deregisters a server (admin).
+#[utoipa::path(
+    delete,
+    path = "/servers/{id}",
+    tag = "servers",
+    operation_id = "delete_server",
+    params(("id" = String, Path, description = "Server id")),
+    responses(
+        (status = 204, description = "Deregistered"),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn remove(
     axum::extract::State(app): State,
     caller: Caller,
@@ -93,62 +149,99 @@ async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The server's state, latest metrics, agent configuration and circuit breaker.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/health",
+    tag = "servers",
+    operation_id = "server_health",
+    params(("id" = String, Path, description = "Server id")),
+    responses((status = 200, description = "The server's health", body = ServerHealth))
+)]
 async fn health(
     axum::extract::State(app): State,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Json<ServerHealth>> {
     let s = servers::get(&app, &caller, &id).await?;
-    Ok(Json(
-        json!({"server_id": s.server_id, "status": s.status, "configuration": s.configuration,
-                   "circuit": {"consecutive_failures": s.circuit.consecutive_failures, "open_until": s.circuit.open_until}}),
-    ))
+    Ok(Json(ServerHealth {
+        server_id: s.server_id,
+        status: s.status,
+        configuration: s.configuration,
+        circuit: s.circuit,
+    }))
 }
 
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct RangeQuery {
+    /// `1h` (default), `24h` or `7d`.
     range: Option<String>,
 }
 
 /// `GET /api/v1/servers/{id}/metrics?range=1h|24h|7d` (default 1h): the server's heartbeat
 /// metrics over time, each point with every metric's mean and peak.
+#[utoipa::path(
+    get,
+    path = "/servers/{id}/metrics",
+    tag = "servers",
+    operation_id = "server_metrics",
+    params(("id" = String, Path, description = "Server id"), RangeQuery),
+    responses((status = 200, description = "The server's metrics over the range", body = MetricsHistory))
+)]
 async fn metrics_history(
     axum::extract::State(app): State,
     caller: Caller,
     Path(id): Path<String>,
     Query(q): Query<RangeQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Json<MetricsHistory>> {
     let asked = q.range.as_deref().unwrap_or("1h");
     let range = MetricsRange::parse(asked)
         .ok_or_else(|| Error::invalid(format!("range: {asked:?} is not one of 1h, 24h, 7d")))?;
     let points = server_metrics::history(&app, &caller, &id, range, chrono::Utc::now()).await?;
-    let stat = |s: crate::model::Stat, n: i64| json!({"avg": s.mean(n), "max": s.max});
-    let points: Vec<Value> = points
+    let stat = |s: crate::model::Stat, n: i64| StatPair {
+        avg: s.mean(n),
+        max: s.max,
+    };
+    let points = points
         .iter()
-        .map(|p| {
-            json!({
-                "at": p.at,
-                "samples": p.samples,
-                "cpu_percent": stat(p.stats.cpu, p.samples),
-                "memory_usage_percent": stat(p.stats.memory, p.samples),
-                "disk_usage_percent": stat(p.stats.disk, p.samples),
-                "load1": stat(p.stats.load, p.samples),
-            })
+        .map(|p| MetricsPoint {
+            at: p.at,
+            samples: p.samples,
+            cpu_percent: stat(p.stats.cpu, p.samples),
+            memory_usage_percent: stat(p.stats.memory, p.samples),
+            disk_usage_percent: stat(p.stats.disk, p.samples),
+            load1: stat(p.stats.load, p.samples),
         })
         .collect();
-    Ok(Json(
-        json!({"server_id": id, "range": asked, "step_seconds": range.step(), "points": points}),
-    ))
+    Ok(Json(MetricsHistory {
+        server_id: id,
+        range: asked.to_string(),
+        step_seconds: range.step(),
+        points,
+    }))
 }
 
 /// One action on one server: the body of `POST /api/v1/executions` without targets.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/actions",
+    tag = "servers",
+    operation_id = "run_on_server",
+    params(("id" = String, Path, description = "Server id")),
+    request_body(content = executions::StartExecution, description = "As `POST /api/v1/executions`, without `target_servers` and `selector`"),
+    responses(
+        (status = 202, description = "Started", body = Started),
+        (status = 403, description = "Operators and admins only", body = ErrorBody),
+    )
+)]
 async fn run_on_server(
     axum::extract::State(app): State,
     caller: Caller,
     origin: Origin,
     Path(id): Path<String>,
     Json(mut req): Json<executions::StartExecution>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<(StatusCode, Json<Started>)> {
     if !req.target_servers.is_empty() || req.selector.is_some() {
         return Err(Error::invalid(
             "this endpoint runs on the server in its path; leave out target_servers and selector",
@@ -156,13 +249,21 @@ async fn run_on_server(
     }
     req.target_servers = vec![id];
     let e = executions::start(&app, &caller, req, &origin).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({"execution_id": e.execution_id, "status": e.state})),
-    ))
+    Ok((StatusCode::ACCEPTED, Json(Started::of(&e))))
 }
 
 /// Revokes the server's agent certificate (admin); the agent is refused from its next request.
+#[utoipa::path(
+    post,
+    path = "/servers/{id}/revoke",
+    tag = "servers",
+    operation_id = "revoke_server",
+    params(("id" = String, Path, description = "Server id")),
+    responses(
+        (status = 200, description = "The server, its certificate revoked", body = Server),
+        (status = 403, description = "Admins only", body = ErrorBody),
+    )
+)]
 async fn revoke(
     axum::extract::State(app): State,
     caller: Caller,

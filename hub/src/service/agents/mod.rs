@@ -35,7 +35,7 @@ fn check_protocol(v: u32) -> Result<()> {
 
 /// What an enrollment token allows: how many enrollments, and the environment and tags the
 /// servers enrolled with it get (whatever their agents claim).
-#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct TokenScope {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<String>,
@@ -55,7 +55,7 @@ pub struct TokenRequest {
 
 /// A token just issued (shown once) with everything an agent needs to use it: the CA to
 /// trust, its fingerprint, this hub's agent address and the enroll command filled in.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct IssuedToken {
     pub token: String,
     pub uses: u32,

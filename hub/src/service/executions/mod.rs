@@ -29,7 +29,7 @@ use serde_json::{Value, json};
 pub const MAX_TARGETS: usize = 10_000;
 
 /// `POST /api/v1/executions` and the `startExecution` mutation.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartExecution {
     /// An inline action (one of the operations' payloads) …
@@ -347,7 +347,8 @@ pub async fn list(
 
 /// Which output lines to read: a page in order per server (`offset`), or, with `after`, the
 /// lines stored after a cursor in the order they were stored (for following a live run).
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct LogsRequest {
     pub server_id: Option<String>,

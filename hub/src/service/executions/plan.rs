@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::{MAX_TARGETS, StartExecution};
 
 /// One target as planned: the exact command it would run, or why it is skipped.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PlannedTarget {
     pub server_id: String,
     pub environment: String,
