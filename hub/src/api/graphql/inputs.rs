@@ -204,8 +204,8 @@ impl CreateScheduleInput {
     }
 }
 
-/// One parameter a template declares; the command refers to it as
-/// `${GREENROOM_PARAM_<name>}` (values never become part of the command).
+/// One parameter a template declares; the command template refers to it as `{name}` (the
+/// value reaches the command through its environment, never as part of its text).
 #[derive(InputObject)]
 pub struct ParameterDefinitionInput {
     /// The name (letters, digits, `_`).
@@ -304,7 +304,7 @@ pub struct ActionTemplateInput {
     /// The parameters it declares.
     #[graphql(default)]
     pub parameters: Vec<ParameterDefinitionInput>,
-    /// The command, with `${GREENROOM_PARAM_<name>}` placeholders.
+    /// The command, with `{name}` placeholders for its parameters.
     pub command_template: String,
     /// How its executions run.
     #[graphql(default)]

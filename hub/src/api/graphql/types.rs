@@ -612,7 +612,7 @@ impl From<crate::service::agents::IssuedToken> for EnrollmentToken {
 /// One parameter a template declares.
 #[derive(SimpleObject)]
 pub struct ParameterDefinition {
-    /// Its name; the command refers to it as `${GREENROOM_PARAM_<name>}`.
+    /// Its name; the command template refers to it as `{name}`.
     pub name: String,
     /// Its type.
     #[graphql(name = "type")]
