@@ -533,3 +533,40 @@ async fn the_executions_feed_narrows_to_what_its_filter_selects() {
     let more = tokio::time::timeout(Duration::from_millis(500), ws.next()).await;
     assert!(more.is_err(), "{more:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_given_a_job_is_pushed_busy_at_once_not_at_its_next_heartbeat() {
+    // Heartbeats every 30 s: what a watcher sees within seconds of a lease can only come
+    // from the lease itself.
+    let hub = Hub::start_with(
+        "heartbeat_interval: 30\n  offline_after_seconds: 120\n  lease_seconds: 60",
+    )
+    .await;
+    let token = hub.login().await;
+    let _agent = hub.agent_heartbeating("busy-01", "dev", 30);
+    wait_idle(&hub, &token, &["busy-01"]).await;
+    let mut ws = connect(&hub, Some(&token)).await;
+    subscribe(
+        &mut ws,
+        "1",
+        "subscription { serverUpdates(filter: {serverIds: [\"busy-01\"]}) { serverId status { current } } }",
+        json!({}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    start_execution(
+        &hub,
+        &token,
+        json!({"action": {"type": "shell_command", "command": "sleep 3"}, "target_servers": ["busy-01"]}),
+    )
+    .await;
+    let update = tokio::time::timeout(Duration::from_secs(10), next_data(&mut ws, "serverUpdates"))
+        .await
+        .expect("an update within 10 s, long before the next heartbeat");
+    assert_eq!(update["status"]["current"], "BUSY", "{update}");
+    assert!(
+        started.elapsed() < Duration::from_secs(25),
+        "{:?}",
+        started.elapsed()
+    );
+}

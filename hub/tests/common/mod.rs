@@ -245,7 +245,20 @@ impl Hub {
         self.spawn_agent_in(
             server_id,
             environment,
-            (tags, max_jobs),
+            (tags, max_jobs, 2),
+            &self.enroll_token(),
+            server_id,
+            &[],
+        )
+    }
+
+    /// An agent that heartbeats every `secs` seconds (the hub's `execution.heartbeat_interval`
+    /// must be at least as long, or the agent follows the hub's).
+    pub fn agent_heartbeating(&self, server_id: &str, environment: &str, secs: u64) -> Agent {
+        self.spawn_agent_in(
+            server_id,
+            environment,
+            (&["e2e"], 2, secs),
             &self.enroll_token(),
             server_id,
             &[],
@@ -258,7 +271,7 @@ impl Hub {
         self.spawn_agent_in(
             server_id,
             environment,
-            (&["e2e"], 2),
+            (&["e2e"], 2, 2),
             &self.enroll_token(),
             server_id,
             &ports,
@@ -273,7 +286,7 @@ impl Hub {
         token: &str,
         state: &str,
     ) -> Agent {
-        self.spawn_agent_in(server_id, environment, (&["e2e"], 2), token, state, &[])
+        self.spawn_agent_in(server_id, environment, (&["e2e"], 2, 2), token, state, &[])
     }
 
     /// An agent with these tags and slots, enrolling with `token` (state in
@@ -282,7 +295,7 @@ impl Hub {
         &self,
         server_id: &str,
         environment: &str,
-        (tags, max_jobs): (&[&str], u32),
+        (tags, max_jobs, heartbeat): (&[&str], u32, u64),
         token: &str,
         state_name: &str,
         failover_ports: &[u16],
@@ -294,7 +307,7 @@ impl Hub {
             .map(|p| format!("https://127.0.0.1:{p}"))
             .collect();
         let cfg = format!(
-            "agent:\n  server_id: {server_id:?}\n  backend_urls: {urls:?}\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: 2\n  health_check_port: 0\n",
+            "agent:\n  server_id: {server_id:?}\n  backend_urls: {urls:?}\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: {heartbeat}\n  health_check_port: 0\n",
             token,
             self.ca_path().display().to_string(),
             state.display().to_string(),

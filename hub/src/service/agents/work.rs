@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::{Error, Result};
-use crate::model::Server;
+use crate::model::{Server, ServerState};
 use crate::store::{Appended, FinishOutcome};
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
@@ -82,6 +82,9 @@ pub async fn lease(
                 }
             });
         }
+        if job.is_some() {
+            mark_busy(app, server).await?;
+        }
         if job.is_some() || !cancel_jobs.is_empty() {
             return Ok(LeaseResponse { job, cancel_jobs });
         }
@@ -101,6 +104,35 @@ pub async fn lease(
             });
         }
     }
+}
+
+/// A server that has just been given a job is busy: said now (and pushed to `serverUpdates`
+/// watchers) rather than at its next heartbeat. Maintenance stays maintenance; a server
+/// already busy is not written again. The heartbeat stays the source of truth afterwards
+/// (it says idle once the agent runs nothing).
+async fn mark_busy(app: &App, server: &Server) -> Result<()> {
+    if matches!(
+        server.status.current,
+        ServerState::Busy | ServerState::Maintenance
+    ) {
+        return Ok(());
+    }
+    app.store
+        .modify_server(
+            &server.tenant_id,
+            &server.server_id,
+            Arc::new(|s: &mut Server| {
+                if s.status.current != ServerState::Maintenance {
+                    s.status.current = ServerState::Busy;
+                }
+            }),
+        )
+        .await?;
+    app.bus.publish(Event::Server {
+        tenant_id: server.tenant_id.clone(),
+        server_id: server.server_id.clone(),
+    });
+    Ok(())
 }
 
 /// Stores output; the new lines also go to the execution's JSON-lines log file.
