@@ -7,9 +7,10 @@
 //! slow to keep up is told how many events it missed and gets a fresh snapshot; its buffer is
 //! the bus's bounded ring, so it never slows the hub or other watchers.
 //!
-//! The snapshot's output and the first live lines may overlap by a few lines (the watcher
-//! subscribes before it reads); a line's `cursor` identifies it. Older output is paged with
-//! `executionLogs(after:)`.
+//! The watcher subscribes before it reads, so the first live lines may be lines the
+//! snapshot already carries; those are dropped here (by `cursor`, which identifies a line),
+//! so a client never sees a line twice and never has to de-duplicate. Older output is paged
+//! with `executionLogs(after:)`.
 
 use super::{ExecutionView, view};
 use crate::app::App;
@@ -51,6 +52,8 @@ struct Watch {
     /// Send a snapshot next (at the start, and after missed events).
     resync: bool,
     done: bool,
+    /// The cursors of the last snapshot's lines, until live output has moved past them.
+    in_snapshot: std::collections::HashSet<u64>,
 }
 
 /// The live stream of one execution the caller may read; `Err` when it may not (or it does
@@ -71,6 +74,7 @@ pub async fn watch(
         due: None,
         resync: true,
         done: false,
+        in_snapshot: Default::default(),
     };
     Ok(futures::stream::unfold(w, |mut w| async move {
         let item = w.next().await?;
@@ -88,6 +92,7 @@ impl Watch {
             self.due = None;
             let v = self.read().await?;
             let tail = self.tail().await;
+            self.in_snapshot = tail.iter().map(|l| l.cursor).collect();
             self.done = v.execution.state.is_final();
             return Some(Live::Snapshot(v, tail));
         }
@@ -109,7 +114,11 @@ impl Watch {
                     execution_id,
                     lines,
                     ..
-                }) if execution_id == self.id => return Some(Live::Output(lines)),
+                }) if execution_id == self.id => {
+                    if let Some(fresh) = self.unseen(lines) {
+                        return Some(Live::Output(fresh));
+                    }
+                }
                 Ok(Event::Execution { execution_id, .. }) if execution_id == self.id => {
                     self.due.get_or_insert_with(|| Instant::now() + COALESCE);
                 }
@@ -128,6 +137,24 @@ impl Watch {
                 Err(RecvError::Closed) => return None,
             }
         }
+    }
+
+    /// The lines of a live batch that the snapshot did not carry (None when it carried
+    /// them all). Once a batch holds none of them, the snapshot is behind and is forgotten.
+    fn unseen(&mut self, lines: Arc<Vec<LogLine>>) -> Option<Arc<Vec<LogLine>>> {
+        if self.in_snapshot.is_empty() {
+            return Some(lines);
+        }
+        if !lines.iter().any(|l| self.in_snapshot.contains(&l.cursor)) {
+            self.in_snapshot.clear();
+            return Some(lines);
+        }
+        let fresh: Vec<LogLine> = lines
+            .iter()
+            .filter(|l| !self.in_snapshot.contains(&l.cursor))
+            .cloned()
+            .collect();
+        (!fresh.is_empty()).then(|| Arc::new(fresh))
     }
 
     async fn read(&self) -> Option<ExecutionView> {
@@ -229,6 +256,35 @@ mod tests {
             "a fresh snapshot follows"
         );
         assert_eq!(app.metrics.dropped_events.get(), lost);
+    }
+
+    #[tokio::test]
+    async fn lines_the_snapshot_carried_are_not_streamed_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let app = App::for_tests(dir.path());
+        let (e, jobs) = crate::store::contract::execution("t", "e1", &["a"]);
+        app.store.insert_execution(&e, &jobs).await.unwrap();
+        let caller = Caller::internal("v@example.com", "t", Role::Viewer);
+        let mut w = Watch {
+            app: app.clone(),
+            caller,
+            id: "e1".into(),
+            rx: app.bus.subscribe(),
+            due: None,
+            resync: false,
+            done: false,
+            in_snapshot: [1, 2, 3].into_iter().collect(),
+        };
+        // A batch the snapshot already had in part: only the new lines.
+        let batch = Arc::new(vec![line(2), line(3), line(4)]);
+        let fresh = w.unseen(batch).unwrap();
+        assert_eq!(fresh.iter().map(|l| l.cursor).collect::<Vec<_>>(), [4]);
+        // One it had whole: nothing.
+        assert!(w.unseen(Arc::new(vec![line(1)])).is_none());
+        // Past the snapshot: everything, and the snapshot is forgotten.
+        let later = w.unseen(Arc::new(vec![line(5)])).unwrap();
+        assert_eq!(later.len(), 1);
+        assert!(w.in_snapshot.is_empty());
     }
 
     #[tokio::test]
