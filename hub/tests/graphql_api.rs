@@ -506,6 +506,17 @@ async fn any_object_is_fetched_again_by_its_global_id_and_never_across_tenants()
         body["errors"][0]["extensions"]["code"], "FORBIDDEN",
         "{body}"
     );
+    // An execution links to the user who started it: for admins and for that user only.
+    const INITIATOR: &str = "query($id: String!) { me { email }
+        execution(executionId: $id) { initiator { email role } } }";
+    let seen = data(&hub, &token, INITIATOR, json!({"id": execution})).await;
+    assert_eq!(
+        seen["execution"]["initiator"]["email"], seen["me"]["email"],
+        "{seen}"
+    );
+    assert_eq!(seen["execution"]["initiator"]["role"], "ADMIN", "{seen}");
+    let hidden = data(&hub, &viewer, INITIATOR, json!({"id": execution})).await;
+    assert!(hidden["execution"]["initiator"].is_null(), "{hidden}");
     let (_, body) = gql(
         &hub,
         &token,

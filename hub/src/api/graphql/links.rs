@@ -1,4 +1,5 @@
-//! Links between objects — a job's server, an execution's template, a server's locks —
+//! Links between objects — a job's server, an execution's template and initiator, a
+//! server's locks —
 //! loaded in batches with async-graphql's DataLoader: every link of one kind asked for
 //! while a response is resolved is one store call, whatever the number of objects. No
 //! cache: loads within a few milliseconds of each other are batched, nothing is kept, so
@@ -6,7 +7,7 @@
 
 use super::{Coded, caller};
 use crate::app::App;
-use crate::model::{ActionTemplate, Server, ServerLock};
+use crate::model::{ActionTemplate, Role, Server, ServerLock, User};
 use crate::store::StoreError;
 use async_graphql::dataloader::{DataLoader, Loader};
 use async_graphql::{Context, Result};
@@ -84,11 +85,34 @@ impl Loader<Key> for TemplateLoader {
     }
 }
 
+pub struct UserLoader(App);
+
+impl Loader<Key> for UserLoader {
+    type Value = User;
+    type Error = StoreError;
+
+    async fn load(&self, keys: &[Key]) -> Result<HashMap<Key, User>, StoreError> {
+        // A page of executions names a handful of initiators: read at once.
+        let found = futures::future::try_join_all(
+            keys.iter()
+                .map(|(t, email)| async move { self.0.store.get_user(t, email).await }),
+        )
+        .await?;
+        Ok(keys
+            .iter()
+            .cloned()
+            .zip(found)
+            .filter_map(|(k, u)| Some((k, u?)))
+            .collect())
+    }
+}
+
 /// The loaders, one set for the schema.
 pub struct Loaders {
     servers: DataLoader<ServerLoader>,
     locks: DataLoader<LockLoader>,
     templates: DataLoader<TemplateLoader>,
+    users: DataLoader<UserLoader>,
 }
 
 impl Loaders {
@@ -96,7 +120,8 @@ impl Loaders {
         Loaders {
             servers: DataLoader::new(ServerLoader(app.clone()), tokio::spawn),
             locks: DataLoader::new(LockLoader(app.clone()), tokio::spawn),
-            templates: DataLoader::new(TemplateLoader(app), tokio::spawn),
+            templates: DataLoader::new(TemplateLoader(app.clone()), tokio::spawn),
+            users: DataLoader::new(UserLoader(app), tokio::spawn),
         }
     }
 }
@@ -129,6 +154,20 @@ pub async fn template(ctx: &Context<'_>, id: &str) -> Result<Option<ActionTempla
     loaders(ctx)?
         .templates
         .load_one(key(ctx, id)?)
+        .await
+        .coded()
+}
+
+/// The user `email` of the caller's tenant, if it (still) exists and the caller may see
+/// them: admins see every user, others only themselves (as `users` and `node`).
+pub async fn user(ctx: &Context<'_>, email: &str) -> Result<Option<User>> {
+    let c = caller(ctx)?;
+    if c.role != Role::Admin && !c.email.eq_ignore_ascii_case(email) {
+        return Ok(None);
+    }
+    loaders(ctx)?
+        .users
+        .load_one(key(ctx, &email.to_lowercase())?)
         .await
         .coded()
 }

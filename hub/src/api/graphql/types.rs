@@ -76,11 +76,16 @@ pub fn lock_connection(
     ServerLockConnection::new(page, prev, next, total, w.count)
 }
 
+/// When an execution was created, started and ended.
 #[derive(SimpleObject)]
 pub struct ExecutionTiming {
+    /// When it was accepted.
     created_at: crate::model::Timestamp,
+    /// When it left `PENDING` (its first job was taken); null before.
     started_at: Option<crate::model::Timestamp>,
+    /// When it reached its final state; null until then.
     completed_at: Option<crate::model::Timestamp>,
+    /// Seconds from `startedAt` to `completedAt`; null until it has ended.
     duration_seconds: Option<f64>,
 }
 
@@ -88,19 +93,32 @@ pub struct ExecutionTiming {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct JobDetail {
+    /// The job's id.
     job_id: String,
+    /// Its current attempt: 1 for the first, more after retries; 0 before its first.
     attempt: u32,
+    /// When its agent took the current attempt; null before.
     started_at: Option<Timestamp>,
+    /// When it reached its final state; null until then.
     finished_at: Option<Timestamp>,
+    /// The server it runs on.
     server_id: String,
+    /// Its state.
     status: JobState,
+    /// The command's exit code; null when it has not exited (not run yet, timed out,
+    /// cancelled, skipped).
     exit_code: Option<i32>,
     /// The output kept of the job (up to the agent's cap): costs 5.
     #[graphql(complexity = 5)]
     output: String,
+    /// The standard error kept of the job (up to the agent's cap), with the agent's own
+    /// notes: costs 5.
     #[graphql(complexity = 5)]
     error_output: String,
+    /// Seconds the command ran, as its agent measured.
     execution_time: f64,
+    /// Why it did not succeed (an unmet success criterion, why it was skipped, a lost
+    /// agent, …); null when nothing went wrong.
     error: Option<String>,
 }
 
@@ -115,32 +133,52 @@ impl JobDetail {
     }
 }
 
+/// An execution's jobs and how many succeeded and failed.
 #[derive(SimpleObject)]
 pub struct ExecutionResults {
+    /// Jobs that succeeded.
     success_count: usize,
+    /// Jobs that ended without success (skipped ones are not failures).
     failure_count: usize,
+    /// Jobs in all: one per target.
     total_count: usize,
+    /// Each target's job.
     details: Vec<JobDetail>,
 }
 
+/// An action run on one or more servers: one job per target server, with its settings,
+/// state, progress and results.
 #[Object(name = "Execution")]
 impl ExecutionView {
     /// The execution's global id.
     pub(super) async fn id(&self) -> async_graphql::ID {
         super::nodes::global_id("Execution", &self.execution.execution_id)
     }
+    /// The execution's own id (REST's `execution_id`).
     async fn execution_id(&self) -> &str {
         &self.execution.execution_id
     }
+    /// The user who started it (e-mail address); for a schedule's, the schedule's creator.
     async fn initiated_by(&self) -> &str {
         &self.execution.initiated_by
     }
+    /// The user who started it; null for a schedule's or the hub's own runs, a user since
+    /// deleted, or (unless you are an admin) someone else.
+    async fn initiator(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+    ) -> async_graphql::Result<Option<crate::model::User>> {
+        super::links::user(ctx, &self.execution.initiated_by).await
+    }
+    /// `single` (one target), `bulk` (several) or `scheduled` (started by a schedule).
     async fn execution_type(&self) -> &str {
         &self.execution.execution_type
     }
+    /// The ids of the servers it targets, skipped ones included.
     async fn target_servers(&self) -> &[String] {
         &self.execution.target_servers
     }
+    /// The template it runs (its `templateId`); null for an inline action.
     async fn action_template_id(&self) -> Option<&str> {
         self.execution.action_template_id.as_deref()
     }
@@ -173,6 +211,7 @@ impl ExecutionView {
     async fn parameter_values(&self) -> Vec<ParameterValue> {
         parameters_from_wire(&self.execution.parameters)
     }
+    /// Its queue priority.
     async fn priority(&self) -> crate::model::Priority {
         self.execution.priority
     }
@@ -180,18 +219,25 @@ impl ExecutionView {
     async fn progress(&self) -> f64 {
         self.progress_percent()
     }
+    /// When the remaining jobs should be done, from the mean duration of finished ones and
+    /// the concurrency; null before any job has finished and once the execution has ended.
     async fn estimated_completion(&self) -> Option<Timestamp> {
         self.eta()
     }
+    /// Why targets were skipped without running (the error threshold was reached); null
+    /// otherwise.
     async fn skipped_reason(&self) -> Option<&str> {
         self.execution.skipped_reason.as_deref()
     }
+    /// Who cancelled it (e-mail address); null unless cancelled.
     async fn cancelled_by(&self) -> Option<&str> {
         self.execution.cancelled_by.as_deref()
     }
+    /// The template's version when it started; null for an inline action.
     async fn template_version(&self) -> Option<&str> {
         self.execution.template_version.as_deref()
     }
+    /// Most jobs running at once, as a number of servers; null for no limit.
     async fn max_concurrency(&self) -> Option<u32> {
         self.execution.max_concurrency
     }
@@ -208,15 +254,20 @@ impl ExecutionView {
     async fn retry_count(&self) -> u32 {
         self.execution.retry_count
     }
+    /// Seconds between a failed attempt and the next.
     async fn retry_delay_seconds(&self) -> u64 {
         self.execution.retry_delay_seconds
     }
+    /// Failed jobs after which the jobs not yet started are skipped, as a number of
+    /// servers; null for no threshold.
     async fn error_threshold(&self) -> Option<u32> {
         self.execution.error_threshold
     }
+    /// Its state.
     async fn overall(&self) -> crate::model::ExecutionState {
         self.execution.state
     }
+    /// When it was created, started and ended.
     async fn timing(&self) -> ExecutionTiming {
         let e = &self.execution;
         ExecutionTiming {
@@ -257,6 +308,8 @@ impl ExecutionView {
 /// An action template as GraphQL shows it.
 pub struct TemplateView(pub crate::model::ActionTemplate);
 
+/// A reusable action: a command template with typed parameters, how its executions run
+/// and what counts as success.
 #[Object(name = "ActionTemplate")]
 impl TemplateView {
     /// The template's global id (arguments that take a template id take it too).
@@ -267,18 +320,23 @@ impl TemplateView {
     async fn template_id(&self) -> &str {
         &self.0.id
     }
+    /// Its name, for people.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What it does, for people.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// `system`, `database`, `application`, `network` or `security`.
     async fn category(&self) -> &str {
         &self.0.category
     }
+    /// `validation`, `execution` or `maintenance`.
     async fn action_type(&self) -> &str {
         &self.0.action_type
     }
+    /// Its version (e.g. `1.0.0`); an update that keeps the number bumps its last part.
     async fn version(&self) -> &str {
         &self.0.version
     }
@@ -297,6 +355,7 @@ impl TemplateView {
             .map(|(name, p)| ParameterDefinition::of(name, p))
             .collect()
     }
+    /// The shell command, with a `{name}` placeholder for each parameter.
     async fn command_template(&self) -> &str {
         &self.0.command_template
     }
@@ -318,6 +377,8 @@ impl TemplateView {
     async fn success_conditions(&self) -> &crate::model::SuccessCriteria {
         &self.0.success_criteria
     }
+    /// A target must carry at least one of these tags, or it is skipped (unless the
+    /// execution sets `ignoreApplicableTags`); empty for any server.
     async fn applicable_server_tags(&self) -> &[String] {
         &self.0.applicable_server_tags
     }
@@ -327,6 +388,7 @@ impl TemplateView {
     async fn problems(&self) -> Vec<String> {
         crate::service::templates::problems(&self.0)
     }
+    /// When and by whom it was made, and how often it ran.
     async fn metadata(&self) -> TemplateMetadataView {
         let m = &self.0.metadata;
         TemplateMetadataView {
@@ -338,44 +400,60 @@ impl TemplateView {
     }
 }
 
+/// Bookkeeping of an action template.
 #[derive(SimpleObject)]
 #[graphql(name = "TemplateMetadata")]
 pub struct TemplateMetadataView {
+    /// When it was created.
     pub created_at: Timestamp,
+    /// The admin who created it (e-mail address).
     pub created_by: String,
+    /// When it was last changed.
     pub updated_at: Timestamp,
+    /// How many executions have run it.
     pub usage_count: u64,
 }
 
 /// A variable of a command's environment (a template parameter's value: secrets `***`).
 #[derive(SimpleObject)]
 pub struct EnvironmentVariable {
+    /// The variable's name (`GREENROOM_PARAM_<parameter>`).
     pub name: String,
+    /// Its value; `***` for a secret parameter.
     pub value: String,
 }
 
 /// One target of a preview: the exact command (secrets masked) or why it is skipped.
 #[derive(SimpleObject)]
 pub struct CommandPreview {
+    /// The target server.
     pub server_id: String,
+    /// The command it would run (secrets `***`); null when it is skipped.
     pub command: Option<String>,
     /// The command's environment: a template's parameter values, which the command refers
     /// to as `${GREENROOM_PARAM_<name>}` (values never become part of the command).
     pub environment: Vec<EnvironmentVariable>,
+    /// Whether the target would be skipped (it lacks the template's applicable tags).
     pub skipped: bool,
+    /// Why it would be skipped; null otherwise.
     pub reason: Option<String>,
 }
 
+/// What an execution would do, without starting it.
 #[derive(SimpleObject)]
 pub struct ExecutionPreview {
+    /// Servers the targets or the selector match.
     pub matched_count: usize,
+    /// Of those, the servers it would run on (not skipped).
     pub run_count: usize,
+    /// Each matched server, with its command or why it is skipped.
     pub servers: Vec<CommandPreview>,
 }
 
 /// A schedule as GraphQL shows it.
 pub struct ScheduleView(pub crate::model::Schedule);
 
+/// An execution started at each occurrence of a cron expression, or once at a given time.
 #[Object(name = "Schedule")]
 impl ScheduleView {
     /// The schedule's global id.
@@ -386,6 +464,7 @@ impl ScheduleView {
     async fn schedule_id(&self) -> &str {
         &self.0.id
     }
+    /// Its name, for people.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -417,15 +496,19 @@ impl ScheduleView {
     async fn run(&self) -> async_graphql::Result<ScheduledExecution> {
         ScheduledExecution::of(&self.0.execution)
     }
+    /// Whether it fires; a disabled schedule starts nothing.
     async fn enabled(&self) -> bool {
         self.0.enabled
     }
+    /// The admin who created it (e-mail address); its executions run as them.
     async fn created_by(&self) -> &str {
         &self.0.created_by
     }
+    /// When it fires next; null when it will not fire again.
     async fn next_run_at(&self) -> Option<Timestamp> {
         self.0.next_run_at
     }
+    /// The occurrence it last fired for; null if it has not fired yet.
     async fn last_run_at(&self) -> Option<Timestamp> {
         self.0.last_run_at
     }
@@ -572,8 +655,10 @@ impl From<AuditFilterInput> for crate::audit::AuditFilter {
     }
 }
 
+/// The result of recomputing the audit log's hash chain.
 #[derive(SimpleObject)]
 pub struct AuditVerification {
+    /// Whether every entry matches the hash chain.
     pub intact: bool,
     /// The sequence number of the first entry that does not match the chain.
     pub first_broken_seq: Option<u64>,
@@ -582,8 +667,11 @@ pub struct AuditVerification {
 /// A new enrollment token: shown once, never stored in the clear.
 #[derive(SimpleObject)]
 pub struct EnrollmentToken {
+    /// The token agents enroll with (`--token`); it cannot be read again.
     pub token: String,
+    /// How many agents may enroll with it.
     pub uses: u32,
+    /// Hours from now until it stops working.
     pub expires_in_hours: u32,
     /// The hub CA certificate (PEM) the agent must trust (`agent.ca_cert`).
     pub ca_pem: String,
