@@ -9,7 +9,7 @@ LISTEN ?= 127.0.0.1:8000
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
-	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, browser test, package install test (as root)"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build): execution and output latency, fan-out to 500 agents on SQLite, MongoDB and 2 replicas"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
@@ -44,7 +44,7 @@ rust-test: build
 	@bash scripts/rust-test.sh
 
 web-test: web
-	cd web && npm run lint && npm test
+	cd web && npm run lint && npm run lint:schema && npm test
 
 browser-test: build web
 	bash scripts/browser-test.sh

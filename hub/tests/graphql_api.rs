@@ -384,6 +384,21 @@ async fn mutations_take_typed_inputs_and_answer_user_errors_by_code_and_field() 
         s["schedule"]["run"]["parameterValues"],
         json!([{"name": "keep", "value": "5"}])
     );
+    // Read back by its id, with its (not yet any) runs; the server's circuit is closed.
+    let back = data(
+        &hub,
+        &token,
+        "query($id: String!) { schedule(id: $id) { name runs(first: 5) { totalCount nodes { status } } }
+           server(serverId: \"ty-01\") { circuit { consecutiveFailures openUntil } } }",
+        json!({"id": s["schedule"]["scheduleId"]}),
+    )
+    .await;
+    assert_eq!(back["schedule"]["name"], "nightly", "{back}");
+    assert_eq!(back["schedule"]["runs"]["totalCount"], 0, "{back}");
+    assert_eq!(
+        back["server"]["circuit"],
+        json!({"consecutiveFailures": 0, "openUntil": null})
+    );
     let bad = data(
         &hub,
         &token,

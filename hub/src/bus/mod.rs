@@ -53,11 +53,14 @@ pub enum Event {
     Resync,
 }
 
+/// What happened to an execution in `executionsFeed`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, async_graphql::Enum,
 )]
 pub enum FeedKind {
+    /// It was accepted.
     Started,
+    /// It reached its final state.
     Finished,
 }
 

@@ -5,13 +5,19 @@ use async_graphql::Enum;
 use greenroom_proto::{Action, ResourceUsage};
 use serde::{Deserialize, Serialize};
 
+/// An execution's state, from its jobs' states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ExecutionState {
+    /// No job has started yet.
     Pending,
+    /// Some job has started and not every job has ended.
     Running,
+    /// Every job succeeded or was skipped.
     Completed,
+    /// Every job ended and at least one did not succeed.
     Failed,
+    /// Every job ended and a user cancelled the execution.
     Cancelled,
 }
 
@@ -41,17 +47,29 @@ impl ExecutionState {
     }
 }
 
+/// A job's state: the part of an execution on one server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum JobState {
+    /// Waiting for its server's agent to take it (or for a retry's delay).
     Pending,
+    /// Taken by the agent, which has not yet reported it running.
     Leased,
+    /// Running on the server.
     Running,
+    /// Ended and met the success criteria.
     Success,
+    /// Ended without meeting the success criteria, and no attempt remains.
     Failed,
+    /// Stopped by the agent after its timeout, and no attempt remains.
     Timeout,
+    /// Stopped or never started because a user cancelled the execution.
     Cancelled,
+    /// Not run: the server was locked by someone else, lacked the template's tags, or the
+    /// error threshold was reached. Not a failure.
     Skipped,
+    /// Its agent stopped reporting while it held the job (its lease lapsed), and the
+    /// lost-job policy does not offer it again.
     Unreachable,
 }
 
@@ -100,9 +118,12 @@ impl JobState {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
+    /// Taken before normal and low jobs on each server.
     High,
+    /// The default.
     #[default]
     Normal,
+    /// Taken after high and normal jobs on each server.
     Low,
 }
 
@@ -190,13 +211,16 @@ pub enum LostJobPolicy {
 #[graphql(name = "ServerSelector", input_name = "ServerSelectorInput")]
 #[serde(deny_unknown_fields)]
 pub struct ServerSelector {
+    /// Servers of this environment.
     #[serde(default)]
     pub environment: Option<String>,
+    /// Servers of this group.
     #[serde(default)]
     pub server_group: Option<String>,
     /// Servers carrying all of these tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Servers in this state (when the execution starts).
     #[serde(default)]
     pub status: Option<ServerState>,
 }
@@ -214,12 +238,16 @@ pub struct ServerSelector {
 )]
 #[serde(deny_unknown_fields)]
 pub struct SuccessCriteria {
+    /// The exit code a successful command returns; null means 0.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
+    /// Texts that must all appear in the output.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_contains: Vec<String>,
+    /// Texts none of which may appear in the output.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub output_not_contains: Vec<String>,
+    /// Most seconds a successful run may take; null for no limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution_time_max: Option<f64>,
 }

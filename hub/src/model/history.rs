@@ -8,8 +8,11 @@ use serde::Deserialize;
 #[derive(Debug, Clone, Default, Deserialize, async_graphql::InputObject)]
 #[graphql(name = "ExecutionFilter")]
 pub struct ExecutionFilter {
+    /// Executions in this state.
     pub status: Option<ExecutionState>,
+    /// Executions of this action template (its `templateId`).
     pub template_id: Option<String>,
+    /// Executions started by this user (e-mail address, case ignored).
     pub initiated_by: Option<String>,
     /// Executions that targeted this server.
     pub server_id: Option<String>,
@@ -63,6 +66,7 @@ pub enum ExecutionOrderField {
     /// When it was started (ties by id).
     #[default]
     CreatedAt,
+    /// Its id.
     ExecutionId,
     /// Its state's name; newest first within one state.
     State,
@@ -73,9 +77,11 @@ pub enum ExecutionOrderField {
 /// An order of the execution history: a field, newest / largest first unless ascending.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, async_graphql::InputObject)]
 pub struct ExecutionOrder {
+    /// What to order by (`CREATED_AT` when not set).
     #[graphql(default)]
     #[serde(default)]
     pub field: ExecutionOrderField,
+    /// Oldest / smallest first; false (the default) puts the newest / largest first.
     #[graphql(default)]
     #[serde(default)]
     pub ascending: bool,

@@ -27,6 +27,7 @@ pub type Timestamp = DateTime<Utc>;
 /// The tenant every object belongs to when none is named.
 pub const DEFAULT_TENANT: &str = "default";
 
+/// What a user may do within their tenant; each role may do everything the one before it may.
 #[derive(
     Debug,
     Clone,
@@ -42,8 +43,12 @@ pub const DEFAULT_TENANT: &str = "default";
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
+    /// Reads servers, templates, executions, locks and schedules; changes nothing.
     Viewer,
+    /// Also starts, re-runs and cancels executions, and takes and releases server locks.
     Operator,
+    /// Also manages templates, servers, agents, users, schedules and notification rules,
+    /// and reads the audit log.
     Admin,
 }
 
@@ -70,8 +75,11 @@ impl Role {
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 #[graphql(complex)]
 pub struct User {
+    /// The user's e-mail address (lowercase), which they sign in with.
     pub email: String,
+    /// What the user may do.
     pub role: Role,
+    /// The tenant the user belongs to.
     pub tenant_id: String,
     #[graphql(skip)]
     #[serde(skip_serializing)]
@@ -124,13 +132,21 @@ impl Session {
     }
 }
 
+/// A server's state as the hub sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ServerState {
+    /// Its agent reports in and runs no job.
     Idle,
+    /// Its agent reports in and is running at least one job.
     Busy,
+    /// An admin put it in maintenance (`updateServer`); heartbeats leave it so until an
+    /// admin takes it out.
     Maintenance,
+    /// No heartbeat within the hub's cutoff (or none yet, for a server registered ahead of
+    /// its agent).
     Unreachable,
+    /// In error. Part of the data model; the hub itself does not put a server in this state.
     Error,
 }
 
@@ -157,11 +173,16 @@ impl ServerState {
     }
 }
 
+/// How a server's agent is set up, as its latest heartbeat reported.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerConfiguration {
+    /// The agent's version; empty until its first heartbeat.
     pub agent_version: String,
+    /// The operating system the agent runs on (e.g. `Ubuntu 22.04.3 LTS`).
     pub os_info: String,
+    /// Most jobs the agent runs at once.
     pub max_concurrent_jobs: u32,
+    /// Seconds the agent lets a job run when its action sets no timeout.
     pub timeout_default: u64,
 }
 
@@ -169,9 +190,13 @@ pub struct ServerConfiguration {
 /// (neither is secret), and whether it was revoked.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct Credentials {
+    /// SHA-256 fingerprint of the agent's current certificate; null before it enrolls.
     pub certificate_fingerprint: Option<String>,
+    /// When the agent's current certificate expires; null before it enrolls.
     pub certificate_not_after: Option<Timestamp>,
+    /// When the agent was last issued a certificate (enrollment or renewal).
     pub last_rotation: Option<Timestamp>,
+    /// Whether an admin revoked the agent (`revokeAgent`): the hub refuses its requests.
     #[serde(default)]
     pub revoked: bool,
     /// SHA-256 fingerprint of the CA certificate that issued the current certificate; unknown
@@ -186,14 +211,22 @@ pub struct Credentials {
     pub trust_bundle_sha256: Option<String>,
 }
 
+/// A server's state and the metrics of its latest heartbeat (zero before the first).
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerStatus {
+    /// The server's state.
     pub current: ServerState,
+    /// When the hub last heard from its agent; null if never.
     pub last_heartbeat: Option<Timestamp>,
+    /// Seconds since the server booted.
     pub uptime_seconds: u64,
+    /// The 1-, 5- and 15-minute load averages.
     pub load_average: Vec<f64>,
+    /// CPU in use, percent (0–100).
     pub cpu_percent: f64,
+    /// Memory in use, percent (0–100).
     pub memory_usage_percent: f64,
+    /// Disk space in use, percent (0–100).
     pub disk_usage_percent: f64,
 }
 
@@ -211,11 +244,17 @@ impl Default for ServerStatus {
     }
 }
 
+/// Bookkeeping of a server record.
 #[derive(Debug, Clone, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct ServerMetadata {
+    /// When the server was registered or first enrolled.
     pub created_at: Timestamp,
+    /// The admin who registered it, or `enrollment` when its agent enrolled first.
     pub created_by: String,
+    /// When an admin or a certificate change (enrollment, renewal, revocation) last changed
+    /// it; heartbeats do not count.
     pub updated_at: Timestamp,
+    /// When a job last finished successfully on it; null if none has.
     pub last_successful_execution: Option<Timestamp>,
 }
 
@@ -227,27 +266,39 @@ pub struct Server {
     #[graphql(skip)]
     #[serde(default, skip_serializing)]
     pub tenant_id: String,
+    /// The server's own id, unique within the tenant (also its agent certificate's name).
     pub server_id: String,
+    /// Its host name, as its agent reports it.
     pub hostname: String,
+    /// Its IP address, as its agent reports it; empty until it does.
     pub ip_address: String,
+    /// Its environment: `dev`, `staging`, `uat` or `preprod`.
     pub environment: String,
+    /// The group it belongs to (e.g. `web-tier`); empty when none.
     pub server_group: String,
+    /// Free-form labels, used by selectors and templates' `applicableServerTags`.
     pub tags: Vec<String>,
+    /// What its agent can do (e.g. `shell_execution`, `service_management`).
     pub capabilities: Vec<String>,
+    /// How its agent is set up.
     pub configuration: ServerConfiguration,
+    /// Its agent's certificate.
     pub credentials: Credentials,
+    /// Its state and latest metrics.
     pub status: ServerStatus,
+    /// When and by whom it was registered, and its last success.
     pub metadata: ServerMetadata,
     /// The per-agent circuit breaker: while open, the hub offers this server no work.
-    #[graphql(skip)]
     #[serde(default)]
     pub circuit: Circuit,
 }
 
 /// Consecutive jobs this server's agent lost (leased, never reported), and the cool-down.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, SimpleObject)]
 pub struct Circuit {
+    /// Jobs leased to the agent in a row that it never reported.
     pub consecutive_failures: u32,
+    /// While in the future, the hub offers the server no work (null when closed).
     pub open_until: Option<Timestamp>,
 }
 
@@ -255,11 +306,15 @@ pub struct Circuit {
 #[derive(Debug, Clone, Default, Deserialize, async_graphql::InputObject)]
 #[graphql(name = "ServerFilter")]
 pub struct ServerFilter {
+    /// Servers of this environment.
     pub environment: Option<String>,
+    /// Servers in this state.
     pub status: Option<ServerState>,
+    /// Servers carrying this tag.
     pub tag: Option<String>,
     /// Substring (case-insensitive) of server id, hostname, IP address or a tag.
     pub q: Option<String>,
+    /// Servers of this group.
     pub server_group: Option<String>,
     /// Servers carrying all of these tags.
     #[serde(default)]

@@ -12,10 +12,15 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
+    /// An execution ended with every job successful or skipped.
     ExecutionCompleted,
+    /// An execution ended with at least one job that did not succeed.
     ExecutionFailed,
+    /// An execution ended after a user cancelled it.
     ExecutionCancelled,
+    /// A server's agent stopped sending heartbeats.
     ServerUnreachable,
+    /// An admin force-released someone else's server lock.
     LockForced,
     /// Sent by "test this rule"; matches only the rule under test.
     Test,
@@ -97,11 +102,13 @@ pub struct NotificationRule {
     pub updated_at: Timestamp,
 }
 
+/// Where a delivery stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Enum, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     /// Waiting for its first or next attempt.
     Pending,
+    /// An attempt succeeded.
     Delivered,
     /// Every attempt failed; no more will be made.
     Failed,
@@ -120,22 +127,32 @@ impl DeliveryStatus {
 /// One event for one rule, and what became of it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, SimpleObject, utoipa::ToSchema)]
 pub struct Delivery {
+    /// The delivery's id.
     pub id: String,
     #[graphql(skip)]
     pub tenant_id: String,
+    /// The rule it was made for (REST's rule `id`).
     pub rule_id: String,
+    /// The event's sequence number in the tenant's event outbox.
     pub event_seq: u64,
+    /// What happened.
     pub event: EventKind,
     /// The execution, server or lock the event is about.
     pub subject: String,
+    /// The rule's channel type when it was made: `webhook`, `slack` or `email`.
     pub channel: String,
+    /// Where it stands.
     pub status: DeliveryStatus,
+    /// Attempts made so far (the hub's `notifications.max_attempts` at most).
     pub attempts: u32,
     /// Why the latest failed attempt failed (an HTTP status, a refused connection, an SMTP
     /// reply); kept once a later attempt succeeds.
     pub last_error: Option<String>,
+    /// When the next attempt is due; null once it is delivered or failed.
     pub next_attempt_at: Option<Timestamp>,
+    /// When the event was matched to the rule.
     pub created_at: Timestamp,
+    /// When it was delivered; null until then.
     pub delivered_at: Option<Timestamp>,
     /// What is sent (the same JSON for every channel; Slack and email render it as text).
     #[graphql(skip)]

@@ -70,12 +70,18 @@ impl Schedule {
 }
 
 /// One occurrence: fired (with its execution) or missed (the hub was down, or it failed to start).
-#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema, async_graphql::SimpleObject)]
 pub struct ScheduleRun {
+    /// The schedule's own id.
     pub schedule_id: String,
+    /// The occurrence it was for (UTC).
     pub occurrence_at: Timestamp,
+    /// `fired`, `missed` or `failed`.
     pub status: String,
+    /// The execution it started, when it started one.
     pub execution_id: Option<String>,
+    /// Why it was missed or failed.
     pub detail: Option<String>,
+    /// When the hub recorded it.
     pub recorded_at: Timestamp,
 }

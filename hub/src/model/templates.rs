@@ -35,10 +35,15 @@ pub struct ParameterSpec {
 #[graphql(name = "ParameterType")]
 #[serde(rename_all = "lowercase")]
 pub enum ParamKind {
+    /// Text.
     String,
+    /// A whole number, within `min` and `max` when set.
     Integer,
+    /// `true` or `false`.
     Boolean,
+    /// One of the parameter's `values`.
     Enum,
+    /// Text that is never shown: masked `***` in answers, output and stored commands.
     Secret,
 }
 
@@ -48,14 +53,20 @@ pub enum ParamKind {
 )]
 #[serde(deny_unknown_fields)]
 pub struct ExecutionConfig {
+    /// Seconds before a job is stopped and recorded `TIMEOUT` (default 300).
     #[serde(default = "default_timeout")]
     pub timeout_seconds: u64,
+    /// Attempts after the first for a job that fails or times out (default 0).
     #[serde(default)]
     pub retry_count: u32,
+    /// Seconds between attempts (default 0).
     #[serde(default)]
     pub retry_delay_seconds: u64,
+    /// Whether each job takes an execution lock on its server while it runs (default false).
     #[serde(default)]
     pub requires_lock: bool,
+    /// Whether targets run at once (default true); false runs one server at a time unless
+    /// the execution sets `maxConcurrency`.
     #[serde(default = "yes")]
     pub parallel_execution: bool,
 }

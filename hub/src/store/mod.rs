@@ -160,11 +160,17 @@ pub struct LogLine {
     /// Position in the execution's output in the order lines were stored (1, 2, 3, ...): the
     /// cursor for `after`, and what identifies a line.
     pub cursor: u64,
+    /// The server whose job wrote it.
     pub server_id: String,
+    /// The job that wrote it.
     pub job_id: String,
+    /// Its place in the job attempt's output, from 0.
     pub seq: u64,
+    /// `stdout` or `stderr`.
     pub stream: String,
+    /// The text written (secrets masked `***`).
     pub data: String,
+    /// When the hub stored it.
     pub timestamp: Timestamp,
     /// Which attempt of the job wrote it (retries start their output again at seq 0).
     pub attempt: u32,

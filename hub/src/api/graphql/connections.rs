@@ -290,9 +290,10 @@ macro_rules! connection {
             }
         }
 
-        connection!(@object $conn, $edge, $node $(, $paged)?);
+        connection!(@object $(#[doc = $doc])* $conn, $edge, $node $(, $paged)?);
     };
-    (@object $conn:ident, $edge:ident, $node:ty) => {
+    (@object $(#[doc = $doc:literal])* $conn:ident, $edge:ident, $node:ty) => {
+        $(#[doc = $doc])*
         #[async_graphql::Object]
         impl $conn {
             /// The items of this page and their cursors.
@@ -313,7 +314,8 @@ macro_rules! connection {
             }
         }
     };
-    (@object $conn:ident, $edge:ident, $node:ty, paged) => {
+    (@object $(#[doc = $doc:literal])* $conn:ident, $edge:ident, $node:ty, paged) => {
+        $(#[doc = $doc])*
         #[async_graphql::Object]
         impl $conn {
             /// The items of this page and their cursors.

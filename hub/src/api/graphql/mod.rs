@@ -32,10 +32,15 @@ use crate::error::Error;
 use async_graphql::ErrorExtensions;
 use async_graphql::{Context, Result, Schema};
 
+/// Reads: servers, templates, executions and their output, locks, schedules, users,
+/// notification rules and the audit log of the caller's tenant, and any object by its
+/// global id.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(query::CoreQuery, notifications::NotificationQuery);
 
+/// Changes. Each answers a payload with the object changed, or `userErrors` saying what was
+/// wrong with the request.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(
@@ -56,6 +61,11 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
     // Depth is `guard`'s (introspection's own trees excluded); this is a backstop for
     // anything that reaches the schema another way.
     .limit_depth(32)
+    // The chrono scalar's own description is the library's; this one says what the API sends.
+    .override_output_type_description::<chrono::DateTime<chrono::Utc>>(
+        "An instant, as an RFC 3339 string. Answers are in UTC \
+         (`2024-12-15T09:30:00.123+00:00`); inputs may carry any offset.",
+    )
     .limit_complexity(guard::MAX_COST)
     .extension(guard::Guard)
     .extension(cost::CostReport {

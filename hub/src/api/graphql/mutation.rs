@@ -61,7 +61,7 @@ impl CoreMutation {
     async fn start_execution(
         &self,
         ctx: &Context<'_>,
-        input: StartExecutionInput,
+        #[graphql(desc = "What to run, where, and how.")] input: StartExecutionInput,
     ) -> Result<ExecutionPayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = match input.into_request() {
@@ -118,7 +118,7 @@ impl CoreMutation {
     async fn create_action_template(
         &self,
         ctx: &Context<'_>,
-        input: ActionTemplateInput,
+        #[graphql(desc = "The new template.")] input: ActionTemplateInput,
     ) -> Result<ActionTemplatePayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = match input.into_new() {
@@ -136,7 +136,7 @@ impl CoreMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The template's id.")] id: String,
-        input: ActionTemplateInput,
+        #[graphql(desc = "The template as it should be.")] input: ActionTemplateInput,
     ) -> Result<ActionTemplatePayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = match input.into_new() {
@@ -253,7 +253,7 @@ impl CoreMutation {
     async fn acquire_lock(
         &self,
         ctx: &Context<'_>,
-        input: AcquireLockInput,
+        #[graphql(desc = "The server to lock, why and for how long.")] input: AcquireLockInput,
     ) -> Result<ServerLockPayload> {
         let r = locks::acquire(app(ctx)?, caller(ctx)?, input.into(), origin(ctx)).await;
         ServerLockPayload::of(r, &["input"])
@@ -315,7 +315,7 @@ impl CoreMutation {
     async fn create_schedule(
         &self,
         ctx: &Context<'_>,
-        input: CreateScheduleInput,
+        #[graphql(desc = "The schedule.")] input: CreateScheduleInput,
     ) -> Result<SchedulePayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = match input.into_new() {

@@ -10,10 +10,15 @@ use crate::model::{Channel, Delivery, EventKind, NotificationRule};
 use crate::service::notifications::{self as notes, RuleInput};
 use async_graphql::{Context, Enum, InputObject, Object, Result, SimpleObject};
 
+/// Where a notification rule sends.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ChannelType {
+    /// A JSON POST to a URL, signed (`X-Greenroom-Signature: sha256=<hmac>`) when the rule
+    /// has a secret.
     Webhook,
+    /// A Slack-compatible incoming webhook.
     Slack,
+    /// E-mail through the hub's mail relay (`notifications.smtp`).
     Email,
 }
 
@@ -27,9 +32,12 @@ impl ChannelType {
     }
 }
 
+/// A notification rule: which events go to which channel.
 #[derive(InputObject)]
 pub struct NotificationRuleInput {
+    /// A name for people.
     name: String,
+    /// Where it sends.
     channel: ChannelType,
     /// For WEBHOOK and SLACK. On update, leave it out to keep the current URL (answers never
     /// show it whole).
@@ -39,7 +47,9 @@ pub struct NotificationRuleInput {
     secret: Option<String>,
     /// For EMAIL: the recipients (on update, leave it out to keep them).
     to: Option<Vec<String>>,
+    /// The events it sends (`TEST` is sent by `testNotificationRule` whatever this says).
     events: Vec<EventKind>,
+    /// Whether it sends (true when not set).
     #[graphql(default = true)]
     enabled: bool,
 }
@@ -88,6 +98,7 @@ impl NotificationRuleInput {
 /// A rule as GraphQL shows it: the target masked, the secret never.
 pub struct RuleView(pub NotificationRule);
 
+/// Which events a tenant is told about, and where: a webhook, Slack or e-mail.
 #[Object(name = "NotificationRule")]
 impl RuleView {
     /// The rule's global id.
@@ -98,9 +109,11 @@ impl RuleView {
     async fn rule_id(&self) -> &str {
         &self.0.id
     }
+    /// Its name, for people.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Where it sends.
     async fn channel(&self) -> ChannelType {
         match self.0.channel {
             Channel::Webhook { .. } => ChannelType::Webhook,
@@ -112,21 +125,27 @@ impl RuleView {
     async fn target(&self) -> String {
         notes::masked(&self.0.channel).0
     }
+    /// Whether a webhook rule signs its requests with a secret (never shown).
     async fn has_secret(&self) -> bool {
         notes::masked(&self.0.channel).1
     }
+    /// The events it sends.
     async fn events(&self) -> &[EventKind] {
         &self.0.events
     }
+    /// Whether it sends; a disabled rule still receives `testNotificationRule`'s event.
     async fn enabled(&self) -> bool {
         self.0.enabled
     }
+    /// The admin who created it (e-mail address).
     async fn created_by(&self) -> &str {
         &self.0.created_by
     }
+    /// When it was created.
     async fn created_at(&self) -> crate::model::Timestamp {
         self.0.created_at
     }
+    /// When it was last changed.
     async fn updated_at(&self) -> crate::model::Timestamp {
         self.0.updated_at
     }
@@ -258,7 +277,7 @@ impl NotificationMutation {
     async fn create_notification_rule(
         &self,
         ctx: &Context<'_>,
-        input: NotificationRuleInput,
+        #[graphql(desc = "The new rule.")] input: NotificationRuleInput,
     ) -> Result<NotificationRulePayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = match input.into_rule(None) {
@@ -276,7 +295,7 @@ impl NotificationMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The rule's id.")] id: String,
-        input: NotificationRuleInput,
+        #[graphql(desc = "The rule as it should be.")] input: NotificationRuleInput,
     ) -> Result<NotificationRulePayload> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let r = async {

@@ -198,6 +198,7 @@ impl CoreQuery {
     async fn preview_execution(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The execution, as `startExecution` would take it.")]
         input: super::inputs::StartExecutionInput,
     ) -> Result<ExecutionPreview> {
         let req = input.into_request().coded()?;
@@ -232,11 +233,14 @@ impl CoreQuery {
     async fn execution_logs(
         &self,
         ctx: &Context<'_>,
-        execution_id: String,
-        server_id: Option<String>,
-        offset: Option<u64>,
+        #[graphql(desc = "The execution's id.")] execution_id: String,
+        #[graphql(desc = "Only this server's lines (not with `after`).")] server_id: Option<String>,
+        #[graphql(desc = "Lines to skip in per-server order (0 when not set).")] offset: Option<
+            u64,
+        >,
+        #[graphql(desc = "A line's `cursor`: the lines stored after it (not with `offset`).")]
         after: Option<u64>,
-        #[graphql(default = 1000)] limit: u32,
+        #[graphql(default = 1000, desc = "Most lines to return, 1–10000.")] limit: u32,
     ) -> Result<executions::LogPage> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let q = executions::LogsRequest {
@@ -272,6 +276,21 @@ impl CoreQuery {
         Ok(lock_connection(items, &w))
     }
 
+    /// One schedule, by its id (or global id).
+    async fn schedule(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The schedule's id or global id.")] id: String,
+    ) -> Result<Option<ScheduleView>> {
+        let c = caller(ctx)?;
+        Ok(app(ctx)?
+            .store
+            .get_schedule(&c.tenant_id, &nodes::key_of("Schedule", &id))
+            .await
+            .coded()?
+            .map(ScheduleView))
+    }
+
     /// The tenant's schedules, by name.
     #[graphql(complexity = "connections::cost(first, last, None, child_complexity)")]
     async fn schedules(
@@ -305,8 +324,8 @@ impl CoreQuery {
     async fn cron_preview(
         &self,
         ctx: &Context<'_>,
-        expression: String,
-        #[graphql(default = 5)] count: i32,
+        #[graphql(desc = "The cron expression.")] expression: String,
+        #[graphql(default = 5, desc = "How many occurrences (1–50; clamped).")] count: i32,
     ) -> Result<CronPreview> {
         caller(ctx)?;
         let count = usize::try_from(count.clamp(1, 50)).unwrap_or(5);

@@ -40,12 +40,15 @@ impl MetricPoint {
     async fn samples(&self) -> i64 {
         self.samples
     }
+    /// CPU in use, percent (0–100).
     async fn cpu_percent(&self) -> MetricStat {
         stat(self.stats.cpu, self.samples)
     }
+    /// Memory in use, percent (0–100).
     async fn memory_usage_percent(&self) -> MetricStat {
         stat(self.stats.memory, self.samples)
     }
+    /// Disk space in use, percent (0–100).
     async fn disk_usage_percent(&self) -> MetricStat {
         stat(self.stats.disk, self.samples)
     }
@@ -120,7 +123,11 @@ impl Server {
     async fn metrics_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "MetricsRange::Hour")] range: MetricsRange,
+        #[graphql(
+            default_with = "MetricsRange::Hour",
+            desc = "The period, ending now (`HOUR` when not set)."
+        )]
+        range: MetricsRange,
     ) -> Result<Vec<MetricPoint>> {
         server_metrics::history(
             app(ctx)?,

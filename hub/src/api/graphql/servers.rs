@@ -10,14 +10,20 @@ use async_graphql::{Context, InputObject, Object, Result};
 /// A server registered before its agent enrolls (it enrolls under this id).
 #[derive(InputObject)]
 pub struct RegisterServerInput {
+    /// The server's id, unique within the tenant; its agent enrolls under it.
     pub server_id: String,
     /// One of dev, staging, uat, preprod.
     pub environment: String,
+    /// Its host name until its agent reports one (the server id when not set).
     pub hostname: Option<String>,
+    /// Its IP address until its agent reports one (empty when not set).
     pub ip_address: Option<String>,
+    /// The group it belongs to (none when not set).
     pub server_group: Option<String>,
+    /// Free-form labels: at most 64, each 1–64 characters without spaces.
     #[graphql(default)]
     pub tags: Vec<String>,
+    /// What its agent can do (e.g. `shell_execution`).
     #[graphql(default)]
     pub capabilities: Vec<String>,
 }
@@ -25,12 +31,18 @@ pub struct RegisterServerInput {
 /// What to change on a server; fields left out stay as they are.
 #[derive(InputObject)]
 pub struct UpdateServerInput {
+    /// A new host name (its agent's next heartbeat reports its own).
     pub hostname: Option<String>,
+    /// A new IP address (its agent's next heartbeat reports its own).
     pub ip_address: Option<String>,
     /// One of dev, staging, uat, preprod.
     pub environment: Option<String>,
+    /// A new group.
     pub server_group: Option<String>,
+    /// The tags, replacing the current ones: at most 64, each 1–64 characters without
+    /// spaces.
     pub tags: Option<Vec<String>>,
+    /// The capabilities, replacing the current ones.
     pub capabilities: Option<Vec<String>>,
     /// `true` puts the server in maintenance (its state reads MAINTENANCE); `false` takes
     /// it out.
@@ -46,7 +58,7 @@ impl ServerMutation {
     async fn register_server(
         &self,
         ctx: &Context<'_>,
-        input: RegisterServerInput,
+        #[graphql(desc = "The server to register.")] input: RegisterServerInput,
     ) -> Result<ServerPayload> {
         let new = NewServer {
             server_id: input.server_id,
@@ -65,8 +77,8 @@ impl ServerMutation {
     async fn update_server(
         &self,
         ctx: &Context<'_>,
-        server_id: String,
-        input: UpdateServerInput,
+        #[graphql(desc = "The server's id.")] server_id: String,
+        #[graphql(desc = "What to change.")] input: UpdateServerInput,
     ) -> Result<ServerPayload> {
         let change = ServerChange {
             hostname: input.hostname,

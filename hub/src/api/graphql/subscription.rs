@@ -15,6 +15,7 @@ use tokio::sync::broadcast::error::RecvError;
 
 pub struct SubscriptionRoot;
 
+/// What an event of `executionUpdates` carries.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum ExecutionEventKind {
     /// The execution and its latest output lines: first, and again after MISSED.
@@ -30,6 +31,7 @@ pub enum ExecutionEventKind {
 /// One event of `executionUpdates`.
 #[derive(SimpleObject)]
 pub struct ExecutionEvent {
+    /// What the event carries.
     pub kind: ExecutionEventKind,
     /// Set for SNAPSHOT and UPDATE.
     pub execution: Option<ExecutionView>,
@@ -64,7 +66,9 @@ impl From<Live> for ExecutionEvent {
 /// One event of `executionsFeed`.
 #[derive(SimpleObject)]
 pub struct ExecutionFeedEvent {
+    /// Whether the execution started or finished.
     pub kind: FeedKind,
+    /// The execution, as read when the event arrived.
     pub execution: ExecutionView,
 }
 
@@ -116,6 +120,8 @@ where
     }))
 }
 
+/// Live streams, served over WebSocket at `/graphql/ws`; each is scoped to the caller's
+/// tenant.
 #[Subscription(name = "Subscription")]
 impl SubscriptionRoot {
     /// The execution now (with its latest output), then its output lines as they arrive and
@@ -123,7 +129,7 @@ impl SubscriptionRoot {
     async fn execution_updates(
         &self,
         ctx: &Context<'_>,
-        execution_id: String,
+        #[graphql(desc = "The execution's id.")] execution_id: String,
     ) -> Result<impl Stream<Item = ExecutionEvent>> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let live = executions::watch(app, caller, &execution_id).await?;
@@ -136,6 +142,7 @@ impl SubscriptionRoot {
     async fn executions_feed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the executions it selects; every field that is set narrows.")]
         filter: Option<crate::model::ExecutionFilter>,
     ) -> Result<impl Stream<Item = ExecutionFeedEvent>> {
         let filter = std::sync::Arc::new(filter.unwrap_or_default());
@@ -169,8 +176,13 @@ impl SubscriptionRoot {
     async fn server_updates(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only the servers it selects; every field that is set narrows.")]
         filter: Option<ServerUpdatesFilter>,
-        #[graphql(default = false)] snapshot: bool,
+        #[graphql(
+            default = false,
+            desc = "Whether to send every matching server as it is now before the changes."
+        )]
+        snapshot: bool,
     ) -> Result<impl Stream<Item = Server>> {
         let ServerUpdatesFilter {
             server_ids,

@@ -47,6 +47,12 @@ connection!(
     ScheduleView
 );
 connection!(
+    /// A page of a schedule's occurrences.
+    ScheduleRunConnection,
+    ScheduleRunEdge,
+    crate::model::ScheduleRun
+);
+connection!(
     /// A page of users.
     UserConnection,
     UserEdge,
@@ -495,6 +501,42 @@ impl ScheduleView {
     /// The execution it starts each time (secrets `***`).
     async fn run(&self) -> async_graphql::Result<ScheduledExecution> {
         ScheduledExecution::of(&self.0.execution)
+    }
+    /// Its occurrences, newest first: fired (with the execution started), missed, or
+    /// failed to start (the hub keeps the latest 100).
+    #[graphql(complexity = "super::connections::cost(first, last, None, child_complexity)")]
+    async fn runs(
+        &self,
+        ctx: &async_graphql::Context<'_>,
+        #[graphql(desc = "The first `first` runs (after `after`).")] first: Option<i32>,
+        #[graphql(desc = "A cursor: the runs after it.")] after: Option<String>,
+        #[graphql(desc = "The last `last` runs (before `before`).")] last: Option<i32>,
+        #[graphql(desc = "A cursor: the runs before it.")] before: Option<String>,
+    ) -> async_graphql::Result<ScheduleRunConnection> {
+        use super::Coded;
+        let w =
+            super::connections::Window::new("scheduleRuns", first, after, last, before).coded()?;
+        let mut runs = super::app(ctx)?
+            .store
+            .schedule_runs(&self.0.id, 100)
+            .await
+            .coded()?;
+        // Keys that sort ascending as the list runs: newest first.
+        let key = |r: &crate::model::ScheduleRun| {
+            let ms = r.occurrence_at.timestamp_millis().max(0);
+            format!("{:013}", 9_999_999_999_999 - ms)
+        };
+        runs.sort_by_key(key);
+        let total = runs.len() as u64;
+        let (page, prev, next) = w.cut(runs, key);
+        let page = page
+            .into_iter()
+            .map(|r| {
+                let cursor = super::connections::encode("scheduleRuns", &key(&r));
+                (r, cursor)
+            })
+            .collect();
+        Ok(ScheduleRunConnection::new(page, prev, next, total, w.count))
     }
     /// Whether it fires; a disabled schedule starts nothing.
     async fn enabled(&self) -> bool {

@@ -360,6 +360,7 @@ pub struct LogsRequest {
 /// A page of output lines and where the next one starts.
 #[derive(Debug, Clone, async_graphql::SimpleObject)]
 pub struct LogPage {
+    /// The lines, in the order asked for.
     pub entries: Vec<crate::store::LogLine>,
     /// Lines of the execution (of the server, when one is named).
     pub total: u64,
