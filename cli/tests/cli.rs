@@ -8,8 +8,8 @@ use common::*;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// Every field of `Execution`, as the CLI's `show`/`run -o json` selects it.
-const EXECUTION_QUERY: &str = "query($id: String!) { execution(executionId: $id) { executionId initiatedBy executionType targetServers actionTemplateId action parameters priority progress estimatedCompletion skippedReason cancelledBy templateVersion maxConcurrency errorThreshold overall timing { createdAt startedAt completedAt durationSeconds } results { successCount failureCount totalCount details { jobId attempt startedAt finishedAt serverId status exitCode output errorOutput executionTime error } } } }";
+/// Every field of `Execution` the CLI's `show`/`run -o json` selects (no deprecated one).
+const EXECUTION_QUERY: &str = "query($id: String!) { execution(executionId: $id) { executionId initiatedBy executionType targetServers actionTemplateId operation { __typename ... on ShellCommandAction { command timeout workingDirectory environmentVars { name value } shell } ... on FileValidationAction { path checks } ... on ServiceHealthAction { serviceName healthEndpoint expectedResponse expectedStatus timeout } ... on DatabaseQueryAction { connectionString query expectedResultType expectedRange { min max } timeout allowWrites } ... on HttpCheckAction { url method expectedStatus bodyContains json timeout headers { name value } } ... on TcpPortAction { host port timeout } ... on ProcessRunningAction { name pattern minCount } ... on DiskFreeAction { path minFreePercent minFreeMb } ... on TlsCertificateExpiryAction { host port serverName minDaysRemaining timeout } } parameterValues { name value } priority progress estimatedCompletion skippedReason cancelledBy templateVersion maxConcurrency requiresLock failIfLocked retryCount retryDelaySeconds errorThreshold overall timing { createdAt startedAt completedAt durationSeconds } results { successCount failureCount totalCount details { jobId attempt startedAt finishedAt serverId status exitCode output errorOutput executionTime error } } } }";
 
 /// The execution as the hub's GraphQL API answers it (with the CLI's stored login token).
 fn api_execution(cli: &Cli, demo: &Demo, id: &str) -> Value {
@@ -161,6 +161,8 @@ fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
             .contains("json-run")
     );
     assert_eq!(printed, api_execution(&cli, &demo, &id));
+    assert_eq!(printed["operation"]["__typename"], "ShellCommandAction");
+    assert_eq!(printed["operation"]["command"], "echo json-run");
     let shown = cli.expect(&["show", &id, "-o", "json"], 0).json();
     assert_eq!(shown, printed);
     let yaml = cli.expect(&["show", &id, "-o", "yaml"], 0);
@@ -179,6 +181,45 @@ fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
     for s in SERVERS {
         assert!(ids.contains(&s), "{servers}");
     }
+    let two = cli.expect(&["servers", "--limit", "2"], 0);
+    assert_eq!(
+        two.stdout.lines().count(),
+        3,
+        "header and two rows: {two:?}"
+    );
+    stderr_has(&two, "2 of 3 shown");
+
+    // A template with typed parameters (an integer and a string), run for real.
+    let t = cli
+        .expect(
+            &[
+                "run",
+                "--template",
+                "Disk space",
+                "-p",
+                "mount=/",
+                "-p",
+                "max_percent=100",
+                "-s",
+                "demo-dev-01",
+                "-o",
+                "json",
+            ],
+            0,
+        )
+        .json();
+    let values = t["parameterValues"].as_array().unwrap();
+    assert!(
+        values.contains(&json!({"name": "max_percent", "value": "100"}))
+            && values.contains(&json!({"name": "mount", "value": "/"})),
+        "{t}"
+    );
+    let shown = cli.expect(&["show", t["executionId"].as_str().unwrap()], 0);
+    assert!(
+        shown.stdout.contains("template \"Disk space\"")
+            && shown.stdout.contains("max_percent=100 mount=/"),
+        "{shown:?}"
+    );
 
     // One server fails (the agent of demo-dev-01 is the job's parent process): non-zero (3),
     // the other's output and the summary still shown.
@@ -303,6 +344,19 @@ fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
             ["show", "exec_nope"].map(String::from).to_vec(),
             4,
             "unknown execution",
+        ),
+        // Refused by the hub in the mutation's userErrors (invalid input).
+        (
+            ["run", "-s", "demo-dev-01", "--timeout", "0", "--", "true"]
+                .map(String::from)
+                .to_vec(),
+            4,
+            "timeout",
+        ),
+        (
+            ["cancel", "exec_nope"].map(String::from).to_vec(),
+            4,
+            "exec_nope",
         ),
     ];
     for (args, code, text) in cases {

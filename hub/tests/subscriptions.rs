@@ -564,6 +564,11 @@ async fn a_server_given_a_job_is_pushed_busy_at_once_not_at_its_next_heartbeat()
         .await
         .expect("an update within 10 s, long before the next heartbeat");
     assert_eq!(update["status"]["current"], "BUSY", "{update}");
+    // …and idle again as soon as its result is in, not at the next heartbeat either.
+    let update = tokio::time::timeout(Duration::from_secs(10), next_data(&mut ws, "serverUpdates"))
+        .await
+        .expect("an update within 10 s of the job's end");
+    assert_eq!(update["status"]["current"], "IDLE", "{update}");
     assert!(
         started.elapsed() < Duration::from_secs(25),
         "{:?}",

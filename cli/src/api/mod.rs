@@ -1,8 +1,9 @@
 //! The query layer: everything that talks to the hub. `Hub` is the transport (HTTP for
 //! GraphQL and the REST sign-in endpoints, TLS settings); [`Client`] is a hub plus a
 //! session, with one method per operation the commands use. Commands never see HTTP,
-//! GraphQL documents or WebSocket frames; when the API grows (connections, typed inputs)
-//! only this module moves.
+//! GraphQL documents, connections, payloads or WebSocket frames: lists come back whole (or
+//! up to a limit, read page by page with cursors, [`collect`]), and a mutation's
+//! `userErrors` become the CLI's errors in one place ([`payload`]).
 //!
 //! GraphQL documents are built by cynic from the structs in `types` and `ops`, which are
 //! checked against the checked-in `schema.graphql` at compile time. What the GraphQL API
@@ -16,7 +17,6 @@ pub mod types;
 #[cynic::schema("greenroom")]
 pub mod schema {}
 
-cynic::impl_scalar!(serde_json::Value, schema::JSON);
 cynic::impl_scalar!(types::Timestamp, schema::DateTime);
 
 use crate::error::{CliError, Result, root_cause};
@@ -24,6 +24,7 @@ use crate::session::Session;
 use cynic::{GraphQlResponse, MutationBuilder, Operation, QueryBuilder};
 use ops::*;
 use serde::de::DeserializeOwned;
+use std::future::Future;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -279,36 +280,57 @@ impl Client {
         Ok(self.run(MeQuery::build(())).await?.me)
     }
 
+    /// The servers `filter` selects: all of them, or the first `limit`.
     pub async fn servers(
         &self,
         filter: Option<ServerFilter>,
-        page: i32,
-        page_size: i32,
-    ) -> Result<ServerPage> {
-        let vars = ServersVars {
-            filter,
-            page,
-            page_size,
-        };
-        Ok(self.run(ServersQuery::build(vars)).await?.servers)
+        limit: Option<usize>,
+    ) -> Result<Listed<Server>> {
+        collect(limit.unwrap_or(usize::MAX), SERVER_PAGE, |first, after| {
+            let vars = ServersVars {
+                filter: filter.clone(),
+                first,
+                after,
+            };
+            async move {
+                let c = self.run(ServersQuery::build(vars)).await?.servers;
+                Ok((c.nodes, c.page_info, c.total_count))
+            }
+        })
+        .await
     }
 
+    /// Every action template.
     pub async fn templates(&self) -> Result<Vec<ActionTemplate>> {
-        Ok(self.run(TemplatesQuery::build(())).await?.action_templates)
+        let all = collect(usize::MAX, TEMPLATE_PAGE, |first, after| async move {
+            let c = self
+                .run(TemplatesQuery::build(PageVars { first, after }))
+                .await?
+                .action_templates;
+            Ok((c.nodes, c.page_info, c.total_count))
+        })
+        .await?;
+        Ok(all.items)
     }
 
+    /// The newest `limit` executions `filter` selects.
     pub async fn executions(
         &self,
         filter: Option<ExecutionFilter>,
-        page: i32,
-        page_size: i32,
-    ) -> Result<ExecutionPage> {
-        let vars = ExecutionsVars {
-            filter,
-            page,
-            page_size,
-        };
-        Ok(self.run(ExecutionsQuery::build(vars)).await?.executions)
+        limit: usize,
+    ) -> Result<Listed<ExecutionSummary>> {
+        collect(limit, EXECUTION_PAGE, |first, after| {
+            let vars = ExecutionsVars {
+                filter: filter.clone(),
+                first,
+                after,
+            };
+            async move {
+                let c = self.run(ExecutionsQuery::build(vars)).await?.executions;
+                Ok((c.nodes, c.page_info, c.total_count))
+            }
+        })
+        .await
     }
 
     /// The execution, or a "not found" refusal naming it.
@@ -344,52 +366,63 @@ impl Client {
     }
 
     pub async fn start(&self, input: StartExecutionInput) -> Result<ExecutionSummary> {
-        Ok(self
+        let p = self
             .run(StartMutation::build(StartVars { input }))
             .await?
-            .start_execution)
+            .start_execution;
+        payload(p.execution, p.user_errors)
     }
 
     pub async fn cancel(&self, id: &str) -> Result<ExecutionSummary> {
         let vars = ExecutionIdVars {
             execution_id: id.to_string(),
         };
-        Ok(self
+        let p = self
             .run(CancelMutation::build(vars))
             .await?
-            .cancel_execution)
+            .cancel_execution;
+        payload(p.execution, p.user_errors)
     }
 
+    /// Every lock of the tenant, or the active ones only.
     pub async fn locks(&self, active_only: bool) -> Result<Vec<ServerLock>> {
-        Ok(self
-            .run(LocksQuery::build(LocksVars { active_only }))
-            .await?
-            .server_locks)
+        let all = collect(usize::MAX, LOCK_PAGE, |first, after| {
+            let vars = LocksVars {
+                active_only,
+                first,
+                after,
+            };
+            async move {
+                let c = self.run(LocksQuery::build(vars)).await?.server_locks;
+                Ok((c.nodes, c.page_info, c.total_count))
+            }
+        })
+        .await?;
+        Ok(all.items)
     }
 
-    /// `input`: `{server_id, reason, lock_type, ttl_minutes, max_extension_count}`.
-    pub async fn acquire_lock(&self, input: Json) -> Result<ServerLock> {
-        Ok(self
-            .run(AcquireLockMutation::build(JsonInputVars { input }))
+    pub async fn acquire_lock(&self, input: AcquireLockInput) -> Result<ServerLock> {
+        let p = self
+            .run(AcquireLockMutation::build(AcquireLockVars { input }))
             .await?
-            .acquire_lock)
+            .acquire_lock;
+        payload(p.lock, p.user_errors)
     }
 
     pub async fn release_lock(&self, lock_id: &str, force: bool) -> Result<ServerLock> {
         let vars = LockIdVars {
             lock_id: lock_id.to_string(),
         };
-        if force {
-            Ok(self
-                .run(ForceReleaseLockMutation::build(vars))
+        let p = if force {
+            self.run(ForceReleaseLockMutation::build(vars))
                 .await?
-                .force_release_lock)
+                .force_release_lock
         } else {
-            Ok(self
-                .run(ReleaseLockMutation::build(vars))
+            self.run(ReleaseLockMutation::build(vars))
                 .await?
-                .release_lock)
-        }
+                .release_lock
+        };
+        payload(p.lock, p.user_errors)
     }
 
     /// Ends this session on the hub (REST: GraphQL has no logout).
@@ -397,6 +430,68 @@ impl Client {
         let token = self.session.access_token(&self.hub).await?;
         rest::logout(&self.hub, &token, everywhere).await
     }
+}
+
+/// Items per request, well under the hub's query cost limit for each fragment (and its
+/// 500 per page).
+const SERVER_PAGE: i32 = 100;
+const EXECUTION_PAGE: i32 = 100;
+const TEMPLATE_PAGE: i32 = 100;
+const LOCK_PAGE: i32 = 500;
+
+/// A list read with [`collect`]: the items, and how many the whole list has.
+#[derive(Debug)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub total: usize,
+}
+
+/// Reads a connection forwards: `fetch(first, after)` answers one page (its nodes, page
+/// info and total count); follows `endCursor` while `hasNextPage`, until `limit` items
+/// (`usize::MAX`: all of them).
+async fn collect<T, F, Fut>(limit: usize, page_size: i32, mut fetch: F) -> Result<Listed<T>>
+where
+    F: FnMut(i32, Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, PageInfo, i32)>>,
+{
+    let mut items = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let want = (limit - items.len()).min(page_size as usize) as i32;
+        let (nodes, info, total) = fetch(want, after.clone()).await?;
+        let got = nodes.len();
+        items.extend(nodes);
+        let next = info
+            .end_cursor
+            .filter(|c| info.has_next_page && after.as_ref() != Some(c));
+        match next {
+            Some(cursor) if got > 0 && items.len() < limit => after = Some(cursor),
+            _ => {
+                items.truncate(limit);
+                let total = usize::try_from(total).unwrap_or(0).max(items.len());
+                return Ok(Listed { items, total });
+            }
+        }
+    }
+}
+
+/// A mutation's answer: its object, or its `userErrors` as the CLI's error (by the code of
+/// the first, with every message) — the one place they are turned into errors, so a
+/// refusal in a payload exits as the same refusal did as a top-level error.
+fn payload<T>(object: Option<T>, errors: Vec<UserError>) -> Result<T> {
+    if let Some(first) = errors.first() {
+        let message = errors
+            .iter()
+            .map(|e| e.message.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        return Err(CliError::from_hub_code(first.code.as_str(), &message));
+    }
+    object.ok_or_else(|| {
+        CliError::other(
+            "the hub answered neither the result nor what was wrong: is the hub another version?",
+        )
+    })
 }
 
 fn unknown_execution(id: &str) -> CliError {
@@ -435,6 +530,274 @@ mod tests {
     fn ws_url_follows_the_scheme() {
         let h = Hub::new("http://127.0.0.1:8000", None).unwrap();
         assert_eq!(h.ws_url(), "ws://127.0.0.1:8000/graphql/ws");
+    }
+
+    /// Every operation the CLI sends, with placeholder variables.
+    fn every_document() -> Vec<String> {
+        use cynic::SubscriptionBuilder;
+        let id = || ExecutionIdVars {
+            execution_id: "x".into(),
+        };
+        let lock = || LockIdVars {
+            lock_id: "x".into(),
+        };
+        let start = || StartVars {
+            input: StartExecutionInput::default(),
+        };
+        vec![
+            MeQuery::build(()).query,
+            ServersQuery::build(ServersVars {
+                filter: None,
+                first: 1,
+                after: None,
+            })
+            .query,
+            TemplatesQuery::build(PageVars {
+                first: 1,
+                after: None,
+            })
+            .query,
+            ExecutionsQuery::build(ExecutionsVars {
+                filter: None,
+                first: 1,
+                after: None,
+            })
+            .query,
+            ExecutionQuery::build(id()).query,
+            LiveExecutionQuery::build(id()).query,
+            LogsQuery::build(LogsVars {
+                execution_id: "x".into(),
+                server_id: None,
+                offset: None,
+                after: None,
+                limit: 1,
+            })
+            .query,
+            PreviewQuery::build(start()).query,
+            LocksQuery::build(LocksVars {
+                active_only: true,
+                first: 1,
+                after: None,
+            })
+            .query,
+            StartMutation::build(start()).query,
+            CancelMutation::build(id()).query,
+            AcquireLockMutation::build(AcquireLockVars {
+                input: AcquireLockInput {
+                    server_id: "x".into(),
+                    reason: "x".into(),
+                    lock_type: LockType::Maintenance,
+                    ttl_minutes: None,
+                    max_extension_count: None,
+                },
+            })
+            .query,
+            ReleaseLockMutation::build(lock()).query,
+            ForceReleaseLockMutation::build(lock()).query,
+            ExecutionUpdatesSubscription::build(id())
+                .query()
+                .to_string(),
+        ]
+    }
+
+    #[test]
+    fn no_document_uses_a_deprecated_field_or_argument() {
+        use cynic_parser::common::OperationType;
+        use cynic_parser::executable::{Iter, Selection};
+        use cynic_parser::type_system::{Definition, TypeDefinition};
+        use std::collections::HashMap;
+
+        let sdl =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../schema.graphql"))
+                .unwrap();
+        let schema = cynic_parser::parse_type_system_document(&sdl).unwrap();
+        fn deprecated<'a>(
+            mut d: impl Iterator<Item = cynic_parser::type_system::Directive<'a>>,
+        ) -> bool {
+            d.any(|d| d.name() == "deprecated")
+        }
+        // (type, field) → (its type, deprecated?, deprecated arguments)
+        let mut fields: HashMap<(String, String), (String, bool, Vec<String>)> = HashMap::new();
+        for def in schema.definitions() {
+            let (name, defs) = match def {
+                Definition::Type(TypeDefinition::Object(o)) => (o.name(), o.fields()),
+                Definition::Type(TypeDefinition::Interface(i)) => (i.name(), i.fields()),
+                _ => continue,
+            };
+            for f in defs {
+                let args = f
+                    .arguments()
+                    .filter(|a| deprecated(a.directives()))
+                    .map(|a| a.name().to_string())
+                    .collect();
+                fields.insert(
+                    (name.to_string(), f.name().to_string()),
+                    (f.ty().name().to_string(), deprecated(f.directives()), args),
+                );
+            }
+        }
+
+        fn walk(
+            ty: &str,
+            set: Iter<'_, Selection<'_>>,
+            fields: &HashMap<(String, String), (String, bool, Vec<String>)>,
+            found: &mut Vec<String>,
+        ) {
+            for s in set {
+                match s {
+                    Selection::Field(f) if f.name() == "__typename" => {}
+                    Selection::Field(f) => {
+                        let key = (ty.to_string(), f.name().to_string());
+                        let Some((of, dep, dep_args)) = fields.get(&key) else {
+                            found.push(format!("{ty}.{} is not in the schema", f.name()));
+                            continue;
+                        };
+                        if *dep {
+                            found.push(format!("{ty}.{}", f.name()));
+                        }
+                        for a in f.arguments() {
+                            if dep_args.iter().any(|d| d == a.name()) {
+                                found.push(format!("{ty}.{}({}:)", f.name(), a.name()));
+                            }
+                        }
+                        walk(of, f.selection_set(), fields, found);
+                    }
+                    Selection::InlineFragment(i) => walk(
+                        i.type_condition().unwrap_or(ty),
+                        i.selection_set(),
+                        fields,
+                        found,
+                    ),
+                    Selection::FragmentSpread(f) => {
+                        found.push(format!("fragment spread {}", f.fragment_name()))
+                    }
+                }
+            }
+        }
+
+        let docs = every_document();
+        let mut found = Vec::new();
+        let mut selected = 0;
+        for text in &docs {
+            let doc = cynic_parser::parse_executable_document(text).unwrap();
+            for op in doc.operations() {
+                let root = match op.operation_type() {
+                    OperationType::Query => "Query",
+                    OperationType::Mutation => "Mutation",
+                    OperationType::Subscription => "Subscription",
+                };
+                selected += op.selection_set().count();
+                walk(root, op.selection_set(), &fields, &mut found);
+            }
+        }
+        assert_eq!(selected, docs.len(), "one root field per document");
+        assert!(found.is_empty(), "deprecated or unknown: {found:?}");
+        // The check itself sees deprecated fields (it would fail on the old documents).
+        assert!(fields[&("Execution".into(), "action".into())].1);
+        assert!(
+            fields[&("Query".into(), "servers".into())]
+                .2
+                .contains(&"page".into())
+        );
+    }
+
+    #[test]
+    fn lists_are_read_with_cursors_and_mutations_with_user_errors() {
+        let docs = every_document().join("\n");
+        for needed in [
+            "servers(filter: $filter, first: $first, after: $after)",
+            "pageInfo",
+            "hasNextPage",
+            "endCursor",
+            "totalCount",
+            "userErrors",
+            "... on ShellCommandAction",
+            "parameterDefinitions",
+            "templateId",
+        ] {
+            assert!(docs.contains(needed), "{needed} missing:\n{docs}");
+        }
+    }
+
+    fn page(nodes: std::ops::Range<i32>, next: bool) -> Result<(Vec<i32>, PageInfo, i32)> {
+        let end = nodes.end;
+        Ok((
+            nodes.collect(),
+            PageInfo {
+                has_next_page: next,
+                end_cursor: Some(end.to_string()),
+            },
+            25,
+        ))
+    }
+
+    #[tokio::test]
+    async fn collect_follows_end_cursors_to_the_limit_or_the_end() {
+        // A list of 25 served 10 at a time at most.
+        let asked = std::sync::Mutex::new(Vec::new());
+        let fetch = |first: i32, after: Option<String>| {
+            asked.lock().unwrap().push((first, after.clone()));
+            let from: i32 = after.map(|a| a.parse().unwrap()).unwrap_or(0);
+            let to = (from + first.min(10)).min(25);
+            async move { page(from..to, to < 25) }
+        };
+        let all = collect(usize::MAX, 10, fetch).await.unwrap();
+        assert_eq!(all.items, (0..25).collect::<Vec<_>>());
+        assert_eq!(all.total, 25);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            vec![(10, None), (10, Some("10".into())), (10, Some("20".into()))]
+        );
+        asked.lock().unwrap().clear();
+        let some = collect(12, 10, fetch).await.unwrap();
+        assert_eq!(some.items, (0..12).collect::<Vec<_>>());
+        assert_eq!(some.total, 25);
+        assert_eq!(
+            *asked.lock().unwrap(),
+            vec![(10, None), (2, Some("10".into()))]
+        );
+        // A cursor that does not move ends the reading instead of looping.
+        let stuck = collect(usize::MAX, 10, |_, _| async { page(0..3, true) })
+            .await
+            .unwrap();
+        assert_eq!(stuck.items.len(), 6);
+    }
+
+    #[test]
+    fn user_errors_become_the_refusal_they_were_as_top_level_errors() {
+        let err = |code: ErrorCode, message: &str| UserError {
+            field: Some(vec!["input".into(), "targetServers".into()]),
+            code,
+            message: message.into(),
+        };
+        let e =
+            payload::<()>(None, vec![err(ErrorCode::NotFound, "unknown server x")]).unwrap_err();
+        assert_eq!(e.exit(), crate::error::Exit::Refused);
+        assert!(
+            matches!(&e, CliError::Refused { code, message } if code == "not_found" && message == "unknown server x"),
+            "{e:?}"
+        );
+        let e = payload::<()>(
+            None,
+            vec![
+                err(ErrorCode::InvalidInput, "reason: empty"),
+                err(ErrorCode::InvalidInput, "ttl_minutes: too long"),
+            ],
+        )
+        .unwrap_err();
+        assert_eq!(e.to_string(), "reason: empty; ttl_minutes: too long");
+        assert_eq!(e.exit(), crate::error::Exit::Refused);
+        let e = payload::<()>(None, vec![err(ErrorCode::Conflict, "already locked")]).unwrap_err();
+        assert_eq!(e.exit(), crate::error::Exit::Refused);
+        // A code this CLI does not know is still an error, never a success.
+        let e =
+            payload::<()>(None, vec![err(ErrorCode::Other("NEW_CODE".into()), "?")]).unwrap_err();
+        assert_eq!(e.exit(), crate::error::Exit::Error);
+        assert_eq!(payload(Some(7), vec![]).unwrap(), 7);
+        assert_eq!(
+            payload::<()>(None, vec![]).unwrap_err().exit(),
+            crate::error::Exit::Error
+        );
     }
 
     #[test]

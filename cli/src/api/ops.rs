@@ -1,5 +1,6 @@
 //! Every operation the CLI sends: cynic query, mutation and subscription roots with their
 //! variables. Commands call these through [`super::Client`]; nothing else builds GraphQL.
+//! Lists are read a page at a time (`first`/`after`); mutations answer payloads.
 
 use super::schema;
 use super::types::*;
@@ -15,35 +16,43 @@ pub struct MeQuery {
 #[derive(cynic::QueryVariables, Debug)]
 pub struct ServersVars {
     pub filter: Option<ServerFilter>,
-    pub page: i32,
-    pub page_size: i32,
+    pub first: i32,
+    pub after: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Query", variables = "ServersVars")]
 pub struct ServersQuery {
-    #[arguments(filter: $filter, page: $page, pageSize: $page_size)]
-    pub servers: ServerPage,
+    #[arguments(filter: $filter, first: $first, after: $after)]
+    pub servers: ServerConnection,
+}
+
+/// One page of a list without a filter.
+#[derive(cynic::QueryVariables, Debug)]
+pub struct PageVars {
+    pub first: i32,
+    pub after: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "Query")]
+#[cynic(graphql_type = "Query", variables = "PageVars")]
 pub struct TemplatesQuery {
-    pub action_templates: Vec<ActionTemplate>,
+    #[arguments(first: $first, after: $after)]
+    pub action_templates: ActionTemplateConnection,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
 pub struct ExecutionsVars {
     pub filter: Option<ExecutionFilter>,
-    pub page: i32,
-    pub page_size: i32,
+    pub first: i32,
+    pub after: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Query", variables = "ExecutionsVars")]
 pub struct ExecutionsQuery {
-    #[arguments(filter: $filter, page: $page, pageSize: $page_size)]
-    pub executions: ExecutionPage,
+    #[arguments(filter: $filter, first: $first, after: $after)]
+    pub executions: ExecutionConnection,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
@@ -97,13 +106,15 @@ pub struct PreviewQuery {
 #[derive(cynic::QueryVariables, Debug)]
 pub struct LocksVars {
     pub active_only: bool,
+    pub first: i32,
+    pub after: Option<String>,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Query", variables = "LocksVars")]
 pub struct LocksQuery {
-    #[arguments(activeOnly: $active_only)]
-    pub server_locks: Vec<ServerLock>,
+    #[arguments(activeOnly: $active_only, first: $first, after: $after)]
+    pub server_locks: ServerLockConnection,
 }
 
 // ---- mutations ---------------------------------------------------------------------------
@@ -112,26 +123,26 @@ pub struct LocksQuery {
 #[cynic(graphql_type = "Mutation", variables = "StartVars")]
 pub struct StartMutation {
     #[arguments(input: $input)]
-    pub start_execution: ExecutionSummary,
+    pub start_execution: ExecutionSummaryPayload,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Mutation", variables = "ExecutionIdVars")]
 pub struct CancelMutation {
     #[arguments(executionId: $execution_id)]
-    pub cancel_execution: ExecutionSummary,
+    pub cancel_execution: ExecutionSummaryPayload,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
-pub struct JsonInputVars {
-    pub input: Json,
+pub struct AcquireLockVars {
+    pub input: AcquireLockInput,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
-#[cynic(graphql_type = "Mutation", variables = "JsonInputVars")]
+#[cynic(graphql_type = "Mutation", variables = "AcquireLockVars")]
 pub struct AcquireLockMutation {
     #[arguments(input: $input)]
-    pub acquire_lock: ServerLock,
+    pub acquire_lock: ServerLockPayload,
 }
 
 #[derive(cynic::QueryVariables, Debug)]
@@ -143,14 +154,14 @@ pub struct LockIdVars {
 #[cynic(graphql_type = "Mutation", variables = "LockIdVars")]
 pub struct ReleaseLockMutation {
     #[arguments(lockId: $lock_id)]
-    pub release_lock: ServerLock,
+    pub release_lock: ServerLockPayload,
 }
 
 #[derive(cynic::QueryFragment, Debug)]
 #[cynic(graphql_type = "Mutation", variables = "LockIdVars")]
 pub struct ForceReleaseLockMutation {
     #[arguments(lockId: $lock_id)]
-    pub force_release_lock: ServerLock,
+    pub force_release_lock: ServerLockPayload,
 }
 
 // ---- subscriptions -----------------------------------------------------------------------

@@ -3,8 +3,13 @@
 //!
 //! Each struct also derives `Serialize` with the schema's field names, so `-o json` prints
 //! exactly the API's shapes. Full fragments (`Server`, `Execution`, `ActionTemplate`,
-//! `ServerLock`, `LogLine`) select every field of their type; the lighter ones
+//! `ServerLock`, `LogLine`) select every field of their type that describes the object
+//! itself (not the connections and related objects reachable from it, such as
+//! `Server.locks` or `Execution.template`), and never a deprecated one; the lighter ones
 //! (`ExecutionSummary`, `LiveExecution`) leave out the per-server output.
+//!
+//! Lists arrive as connections (`…Connection { nodes pageInfo totalCount }`), mutations as
+//! payloads (`{ <object> userErrors }`); `super::Client` turns both into plain values.
 
 use super::schema;
 use serde::Serialize;
@@ -47,8 +52,6 @@ impl<'de> serde::Deserialize<'de> for Timestamp {
         Ok(Timestamp { raw, at })
     }
 }
-/// The `JSON` scalar.
-pub type Json = serde_json::Value;
 
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutionState {
@@ -167,6 +170,51 @@ pub enum LockStatus {
 }
 
 #[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParameterType {
+    String,
+    Integer,
+    Boolean,
+    Enum,
+    Secret,
+}
+
+impl ParameterType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::String => "string",
+            Self::Integer => "integer",
+            Self::Boolean => "boolean",
+            Self::Enum => "enum",
+            Self::Secret => "secret",
+        }
+    }
+}
+
+/// The codes of `userErrors`: what the user can fix (input, a missing record, a conflict);
+/// any other code is kept as it came.
+#[derive(cynic::Enum, Clone, Debug, PartialEq, Eq)]
+#[cynic(non_exhaustive)]
+pub enum ErrorCode {
+    InvalidInput,
+    NotFound,
+    Conflict,
+    #[cynic(fallback)]
+    Other(String),
+}
+
+impl ErrorCode {
+    /// The code as the hub spells it (`NOT_FOUND`).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::InvalidInput => "INVALID_INPUT",
+            Self::NotFound => "NOT_FOUND",
+            Self::Conflict => "CONFLICT",
+            Self::Other(code) => code,
+        }
+    }
+}
+
+#[derive(cynic::Enum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExecutionEventKind {
     Snapshot,
     Update,
@@ -242,13 +290,11 @@ pub struct ServerMetadata {
     pub last_successful_execution: Option<Timestamp>,
 }
 
-#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
-#[serde(rename_all = "camelCase")]
-pub struct ServerPage {
-    pub items: Vec<Server>,
-    pub total: i32,
-    pub page: i32,
-    pub page_size: i32,
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ServerConnection {
+    pub nodes: Vec<Server>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
 }
 
 // ---- templates ---------------------------------------------------------------------------
@@ -256,18 +302,62 @@ pub struct ServerPage {
 #[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct ActionTemplate {
-    pub id: String,
+    /// The global id (opaque); people and `Execution.actionTemplateId` use `template_id`.
+    pub id: cynic::Id,
+    pub template_id: String,
     pub name: String,
     pub description: String,
     pub category: String,
     pub action_type: String,
     pub version: String,
-    pub parameters: Json,
+    pub parameter_definitions: Vec<ParameterDefinition>,
     pub command_template: String,
-    pub execution_config: Json,
-    pub success_criteria: Json,
+    pub execution_settings: ExecutionConfig,
+    pub success_conditions: SuccessCriteria,
     pub applicable_server_tags: Vec<String>,
     pub metadata: TemplateMetadata,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ParameterDefinition {
+    pub name: String,
+    #[cynic(rename = "type")]
+    #[serde(rename = "type")]
+    pub kind: ParameterType,
+    pub required: bool,
+    pub default: Option<String>,
+    pub description: String,
+    pub validation: Option<String>,
+    pub min: Option<i32>,
+    pub max: Option<i32>,
+    pub values: Vec<String>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionConfig {
+    pub timeout_seconds: i32,
+    pub retry_count: i32,
+    pub retry_delay_seconds: i32,
+    pub requires_lock: bool,
+    pub parallel_execution: bool,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct SuccessCriteria {
+    pub exit_code: Option<i32>,
+    pub output_contains: Vec<String>,
+    pub output_not_contains: Vec<String>,
+    pub execution_time_max: Option<f64>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ActionTemplateConnection {
+    pub nodes: Vec<ActionTemplate>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
 }
 
 #[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
@@ -290,8 +380,8 @@ pub struct Execution {
     pub execution_type: String,
     pub target_servers: Vec<String>,
     pub action_template_id: Option<String>,
-    pub action: Json,
-    pub parameters: Json,
+    pub operation: Option<Action>,
+    pub parameter_values: Vec<ParameterValue>,
     pub priority: Priority,
     pub progress: f64,
     pub estimated_completion: Option<Timestamp>,
@@ -299,6 +389,10 @@ pub struct Execution {
     pub cancelled_by: Option<String>,
     pub template_version: Option<String>,
     pub max_concurrency: Option<i32>,
+    pub requires_lock: bool,
+    pub fail_if_locked: bool,
+    pub retry_count: i32,
+    pub retry_delay_seconds: i32,
     pub error_threshold: Option<i32>,
     pub overall: ExecutionState,
     pub timing: ExecutionTiming,
@@ -349,7 +443,7 @@ pub struct ExecutionSummary {
     pub execution_type: String,
     pub target_servers: Vec<String>,
     pub action_template_id: Option<String>,
-    pub action: Json,
+    pub operation: Option<Action>,
     pub priority: Priority,
     pub progress: f64,
     pub overall: ExecutionState,
@@ -366,13 +460,164 @@ pub struct ResultCounts {
     pub total_count: i32,
 }
 
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ExecutionConnection {
+    pub nodes: Vec<ExecutionSummary>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
+}
+
+/// A template parameter's value an execution ran with, as text (secrets `***`).
 #[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
-pub struct ExecutionPage {
-    pub items: Vec<ExecutionSummary>,
-    pub total: i32,
-    pub page: i32,
-    pub page_size: i32,
+pub struct ParameterValue {
+    pub name: String,
+    pub value: String,
+}
+
+/// What an execution runs on each server: one of the action kinds (`-o json` prints it
+/// with its `__typename`, as the API answers it).
+#[derive(cynic::InlineFragments, Serialize, Debug, Clone)]
+#[cynic(exhaustive)]
+#[serde(tag = "__typename")]
+pub enum Action {
+    ShellCommandAction(ShellCommandAction),
+    FileValidationAction(FileValidationAction),
+    ServiceHealthAction(ServiceHealthAction),
+    DatabaseQueryAction(DatabaseQueryAction),
+    HttpCheckAction(HttpCheckAction),
+    TcpPortAction(TcpPortAction),
+    ProcessRunningAction(ProcessRunningAction),
+    DiskFreeAction(DiskFreeAction),
+    TlsCertificateExpiryAction(TlsCertificateExpiryAction),
+    /// A kind this CLI does not know yet.
+    #[cynic(fallback)]
+    Unknown,
+}
+
+impl Action {
+    /// What it runs, short, for a person: the command line, or the kind and its target.
+    pub fn describe(&self) -> String {
+        match self {
+            Self::ShellCommandAction(a) => a.command.clone(),
+            Self::FileValidationAction(a) => format!("file_validation {}", a.path),
+            Self::ServiceHealthAction(a) => format!(
+                "service_health {}",
+                a.service_name
+                    .as_deref()
+                    .or(a.health_endpoint.as_deref())
+                    .unwrap_or("")
+            ),
+            Self::DatabaseQueryAction(a) => format!("database_query {}", a.query),
+            Self::HttpCheckAction(a) => format!("http_check {}", a.url),
+            Self::TcpPortAction(a) => format!("tcp_port {}:{}", a.host, a.port),
+            Self::ProcessRunningAction(a) => format!(
+                "process_running {}",
+                a.name.as_deref().or(a.pattern.as_deref()).unwrap_or("")
+            ),
+            Self::DiskFreeAction(a) => format!("disk_free {}", a.path),
+            Self::TlsCertificateExpiryAction(a) => format!("tls_certificate_expiry {}", a.host),
+            Self::Unknown => "an action of a kind this CLI does not know".into(),
+        }
+    }
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ShellCommandAction {
+    pub command: String,
+    pub timeout: Option<i32>,
+    pub working_directory: Option<String>,
+    pub environment_vars: Option<Vec<NameValue>>,
+    pub shell: Option<bool>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct FileValidationAction {
+    pub path: String,
+    pub checks: Vec<String>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceHealthAction {
+    pub service_name: Option<String>,
+    pub health_endpoint: Option<String>,
+    pub expected_response: Option<String>,
+    pub expected_status: Option<i32>,
+    pub timeout: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DatabaseQueryAction {
+    pub connection_string: String,
+    pub query: String,
+    pub expected_result_type: Option<String>,
+    pub expected_range: Option<NumberRange>,
+    pub timeout: Option<i32>,
+    pub allow_writes: Option<bool>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NumberRange {
+    pub min: Option<f64>,
+    pub max: Option<f64>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct HttpCheckAction {
+    pub url: String,
+    pub method: Option<String>,
+    pub expected_status: Option<i32>,
+    pub body_contains: Option<String>,
+    pub json: Option<String>,
+    pub timeout: Option<i32>,
+    pub headers: Option<Vec<NameValue>>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct TcpPortAction {
+    pub host: String,
+    pub port: i32,
+    pub timeout: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessRunningAction {
+    pub name: Option<String>,
+    pub pattern: Option<String>,
+    pub min_count: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct DiskFreeAction {
+    pub path: String,
+    pub min_free_percent: Option<f64>,
+    pub min_free_mb: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct TlsCertificateExpiryAction {
+    pub host: String,
+    pub port: Option<i32>,
+    pub server_name: Option<String>,
+    pub min_days_remaining: Option<i32>,
+    pub timeout: Option<i32>,
+}
+
+#[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
+#[serde(rename_all = "camelCase")]
+pub struct NameValue {
+    pub name: String,
+    pub value: String,
 }
 
 /// What the live view needs of an execution: its state and each server's status, without
@@ -487,6 +732,43 @@ pub struct ServerLock {
     pub released_by: Option<String>,
 }
 
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ServerLockConnection {
+    pub nodes: Vec<ServerLock>,
+    pub page_info: PageInfo,
+    pub total_count: i32,
+}
+
+// ---- connections and payloads ------------------------------------------------------------
+
+/// Where a page lies in its list: read forwards from `end_cursor` while `has_next_page`.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct PageInfo {
+    pub has_next_page: bool,
+    pub end_cursor: Option<String>,
+}
+
+/// A problem with a mutation's request that the user can fix.
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct UserError {
+    pub field: Option<Vec<String>>,
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+#[cynic(graphql_type = "ExecutionPayload")]
+pub struct ExecutionSummaryPayload {
+    pub execution: Option<ExecutionSummary>,
+    pub user_errors: Vec<UserError>,
+}
+
+#[derive(cynic::QueryFragment, Debug, Clone)]
+pub struct ServerLockPayload {
+    pub lock: Option<ServerLock>,
+    pub user_errors: Vec<UserError>,
+}
+
 #[derive(cynic::QueryFragment, Serialize, Debug, Clone)]
 #[serde(rename_all = "camelCase")]
 pub struct LockOwner {
@@ -564,11 +846,10 @@ pub struct ServerSelector {
 #[derive(cynic::InputObject, Debug, Clone, Default)]
 pub struct StartExecutionInput {
     #[cynic(skip_serializing_if = "Option::is_none")]
-    pub action: Option<Json>,
+    pub action: Option<ActionInput>,
     #[cynic(skip_serializing_if = "Option::is_none")]
     pub action_template_id: Option<String>,
-    #[cynic(skip_serializing_if = "Option::is_none")]
-    pub parameters: Option<Json>,
+    pub parameters: Vec<ParameterInput>,
     pub target_servers: Vec<String>,
     #[cynic(skip_serializing_if = "Option::is_none")]
     pub selector: Option<ServerSelector>,
@@ -587,4 +868,42 @@ pub struct StartExecutionInput {
     #[cynic(skip_serializing_if = "Option::is_none")]
     pub fail_if_locked: Option<bool>,
     pub ignore_applicable_tags: bool,
+}
+
+/// An inline action: exactly one operation (the CLI runs commands).
+#[derive(cynic::InputObject, Debug, Clone)]
+pub enum ActionInput {
+    ShellCommand(ShellCommandInput),
+}
+
+#[derive(cynic::InputObject, Debug, Clone, Default)]
+pub struct ShellCommandInput {
+    pub command: String,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i32>,
+}
+
+/// A template parameter's value, typed as the template declares it.
+#[derive(cynic::InputObject, Debug, Clone, PartialEq)]
+pub struct ParameterInput {
+    pub name: String,
+    pub value: ParameterValueInput,
+}
+
+#[derive(cynic::InputObject, Debug, Clone, PartialEq)]
+pub enum ParameterValueInput {
+    String(String),
+    Int(i32),
+    Boolean(bool),
+}
+
+#[derive(cynic::InputObject, Debug, Clone)]
+pub struct AcquireLockInput {
+    pub server_id: String,
+    pub reason: String,
+    pub lock_type: LockType,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub ttl_minutes: Option<i32>,
+    #[cynic(skip_serializing_if = "Option::is_none")]
+    pub max_extension_count: Option<i32>,
 }

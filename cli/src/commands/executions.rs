@@ -3,7 +3,7 @@
 
 use crate::api::Client;
 use crate::api::types::{
-    ExecutionFilter, ExecutionState, ExecutionSummary, JobState, LiveExecution, Timestamp,
+    Action, ExecutionFilter, ExecutionState, JobState, LiveExecution, ParameterValue, Timestamp,
 };
 use crate::cli::{ExecutionStatusArg, ExecutionsArgs};
 use crate::error::{CliError, Exit, Result};
@@ -130,7 +130,7 @@ pub fn print_live_summary(ui: &Ui, e: &LiveExecution) {
 
 /// What an execution ran, short: a template's name or the command.
 fn what(
-    action: &serde_json::Value,
+    operation: Option<&Action>,
     template: Option<&str>,
     names: &HashMap<String, String>,
 ) -> String {
@@ -140,21 +140,24 @@ fn what(
             .map(|n| format!("template {n:?}"))
             .unwrap_or_else(|| format!("template {id}"));
     }
-    match action.get("command").and_then(|c| c.as_str()) {
-        Some(c) => c.to_string(),
-        None => action
-            .get("type")
-            .and_then(|t| t.as_str())
-            .unwrap_or("")
-            .to_string(),
-    }
+    operation.map(Action::describe).unwrap_or_default()
 }
 
+/// `key=value key2=value2`, as `run -p` takes them.
+fn parameter_list(values: &[ParameterValue]) -> String {
+    values
+        .iter()
+        .map(|p| format!("{}={}", p.name, p.value))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Template names by their `templateId` (which `Execution.actionTemplateId` names).
 async fn template_names(client: &Client) -> HashMap<String, String> {
     client
         .templates()
         .await
-        .map(|ts| ts.into_iter().map(|t| (t.id, t.name)).collect())
+        .map(|ts| ts.into_iter().map(|t| (t.template_id, t.name)).collect())
         .unwrap_or_default()
 }
 
@@ -191,23 +194,10 @@ pub async fn list(client: &Client, ui: &Ui, a: &ExecutionsArgs) -> Result<Exit> 
     let names = template_names(client).await;
     if let Some(t) = &a.template {
         let all = client.templates().await?;
-        filter.template_id = Some(super::templates::find(&all, t)?.id.clone());
+        filter.template_id = Some(super::templates::find(&all, t)?.template_id.clone());
     }
-    let mut items: Vec<ExecutionSummary> = Vec::new();
-    let page_size = a.limit.clamp(1, 100) as i32;
-    let mut page = 1;
-    let total = loop {
-        let p = client
-            .executions(Some(filter.clone()), page, page_size)
-            .await?;
-        let n = p.items.len();
-        items.extend(p.items);
-        if n < page_size as usize || items.len() >= a.limit {
-            break p.total;
-        }
-        page += 1;
-    };
-    items.truncate(a.limit);
+    let listed = client.executions(Some(filter), a.limit).await?;
+    let (items, total) = (listed.items, listed.total);
     if !ui.is_table() {
         return ui.print_data(&items).map(|_| Exit::Ok);
     }
@@ -225,7 +215,11 @@ pub async fn list(client: &Client, ui: &Ui, a: &ExecutionsArgs) -> Result<Exit> 
         table.add_row(vec![
             e.execution_id.clone(),
             e.overall.as_str().to_string(),
-            what(&e.action, e.action_template_id.as_deref(), &names),
+            what(
+                e.operation.as_ref(),
+                e.action_template_id.as_deref(),
+                &names,
+            ),
             format!("{}/{} ok", r.success_count, r.total_count),
             e.initiated_by.clone(),
             ago(&e.timing.created_at),
@@ -236,7 +230,7 @@ pub async fn list(client: &Client, ui: &Ui, a: &ExecutionsArgs) -> Result<Exit> 
         ]);
     }
     ui.print_table(&table);
-    if (total as usize) > items.len() {
+    if total > items.len() {
         eprintln!("{} of {total} shown (--limit N for more)", items.len());
     }
     Ok(Exit::Ok)
@@ -250,12 +244,16 @@ pub async fn show(client: &Client, ui: &Ui, id: &str) -> Result<Exit> {
     }
     let names = template_names(client).await;
     let r = &e.results;
-    let mut what = what(&e.action, e.action_template_id.as_deref(), &names);
+    let mut what = what(
+        e.operation.as_ref(),
+        e.action_template_id.as_deref(),
+        &names,
+    );
     if let Some(v) = &e.template_version {
         what.push_str(&format!(" v{v}"));
     }
-    if e.parameters.as_object().is_some_and(|p| !p.is_empty()) {
-        what.push_str(&format!(" with {}", e.parameters));
+    if !e.parameter_values.is_empty() {
+        what.push_str(&format!(" with {}", parameter_list(&e.parameter_values)));
     }
     let kv = |k: &str, v: String| println!("{:<10} {v}", Style::new().bold().apply_to(k));
     kv("Execution", e.execution_id.clone());

@@ -1,11 +1,10 @@
 //! `lock`, `unlock`, `locks`: maintenance locks on servers.
 
 use crate::api::Client;
-use crate::api::types::{LockStatus, LockType, ServerLock};
+use crate::api::types::{AcquireLockInput, LockStatus, LockType, ServerLock};
 use crate::cli::{LockArgs, LockTypeArg};
 use crate::error::{CliError, Exit, Result};
 use crate::output::{Ui, ago, local_time};
-use serde_json::json;
 
 /// Seconds in `90s`, `30m`, `2h`, `1d` (a bare number is minutes).
 pub fn duration_secs(s: &str) -> std::result::Result<u64, String> {
@@ -51,18 +50,25 @@ fn lock_status(s: LockStatus) -> &'static str {
 }
 
 pub async fn lock(client: &Client, ui: &Ui, a: &LockArgs) -> Result<Exit> {
-    let mut input = json!({
-        "server_id": a.server,
-        "reason": a.reason,
-        "lock_type": match a.lock_type {
-            LockTypeArg::Maintenance => "maintenance",
-            LockTypeArg::Emergency => "emergency",
-        },
-        "ttl_minutes": a.ttl,
-    });
-    if let Some(n) = a.max_extensions {
-        input["max_extension_count"] = n.into();
-    }
+    let input =
+        AcquireLockInput {
+            server_id: a.server.clone(),
+            reason: a.reason.clone(),
+            lock_type: match a.lock_type {
+                LockTypeArg::Maintenance => LockType::Maintenance,
+                LockTypeArg::Emergency => LockType::Emergency,
+            },
+            ttl_minutes: Some(i32::try_from(a.ttl).map_err(|_| {
+                CliError::usage(format!("bad --ttl: {} minutes is too long", a.ttl))
+            })?),
+            max_extension_count: a
+                .max_extensions
+                .map(|n| {
+                    i32::try_from(n)
+                        .map_err(|_| CliError::usage(format!("bad --max-extensions {n}: too many")))
+                })
+                .transpose()?,
+        };
     let l = client.acquire_lock(input).await?;
     if !ui.is_table() {
         ui.print_data(&l)?;

@@ -5,13 +5,13 @@ use super::executions::{outcome, print_live_summary};
 use super::templates;
 use crate::api::Client;
 use crate::api::types::{
-    ExecutionPreview, Priority, ServerSelector, ServerState, StartExecutionInput,
+    ActionInput, ExecutionPreview, Priority, ServerSelector, ServerState, ShellCommandInput,
+    StartExecutionInput,
 };
 use crate::cli::{PriorityArg, RunArgs, ServerStatusArg};
 use crate::error::{CliError, Exit, Result};
 use crate::follow::{self, Ending, FollowOptions};
 use crate::output::Ui;
-use serde_json::{Value, json};
 
 pub fn server_state(s: ServerStatusArg) -> ServerState {
     match s {
@@ -43,19 +43,22 @@ async fn request(client: &Client, a: &RunArgs) -> Result<(StartExecutionInput, S
     let what = if let Some(name) = &a.template {
         let all = client.templates().await?;
         let t = templates::find(&all, name)?;
-        let params = templates::parse_params(t, &a.params)?;
-        input.action_template_id = Some(t.id.clone());
-        if !params.is_empty() {
-            input.parameters = Some(Value::Object(params));
-        }
+        input.parameters = templates::parse_params(t, &a.params)?;
+        input.action_template_id = Some(t.template_id.clone());
         format!("template {:?}", t.name)
     } else {
         let command = command_line(&a.command)?;
-        let mut action = json!({"type": "shell_command", "command": command});
-        if let Some(t) = a.timeout {
-            action["timeout"] = t.into();
-        }
-        input.action = Some(action);
+        let timeout = a
+            .timeout
+            .map(|t| {
+                i32::try_from(t)
+                    .map_err(|_| CliError::usage(format!("bad --timeout {t}: too long")))
+            })
+            .transpose()?;
+        input.action = Some(ActionInput::ShellCommand(ShellCommandInput {
+            command: command.clone(),
+            timeout,
+        }));
         command
     };
     if !a.servers.is_empty() {

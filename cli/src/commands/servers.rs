@@ -2,13 +2,10 @@
 
 use super::run::server_state;
 use crate::api::Client;
-use crate::api::types::{Server, ServerFilter};
+use crate::api::types::ServerFilter;
 use crate::cli::ServersArgs;
 use crate::error::{Exit, Result};
 use crate::output::{Ui, ago};
-
-/// Servers per request: well under the hub's cost limit for a full `Server`.
-const PAGE_SIZE: i32 = 100;
 
 pub async fn list(client: &Client, ui: &Ui, a: &ServersArgs) -> Result<Exit> {
     let filter = ServerFilter {
@@ -19,21 +16,8 @@ pub async fn list(client: &Client, ui: &Ui, a: &ServersArgs) -> Result<Exit> {
         q: a.search.clone(),
         tag: None,
     };
-    let limit = a.limit.unwrap_or(usize::MAX);
-    let mut servers: Vec<Server> = Vec::new();
-    let mut page = 1;
-    let total = loop {
-        let p = client
-            .servers(Some(filter.clone()), page, PAGE_SIZE)
-            .await?;
-        let n = p.items.len();
-        servers.extend(p.items);
-        if n < PAGE_SIZE as usize || servers.len() >= limit {
-            break p.total;
-        }
-        page += 1;
-    };
-    servers.truncate(limit);
+    let listed = client.servers(Some(filter), a.limit).await?;
+    let (servers, total) = (listed.items, listed.total);
     if !ui.is_table() {
         ui.print_data(&servers)?;
         return Ok(Exit::Ok);
@@ -63,7 +47,7 @@ pub async fn list(client: &Client, ui: &Ui, a: &ServersArgs) -> Result<Exit> {
         ]);
     }
     ui.print_table(&table);
-    if servers.len() < total as usize {
+    if servers.len() < total {
         eprintln!("{} of {total} shown", servers.len());
     }
     Ok(Exit::Ok)

@@ -2,17 +2,23 @@
 //! `-p key=value` into typed parameter values by the template's declarations.
 
 use crate::api::Client;
-use crate::api::types::ActionTemplate;
+use crate::api::types::{
+    ActionTemplate, ParameterDefinition, ParameterInput, ParameterType, ParameterValueInput,
+};
 use crate::error::{CliError, Exit, Result};
 use crate::output::Ui;
-use serde_json::{Map, Value};
 
-/// The template named `name` (exact name, then id, then the name in any case).
+/// The template named `name` (exact name, then its id or global id, then the name in any
+/// case).
 pub fn find<'a>(templates: &'a [ActionTemplate], name: &str) -> Result<&'a ActionTemplate> {
     if let Some(t) = templates
         .iter()
         .find(|t| t.name == name)
-        .or_else(|| templates.iter().find(|t| t.id == name))
+        .or_else(|| {
+            templates
+                .iter()
+                .find(|t| t.template_id == name || t.id.inner() == name)
+        })
         .or_else(|| templates.iter().find(|t| t.name.eq_ignore_ascii_case(name)))
     {
         return Ok(t);
@@ -42,15 +48,10 @@ fn quoted_list(items: &[&str]) -> String {
         .join(", ")
 }
 
-/// The declared parameters of a template: name → declaration.
-fn declared(t: &ActionTemplate) -> Map<String, Value> {
-    t.parameters.as_object().cloned().unwrap_or_default()
-}
-
-/// `-p key=value` pairs as the template's typed values (integers and booleans as such).
-pub fn parse_params(t: &ActionTemplate, pairs: &[String]) -> Result<Map<String, Value>> {
-    let decl = declared(t);
-    let mut out = Map::new();
+/// `-p key=value` pairs as typed values, by the types the template declares (`INTEGER` →
+/// `int`, `BOOLEAN` → `boolean`, anything else → `string`), in the order given.
+pub fn parse_params(t: &ActionTemplate, pairs: &[String]) -> Result<Vec<ParameterInput>> {
+    let mut out: Vec<ParameterInput> = Vec::new();
     for pair in pairs {
         let Some((key, value)) = pair.split_once('=') else {
             return Err(CliError::usage(format!(
@@ -63,8 +64,12 @@ pub fn parse_params(t: &ActionTemplate, pairs: &[String]) -> Result<Map<String, 
                 "bad parameter {pair:?}: the name before '=' is empty"
             )));
         }
-        let Some(d) = decl.get(key) else {
-            let names: Vec<&str> = decl.keys().map(String::as_str).collect();
+        let Some(d) = t.parameter_definitions.iter().find(|d| d.name == key) else {
+            let names: Vec<&str> = t
+                .parameter_definitions
+                .iter()
+                .map(|d| d.name.as_str())
+                .collect();
             let known = if names.is_empty() {
                 "it takes no parameters".to_string()
             } else {
@@ -75,51 +80,66 @@ pub fn parse_params(t: &ActionTemplate, pairs: &[String]) -> Result<Map<String, 
                 t.name
             )));
         };
-        let v = match d.get("type").and_then(Value::as_str).unwrap_or("string") {
-            "integer" => value.trim().parse::<i64>().map(Value::from).map_err(|_| {
-                CliError::usage(format!(
-                    "bad parameter {key}: expected an integer, not {value:?}"
-                ))
-            })?,
-            "boolean" => match value.trim().to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" | "on" => Value::Bool(true),
-                "false" | "no" | "0" | "off" => Value::Bool(false),
-                _ => {
-                    return Err(CliError::usage(format!(
-                        "bad parameter {key}: expected true or false, not {value:?}"
-                    )));
-                }
-            },
-            "enum" => {
-                let allowed: Vec<&str> = d
-                    .get("values")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).collect())
-                    .unwrap_or_default();
-                if !allowed.is_empty() && !allowed.contains(&value) {
-                    return Err(CliError::usage(format!(
-                        "bad parameter {key}: {value:?} is not one of {}",
-                        allowed.join(", ")
-                    )));
-                }
-                Value::String(value.to_string())
-            }
-            _ => Value::String(value.to_string()),
-        };
-        out.insert(key.to_string(), v);
+        let v = typed_value(d, value)?;
+        // A parameter given twice: the last one counts (as it did in a JSON object).
+        out.retain(|p| p.name != key);
+        out.push(ParameterInput {
+            name: key.to_string(),
+            value: v,
+        });
     }
     Ok(out)
 }
 
-/// One line per parameter: `name` (type, required or default).
+fn typed_value(d: &ParameterDefinition, value: &str) -> Result<ParameterValueInput> {
+    let key = &d.name;
+    Ok(match d.kind {
+        ParameterType::Integer => {
+            let n = value.trim().parse::<i64>().map_err(|_| {
+                CliError::usage(format!(
+                    "bad parameter {key}: expected an integer, not {value:?}"
+                ))
+            })?;
+            ParameterValueInput::Int(i32::try_from(n).map_err(|_| {
+                CliError::usage(format!(
+                    "bad parameter {key}: {n} is out of range (at most {})",
+                    i32::MAX
+                ))
+            })?)
+        }
+        ParameterType::Boolean => match value.trim().to_ascii_lowercase().as_str() {
+            "true" | "yes" | "1" | "on" => ParameterValueInput::Boolean(true),
+            "false" | "no" | "0" | "off" => ParameterValueInput::Boolean(false),
+            _ => {
+                return Err(CliError::usage(format!(
+                    "bad parameter {key}: expected true or false, not {value:?}"
+                )));
+            }
+        },
+        ParameterType::Enum => {
+            if !d.values.is_empty() && !d.values.iter().any(|v| v == value) {
+                return Err(CliError::usage(format!(
+                    "bad parameter {key}: {value:?} is not one of {}",
+                    d.values.join(", ")
+                )));
+            }
+            ParameterValueInput::String(value.to_string())
+        }
+        ParameterType::String | ParameterType::Secret => {
+            ParameterValueInput::String(value.to_string())
+        }
+    })
+}
+
+/// The parameters on one line: `name` (`name*` when required).
 fn parameter_summary(t: &ActionTemplate) -> String {
-    declared(t)
+    t.parameter_definitions
         .iter()
-        .map(|(name, d)| {
-            if d.get("required").and_then(Value::as_bool) == Some(true) {
-                format!("{name}*")
+        .map(|d| {
+            if d.required {
+                format!("{}*", d.name)
             } else {
-                name.clone()
+                d.name.clone()
             }
         })
         .collect::<Vec<_>>()
@@ -156,7 +176,10 @@ pub async fn show(client: &Client, ui: &Ui, name: Option<&str>) -> Result<Exit> 
                 ui.print_data(t)?;
                 return Ok(Exit::Ok);
             }
-            println!("{}  ({}, v{}, id {})", t.name, t.category, t.version, t.id);
+            println!(
+                "{}  ({}, v{}, id {})",
+                t.name, t.category, t.version, t.template_id
+            );
             if !t.description.is_empty() {
                 println!("{}", t.description);
             }
@@ -167,27 +190,22 @@ pub async fn show(client: &Client, ui: &Ui, name: Option<&str>) -> Result<Exit> 
                     t.applicable_server_tags.join(", ")
                 );
             }
-            let decl = declared(t);
+            let decl = &t.parameter_definitions;
             if !decl.is_empty() {
                 println!();
                 let mut table =
                     ui.table(&["PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"]);
-                for (pname, d) in &decl {
-                    let s = |k: &str| match d.get(k) {
-                        None | Some(Value::Null) => String::new(),
-                        Some(Value::String(s)) => s.clone(),
-                        Some(v) => v.to_string(),
-                    };
+                for d in decl {
                     table.add_row(vec![
-                        pname.clone(),
-                        s("type"),
-                        if d.get("required").and_then(Value::as_bool) == Some(true) {
+                        d.name.clone(),
+                        d.kind.as_str().to_string(),
+                        if d.required {
                             "yes".into()
                         } else {
                             String::new()
                         },
-                        s("default"),
-                        s("description"),
+                        d.default.clone().unwrap_or_default(),
+                        d.description.clone(),
                     ]);
                 }
                 ui.print_table(&table);
@@ -195,9 +213,8 @@ pub async fn show(client: &Client, ui: &Ui, name: Option<&str>) -> Result<Exit> 
             println!(
                 "\nrun it: greenroom run --template {:?} -e ENV{}",
                 t.name,
-                decl.keys()
-                    .next()
-                    .map(|k| format!(" -p {k}=…"))
+                decl.first()
+                    .map(|d| format!(" -p {}=…", d.name))
                     .unwrap_or_default()
             );
         }
@@ -208,28 +225,67 @@ pub async fn show(client: &Client, ui: &Ui, name: Option<&str>) -> Result<Exit> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::api::types::{ExecutionConfig, SuccessCriteria, TemplateMetadata};
+
+    fn definition(name: &str, kind: ParameterType, values: &[&str]) -> ParameterDefinition {
+        ParameterDefinition {
+            name: name.into(),
+            kind,
+            required: false,
+            default: None,
+            description: String::new(),
+            validation: None,
+            min: None,
+            max: None,
+            values: values.iter().map(|v| v.to_string()).collect(),
+        }
+    }
 
     fn template() -> ActionTemplate {
         let now = chrono::Utc::now();
         ActionTemplate {
-            id: "tpl_1".into(),
+            id: cynic::Id::new("QWN0aW9uVGVtcGxhdGU6dHBsXzE="),
+            template_id: "tpl_1".into(),
             name: "Disk space".into(),
             description: String::new(),
             category: "validation".into(),
             action_type: "shell_command".into(),
             version: "1.0.0".into(),
-            parameters: json!({"mount": {"type": "string"}, "max_percent": {"type": "integer"}, "verbose": {"type": "boolean"}}),
+            parameter_definitions: vec![
+                definition("level", ParameterType::Enum, &["low", "high"]),
+                definition("max_percent", ParameterType::Integer, &[]),
+                definition("mount", ParameterType::String, &[]),
+                definition("token", ParameterType::Secret, &[]),
+                definition("verbose", ParameterType::Boolean, &[]),
+            ],
             command_template: "df {mount}".into(),
-            execution_config: json!({}),
-            success_criteria: json!({}),
+            execution_settings: ExecutionConfig {
+                timeout_seconds: 300,
+                retry_count: 0,
+                retry_delay_seconds: 0,
+                requires_lock: false,
+                parallel_execution: true,
+            },
+            success_conditions: SuccessCriteria {
+                exit_code: None,
+                output_contains: vec![],
+                output_not_contains: vec![],
+                execution_time_max: None,
+            },
             applicable_server_tags: vec![],
-            metadata: crate::api::types::TemplateMetadata {
+            metadata: TemplateMetadata {
                 created_at: now.into(),
                 created_by: "x".into(),
                 updated_at: now.into(),
                 usage_count: 0,
             },
+        }
+    }
+
+    fn param(name: &str, value: ParameterValueInput) -> ParameterInput {
+        ParameterInput {
+            name: name.into(),
+            value,
         }
     }
 
@@ -242,19 +298,47 @@ mod tests {
                 "mount=/var".into(),
                 "max_percent=80".into(),
                 "verbose=yes".into(),
+                "level=high".into(),
+                "token=123".into(),
+                "mount=/srv".into(),
             ],
         )
         .unwrap();
         assert_eq!(
-            Value::Object(p),
-            json!({"mount": "/var", "max_percent": 80, "verbose": true})
+            p,
+            vec![
+                param("max_percent", ParameterValueInput::Int(80)),
+                param("verbose", ParameterValueInput::Boolean(true)),
+                param("level", ParameterValueInput::String("high".into())),
+                // A secret of digits stays text: the type comes from the template.
+                param("token", ParameterValueInput::String("123".into())),
+                // Given twice: the last one counts.
+                param("mount", ParameterValueInput::String("/srv".into())),
+            ]
+        );
+    }
+
+    #[test]
+    fn typed_parameters_serialise_as_the_one_of_input() {
+        let p = parse_params(&template(), &["max_percent=80".into()]).unwrap();
+        assert_eq!(
+            serde_json::to_value(&p).unwrap(),
+            serde_json::json!([{"name": "max_percent", "value": {"int": 80}}])
         );
     }
 
     #[test]
     fn bad_parameters_are_usage_errors() {
         let t = template();
-        for bad in ["mount", "=x", "nope=1", "max_percent=lots", "verbose=maybe"] {
+        for bad in [
+            "mount",
+            "=x",
+            "nope=1",
+            "max_percent=lots",
+            "max_percent=99999999999",
+            "verbose=maybe",
+            "level=medium",
+        ] {
             let e = parse_params(&t, &[bad.to_string()]).unwrap_err();
             assert_eq!(e.exit(), Exit::Usage, "{bad}: {e}");
         }
@@ -263,9 +347,15 @@ mod tests {
     #[test]
     fn templates_are_found_by_name_id_or_case() {
         let ts = vec![template()];
-        assert_eq!(find(&ts, "Disk space").unwrap().id, "tpl_1");
-        assert_eq!(find(&ts, "tpl_1").unwrap().id, "tpl_1");
-        assert_eq!(find(&ts, "disk SPACE").unwrap().id, "tpl_1");
+        assert_eq!(find(&ts, "Disk space").unwrap().template_id, "tpl_1");
+        assert_eq!(find(&ts, "tpl_1").unwrap().template_id, "tpl_1");
+        assert_eq!(
+            find(&ts, "QWN0aW9uVGVtcGxhdGU6dHBsXzE=")
+                .unwrap()
+                .template_id,
+            "tpl_1"
+        );
+        assert_eq!(find(&ts, "disk SPACE").unwrap().template_id, "tpl_1");
         let e = find(&ts, "disk").unwrap_err();
         assert_eq!(e.exit(), Exit::Refused);
         assert!(e.to_string().contains("Disk space"), "{e}");

@@ -391,6 +391,8 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<String>>>;
+    /// How many of this server's jobs its agent holds now (leased or running).
+    async fn jobs_in_hand(&self, tenant: &str, server_id: &str) -> StoreResult<u64>;
     /// Running jobs of this server that must be stopped and were not asked for lately.
     async fn take_cancellations(
         &self,

@@ -18,8 +18,8 @@ pub enum ErrorCode {
     InvalidInput,
     /// A record the request names does not exist (or is not the caller's tenant's).
     NotFound,
-    /// The request conflicts with the current state (a duplicate, a lock held, an
-    /// execution already ended).
+    /// The request conflicts with the current state (a name already taken, a server
+    /// already locked, a lock that can be extended no more).
     Conflict,
     /// No valid bearer token, or the user no longer exists.
     Unauthenticated,

@@ -111,10 +111,18 @@ pub async fn lease(
 /// already busy is not written again. The heartbeat stays the source of truth afterwards
 /// (it says idle once the agent runs nothing).
 async fn mark_busy(app: &App, server: &Server) -> Result<()> {
-    if matches!(
-        server.status.current,
-        ServerState::Busy | ServerState::Maintenance
-    ) {
+    // Read again: the record this long poll began with may be older than a result that
+    // marked the server idle meanwhile.
+    let now = app
+        .store
+        .get_server(&server.tenant_id, &server.server_id)
+        .await?;
+    if now.is_none_or(|s| {
+        matches!(
+            s.status.current,
+            ServerState::Busy | ServerState::Maintenance
+        )
+    }) {
         return Ok(());
     }
     app.store
@@ -132,6 +140,38 @@ async fn mark_busy(app: &App, server: &Server) -> Result<()> {
         tenant_id: server.tenant_id.clone(),
         server_id: server.server_id.clone(),
     });
+    Ok(())
+}
+
+/// A busy server whose agent holds no more jobs after a result is idle: said now (and
+/// pushed) rather than at its next heartbeat.
+async fn mark_idle_if_done(app: &App, server: &Server) -> Result<()> {
+    if app
+        .store
+        .jobs_in_hand(&server.tenant_id, &server.server_id)
+        .await?
+        > 0
+    {
+        return Ok(());
+    }
+    let changed = app
+        .store
+        .modify_server(
+            &server.tenant_id,
+            &server.server_id,
+            Arc::new(|s: &mut Server| {
+                if s.status.current == ServerState::Busy {
+                    s.status.current = ServerState::Idle;
+                }
+            }),
+        )
+        .await?;
+    if changed.is_some() {
+        app.bus.publish(Event::Server {
+            tenant_id: server.tenant_id.clone(),
+            server_id: server.server_id.clone(),
+        });
+    }
     Ok(())
 }
 
@@ -221,8 +261,12 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
             )));
         }
-        FinishOutcome::Retrying { execution_id, wake } => (execution_id, wake),
+        FinishOutcome::Retrying { execution_id, wake } => {
+            mark_idle_if_done(app, server).await?;
+            (execution_id, wake)
+        }
         FinishOutcome::Stored { execution_id, wake } => {
+            mark_idle_if_done(app, server).await?;
             app.metrics
                 .results
                 .with_label_values(&[outcome_label(&result)])

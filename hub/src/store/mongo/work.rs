@@ -36,7 +36,7 @@ fn due(queued: Vec<Job>, now: Timestamp) -> Vec<Job> {
 }
 
 /// A server's jobs that are leased or running.
-fn active_of(tenant: &str, server: &str) -> mongodb::bson::Document {
+pub(super) fn active_of(tenant: &str, server: &str) -> mongodb::bson::Document {
     doc! {"tenant_id": tenant, "server_id": server, "state": {"$in": ["leased", "running"]}}
 }
 
