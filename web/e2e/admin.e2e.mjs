@@ -25,15 +25,15 @@ describe('Greenroom admin views', { timeout: 180_000 }, () => {
 
   test('audit: filters in the URL, sign-ins hidden by default, an entry links to its execution', async () => {
     const token = await apiToken();
-    const { servers } = await graphql(token, 'query { servers(page: 1, pageSize: 5) { items { serverId } } }');
-    const target = servers.items[0]?.serverId;
+    const { servers } = await graphql(token, 'query { servers(first: 5) { nodes { serverId } } }');
+    const target = servers.nodes[0]?.serverId;
     assert.ok(target, 'the hub has a server to run on');
     const { startExecution } = await graphql(
       token,
-      'mutation($input: StartExecutionInput!) { startExecution(input: $input) { executionId } }',
-      { input: { action: { type: 'shell_command', command: 'echo audit-e2e', timeout: 10 }, targetServers: [target] } },
+      'mutation($input: StartExecutionInput!) { startExecution(input: $input) { execution { executionId } userErrors { field code message } } }',
+      { input: { action: { shellCommand: { command: 'echo audit-e2e', timeout: 10 } }, targetServers: [target] } },
     );
-    const executionId = startExecution.executionId;
+    const executionId = startExecution.execution.executionId;
 
     for (const colorScheme of /** @type {const} */ (['light', 'dark'])) {
       const { context, page, pageErrors } = await openPage(browser, { colorScheme });

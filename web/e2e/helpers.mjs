@@ -133,7 +133,10 @@ export async function apiToken(email = EMAIL, password = PASSWORD) {
   return (await res.json()).access_token;
 }
 
-/** One GraphQL operation with `token`; its data (fails on errors). */
+/**
+ * One GraphQL operation with `token`; its data. Fails on top-level errors, and on a mutation
+ * payload's `userErrors` (what the hub refused in the input) when the document selects them.
+ */
 export async function graphql(token, query, variables = {}) {
   const res = await fetch(`${BASE_URL}/graphql`, {
     method: 'POST',
@@ -142,6 +145,10 @@ export async function graphql(token, query, variables = {}) {
   });
   const body = await res.json();
   assert.equal(body.errors, undefined, `GraphQL errors: ${JSON.stringify(body.errors)}`);
+  for (const [field, value] of Object.entries(body.data ?? {})) {
+    const refused = value && typeof value === 'object' && Array.isArray(value.userErrors) ? value.userErrors : [];
+    assert.deepEqual(refused, [], `${field} refused: ${JSON.stringify(refused)}`);
+  }
   return body.data;
 }
 

@@ -119,14 +119,14 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
   });
   test('sign-in lands on the Overview: fleet health links to the filtered list, running work, success rate, attention, locks', async () => {
     const token = await apiToken();
-    const { servers } = await graphql(token, '{ servers(pageSize: 500) { items { serverId environment status { current diskUsagePercent } credentials { certificateNotAfter revoked } } } }');
-    const dev = servers.items.find((s) => s.environment === 'dev');
+    const { servers } = await graphql(token, '{ servers(first: 500) { nodes { serverId environment status { current diskUsagePercent } credentials { certificateNotAfter revoked } } } }');
+    const dev = servers.nodes.find((s) => s.environment === 'dev');
     assert.ok(dev, 'the demo has a dev server');
     // Something running and a lock, so those sections have rows.
-    const started = await graphql(token, 'mutation($input: StartExecutionInput!) { startExecution(input: $input) { executionId } }', {
-      input: { action: { type: 'shell_command', command: 'sleep 300' }, targetServers: [dev.serverId] },
+    const started = await graphql(token, 'mutation($input: StartExecutionInput!) { startExecution(input: $input) { execution { executionId } userErrors { field code message } } }', {
+      input: { action: { shellCommand: { command: 'sleep 300' } }, targetServers: [dev.serverId] },
     });
-    const executionId = started.startExecution.executionId;
+    const executionId = started.startExecution.execution.executionId;
     // The server reads BUSY from its next heartbeat until the run is cancelled at the end, so
     // the state the overview links to does not change under the test.
     for (let i = 0; ; i++) {
@@ -135,8 +135,8 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
       assert.ok(i < 150, `${dev.serverId} never read BUSY`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    const locked = await graphql(token, 'mutation($input: JSON!) { acquireLock(input: $input) { lockId } }', {
-      input: { server_id: dev.serverId, reason: 'overview e2e', lock_type: 'maintenance', ttl_minutes: 10 },
+    const locked = await graphql(token, 'mutation($input: AcquireLockInput!) { acquireLock(input: $input) { lock { lockId } userErrors { field code message } } }', {
+      input: { serverId: dev.serverId, reason: 'overview e2e', lockType: 'MAINTENANCE', ttlMinutes: 10 },
     });
     try {
       await Promise.all(SCHEMES.map(async (colorScheme) => {
@@ -167,7 +167,7 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
 
           // Needs attention: exactly the servers the hub's data says (unreachable, disk ≥ 90 %, certificate < 14 days).
           const soon = Date.now() + 14 * 86_400_000;
-          const expected = servers.items
+          const expected = servers.nodes
             .filter((s) => s.status.current === 'UNREACHABLE' || s.status.diskUsagePercent >= 90 || (!s.credentials.revoked && s.credentials.certificateNotAfter && Date.parse(s.credentials.certificateNotAfter) < soon))
             .map((s) => s.serverId)
             .sort();
@@ -200,8 +200,8 @@ describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
         }
       }));
     } finally {
-      await graphql(token, 'mutation($id: String!) { releaseLock(lockId: $id) { lockId } }', { id: locked.acquireLock.lockId }).catch(() => {});
-      await graphql(token, 'mutation($id: String!) { cancelExecution(executionId: $id) { executionId } }', { id: executionId }).catch(() => {});
+      await graphql(token, 'mutation($id: String!) { releaseLock(lockId: $id) { lock { lockId } userErrors { message } } }', { id: locked.acquireLock.lock.lockId }).catch(() => {});
+      await graphql(token, 'mutation($id: String!) { cancelExecution(executionId: $id) { execution { executionId } userErrors { message } } }', { id: executionId }).catch(() => {});
     }
   });
 });

@@ -5,7 +5,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../gql/graphql';
-import { fakeClient, graphQLError } from '../test/client';
+import { fakeClient, userError } from '../test/client';
 import { renderWithProviders } from '../test/render';
 import AgentsPage from './AgentsPage';
 
@@ -26,12 +26,22 @@ const servers = [server('web-01', {}), server('db-01', { certificateNotAfter: in
 function setup(role: Role = 'ADMIN', revokeError?: string, tokenError?: string) {
   const fake = fakeClient({
     Me: () => ({ data: { me: { email: 'admin@example.com', role } } }),
-    AgentServers: () => ({ data: { servers: { total: servers.length, items: servers } } }),
-    RevokeAgent: (v) => (revokeError ? { error: graphQLError(revokeError) } : { data: { revokeAgent: { serverId: v.serverId, credentials: { ...servers[0]!.credentials, revoked: true } } } }),
+    AgentServers: () => ({ data: { servers: { totalCount: servers.length, nodes: servers } } }),
+    RevokeAgent: (v) =>
+      revokeError
+        ? { data: { revokeAgent: { server: null, userErrors: [userError(['serverId'], revokeError, 'NOT_FOUND')] } } }
+        : { data: { revokeAgent: { server: { serverId: v.serverId, credentials: { ...servers[0]!.credentials, revoked: true } }, userErrors: [] } } },
     CreateEnrollmentToken: (v) =>
       tokenError
-        ? { error: graphQLError(tokenError) }
-        : { data: { createEnrollmentToken: { token: 'grt_secret', uses: v.uses, expiresInHours: v.ttlHours, caPem: '-----BEGIN CERTIFICATE-----', caSha256: 'ab12', hubUrl: 'https://hub.example:8443', enrollCommand: 'greenroom-agent enroll --hub https://hub.example:8443 --token grt_secret --ca-sha256 ab12' } } },
+        ? { data: { createEnrollmentToken: { enrollmentToken: null, userErrors: tokenError.split('; ').map((m) => userError(null, m)) } } }
+        : {
+            data: {
+              createEnrollmentToken: {
+                enrollmentToken: { token: 'grt_secret', uses: v.uses, expiresInHours: v.ttlHours, caPem: '-----BEGIN CERTIFICATE-----', caSha256: 'ab12', hubUrl: 'https://hub.example:8443', enrollCommand: 'greenroom-agent enroll --hub https://hub.example:8443 --token grt_secret --ca-sha256 ab12' },
+                userErrors: [],
+              },
+            },
+          },
   });
   renderWithProviders(<AgentsPage />, { client: fake.client });
   return fake;
@@ -100,10 +110,12 @@ describe('AgentsPage', () => {
   });
 
   it('lists what the hub refused', async () => {
-    setup('ADMIN', undefined, 'ttlHours must be 1-720 and uses 1-10000');
+    setup('ADMIN', undefined, 'ttlHours: must be 1-720; uses: must be 1-10000');
     const user = userEvent.setup();
     await user.click(await screen.findByRole('button', { name: 'Create enrollment token' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('ttlHours must be 1-720 and uses 1-10000');
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('ttlHours: must be 1-720');
+    expect(alert).toHaveTextContent('uses: must be 1-10000');
     expect(screen.queryByTestId('enrollment-token')).not.toBeInTheDocument();
   });
 });

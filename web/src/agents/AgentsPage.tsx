@@ -9,7 +9,7 @@ import { useMutation, useQuery } from 'urql';
 import { AgentServersQuery, CreateEnrollmentTokenMutation, RevokeAgentMutation } from '../api/agents';
 import { MeQuery } from '../api/me';
 import type { AgentServersQuery as AgentServersData, CreateEnrollmentTokenMutation as IssuedTokenData } from '../gql/graphql';
-import { errorMessage } from '../lib/errors';
+import { errorMessage, mutationError, mutationProblems } from '../lib/errors';
 import { formatCount, formatDateTime, formatRelativeTime } from '../lib/format';
 import { useNow } from '../lib/useNow';
 import { ENVIRONMENTS } from '../servers/filters';
@@ -19,8 +19,8 @@ import { CertificateBadge, Fingerprint } from './CertificateState';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
 import { DangerButton } from '../shell/DangerButton';
 
-type AgentServer = AgentServersData['servers']['items'][number];
-type IssuedToken = IssuedTokenData['createEnrollmentToken'];
+type AgentServer = AgentServersData['servers']['nodes'][number];
+type IssuedToken = NonNullable<IssuedTokenData['createEnrollmentToken']['enrollmentToken']>;
 
 /** Servers listed (the hub's largest page). */
 const PAGE_SIZE = 500;
@@ -37,8 +37,10 @@ function EnrollmentForm() {
   const issue = async () => {
     setProblems([]);
     const result = await create({ ttlHours: Number(hours), uses: Number(uses), environment: environment || null, tags });
-    if (result.error) setProblems(errorMessage(result.error).split(/;\s*/));
-    else if (result.data) setIssued(result.data.createEnrollmentToken);
+    const payload = result.data?.createEnrollmentToken;
+    const problems = mutationProblems(result, payload);
+    if (problems.length > 0) setProblems(problems.map((p) => p.message));
+    else if (payload?.enrollmentToken) setIssued(payload.enrollmentToken);
   };
 
   return (
@@ -117,13 +119,13 @@ function RevokeDialog({ server, onClose }: { server: AgentServer | null; onClose
   const confirm = async () => {
     if (!server) return;
     const result = await revoke({ serverId: server.serverId });
-    if (!result.error) onClose();
+    if (mutationProblems(result, result.data?.revokeAgent).length === 0) onClose();
   };
   return (
     <ConfirmDialog
       opened={server !== null}
       title={<>Revoke the agent certificate of {server?.serverId}?</>}
-      error={state.error ? errorMessage(state.error) : null}
+      error={mutationError(state, state.data?.revokeAgent)}
       errorTitle="Could not revoke"
       confirmLabel="Revoke certificate"
       busy={state.fetching}
@@ -207,11 +209,11 @@ function CertificatesTable({ servers, isAdmin, now }: { servers: readonly AgentS
 }
 
 export default function AgentsPage() {
-  const [{ data, error }] = useQuery({ query: AgentServersQuery, variables: { page: 1, pageSize: PAGE_SIZE } });
+  const [{ data, error }] = useQuery({ query: AgentServersQuery, variables: { first: PAGE_SIZE } });
   const [me] = useQuery({ query: MeQuery });
   const now = useNow(60_000);
   const isAdmin = me.data?.me.role === 'ADMIN';
-  const servers = data?.servers.items ?? [];
+  const servers = data?.servers.nodes ?? [];
   return (
     <Stack gap="md" maw={1200}>
       <Title order={1} size="h2">
@@ -224,7 +226,7 @@ export default function AgentsPage() {
           </Title>
           {data && (
             <Text size="sm" data-testid="agent-count">
-              {data.servers.total > servers.length ? `First ${servers.length} of ${formatCount(data.servers.total, 'server')}` : formatCount(servers.length, 'server')}
+              {data.servers.totalCount > servers.length ? `First ${servers.length} of ${formatCount(data.servers.totalCount, 'server')}` : formatCount(servers.length, 'server')}
             </Text>
           )}
         </Group>

@@ -33,16 +33,24 @@ export const LockFieldsFragment = graphql(`
 
 export const LocksQuery = graphql(`
   query ServerLocks($activeOnly: Boolean!) {
-    serverLocks(activeOnly: $activeOnly) {
-      ...LockFields
+    serverLocks(activeOnly: $activeOnly, first: 500) {
+      totalCount
+      nodes {
+        ...LockFields
+      }
     }
   }
 `);
 
 export const AcquireLockMutation = graphql(`
-  mutation AcquireLock($input: JSON!) {
+  mutation AcquireLock($input: AcquireLockInput!) {
     acquireLock(input: $input) {
-      ...LockFields
+      lock {
+        ...LockFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -50,7 +58,12 @@ export const AcquireLockMutation = graphql(`
 export const ExtendLockMutation = graphql(`
   mutation ExtendLock($lockId: String!, $minutes: Int!) {
     extendLock(lockId: $lockId, minutes: $minutes) {
-      ...LockFields
+      lock {
+        ...LockFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -58,15 +71,20 @@ export const ExtendLockMutation = graphql(`
 export const ReleaseLockMutation = graphql(`
   mutation ReleaseLock($lockId: String!) {
     releaseLock(lockId: $lockId) {
-      ...LockFields
+      lock {
+        ...LockFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
 
 export const LockServerOptionsQuery = graphql(`
   query LockServerOptions {
-    servers(page: 1, pageSize: 500) {
-      items {
+    servers(first: 500) {
+      nodes {
         serverId
         hostname
       }
@@ -77,37 +95,59 @@ export const LockServerOptionsQuery = graphql(`
 export const ForceReleaseLockMutation = graphql(`
   mutation ForceReleaseLock($lockId: String!) {
     forceReleaseLock(lockId: $lockId) {
-      ...LockFields
+      lock {
+        ...LockFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
+  }
+`);
+
+export const ScheduleFieldsFragment = graphql(`
+  fragment ScheduleFields on Schedule {
+    scheduleId
+    name
+    cron
+    runAt
+    run {
+      actionTemplateId
+      targetServers
+      selector {
+        environment
+        serverGroup
+        tags
+        status
+      }
+    }
+    enabled
+    createdBy
+    nextRunAt
+    lastRunAt
   }
 `);
 
 export const SchedulesQuery = graphql(`
   query Schedules {
-    schedules {
-      id
-      name
-      trigger
-      execution
-      enabled
-      createdBy
-      nextRunAt
-      lastRunAt
+    schedules(first: 500) {
+      totalCount
+      nodes {
+        ...ScheduleFields
+      }
     }
   }
 `);
 
 export const CreateScheduleMutation = graphql(`
-  mutation CreateSchedule($input: JSON!) {
+  mutation CreateSchedule($input: CreateScheduleInput!) {
     createSchedule(input: $input) {
-      id
-      name
-      trigger
-      execution
-      enabled
-      createdBy
-      nextRunAt
-      lastRunAt
+      schedule {
+        ...ScheduleFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -124,17 +164,45 @@ export const CronPreviewQuery = graphql(`
 
 export const DeleteScheduleMutation = graphql(`
   mutation DeleteSchedule($id: String!) {
-    deleteSchedule(id: $id)
+    deleteSchedule(id: $id) {
+      deletedId
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
 `);
 
 export const AuditLogQuery = graphql(`
-  query AuditLog($filter: AuditFilter, $page: Int!, $pageSize: Int!) {
-    auditLog(filter: $filter, page: $page, pageSize: $pageSize) {
-      items
-      total
-      page
-      pageSize
+  query AuditLog($filter: AuditFilter, $first: Int, $after: String, $last: Int, $before: String) {
+    auditLog(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      pageInfo {
+        ...PageInfoFields
+      }
+      nodes {
+        seq
+        hash
+        timestamp
+        eventType
+        actor {
+          type
+          id
+          ipAddress
+          userAgent
+        }
+        resource {
+          type
+          id
+          name
+        }
+        result {
+          success
+          errorMessage
+          affectedCount
+        }
+        details
+      }
     }
   }
 `);

@@ -12,10 +12,10 @@ export const CredentialsFieldsFragment = graphql(`
 `);
 
 export const AgentServersQuery = graphql(`
-  query AgentServers($page: Int!, $pageSize: Int!) {
-    servers(page: $page, pageSize: $pageSize) {
-      total
-      items {
+  query AgentServers($first: Int!) {
+    servers(first: $first) {
+      totalCount
+      nodes {
         serverId
         hostname
         environment
@@ -34,9 +34,14 @@ export const AgentServersQuery = graphql(`
 export const RevokeAgentMutation = graphql(`
   mutation RevokeAgent($serverId: String!) {
     revokeAgent(serverId: $serverId) {
-      serverId
-      credentials {
-        ...CredentialsFields
+      server {
+        serverId
+        credentials {
+          ...CredentialsFields
+        }
+      }
+      userErrors {
+        ...UserErrorFields
       }
     }
   }
@@ -45,13 +50,18 @@ export const RevokeAgentMutation = graphql(`
 export const CreateEnrollmentTokenMutation = graphql(`
   mutation CreateEnrollmentToken($ttlHours: Int!, $uses: Int!, $environment: String, $tags: [String!]!) {
     createEnrollmentToken(ttlHours: $ttlHours, uses: $uses, environment: $environment, tags: $tags) {
-      token
-      uses
-      expiresInHours
-      caPem
-      caSha256
-      hubUrl
-      enrollCommand
+      enrollmentToken {
+        token
+        uses
+        expiresInHours
+        caPem
+        caSha256
+        hubUrl
+        enrollCommand
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);

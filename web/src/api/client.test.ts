@@ -6,7 +6,18 @@ import type { Exchange, Operation, OperationResult } from 'urql';
 import { DeleteScheduleMutation, SchedulesQuery } from './admin';
 import { createGreenroomClient } from './client';
 
-const schedule = (id: string) => ({ __typename: 'Schedule', id, name: id, trigger: {}, execution: {}, enabled: true, createdBy: 'a', nextRunAt: null, lastRunAt: null });
+const schedule = (scheduleId: string) => ({
+  __typename: 'Schedule',
+  scheduleId,
+  name: scheduleId,
+  cron: '0 3 * * *',
+  runAt: null,
+  run: { __typename: 'ScheduledExecution', actionTemplateId: 't', targetServers: ['web-01'], selector: null },
+  enabled: true,
+  createdBy: 'a',
+  nextRunAt: null,
+  lastRunAt: null,
+});
 
 describe('cacheConfig', () => {
   it('fetches the schedules again after one is deleted', async () => {
@@ -19,8 +30,9 @@ describe('cacheConfig', () => {
           seen.push(op.kind);
           const data =
             op.kind === 'mutation'
-              ? ((stored = stored.filter((s) => s.id !== (op.variables as { id: string }).id)), { deleteSchedule: true })
-              : { schedules: stored };
+              ? ((stored = stored.filter((s) => s.scheduleId !== (op.variables as { id: string }).id)),
+                { deleteSchedule: { __typename: 'DeletePayload', deletedId: (op.variables as { id: string }).id, userErrors: [] } })
+              : { schedules: { __typename: 'ScheduleConnection', totalCount: stored.length, nodes: stored } };
           return fromValue({ operation: op, data, stale: false, hasNext: false } as OperationResult);
         }),
       );
@@ -29,8 +41,8 @@ describe('cacheConfig', () => {
     const { unsubscribe } = pipe(
       client.query(SchedulesQuery, {}),
       subscribe((r: OperationResult) => {
-        const data = r.data as { schedules?: { id: string }[] } | undefined;
-        if (data?.schedules) results.push(data.schedules.map((item) => item.id));
+        const data = r.data as { schedules?: { nodes: { scheduleId: string }[] } } | undefined;
+        if (data?.schedules) results.push(data.schedules.nodes.map((item) => item.scheduleId));
       }),
     );
     await vi.waitFor(() => expect(results.at(-1)).toEqual(['s1', 's2']));

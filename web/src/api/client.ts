@@ -36,20 +36,102 @@ const invalidates =
   (_result: unknown, _args: unknown, cache: Cache) =>
     names.forEach((name) => invalidateQueryField(cache, name));
 
+/** The members of the schema's abstract types (graphcache matches fragments on them exactly). */
+export const POSSIBLE_TYPES: Record<string, string[]> = {
+  Action: ['ShellCommandAction', 'FileValidationAction', 'ServiceHealthAction', 'DatabaseQueryAction', 'HttpCheckAction', 'TcpPortAction', 'ProcessRunningAction', 'DiskFreeAction', 'TlsCertificateExpiryAction'],
+  Node: ['ActionTemplate', 'Execution', 'NotificationRule', 'Schedule', 'Server', 'ServerLock', 'User'],
+};
+
+/** Value objects without an identity: embedded in their parent (null key), never normalised. */
+const EMBEDDED = [
+  // Connections and mutation payloads.
+  'PageInfo',
+  'ServerConnection',
+  'ServerEdge',
+  'ExecutionConnection',
+  'ExecutionEdge',
+  'ActionTemplateConnection',
+  'ActionTemplateEdge',
+  'ScheduleConnection',
+  'ScheduleEdge',
+  'ServerLockConnection',
+  'ServerLockEdge',
+  'UserConnection',
+  'UserEdge',
+  'AuditEntryConnection',
+  'AuditEntryEdge',
+  'NotificationRuleConnection',
+  'NotificationRuleEdge',
+  'DeliveryConnection',
+  'DeliveryEdge',
+  'UserError',
+  'ExecutionPayload',
+  'ActionTemplatePayload',
+  'DeletePayload',
+  'UserPayload',
+  'ServerPayload',
+  'EnrollmentTokenPayload',
+  'ServerLockPayload',
+  'SchedulePayload',
+  'NotificationRulePayload',
+  'TestNotificationPayload',
+  // Parts of servers, executions, templates, schedules, locks and the audit log.
+  'ServerStatus',
+  'ServerConfiguration',
+  'ServerMetadata',
+  'MetricPoint',
+  'MetricStat',
+  'Credentials',
+  'EnrollmentToken',
+  'ExecutionResults',
+  'ExecutionTiming',
+  'JobDetail',
+  'ExecutionPreview',
+  'CommandPreview',
+  'EnvironmentVariable',
+  'ParameterValue',
+  ...POSSIBLE_TYPES.Action!,
+  'NameValue',
+  'NumberRange',
+  'ParameterDefinition',
+  'ExecutionConfig',
+  'SuccessCriteria',
+  'TemplateMetadata',
+  'ScheduledExecution',
+  'ServerSelector',
+  'LockOwner',
+  'LockMetadata',
+  'LockTiming',
+  'CronPreview',
+  'AuditEntry',
+  'AuditActor',
+  'AuditResource',
+  'AuditResult',
+  'AuditVerification',
+  'LogPage',
+  'LogLine',
+  'ExecutionEvent',
+  'ExecutionFeedEvent',
+];
+
+const byField = (field: string) => (data: Record<string, unknown>) => (typeof data[field] === 'string' ? data[field] : null);
+
 /**
- * Cache keys: servers are identified by serverId; value objects without an identity are
- * embedded in their parent (null key) rather than normalised.
+ * Cache keys: each record by its spec id (the ids the dashboard's documents select and its URLs
+ * use); value objects embedded in their parent.
  */
 export const cacheConfig: CacheExchangeOpts = {
+  possibleTypes: POSSIBLE_TYPES,
   // Mutations that change which items a list holds: those lists are fetched again.
   updates: {
     Mutation: {
       startExecution: invalidates('executions'),
+      rerunExecution: invalidates('executions'),
       createActionTemplate: invalidates('actionTemplates'),
       updateActionTemplate: invalidates('actionTemplates'),
       deleteActionTemplate: (_result, args, cache) => {
         invalidateQueryField(cache, 'actionTemplates');
-        if (typeof args.id === 'string') cache.invalidate({ __typename: 'ActionTemplate', id: args.id });
+        if (typeof args.id === 'string') cache.invalidate({ __typename: 'ActionTemplate', templateId: args.id });
       },
       createSchedule: invalidates('schedules'),
       deleteSchedule: invalidates('schedules'),
@@ -60,46 +142,21 @@ export const cacheConfig: CacheExchangeOpts = {
       createNotificationRule: invalidates('notificationRules'),
       deleteNotificationRule: (_result, args, cache) => {
         invalidateQueryField(cache, 'notificationRules');
-        if (typeof args.id === 'string') cache.invalidate({ __typename: 'NotificationRule', id: args.id });
+        if (typeof args.id === 'string') cache.invalidate({ __typename: 'NotificationRule', ruleId: args.id });
       },
       testNotificationRule: invalidates('notificationDeliveries'),
     },
   },
   keys: {
-    Server: (data) => (typeof data.serverId === 'string' ? data.serverId : null),
-    Execution: (data) => (typeof data.executionId === 'string' ? data.executionId : null),
-    ActionTemplate: (data) => (typeof data.id === 'string' ? data.id : null),
-    ServerPage: () => null,
-    ServerStatus: () => null,
-    ServerConfiguration: () => null,
-    ServerMetadata: () => null,
-    MetricPoint: () => null,
-    MetricStat: () => null,
-    User: (data) => (typeof data.email === 'string' ? data.email : null),
-    Credentials: () => null,
-    EnrollmentToken: () => null,
-    ExecutionPage: () => null,
-    ExecutionResults: () => null,
-    ExecutionTiming: () => null,
-    JobDetail: () => null,
-    ExecutionPreview: () => null,
-    CommandPreview: () => null,
-    ServerLock: (data) => (typeof data.lockId === 'string' ? data.lockId : null),
-    LockOwner: () => null,
-    LockMetadata: () => null,
-    LockTiming: () => null,
-    Schedule: (data) => (typeof data.id === 'string' ? data.id : null),
-    AuditPage: () => null,
-    CronPreview: () => null,
-    AuditVerification: () => null,
-    TemplateMetadata: () => null,
-    LogPage: () => null,
-    LogLine: () => null,
-    ExecutionEvent: () => null,
-    ExecutionFeedEvent: () => null,
-    NotificationRule: (data) => (typeof data.id === 'string' ? data.id : null),
-    Delivery: (data) => (typeof data.id === 'string' ? data.id : null),
-    DeliveryPage: () => null,
+    ...Object.fromEntries(EMBEDDED.map((name) => [name, () => null])),
+    Server: byField('serverId'),
+    Execution: byField('executionId'),
+    ActionTemplate: byField('templateId'),
+    User: byField('email'),
+    ServerLock: byField('lockId'),
+    Schedule: byField('scheduleId'),
+    NotificationRule: byField('ruleId'),
+    Delivery: byField('id'),
   },
 };
 

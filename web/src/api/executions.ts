@@ -1,8 +1,82 @@
 // GraphQL documents for executions: the monitor's fragment (per-server job states), output lines
-// live in `executionUpdates` (older ones are paged by cursor over REST: see useLiveExecution),
+// live in `executionUpdates` (older ones are paged by cursor with `executionLogs`: see
+// useLiveExecution), what an execution runs (the `Action` union, typed by kind),
 // the history list, the tenant's feed of started / finished executions, starting and
 // cancelling one.
 import { graphql } from '../gql';
+
+/** What an execution runs on each server, typed by kind (secrets masked `***`). */
+export const ActionFieldsFragment = graphql(`
+  fragment ActionFields on Action {
+    __typename
+    ... on ShellCommandAction {
+      command
+      timeout
+      workingDirectory
+      shell
+      environmentVars {
+        name
+        value
+      }
+    }
+    ... on FileValidationAction {
+      path
+      checks
+    }
+    ... on ServiceHealthAction {
+      serviceName
+      healthEndpoint
+      expectedResponse
+      expectedStatus
+      timeout
+    }
+    ... on DatabaseQueryAction {
+      connectionString
+      query
+      expectedResultType
+      expectedRange {
+        min
+        max
+      }
+      timeout
+      allowWrites
+    }
+    ... on HttpCheckAction {
+      url
+      method
+      expectedStatus
+      bodyContains
+      json
+      timeout
+      headers {
+        name
+        value
+      }
+    }
+    ... on TcpPortAction {
+      host
+      port
+      timeout
+    }
+    ... on ProcessRunningAction {
+      name
+      pattern
+      minCount
+    }
+    ... on DiskFreeAction {
+      path
+      minFreePercent
+      minFreeMb
+    }
+    ... on TlsCertificateExpiryAction {
+      host
+      tlsPort: port
+      serverName
+      minDaysRemaining
+      timeout
+    }
+  }
+`);
 
 export const ExecutionSummaryFragment = graphql(`
   fragment ExecutionSummary on Execution {
@@ -11,8 +85,13 @@ export const ExecutionSummaryFragment = graphql(`
     executionType
     targetServers
     actionTemplateId
-    action
-    parameters
+    operation {
+      ...ActionFields
+    }
+    parameterValues {
+      name
+      value
+    }
     overall
     priority
     progress
@@ -38,6 +117,13 @@ export const ExecutionSummaryFragment = graphql(`
 export const ExecutionMonitorFragment = graphql(`
   fragment ExecutionMonitor on Execution {
     ...ExecutionSummary
+    template {
+      templateId
+      parameterDefinitions {
+        name
+        type
+      }
+    }
     requiresLock
     failIfLocked
     retryCount
@@ -80,6 +166,22 @@ export const LogLineFieldsFragment = graphql(`
 `);
 
 /**
+ * A page of an execution's output lines stored after a line's cursor: run outside the urql client
+ * (see api/direct.ts), so graphcache does not keep every page of a long run a second time.
+ */
+export const ExecutionLogsQuery = graphql(`
+  query ExecutionLogs($executionId: String!, $after: Int!, $limit: Int!) {
+    executionLogs(executionId: $executionId, after: $after, limit: $limit) {
+      total
+      lastCursor
+      entries {
+        ...LogLineFields
+      }
+    }
+  }
+`);
+
+/**
  * The monitor's live stream: SNAPSHOT (the execution and its latest output lines) first and
  * after MISSED, then OUTPUT lines and UPDATEs of the execution in the order they happened.
  */
@@ -111,12 +213,13 @@ export const ExecutionsFeedSubscription = graphql(`
 `);
 
 export const ExecutionsQuery = graphql(`
-  query Executions($filter: ExecutionFilter, $page: Int!, $pageSize: Int!, $orderBy: ExecutionOrder) {
-    executions(filter: $filter, page: $page, pageSize: $pageSize, orderBy: $orderBy) {
-      total
-      page
-      pageSize
-      items {
+  query Executions($filter: ExecutionFilter, $first: Int, $after: String, $last: Int, $before: String, $orderBy: ExecutionOrder) {
+    executions(filter: $filter, first: $first, after: $after, last: $last, before: $before, orderBy: $orderBy) {
+      totalCount
+      pageInfo {
+        ...PageInfoFields
+      }
+      nodes {
         ...ExecutionSummary
       }
     }
@@ -126,7 +229,12 @@ export const ExecutionsQuery = graphql(`
 export const StartExecutionMutation = graphql(`
   mutation StartExecution($input: StartExecutionInput!) {
     startExecution(input: $input) {
-      ...ExecutionSummary
+      execution {
+        ...ExecutionSummary
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -135,7 +243,12 @@ export const StartExecutionMutation = graphql(`
 export const RerunExecutionMutation = graphql(`
   mutation RerunExecution($executionId: String!, $onlyFailed: Boolean!) {
     rerunExecution(executionId: $executionId, onlyFailed: $onlyFailed) {
-      ...ExecutionSummary
+      execution {
+        ...ExecutionSummary
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -143,7 +256,12 @@ export const RerunExecutionMutation = graphql(`
 export const CancelExecutionMutation = graphql(`
   mutation CancelExecution($executionId: String!) {
     cancelExecution(executionId: $executionId) {
-      ...ExecutionMonitor
+      execution {
+        ...ExecutionMonitor
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -166,9 +284,9 @@ export const PreviewExecutionQuery = graphql(`
 /** A server's recent executions, each with that server's job (its result here). */
 export const ServerExecutionsQuery = graphql(`
   query ServerExecutions($serverId: String!, $pageSize: Int!) {
-    executions(filter: { serverId: $serverId }, page: 1, pageSize: $pageSize) {
-      total
-      items {
+    executions(filter: { serverId: $serverId }, first: $pageSize) {
+      totalCount
+      nodes {
         ...ExecutionSummary
         results {
           details {

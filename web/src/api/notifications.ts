@@ -4,7 +4,7 @@ import { graphql } from '../gql';
 
 export const NotificationRuleFieldsFragment = graphql(`
   fragment NotificationRuleFields on NotificationRule {
-    id
+    ruleId
     name
     channel
     target
@@ -19,8 +19,11 @@ export const NotificationRuleFieldsFragment = graphql(`
 
 export const NotificationRulesQuery = graphql(`
   query NotificationRules {
-    notificationRules {
-      ...NotificationRuleFields
+    notificationRules(first: 500) {
+      totalCount
+      nodes {
+        ...NotificationRuleFields
+      }
     }
   }
 `);
@@ -43,10 +46,13 @@ export const DeliveryFieldsFragment = graphql(`
 `);
 
 export const NotificationDeliveriesQuery = graphql(`
-  query NotificationDeliveries($ruleId: String, $page: Int!, $pageSize: Int!) {
-    notificationDeliveries(ruleId: $ruleId, page: $page, pageSize: $pageSize) {
-      total
-      items {
+  query NotificationDeliveries($ruleId: String, $first: Int!, $after: String) {
+    notificationDeliveries(ruleId: $ruleId, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        ...PageInfoFields
+      }
+      nodes {
         ...DeliveryFields
       }
     }
@@ -56,7 +62,12 @@ export const NotificationDeliveriesQuery = graphql(`
 export const CreateNotificationRuleMutation = graphql(`
   mutation CreateNotificationRule($input: NotificationRuleInput!) {
     createNotificationRule(input: $input) {
-      ...NotificationRuleFields
+      rule {
+        ...NotificationRuleFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -64,19 +75,34 @@ export const CreateNotificationRuleMutation = graphql(`
 export const UpdateNotificationRuleMutation = graphql(`
   mutation UpdateNotificationRule($id: String!, $input: NotificationRuleInput!) {
     updateNotificationRule(id: $id, input: $input) {
-      ...NotificationRuleFields
+      rule {
+        ...NotificationRuleFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
 
 export const DeleteNotificationRuleMutation = graphql(`
   mutation DeleteNotificationRule($id: String!) {
-    deleteNotificationRule(id: $id)
+    deleteNotificationRule(id: $id) {
+      deletedId
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
 `);
 
 export const TestNotificationRuleMutation = graphql(`
   mutation TestNotificationRule($id: String!) {
-    testNotificationRule(id: $id)
+    testNotificationRule(id: $id) {
+      eventId
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
 `);

@@ -5,9 +5,9 @@ import { graphql } from '../gql';
 
 export const OverviewServersQuery = graphql(`
   query OverviewServers {
-    servers(page: 1, pageSize: 500) {
-      total
-      items {
+    servers(first: 500) {
+      totalCount
+      nodes {
         ...ServerRow
         credentials {
           ...CredentialsFields
@@ -19,9 +19,9 @@ export const OverviewServersQuery = graphql(`
 
 export const OverviewRunningQuery = graphql(`
   query OverviewRunning {
-    executions(filter: { status: RUNNING }, page: 1, pageSize: 50) {
-      total
-      items {
+    executions(filter: { status: RUNNING }, first: 50) {
+      totalCount
+      nodes {
         ...ExecutionSummary
       }
     }
@@ -29,10 +29,13 @@ export const OverviewRunningQuery = graphql(`
 `);
 
 export const OverviewOutcomesQuery = graphql(`
-  query OverviewOutcomes($from: DateTime!, $page: Int!, $pageSize: Int!) {
-    executions(filter: { from: $from }, page: $page, pageSize: $pageSize) {
-      total
-      items {
+  query OverviewOutcomes($from: DateTime!, $first: Int!, $after: String) {
+    executions(filter: { from: $from }, first: $first, after: $after) {
+      totalCount
+      pageInfo {
+        ...PageInfoFields
+      }
+      nodes {
         executionId
         overall
         timing {

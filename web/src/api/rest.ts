@@ -1,7 +1,7 @@
-// REST calls the GraphQL API does not cover (execution log pages, report downloads): an
-// authorised call of /api/v1 that turns the hub's error envelope into an Error whose message says what
-// failed. A 401 renews the access token once and repeats the call; a second ends the session, like
-// an UNAUTHENTICATED GraphQL answer.
+// What the GraphQL API does not cover — file downloads (the audit report) — as an authorised GET
+// of /api/v1 that turns the hub's error envelope into an Error whose message says what failed; and
+// `withToken`, shared with api/direct.ts: a 401 renews the access token once and repeats the call;
+// a second ends the session, like an UNAUTHENTICATED GraphQL answer.
 import { useCallback } from 'react';
 import type { SessionStore } from '../auth/session';
 import { useSessionStore } from '../auth/sessionContext';
@@ -17,53 +17,11 @@ export class RestError extends Error {
   }
 }
 
-export interface RestOptions {
-  accessToken: string;
-  onUnauthenticated: () => void;
-  fetchImpl?: typeof fetch;
-}
-
-export async function restGet<T>(path: string, options: RestOptions): Promise<T> {
-  return restCall<T>('GET', path, undefined, options);
-}
-
-export async function restCall<T>(method: 'GET' | 'POST', path: string, body: unknown, { accessToken, onUnauthenticated, fetchImpl = fetch }: RestOptions): Promise<T> {
-  let response: Response;
-  try {
-    const headers: Record<string, string> = { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' };
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    response = await fetchImpl(`/api/v1${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch {
-    throw new RestError('Could not reach the hub. Check the connection; the view retries by itself.', null, 'network');
-  }
-  let answer: unknown = null;
-  try {
-    answer = await response.json();
-  } catch {
-    // Not JSON: reported below by status.
-  }
-  if (!response.ok) {
-    if (response.status === 401) onUnauthenticated();
-    const envelope = typeof answer === 'object' && answer !== null && 'error' in answer ? (answer as { error: { code?: string; message?: string } }).error : null;
-    const message =
-      envelope?.message ??
-      (response.status === 403 ? 'Your role does not allow this. Ask an admin.' : `The hub answered HTTP ${response.status}.`);
-    throw new RestError(message, response.status, envelope?.code ?? 'http');
-  }
-  return answer as T;
-}
-
-/** A `restGet` bound to the signed-in session. */
-export function useRestGet() {
-  const call = useRestCall();
-  return useCallback(<T,>(path: string) => call<T>('GET', path), [call]);
-}
-
 /**
  * Runs `call` with a usable access token: renewed first when it is about to expire, and once more
  * (then the call repeated) when the hub answers 401; a second 401 ends the session.
  */
-async function withToken<T>(store: SessionStore, call: (accessToken: string, onUnauthenticated: () => void) => Promise<T>): Promise<T> {
+export async function withToken<T>(store: SessionStore, call: (accessToken: string, onUnauthenticated: () => void) => Promise<T>): Promise<T> {
   if (store.expiresSoon()) await store.refresh();
   const token = () => {
     const session = store.getState().session;
@@ -80,16 +38,6 @@ async function withToken<T>(store: SessionStore, call: (accessToken: string, onU
     if (!(await store.refresh())) throw error;
     return call(token(), () => store.end('expired'));
   }
-}
-
-/** A REST call (GET or POST with a JSON body) bound to the signed-in session. */
-export function useRestCall() {
-  const store = useSessionStore();
-  return useCallback(
-    <T,>(method: 'GET' | 'POST', path: string, body?: unknown) =>
-      withToken(store, (accessToken, onUnauthenticated) => restCall<T>(method, path, body, { accessToken, onUnauthenticated })),
-    [store],
-  );
 }
 
 /** An authorised GET whose body is a file (e.g. a CSV report), as a Blob; errors as above. */

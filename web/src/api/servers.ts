@@ -22,12 +22,13 @@ export const ServerRowFragment = graphql(`
 `);
 
 export const ServersQuery = graphql(`
-  query Servers($filter: ServerFilter, $page: Int!, $pageSize: Int!) {
-    servers(filter: $filter, page: $page, pageSize: $pageSize) {
-      total
-      page
-      pageSize
-      items {
+  query Servers($filter: ServerFilter, $first: Int, $after: String, $last: Int, $before: String) {
+    servers(filter: $filter, first: $first, after: $after, last: $last, before: $before) {
+      totalCount
+      pageInfo {
+        ...PageInfoFields
+      }
+      nodes {
         ...ServerRow
       }
     }

@@ -1,19 +1,41 @@
 // GraphQL documents for action templates: the list, one template with its full document, and
-// create / update / delete (input: the specification's template document without metadata).
+// create / update / delete (input: `ActionTemplateInput`, converted from the specification's
+// template document by templates/input.ts).
 import { graphql } from '../gql';
 
 export const TemplateFieldsFragment = graphql(`
   fragment TemplateFields on ActionTemplate {
-    id
+    templateId
     name
     description
     category
     actionType
     version
-    parameters
+    parameterDefinitions {
+      name
+      type
+      required
+      default
+      description
+      validation
+      min
+      max
+      values
+    }
     commandTemplate
-    executionConfig
-    successCriteria
+    executionSettings {
+      timeoutSeconds
+      retryCount
+      retryDelaySeconds
+      requiresLock
+      parallelExecution
+    }
+    successConditions {
+      exitCode
+      outputContains
+      outputNotContains
+      executionTimeMax
+    }
     applicableServerTags
     metadata {
       createdAt
@@ -26,8 +48,11 @@ export const TemplateFieldsFragment = graphql(`
 
 export const TemplatesQuery = graphql(`
   query ActionTemplates {
-    actionTemplates {
-      ...TemplateFields
+    actionTemplates(first: 500) {
+      totalCount
+      nodes {
+        ...TemplateFields
+      }
     }
   }
 `);
@@ -41,23 +66,38 @@ export const TemplateQuery = graphql(`
 `);
 
 export const CreateTemplateMutation = graphql(`
-  mutation CreateActionTemplate($input: JSON!) {
+  mutation CreateActionTemplate($input: ActionTemplateInput!) {
     createActionTemplate(input: $input) {
-      ...TemplateFields
+      actionTemplate {
+        ...TemplateFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
 
 export const UpdateTemplateMutation = graphql(`
-  mutation UpdateActionTemplate($id: String!, $input: JSON!) {
+  mutation UpdateActionTemplate($id: String!, $input: ActionTemplateInput!) {
     updateActionTemplate(id: $id, input: $input) {
-      ...TemplateFields
+      actionTemplate {
+        ...TemplateFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
 
 export const DeleteTemplateMutation = graphql(`
   mutation DeleteActionTemplate($id: String!) {
-    deleteActionTemplate(id: $id)
+    deleteActionTemplate(id: $id) {
+      deletedId
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
 `);

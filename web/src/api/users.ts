@@ -13,8 +13,11 @@ export const UserFieldsFragment = graphql(`
 
 export const UsersQuery = graphql(`
   query Users {
-    users {
-      ...UserFields
+    users(first: 500) {
+      totalCount
+      nodes {
+        ...UserFields
+      }
     }
   }
 `);
@@ -22,7 +25,12 @@ export const UsersQuery = graphql(`
 export const CreateUserMutation = graphql(`
   mutation CreateUser($email: String!, $password: String!, $role: Role!) {
     createUser(email: $email, password: $password, role: $role) {
-      ...UserFields
+      user {
+        ...UserFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);
@@ -30,7 +38,12 @@ export const CreateUserMutation = graphql(`
 export const UpdateUserMutation = graphql(`
   mutation UpdateUser($email: String!, $role: Role, $disabled: Boolean, $password: String) {
     updateUser(email: $email, role: $role, disabled: $disabled, password: $password) {
-      ...UserFields
+      user {
+        ...UserFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
 `);

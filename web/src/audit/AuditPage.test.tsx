@@ -12,6 +12,23 @@ import AuditPage from './AuditPage';
 
 const { createObjectURL, revokeObjectURL } = URL;
 
+const entry = (seq: number, eventType: string, resource: { type: string; id: string; name: string | null }) => ({
+  seq,
+  hash: `${seq}abcdef0123456789`,
+  timestamp: '2026-12-01T10:00:00Z',
+  eventType,
+  actor: { type: 'user', id: 'ann@x', ipAddress: null, userAgent: null },
+  resource,
+  result: { success: true, errorMessage: null, affectedCount: null },
+  details: {},
+});
+
+const page = (nodes: unknown[], totalCount: number, pageInfo: Record<string, unknown> = {}) => ({
+  totalCount,
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: 'c-start', endCursor: 'c-end', ...pageInfo },
+  nodes,
+});
+
 describe('AuditPage', () => {
   afterEach(() => Object.assign(URL, { createObjectURL, revokeObjectURL }));
 
@@ -26,7 +43,7 @@ describe('AuditPage', () => {
 
     const store = createSessionStore(window.sessionStorage);
     store.start({ accessToken: 'tok', refreshToken: 'r', expiresAt: Date.now() + 60_000 });
-    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: { items: [], total: 0, page: 1, pageSize: 100 } } }) });
+    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: page([], 0) } }) });
     renderWithProviders(<AuditPage />, { client: fake.client, store });
     const user = userEvent.setup();
     await user.click(await screen.findByRole('button', { name: 'Compliance report' }));
@@ -44,10 +61,10 @@ describe('AuditPage', () => {
 
   it('asks the hub with the URL’s filters, links resources and shows sign-ins on the toggle', async () => {
     const entries = [
-      { seq: 7, timestamp: '2026-12-01T10:00:00Z', event_type: 'execution_started', actor: { type: 'user', id: 'ann@x' }, resource: { type: 'execution', id: 'e-42', name: 'shell_command' }, result: { success: true }, hash: 'abcdef0123456789' },
-      { seq: 6, timestamp: '2026-12-01T09:00:00Z', event_type: 'action_updated', actor: { type: 'user', id: 'ann@x' }, resource: { type: 'action_template', id: 'tpl-1', name: 'Disk usage' }, result: { success: true }, hash: '0123456789abcdef' },
+      entry(7, 'execution_started', { type: 'execution', id: 'e-42', name: 'shell_command' }),
+      entry(6, 'action_updated', { type: 'action_template', id: 'tpl-1', name: 'Disk usage' }),
     ];
-    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: { items: entries, total: 2, page: 1, pageSize: 100 } } }) });
+    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: page(entries, 2) } }) });
     const store = createSessionStore(window.sessionStorage);
     renderWithProviders(<AuditPage />, { client: fake.client, store, route: '/audit?actor=ann%40x&resourceType=execution' });
     expect(await screen.findByRole('link', { name: 'execution shell_command' })).toHaveAttribute('href', '/executions/e-42');
@@ -64,11 +81,31 @@ describe('AuditPage', () => {
   });
 
   it('sends a typed event after a pause and says when nothing matches', async () => {
-    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: { items: [], total: 0, page: 1, pageSize: 100 } } }) });
+    const fake = fakeClient({ AuditLog: () => ({ data: { auditLog: page([], 0) } }) });
     renderWithProviders(<AuditPage />, { client: fake.client, route: '/audit' });
     const user = userEvent.setup();
     await user.type(await screen.findByRole('textbox', { name: 'Resource id' }), 'tpl-9');
     await waitFor(() => expect(fake.calls.at(-1)!.variables.filter).toMatchObject({ resourceId: 'tpl-9' }), { timeout: 2000 });
     expect(await screen.findByText('No entries match these filters.')).toBeInTheDocument();
+  });
+
+  it('pages by cursor: Next after the last entry, Previous before the first, back to the newest', async () => {
+    const fake = fakeClient({
+      AuditLog: (v) => ({
+        data: { auditLog: page([entry(v.after ? 100 : 200, 'execution_started', { type: 'execution', id: 'e-1', name: null })], 250, { hasNextPage: !v.after, hasPreviousPage: Boolean(v.after), startCursor: v.after ? 'c-101' : 'c-250', endCursor: v.after ? 'c-1' : 'c-151' }) },
+      }),
+    });
+    renderWithProviders(<AuditPage />, { client: fake.client, route: '/audit' });
+    const user = userEvent.setup();
+    expect(await screen.findByTestId('page-position')).toHaveTextContent('Page 1 of 3');
+    expect(fake.calls.at(-1)!.variables).toMatchObject({ first: 100 });
+    expect(screen.getByRole('button', { name: 'Previous page' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    await waitFor(() => expect(fake.calls.at(-1)!.variables).toMatchObject({ first: 100, after: 'c-151' }));
+    expect(await screen.findByTestId('page-position')).toHaveTextContent('Page 2 of 3');
+    await user.click(screen.getByRole('button', { name: 'Previous page' }));
+    await waitFor(() => expect(screen.getByTestId('page-position')).toHaveTextContent('Page 1 of 3'));
+    expect(fake.calls.at(-1)!.variables).not.toHaveProperty('after');
+    expect(fake.calls.at(-1)!.variables).not.toHaveProperty('before');
   });
 });

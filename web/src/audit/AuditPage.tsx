@@ -1,9 +1,9 @@
 // The audit log (route /audit, admins): the tenant's entries newest first (GraphQL auditLog),
 // filtered by the hub (event, actor, resource, time range; sign-ins hidden unless asked for — all
-// kept in the URL), paged, each entry's execution / template / server linked, with its chain hash; chain verification on demand; CSV / JSON / PDF export of
+// kept in the URL), paged by cursor (Previous / Next), each entry's execution / template / server linked, with its chain hash; chain verification on demand; CSV / JSON / PDF export of
 // the page (PDF drawn in the browser), and the hub's compliance report (REST GET
 // /api/v1/audit/report) as CSV, JSON or PDF — the PDF is the hub's own, downloaded as is.
-import { Alert, Anchor, Autocomplete, Button, Code, Group, Menu, Pagination, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
+import { Alert, Anchor, Autocomplete, Button, Code, Group, Menu, Stack, Switch, Table, Text, TextInput, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { notifications } from '@mantine/notifications';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -13,9 +13,11 @@ import { AuditLogQuery, VerifyAuditChainQuery } from '../api/admin';
 import { useRestBlob } from '../api/rest';
 import { downloadFile, exportFileName } from '../lib/export';
 import { formatCount, formatDateTime } from '../lib/format';
+import { FIRST_PAGE, pageWindow, readPosition } from '../lib/paging';
+import { PositionPager } from '../shell/CursorPager';
 import { ExportMenu } from '../shell/ExportMenu';
 import { PageLoader } from '../shell/PageLoader';
-import { AUDIT_COLUMNS, str, toAuditEntry, type AuditEntry } from './columns';
+import { AUDIT_COLUMNS, type AuditEntry } from './columns';
 import { isFiltered, KNOWN_EVENTS, NO_FILTERS, RESOURCE_TYPES, rangeProblem, readFilters, resourceLink, toAuditFilter, writeFilters, type AuditFilters } from './filters';
 
 const PAGE_SIZE = 100;
@@ -111,8 +113,8 @@ function AuditFiltersBar({ filters, onChange }: { filters: AuditFilters; onChang
 }
 
 function ResourceCell({ entry }: { entry: AuditEntry }) {
-  const type = str(entry.resource.type);
-  const label = str(entry.resource.name) || str(entry.resource.id);
+  const type = entry.resource.type;
+  const label = entry.resource.name || entry.resource.id;
   const to = resourceLink(entry);
   return (
     <>
@@ -130,18 +132,19 @@ function ResourceCell({ entry }: { entry: AuditEntry }) {
 
 export default function AuditPage() {
   const [params, setParams] = useSearchParams();
-  const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
   const paramsKey = params.toString();
   // One object per URL, so the filter bar and the query see the same value until the URL changes.
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const filters = useMemo(() => readFilters(params), [paramsKey]);
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const position = useMemo(() => readPosition(params), [paramsKey]);
   const problem = rangeProblem(filters);
   const filter = useMemo(() => toAuditFilter(filters), [filters]);
-  const [{ data, error }] = useQuery({ query: AuditLogQuery, variables: { filter, page, pageSize: PAGE_SIZE }, pause: problem !== null });
-  const setFilters = useCallback((next: AuditFilters) => setParams(writeFilters(next), { replace: true }), [setParams]);
-  const items = (data?.auditLog.items ?? []).map(toAuditEntry);
-  const total = data?.auditLog.total ?? 0;
-  const pageCount = Math.max(1, Math.ceil(total / PAGE_SIZE));
+  const [{ data, error }] = useQuery({ query: AuditLogQuery, variables: { filter, ...pageWindow(position, PAGE_SIZE) }, pause: problem !== null });
+  // New filters start again at the first page.
+  const setFilters = useCallback((next: AuditFilters) => setParams(writeFilters(next, FIRST_PAGE), { replace: true }), [setParams]);
+  const items: AuditEntry[] = data?.auditLog.nodes ?? [];
+  const total = data?.auditLog.totalCount ?? 0;
   return (
     <Stack gap="md">
       <Group justify="space-between" align="baseline">
@@ -191,12 +194,12 @@ export default function AuditPage() {
                 <Table.Tr key={`${e.seq}-${e.hash}`} data-testid="audit-row">
                   <Table.Td>{e.seq}</Table.Td>
                   <Table.Td>{formatDateTime(e.timestamp)}</Table.Td>
-                  <Table.Td>{e.event_type}</Table.Td>
-                  <Table.Td>{str(e.actor.id) || str(e.actor.type)}</Table.Td>
+                  <Table.Td>{e.eventType}</Table.Td>
+                  <Table.Td>{e.actor.id || e.actor.type}</Table.Td>
                   <Table.Td>
                     <ResourceCell entry={e} />
                   </Table.Td>
-                  <Table.Td>{e.result.success === false ? `failed: ${str(e.result.error_message)}` : 'ok'}</Table.Td>
+                  <Table.Td>{e.result.success ? 'ok' : `failed: ${e.result.errorMessage ?? ''}`}</Table.Td>
                   <Table.Td>
                     <Code title={e.hash}>{e.hash.slice(0, 12)}</Code>
                   </Table.Td>
@@ -206,10 +209,8 @@ export default function AuditPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {pageCount > 1 && (
-        <Group justify="center" component="nav" aria-label="Audit pages">
-          <Pagination total={pageCount} value={page} onChange={(p) => setParams(writeFilters(filters, p), { replace: true })} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} getControlProps={(c) => ({ 'aria-label': `${c} page` })} />
-        </Group>
+      {data && (
+        <PositionPager label="Audit pages" position={position} pageInfo={data.auditLog.pageInfo} total={total} pageSize={PAGE_SIZE} onChange={(p) => setParams(writeFilters(filters, p), { replace: true })} />
       )}
     </Stack>
   );

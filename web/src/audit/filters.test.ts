@@ -1,15 +1,17 @@
 // Audit filters: URL round trip, the hub's AuditFilter (sign-ins folded away unless shown or asked
 // for), the time range's one clear problem, and where an entry's resource links to.
 import { describe, expect, it } from 'vitest';
-import { toAuditEntry } from './columns';
+import { FIRST_PAGE, readPosition } from '../lib/paging';
 import { localToIso, NO_FILTERS, rangeProblem, readFilters, resourceLink, toAuditFilter, writeFilters } from './filters';
 
 describe('audit filters', () => {
   it('round-trips through the URL, leaving empty fields out', () => {
     const f = { ...NO_FILTERS, event: 'execution_started', actor: 'ann@example.com', resourceType: 'execution', resourceId: 'e-1', from: '2026-12-01T10:00', showSignIns: true };
-    const p = writeFilters(f, 3);
-    expect(p.toString()).toBe('event=execution_started&actor=ann%40example.com&resourceType=execution&resourceId=e-1&from=2026-12-01T10%3A00&signIns=show&page=3');
+    const p = writeFilters(f, { page: 3, after: 'c-9', before: null });
+    expect(p.toString()).toBe('event=execution_started&actor=ann%40example.com&resourceType=execution&resourceId=e-1&from=2026-12-01T10%3A00&signIns=show&page=3&after=c-9');
     expect(readFilters(p)).toEqual(f);
+    expect(readPosition(p)).toEqual({ page: 3, after: 'c-9', before: null });
+    expect(writeFilters(f, FIRST_PAGE).has('page')).toBe(false);
     expect(writeFilters(NO_FILTERS).toString()).toBe('');
   });
 
@@ -33,7 +35,7 @@ describe('audit filters', () => {
   });
 
   it('links executions, templates and servers, not deleted ones or other resources', () => {
-    const e = (type: string, id: string, event = 'x') => toAuditEntry({ event_type: event, resource: { type, id } });
+    const e = (type: string, id: string, event = 'x') => ({ eventType: event, resource: { type, id, name: null } });
     expect(resourceLink(e('execution', 'e 1'))).toBe('/executions/e%201');
     expect(resourceLink(e('action_template', 'tpl'))).toBe('/templates/tpl');
     expect(resourceLink(e('server', 'web-01'))).toBe('/servers/web-01');

@@ -1,9 +1,9 @@
 // The audit log's filters: kept in the URL (event, actor, resource type / id, time range, sign-ins
-// shown or not, page), turned into the hub's AuditFilter (the hub filters in its query, so pages and
+// shown or not; the page position is lib/paging.ts's), turned into the hub's AuditFilter (the hub filters in its query, so pages and
 // totals count matching entries only); and where an entry's resource lives in the dashboard.
 import type { AuditFilter } from '../gql/graphql';
 import type { AuditEntry } from './columns';
-import { str } from './columns';
+import { writePosition, type PagePosition } from '../lib/paging';
 
 /** The event types a successful or failed sign-in / sign-out writes; folded away by default. */
 export const SIGN_IN_EVENTS = ['user_login', 'user_logout'] as const;
@@ -77,16 +77,15 @@ export function readFilters(params: URLSearchParams): AuditFilters {
   return f;
 }
 
-/** Search parameters for these filters (and page, when past the first); empty fields are left out. */
-export function writeFilters(f: AuditFilters, page = 1): URLSearchParams {
+/** Search parameters for these filters (and the page position, past the first); empty fields are left out. */
+export function writeFilters(f: AuditFilters, position?: PagePosition): URLSearchParams {
   const p = new URLSearchParams();
   for (const [field, key] of Object.entries(KEYS) as [keyof typeof KEYS, string][]) {
     const v = f[field].trim();
     if (v) p.set(key, v);
   }
   if (f.showSignIns) p.set('signIns', 'show');
-  if (page > 1) p.set('page', String(page));
-  return p;
+  return position ? writePosition(p, position) : p;
 }
 
 /** A datetime-local value as an ISO instant, or undefined when it is not a time. */
@@ -128,12 +127,12 @@ export function isFiltered(f: AuditFilters): boolean {
 }
 
 /** The dashboard page of an entry's resource (an execution, a template, a server), or null. */
-export function resourceLink(e: AuditEntry): string | null {
-  const id = str(e.resource.id);
+export function resourceLink(e: Pick<AuditEntry, 'eventType' | 'resource'>): string | null {
+  const id = e.resource.id;
   if (!id) return null;
-  const deleted = e.event_type === 'action_deleted' || e.event_type === 'server_deregistered';
+  const deleted = e.eventType === 'action_deleted' || e.eventType === 'server_deregistered';
   if (deleted) return null;
-  switch (str(e.resource.type)) {
+  switch (e.resource.type) {
     case 'execution':
       return `/executions/${encodeURIComponent(id)}`;
     case 'action_template':

@@ -2,7 +2,8 @@
 // OUTPUT lines appended in order and UPDATEs, MISSED resynced with the gap read by cursor, a
 // finished execution's output read by pages, the polling fallback, a 1,000-server grid and a
 // 5,000-line log that keep the DOM small, and cancelling; a skipped or lock-waiting job's reason
-// on its tile; a template run's name and parameters. Log pages come from REST (stubbed fetch).
+// on its tile; a template run's name and parameters. Log pages come from GraphQL `executionLogs`
+// posted outside urql (stubbed fetch).
 import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { Route, Routes } from 'react-router-dom';
@@ -18,24 +19,18 @@ import ExecutionMonitorPage from './ExecutionMonitorPage';
 import { PAGE_LIMIT, SNAPSHOT_TAIL, type ExecutionEvent } from './live';
 import type { LogLine } from './logs';
 
-/** The hub's stored output, for REST `GET /executions/{id}/logs?after=`. */
+/** The hub's stored output, for GraphQL `executionLogs(executionId, after, limit)`. */
 let stored: LogLine[] = [];
 
-const urlOf = (input: RequestInfo | URL) => new URL(typeof input === 'string' ? input : input instanceof URL ? input.href : input.url, 'http://hub');
+/** The variables of a log page request (a POST /graphql body). */
+const variablesOf = (init: RequestInit | undefined) => (JSON.parse(init?.body as string) as { variables: { executionId: string; after: number; limit: number } }).variables;
 
 /** Answers log pages like the hub: the lines stored after a cursor, in order. */
 function logsEndpoint() {
-  return vi.fn<typeof fetch>((input) => {
-    const url = urlOf(input);
-    const after = Number(url.searchParams.get('after'));
-    const entries = stored.filter((l) => l.cursor > after).slice(0, Number(url.searchParams.get('limit')));
-    return Promise.resolve(
-      jsonResponse(200, {
-        entries_count: stored.length,
-        last_cursor: entries.at(-1)?.cursor ?? null,
-        entries: entries.map((l) => ({ cursor: l.cursor, server_id: l.serverId, job_id: l.jobId, attempt: l.attempt, seq: l.seq, stream: l.stream, data: l.data, timestamp: l.timestamp })),
-      }),
-    );
+  return vi.fn<typeof fetch>((_input, init) => {
+    const { after, limit } = variablesOf(init);
+    const entries = stored.filter((l) => l.cursor > after).slice(0, limit);
+    return Promise.resolve(jsonResponse(200, { data: { executionLogs: { total: stored.length, lastCursor: entries.at(-1)?.cursor ?? null, entries } } }));
   });
 }
 
@@ -44,9 +39,9 @@ function setup(initial: ExecutionMonitorFragment, locks: LockFieldsFragment[] = 
   vi.stubGlobal('fetch', fetchMock);
   const fake = fakeClient({
     Execution: () => ({ data: { execution: initial } }),
-    CancelExecution: () => ({ data: { cancelExecution: { ...initial, overall: 'CANCELLED' } } }),
-    ServerLocks: () => ({ data: { serverLocks: locks } }),
-    ActionTemplates: () => ({ data: { actionTemplates: [{ id: 'tpl-disk', name: 'Disk check' }] } }),
+    CancelExecution: () => ({ data: { cancelExecution: { execution: { ...initial, overall: 'CANCELLED' }, userErrors: [] } } }),
+    ServerLocks: () => ({ data: { serverLocks: { totalCount: locks.length, nodes: locks } } }),
+    ActionTemplates: () => ({ data: { actionTemplates: { totalCount: 1, nodes: [{ templateId: 'tpl-disk', name: 'Disk check' }] } } }),
   });
   const store = createSessionStore(window.sessionStorage);
   store.start({ accessToken: 'tok', refreshToken: 'r', expiresAt: Date.now() + 60_000 });
@@ -57,7 +52,7 @@ function setup(initial: ExecutionMonitorFragment, locks: LockFieldsFragment[] = 
     { client: fake.client, route: '/executions/exec-1', store },
   );
   const event = (e: ExecutionEvent) => act(() => fake.push('ExecutionUpdates', { executionUpdates: e }));
-  const logCalls = () => fetchMock.mock.calls.map(([input]) => Number(urlOf(input).searchParams.get('after')));
+  const logCalls = () => fetchMock.mock.calls.map(([, init]) => variablesOf(init).after);
   return { ...fake, event, logCalls, fetchMock };
 }
 
@@ -106,7 +101,15 @@ describe('ExecutionMonitorPage', () => {
   });
 
   it("names a template run by the template's name, with the parameters the hub gives (secrets masked)", async () => {
-    const run = { ...execution(1, () => 'RUNNING'), actionTemplateId: 'tpl-disk', action: {}, parameters: { path: '/var', token: '***' } };
+    const run = {
+      ...execution(1, () => 'RUNNING'),
+      actionTemplateId: 'tpl-disk',
+      operation: null,
+      parameterValues: [
+        { name: 'path', value: '/var' },
+        { name: 'token', value: '***' },
+      ],
+    };
     setup(run);
     expect(await screen.findByTestId('execution-action')).toHaveTextContent('Disk check');
     expect(screen.getByTestId('execution-action')).not.toHaveTextContent('tpl-disk');
@@ -161,7 +164,8 @@ describe('ExecutionMonitorPage', () => {
     await within(log).findByText('hello');
     expect(calls.some((c) => c.name === 'ExecutionUpdates')).toBe(false);
     expect(logCalls()).toEqual([0]);
-    expect(fetchMock.mock.calls[0]![0]).toBe(`/api/v1/executions/exec-1/logs?after=0&limit=${PAGE_LIMIT}`);
+    expect(fetchMock.mock.calls[0]![0]).toBe('/graphql');
+    expect(variablesOf(fetchMock.mock.calls[0]![1])).toEqual({ executionId: 'exec-1', after: 0, limit: PAGE_LIMIT });
     expect(new Headers(fetchMock.mock.calls[0]![1]!.headers).get('Authorization')).toBe('Bearer tok');
     await user.click(screen.getAllByTestId('job-cell')[1]!);
     await waitFor(() => expect(within(log).queryByText('hello')).toBeNull());

@@ -17,6 +17,7 @@ import { CancelExecutionMutation, ExecutionQuery } from '../api/executions';
 import { TemplatesQuery } from '../api/templates';
 import type { ExecutionMonitorFragment } from '../gql/graphql';
 import type { Column } from '../lib/export';
+import { mutationError, mutationProblems } from '../lib/errors';
 import { formatCount, formatDateTime, formatDuration, formatPercent } from '../lib/format';
 import { useNow } from '../lib/useNow';
 import { blocks, describeLock, locksByServer, useActiveLocks } from '../locks/activeLocks';
@@ -113,7 +114,7 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
   }, [execution, final]);
 
   const [templates] = useQuery({ query: TemplatesQuery, pause: !execution?.actionTemplateId });
-  const templateNames = useMemo(() => new Map((templates.data?.actionTemplates ?? []).map((t) => [t.id, t.name])), [templates.data]);
+  const templateNames = useMemo(() => new Map((templates.data?.actionTemplates.nodes ?? []).map((t) => [t.templateId, t.name])), [templates.data]);
   const { locks: activeLocks } = useActiveLocks(LOCKS_POLL_MS, !execution || final);
 
   const details = execution?.results.details;
@@ -165,11 +166,12 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
   });
   const segments = outcomeSegments(cells.map((c) => c.status), cells.length);
   const failedServers = notSucceededServers(execution);
-  const what = `${execution.actionTemplateId ? `Template “${actionLabel(execution, templateNames)}”` : actionLabel(execution, templateNames)}${execution.actionTemplateId && formatParameters(execution.parameters) ? ` (${formatParameters(execution.parameters)})` : ''}`;
+  const what = `${execution.actionTemplateId ? `Template “${actionLabel(execution, templateNames)}”` : actionLabel(execution, templateNames)}${execution.actionTemplateId && formatParameters(execution.parameterValues) ? ` (${formatParameters(execution.parameterValues)})` : ''}`;
+  const cancelProblem = mutationError(cancelState, cancelState.data?.cancelExecution);
   const rerunPlan = rerunInput(execution, rerun === 'failed' ? failedServers : undefined);
   const doCancel = async () => {
     const result = await cancel({ executionId });
-    if (!result.error) setConfirmCancel(false);
+    if (mutationProblems(result, result.data?.cancelExecution).length === 0) setConfirmCancel(false);
   };
 
   return (
@@ -208,7 +210,7 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
       </Group>
       <Text size="sm">
         <span data-testid="execution-action">{actionLabel(execution, templateNames)}</span>
-        {execution.actionTemplateId && formatParameters(execution.parameters) && <span data-testid="execution-parameters"> ({formatParameters(execution.parameters)})</span>} · {formatCount(metrics.total, 'server')} · started by {execution.initiatedBy} at {formatDateTime(started)}
+        {execution.actionTemplateId && formatParameters(execution.parameterValues) && <span data-testid="execution-parameters"> ({formatParameters(execution.parameterValues)})</span>} · {formatCount(metrics.total, 'server')} · started by {execution.initiatedBy} at {formatDateTime(started)}
         {execution.maxConcurrency ? ` · at most ${execution.maxConcurrency} at once` : ''}
         {execution.errorThreshold ? ` · stops after ${execution.errorThreshold} failures` : ''}
       </Text>
@@ -321,9 +323,9 @@ export function ExecutionMonitor({ executionId }: { executionId: string }) {
           <Text size="sm">
             Servers that have not started will not run it; running ones are stopped by their agents. Finished results are kept.
           </Text>
-          {cancelState.error && (
+          {cancelProblem && (
             <Alert color="red" variant="light" role="alert" title="Could not cancel">
-              {cancelState.error.graphQLErrors.map((e) => e.message).join('; ') || cancelState.error.message}
+              {cancelProblem}
             </Alert>
           )}
           <Group justify="flex-end">

@@ -17,14 +17,17 @@ const summary = (id: string, overall: ExecutionSummaryFragment['overall']): Exec
   return { ...rest, results: { successCount: results.successCount, failureCount: results.failureCount, totalCount: results.totalCount } };
 };
 
+/** A one-page connection of `nodes`, as the hub answers a list. */
+const connection = <T,>(nodes: T[]) => ({ totalCount: nodes.length, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, nodes });
+
 describe('HistoryPage', () => {
   it('asks again when executions start or finish and marks the new ones', async () => {
     let items = [summary('exec-old', 'COMPLETED')];
     const fake = fakeClient({
-      Executions: () => ({ data: { executions: { total: items.length, page: 1, pageSize: 50, items } } }),
-      ActionTemplates: () => ({ data: { actionTemplates: [] } }),
-      Users: () => ({ data: { users: [] } }),
-      Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
+      Executions: () => ({ data: { executions: connection(items) } }),
+      ActionTemplates: () => ({ data: { actionTemplates: connection([]) } }),
+      Users: () => ({ data: { users: connection([]) } }),
+      Servers: () => ({ data: { servers: connection([]) } }),
     });
     renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions' });
     expect(await screen.findByTestId('execution-count')).toHaveTextContent('1 execution');
@@ -48,10 +51,10 @@ describe('HistoryPage', () => {
 
   it('shows the state whole: the badge keeps its width and its label is not clipped', async () => {
     const fake = fakeClient({
-      Executions: () => ({ data: { executions: { total: 1, page: 1, pageSize: 50, items: [summary('exec-1', 'COMPLETED')] } } }),
-      ActionTemplates: () => ({ data: { actionTemplates: [] } }),
-      Users: () => ({ data: { users: [] } }),
-      Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
+      Executions: () => ({ data: { executions: connection([summary('exec-1', 'COMPLETED')]) } }),
+      ActionTemplates: () => ({ data: { actionTemplates: connection([]) } }),
+      Users: () => ({ data: { users: connection([]) } }),
+      Servers: () => ({ data: { servers: connection([]) } }),
     });
     renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions' });
     const badge = await screen.findByTestId('execution-state');
@@ -70,10 +73,10 @@ describe('HistoryPage', () => {
     function setup(route = '/executions', admin = true) {
       const items = [withTiming('exec-a', 'zoe@example.com', 1, 30), withTiming('exec-b', 'al@example.com', 5, 2), withTiming('exec-c', 'bo@example.com', 3, 10)];
       const fake = fakeClient({
-        Executions: () => ({ data: { executions: { total: items.length, page: 1, pageSize: 50, items } } }),
-        ActionTemplates: () => ({ data: { actionTemplates: [] } }),
-        Users: () => (admin ? { data: { users: [{ email: 'kim@example.com', role: 'OPERATOR', tenantId: 't', disabled: false }] } } : { error: graphQLError('admins only', 'FORBIDDEN') }),
-        Servers: () => ({ data: { servers: { total: 1, page: 1, pageSize: 500, items: [{ ...monitorExecution(0, () => 'SUCCESS'), serverId: 's', environment: 'lab' }] } } }),
+        Executions: () => ({ data: { executions: connection(items) } }),
+        ActionTemplates: () => ({ data: { actionTemplates: connection([]) } }),
+        Users: () => (admin ? { data: { users: connection([{ email: 'kim@example.com', role: 'OPERATOR', tenantId: 't', disabled: false }]) } } : { error: graphQLError('admins only', 'FORBIDDEN') }),
+        Servers: () => ({ data: { servers: connection([{ ...monitorExecution(0, () => 'SUCCESS'), serverId: 's', environment: 'lab' }]) } }),
       });
       renderWithProviders(
         <Routes>
@@ -156,10 +159,10 @@ describe('HistoryPage', () => {
     const matchMedia = vi.spyOn(window, 'matchMedia').mockImplementation((query: string) => ({ matches: query.includes('max-width'), media: query, onchange: null, addListener: () => undefined, removeListener: () => undefined, addEventListener: () => undefined, removeEventListener: () => undefined, dispatchEvent: () => false }) as MediaQueryList);
     try {
       const fake = fakeClient({
-        Executions: () => ({ data: { executions: { total: 1, page: 1, pageSize: 50, items: [summary('exec-1', 'FAILED')] } } }),
-        ActionTemplates: () => ({ data: { actionTemplates: [] } }),
-        Users: () => ({ data: { users: [] } }),
-        Servers: () => ({ data: { servers: { total: 0, page: 1, pageSize: 500, items: [] } } }),
+        Executions: () => ({ data: { executions: connection([summary('exec-1', 'FAILED')]) } }),
+        ActionTemplates: () => ({ data: { actionTemplates: connection([]) } }),
+        Users: () => ({ data: { users: connection([]) } }),
+        Servers: () => ({ data: { servers: connection([]) } }),
       });
       renderWithProviders(<HistoryPage />, { client: fake.client, route: '/executions?environment=uat' });
       const toggle = await screen.findByRole('button', { name: 'Filters (1 set)' });

@@ -1,4 +1,4 @@
-// Execution history (route /executions): paged and filtered by the hub (status, template,
+// Execution history (route /executions): paged by cursor (Previous / Next) and filtered by the hub (status, template,
 // initiator, environment, dates or a quick range: last hour / 24 hours / 7 days), with several
 // statuses and free text narrowed in the browser; filters and sort kept in the URL. Columns sort
 // the page's rows; a whole row (or, on a phone, a card) opens the execution, by mouse or keyboard.
@@ -6,7 +6,7 @@
 // environments from the known ones and the servers. Live: `executionsFeed` updates rows in place
 // (graphcache) and asks for the page again when executions start or finish, marking those that
 // started while the page was open as new. On a narrow screen the filters fold behind "Filters".
-import { Alert, Anchor, Badge, Button, Card, Chip, Group, NativeSelect, Pagination, Stack, Table, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
+import { Alert, Anchor, Badge, Button, Card, Chip, Group, NativeSelect, Stack, Table, Text, TextInput, Title, UnstyledButton } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useMemo, useRef, type KeyboardEvent } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router-dom';
@@ -18,6 +18,8 @@ import { UsersQuery } from '../api/users';
 import type { ExecutionState, ExecutionSummaryFragment } from '../gql/graphql';
 import type { Column } from '../lib/export';
 import { formatCount, formatDateTime, formatDuration } from '../lib/format';
+import { FIRST_PAGE, pageWindow, readPosition, writePosition, type PagePosition } from '../lib/paging';
+import { PositionPager } from '../shell/CursorPager';
 import { useNow } from '../lib/useNow';
 import { ENVIRONMENTS } from '../servers/filters';
 import { ExportMenu } from '../shell/ExportMenu';
@@ -94,7 +96,9 @@ export default function HistoryPage() {
   const navigate = useNavigate();
   const narrow = useNarrow();
   const now = useNow(60_000);
-  const page = Math.max(1, Number.parseInt(params.get('page') ?? '1', 10) || 1);
+  const positionKey = `${params.get('page')}|${params.get('after')}|${params.get('before')}`;
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const position = useMemo(() => readPosition(params), [positionKey]);
   const range = params.get('range');
   const filters: HistoryFilters = {
     statuses: params.getAll('status').filter((s): s is ExecutionState => (EXECUTION_STATES as string[]).includes(s)),
@@ -113,8 +117,8 @@ export default function HistoryPage() {
   // The hub orders the whole history by the columns it can; the others sort this page.
   const orderKey = JSON.stringify(hubOrder(parseSort(sortKey)));
   const variables = useMemo(
-    () => ({ filter: JSON.parse(filterKey) as ReturnType<typeof toExecutionFilter>, page, pageSize: PAGE_SIZE, orderBy: JSON.parse(orderKey) as ReturnType<typeof hubOrder> }),
-    [filterKey, page, orderKey],
+    () => ({ filter: JSON.parse(filterKey) as ReturnType<typeof toExecutionFilter>, ...pageWindow(position, PAGE_SIZE), orderBy: JSON.parse(orderKey) as ReturnType<typeof hubOrder> }),
+    [filterKey, position, orderKey],
   );
   const [{ data, error }, reexecute] = useQuery({ query: ExecutionsQuery, variables });
   const [feed] = useSubscription({ query: ExecutionsFeedSubscription }, foldFeed);
@@ -125,10 +129,11 @@ export default function HistoryPage() {
   // Pickers: users (the hub answers admins only; others pick from the executions seen) and
   // the servers' environments.
   const [users] = useQuery({ query: UsersQuery });
-  const [servers] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
-  const names = useMemo(() => new Map((templates.data?.actionTemplates ?? []).map((t) => [t.id, t.name])), [templates.data]);
+  const [servers] = useQuery({ query: ServersQuery, variables: { first: 500 } });
+  const names = useMemo(() => new Map((templates.data?.actionTemplates.nodes ?? []).map((t) => [t.templateId, t.name])), [templates.data]);
 
-  const set = (patch: Partial<HistoryFilters> & { page?: number; sort?: HistorySort }) => {
+  /** New filters or sort start again at the first page; `position` moves within these. */
+  const set = (patch: Partial<HistoryFilters> & { position?: PagePosition; sort?: HistorySort }) => {
     const next = { ...filters, ...patch };
     const nextSort = patch.sort ?? sort;
     const p = new URLSearchParams();
@@ -143,18 +148,18 @@ export default function HistoryPage() {
       if (next.to) p.set('to', next.to);
     }
     if (formatSort(nextSort) !== 'created:desc') p.set('sort', formatSort(nextSort));
-    if (patch.page && patch.page > 1) p.set('page', String(patch.page));
+    writePosition(p, patch.position ?? FIRST_PAGE);
     setParams(p, { replace: true });
   };
 
-  const items = data?.executions.items;
+  const items = data?.executions.nodes;
   const shown = useMemo(() => {
     const rows = (items ?? []).filter((e) => matchesHistory(e, debounced, actionLabel(e, names)));
     const s = parseSort(sortKey);
     return hubOrder(s) ? rows : sortExecutions(rows, s, (e) => actionLabel(e, names));
   }, [items, debounced, names, sortKey]);
-  const initiators = sortedUnique([...(users.data?.users ?? []).map((u) => u.email), ...(items ?? []).map((e) => e.initiatedBy), filters.initiatedBy]);
-  const environments = sortedUnique([...ENVIRONMENTS, ...(servers.data?.servers.items ?? []).map((s) => s.environment), filters.environment]);
+  const initiators = sortedUnique([...(users.data?.users.nodes ?? []).map((u) => u.email), ...(items ?? []).map((e) => e.initiatedBy), filters.initiatedBy]);
+  const environments = sortedUnique([...ENVIRONMENTS, ...(servers.data?.servers.nodes ?? []).map((s) => s.environment), filters.environment]);
   const columns: Column<ExecutionSummaryFragment>[] = [
     { header: 'execution_id', value: (e) => e.executionId },
     { header: 'action', value: (e) => actionLabel(e, names) },
@@ -166,7 +171,6 @@ export default function HistoryPage() {
     { header: 'created_at', value: (e) => e.timing.createdAt },
     { header: 'duration_seconds', value: (e) => e.timing.durationSeconds ?? '' },
   ];
-  const pageCount = data ? Math.max(1, Math.ceil(data.executions.total / PAGE_SIZE)) : 1;
   const activeFilters = [filters.statuses.length > 0, filters.initiatedBy, filters.templateId, filters.environment, filters.range || filters.from || filters.to, filters.q].filter(Boolean).length;
   const href = (e: ExecutionSummaryFragment) => `/executions/${encodeURIComponent(e.executionId)}`;
   const openOnKey = (event: KeyboardEvent, e: ExecutionSummaryFragment) => {
@@ -192,7 +196,7 @@ export default function HistoryPage() {
           </Title>
           {data && (
             <Text size="lg" fw={500} data-testid="execution-count">
-              {formatCount(data.executions.total, 'execution')}
+              {formatCount(data.executions.totalCount, 'execution')}
             </Text>
           )}
         </Group>
@@ -219,7 +223,7 @@ export default function HistoryPage() {
             label="Template"
             value={filters.templateId}
             onChange={(e) => set({ templateId: e.currentTarget.value })}
-            data={[{ value: '', label: 'Any' }, ...(templates.data?.actionTemplates ?? []).map((t) => ({ value: t.id, label: t.name }))]}
+            data={[{ value: '', label: 'Any' }, ...(templates.data?.actionTemplates.nodes ?? []).map((t) => ({ value: t.templateId, label: t.name }))]}
             w={narrow ? '100%' : 200}
           />
           <NativeSelect label="Environment" value={filters.environment} onChange={(e) => set({ environment: e.currentTarget.value })} data={[{ value: '', label: 'Any' }, ...environments]} w={narrow ? '100%' : 150} />
@@ -339,16 +343,8 @@ export default function HistoryPage() {
           </Table>
         </Table.ScrollContainer>
       )}
-      {pageCount > 1 && (
-        <Group justify="center" component="nav" aria-label="Execution pages">
-          <Pagination
-            total={pageCount}
-            value={Math.min(page, pageCount)}
-            onChange={(p) => set({ page: p })}
-            getItemProps={(p) => ({ 'aria-label': `Page ${p}` })}
-            getControlProps={(control) => ({ 'aria-label': `${control} page` })}
-          />
-        </Group>
+      {data && (
+        <PositionPager label="Execution pages" position={position} pageInfo={data.executions.pageInfo} total={data.executions.totalCount} pageSize={PAGE_SIZE} onChange={(p) => set({ position: p })} />
       )}
     </Stack>
   );

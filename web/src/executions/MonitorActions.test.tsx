@@ -30,13 +30,13 @@ function setup(initial: ExecutionMonitorFragment) {
   vi.stubGlobal('fetch', vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(200, { entries_count: 0, last_cursor: null, entries: [] }))));
   const fake = fakeClient({
     Execution: (v) => ({ data: { execution: v.executionId === 'exec-2' ? { ...initial, executionId: 'exec-2', overall: 'RUNNING' } : initial } }),
-    ServerLocks: () => ({ data: { serverLocks: [] } }),
-    ActionTemplates: () => ({ data: { actionTemplates: [] } }),
+    ServerLocks: () => ({ data: { serverLocks: { totalCount: 0, nodes: [] } } }),
+    ActionTemplates: () => ({ data: { actionTemplates: { totalCount: 0, nodes: [] } } }),
     PreviewExecution: (v) => {
       const input = v.input as StartExecutionInput;
       return { data: { previewExecution: { matchedCount: input.targetServers!.length, runCount: input.targetServers!.length, servers: input.targetServers!.map((serverId) => ({ serverId, command: 'echo hello', skipped: false, reason: null })) } } };
     },
-    RerunExecution: () => ({ data: { rerunExecution: { ...initial, executionId: 'exec-2', overall: 'PENDING' } } }),
+    RerunExecution: () => ({ data: { rerunExecution: { execution: { ...initial, executionId: 'exec-2', overall: 'PENDING' }, userErrors: [] } } }),
   });
   const store = createSessionStore(window.sessionStorage);
   store.start({ accessToken: 'tok', refreshToken: 'r', expiresAt: Date.now() + 60_000 });
@@ -105,7 +105,7 @@ describe('monitor results and actions', () => {
       retryCount: 0,
       retryDelaySeconds: 0,
       ignoreApplicableTags: true,
-      action: { type: 'shell_command', command: 'echo hello' },
+      action: { shellCommand: { command: 'echo hello', environmentVars: [] } },
     });
     expect(calls.some((c) => c.name === 'RerunExecution')).toBe(false);
     await user.click(within(dialog).getByRole('button', { name: 'Run on 3 servers' }));

@@ -8,7 +8,7 @@ import { useNavigate } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { PreviewExecutionQuery, RerunExecutionMutation } from '../api/executions';
 import type { StartExecutionInput } from '../gql/graphql';
-import { errorMessage } from '../lib/errors';
+import { mutationError } from '../lib/errors';
 import { formatCount } from '../lib/format';
 import { notificationCenter } from '../notifications/center';
 import { PreviewTable } from '../run/PreviewTable';
@@ -41,10 +41,11 @@ export function RerunDialog({ opened, onClose, title, what, input, executionId, 
   const plan = preview.data?.previewExecution;
   const problems = preview.error ? (preview.error.graphQLErrors.length ? preview.error.graphQLErrors.map((e) => e.message) : [preview.error.message]) : [];
   const runCount = plan?.runCount ?? 0;
+  const startProblem = mutationError(startState, startState.data?.rerunExecution);
 
   const run = async () => {
     const result = await start({ executionId, onlyFailed });
-    const execution = result.data?.rerunExecution;
+    const execution = result.data?.rerunExecution.execution;
     if (execution) {
       notificationCenter.watch(execution.executionId);
       onClose();
@@ -74,9 +75,9 @@ export function RerunDialog({ opened, onClose, title, what, input, executionId, 
             <PreviewTable rows={plan.servers} testId="rerun-preview" />
           </>
         )}
-        {startState.error && (
+        {startProblem && (
           <Alert color="red" variant="light" role="alert" title="The hub refused to start it">
-            {errorMessage(startState.error)}
+            {startProblem}
           </Alert>
         )}
         <Group justify="flex-end">

@@ -3,6 +3,7 @@
 // generated enums, so a new state in the schema fails the build until it is described here.
 // Also the parameters an execution ran with, as the hub gives them (secrets already `***`).
 import type { ExecutionState, ExecutionSummaryFragment, JobState } from '../gql/graphql';
+import { operationLabel } from './action';
 
 export interface Look {
   label: string;
@@ -36,24 +37,15 @@ const FINAL_JOB: ReadonlySet<JobState> = new Set(['SUCCESS', 'FAILED', 'TIMEOUT'
 export const isFinalJob = (state: JobState) => FINAL_JOB.has(state);
 export const isFinalExecution = (state: ExecutionState) => state === 'COMPLETED' || state === 'FAILED' || state === 'CANCELLED';
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 /** "Template check-disk" or "shell_command: echo hello". */
-export function actionLabel(execution: Pick<ExecutionSummaryFragment, 'actionTemplateId' | 'action'>, templateNames?: ReadonlyMap<string, string>): string {
+export function actionLabel(execution: Pick<ExecutionSummaryFragment, 'actionTemplateId' | 'operation'>, templateNames?: ReadonlyMap<string, string>): string {
   if (execution.actionTemplateId) {
     return templateNames?.get(execution.actionTemplateId) ?? `Template ${execution.actionTemplateId}`;
   }
-  const action = record(execution.action);
-  const type = typeof action.type === 'string' ? action.type : 'action';
-  const detail = action.command ?? action.path ?? action.service_name ?? action.query;
-  return typeof detail === 'string' ? `${type}: ${detail}` : type;
+  return operationLabel(execution.operation);
 }
 
-/** "db=staging_db, password=***": the parameters as the hub returns them, in its order. */
-export function formatParameters(parameters: unknown): string {
-  return Object.entries(record(parameters))
-    .map(([name, value]) => `${name}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join(', ');
+/** "db=staging_db, password=***": the parameter values as the hub returns them, in its order. */
+export function formatParameters(parameters: readonly { name: string; value: string }[]): string {
+  return parameters.map(({ name, value }) => `${name}=${value}`).join(', ');
 }

@@ -3,7 +3,7 @@
 // row per line, the oldest rows dropped past the cap, and the server / stream filters.
 import { describe, expect, it } from 'vitest';
 import { logLine } from '../test/executions';
-import { countUpTo, emptyBuffer, filterLines, fromRestLine, MAX_ROWS, mergeLines, type LogLine } from './logs';
+import { countUpTo, emptyBuffer, filterLines, MAX_ROWS, mergeLines, type LogLine } from './logs';
 
 const texts = (lines: readonly LogLine[]) => lines.map((l) => l.data);
 
@@ -82,20 +82,5 @@ describe('filterLines', () => {
 
   it('looks only at the first rows when paused', () => {
     expect(texts(filterLines(lines, null, 'stderr', 2))).toEqual(['y']);
-  });
-});
-
-describe('fromRestLine', () => {
-  it('reads a REST log line (snake_case, attempt optional) as the GraphQL shape', () => {
-    expect(fromRestLine({ cursor: 7, server_id: 'web-01', job_id: 'j1', seq: 0, stream: 'stderr', data: 'x\n', timestamp: 't' })).toEqual({
-      cursor: 7,
-      serverId: 'web-01',
-      jobId: 'j1',
-      attempt: 1,
-      seq: 0,
-      stream: 'stderr',
-      data: 'x\n',
-      timestamp: 't',
-    });
   });
 });

@@ -10,22 +10,6 @@ export type LogLine = LogLineFieldsFragment;
 
 export type StreamFilter = 'all' | 'stdout' | 'stderr';
 
-/** A line as REST `GET /api/v1/executions/{id}/logs` sends it. */
-export interface RestLogLine {
-  cursor: number;
-  server_id: string;
-  job_id: string;
-  attempt?: number;
-  seq: number;
-  stream: string;
-  data: string;
-  timestamp: string;
-}
-
-export function fromRestLine(l: RestLogLine): LogLine {
-  return { cursor: l.cursor, serverId: l.server_id, jobId: l.job_id, attempt: l.attempt ?? 1, seq: l.seq, stream: l.stream, data: l.data, timestamp: l.timestamp };
-}
-
 /** Rows kept in memory; the oldest are dropped past this (the hub keeps them all). */
 export const MAX_ROWS = 200_000;
 

@@ -53,7 +53,7 @@ describe('outcome', () => {
         retryCount: 2,
         retryDelaySeconds: 30,
         ignoreApplicableTags: true,
-        action: { type: 'shell_command', command: 'echo hello' },
+        action: { shellCommand: { command: 'echo hello', environmentVars: [] } },
       },
     });
     expect(notSucceededServers(e)).toEqual(['srv-0001']);
@@ -61,11 +61,26 @@ describe('outcome', () => {
   });
 
   it('re-runs a template with its parameters, but not one whose secrets the hub masked', () => {
-    const e = { ...monitorExecution(1, () => 'TIMEOUT', 'FAILED'), actionTemplateId: 'tpl-disk', action: { type: 'shell_command', command: 'df /' }, parameters: { path: '/' } };
+    const template = { templateId: 'tpl-disk', parameterDefinitions: [{ name: 'path', type: 'STRING' as const }, { name: 'depth', type: 'INTEGER' as const }, { name: 'pw', type: 'SECRET' as const }] };
+    const e = {
+      ...monitorExecution(1, () => 'TIMEOUT', 'FAILED'),
+      actionTemplateId: 'tpl-disk',
+      template,
+      parameterValues: [
+        { name: 'path', value: '/' },
+        { name: 'depth', value: '2' },
+      ],
+    };
     const plan = rerunInput(e);
-    expect(plan.input).toMatchObject({ actionTemplateId: 'tpl-disk', parameters: { path: '/' } });
+    expect(plan.input).toMatchObject({
+      actionTemplateId: 'tpl-disk',
+      parameters: [
+        { name: 'path', value: { string: '/' } },
+        { name: 'depth', value: { int: 2 } },
+      ],
+    });
     expect(plan.input).not.toHaveProperty('action');
-    const secret = rerunInput({ ...e, parameters: { path: '/', pw: '***' } });
+    const secret = rerunInput({ ...e, parameterValues: [...e.parameterValues, { name: 'pw', value: '***' }] });
     expect(secret.input).toBeNull();
     expect(secret.problem).toMatch(/Secret parameter pw is masked/);
   });

@@ -4,6 +4,8 @@
 // the same targets, action and options) or only on the servers that did not succeed ("Retry
 // failed"). Pure functions, so tests pin them.
 import type { ExecutionMonitorFragment, JobState, StartExecutionInput } from '../gql/graphql';
+import { parameterValueInput } from '../run/parameters';
+import { actionInput } from './action';
 
 type Detail = ExecutionMonitorFragment['results']['details'][number];
 
@@ -77,10 +79,6 @@ export interface RerunPlan {
   problem: string | null;
 }
 
-function record(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-}
-
 /**
  * The input that runs `execution` again: its template with its parameters, or its inline action;
  * its priority, concurrency and failure threshold; on `servers` (default: all its targets).
@@ -90,7 +88,7 @@ function record(value: unknown): Record<string, unknown> {
 export function rerunInput(
   execution: Pick<
     ExecutionMonitorFragment,
-    'targetServers' | 'actionTemplateId' | 'action' | 'parameters' | 'priority' | 'maxConcurrency' | 'errorThreshold' | 'results' | 'requiresLock' | 'failIfLocked' | 'retryCount' | 'retryDelaySeconds'
+    'targetServers' | 'actionTemplateId' | 'operation' | 'parameterValues' | 'template' | 'priority' | 'maxConcurrency' | 'errorThreshold' | 'results' | 'requiresLock' | 'failIfLocked' | 'retryCount' | 'retryDelaySeconds'
   >,
   servers?: readonly string[],
 ): RerunPlan {
@@ -109,8 +107,7 @@ export function rerunInput(
   if (execution.maxConcurrency != null) input.maxConcurrency = String(execution.maxConcurrency);
   if (execution.errorThreshold != null) input.errorThreshold = String(execution.errorThreshold);
   if (execution.actionTemplateId) {
-    const parameters = record(execution.parameters);
-    const masked = Object.entries(parameters).filter(([, v]) => v === MASKED).map(([k]) => k);
+    const masked = execution.parameterValues.filter((p) => p.value === MASKED).map((p) => p.name);
     if (masked.length > 0) {
       return {
         input: null,
@@ -118,9 +115,13 @@ export function rerunInput(
       };
     }
     input.actionTemplateId = execution.actionTemplateId;
-    input.parameters = parameters;
+    // The hub shows values as text: typed again by the template's declarations.
+    const types = new Map((execution.template?.parameterDefinitions ?? []).map((d) => [d.name, d.type]));
+    input.parameters = execution.parameterValues.map(({ name, value }) => ({ name, value: parameterValueInput(types.get(name), value) }));
+  } else if (execution.operation) {
+    input.action = actionInput(execution.operation);
   } else {
-    input.action = execution.action;
+    return { input: null, problem: 'The hub does not say what this execution ran, so it cannot be previewed.' };
   }
   return { input, problem: null };
 }

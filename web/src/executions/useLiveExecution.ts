@@ -1,24 +1,16 @@
 // One execution, live, for the monitor: `executionUpdates` (see live.ts for what each event
-// does), and pages of the lines a snapshot tail does not hold, read after a cursor. Those pages
-// come from REST `GET /api/v1/executions/{id}/logs?after=` — the same hub operation as GraphQL
-// `executionLogs(after:)`, but outside graphcache, which would keep every page of a long run a
-// second time. Output is kept in a buffer appended in place; `version` changes (at most every
+// does), and pages of the lines a snapshot tail does not hold, read after a cursor with GraphQL
+// `executionLogs(after:)` — run outside graphcache (api/direct.ts), which would keep every page of
+// a long run a second time. Output is kept in a buffer appended in place; `version` changes (at most every
 // RENDER_MS) when it grew. If the subscription fails, `poll()` reads the lines after the
 // highest cursor instead.
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { createRequest, useClient, type CombinedError } from 'urql';
 import { pipe, subscribe } from 'wonka';
-import { ExecutionUpdatesSubscription } from '../api/executions';
-import { useRestGet } from '../api/rest';
+import { useDirectQuery } from '../api/direct';
+import { ExecutionLogsQuery, ExecutionUpdatesSubscription } from '../api/executions';
 import { applyEvent, createLiveState, missedNotice, PAGE_LIMIT, pollCatchup, runCatchup, type Catchup, type LiveState, type LogPage } from './live';
-import { fromRestLine, type LogLine, type RestLogLine } from './logs';
-
-/** REST's page of lines after a cursor (`entries_count`: the execution's lines in all). */
-interface RestLogPage {
-  entries: RestLogLine[];
-  entries_count: number;
-  last_cursor?: number | null;
-}
+import type { LogLine } from './logs';
 
 /** Output renders at most this often, however fast lines arrive. */
 export const RENDER_MS = 100;
@@ -43,7 +35,7 @@ export interface LiveExecution {
 
 export function useLiveExecution(executionId: string, mode: LiveMode): LiveExecution {
   const client = useClient();
-  const get = useRestGet();
+  const query = useDirectQuery();
   const [state] = useState(createLiveState);
   const [version, setVersion] = useState(0);
   const [streamError, setStreamError] = useState<CombinedError | null>(null);
@@ -71,10 +63,10 @@ export function useLiveExecution(executionId: string, mode: LiveMode): LiveExecu
 
   const fetchPage = useCallback(
     async (after: number): Promise<LogPage> => {
-      const page = await get<RestLogPage>(`/executions/${encodeURIComponent(executionId)}/logs?after=${after}&limit=${PAGE_LIMIT}`);
-      return { entries: page.entries.map(fromRestLine), total: page.entries_count, lastCursor: page.last_cursor ?? null };
+      const { executionLogs: page } = await query(ExecutionLogsQuery, { executionId, after, limit: PAGE_LIMIT });
+      return { entries: page.entries, total: page.total, lastCursor: page.lastCursor ?? null };
     },
-    [get, executionId],
+    [query, executionId],
   );
 
   /** Catch-ups run one after another, so pages never interleave. */

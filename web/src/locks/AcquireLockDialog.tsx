@@ -5,7 +5,8 @@ import { Alert, Button, Group, Modal, NativeSelect, NumberInput, SegmentedContro
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { AcquireLockMutation, LockServerOptionsQuery } from '../api/admin';
-import { errorMessage } from '../lib/errors';
+import type { LockType } from '../gql/graphql';
+import { mutationError, mutationProblems } from '../lib/errors';
 
 export interface AcquireLockDialogProps {
   opened: boolean;
@@ -18,19 +19,20 @@ export function AcquireLockDialog({ opened, onClose, serverId: initialServer = '
   const [{ data }] = useQuery({ query: LockServerOptionsQuery, pause: !opened });
   const [serverId, setServerId] = useState(initialServer);
   const [reason, setReason] = useState('');
-  const [lockType, setLockType] = useState('maintenance');
+  const [lockType, setLockType] = useState<LockType>('MAINTENANCE');
   const [ttl, setTtl] = useState<number | string>(60);
   const [touched, setTouched] = useState(false);
   const [state, acquire] = useMutation(AcquireLockMutation);
-  const servers = data?.servers.items ?? [];
+  const servers = data?.servers.nodes ?? [];
+  const problem = mutationError(state, state.data?.acquireLock);
   const chosen = serverId || servers[0]?.serverId || '';
   const reasonError = touched && !reason.trim() ? 'Say why the server is locked' : null;
 
   const submit = async () => {
     setTouched(true);
     if (!reason.trim() || !chosen) return;
-    const result = await acquire({ input: { server_id: chosen, reason: reason.trim(), lock_type: lockType, ttl_minutes: Number(ttl) } });
-    if (!result.error) {
+    const result = await acquire({ input: { serverId: chosen, reason: reason.trim(), lockType, ttlMinutes: Number(ttl) } });
+    if (mutationProblems(result, result.data?.acquireLock).length === 0) {
       setReason('');
       setTouched(false);
       onClose();
@@ -59,15 +61,15 @@ export function AcquireLockDialog({ opened, onClose, serverId: initialServer = '
               onChange={setLockType}
               aria-labelledby="lock-type-label"
               data={[
-                { value: 'maintenance', label: 'Maintenance' },
-                { value: 'emergency', label: 'Emergency' },
+                { value: 'MAINTENANCE', label: 'Maintenance' },
+                { value: 'EMERGENCY', label: 'Emergency' },
               ]}
             />
           </Stack>
           <NumberInput label="Lasts (minutes)" value={ttl} onChange={setTtl} min={1} max={10_080} w={200} />
-          {state.error && (
+          {problem && (
             <Alert color="red" variant="light" role="alert" title="Could not acquire the lock">
-              {errorMessage(state.error)}
+              {problem}
             </Alert>
           )}
           <Group justify="flex-end">

@@ -4,7 +4,7 @@ import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../gql/graphql';
-import { fakeClient, graphQLError } from '../test/client';
+import { fakeClient, userError } from '../test/client';
 import { renderWithProviders } from '../test/render';
 import LocksPage from './LocksPage';
 
@@ -25,12 +25,15 @@ const locks = [lock('l-mine', 'web-01', 'ops@example.com'), lock('l-theirs', 'db
 function setup(role: Role, acquireError?: string) {
   const fake = fakeClient({
     Me: () => ({ data: { me: { email: role === 'ADMIN' ? 'admin@example.com' : 'ops@example.com', role } } }),
-    ServerLocks: () => ({ data: { serverLocks: locks } }),
-    LockServerOptions: () => ({ data: { servers: { items: [{ serverId: 'web-01', hostname: 'web-01.example.net' }, { serverId: 'db-01', hostname: 'db-01.example.net' }] } } }),
-    AcquireLock: (v) => (acquireError ? { error: graphQLError(acquireError) } : { data: { acquireLock: lock('l-new', String((v.input as { server_id: string }).server_id), 'ops@example.com') } }),
-    ExtendLock: (v) => ({ data: { extendLock: locks.find((l) => l.lockId === v.lockId) } }),
-    ReleaseLock: (v) => ({ data: { releaseLock: { ...locks.find((l) => l.lockId === v.lockId)!, status: 'RELEASED' } } }),
-    ForceReleaseLock: (v) => ({ data: { forceReleaseLock: { ...locks.find((l) => l.lockId === v.lockId)!, status: 'FORCE_RELEASED' } } }),
+    ServerLocks: () => ({ data: { serverLocks: { totalCount: locks.length, nodes: locks } } }),
+    LockServerOptions: () => ({ data: { servers: { nodes: [{ serverId: 'web-01', hostname: 'web-01.example.net' }, { serverId: 'db-01', hostname: 'db-01.example.net' }] } } }),
+    AcquireLock: (v) =>
+      acquireError
+        ? { data: { acquireLock: { lock: null, userErrors: [userError(['input', 'serverId'], acquireError, 'CONFLICT')] } } }
+        : { data: { acquireLock: { lock: lock('l-new', String((v.input as { serverId: string }).serverId), 'ops@example.com'), userErrors: [] } } },
+    ExtendLock: (v) => ({ data: { extendLock: { lock: locks.find((l) => l.lockId === v.lockId), userErrors: [] } } }),
+    ReleaseLock: (v) => ({ data: { releaseLock: { lock: { ...locks.find((l) => l.lockId === v.lockId)!, status: 'RELEASED' }, userErrors: [] } } }),
+    ForceReleaseLock: (v) => ({ data: { forceReleaseLock: { lock: { ...locks.find((l) => l.lockId === v.lockId)!, status: 'FORCE_RELEASED' }, userErrors: [] } } }),
   });
   renderWithProviders(<LocksPage />, { client: fake.client });
   return fake;
@@ -55,7 +58,7 @@ describe('LocksPage', () => {
     await user.clear(within(dialog).getByLabelText('Lasts (minutes)'));
     await user.type(within(dialog).getByLabelText('Lasts (minutes)'), '45');
     await user.click(within(dialog).getByRole('button', { name: 'Acquire lock' }));
-    expect(calls.find((c) => c.name === 'AcquireLock')!.variables).toEqual({ input: { server_id: 'db-01', reason: 'disk swap', lock_type: 'emergency', ttl_minutes: 45 } });
+    expect(calls.find((c) => c.name === 'AcquireLock')!.variables).toEqual({ input: { serverId: 'db-01', reason: 'disk swap', lockType: 'EMERGENCY', ttlMinutes: 45 } });
   });
 
   it("shows the hub's refusal to acquire", async () => {

@@ -22,7 +22,7 @@ export default function LocksPage() {
     const id = setInterval(() => reexecute({ requestPolicy: 'network-only' }), 10_000);
     return () => clearInterval(id);
   }, [reexecute]);
-  const locks = data?.serverLocks ?? [];
+  const locks = data?.serverLocks.nodes ?? [];
   return (
     <Stack gap="md">
       <Group justify="space-between" align="baseline">

@@ -7,7 +7,7 @@ import { Link } from 'react-router-dom';
 import { useMutation } from 'urql';
 import { ExtendLockMutation, ForceReleaseLockMutation, ReleaseLockMutation } from '../api/admin';
 import type { LockFieldsFragment, Role } from '../gql/graphql';
-import { errorMessage } from '../lib/errors';
+import { mutationError, mutationProblems } from '../lib/errors';
 import { formatDateTime, formatRelativeTime } from '../lib/format';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
 import { DangerButton } from '../shell/DangerButton';
@@ -28,7 +28,7 @@ function ExtendDialog({ lock, onClose }: { lock: LockFieldsFragment | null; onCl
   const confirm = async () => {
     if (!lock) return;
     const result = await extend({ lockId: lock.lockId, minutes: Number(minutes) });
-    if (!result.error) onClose();
+    if (mutationProblems(result, result.data?.extendLock).length === 0) onClose();
   };
   return (
     <Modal opened={lock !== null} onClose={onClose} title={<Text fw={700}>Extend the lock on {lock?.serverId}</Text>} closeButtonProps={{ 'aria-label': 'Close' }}>
@@ -37,9 +37,9 @@ function ExtendDialog({ lock, onClose }: { lock: LockFieldsFragment | null; onCl
           Extended {lock?.timing.currentExtensions ?? 0} of {lock?.timing.maxExtensionCount ?? 0} times so far.
         </Text>
         <NumberInput label="Extend by (minutes)" value={minutes} onChange={setMinutes} min={1} max={1440} w={200} />
-        {state.error && (
+        {mutationError(state, state.data?.extendLock) && (
           <Alert color="red" variant="light" role="alert" title="Could not extend">
-            {errorMessage(state.error)}
+            {mutationError(state, state.data?.extendLock)}
           </Alert>
         )}
         <Group justify="flex-end">
@@ -65,13 +65,13 @@ export function LocksTable({ locks, me, now, showServer = true, labelledBy }: Lo
   const release = async () => {
     if (!releasing) return;
     const result = await forceRelease({ lockId: releasing.lockId });
-    if (!result.error) setReleasing(null);
+    if (mutationProblems(result, result.data?.forceReleaseLock).length === 0) setReleasing(null);
   };
   return (
     <>
-      {ownRelease.error && (
+      {mutationError(ownRelease, ownRelease.data?.releaseLock) && (
         <Alert color="red" variant="light" role="alert" title="Could not release" mb="sm">
-          {errorMessage(ownRelease.error)}
+          {mutationError(ownRelease, ownRelease.data?.releaseLock)}
         </Alert>
       )}
       <Table.ScrollContainer minWidth={800}>
@@ -161,7 +161,7 @@ export function LocksTable({ locks, me, now, showServer = true, labelledBy }: Lo
       <ConfirmDialog
         opened={releasing !== null}
         title={<>Force-release the lock on {releasing?.serverId}?</>}
-        error={state.error ? errorMessage(state.error) : null}
+        error={mutationError(state, state.data?.forceReleaseLock)}
         errorTitle="Could not release"
         confirmLabel="Force release"
         busy={state.fetching}

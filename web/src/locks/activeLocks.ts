@@ -64,5 +64,5 @@ export function useActiveLocks(refreshMs: number, pause = false) {
     }, refreshMs);
     return () => clearInterval(id);
   }, [pause, refreshMs, reexecute]);
-  return { locks: result.data?.serverLocks, error: result.error, refresh: reexecute };
+  return { locks: result.data?.serverLocks.nodes, error: result.error, refresh: reexecute };
 }

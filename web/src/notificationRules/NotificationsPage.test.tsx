@@ -8,13 +8,13 @@ import userEvent from '@testing-library/user-event';
 import type { CombinedError } from 'urql';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { DeliveryFieldsFragment, NotificationRuleFieldsFragment, Role } from '../gql/graphql';
-import { fakeClient, graphQLError } from '../test/client';
+import { fakeClient, userError } from '../test/client';
 import { renderWithProviders } from '../test/render';
 import NotificationsPage from './NotificationsPage';
 
 const rules: NotificationRuleFieldsFragment[] = [
   {
-    id: 'rule_1',
+    ruleId: 'rule_1',
     name: 'Pager',
     channel: 'WEBHOOK',
     target: 'https://hooks.example.com/***',
@@ -26,7 +26,7 @@ const rules: NotificationRuleFieldsFragment[] = [
     updatedAt: '2025-01-02T00:00:00Z',
   },
   {
-    id: 'rule_2',
+    ruleId: 'rule_2',
     name: 'Team chat',
     channel: 'SLACK',
     target: 'https://hooks.slack.com/***',
@@ -64,19 +64,22 @@ interface Setup {
 function setup({ role = 'ADMIN', deliveries = () => [], create = () => ({}) }: Setup = {}) {
   const fake = fakeClient({
     Me: () => ({ data: { me: { email: role === 'ADMIN' ? 'admin@example.com' : 'ops@example.com', role } } }),
-    NotificationRules: () => ({ data: { notificationRules: rules } }),
+    NotificationRules: () => ({ data: { notificationRules: { totalCount: rules.length, nodes: rules } } }),
     NotificationDeliveries: () => {
-      const items = deliveries();
-      return { data: { notificationDeliveries: { total: items.length, items } } };
+      const nodes = deliveries();
+      return { data: { notificationDeliveries: { totalCount: nodes.length, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null }, nodes } } };
     },
     CreateNotificationRule: create,
-    UpdateNotificationRule: (v) => ({ data: { updateNotificationRule: { ...rules[0]!, name: (v.input as { name: string }).name } } }),
-    DeleteNotificationRule: () => ({ data: { deleteNotificationRule: true } }),
-    TestNotificationRule: () => ({ data: { testNotificationRule: 42 } }),
+    UpdateNotificationRule: (v) => ({ data: { updateNotificationRule: { rule: { ...rules[0]!, name: (v.input as { name: string }).name }, userErrors: [] } } }),
+    DeleteNotificationRule: (v) => ({ data: { deleteNotificationRule: { deletedId: v.id, userErrors: [] } } }),
+    TestNotificationRule: () => ({ data: { testNotificationRule: { eventId: 42, userErrors: [] } } }),
   });
   renderWithProviders(<NotificationsPage />, { client: fake.client });
   return fake;
 }
+
+/** The hub's answer refusing a new rule: its user errors and no rule. */
+const refused = (...userErrors: ReturnType<typeof userError>[]) => ({ data: { createNotificationRule: { rule: null, userErrors } } });
 
 const row = (name: string) => screen.getAllByTestId('rule-row').find((r) => r.getAttribute('data-rule-name') === name)!;
 const dialog = () => screen.getByRole('dialog');
@@ -104,7 +107,7 @@ describe('NotificationsPage', () => {
 
   it('creates a webhook rule from the form', async () => {
     const user = userEvent.setup({ delay: null });
-    const { calls } = setup({ create: () => ({ data: { createNotificationRule: { ...rules[0]!, id: 'rule_3', name: 'Ops hook', hasSecret: false } } }) });
+    const { calls } = setup({ create: () => ({ data: { createNotificationRule: { rule: { ...rules[0]!, ruleId: 'rule_3', name: 'Ops hook', hasSecret: false }, userErrors: [] } } }) });
     await screen.findByText('2 rules');
     await user.click(screen.getByRole('button', { name: 'New rule' }));
     await fill(user, within(dialog()).getByLabelText(/^Name/), 'Ops hook');
@@ -135,7 +138,7 @@ describe('NotificationsPage', () => {
 
   it('shows the hub’s refusal of a bad URL at the URL field', async () => {
     const user = userEvent.setup({ delay: null });
-    setup({ create: () => ({ error: graphQLError('channel.url: not a URL (relative URL without a base)') }) });
+    setup({ create: () => refused(userError(['input', 'channel', 'url'], 'channel.url: not a URL (relative URL without a base)')) });
     await screen.findByText('2 rules');
     await user.click(screen.getByRole('button', { name: 'New rule' }));
     await fill(user, within(dialog()).getByLabelText(/^Name/), 'Broken');
@@ -155,7 +158,7 @@ describe('NotificationsPage', () => {
 
   it('says clearly that email needs the hub’s mail relay', async () => {
     const user = userEvent.setup({ delay: null });
-    const { calls } = setup({ create: () => ({ error: graphQLError("channel: email needs a mail relay, and `notifications.smtp` is not set in the hub's config") }) });
+    const { calls } = setup({ create: () => refused(userError(['input', 'channel'], "channel: email needs a mail relay, and `notifications.smtp` is not set in the hub's config")) });
     await screen.findByText('2 rules');
     await user.click(screen.getByRole('button', { name: 'New rule' }));
     await fill(user, within(dialog()).getByLabelText(/^Name/), 'Mail');
@@ -237,7 +240,7 @@ describe('NotificationsPage', () => {
     await screen.findByText('2 rules');
     expect(await screen.findByText('https://hooks.example.com/*** answered HTTP 500')).toBeVisible();
     await user.selectOptions(screen.getByLabelText('Rule'), 'rule_2');
-    await waitFor(() => expect(lastVariables(calls, 'NotificationDeliveries')).toEqual({ ruleId: 'rule_2', page: 1, pageSize: 50 }));
+    await waitFor(() => expect(lastVariables(calls, 'NotificationDeliveries')).toEqual({ ruleId: 'rule_2', first: 50, after: null }));
   });
 
   it('tells a non-admin the page is for admins, without asking for rules', async () => {

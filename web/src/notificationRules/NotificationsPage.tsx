@@ -3,13 +3,14 @@
 // dialog), delete (confirmed) and "Send test"; below, the delivery history, filtered by rule and
 // asked for again every 2 s while a delivery is pending or a test has not shown up yet. Anyone
 // else who opens the page is told it is for admins.
-import { Alert, Badge, Button, Group, NativeSelect, Pagination, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
+import { Alert, Badge, Button, Group, NativeSelect, Stack, Table, Text, Title, VisuallyHidden } from '@mantine/core';
 import { useEffect, useMemo, useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { MeQuery } from '../api/me';
 import { DeleteNotificationRuleMutation, NotificationDeliveriesQuery, NotificationRulesQuery, TestNotificationRuleMutation } from '../api/notifications';
 import type { DeliveryStatus, NotificationRuleFieldsFragment } from '../gql/graphql';
-import { errorMessage } from '../lib/errors';
+import { errorMessage, mutationError, mutationProblems } from '../lib/errors';
+import { CursorPager } from '../shell/CursorPager';
 import { formatCount, formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
 import { CHANNEL_LABEL, EVENT_LABEL } from './form';
@@ -66,7 +67,7 @@ function RulesTable({
         </Table.Thead>
         <Table.Tbody>
           {rules.map((r) => (
-            <Table.Tr key={r.id} data-testid="rule-row" data-rule-id={r.id} data-rule-name={r.name}>
+            <Table.Tr key={r.ruleId} data-testid="rule-row" data-rule-id={r.ruleId} data-rule-name={r.name}>
               <Table.Td>{r.name}</Table.Td>
               <Table.Td>
                 {CHANNEL_LABEL[r.channel]}
@@ -105,7 +106,7 @@ function RulesTable({
                     size="xs"
                     variant="default"
                     onClick={() => onTest(r)}
-                    loading={testing === r.id}
+                    loading={testing === r.ruleId}
                     disabled={!r.enabled}
                     title={r.enabled ? undefined : 'The hub sends nothing through a disabled rule, tests included: enable it first.'}
                     aria-label={r.enabled ? `Send a test through ${r.name}` : `Send a test through ${r.name} (enable the rule first)`}
@@ -132,14 +133,14 @@ function DeleteDialog({ rule, onClose }: { rule: NotificationRuleFieldsFragment 
   const [state, remove] = useMutation(DeleteNotificationRuleMutation);
   const confirm = async () => {
     if (!rule) return;
-    const result = await remove({ id: rule.id });
-    if (!result.error) onClose();
+    const result = await remove({ id: rule.ruleId });
+    if (mutationProblems(result, result.data?.deleteNotificationRule).length === 0) onClose();
   };
   return (
     <ConfirmDialog
       opened={rule !== null}
       title={<>Delete rule “{rule?.name}”?</>}
-      error={state.error ? errorMessage(state.error) : null}
+      error={mutationError(state, state.data?.deleteNotificationRule)}
       errorTitle="Could not delete"
       confirmLabel="Delete rule"
       busy={state.fetching}
@@ -153,12 +154,15 @@ function DeleteDialog({ rule, onClose }: { rule: NotificationRuleFieldsFragment 
 
 function Deliveries({ rules, expected, onSeen }: { rules: readonly NotificationRuleFieldsFragment[]; expected: ExpectedTest | null; onSeen: () => void }) {
   const [ruleId, setRuleId] = useState('');
-  const [page, setPage] = useState(1);
-  const variables = useMemo(() => ({ ruleId: ruleId || null, page, pageSize: DELIVERY_PAGE_SIZE }), [ruleId, page]);
+  // The history is read forwards only: the cursor each page was read after, page 1's none.
+  const [afters, setAfters] = useState<(string | null)[]>([null]);
+  const page = afters.length;
+  const variables = useMemo(() => ({ ruleId: ruleId || null, first: DELIVERY_PAGE_SIZE, after: afters.at(-1) ?? null }), [ruleId, afters]);
   const [{ data, error, fetching }, reexecute] = useQuery({ query: NotificationDeliveriesQuery, variables, requestPolicy: 'cache-and-network' });
-  const items = useMemo(() => data?.notificationDeliveries.items ?? [], [data]);
-  const total = data?.notificationDeliveries.total ?? 0;
-  const names = useMemo(() => new Map(rules.map((r) => [r.id, r.name])), [rules]);
+  const items = useMemo(() => data?.notificationDeliveries.nodes ?? [], [data]);
+  const total = data?.notificationDeliveries.totalCount ?? 0;
+  const endCursor = data?.notificationDeliveries.pageInfo.hasNextPage ? data.notificationDeliveries.pageInfo.endCursor : null;
+  const names = useMemo(() => new Map(rules.map((r) => [r.ruleId, r.name])), [rules]);
 
   const pending = items.some((d) => d.status === 'PENDING');
   const testShown = expected !== null && items.some((d) => d.eventSeq === expected.eventSeq);
@@ -191,9 +195,9 @@ function Deliveries({ rules, expected, onSeen }: { rules: readonly NotificationR
             value={ruleId}
             onChange={(e) => {
               setRuleId(e.currentTarget.value);
-              setPage(1);
+              setAfters([null]);
             }}
-            data={[{ value: '', label: 'All rules' }, ...rules.map((r) => ({ value: r.id, label: r.name }))]}
+            data={[{ value: '', label: 'All rules' }, ...rules.map((r) => ({ value: r.ruleId, label: r.name }))]}
             w={220}
           />
           <Button variant="default" onClick={() => reexecute({ requestPolicy: 'network-only' })} loading={fetching && !pending && !waiting}>
@@ -262,11 +266,13 @@ function Deliveries({ rules, expected, onSeen }: { rules: readonly NotificationR
           </Table>
         </Table.ScrollContainer>
       )}
-      {pageCount > 1 && (
-        <Group justify="center" component="nav" aria-label="Delivery pages">
-          <Pagination total={pageCount} value={Math.min(page, pageCount)} onChange={setPage} getItemProps={(p) => ({ 'aria-label': `Page ${p}` })} getControlProps={(c) => ({ 'aria-label': `${c} page` })} />
-        </Group>
-      )}
+      <CursorPager
+        label="Delivery pages"
+        page={page}
+        pages={pageCount}
+        onPrevious={page > 1 ? () => setAfters((a) => a.slice(0, -1)) : null}
+        onNext={endCursor ? () => setAfters((a) => [...a, endCursor]) : null}
+      />
     </Stack>
   );
 }
@@ -306,15 +312,16 @@ export default function NotificationsPage() {
     );
   }
 
-  const rules = data?.notificationRules ?? [];
+  const rules = data?.notificationRules.nodes ?? [];
   const test = async (rule: NotificationRuleFieldsFragment) => {
     setTested(null);
-    const result = await sendTest({ id: rule.id });
-    if (result.error || result.data === undefined) {
-      setTested({ ok: false, message: `Could not send a test through “${rule.name}”: ${result.error ? errorMessage(result.error) : 'no answer'}` });
+    const result = await sendTest({ id: rule.ruleId });
+    const eventSeq = result.data?.testNotificationRule.eventId;
+    const problem = mutationError(result, result.data?.testNotificationRule);
+    if (problem || eventSeq == null) {
+      setTested({ ok: false, message: `Could not send a test through “${rule.name}”: ${problem ?? 'no answer'}` });
       return;
     }
-    const eventSeq = result.data.testNotificationRule;
     setTested({ ok: true, message: `Test event #${eventSeq} sent through “${rule.name}”; its delivery appears in the history below.` });
     setExpected({ eventSeq, ruleName: rule.name, until: Date.now() + TEST_WAIT_MS });
   };

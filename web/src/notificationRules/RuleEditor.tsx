@@ -8,6 +8,7 @@ import { useState, type ReactNode } from 'react';
 import { useMutation } from 'urql';
 import { CreateNotificationRuleMutation, UpdateNotificationRuleMutation } from '../api/notifications';
 import type { ChannelType, NotificationRuleFieldsFragment } from '../gql/graphql';
+import { mutationProblems } from '../lib/errors';
 import {
   CHANNEL_LABEL,
   CHANNELS,
@@ -63,13 +64,14 @@ function RuleForm({ rule, onClose, onSaved }: RuleEditorProps) {
     if (Object.keys(validateRuleForm(values)).length > 0) return;
     setHub(null);
     const input = toRuleInput(values);
-    const result = rule ? await update({ id: rule.id, input }) : await create({ input });
-    if (result.error) {
-      setHub(hubProblems(result.error));
+    const result = rule ? await update({ id: rule.ruleId, input }) : await create({ input });
+    const payload = result.data && ('updateNotificationRule' in result.data ? result.data.updateNotificationRule : result.data.createNotificationRule);
+    const problems = mutationProblems(result, payload);
+    if (problems.length > 0) {
+      setHub(hubProblems(problems));
       return;
     }
-    const saved = result.data && ('updateNotificationRule' in result.data ? result.data.updateNotificationRule : result.data.createNotificationRule);
-    if (saved) onSaved(saved);
+    if (payload?.rule) onSaved(payload.rule);
   };
 
   return (
@@ -187,7 +189,7 @@ export function RuleEditor({ opened, ...props }: RuleEditorProps & { opened: boo
       title={<Text fw={700}>{props.rule ? `Edit rule “${props.rule.name}”` : 'New notification rule'}</Text>}
       closeButtonProps={{ 'aria-label': 'Close' }}
     >
-      {opened && <RuleForm key={props.rule?.id ?? 'new'} {...props} />}
+      {opened && <RuleForm key={props.rule?.ruleId ?? 'new'} {...props} />}
     </Modal>
   );
 }

@@ -4,13 +4,14 @@
 import { CombinedError } from 'urql';
 import { describe, expect, it } from 'vitest';
 import type { NotificationRuleFieldsFragment } from '../gql/graphql';
-import { graphQLError } from '../test/client';
+import { mutationProblems } from '../lib/errors';
+import { graphQLError, userError } from '../test/client';
 import { emptyRuleForm, hubProblems, parseRecipients, ruleToForm, toRuleInput, validateRuleForm, type RuleFormValues } from './form';
 
 const form = (patch: Partial<RuleFormValues>): RuleFormValues => ({ ...emptyRuleForm(), name: 'On-call', url: 'https://hooks.example.com/x', ...patch });
 
 const rule: NotificationRuleFieldsFragment = {
-  id: 'rule_1',
+  ruleId: 'rule_1',
   name: 'Pager',
   channel: 'WEBHOOK',
   target: 'https://hooks.example.com/***',
@@ -88,27 +89,36 @@ describe('parseRecipients', () => {
 });
 
 describe('hubProblems', () => {
-  it('puts each INVALID_INPUT problem at the field it names', () => {
-    const error = graphQLError('name: 1 to 100 characters; channel.url: not a URL (relative URL without a base); channel.secret: at least 16 characters');
-    expect(hubProblems(error)).toEqual({
+  const refused = (...errors: ReturnType<typeof userError>[]) => hubProblems(mutationProblems({}, { userErrors: errors }));
+
+  it('puts each user error at the field its path names', () => {
+    const problems = refused(
+      userError(['input', 'name'], 'name: 1 to 100 characters'),
+      userError(['input', 'channel', 'url'], 'channel.url: not a URL (relative URL without a base)'),
+      userError(['input', 'channel', 'secret'], 'channel.secret: at least 16 characters'),
+    );
+    expect(problems).toEqual({
       fields: { name: '1 to 100 characters', url: 'not a URL (relative URL without a base)', secret: 'at least 16 characters' },
       all: ['name: 1 to 100 characters', 'channel.url: not a URL (relative URL without a base)', 'channel.secret: at least 16 characters'],
     });
   });
 
   it('shows that email needs the hub’s mail relay at the channel', () => {
-    const error = graphQLError('channel.to: "x" is not a mail address; channel: email needs a mail relay, and `notifications.smtp` is not set in the hub\'s config');
-    const { fields } = hubProblems(error);
+    const { fields } = refused(
+      userError(['input', 'channel', 'to'], 'channel.to: "x" is not a mail address'),
+      userError(['input', 'channel'], "channel: email needs a mail relay, and `notifications.smtp` is not set in the hub's config"),
+    );
     expect(fields.channel).toBe("email needs a mail relay, and `notifications.smtp` is not set in the hub's config");
     expect(fields.to).toBe('"x" is not a mail address');
   });
 
   it('understands the input.* paths of a missing field', () => {
-    expect(hubProblems(graphQLError('input.url: required for this channel')).fields).toEqual({ url: 'required for this channel' });
+    expect(refused(userError(['input', 'url'], 'input.url: required for this channel')).fields).toEqual({ url: 'required for this channel' });
   });
 
-  it('keeps other refusals whole and out of the fields', () => {
-    expect(hubProblems(graphQLError('admin role required; ask an admin', 'FORBIDDEN'))).toEqual({ fields: {}, all: ['admin role required; ask an admin'] });
-    expect(hubProblems(new CombinedError({ networkError: new Error('Failed to fetch') })).all).toEqual(['[Network] Failed to fetch']);
+  it('keeps problems without a field, and top-level refusals, whole and out of the fields', () => {
+    expect(refused(userError(null, 'no such rule', 'NOT_FOUND'))).toEqual({ fields: {}, all: ['no such rule'] });
+    expect(hubProblems(mutationProblems({ error: graphQLError('admin role required; ask an admin', 'FORBIDDEN') }, undefined))).toEqual({ fields: {}, all: ['admin role required; ask an admin'] });
+    expect(hubProblems(mutationProblems({ error: new CombinedError({ networkError: new Error('Failed to fetch') }) }, undefined)).all).toEqual(['[Network] Failed to fetch']);
   });
 });

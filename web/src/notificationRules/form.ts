@@ -1,8 +1,8 @@
 // The notification rule form without React: its values, a rule read back into them (the hub
 // never returns a webhook's URL or secret, so those start empty), the checks made before
-// sending, the mapping to `NotificationRuleInput`, and the hub's INVALID_INPUT messages
-// ("channel.url: not a URL (…)"; several joined with "; ") sorted to the field they name.
-import type { CombinedError } from 'urql';
+// sending, the mapping to `NotificationRuleInput`, and the hub's user errors sorted to the field
+// their path names.
+import type { Problem } from '../lib/errors';
 import type { ChannelType, EventKind, NotificationRuleFieldsFragment, NotificationRuleInput } from '../gql/graphql';
 
 export const CHANNEL_LABEL: Record<ChannelType, string> = {
@@ -133,22 +133,14 @@ export interface HubProblems {
 }
 
 /**
- * Sorts a refusal into fields. INVALID_INPUT messages name the field first ("channel.url: …",
- * "input.to: …"); several problems come joined with "; ".
+ * Sorts the hub's refusal (`mutationProblems`: user errors with the field they name, or
+ * top-level errors) into the form's fields; every problem is listed as the hub wrote it.
  */
-export function hubProblems(error: CombinedError): HubProblems {
+export function hubProblems(problems: readonly Problem[]): HubProblems {
   const fields: FieldErrors = {};
-  const all: string[] = [];
-  if (error.graphQLErrors.length === 0) return { fields, all: [error.message] };
-  for (const e of error.graphQLErrors) {
-    const invalid = e.extensions?.code === 'INVALID_INPUT';
-    const parts = invalid ? e.message.split(/;\s+(?=[a-z_.]+:\s)/) : [e.message];
-    for (const part of parts) {
-      all.push(part);
-      const match = invalid ? /^([a-z_.]+):\s+(.*)$/s.exec(part) : null;
-      const field = match ? fieldOf(match[1]!) : null;
-      if (match && field) fields[field] = fields[field] ? `${fields[field]}; ${match[2]!}` : match[2]!;
-    }
+  for (const p of problems) {
+    const field = p.path ? fieldOf(p.path) : null;
+    if (field) fields[field] = fields[field] ? `${fields[field]}; ${p.text}` : p.text;
   }
-  return { fields, all };
+  return { fields, all: problems.map((p) => p.message) };
 }

@@ -28,8 +28,8 @@ const running = {
   executionType: 'batch',
   targetServers: ['nonprod-web-01', 'nonprod-db-01'],
   actionTemplateId: null,
-  action: { type: 'shell_command', command: 'uptime' },
-  parameters: {},
+  operation: { __typename: 'ShellCommandAction', command: 'uptime', timeout: null, workingDirectory: null, shell: null, environmentVars: [] },
+  parameterValues: [],
   overall: 'RUNNING',
   priority: 'NORMAL',
   progress: 50,
@@ -43,12 +43,19 @@ const running = {
 };
 const outcome = (id: string, overall: string, hoursAgo = 0) => ({ executionId: id, overall, timing: { createdAt: new Date(Date.now() - hoursAgo * 3_600_000).toISOString() } });
 
+const pageInfo = (hasNextPage: boolean, endCursor: string | null) => ({ hasNextPage, hasPreviousPage: false, startCursor: null, endCursor });
+
 function setup(empty = false) {
   const fake = fakeClient({
-    OverviewServers: () => ({ data: { servers: { total: empty ? 0 : servers.length, items: empty ? [] : servers } } }),
-    OverviewRunning: () => ({ data: { executions: { total: empty ? 0 : 1, items: empty ? [] : [running] } } }),
-    OverviewOutcomes: () => ({ data: { executions: { total: empty ? 0 : 3, items: empty ? [] : [outcome('a', 'COMPLETED'), outcome('b', 'FAILED'), outcome('c', 'COMPLETED', 0.1)] } } }),
-    ServerLocks: () => ({ data: { serverLocks: empty ? [] : [lock] } }),
+    OverviewServers: () => ({ data: { servers: { totalCount: empty ? 0 : servers.length, nodes: empty ? [] : servers } } }),
+    OverviewRunning: () => ({ data: { executions: { totalCount: empty ? 0 : 1, nodes: empty ? [] : [running] } } }),
+    // Two pages, read by cursor: the rate counts both.
+    OverviewOutcomes: (v) => {
+      if (empty) return { data: { executions: { totalCount: 0, pageInfo: pageInfo(false, null), nodes: [] } } };
+      if (v.after === 'c-b') return { data: { executions: { totalCount: 3, pageInfo: pageInfo(false, 'c-c'), nodes: [outcome('c', 'COMPLETED', 0.1)] } } };
+      return { data: { executions: { totalCount: 3, pageInfo: pageInfo(true, 'c-b'), nodes: [outcome('a', 'COMPLETED'), outcome('b', 'FAILED')] } } };
+    },
+    ServerLocks: () => ({ data: { serverLocks: { totalCount: empty ? 0 : 1, nodes: empty ? [] : [lock] } } }),
   });
   renderWithProviders(<OverviewPage />, { client: fake.client, route: '/overview' });
   return fake;

@@ -150,13 +150,13 @@ export default function OverviewPage() {
     return () => clearInterval(id);
   }, [refreshServers, refreshRunning]);
 
-  const fleet = useMemo(() => fleetHealth(servers.data?.servers.items ?? []), [servers.data]);
-  const attention = useMemo(() => needsAttention(servers.data?.servers.items ?? [], now), [servers.data, now]);
+  const fleet = useMemo(() => fleetHealth(servers.data?.servers.nodes ?? []), [servers.data]);
+  const attention = useMemo(() => needsAttention(servers.data?.servers.nodes ?? [], now), [servers.data, now]);
   const activeLocks = useMemo(() => [...locksByServer(locks, now).values()].sort((a, b) => a.timing.expiresAt.localeCompare(b.timing.expiresAt)), [locks, now]);
 
   if (!servers.data && !servers.error) return <PageLoader label="Loading the overview" />;
-  const runningItems = running.data?.executions.items ?? [];
-  const noServers = servers.data?.servers.total === 0;
+  const runningItems = running.data?.executions.nodes ?? [];
+  const noServers = servers.data?.servers.totalCount === 0;
 
   return (
     <Stack gap="md">
@@ -230,9 +230,9 @@ export default function OverviewPage() {
                   </Table.Tbody>
                 </Table>
               </Table.ScrollContainer>
-              {(servers.data?.servers.total ?? 0) > (servers.data?.servers.items.length ?? 0) && (
+              {(servers.data?.servers.totalCount ?? 0) > (servers.data?.servers.nodes.length ?? 0) && (
                 <Text size="xs" c="dimmed">
-                  Counted over the first {servers.data?.servers.items.length} of {servers.data?.servers.total} servers.
+                  Counted over the first {servers.data?.servers.nodes.length} of {servers.data?.servers.totalCount} servers.
                 </Text>
               )}
             </Stack>
@@ -264,9 +264,9 @@ export default function OverviewPage() {
                   </Text>
                 </Stack>
               ))}
-              {(running.data.executions.total ?? 0) > runningItems.length && (
+              {(running.data.executions.totalCount ?? 0) > runningItems.length && (
                 <Anchor component={Link} to="/executions" size="sm">
-                  All {running.data.executions.total} running executions
+                  All {running.data.executions.totalCount} running executions
                 </Anchor>
               )}
             </Stack>

@@ -4,6 +4,7 @@
 // certificate expired or expiring within 14 days) and the success rate of executions per day
 // (last 7 days) and per hour (last 24 hours).
 import { certificateState, describeExpiry, EXPIRY_WARNING_DAYS } from '../agents/certificate';
+import { FIRST_PAGE } from '../lib/paging';
 import type { CredentialsFieldsFragment, ExecutionState, ServerRowFragment, ServerState } from '../gql/graphql';
 import { formatPercent } from '../lib/format';
 import { DEFAULT_SORT, filtersToParams } from '../servers/filters';
@@ -51,7 +52,7 @@ export function serversLink(environment?: string | null, state?: ServerState | n
     group: null,
     tags: [],
     q: '',
-    page: 1,
+    position: FIRST_PAGE,
     sort: DEFAULT_SORT,
   });
   const query = params.toString();

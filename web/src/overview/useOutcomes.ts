@@ -1,16 +1,16 @@
-// The outcomes of every execution created since `from` (page after page of 500, up to
+// The outcomes of every execution created since `from` (page after page of 500 by cursor, up to
 // MAX_PAGES), asked for again every `refreshMs` while the tab is visible. Read with the client
 // directly: the rate needs all pages at once, not one page per query hook.
 import { useEffect, useState } from 'react';
-import { createRequest, useClient } from 'urql';
+import { createRequest, useClient, type GraphQLRequest, type OperationResult } from 'urql';
 import { pipe, take, toPromise } from 'wonka';
 import { OverviewOutcomesQuery } from '../api/overview';
-import type { OverviewOutcomesQuery as OutcomesData } from '../gql/graphql';
+import type { OverviewOutcomesQuery as OutcomesData, OverviewOutcomesQueryVariables } from '../gql/graphql';
 
 export const OUTCOMES_PAGE_SIZE = 500;
 export const MAX_PAGES = 20;
 
-export type OutcomeItem = OutcomesData['executions']['items'][number];
+export type OutcomeItem = OutcomesData['executions']['nodes'][number];
 
 export interface OutcomesState {
   items: OutcomeItem[] | null;
@@ -28,17 +28,20 @@ export function useOutcomes(from: string, refreshMs: number): OutcomesState {
       if (document.visibilityState === 'hidden') return;
       const items: OutcomeItem[] = [];
       let total = 0;
+      let after: string | null = null;
       for (let page = 1; page <= MAX_PAGES; page++) {
-        const request = createRequest(OverviewOutcomesQuery, { from, page, pageSize: OUTCOMES_PAGE_SIZE });
-        const result = await pipe(client.executeQuery(request, { requestPolicy: 'network-only' }), take(1), toPromise);
+        const request: GraphQLRequest<OutcomesData, OverviewOutcomesQueryVariables> = createRequest(OverviewOutcomesQuery, { from, first: OUTCOMES_PAGE_SIZE, after });
+        const result: OperationResult<OutcomesData> = await pipe(client.executeQuery(request, { requestPolicy: 'network-only' }), take(1), toPromise);
         if (stopped) return;
         if (result.error || !result.data) {
           setState((s) => ({ ...s, error: result.error?.message ?? 'no data' }));
           return;
         }
-        total = result.data.executions.total;
-        items.push(...result.data.executions.items);
-        if (items.length >= total || result.data.executions.items.length < OUTCOMES_PAGE_SIZE) break;
+        const { totalCount, nodes, pageInfo } = result.data.executions;
+        total = totalCount;
+        items.push(...nodes);
+        if (!pageInfo.hasNextPage || !pageInfo.endCursor) break;
+        after = pageInfo.endCursor;
       }
       setState({ items, total, error: null });
     };

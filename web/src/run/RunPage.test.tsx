@@ -13,20 +13,20 @@ import { makeServers, serversPage } from '../test/servers';
 import RunPage from './RunPage';
 
 const TEMPLATE = {
-  id: 'tpl-db',
+  templateId: 'tpl-db',
   name: 'DB validate',
   description: 'Validates a database',
   category: 'database',
   actionType: 'validation',
   version: '1.0.0',
   commandTemplate: 'validate --db={db} --pw={password}',
-  parameters: {
-    db: { type: 'string', required: true, validation: '^[a-z_]+$', description: 'Database' },
-    password: { type: 'secret', required: true },
-    mode: { type: 'enum', values: ['fast', 'full'] },
-  },
-  executionConfig: {},
-  successCriteria: {},
+  parameterDefinitions: [
+    { name: 'db', type: 'STRING', required: true, default: null, validation: '^[a-z_]+$', description: 'Database', min: null, max: null, values: [] },
+    { name: 'password', type: 'SECRET', required: true, default: null, validation: null, description: '', min: null, max: null, values: [] },
+    { name: 'mode', type: 'ENUM', required: false, default: null, validation: null, description: '', min: null, max: null, values: ['fast', 'full'] },
+  ],
+  executionSettings: { timeoutSeconds: 300, retryCount: 0, retryDelaySeconds: 0, requiresLock: false, parallelExecution: true },
+  successConditions: { exitCode: 0, outputContains: [], outputNotContains: [], executionTimeMax: null },
   applicableServerTags: [],
   metadata: { createdAt: '2025-01-01T00:00:00Z', createdBy: 'a@b', updatedAt: '2025-01-01T00:00:00Z', usageCount: 3 },
 };
@@ -34,8 +34,8 @@ const TEMPLATE = {
 function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previewError = false, locks: LockFieldsFragment[] = []) {
   const fake = fakeClient({
     Me: () => ({ data: { me: { email: 'op@example.com', role: 'OPERATOR' } } }),
-    ServerLocks: () => ({ data: { serverLocks: locks } }),
-    ActionTemplates: () => ({ data: { actionTemplates: [TEMPLATE] } }),
+    ServerLocks: () => ({ data: { serverLocks: { totalCount: locks.length, nodes: locks } } }),
+    ActionTemplates: () => ({ data: { actionTemplates: { totalCount: 1, nodes: [TEMPLATE] } } }),
     Servers: () => ({ data: serversPage(makeServers()) }),
     PreviewExecution: (variables) => {
       const input = variables.input as StartExecutionInput;
@@ -51,7 +51,7 @@ function setup(route = '/run?server=nonprod-web-01&server=nonprod-db-01', previe
         },
       };
     },
-    StartExecution: () => ({ data: { startExecution: { executionId: 'exec-1' } } }),
+    StartExecution: () => ({ data: { startExecution: { execution: { executionId: 'exec-1' }, userErrors: [] } } }),
   });
   const user = userEvent.setup();
   renderWithProviders(
@@ -111,7 +111,10 @@ describe('RunPage', () => {
       targetServers: ['nonprod-web-01', 'nonprod-db-01'],
       maxConcurrency: '25%',
       actionTemplateId: 'tpl-db',
-      parameters: { db: 'staging_db', password: 'hunter2' },
+      parameters: [
+        { name: 'db', value: { string: 'staging_db' } },
+        { name: 'password', value: { string: 'hunter2' } },
+      ],
     });
   });
 
@@ -184,7 +187,7 @@ describe('RunPage', () => {
     expect(calls.find((c) => c.name === 'StartExecution')!.variables.input).toEqual({
       priority: 'NORMAL',
       selector: { environment: 'uat', serverGroup: null, tags: [], status: null },
-      action: { type: 'shell_command', command: 'echo hello', timeout: 60 },
+      action: { shellCommand: { command: 'echo hello', timeout: 60, environmentVars: [] } },
     });
   });
 

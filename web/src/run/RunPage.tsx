@@ -13,6 +13,7 @@ import { PreviewExecutionQuery, StartExecutionMutation } from '../api/executions
 import { MeQuery } from '../api/me';
 import { ServersQuery } from '../api/servers';
 import { TemplatesQuery } from '../api/templates';
+import { mutationError } from '../lib/errors';
 import type { Priority, StartExecutionInput } from '../gql/graphql';
 import { formatCount } from '../lib/format';
 import { blockingLocks, locksByServer, useActiveLocks } from '../locks/activeLocks';
@@ -40,7 +41,7 @@ export default function RunPage() {
   const [params] = useSearchParams();
   const navigate = useNavigate();
   const [{ data: templatesData, error: templatesError }] = useQuery({ query: TemplatesQuery });
-  const [{ data: serversData, error: serversError }, refetchServers] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
+  const [{ data: serversData, error: serversError }, refetchServers] = useQuery({ query: ServersQuery, variables: { first: 500 } });
   const [startState, start] = useMutation(StartExecutionMutation);
 
   const [mode, setMode] = useState<Mode>(params.get('mode') === 'adhoc' ? 'adhoc' : 'template');
@@ -65,10 +66,10 @@ export default function RunPage() {
   const [meResult] = useQuery({ query: MeQuery });
   const { locks: activeLocks } = useActiveLocks(LOCKS_REFRESH_MS);
 
-  const templates = templatesData?.actionTemplates ?? [];
-  const template = templates.find((t) => t.id === templateId) ?? null;
-  const specs = useMemo(() => parseParameters(template?.parameters), [template]);
-  const servers = useMemo(() => serversData?.servers.items ?? [], [serversData]);
+  const templates = templatesData?.actionTemplates.nodes ?? [];
+  const template = templates.find((t) => t.templateId === templateId) ?? null;
+  const specs = useMemo(() => parseParameters(template?.parameterDefinitions), [template]);
+  const servers = useMemo(() => serversData?.servers.nodes ?? [], [serversData]);
   const options = useMemo(
     () => ({
       ids: sortedUnique([...servers.map((s) => s.serverId), ...explicit]),
@@ -81,8 +82,8 @@ export default function RunPage() {
 
   const chooseTemplate = (id: string | null) => {
     setTemplateId(id);
-    const next = templates.find((t) => t.id === id);
-    setValues(initialValues(parseParameters(next?.parameters)));
+    const next = templates.find((t) => t.templateId === id);
+    setValues(initialValues(parseParameters(next?.parameterDefinitions)));
     setTouched(new Set());
     setAttempted(false);
   };
@@ -90,7 +91,7 @@ export default function RunPage() {
   // Selector: counted here over the known servers until the hub's preview answers.
   const localMatches = targetMode === 'explicit' ? explicit : targetMode === 'all' ? servers.map((s) => s.serverId) : isEmptySelector(selector) ? [] : matchSelector(servers, selector).map((s) => s.serverId);
   // "All servers": the hub's count of the tenant's servers, asked for again every 10 s.
-  const fleetSize = serversData?.servers.total;
+  const fleetSize = serversData?.servers.totalCount;
   useEffect(() => {
     if (targetMode !== 'all') return;
     const id = setInterval(() => refetchServers({ requestPolicy: 'network-only' }), ALL_REFRESH_MS);
@@ -128,8 +129,8 @@ export default function RunPage() {
     if (errorThreshold.trim()) base.errorThreshold = errorThreshold.trim();
     if (requiresLock) base.requiresLock = true;
     if (failIfLocked) base.failIfLocked = true;
-    if (mode === 'adhoc') return { ...base, action: { type: 'shell_command', command: command.trim(), timeout: Number.isFinite(timeoutNumber) ? timeoutNumber : 60 } };
-    return { ...base, actionTemplateId: template!.id, parameters: toParameterPayload(specs, values) };
+    if (mode === 'adhoc') return { ...base, action: { shellCommand: { command: command.trim(), timeout: Number.isFinite(timeoutNumber) ? timeoutNumber : 60, environmentVars: [] } } };
+    return { ...base, actionTemplateId: template!.templateId, parameters: toParameterPayload(specs, values) };
   })();
 
   // The hub's preview: exact command per server, skipped targets and every problem with the input.
@@ -165,7 +166,7 @@ export default function RunPage() {
   const run = async () => {
     if (!input) return;
     const result = await start({ input });
-    const execution = result.data?.startExecution;
+    const execution = result.data?.startExecution.execution;
     if (execution) {
       setConfirming(false);
       notificationCenter.watch(execution.executionId);
@@ -174,6 +175,7 @@ export default function RunPage() {
   };
 
   const loadError = templatesError ?? serversError;
+  const startProblem = mutationError(startState, startState.data?.startExecution);
 
   return (
     <Stack gap="md" maw={1100}>
@@ -206,7 +208,7 @@ export default function RunPage() {
               label="Template"
               value={templateId ?? ''}
               onChange={(e) => chooseTemplate(e.currentTarget.value || null)}
-              data={[{ value: '', label: templates.length ? 'Choose a template…' : 'No templates yet' }, ...templates.map((t) => ({ value: t.id, label: `${t.name} (${t.category})` }))]}
+              data={[{ value: '', label: templates.length ? 'Choose a template…' : 'No templates yet' }, ...templates.map((t) => ({ value: t.templateId, label: `${t.name} (${t.category})` }))]}
               maw={480}
               error={attempted && !template ? 'Choose a template' : undefined}
             />
@@ -404,9 +406,9 @@ export default function RunPage() {
               …and {previewRows.length - PREVIEW_ROWS} more servers.
             </Text>
           )}
-          {startState.error && (
+          {startProblem && (
             <Alert color="red" variant="light" role="alert" title="The hub refused to start it">
-              {startState.error.graphQLErrors.map((e) => e.message).join('; ') || startState.error.message}
+              {startProblem}
             </Alert>
           )}
           <Group justify="flex-end">

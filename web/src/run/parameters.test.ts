@@ -1,16 +1,21 @@
 // Table tests for typed template parameters: parsing, validation messages, the payload sent and
 // the masked command preview.
 import { describe, expect, it } from 'vitest';
-import { initialValues, parseParameters, renderCommand, shellQuote, toParameterPayload, validateParameters, validateRate } from './parameters';
+import type { ParameterType } from '../gql/graphql';
+import { initialValues, parameterValueInput, parseParameters, renderCommand, shellQuote, toParameterPayload, validateParameters, validateRate, type ParameterDefinitionLike } from './parameters';
 
-const SPECS = parseParameters({
-  db: { type: 'string', required: true, description: 'Database', validation: '^[a-z][a-z0-9_]*$' },
-  tables: { type: 'integer', required: false, default: 10 },
-  verbose: { type: 'boolean', default: true },
-  mode: { type: 'enum', values: ['fast', 'full'], required: true },
-  password: { type: 'secret', required: true },
-  odd: { type: 'mystery' },
-});
+/** A definition as `parameterDefinitions` gives it (defaults as text, `***` for a secret's). */
+const def = (name: string, type: string, more: Partial<ParameterDefinitionLike> = {}): ParameterDefinitionLike => ({ name, type: type as ParameterType, required: false, default: null, description: '', validation: null, values: [], ...more });
+
+const SPECS = parseParameters([
+  def('db', 'STRING', { required: true, description: 'Database', validation: '^[a-z][a-z0-9_]*$' }),
+  def('tables', 'INTEGER', { default: '10' }),
+  def('verbose', 'BOOLEAN', { default: 'true' }),
+  def('mode', 'ENUM', { values: ['fast', 'full'], required: true }),
+  def('password', 'SECRET', { required: true, default: '***' }),
+  // A type this dashboard does not know yet (a newer hub): read as a string.
+  def('odd', 'MYSTERY'),
+]);
 
 describe('parseParameters', () => {
   it('reads types, defaults and rules; required first; unknown types as strings', () => {
@@ -23,8 +28,9 @@ describe('parseParameters', () => {
       ['odd', 'string', false],
     ]);
     expect(SPECS.find((s) => s.name === 'mode')!.values).toEqual(['fast', 'full']);
+    expect(SPECS.find((s) => s.name === 'db')!.validation).toBe('^[a-z][a-z0-9_]*$');
     expect(parseParameters(null)).toEqual([]);
-    expect(parseParameters([1, 2])).toEqual([]);
+    expect(parseParameters([])).toEqual([]);
   });
 
   it('fills defaults, never for secrets', () => {
@@ -50,13 +56,21 @@ describe('validateParameters', () => {
 
 describe('toParameterPayload', () => {
   it('sends typed values and leaves out empty optional ones', () => {
-    expect(toParameterPayload(SPECS, { db: 'd', tables: ' 42 ', verbose: false, mode: 'fast', password: 'p', odd: '' })).toEqual({
-      db: 'd',
-      tables: 42,
-      verbose: false,
-      mode: 'fast',
-      password: 'p',
-    });
+    expect(toParameterPayload(SPECS, { db: 'd', tables: ' 42 ', verbose: false, mode: 'fast', password: 'p', odd: '' })).toEqual([
+      { name: 'db', value: { string: 'd' } },
+      { name: 'mode', value: { string: 'fast' } },
+      { name: 'password', value: { string: 'p' } },
+      { name: 'tables', value: { int: 42 } },
+      { name: 'verbose', value: { boolean: false } },
+    ]);
+  });
+
+  it('types a value the hub shows as text again by its parameter’s type', () => {
+    expect(parameterValueInput('INTEGER', '-7')).toEqual({ int: -7 });
+    expect(parameterValueInput('BOOLEAN', 'false')).toEqual({ boolean: false });
+    expect(parameterValueInput('STRING', '42')).toEqual({ string: '42' });
+    expect(parameterValueInput(undefined, 'x')).toEqual({ string: 'x' });
+    expect(parameterValueInput('INTEGER', '***')).toEqual({ string: '***' });
   });
 });
 

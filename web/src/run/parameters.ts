@@ -1,7 +1,8 @@
-// A template's typed parameters (the specification's `parameters` document): parsing them from
-// the template JSON, form values, inline validation (every problem at once), the payload sent to
-// the hub, and the command preview the hub would build — each value one single-quoted shell
+// A template's typed parameters (`ActionTemplate.parameterDefinitions`): read for the form, form
+// values, inline validation (every problem at once), the payload sent to the hub
+// (`ParameterInput`s), and the command preview the hub would build — each value one single-quoted shell
 // word, secrets shown as ***.
+import type { ParameterInput, ParameterType, ParameterValueInput, TemplateFieldsFragment } from '../gql/graphql';
 
 export const PARAM_TYPES = ['string', 'integer', 'boolean', 'enum', 'secret'] as const;
 export type ParamType = (typeof PARAM_TYPES)[number];
@@ -11,7 +12,8 @@ export interface ParamSpec {
   type: ParamType;
   required: boolean;
   description: string;
-  default: unknown;
+  /** The default as the hub shows it: text (`"10"`, `"true"`; `***` for a secret's), null when none. */
+  default: string | null;
   /** `string`: a regular expression the whole value must match. */
   validation?: string;
   /** `enum`: the allowed values. */
@@ -21,38 +23,36 @@ export interface ParamSpec {
 export type FormValue = string | boolean;
 export type FormValues = Record<string, FormValue>;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+/** A template's parameter as the hub declares it (`ActionTemplate.parameterDefinitions`). */
+export type ParameterDefinitionLike = Pick<TemplateFieldsFragment['parameterDefinitions'][number], 'name' | 'type' | 'required' | 'default' | 'description' | 'validation' | 'values'>;
 
-/** Reads the template's parameters; unknown types are treated as strings. Sorted: required first. */
-export function parseParameters(json: unknown): ParamSpec[] {
-  if (!isRecord(json)) return [];
-  const specs = Object.entries(json).map(([name, raw]): ParamSpec => {
-    const def = isRecord(raw) ? raw : {};
-    const type = typeof def.type === 'string' && (PARAM_TYPES as readonly string[]).includes(def.type) ? (def.type as ParamType) : 'string';
+/** Reads the template's parameters (their types lower-cased as the specification writes them). Sorted: required first. */
+export function parseParameters(definitions: readonly ParameterDefinitionLike[] | null | undefined): ParamSpec[] {
+  const specs = (definitions ?? []).map((def): ParamSpec => {
+    const type = def.type.toLowerCase() as ParamType;
     const spec: ParamSpec = {
-      name,
-      type,
-      required: def.required === true,
-      description: typeof def.description === 'string' ? def.description : '',
+      name: def.name,
+      type: (PARAM_TYPES as readonly string[]).includes(type) ? type : 'string',
+      required: def.required,
+      description: def.description,
       default: def.default ?? null,
     };
-    if (typeof def.validation === 'string') spec.validation = def.validation;
-    if (Array.isArray(def.values)) spec.values = def.values.map(String);
+    if (def.validation) spec.validation = def.validation;
+    if (def.values.length > 0) spec.values = [...def.values];
     return spec;
   });
   return specs.sort((a, b) => Number(b.required) - Number(a.required));
 }
 
 /** A default value as form text. */
-export function defaultText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  return typeof value === 'string' ? value : typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+export function defaultText(value: string | null): string {
+  return value ?? '';
 }
 
 export function initialValues(specs: readonly ParamSpec[]): FormValues {
   const values: FormValues = {};
   for (const spec of specs) {
-    if (spec.type === 'boolean') values[spec.name] = spec.default === true;
+    if (spec.type === 'boolean') values[spec.name] = spec.default === 'true';
     else values[spec.name] = spec.type === 'secret' ? '' : defaultText(spec.default);
   }
   return values;
@@ -98,19 +98,26 @@ export function validateParameters(specs: readonly ParamSpec[], values: FormValu
 }
 
 /** The `parameters` sent to the hub: typed values, optional empty fields left out. */
-export function toParameterPayload(specs: readonly ParamSpec[], values: FormValues): Record<string, unknown> {
-  const payload: Record<string, unknown> = {};
+export function toParameterPayload(specs: readonly ParamSpec[], values: FormValues): ParameterInput[] {
+  const payload: ParameterInput[] = [];
   for (const spec of specs) {
     const value = values[spec.name];
     if (spec.type === 'boolean') {
-      payload[spec.name] = value === true;
+      payload.push({ name: spec.name, value: { boolean: value === true } });
       continue;
     }
     const text = typeof value === 'string' ? value : '';
     if (text.trim() === '') continue;
-    payload[spec.name] = spec.type === 'integer' ? Number(text.trim()) : text;
+    payload.push({ name: spec.name, value: spec.type === 'integer' ? { int: Number(text.trim()) } : { string: text } });
   }
   return payload;
+}
+
+/** A value the hub shows as text (`ParameterValue.value`) as `ParameterValueInput` for its type. */
+export function parameterValueInput(type: ParameterType | undefined, text: string): ParameterValueInput {
+  if (type === 'INTEGER' && /^-?\d+$/.test(text)) return { int: Number(text) };
+  if (type === 'BOOLEAN' && (text === 'true' || text === 'false')) return { boolean: text === 'true' };
+  return { string: text };
 }
 
 /** One single-quoted shell word: `it's` → `'it'\''s'`. */

@@ -10,6 +10,7 @@ import { useMutation, useQuery } from 'urql';
 import { CreateScheduleMutation, CronPreviewQuery } from '../api/admin';
 import { ServersQuery } from '../api/servers';
 import { TemplatesQuery } from '../api/templates';
+import { mutationProblems } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { ParameterForm } from '../run/ParameterForm';
 import { initialValues, parseParameters } from '../run/parameters';
@@ -66,13 +67,13 @@ export function ScheduleForm({ onDone }: { onDone: () => void }) {
   const [touched, setTouched] = useState<Set<string>>(new Set());
   const [hub, setHub] = useState<Record<string, string>>({});
   const [templatesResult] = useQuery({ query: TemplatesQuery });
-  const [serversResult] = useQuery({ query: ServersQuery, variables: { page: 1, pageSize: 500 } });
+  const [serversResult] = useQuery({ query: ServersQuery, variables: { first: 500 } });
   const [state, create] = useMutation(CreateScheduleMutation);
 
-  const templates = useMemo(() => templatesResult.data?.actionTemplates ?? [], [templatesResult.data]);
-  const template = templates.find((t) => t.id === form.templateId) ?? null;
-  const specs = useMemo(() => (template ? parseParameters(template.parameters) : []), [template]);
-  const servers = useMemo(() => serversResult.data?.servers.items ?? [], [serversResult.data]);
+  const templates = useMemo(() => templatesResult.data?.actionTemplates.nodes ?? [], [templatesResult.data]);
+  const template = templates.find((t) => t.templateId === form.templateId) ?? null;
+  const specs = useMemo(() => (template ? parseParameters(template.parameterDefinitions) : []), [template]);
+  const servers = useMemo(() => serversResult.data?.servers.nodes ?? [], [serversResult.data]);
   const environments = useMemo(() => [...new Set(servers.map((s) => s.environment))].sort(), [servers]);
   const groups = useMemo(() => [...new Set(servers.map((s) => s.serverGroup))].sort(), [servers]);
   const matched = form.targetMode === 'selector' ? matchSelector(servers, { environment: form.environment || null, serverGroup: form.serverGroup || null, tags: form.tags, status: null }) : [];
@@ -90,10 +91,9 @@ export function ScheduleForm({ onDone }: { onDone: () => void }) {
     setTried(true);
     if (Object.keys(errors).length > 0 || !template) return;
     const result = await create({ input: toScheduleInput(form, specs) });
-    if (result.error) {
-      const messages = result.error.graphQLErrors.length ? result.error.graphQLErrors.map((e) => e.message) : [result.error.message];
-      setHub(hubProblems(messages));
-    } else onDone();
+    const problems = mutationProblems(result, result.data?.createSchedule);
+    if (problems.length > 0) setHub(hubProblems(problems));
+    else onDone();
   };
 
   const listed = Object.entries(tried ? { ...errors, ...hub } : hub);
@@ -132,11 +132,11 @@ export function ScheduleForm({ onDone }: { onDone: () => void }) {
             label="Template"
             value={form.templateId}
             onChange={(e) => {
-              const next = templates.find((t) => t.id === e.currentTarget.value);
-              set({ templateId: e.currentTarget.value, values: next ? initialValues(parseParameters(next.parameters)) : {} });
+              const next = templates.find((t) => t.templateId === e.currentTarget.value);
+              set({ templateId: e.currentTarget.value, values: next ? initialValues(parseParameters(next.parameterDefinitions)) : {} });
             }}
             onBlur={() => touch('templateId')}
-            data={[{ value: '', label: templatesResult.fetching ? 'Loading templates…' : 'Choose a template' }, ...templates.map((t) => ({ value: t.id, label: `${t.name} (${t.actionType})` }))]}
+            data={[{ value: '', label: templatesResult.fetching ? 'Loading templates…' : 'Choose a template' }, ...templates.map((t) => ({ value: t.templateId, label: `${t.name} (${t.actionType})` }))]}
             error={fieldError('templateId')}
             required
             maw={480}

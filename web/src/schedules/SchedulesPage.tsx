@@ -4,6 +4,8 @@ import { Alert, Button, Group, Stack, Table, Text, Title, VisuallyHidden } from 
 import { useState } from 'react';
 import { useMutation, useQuery } from 'urql';
 import { DeleteScheduleMutation, SchedulesQuery } from '../api/admin';
+import type { ScheduleFieldsFragment } from '../gql/graphql';
+import { mutationError, mutationProblems } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
 import { PageLoader } from '../shell/PageLoader';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
@@ -11,17 +13,17 @@ import { DangerButton } from '../shell/DangerButton';
 import { describeCron } from './form';
 import { ScheduleForm } from './ScheduleForm';
 
-function describeTrigger(trigger: unknown): string {
-  const t = typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>) : {};
-  if (t.type === 'cron' && typeof t.expression === 'string') return `cron ${t.expression}`;
-  if (t.type === 'once' && typeof t.at === 'string') return `once at ${formatDateTime(t.at)}`;
-  return JSON.stringify(trigger);
+type ScheduleTrigger = Pick<ScheduleFieldsFragment, 'cron' | 'runAt'>;
+
+function describeTrigger(s: ScheduleTrigger): string {
+  if (s.cron) return `cron ${s.cron}`;
+  if (s.runAt) return `once at ${formatDateTime(s.runAt)}`;
+  return '–';
 }
 
 /** A cron trigger in words (cronstrue), or nothing. */
-function triggerReading(trigger: unknown): string | null {
-  const t = typeof trigger === 'object' && trigger !== null ? (trigger as Record<string, unknown>) : {};
-  return t.type === 'cron' && typeof t.expression === 'string' ? describeCron(t.expression) : null;
+function triggerReading(s: ScheduleTrigger): string | null {
+  return s.cron ? describeCron(s.cron) : null;
 }
 
 export default function SchedulesPage() {
@@ -32,9 +34,9 @@ export default function SchedulesPage() {
   const doDelete = async () => {
     if (!deleting) return;
     const result = await remove({ id: deleting.id });
-    if (!result.error) setDeleting(null);
+    if (mutationProblems(result, result.data?.deleteSchedule).length === 0) setDeleting(null);
   };
-  const schedules = data?.schedules ?? [];
+  const schedules = data?.schedules.nodes ?? [];
   return (
     <Stack gap="md">
       <Group justify="space-between">
@@ -73,20 +75,20 @@ export default function SchedulesPage() {
             </Table.Thead>
             <Table.Tbody>
               {schedules.map((s) => (
-                <Table.Tr key={s.id}>
+                <Table.Tr key={s.scheduleId}>
                   <Table.Td>{s.name}</Table.Td>
                   <Table.Td>
                     <Text ff="monospace" size="sm">
-                      {describeTrigger(s.trigger)}
+                      {describeTrigger(s)}
                     </Text>
-                    {triggerReading(s.trigger) && <Text size="sm">{triggerReading(s.trigger)}</Text>}
+                    {triggerReading(s) && <Text size="sm">{triggerReading(s)}</Text>}
                   </Table.Td>
                   <Table.Td>{s.enabled ? 'yes' : 'no'}</Table.Td>
                   <Table.Td>{formatDateTime(s.nextRunAt)}</Table.Td>
                   <Table.Td>{formatDateTime(s.lastRunAt)}</Table.Td>
                   <Table.Td>{s.createdBy}</Table.Td>
                   <Table.Td>
-                    <DangerButton size="xs" onClick={() => setDeleting({ id: s.id, name: s.name })} aria-label={`Delete schedule ${s.name}`}>
+                    <DangerButton size="xs" onClick={() => setDeleting({ id: s.scheduleId, name: s.name })} aria-label={`Delete schedule ${s.name}`}>
                       Delete
                     </DangerButton>
                   </Table.Td>
@@ -99,7 +101,7 @@ export default function SchedulesPage() {
       <ConfirmDialog
         opened={deleting !== null}
         title={<>Delete schedule “{deleting?.name}”?</>}
-        error={deleteState.error?.message ?? null}
+        error={mutationError(deleteState, deleteState.data?.deleteSchedule)}
         errorTitle="Could not delete"
         confirmLabel="Delete schedule"
         busy={deleteState.fetching}

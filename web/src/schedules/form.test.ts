@@ -1,8 +1,10 @@
 // Schedule form logic: the cron field read out in words (standard 5-field weekdays from 0 = Sunday,
 // 6-field from 1 = Sunday, as the hub counts), one problem per field, the createSchedule document
-// (template + parameters, servers or selector, rate controls) and the hub's problems at their field.
+// (template + parameters, servers or selector, rate controls) and the hub's problems at the field their path names.
 import { describe, expect, it } from 'vitest';
+import { mutationProblems } from '../lib/errors';
 import type { ParamSpec } from '../run/parameters';
+import { graphQLError, userError } from '../test/client';
 import { describeCron, EMPTY_FORM, hubProblems, toScheduleInput, validateSchedule } from './form';
 
 const specs: ParamSpec[] = [{ name: 'path', type: 'string', required: true, description: '', default: null }];
@@ -33,20 +35,28 @@ describe('schedule form', () => {
     const base = { ...EMPTY_FORM, name: ' nightly ', cron: ' 0  3 * * * ', templateId: 'tpl-1', values: { path: '/var' }, servers: ['web-01'], maxConcurrency: '25%', errorThreshold: '2' };
     expect(toScheduleInput(base, specs)).toEqual({
       name: 'nightly',
-      trigger: { type: 'cron', expression: '0 3 * * *' },
-      execution: { action_template_id: 'tpl-1', parameters: { path: '/var' }, target_servers: ['web-01'], max_concurrency: '25%', error_threshold: '2' },
+      trigger: { cron: '0 3 * * *' },
+      execution: { actionTemplateId: 'tpl-1', parameters: [{ name: 'path', value: { string: '/var' } }], targetServers: ['web-01'], maxConcurrency: '25%', errorThreshold: '2' },
       enabled: true,
     });
     const sel = toScheduleInput({ ...base, targetMode: 'selector', environment: 'prod', tags: ['db'], maxConcurrency: '', errorThreshold: '' }, specs);
-    expect(sel.execution).toEqual({ action_template_id: 'tpl-1', parameters: { path: '/var' }, selector: { environment: 'prod', tags: ['db'] } });
+    expect(sel.execution).toEqual({ actionTemplateId: 'tpl-1', parameters: [{ name: 'path', value: { string: '/var' } }], selector: { environment: 'prod', tags: ['db'] } });
+    const once = toScheduleInput({ ...base, kind: 'once', at: '2030-01-02T03:04' }, specs);
+    expect(once.trigger).toEqual({ once: new Date('2030-01-02T03:04').toISOString() });
   });
 
-  it('puts the hub’s problems at their fields', () => {
-    expect(hubProblems(['trigger.expression: "61 * * * *" is not a valid cron expression; name: must not be empty'])).toEqual({
+  it('puts the hub’s problems at the fields their paths name', () => {
+    const refused = (...errors: ReturnType<typeof userError>[]) => hubProblems(mutationProblems({}, { userErrors: errors }));
+    expect(
+      refused(userError(['input', 'trigger', 'expression'], 'trigger.expression: "61 * * * *" is not a valid cron expression'), userError(['input', 'name'], 'name: must not be empty')),
+    ).toEqual({
       cron: '"61 * * * *" is not a valid cron expression',
       name: 'must not be empty',
     });
-    expect(hubProblems(['execution: max_concurrency must be positive'])).toEqual({ maxConcurrency: 'max_concurrency must be positive' });
-    expect(hubProblems(['something else broke'])).toEqual({ form: 'something else broke' });
+    expect(refused(userError(['input', 'trigger', 'at'], 'trigger.at: must be in the future'))).toEqual({ at: 'must be in the future' });
+    expect(refused(userError(['input', 'execution'], 'execution: max_concurrency must be positive'))).toEqual({ maxConcurrency: 'max_concurrency must be positive' });
+    expect(refused(userError(['input', 'execution', 'parameters', 'path'], 'execution.parameters.path: required'))).toEqual({ 'parameters.path': 'required' });
+    expect(refused(userError(null, 'something else broke', 'CONFLICT'))).toEqual({ form: 'something else broke' });
+    expect(hubProblems(mutationProblems({ error: graphQLError('admin role required', 'FORBIDDEN') }, undefined))).toEqual({ form: 'admin role required' });
   });
 });

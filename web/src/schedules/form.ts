@@ -1,8 +1,10 @@
-// The schedule form's logic: what the fields hold, the one problem per field, and the document
-// createSchedule accepts (`{name, trigger, execution: <start-execution body>, enabled}`), the
+// The schedule form's logic: what the fields hold, the one problem per field, and the input
+// createSchedule takes (`{name, trigger: {cron} | {once}, execution: StartExecutionInput, enabled}`), the
 // execution built from a template + its typed parameters, targets (servers or a selector) and the
 // rate controls — as the Run view builds it. Also the cron field's human reading (cronstrue).
 import cronstrue from 'cronstrue';
+import type { CreateScheduleInput, ServerSelectorInput, StartExecutionInput } from '../gql/graphql';
+import type { Problem } from '../lib/errors';
 import { toParameterPayload, validateParameters, validateRate, type FormValues, type ParamSpec } from '../run/parameters';
 
 export type TargetMode = 'servers' | 'selector';
@@ -87,41 +89,48 @@ export function validateSchedule(f: ScheduleFormState, specs: readonly ParamSpec
 }
 
 /** The createSchedule input for a valid form. */
-export function toScheduleInput(f: ScheduleFormState, specs: readonly ParamSpec[]): Record<string, unknown> {
-  const execution: Record<string, unknown> = { action_template_id: f.templateId, parameters: toParameterPayload(specs, f.values) };
-  if (f.targetMode === 'servers') execution.target_servers = f.servers;
+export function toScheduleInput(f: ScheduleFormState, specs: readonly ParamSpec[]): CreateScheduleInput {
+  const execution: StartExecutionInput = { actionTemplateId: f.templateId, parameters: toParameterPayload(specs, f.values) };
+  if (f.targetMode === 'servers') execution.targetServers = f.servers;
   else {
-    const selector: Record<string, unknown> = {};
+    const selector: ServerSelectorInput = { tags: f.tags };
     if (f.environment) selector.environment = f.environment;
-    if (f.serverGroup) selector.server_group = f.serverGroup;
-    if (f.tags.length) selector.tags = f.tags;
+    if (f.serverGroup) selector.serverGroup = f.serverGroup;
     execution.selector = selector;
   }
-  if (f.maxConcurrency.trim()) execution.max_concurrency = f.maxConcurrency.trim();
-  if (f.errorThreshold.trim()) execution.error_threshold = f.errorThreshold.trim();
-  const trigger = f.kind === 'cron' ? { type: 'cron', expression: f.cron.trim().split(/\s+/).join(' ') } : { type: 'once', at: new Date(f.at).toISOString() };
+  if (f.maxConcurrency.trim()) execution.maxConcurrency = f.maxConcurrency.trim();
+  if (f.errorThreshold.trim()) execution.errorThreshold = f.errorThreshold.trim();
+  const trigger = f.kind === 'cron' ? { cron: f.cron.trim().split(/\s+/).join(' ') } : { once: new Date(f.at).toISOString() };
   return { name: f.name.trim(), trigger, execution, enabled: f.enabled };
 }
 
+/** The form field a problem is about: by the field path the hub gives, then by what it says. */
+function fieldOf(path: string | null, text: string): string {
+  if (path === null) return 'form';
+  const [head, second, third] = path.split('.');
+  if (head === 'name') return 'name';
+  if (head === 'trigger') return second === 'at' || second === 'once' ? 'at' : 'cron';
+  if (head !== 'execution') return 'form';
+  if (second === 'maxConcurrency' || /max_concurrency/.test(text)) return 'maxConcurrency';
+  if (second === 'errorThreshold' || /error_threshold/.test(text)) return 'errorThreshold';
+  if (second === 'parameters' && third) return `parameters.${third}`;
+  if (second === 'actionTemplateId' || second === 'parameters' || /parameter/i.test(text)) return 'templateId';
+  if (second === 'selector') return 'selector';
+  if (second === 'targetServers' || /(server|target|selector)/i.test(text)) return 'servers';
+  return 'form';
+}
+
 /**
- * The hub's INVALID_INPUT problems ("trigger.expression: …; execution: …") placed at the form's
- * fields; what names no field is returned under `form`.
+ * The hub's refusal (`mutationProblems`: user errors naming their field, e.g.
+ * `["input", "trigger", "expression"]`, or top-level errors) placed at the form's fields; what
+ * names no field is returned under `form`, as the hub wrote it.
  */
-export function hubProblems(messages: readonly string[]): FieldErrors {
+export function hubProblems(problems: readonly Problem[]): FieldErrors {
   const e: FieldErrors = {};
-  const put = (key: string, text: string) => {
+  for (const p of problems) {
+    const key = fieldOf(p.path, p.text);
+    const text = key === 'form' ? p.message : p.text;
     e[key] = e[key] ? `${e[key]}; ${text}` : text;
-  };
-  for (const m of messages.flatMap((x) => x.split(/;\s*(?=[a-z_.]+:)/))) {
-    const [, path = '', text = m] = /^([a-z_.]+):\s*(.*)$/s.exec(m) ?? [];
-    if (path === 'name') put('name', text);
-    else if (path.startsWith('trigger.expression')) put('cron', text);
-    else if (path.startsWith('trigger.at')) put('at', text);
-    else if (path.startsWith('execution') && /max_concurrency/.test(text)) put('maxConcurrency', text);
-    else if (path.startsWith('execution') && /error_threshold/.test(text)) put('errorThreshold', text);
-    else if (path.startsWith('execution') && /parameter/i.test(text)) put('templateId', text);
-    else if (path.startsWith('execution') && /(server|target|selector)/i.test(text)) put('servers', text);
-    else put('form', m);
   }
   return e;
 }

@@ -30,7 +30,9 @@ function setup(found = true) {
     ServerDetail: () => ({ data: { server: found ? server : null } }),
     ServerLocks: () => ({
       data: {
-        serverLocks: [
+        serverLocks: {
+          totalCount: 1,
+          nodes: [
           {
             lockId: 'l1',
             serverId: server.serverId,
@@ -42,18 +44,19 @@ function setup(found = true) {
             lockMetadata: { reason: 'kernel patch', priority: 'high', estimatedDurationMinutes: 30 },
             timing: { acquiredAt: '2025-01-01T00:00:00Z', expiresAt: new Date(Date.now() + 600_000).toISOString(), currentExtensions: 0, maxExtensionCount: 3, releasedAt: null },
           },
-        ],
+          ],
+        },
       },
     }),
     Me: () => ({ data: { me: { email: 'admin@example.com', role: 'ADMIN' } } }),
     ServerMetricsHistory: () => ({ data: { server: { serverId: server.serverId, metricsHistory: [] } } }),
-    LockServerOptions: () => ({ data: { servers: { items: [{ serverId: 'other-01', hostname: 'other' }, { serverId: server.serverId, hostname: server.hostname }] } } }),
-    AcquireLock: (v) => ({ data: { acquireLock: { lockId: 'l2', serverId: (v.input as { server_id: string }).server_id } } }),
+    LockServerOptions: () => ({ data: { servers: { nodes: [{ serverId: 'other-01', hostname: 'other' }, { serverId: server.serverId, hostname: server.hostname }] } } }),
+    AcquireLock: (v) => ({ data: { acquireLock: { lock: { lockId: 'l2', serverId: (v.input as { serverId: string }).serverId }, userErrors: [] } } }),
     ServerExecutions: () => ({
       data: {
         executions: {
-          total: 2,
-          items: [
+          totalCount: 2,
+          nodes: [
             {
               executionId: 'exec-7',
               initiatedBy: 'ops@example.com',
@@ -176,6 +179,6 @@ describe('ServerDetailPage', () => {
     await user.clear(minutes);
     await user.type(minutes, '30');
     await user.click(within(dialog).getByRole('button', { name: 'Acquire lock' }));
-    await waitFor(() => expect(calls.find((c) => c.name === 'AcquireLock')?.variables.input).toEqual({ server_id: server.serverId, reason: 'disk swap', lock_type: 'emergency', ttl_minutes: 30 }));
+    await waitFor(() => expect(calls.find((c) => c.name === 'AcquireLock')?.variables.input).toEqual({ serverId: server.serverId, reason: 'disk swap', lockType: 'EMERGENCY', ttlMinutes: 30 }));
   });
 });

@@ -99,7 +99,7 @@ export default function ServerDetailPage() {
   const samples = history.data ?? [];
   const seed: Sample = { at: server.status.lastHeartbeat ?? null, cpu: server.status.cpuPercent, memory: server.status.memoryUsagePercent, disk: server.status.diskUsagePercent };
   const series = samples.length > 0 ? samples : [seed];
-  const recent = executions.data?.executions.items ?? [];
+  const recent = executions.data?.executions.nodes ?? [];
 
   return (
     <Stack gap="md">
@@ -229,7 +229,7 @@ export default function ServerDetailPage() {
             Locks
           </Title>
           {(() => {
-            const mine = (locks.data?.serverLocks ?? []).filter((l) => l.serverId === server.serverId);
+            const mine = (locks.data?.serverLocks.nodes ?? []).filter((l) => l.serverId === server.serverId);
             if (locks.error && !locks.data) return <Text size="sm" c="var(--mantine-color-error)">Could not load locks: {locks.error.message}</Text>;
             if (mine.length === 0) return <Text size="sm" c="dimmed">Not locked.</Text>;
             return <LocksTable locks={mine} me={me.data?.me} now={now} showServer={false} labelledBy="locks-title" />;

@@ -24,7 +24,7 @@ type QueryRequest = Parameters<typeof operationName>[0] & { variables: ServersQu
 
 function fakeClient(respond = (variables: ServersQueryVariables) => ({ data: serversPage(applyFilter(makeServers(), variables.filter)) }), locks: () => LockFieldsFragment[] = () => []) {
   const executeQuery = vi.fn((request: QueryRequest, _context?: { requestPolicy?: string }) =>
-    operationName(request) === 'ServerLocks' ? concat([fromValue({ data: { serverLocks: locks() } }), never]) : concat([fromValue(respond(request.variables)), never]),
+    operationName(request) === 'ServerLocks' ? concat([fromValue({ data: { serverLocks: { totalCount: locks().length, nodes: locks() } } }), never]) : concat([fromValue(respond(request.variables)), never]),
   );
   const client = {
     executeQuery,
@@ -177,7 +177,7 @@ describe('ServersPage', () => {
   it('keeps the DOM small with 5,000 servers and still filters and selects all of them', async () => {
     serverSelection.clear();
     const fleet = makeFleet(5000);
-    const { client } = fakeClient((variables) => ({ data: serversPage(applyFilter(fleet, variables.filter), 1, 5000) }));
+    const { client } = fakeClient((variables) => ({ data: serversPage(applyFilter(fleet, variables.filter), { hasNextPage: true }, 5000) }));
     const user = userEvent.setup();
     renderWithProviders(<ServersPage />, { client, route: '/servers' });
 

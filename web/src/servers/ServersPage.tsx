@@ -4,13 +4,15 @@
 // only when the visible set may change), a fallback refresh every 15 s, and export. Locked
 // servers show a lock badge from `serverLocks(activeOnly: true)`, asked for again with the list.
 // On a phone the filters fold behind a "Filters" button and the servers are cards.
-import { Alert, Button, Group, Pagination, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Stack, Text, Title } from '@mantine/core';
 import { useDebouncedValue } from '@mantine/hooks';
 import { useEffect, useEffectEvent, useMemo, useRef } from 'react';
 import { useNavigate, useSearchParams } from 'react-router-dom';
 import { useQuery, useSubscription } from 'urql';
 import { ServersQuery, ServerUpdatesSubscription } from '../api/servers';
 import { formatCount } from '../lib/format';
+import { FIRST_PAGE, pageWindow } from '../lib/paging';
+import { PositionPager } from '../shell/CursorPager';
 import { useNow } from '../lib/useNow';
 import { locksByServer, useActiveLocks } from '../locks/activeLocks';
 import { ExportMenu } from '../shell/ExportMenu';
@@ -45,7 +47,7 @@ export default function ServersPage() {
 
   const [result, reexecuteQuery] = useQuery({
     query: ServersQuery,
-    variables: { filter, page: filters.page, pageSize: PAGE_SIZE },
+    variables: { filter, ...pageWindow(filters.position, PAGE_SIZE) },
   });
   const [subscription] = useSubscription({ query: ServerUpdatesSubscription });
   const now = useNow(5_000);
@@ -55,7 +57,7 @@ export default function ServersPage() {
   const locks = useMemo(() => locksByServer(activeLocks, now), [activeLocks, now]);
 
   const setFilters = (patch: Partial<ServerListFilters>) =>
-    setParams(filtersToParams({ ...filters, page: 1, ...patch }), { replace: true });
+    setParams(filtersToParams({ ...filters, position: FIRST_PAGE, ...patch }), { replace: true });
 
   // Fallback: re-query every 15 s while the tab is visible, whatever the subscription does.
   const refresh = useEffectEvent(() => {
@@ -75,8 +77,8 @@ export default function ServersPage() {
     const page = result.data?.servers;
     if (!page) return;
     const view = {
-      shown: page.items.some((server) => server.serverId === update.serverId),
-      complete: page.total <= page.items.length,
+      shown: page.nodes.some((server) => server.serverId === update.serverId),
+      complete: page.totalCount <= page.nodes.length,
       filter,
     };
     if (!updateNeedsRefetch(update, view) || pendingRefetch.current) return;
@@ -96,7 +98,7 @@ export default function ServersPage() {
   );
 
   const data = result.data?.servers;
-  const fetched = data?.items;
+  const fetched = data?.nodes;
   const effective = { ...filters, q: debouncedQ };
   const filterKey = filtersToParams(effective).toString();
   // Re-filter on a new page of data or new filters; the clock matters only to the last-seen filter.
@@ -116,8 +118,7 @@ export default function ServersPage() {
     [fetched, filterKey],
   );
 
-  const pageCount = data ? Math.max(1, Math.ceil(data.total / PAGE_SIZE)) : 1;
-  const narrowedHere = data !== undefined && shown.length !== data.items.length;
+  const narrowedHere = data !== undefined && shown.length !== data.nodes.length;
 
   let content;
   if (!data) {
@@ -141,7 +142,7 @@ export default function ServersPage() {
         servers={shown}
         now={now}
         sort={filters.sort}
-        onSortChange={(sort) => setFilters({ sort, page: filters.page })}
+        onSortChange={(sort) => setFilters({ sort, position: filters.position })}
         selected={selected}
         locks={locks}
         onToggle={(id) => serverSelection.toggle(id)}
@@ -151,7 +152,7 @@ export default function ServersPage() {
     );
   }
 
-  const count = data ? (narrowedHere ? shown.length : data.total) : 0;
+  const count = data ? (narrowedHere ? shown.length : data.totalCount) : 0;
 
   return (
     <Stack gap="md">
@@ -199,26 +200,16 @@ export default function ServersPage() {
           {result.error.message}
         </Alert>
       )}
-      {data && data.total > data.items.length && (
+      {data && data.totalCount > data.nodes.length && (
         <Text size="sm" c="dimmed">
-          The hub holds {data.total} matching servers; this page has {data.items.length}. Several environments or statuses
+          The hub holds {data.totalCount} matching servers; this page has {data.nodes.length}. Several environments or statuses
           and the last-seen range apply within the page.
         </Text>
       )}
 
       {content}
 
-      {data && pageCount > 1 && (
-        <Group justify="center" component="nav" aria-label="Server list pages">
-          <Pagination
-            total={pageCount}
-            value={Math.min(filters.page, pageCount)}
-            onChange={(page) => setFilters({ page })}
-            getItemProps={(page) => ({ 'aria-label': `Page ${page}` })}
-            getControlProps={(control) => ({ 'aria-label': `${control} page` })}
-          />
-        </Group>
-      )}
+      {data && <PositionPager label="Server list pages" position={filters.position} pageInfo={data.pageInfo} total={data.totalCount} pageSize={PAGE_SIZE} onChange={(position) => setFilters({ position })} />}
     </Stack>
   );
 }

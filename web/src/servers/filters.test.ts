@@ -1,10 +1,11 @@
 // Table tests for the servers list's URL filters, the hub-side narrowing and the browser-side
 // matching and sorting.
+import { FIRST_PAGE } from '../lib/paging';
 import { describe, expect, it } from 'vitest';
 import { makeServers } from '../test/servers';
 import { DEFAULT_SORT, filtersToParams, matchesFilters, parseFilters, sortServers, toServerFilter, type ServerListFilters } from './filters';
 
-const NONE: ServerListFilters = { environments: [], statuses: [], lastSeen: 'any', group: null, tags: [], q: '', page: 1, sort: DEFAULT_SORT };
+const NONE: ServerListFilters = { environments: [], statuses: [], lastSeen: 'any', group: null, tags: [], q: '', position: FIRST_PAGE, sort: DEFAULT_SORT };
 const NOW = Date.now();
 const ids = (filters: Partial<ServerListFilters>) =>
   makeServers()
@@ -22,7 +23,7 @@ describe('parseFilters / filtersToParams', () => {
       group: 'web',
       tags: ['a', 'b'],
       q: 'x',
-      page: 1,
+      position: FIRST_PAGE,
       sort: { key: 'cpu', dir: 'desc' },
     });
     expect(parseFilters(filtersToParams(filters))).toEqual(filters);

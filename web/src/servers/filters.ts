@@ -3,6 +3,7 @@
 // status, group, tags, text), and applied in full in the browser over the fetched rows (several
 // environments or statuses, last-seen range).
 import type { ServerFilter, ServerRowFragment, ServerState } from '../gql/graphql';
+import { readPosition, writePosition, type PagePosition } from '../lib/paging';
 import { isServerState } from './status';
 
 /** The specification's non-production environments. */
@@ -36,7 +37,8 @@ export interface ServerListFilters {
   group: string | null;
   tags: string[];
   q: string;
-  page: number;
+  /** Where the list is (lib/paging.ts): a cursor and the page number shown. */
+  position: PagePosition;
   sort: Sort;
 }
 
@@ -45,7 +47,6 @@ export const DEFAULT_SORT: Sort = { key: 'serverId', dir: 'asc' };
 const unique = (values: string[]) => [...new Set(values.map((v) => v.trim()).filter(Boolean))];
 
 export function parseFilters(params: URLSearchParams): ServerListFilters {
-  const page = Number.parseInt(params.get('page') ?? '1', 10);
   const [sortKey = '', sortDir] = (params.get('sort') ?? '').split(':');
   const lastSeen = params.get('seen') ?? 'any';
   return {
@@ -55,7 +56,7 @@ export function parseFilters(params: URLSearchParams): ServerListFilters {
     group: params.get('group')?.trim() || null,
     tags: unique(params.getAll('tag')),
     q: params.get('q') ?? '',
-    page: Number.isSafeInteger(page) && page >= 1 ? page : 1,
+    position: readPosition(params),
     sort: isSortKey(sortKey) ? { key: sortKey, dir: sortDir === 'desc' ? 'desc' : 'asc' } : DEFAULT_SORT,
   };
 }
@@ -69,7 +70,7 @@ export function filtersToParams(filters: ServerListFilters): URLSearchParams {
   if (filters.group) params.set('group', filters.group);
   filters.tags.forEach((tag) => params.append('tag', tag));
   if (filters.q) params.set('q', filters.q);
-  if (filters.page > 1) params.set('page', String(filters.page));
+  writePosition(params, filters.position);
   if (filters.sort.key !== DEFAULT_SORT.key || filters.sort.dir !== DEFAULT_SORT.dir) {
     params.set('sort', `${filters.sort.key}:${filters.sort.dir}`);
   }

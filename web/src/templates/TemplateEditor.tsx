@@ -7,9 +7,11 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { CreateTemplateMutation, TemplateQuery, UpdateTemplateMutation } from '../api/templates';
+import { mutationProblems } from '../lib/errors';
 import { PageLoader } from '../shell/PageLoader';
 import { NEW_TEMPLATE, parseTemplateDocument, templateDocument } from './document';
-import { documentToForm, formToDocument, hubProblems, validateForm, type FieldErrors, type TemplateForm } from './form';
+import { documentProblems, documentToForm, formToDocument, hubProblems, validateForm, type FieldErrors, type TemplateForm } from './form';
+import { documentToInput } from './input';
 import { TemplateFormFields } from './TemplateFormFields';
 
 type View = 'form' | 'json';
@@ -62,17 +64,27 @@ function Editor({ id, initial }: { id: string | null; initial: Record<string, un
       }
       document = parsed.document;
     }
-    setProblems([]);
-    setFieldErrors({});
-    const result = id ? await update({ id, input: document }) : await create({ input: document });
-    if (result.error) {
-      const sorted = hubProblems(result.error);
+    const converted = documentToInput(document);
+    if ('problems' in converted) {
+      const sorted = documentProblems(converted.problems);
       setFieldErrors(sorted.fields);
       setProblems(sorted.all);
       return;
     }
-    const saved = result.data && ('createActionTemplate' in result.data ? result.data.createActionTemplate : result.data.updateActionTemplate);
-    if (saved) void navigate(`/templates/${encodeURIComponent(saved.id)}`);
+    setProblems([]);
+    setFieldErrors({});
+    const input = converted.input;
+    const result = id ? await update({ id, input }) : await create({ input });
+    const payload = result.data && ('createActionTemplate' in result.data ? result.data.createActionTemplate : result.data.updateActionTemplate);
+    const refused = mutationProblems(result, payload);
+    if (refused.length > 0) {
+      const sorted = hubProblems(refused);
+      setFieldErrors(sorted.fields);
+      setProblems(sorted.all);
+      return;
+    }
+    const saved = payload?.actionTemplate;
+    if (saved) void navigate(`/templates/${encodeURIComponent(saved.templateId)}`);
   };
 
   return (

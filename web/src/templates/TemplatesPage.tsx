@@ -6,7 +6,9 @@ import { useState } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { useMutation, useQuery } from 'urql';
 import { DeleteTemplateMutation, TemplateQuery, TemplatesQuery } from '../api/templates';
+import { mutationError, mutationProblems } from '../lib/errors';
 import { formatDateTime } from '../lib/format';
+import { templateDocument } from './document';
 import { defaultText, parseParameters } from '../run/parameters';
 import { PageLoader } from '../shell/PageLoader';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
@@ -35,10 +37,11 @@ export function TemplateDetail() {
       </Alert>
     );
   }
-  const specs = parseParameters(template.parameters);
+  const specs = parseParameters(template.parameterDefinitions);
+  const document = templateDocument(template);
   const doDelete = async () => {
-    const result = await remove({ id: template.id });
-    if (!result.error) void navigate('/templates', { replace: true });
+    const result = await remove({ id: template.templateId });
+    if (mutationProblems(result, result.data?.deleteActionTemplate).length === 0) void navigate('/templates', { replace: true });
   };
   return (
     <Stack gap="md" maw={1000}>
@@ -55,10 +58,10 @@ export function TemplateDetail() {
           </Badge>
         </Group>
         <Group gap="sm">
-          <Button component={Link} to={`/run?template=${encodeURIComponent(template.id)}`}>
+          <Button component={Link} to={`/run?template=${encodeURIComponent(template.templateId)}`}>
             Run this template
           </Button>
-          <Button variant="default" component={Link} to={`/templates/${encodeURIComponent(template.id)}/edit`}>
+          <Button variant="default" component={Link} to={`/templates/${encodeURIComponent(template.templateId)}/edit`}>
             Edit
           </Button>
           <DangerButton onClick={() => setDeleting(true)}>Delete</DangerButton>
@@ -66,7 +69,7 @@ export function TemplateDetail() {
       </Group>
       <Text>{template.description}</Text>
       <Text size="sm" c="dimmed">
-        Category {template.category} · {template.actionType} · id <Code>{template.id}</Code> · used {template.metadata.usageCount} times · created{' '}
+        Category {template.category} · {template.actionType} · id <Code>{template.templateId}</Code> · used {template.metadata.usageCount} times · created{' '}
         {formatDateTime(template.metadata.createdAt)} by {template.metadata.createdBy} · updated {formatDateTime(template.metadata.updatedAt)}
       </Text>
       {template.applicableServerTags.length > 0 && (
@@ -90,19 +93,19 @@ export function TemplateDetail() {
           <Title order={2} size="h4" id="exec-title" mb="xs">
             Execution settings
           </Title>
-          <Code block>{JSON.stringify(template.executionConfig, null, 2)}</Code>
+          <Code block>{JSON.stringify(document.execution_config, null, 2)}</Code>
         </Card>
         <Card withBorder component="section" aria-labelledby="criteria-title">
           <Title order={2} size="h4" id="criteria-title" mb="xs">
             Success criteria
           </Title>
-          <Code block>{JSON.stringify(template.successCriteria, null, 2)}</Code>
+          <Code block>{JSON.stringify(document.success_criteria, null, 2)}</Code>
         </Card>
       </SimpleGrid>
       <ConfirmDialog
         opened={deleting}
         title={<>Delete “{template.name}”?</>}
-        error={deleteState.error ? deleteState.error.graphQLErrors.map((e) => e.message).join('; ') || deleteState.error.message : null}
+        error={mutationError(deleteState, deleteState.data?.deleteActionTemplate)}
         errorTitle="Could not delete"
         confirmLabel="Delete template"
         busy={deleteState.fetching}
@@ -155,7 +158,7 @@ export function TemplateDetail() {
 export default function TemplatesPage() {
   const [{ data, error }] = useQuery({ query: TemplatesQuery });
   const [q, setQ] = useState('');
-  const shown = (data?.actionTemplates ?? []).filter((t) => `${t.name} ${t.category} ${t.description}`.toLowerCase().includes(q.trim().toLowerCase()));
+  const shown = (data?.actionTemplates.nodes ?? []).filter((t) => `${t.name} ${t.category} ${t.description}`.toLowerCase().includes(q.trim().toLowerCase()));
   return (
     <Stack gap="md">
       <Group justify="space-between">
@@ -175,7 +178,7 @@ export default function TemplatesPage() {
       {!data && !error && <PageLoader label="Loading templates" />}
       {data && shown.length === 0 && (
         <Text c="dimmed" ta="center" py="xl">
-          {data.actionTemplates.length === 0 ? 'No templates yet.' : 'No templates match.'}
+          {data.actionTemplates.totalCount === 0 ? 'No templates yet.' : 'No templates match.'}
         </Text>
       )}
       {shown.length > 0 && (
@@ -196,9 +199,9 @@ export default function TemplatesPage() {
             </Table.Thead>
             <Table.Tbody>
               {shown.map((t) => (
-                <Table.Tr key={t.id} data-testid="template-row">
+                <Table.Tr key={t.templateId} data-testid="template-row">
                   <Table.Td>
-                    <Anchor component={Link} to={`/templates/${encodeURIComponent(t.id)}`}>
+                    <Anchor component={Link} to={`/templates/${encodeURIComponent(t.templateId)}`}>
                       {t.name}
                     </Anchor>
                   </Table.Td>
@@ -208,7 +211,7 @@ export default function TemplatesPage() {
                   <Table.Td>{t.metadata.usageCount}</Table.Td>
                   <Table.Td>{t.description}</Table.Td>
                   <Table.Td>
-                    <Button size="xs" variant="default" component={Link} to={`/run?template=${encodeURIComponent(t.id)}`} aria-label={`Run ${t.name}`}>
+                    <Button size="xs" variant="default" component={Link} to={`/run?template=${encodeURIComponent(t.templateId)}`} aria-label={`Run ${t.name}`}>
                       Run
                     </Button>
                   </Table.Td>

@@ -3,9 +3,10 @@
 // fields fall back to the hub's defaults, and the hub's problems land at the fields they name.
 import { CombinedError } from 'urql';
 import { describe, expect, it } from 'vitest';
-import { graphQLError } from '../test/client';
+import { mutationProblems } from '../lib/errors';
+import { graphQLError, userError } from '../test/client';
 import { NEW_TEMPLATE } from './document';
-import { documentToForm, emptyParameter, formToDocument, hubProblems, validateForm } from './form';
+import { documentProblems, documentToForm, emptyParameter, formToDocument, hubProblems, validateForm } from './form';
 
 /** As the hub returns a template (templateDocument of the fragment): nulls where unset. */
 const HUB_DOC = {
@@ -112,11 +113,15 @@ describe('validateForm', () => {
 });
 
 describe('hubProblems', () => {
-  it('puts each problem at the path it names, and lists them all', () => {
-    const error = graphQLError(
-      'parameters.n.default: 0 is less than the minimum 1; command_template: placeholder {x} is inside backticks, whose contents the shell reads twice; use $( ) instead; execution_config.retry_count: at most 10',
+  const refused = (...errors: ReturnType<typeof userError>[]) => hubProblems(mutationProblems({}, { userErrors: errors }));
+
+  it('puts each problem at the document path its field names, and lists them all', () => {
+    const problems = refused(
+      userError(['input', 'parameters', 'n', 'default'], 'parameters.n.default: 0 is less than the minimum 1'),
+      userError(['input', 'commandTemplate'], 'command_template: placeholder {x} is inside backticks, whose contents the shell reads twice; use $( ) instead'),
+      userError(['input', 'executionConfig', 'retryCount'], 'execution_config.retry_count: at most 10'),
     );
-    expect(hubProblems(error)).toEqual({
+    expect(problems).toEqual({
       fields: {
         'parameters.n.default': '0 is less than the minimum 1',
         command_template: 'placeholder {x} is inside backticks, whose contents the shell reads twice; use $( ) instead',
@@ -131,8 +136,17 @@ describe('hubProblems', () => {
   });
 
   it('only lists what names no field, and other refusals', () => {
-    expect(hubProblems(graphQLError('input: unknown field `x`, expected one of `name`'))).toEqual({ fields: {}, all: ['input: unknown field `x`, expected one of `name`'] });
-    expect(hubProblems(graphQLError('admin role required', 'FORBIDDEN'))).toEqual({ fields: {}, all: ['admin role required'] });
-    expect(hubProblems(new CombinedError({ networkError: new Error('Failed to fetch') })).all).toEqual(['[Network] Failed to fetch']);
+    expect(refused(userError(null, 'a template named “x” exists', 'CONFLICT'))).toEqual({ fields: {}, all: ['a template named “x” exists'] });
+    expect(hubProblems(mutationProblems({ error: graphQLError('admin role required', 'FORBIDDEN') }, undefined))).toEqual({ fields: {}, all: ['admin role required'] });
+    expect(hubProblems(mutationProblems({ error: new CombinedError({ networkError: new Error('Failed to fetch') }) }, undefined)).all).toEqual(['[Network] Failed to fetch']);
+  });
+});
+
+describe('documentProblems', () => {
+  it('puts the editor’s own problems at their paths', () => {
+    expect(documentProblems(['execution_config.retry_count: must be a whole number, got "x"', 'owner: unknown key'])).toEqual({
+      fields: { 'execution_config.retry_count': 'must be a whole number, got "x"', owner: 'unknown key' },
+      all: ['execution_config.retry_count: must be a whole number, got "x"', 'owner: unknown key'],
+    });
   });
 });

@@ -2,9 +2,9 @@
 // create / updateActionTemplate take) read into form values and written back, keeping every key
 // the form does not show (at the top, in each parameter, in execution_config and
 // success_criteria) so that switching between the Form and JSON tabs loses nothing; the checks
-// the form makes before sending; and the hub's INVALID_INPUT problems ("parameters.n.default: …",
-// several joined with "; ") sorted to the field they name.
-import type { CombinedError } from 'urql';
+// the form makes before sending; and the hub's user errors (and the editor's own problems with a
+// document) sorted to the field they name.
+import { snakePath, type Problem } from '../lib/errors';
 
 /** The hub's categories (hub/src/service/templates.rs CATEGORIES; the schema does not list them). */
 export const CATEGORIES = ['system', 'database', 'application', 'network', 'security'] as const;
@@ -219,24 +219,29 @@ export interface HubProblems {
 }
 
 /**
- * Sorts a refusal by the path each problem starts with ("parameters.count.default: …",
- * "execution_config.timeout_seconds: …"); several come joined with "; ". Problems without a
- * path (e.g. "input: unknown field …") are only listed.
+ * Sorts the hub's refusal (`mutationProblems`) by the field each user error names
+ * (`["input", "parameters", "count", "default"]` → `parameters.count.default`,
+ * `executionConfig.timeoutSeconds` → `execution_config.timeout_seconds`: the document's keys).
+ * Problems about the request as a whole are only listed.
  */
-export function hubProblems(error: CombinedError): HubProblems {
+export function hubProblems(problems: readonly Problem[]): HubProblems {
   const fields: FieldErrors = {};
-  const all: string[] = [];
-  if (error.graphQLErrors.length === 0) return { fields, all: [error.message] };
-  for (const e of error.graphQLErrors) {
-    const invalid = e.extensions?.code === 'INVALID_INPUT';
-    const parts = invalid ? e.message.split(/;\s+(?=[A-Za-z0-9_.]+:\s)/) : [e.message];
-    for (const part of parts) {
-      all.push(part);
-      const match = invalid ? /^([A-Za-z0-9_.]+):\s+(.*)$/s.exec(part) : null;
-      if (!match || match[1] === 'input') continue;
-      const path = match[1]!;
-      fields[path] = fields[path] ? `${fields[path]}; ${match[2]!}` : match[2]!;
-    }
+  for (const p of problems) {
+    if (!p.path) continue;
+    const path = snakePath(p.path);
+    fields[path] = fields[path] ? `${fields[path]}; ${p.text}` : p.text;
   }
-  return { fields, all };
+  return { fields, all: problems.map((p) => p.message) };
+}
+
+/** The editor's own problems with a document (input.ts: `path: what is wrong`) in the same shape. */
+export function documentProblems(messages: readonly string[]): HubProblems {
+  const fields: FieldErrors = {};
+  for (const m of messages) {
+    const match = /^([A-Za-z0-9_.]+):\s+(.*)$/s.exec(m);
+    if (!match) continue;
+    const [, path, text] = match as unknown as [string, string, string];
+    fields[path] = fields[path] ? `${fields[path]}; ${text}` : text;
+  }
+  return { fields, all: [...messages] };
 }

@@ -58,3 +58,6 @@ export function fakeClient(handlers: Record<string, Handler>) {
 
 export const graphQLError = (message: string, code = 'INVALID_INPUT') =>
   new CombinedError({ graphQLErrors: [{ message, extensions: { code } }] });
+
+/** A payload's user error, as the hub sends it: its field path (e.g. `['input', 'name']`) and message. */
+export const userError = (field: string[] | null, message: string, code = 'INVALID_INPUT') => ({ __typename: 'UserError', field, code, message });

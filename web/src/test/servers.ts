@@ -53,17 +53,19 @@ export function applyFilter(servers: ServerRowFragment[], filter: ServerFilter |
   });
 }
 
-export function serversPage(items: ServerRowFragment[], page = 1, pageSize = 100): ServersQuery {
-  return { servers: { total: items.length, page, pageSize, items } };
+/** One page of `servers` (the first, whole list unless `hasNextPage`). */
+export function serversPage(items: ServerRowFragment[], pageInfo: Partial<ServersQuery['servers']['pageInfo']> = {}, totalCount = items.length): ServersQuery {
+  return { servers: { totalCount, pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: items.length ? 'c-first' : null, endCursor: items.length ? 'c-last' : null, ...pageInfo }, nodes: items } };
 }
 
 /** The same data with the `__typename`s a real GraphQL server adds (graphcache needs them). */
 export function withTypenames(data: ServersQuery) {
   return {
     servers: {
-      __typename: 'ServerPage',
+      __typename: 'ServerConnection',
       ...data.servers,
-      items: data.servers.items.map(typedServer),
+      pageInfo: { __typename: 'PageInfo', ...data.servers.pageInfo },
+      nodes: data.servers.nodes.map(typedServer),
     },
   };
 }

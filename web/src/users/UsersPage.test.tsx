@@ -5,7 +5,7 @@ import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import type { Role } from '../gql/graphql';
-import { fakeClient, graphQLError } from '../test/client';
+import { fakeClient, userError } from '../test/client';
 import { renderWithProviders } from '../test/render';
 import UsersPage from './UsersPage';
 
@@ -18,12 +18,12 @@ const users = [
 function setup(role: Role = 'ADMIN') {
   const fake = fakeClient({
     Me: () => ({ data: { me: { email: role === 'ADMIN' ? 'admin@example.com' : 'ops@example.com', role } } }),
-    Users: () => ({ data: { users } }),
-    CreateUser: (v) => ({ data: { createUser: { email: v.email, role: v.role, tenantId: 't1', disabled: false } } }),
+    Users: () => ({ data: { users: { totalCount: users.length, nodes: users } } }),
+    CreateUser: (v) => ({ data: { createUser: { user: { email: v.email, role: v.role, tenantId: 't1', disabled: false }, userErrors: [] } } }),
     UpdateUser: (v) =>
       v.email === 'admin@example.com'
-        ? { error: graphQLError('you cannot demote or disable yourself; ask another admin') }
-        : { data: { updateUser: { ...users.find((u) => u.email === v.email)!, ...(v.role ? { role: v.role } : {}), ...(v.disabled !== undefined ? { disabled: v.disabled } : {}) } } },
+        ? { data: { updateUser: { user: null, userErrors: [userError(null, 'you cannot demote or disable yourself; ask another admin', 'CONFLICT')] } } }
+        : { data: { updateUser: { user: { ...users.find((u) => u.email === v.email)!, ...(v.role ? { role: v.role } : {}), ...(v.disabled !== undefined ? { disabled: v.disabled } : {}) }, userErrors: [] } } },
   });
   renderWithProviders(<UsersPage />, { client: fake.client });
   return fake;

@@ -8,7 +8,7 @@ import { useMutation, useQuery } from 'urql';
 import { MeQuery } from '../api/me';
 import { CreateUserMutation, UpdateUserMutation, UsersQuery } from '../api/users';
 import type { Role, UserFieldsFragment } from '../gql/graphql';
-import { errorMessage } from '../lib/errors';
+import { errorMessage, mutationError } from '../lib/errors';
 import { formatCount } from '../lib/format';
 import { ConfirmDialog } from '../shell/ConfirmDialog';
 import { DangerButton } from '../shell/DangerButton';
@@ -35,8 +35,9 @@ function CreateUserForm() {
     if (!ready) return;
     setCreated(null);
     const result = await create({ email: email.trim(), password, role });
-    if (!result.error && result.data) {
-      setCreated(result.data.createUser.email);
+    const user = result.data?.createUser.user;
+    if (user) {
+      setCreated(user.email);
       setEmail('');
       setPassword('');
       setRole('VIEWER');
@@ -79,9 +80,9 @@ function CreateUserForm() {
           )}
         </Group>
       </form>
-      {state.error && (
+      {mutationError(state, state.data?.createUser) && (
         <Alert color="red" variant="light" role="alert" title="Could not create the user" mt="md">
-          {errorMessage(state.error)}
+          {mutationError(state, state.data?.createUser)}
         </Alert>
       )}
     </Card>
@@ -95,7 +96,8 @@ function UsersTable({ users, myEmail }: { users: readonly UserFieldsFragment[]; 
   const change = async (email: string, changes: { role?: Role; disabled?: boolean }) => {
     setFailed(null);
     const result = await update({ email, ...changes });
-    if (result.error) setFailed({ email, message: errorMessage(result.error) });
+    const problem = mutationError(result, result.data?.updateUser);
+    if (problem) setFailed({ email, message: problem });
   };
   const busy = (email: string) => state.fetching && state.operation?.variables.email === email;
   return (
@@ -206,7 +208,7 @@ export default function UsersPage() {
       </Stack>
     );
   }
-  const users = data?.users ?? [];
+  const users = data?.users.nodes ?? [];
   return (
     <Stack gap="md" maw={900}>
       <Group align="baseline" gap="md">
