@@ -7,6 +7,7 @@ mod http;
 mod links;
 mod mutation;
 mod notifications;
+pub mod persisted;
 mod query;
 mod server;
 mod servers;
@@ -60,6 +61,9 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
         if !app.config.security.graphql_introspection {
             b = b.disable_introspection();
         }
+        let persisted = std::sync::Arc::new(persisted::Persisted::from_config(&app.config));
+        b = b.extension(persisted::Check(persisted.clone()));
+        b = b.data(persisted);
         b = b.extension(timing::OperationTiming::new(app.metrics.clone()));
         b = b.data(links::Loaders::new(app.clone()));
         b = b.data(app);
