@@ -58,8 +58,8 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/graphql/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/agent\//],
         globPatterns: ['**/*.{js,css,html,svg,png}'],
-        // jsPDF is large and rarely used: fetched on demand, not precached.
-        globIgnores: ['**/pdf-*.js', '**/html2canvas-*.js', '**/purify.es-*.js', '**/index.es-*.js'],
+        // jsPDF and GraphiQL are large and rarely used: fetched on demand, not precached.
+        globIgnores: ['**/GraphiQLPage-*', '**/pdf-*.js', '**/html2canvas-*.js', '**/purify.es-*.js', '**/index.es-*.js'],
         maximumFileSizeToCacheInBytes: 1_000_000,
       },
     }),
