@@ -1,8 +1,24 @@
-// Vite build (with the PWA manifest and service worker), dev-server proxy to a local hub, and
-// the Vitest (jsdom) configuration.
+// Vite build (with the PWA manifest and service worker, and dist/persisted-operations.json: the
+// dashboard's GraphQL operations for the hub's persisted-query allowlist), dev-server proxy to a
+// local hub, and the Vitest (jsdom) configuration.
 import react from '@vitejs/plugin-react';
+import { readFileSync } from 'node:fs';
+import type { Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { defineConfig } from 'vitest/config';
+import { persistedOperations } from './persisted.ts';
+
+/** Writes dist/persisted-operations.json from codegen's src/gql/persisted-documents.json. */
+function persistedOperationsFile(): Plugin {
+  return {
+    name: 'greenroom-persisted-operations',
+    apply: 'build',
+    generateBundle() {
+      const codegen = JSON.parse(readFileSync(new URL('./src/gql/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
+      this.emitFile({ type: 'asset', fileName: 'persisted-operations.json', source: `${JSON.stringify(persistedOperations(codegen), null, 2)}\n` });
+    },
+  };
+}
 
 /** The hub the dev server proxies to; override with GREENROOM_HUB=http://host:port npm run dev. */
 const HUB = process.env.GREENROOM_HUB ?? 'http://127.0.0.1:8000';
@@ -17,6 +33,7 @@ const proxy = {
 export default defineConfig({
   plugins: [
     react(),
+    persistedOperationsFile(),
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: 'script-defer',
@@ -41,8 +58,8 @@ export default defineConfig({
         navigateFallback: '/index.html',
         navigateFallbackDenylist: [/^\/api\//, /^\/graphql/, /^\/healthz/, /^\/readyz/, /^\/metrics/, /^\/agent\//],
         globPatterns: ['**/*.{js,css,html,svg,png}'],
-        // jsPDF is large and rarely used: fetched on demand, not precached.
-        globIgnores: ['**/pdf-*.js', '**/html2canvas-*.js', '**/purify.es-*.js', '**/index.es-*.js'],
+        // jsPDF and GraphiQL are large and rarely used: fetched on demand, not precached.
+        globIgnores: ['**/GraphiQLPage-*', '**/pdf-*.js', '**/html2canvas-*.js', '**/purify.es-*.js', '**/index.es-*.js'],
         maximumFileSizeToCacheInBytes: 1_000_000,
       },
     }),

@@ -2,12 +2,15 @@
 //! key (a user, an address, an account at an address). The embedded limiter is `governor`'s
 //! keyed GCRA (no fixed windows, no global lock: a sharded map, forgotten keys pruned by
 //! [`RateLimiter::prune`]); with several hub replicas [`RedisLimiter`] shares the counts.
+//! A hit may count for several at once ([`RateLimiter::take`]): GraphQL's per-user cost
+//! budget spends a request's cost points in one go.
 //!
 //! Also here: the client's address as a trusted proxy says it was (`X-Forwarded-For`, only
 //! from `security.trusted_proxies`).
 
 use async_trait::async_trait;
 use governor::clock::{Clock as _, DefaultClock};
+use governor::middleware::{NoOpMiddleware, StateInformationMiddleware};
 use governor::nanos::Nanos;
 use governor::state::StateStore;
 use governor::state::keyed::{DashMapStateStore, ShrinkableKeyedStateStore};
@@ -39,11 +42,29 @@ impl Quota {
     }
 }
 
+/// `take` refused: the hits did not fit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Over {
+    /// Seconds until they would fit (at least 1).
+    pub retry_after_secs: u64,
+    /// How many hits the key could make right now (fewer than asked).
+    pub remaining: u32,
+}
+
 /// Counts hits against quotas.
 #[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Counts one hit of `key` under `quota`; `Err(seconds to wait)` when over it.
-    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64>;
+    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
+        self.take(quota, key, 1)
+            .await
+            .map(|_| ())
+            .map_err(|o| o.retry_after_secs)
+    }
+    /// Counts `n` hits of `key` at once, all or none: how many more it could make right
+    /// now, or — over the quota, nothing counted — how long until `n` fit. `n` beyond the
+    /// burst never fits (callers check that first).
+    async fn take(&self, quota: &Quota, key: &str, n: u32) -> Result<u32, Over>;
     /// Forgets the count of `key` under `quota` (a successful sign-in clears its failures).
     async fn reset(&self, quota: &Quota, key: &str);
     /// Forgets keys whose counts have fully recovered (keeps memory bounded).
@@ -81,7 +102,7 @@ impl ShrinkableKeyedStateStore<String> for Counts {
     }
 }
 
-type Keyed = governor::RateLimiter<String, Counts, DefaultClock>;
+type Keyed = governor::RateLimiter<String, Counts, DefaultClock, StateInformationMiddleware>;
 
 /// The in-process limiter (one hub).
 #[derive(Default)]
@@ -98,8 +119,12 @@ impl LocalLimiter {
                     .expect("a positive period")
                     .allow_burst(NonZeroU32::new(q.burst.max(1)).expect("at least 1"));
                 let counts = Counts::default();
-                let limiter =
-                    governor::RateLimiter::new(quota, counts.clone(), DefaultClock::default());
+                let limiter = governor::RateLimiter::<_, _, _, NoOpMiddleware<_>>::new(
+                    quota,
+                    counts.clone(),
+                    DefaultClock::default(),
+                )
+                .with_middleware::<StateInformationMiddleware>();
                 (Arc::new(limiter), counts)
             })
             .clone()
@@ -118,14 +143,21 @@ impl LocalLimiter {
 
 #[async_trait]
 impl RateLimiter for LocalLimiter {
-    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
+    async fn take(&self, quota: &Quota, key: &str, n: u32) -> Result<u32, Over> {
         let (limiter, _) = self.limiter(quota);
-        limiter.check_key(&key.to_string()).map_err(|not_until| {
-            not_until
-                .wait_time_from(DefaultClock::default().now())
-                .as_secs()
-                .max(1)
-        })
+        let n = NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        match limiter.check_key_n(&key.to_string(), n) {
+            Ok(Ok(state)) => Ok(state.remaining_burst_capacity()),
+            Ok(Err(not_until)) => {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                Err(over(quota, n.get(), wait))
+            }
+            // More than the burst: it never fits; say so as a full period's wait.
+            Err(_) => Err(Over {
+                retry_after_secs: (quota.period * quota.burst).as_secs().max(1),
+                remaining: 0,
+            }),
+        }
     }
 
     async fn reset(&self, quota: &Quota, key: &str) {
@@ -145,21 +177,36 @@ impl RateLimiter for LocalLimiter {
     }
 }
 
-/// GCRA in Redis: `KEYS[1]` holds the theoretical arrival time (ms); `ARGV[1]` is the
-/// emission interval (ms), `ARGV[2]` the burst. Answers 0 (allowed, counted) or the ms to
-/// wait. Redis's own clock is used, so replicas' clocks do not matter.
+/// What a refusal to count `n` hits that fit in `wait` says: the wait, and how many hits
+/// fit now (each emission interval of the wait is one hit short of `n`).
+fn over(quota: &Quota, n: u32, wait: Duration) -> Over {
+    let period = quota.period.as_nanos().max(1);
+    let short = wait.as_nanos().div_ceil(period);
+    Over {
+        retry_after_secs: wait.as_secs_f64().ceil().max(1.0) as u64,
+        remaining: u32::try_from(u128::from(n).saturating_sub(short)).unwrap_or(0),
+    }
+}
+
+/// GCRA in Redis: `KEYS[1]` holds the theoretical arrival time (µs); `ARGV[1]` is the
+/// emission interval (µs), `ARGV[2]` the burst, `ARGV[3]` how many hits to count at once.
+/// Answers `{0, hits left}` (allowed, counted) or `{µs to wait, hits that fit now}`. Redis's
+/// own clock is used, so replicas' clocks do not matter.
 const GCRA: &str = r"
 local interval = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local n = tonumber(ARGV[3])
 local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local tat = tonumber(redis.call('GET', KEYS[1]))
 if not tat or tat < now then tat = now end
-local new_tat = tat + interval
+local new_tat = tat + n * interval
 local allow_at = new_tat - burst * interval
-if allow_at > now then return allow_at - now end
-redis.call('SET', KEYS[1], new_tat, 'PX', math.max(new_tat - now, 1))
-return 0
+if allow_at > now then
+  return {allow_at - now, math.max(math.floor((burst * interval - (tat - now)) / interval), 0)}
+end
+redis.call('SET', KEYS[1], new_tat, 'PX', math.max(math.ceil((new_tat - now) / 1000), 1))
+return {0, math.floor((burst * interval - (new_tat - now)) / interval)}
 ";
 
 /// How long one Redis call may take before the local count decides.
@@ -243,28 +290,37 @@ impl RedisLimiter {
 
 #[async_trait]
 impl RateLimiter for RedisLimiter {
-    async fn hit(&self, quota: &Quota, key: &str) -> Result<(), u64> {
+    async fn take(&self, quota: &Quota, key: &str, n: u32) -> Result<u32, Over> {
         let Some(mut conn) = self.connection().await else {
-            return self.local.hit(quota, key).await;
+            return self.local.take(quota, key, n).await;
         };
-        let interval = quota.period.as_millis().max(1) as u64;
-        let answer: redis::RedisResult<u64> = self
+        let n = n.max(1);
+        if n > quota.burst.max(1) {
+            return self.local.take(quota, key, n).await;
+        }
+        let interval = quota.period.as_micros().max(1) as u64;
+        let answer: redis::RedisResult<(u64, u64)> = self
             .script
             .key(self.key(quota, key))
             .arg(interval)
             .arg(quota.burst.max(1))
+            .arg(n)
             .invoke_async(&mut conn)
             .await;
+        let left = |r: u64| u32::try_from(r).unwrap_or(u32::MAX);
         match answer {
-            Ok(0) => {
+            Ok((0, remaining)) => {
                 *self.down_until.lock().unwrap_or_else(|p| p.into_inner()) = None;
-                Ok(())
+                Ok(left(remaining))
             }
-            Ok(wait_ms) => Err(wait_ms.div_ceil(1000).max(1)),
+            Ok((wait_us, remaining)) => Err(Over {
+                retry_after_secs: wait_us.div_ceil(1_000_000).max(1),
+                remaining: left(remaining),
+            }),
             Err(e) => {
                 *self.conn.lock().await = None;
                 self.mark_down(&e);
-                self.local.hit(quota, key).await
+                self.local.take(quota, key, n).await
             }
         }
     }
@@ -338,6 +394,21 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn take_spends_several_hits_at_once_and_says_what_is_left() {
+        let l = LocalLimiter::default();
+        let q = Quota::per_minute("cost", 100);
+        assert_eq!(l.take(&q, "k", 30).await, Ok(70));
+        assert_eq!(l.take(&q, "k", 60).await, Ok(10));
+        let over = l.take(&q, "k", 25).await.unwrap_err();
+        assert_eq!(over.remaining, 10, "{over:?}");
+        // 15 points short at 100 a minute: 9 s.
+        assert!((9..=10).contains(&over.retry_after_secs), "{over:?}");
+        assert_eq!(l.take(&q, "k", 10).await, Ok(0), "a refusal spends nothing");
+        assert_eq!(l.take(&q, "other", 100).await, Ok(0), "keys are separate");
+        assert!(l.take(&q, "fresh", 101).await.is_err(), "beyond the burst");
+    }
+
+    #[tokio::test]
     async fn many_keys_do_not_grow_without_bound_once_pruned() {
         let l = LocalLimiter::default();
         let q = Quota {
@@ -374,6 +445,13 @@ mod tests {
         // A reset on one replica clears the count for both.
         b.reset(&q, "client").await;
         assert!(a.hit(&q, "client").await.is_ok(), "reset is shared");
+        // Several hits at once (a GraphQL request's cost), shared too.
+        let cost = Quota::per_minute("cost", 100);
+        assert_eq!(a.take(&cost, "u", 30).await, Ok(70));
+        assert_eq!(b.take(&cost, "u", 60).await, Ok(10));
+        let over = a.take(&cost, "u", 25).await.unwrap_err();
+        assert_eq!(over.remaining, 10, "{over:?}");
+        assert!((9..=10).contains(&over.retry_after_secs), "{over:?}");
         // Redis gone: each replica still limits, on its own counts.
         redis.restart(Duration::from_millis(10));
         drop(redis);

@@ -28,6 +28,7 @@ const LocksPage = lazy(() => import('./locks/LocksPage'));
 const SchedulesPage = lazy(() => import('./schedules/SchedulesPage'));
 const UsersPage = lazy(() => import('./users/UsersPage'));
 const NotificationsPage = lazy(() => import('./notificationRules/NotificationsPage'));
+const GraphiQLPage = lazy(() => import('./graphiql/GraphiQLPage'));
 
 export function AppRoutes() {
   return (
@@ -59,6 +60,7 @@ export function AppRoutes() {
         <Route path="agents" element={<AgentsPage />} />
         <Route path="users" element={<UsersPage />} />
         <Route path="notifications" element={<NotificationsPage />} />
+        <Route path="graphiql" element={<GraphiQLPage />} />
       </Route>
       <Route path="*" element={<Navigate to="/overview" replace />} />
     </Routes>

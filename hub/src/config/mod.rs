@@ -133,6 +133,20 @@ pub struct SecuritySection {
     /// (integrators' tools need it). Anonymous callers never reach GraphQL.
     #[serde(default = "yes")]
     pub graphql_introspection: bool,
+    /// GraphQL cost points a user may spend a minute (each request spends its
+    /// `extensions.cost.requested`, at least 1; the budget refills continuously). Beyond
+    /// it GraphQL answers 429 `RATE_LIMITED` until enough has refilled.
+    #[serde(default = "default_graphql_cost")]
+    pub graphql_cost_per_minute: u32,
+    /// `off` (any document) or `allowlist`: GraphQL answers only the documents in the
+    /// persisted-query manifest (`graphql_persisted_queries_manifest`, or the dashboard's
+    /// `persisted-operations.json` in `server.web_dir`).
+    #[serde(default)]
+    pub graphql_persisted_queries: PersistedQueries,
+    /// The manifest for `graphql_persisted_queries: allowlist`: a JSON object of SHA-256
+    /// (hex) to document, as GraphQL Code Generator's `persisted-documents.json`.
+    #[serde(default)]
+    pub graphql_persisted_queries_manifest: Option<PathBuf>,
     /// Addresses (or CIDR ranges) of load balancers and proxies in front of the hub whose
     /// `X-Forwarded-For` is believed: rate limits and the audit log then see the client's
     /// address. Empty: every request's address is its peer's.
@@ -151,6 +165,28 @@ pub struct SecuritySection {
     pub tls_cert: Option<PathBuf>,
     #[serde(default)]
     pub tls_key: Option<PathBuf>,
+}
+
+/// Whether GraphQL answers any document or only persisted ones.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PersistedQueries {
+    #[default]
+    Off,
+    Allowlist,
+}
+
+impl SecuritySection {
+    /// The persisted-query manifest `allowlist` reads: the one named, else the dashboard's.
+    pub fn persisted_queries_manifest(&self, web_dir: Option<&Path>) -> Option<PathBuf> {
+        match self.graphql_persisted_queries {
+            PersistedQueries::Off => None,
+            PersistedQueries::Allowlist => self
+                .graphql_persisted_queries_manifest
+                .clone()
+                .or_else(|| web_dir.map(|d| d.join("persisted-operations.json"))),
+        }
+    }
 }
 
 impl std::fmt::Debug for SecuritySection {
@@ -190,6 +226,9 @@ fn default_rate() -> u32 {
 }
 fn default_login_rate() -> u32 {
     30
+}
+fn default_graphql_cost() -> u32 {
+    1_000_000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -453,6 +492,48 @@ logging:
         assert!(
             p.iter().any(|e| e.contains("logging.max_file_size")),
             "{p:?}"
+        );
+    }
+
+    #[test]
+    fn graphql_budget_and_persisted_queries_are_checked() {
+        let text = SPEC_EXAMPLE.replace(
+            "  refresh_token_days: 30\n",
+            "  refresh_token_days: 30\n  graphql_cost_per_minute: 0\n  graphql_persisted_queries: allowlist\n",
+        );
+        let cfg: Config = load_yaml_with(&text, "b.yaml", env).unwrap();
+        let p = cfg.validate().unwrap_err();
+        assert!(
+            p.iter()
+                .any(|e| e.contains("graphql_cost_per_minute") && e.contains("at least 1")),
+            "{p:?}"
+        );
+        assert!(
+            p.iter()
+                .any(|e| e.contains("graphql_persisted_queries") && e.contains("manifest")),
+            "{p:?}"
+        );
+        let text = SPEC_EXAMPLE.replace(
+            "  refresh_token_days: 30\n",
+            "  refresh_token_days: 30\n  graphql_cost_per_minute: -5\n",
+        );
+        let err = load_yaml_with::<Config>(&text, "b.yaml", env).unwrap_err();
+        assert!(err.0.contains("graphql_cost_per_minute"), "{err}");
+        let text = SPEC_EXAMPLE.replace(
+            "  refresh_token_days: 30\n",
+            "  refresh_token_days: 30\n  graphql_persisted_queries: allowlist\n  graphql_persisted_queries_manifest: /nonexistent/m.json\n",
+        );
+        let cfg: Config = load_yaml_with(&text, "b.yaml", env).unwrap();
+        let p = cfg.validate().unwrap_err();
+        assert!(
+            p.iter().any(|e| e.contains("cannot read the manifest")),
+            "{p:?}"
+        );
+        let defaults: Config = load_yaml_with(SPEC_EXAMPLE, "b.yaml", env).unwrap();
+        assert_eq!(defaults.security.graphql_cost_per_minute, 1_000_000);
+        assert_eq!(
+            defaults.security.graphql_persisted_queries,
+            PersistedQueries::Off
         );
     }
 

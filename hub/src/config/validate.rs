@@ -38,6 +38,22 @@ impl Config {
                     .into(),
             );
         }
+        if self.security.graphql_cost_per_minute == 0 {
+            p.push("field `security.graphql_cost_per_minute`: must be at least 1 (cost points a user may spend a minute)".into());
+        }
+        if self.security.graphql_persisted_queries == PersistedQueries::Allowlist {
+            match self
+                .security
+                .persisted_queries_manifest(self.server.web_dir.as_deref())
+            {
+                None => p.push("field `security.graphql_persisted_queries`: `allowlist` needs `security.graphql_persisted_queries_manifest` (or `server.web_dir` with the dashboard's persisted-operations.json)".into()),
+                Some(path) => {
+                    if let Err(e) = crate::api::graphql::persisted::Allowlist::load(&path) {
+                        p.push(format!("field `security.graphql_persisted_queries_manifest`: {e}"));
+                    }
+                }
+            }
+        }
         if self.security.token_expiry_hours == 0 {
             p.push("field `security.token_expiry_hours`: must be at least 1".into());
         }

@@ -1,8 +1,9 @@
 // The cache configuration: a mutation that changes which items a list holds makes the list be
-// fetched again (here: deleting a schedule), through the real graphcache exchange.
+// fetched again (here: deleting a schedule), through the real graphcache exchange. And every
+// operation goes out with its persisted-document hash and its query.
 import { describe, expect, it, vi } from 'vitest';
 import { fromValue, mergeMap, pipe, subscribe } from 'wonka';
-import type { Exchange, Operation, OperationResult } from 'urql';
+import { fetchExchange, type Exchange, type Operation, type OperationResult } from 'urql';
 import { DeleteScheduleMutation, SchedulesQuery } from './admin';
 import { createGreenroomClient } from './client';
 
@@ -50,5 +51,24 @@ describe('cacheConfig', () => {
     await vi.waitFor(() => expect(results.at(-1)).toEqual(['s2']));
     expect(seen.filter((k) => k === 'query').length).toBe(2);
     unsubscribe();
+  });
+});
+
+describe('persisted queries', () => {
+  it('sends the document hash with the query', async () => {
+    const fetchMock = vi.fn<typeof fetch>(() =>
+      Promise.resolve(new Response(JSON.stringify({ data: { schedules: [] } }), { status: 200, headers: { 'Content-Type': 'application/json' } })),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    const client = createGreenroomClient({ accessToken: 't', onUnauthenticated: vi.fn(), transport: [fetchExchange] });
+    await client.query(SchedulesQuery, {}).toPromise();
+    expect(fetchMock).toHaveBeenCalledTimes(1);
+    const init = fetchMock.mock.calls[0]?.[1];
+    const body = JSON.parse(init?.body as string) as { query?: string; extensions?: { persistedQuery?: { version: number; sha256Hash: string } } };
+    const hash = (SchedulesQuery as unknown as { __meta__: { hash: string } }).__meta__.hash;
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(body.extensions?.persistedQuery).toMatchObject({ version: 1, sha256Hash: hash });
+    expect(body.query).toContain('query Schedules');
+    expect(new Headers(init?.headers).get('Authorization')).toBe('Bearer t');
   });
 });

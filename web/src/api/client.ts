@@ -2,11 +2,12 @@
 // normalised cache (graphcache) so live updates change the rows on screen in place, the access
 // token added to each operation by urql's authExchange (refreshed before it expires, and once more
 // when the hub says "unauthenticated"), and one place that turns an answer still unauthenticated
-// after that into the end of the session.
+// after that into the end of the session. Each operation carries its persisted-document hash
+// (`extensions.persistedQuery`) besides its query.
 import { cacheExchange, type Cache, type CacheExchangeOpts } from '@urql/exchange-graphcache';
 import { createClient as createWsClient, type Client as WsClient } from 'graphql-ws';
 import { authExchange } from '@urql/exchange-auth';
-import { Client, fetchExchange, mapExchange, subscriptionExchange, type CombinedError, type Exchange } from 'urql';
+import { Client, fetchExchange, makeOperation, mapExchange, subscriptionExchange, type CombinedError, type Exchange } from 'urql';
 
 export const GRAPHQL_PATH = '/graphql';
 export const GRAPHQL_WS_PATH = '/graphql/ws';
@@ -23,6 +24,36 @@ export function isUnauthenticated(error: CombinedError): boolean {
   if (typeof response === 'object' && response !== null && 'status' in response && response.status === 401) return true;
   return error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED');
 }
+
+const persistedHashes = new Map<number, string>();
+
+/**
+ * Remembers the hash codegen gave each document (`__meta__.hash`, see web/persisted.ts) by urql's key
+ * for it. Placed before the cache, which forwards its own copy of the document (same key, no
+ * `__meta__`) and drops `extensions`.
+ */
+export const rememberPersistedHashes: Exchange = mapExchange({
+  onOperation(operation) {
+    const query = operation.query as { __key?: number; __meta__?: { hash?: unknown } };
+    const hash = query.__meta__?.hash;
+    if (typeof hash === 'string' && query.__key !== undefined) persistedHashes.set(query.__key, hash);
+  },
+});
+
+/**
+ * Adds Apollo's `extensions.persistedQuery` with the document's hash, so a hub that answers only
+ * persisted queries (`security.graphql_persisted_queries: allowlist`) runs it. The query is sent
+ * too (urql's `miss` flag keeps it in the body), so a hub without the allowlist answers the same.
+ */
+export const persistedQueryExchange: Exchange = mapExchange({
+  onOperation(operation) {
+    const key = (operation.query as { __key?: number }).__key;
+    const hash = key === undefined ? undefined : persistedHashes.get(key);
+    if (hash === undefined || operation.kind === 'teardown') return operation;
+    const persistedQuery = { version: 1 as const, sha256Hash: hash, miss: true };
+    return makeOperation(operation.kind, { ...operation, extensions: { ...operation.extensions, persistedQuery } }, operation.context);
+  },
+});
 
 /** Drops every cached `Query.<name>(…)` so views showing that list ask the hub again. */
 function invalidateQueryField(cache: Cache, name: string): void {
@@ -258,6 +289,7 @@ export function createGreenroomClient({ auth: givenAuth, accessToken, onUnauthen
     url: GRAPHQL_PATH,
     preferGetMethod: false,
     exchanges: [
+      rememberPersistedHashes,
       mapExchange({
         onError(error) {
           // Still unauthenticated after the auth exchange renewed the token once: signed out.
@@ -265,6 +297,7 @@ export function createGreenroomClient({ auth: givenAuth, accessToken, onUnauthen
         },
       }),
       cacheExchange(cacheConfig),
+      persistedQueryExchange,
       authExchange((utils) =>
         Promise.resolve({
           addAuthToOperation: (operation) => {

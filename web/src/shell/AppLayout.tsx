@@ -33,6 +33,7 @@ const NAV = [
   { to: '/agents', label: 'Agents', key: '', admin: true },
   { to: '/users', label: 'Users', key: '', admin: true },
   { to: '/notifications', label: 'Notifications', key: '', admin: true },
+  { to: '/graphiql', label: 'GraphQL API', key: '' },
 ];
 
 function useMe() {

@@ -4,7 +4,9 @@
 //! before the schema sees it (400), mutations only over POST (405 for GET), subscriptions
 //! only over `/graphql/ws`. Every error carries `extensions.code`; a document the schema
 //! refuses as a whole (invalid, too costly) is answered 400, field errors 200 with `data`.
-//! Every answer says what it cost (`extensions.cost`).
+//! Every answer says what it cost (`extensions.cost`); a request the caller's cost budget
+//! cannot pay is answered 429 `RATE_LIMITED` with `Retry-After`. With persisted queries on,
+//! the document is looked up (or refused, 400) before anything else (`persisted`).
 
 use super::guard;
 use crate::app::App;
@@ -118,6 +120,11 @@ pub async fn http_handler(
             }
         }
     };
+    if let Some(persisted) = schema.data::<std::sync::Arc<super::persisted::Persisted>>()
+        && let Err(e) = persisted.resolve(&mut request)
+    {
+        return refused(&e);
+    }
     let doc = match guard::parse(&request.query) {
         Ok(d) => d,
         Err(e) => return refused(&e),
@@ -156,12 +163,17 @@ pub async fn http_handler(
             ext.set("code", code);
         }
     }
+    let mut retry_after = None;
     let status = if whole {
         resp.errors
             .iter()
-            .filter_map(|e| e.extensions.as_ref()?.get("code"))
-            .find_map(|c| match c {
-                Value::String(s) if s == "UNAUTHENTICATED" => Some(StatusCode::UNAUTHORIZED),
+            .filter_map(|e| e.extensions.as_ref())
+            .find_map(|x| match x.get("code") {
+                Some(Value::String(s)) if s == "UNAUTHENTICATED" => Some(StatusCode::UNAUTHORIZED),
+                Some(Value::String(s)) if s == "RATE_LIMITED" => {
+                    retry_after = x.get("retryAfter").map(|v| v.to_string());
+                    Some(StatusCode::TOO_MANY_REQUESTS)
+                }
                 _ => None,
             })
             .unwrap_or(StatusCode::BAD_REQUEST)
@@ -170,5 +182,8 @@ pub async fn http_handler(
     };
     let mut out = GraphQLResponse::from(resp).into_response();
     *out.status_mut() = status;
+    if let Some(v) = retry_after.and_then(|v| header::HeaderValue::from_str(&v).ok()) {
+        out.headers_mut().insert(header::RETRY_AFTER, v);
+    }
     out
 }

@@ -13,6 +13,7 @@ mod mutation;
 mod nodes;
 mod notifications;
 mod payloads;
+pub mod persisted;
 mod query;
 mod server;
 mod servers;
@@ -75,6 +76,9 @@ pub fn schema(app: Option<App>) -> GreenroomSchema {
         if !app.config.security.graphql_introspection {
             b = b.disable_introspection();
         }
+        let persisted = std::sync::Arc::new(persisted::Persisted::from_config(&app.config));
+        b = b.extension(persisted::Check(persisted.clone()));
+        b = b.data(persisted);
         b = b.extension(timing::OperationTiming::new(app.metrics.clone()));
         b = b.data(links::Loaders::new(app.clone()));
         b = b.data(app);

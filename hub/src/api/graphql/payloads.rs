@@ -53,6 +53,8 @@ pub enum ErrorCode {
     PersistedQueryNotAllowed,
     /// Persisted-query mode: no document is known by this hash.
     PersistedQueryNotFound,
+    /// A hash without a document, sent to a hub whose persisted-query allowlist is off.
+    PersistedQueryNotSupported,
 }
 
 impl ErrorCode {

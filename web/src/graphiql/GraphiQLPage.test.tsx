@@ -1,0 +1,92 @@
+// GraphiQL at /graphiql: behind the sign-in like every page, mounted in the signed-in frame, its
+// requests sent with the session's bearer token (renewed once on a 401).
+import { render, screen, waitFor } from '@testing-library/react';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { App } from '../App';
+import { createSessionStore } from '../auth/session';
+import { jsonResponse } from '../test/render';
+import { authorisedFetch } from './fetcher';
+
+/** A WebSocket that never connects. */
+class SilentWebSocket {
+  static readonly CONNECTING = 0;
+  static readonly OPEN = 1;
+  static readonly CLOSING = 2;
+  static readonly CLOSED = 3;
+  readonly readyState = 0;
+  readonly protocol = '';
+  onopen = null;
+  onclose = null;
+  onerror = null;
+  onmessage = null;
+  readonly url: string;
+  constructor(url: string) {
+    this.url = url;
+  }
+  close() {}
+  send() {}
+}
+
+describe('GraphiQL page', () => {
+  let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
+
+  beforeEach(() => {
+    fetchMock = vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(200, { data: { me: { __typename: 'User', email: 'admin@example.com', role: 'ADMIN' } } })));
+    vi.stubGlobal('fetch', fetchMock);
+    vi.stubGlobal('WebSocket', SilentWebSocket);
+    window.history.replaceState(null, '', '/graphiql');
+  });
+
+  it('sends a signed-out visitor to the login page', async () => {
+    render(<App store={createSessionStore(window.sessionStorage)} />);
+    expect(await screen.findByRole('button', { name: 'Sign in' }, { timeout: 3000 })).toBeVisible();
+    expect(window.location.pathname).toBe('/login');
+  });
+
+  it('mounts for a signed-in user and asks the hub for the schema with their token', async () => {
+    const store = createSessionStore(window.sessionStorage);
+    store.start({ accessToken: 'acc-1', refreshToken: 'ref-1', expiresAt: Date.now() + 60_000 });
+    render(<App store={store} />);
+
+    expect(await screen.findByTestId('graphiql', {}, { timeout: 10_000 })).toBeInTheDocument();
+    expect(screen.getByRole('link', { name: /^GraphQL API/ })).toHaveAttribute('href', '/graphiql');
+    await waitFor(() => {
+      const introspection = fetchMock.mock.calls.find(([, init]) => typeof init?.body === 'string' && init.body.includes('IntrospectionQuery'));
+      expect(introspection).toBeDefined();
+      expect(introspection?.[0]).toBe('/graphql');
+      expect(new Headers(introspection?.[1]?.headers).get('Authorization')).toBe('Bearer acc-1');
+    });
+    expect(window.location.pathname).toBe('/graphiql');
+  });
+});
+
+describe('authorisedFetch', () => {
+  it('renews the token once on a 401 and sends the request again', async () => {
+    let token = 'old';
+    const refresh = vi.fn(() => {
+      token = 'new';
+      return Promise.resolve(true);
+    });
+    const ended = vi.fn();
+    const fetchMock = vi.fn<typeof fetch>((_url, init) =>
+      Promise.resolve(new Headers(init?.headers).get('Authorization') === 'Bearer new' ? jsonResponse(200, { data: {} }) : jsonResponse(401, {})),
+    );
+    vi.stubGlobal('fetch', fetchMock);
+    const send = authorisedFetch({ token: () => token, expiresSoon: () => false, refresh }, ended);
+
+    const response = await send('/graphql', { method: 'POST', body: '{}' });
+
+    expect(response.status).toBe(200);
+    expect(refresh).toHaveBeenCalledTimes(1);
+    expect(fetchMock).toHaveBeenCalledTimes(2);
+    expect(ended).not.toHaveBeenCalled();
+  });
+
+  it('ends the session when the token cannot be renewed', async () => {
+    vi.stubGlobal('fetch', vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(401, {}))));
+    const ended = vi.fn();
+    const send = authorisedFetch({ token: () => 't', expiresSoon: () => false, refresh: () => Promise.resolve(false) }, ended);
+    expect((await send('/graphql', {})).status).toBe(401);
+    expect(ended).toHaveBeenCalledTimes(1);
+  });
+});
