@@ -1,7 +1,7 @@
 // GraphiQL at /graphiql: behind the sign-in like every page, mounted in the signed-in frame, its
 // requests sent with the session's bearer token (renewed once on a 401).
 import { render, screen, waitFor } from '@testing-library/react';
-import { beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { App } from '../App';
 import { createSessionStore } from '../auth/session';
 import { jsonResponse } from '../test/render';
@@ -29,6 +29,12 @@ class SilentWebSocket {
 
 describe('GraphiQL page', () => {
   let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
+
+  // Load GraphiQL's whole module graph before any test: the page is lazy, and a module it
+  // imports still loading when the file's last test ends fails the run after teardown.
+  beforeAll(async () => {
+    await import('./GraphiQLPage');
+  }, 60_000);
 
   beforeEach(() => {
     fetchMock = vi.fn<typeof fetch>(() => Promise.resolve(jsonResponse(200, { data: { me: { __typename: 'User', email: 'admin@example.com', role: 'ADMIN' } } })));
