@@ -228,7 +228,7 @@ fn default_login_rate() -> u32 {
     30
 }
 fn default_graphql_cost() -> u32 {
-    1_000_000
+    10_000_000
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -530,7 +530,7 @@ logging:
             "{p:?}"
         );
         let defaults: Config = load_yaml_with(SPEC_EXAMPLE, "b.yaml", env).unwrap();
-        assert_eq!(defaults.security.graphql_cost_per_minute, 1_000_000);
+        assert_eq!(defaults.security.graphql_cost_per_minute, 10_000_000);
         assert_eq!(
             defaults.security.graphql_persisted_queries,
             PersistedQueries::Off

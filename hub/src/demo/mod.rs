@@ -195,7 +195,7 @@ fn demo_config(args: &DemoArgs, data_dir: &Path) -> Config {
             rate_limit_per_minute: 6000,
             login_rate_limit_per_minute: 60,
             graphql_introspection: true,
-            graphql_cost_per_minute: 1_000_000,
+            graphql_cost_per_minute: 10_000_000,
             graphql_persisted_queries: Default::default(),
             graphql_persisted_queries_manifest: None,
             cors_origins: Vec::new(),
