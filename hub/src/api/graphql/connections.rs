@@ -114,6 +114,27 @@ impl Window {
         }
     }
 
+    /// A whole list (small lists, read whole) in the order of `key`: sorted, cut to the
+    /// window, each item with its cursor of list `list`; and how many the list has.
+    pub fn page_of<T>(
+        &self,
+        list: &str,
+        mut items: Vec<T>,
+        key: impl Fn(&T) -> String,
+    ) -> (Vec<(T, String)>, bool, bool, u64) {
+        items.sort_by_key(|t| key(t));
+        let total = items.len() as u64;
+        let (page, prev, next) = self.cut(items, &key);
+        let page = page
+            .into_iter()
+            .map(|t| {
+                let cursor = encode(list, &key(&t));
+                (t, cursor)
+            })
+            .collect();
+        (page, prev, next, total)
+    }
+
     /// The page of a whole list already in order, cut by key here (small lists).
     pub fn cut<T>(&self, items: Vec<T>, key: impl Fn(&T) -> String) -> (Vec<T>, bool, bool) {
         let within: Vec<T> = items

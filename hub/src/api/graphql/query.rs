@@ -303,17 +303,12 @@ impl CoreQuery {
     ) -> Result<ScheduleConnection> {
         let w = Window::new("schedules", first, after, last, before).coded()?;
         let c = caller(ctx)?;
-        let mut items = app(ctx)?.store.list_schedules(&c.tenant_id).await.coded()?;
+        let items = app(ctx)?.store.list_schedules(&c.tenant_id).await.coded()?;
         let key = |s: &crate::model::Schedule| format!("{}\u{0}{}", s.name, s.id);
-        items.sort_by_key(key);
-        let total = items.len() as u64;
-        let (page, prev, next) = w.cut(items, key);
+        let (page, prev, next, total) = w.page_of("schedules", items, key);
         let page = page
             .into_iter()
-            .map(|s| {
-                let cursor = connections::encode("schedules", &key(&s));
-                (ScheduleView(s), cursor)
-            })
+            .map(|(x, c)| (ScheduleView(x), c))
             .collect();
         Ok(ScheduleConnection::new(page, prev, next, total, w.count))
     }
