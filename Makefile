@@ -5,13 +5,14 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test docs-test web-test browser-test package-test schema package bench bench-agent clean
+.PHONY: help run build web web-deps test test-deps lint rust-test docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
 	@echo "make schema regenerate schema.graphql from the hub"
-	@echo "make bench   benchmarks (release build): execution and output latency, fan-out to 500 agents on SQLite, MongoDB and 2 replicas"
+	@echo "make bench   benchmarks (release build, docs/performance.md): fan-out to 10..5,000 agents, idle fleet, API under load, live output, agent footprint, Ansible beside (PEERS=ansible,salt adds Salt); fan-out on MongoDB and 2 replicas"
+	@echo "make bench-soak an hour of steady mixed load: the hub's memory must stay flat"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
 	@echo "make package .deb and .rpm for hub, agent and the greenroom CLI (target/debian, target/generate-rpm)"
 	@echo "make package-test  (root, Debian; part of make test) build the packages from the debug binaries, install, run, upgrade, remove and purge them here"
@@ -59,11 +60,16 @@ package-test: build web
 test: test-deps lint rust-test docs-test web-test browser-test package-test
 	@echo "make test: all suites passed"
 
+PEERS ?= ansible
 bench:
-	$(CARGO) build --release -p greenroom-hub -p greenroom-agent
+	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-loadgen
+	ulimit -n 65536 2>/dev/null; python3 bench/run.py --peers $(PEERS)
 	python3 bench/execution_latency.py --bin-dir target/release
-	python3 bench/output_latency.py --bin-dir target/release --agents 200
 	bash bench/fanout_stores.sh target/release 500
+
+bench-soak:
+	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-loadgen
+	ulimit -n 65536 2>/dev/null; python3 bench/run.py --only soak
 
 bench-agent:
 	$(CARGO) build --release -p greenroom-agent -p greenroom-hub

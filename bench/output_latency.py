@@ -13,9 +13,10 @@ Usage: bench/output_latency.py [--bin-dir target/release] [--agents 200] [--line
 Prints p50 / p95 / p99 / max in milliseconds. Standard library only (a minimal WebSocket
 reader is below: the hub's frames to a client are never masked).
 """
-import argparse, base64, json, os, socket, statistics, struct, sys, time
+import argparse, base64, json, os, socket, struct, sys, time
 
 from demo import Demo, call
+from fanout import percentile
 
 
 class Ws:
@@ -62,6 +63,39 @@ class Ws:
                     return b"".join(parts).decode()
 
 
+def measure(d, lines, interval):
+    """Streams `lines` lines from every agent of demo `d`; latencies in ms, `all` and
+    `steady` (each job's first two lines left out: they come with the start burst)."""
+    script = f"for i in $(seq 1 {lines}); do echo \"t=$i:$EPOCHREALTIME\"; sleep {interval}; done"
+    action = {"type": "shell_command", "command": f"bash -c '{script}'", "timeout": 600}
+    eid = call(d.base + "/api/v1/executions", {"action": action, "target_servers": d.targets}, d.token)["execution_id"]
+    ws = Ws(d.port, f"/ws/executions/{eid}?token={d.token}")
+    latencies, steady, missed, final = [], [], 0, None
+    while True:
+        msg = ws.recv()
+        if msg is None:
+            break
+        now = time.time()
+        m = json.loads(msg)
+        if m["type"] == "output":
+            for line in m["lines"]:
+                # A chunk may hold several printed lines.
+                for text in line["data"].split("\n"):
+                    if text.startswith("t="):
+                        n, printed = text[2:].split(":")
+                        ms = (now - float(printed)) * 1000
+                        latencies.append(ms)
+                        if int(n) > 2:
+                            steady.append(ms)
+        elif m["type"] == "missed":
+            missed += m["events"]
+        elif m["type"] in ("update", "snapshot"):
+            final = m["execution"]["status"]["overall"]
+    if final != "completed":
+        sys.exit(f"execution ended {final}")
+    return {"all": sorted(latencies), "steady": sorted(steady), "missed": missed, "expected": len(d.targets) * lines}
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", default="target/release")
@@ -70,43 +104,15 @@ def main():
     ap.add_argument("--interval", type=float, default=0.5, help="seconds between a job's lines")
     a = ap.parse_args()
     with Demo(a.bin_dir, a.agents) as d:
-        base, port, token, targets = d.base, d.port, d.token, d.targets
-        script = f"for i in $(seq 1 {a.lines}); do echo \"t=$i:$EPOCHREALTIME\"; sleep {a.interval}; done"
-        action = {"type": "shell_command", "command": f"bash -c '{script}'", "timeout": 600}
-        eid = call(base + "/api/v1/executions", {"action": action, "target_servers": targets}, token)["execution_id"]
-        ws = Ws(port, f"/ws/executions/{eid}?token={token}")
-        latencies, steady, missed, final = [], [], 0, None
-        while True:
-            msg = ws.recv()
-            if msg is None:
-                break
-            now = time.time()
-            m = json.loads(msg)
-            if m["type"] == "output":
-                for line in m["lines"]:
-                    # A chunk may hold several printed lines.
-                    for text in line["data"].split("\n"):
-                        if text.startswith("t="):
-                            n, printed = text[2:].split(":")
-                            ms = (now - float(printed)) * 1000
-                            latencies.append(ms)
-                            if int(n) > 2:
-                                steady.append(ms)
-            elif m["type"] == "missed":
-                missed += m["events"]
-            elif m["type"] in ("update", "snapshot"):
-                final = m["execution"]["status"]["overall"]
-        if final != "completed":
-            sys.exit(f"execution ended {final}")
-        expected = a.agents * a.lines
-        print(f"output latency, {a.agents} agents x {a.lines} lines: {len(latencies)} of {expected} lines live"
-              f" (missed events {missed})")
-        # The first lines of every job come in one burst with the jobs' start (200 processes
-        # spawned at once); "steady" leaves each job's first two lines out.
-        for name, xs in (("all", latencies), ("steady", steady)):
-            xs.sort()
-            pct = lambda q: xs[min(len(xs) - 1, int(len(xs) * q))]
-            print(f"  {name}: p50 {statistics.median(xs):.1f} ms, p95 {pct(0.95):.1f} ms, p99 {pct(0.99):.1f} ms, max {xs[-1]:.1f} ms")
+        m = measure(d, a.lines, a.interval)
+    print(f"output latency, {a.agents} agents x {a.lines} lines: {len(m['all'])} of {m['expected']} lines live"
+          f" (missed events {m['missed']})")
+    # The first lines of every job come in one burst with the jobs' start (200 processes
+    # spawned at once); "steady" leaves each job's first two lines out.
+    for name in ("all", "steady"):
+        xs = m[name]
+        print(f"  {name}: p50 {percentile(xs, 0.5):.1f} ms, p95 {percentile(xs, 0.95):.1f} ms, "
+              f"p99 {percentile(xs, 0.99):.1f} ms, max {xs[-1]:.1f} ms")
 
 
 if __name__ == "__main__":

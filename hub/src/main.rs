@@ -6,6 +6,9 @@ use greenroom_hub::config::Config;
 use greenroom_hub::{demo, logging, server};
 use std::path::PathBuf;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "greenroom-hub",

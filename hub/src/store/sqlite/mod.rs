@@ -1,9 +1,11 @@
 //! The embedded store: one SQLite file in WAL mode, written by one connection and read by a
 //! small pool of read-only connections, so reads never queue behind each other or behind a
-//! write (WAL readers see the last committed state). Each write is one `BEGIN IMMEDIATE`
-//! transaction on the writer, which makes commit order the order of sequence numbers
-//! (events, audit entries, output cursors) — the single writer is what keeps followers from
-//! being overtaken here; the MongoDB store gets the same from its transactions.
+//! write (WAL readers see the last committed state). Every write goes to one writer thread
+//! and runs, in queue order, in its own savepoint of that thread's `BEGIN IMMEDIATE`
+//! transactions (group commit, `commit`: writes queued together commit together), which
+//! makes commit order the order of sequence numbers (events, audit entries, output
+//! cursors) — the single writer is what keeps followers from being overtaken here; the
+//! MongoDB store gets the same from its transactions.
 //!
 //! Tables mirror the specification's collections; each row keeps the whole document (as
 //! `store::codec` makes it, secrets sealed) as JSON beside the columns that are filtered
@@ -14,6 +16,7 @@
 //! turns them into the async `Store` methods.
 
 mod audit;
+mod commit;
 mod dump;
 mod executions;
 mod imp;
@@ -33,7 +36,7 @@ use super::codec::Codec;
 use super::{StoreError, StoreResult};
 use crate::model::{Page, PageRequest, Timestamp};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Transaction};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
@@ -49,7 +52,10 @@ pub struct SqliteStore {
 }
 
 struct Inner {
-    writer: Mutex<Connection>,
+    /// Read by in-memory stores between write batches; written only by the writer thread.
+    writer: Arc<Mutex<Connection>>,
+    /// The writer thread (`commit`): every write goes through it.
+    writes: commit::Sender,
     /// None for an in-memory database: reads then use the writer.
     readers: Option<pool::Pool>,
     codec: Codec,
@@ -108,14 +114,7 @@ impl SqliteStore {
             configure(&c)?;
             Ok(c)
         })?;
-        Ok(Self {
-            inner: Arc::new(Inner {
-                writer: Mutex::new(conn),
-                readers: Some(readers),
-                codec,
-                path: Some(path.to_path_buf()),
-            }),
-        })
+        Self::with(conn, Some(readers), codec, Some(path.to_path_buf()))
     }
 
     /// A private in-memory database (tests).
@@ -127,12 +126,25 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         configure(&conn)?;
         let conn = schema::migrate(conn, &codec)?;
+        Self::with(conn, None, codec, None)
+    }
+
+    fn with(
+        conn: Connection,
+        readers: Option<pool::Pool>,
+        codec: Codec,
+        path: Option<PathBuf>,
+    ) -> StoreResult<Self> {
+        let writer = Arc::new(Mutex::new(conn));
+        let writes = commit::start_writer(writer.clone(), codec.clone())
+            .map_err(|e| StoreError::Unavailable(format!("cannot start the writer thread: {e}")))?;
         Ok(Self {
             inner: Arc::new(Inner {
-                writer: Mutex::new(conn),
-                readers: None,
+                writer,
+                writes,
+                readers,
                 codec,
-                path: None,
+                path,
             }),
         })
     }
@@ -142,27 +154,24 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
-    /// Runs `f` in one write transaction (`BEGIN IMMEDIATE`) on a blocking thread; commits
-    /// when it returns Ok, rolls back otherwise.
+    /// Runs `f` in the writer's next transaction (`BEGIN IMMEDIATE`, shared with the writes
+    /// queued beside it: `commit`), in a savepoint of its own: its changes commit when it
+    /// returns Ok and the batch commits, and are undone when it returns an error. Answers
+    /// once the batch is committed.
     pub(super) async fn write<T, F>(&self, f: F) -> StoreResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>, &Codec) -> StoreResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
         let _timer = crate::metrics::STORE_DURATION.start_timer();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner
-                .writer
-                .lock()
-                .map_err(|_| StoreError::Backend("the writer connection was poisoned".into()))?;
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let out = f(&tx, &inner.codec)?;
-            tx.commit()?;
-            Ok(out)
-        })
-        .await
-        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+        let (pending, answer) = commit::Pending::new(f);
+        self.inner
+            .writes
+            .send(pending)
+            .map_err(|_| StoreError::Backend("the writer thread has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the writer thread dropped a write".into()))?
     }
 
     /// Runs `f` on a read-only connection on a blocking thread.
