@@ -143,36 +143,14 @@ async fn mark_busy(app: &App, server: &Server) -> Result<()> {
     Ok(())
 }
 
-/// A busy server whose agent holds no more jobs after a result is idle: said now (and
-/// pushed) rather than at its next heartbeat.
-async fn mark_idle_if_done(app: &App, server: &Server) -> Result<()> {
-    if app
+/// Whether this server's agent holds no job any more (after a result): a busy server is then
+/// said idle at once (and pushed) rather than at its next heartbeat.
+async fn holds_no_job(app: &App, server: &Server) -> Result<bool> {
+    Ok(app
         .store
         .jobs_in_hand(&server.tenant_id, &server.server_id)
         .await?
-        > 0
-    {
-        return Ok(());
-    }
-    let changed = app
-        .store
-        .modify_server(
-            &server.tenant_id,
-            &server.server_id,
-            Arc::new(|s: &mut Server| {
-                if s.status.current == ServerState::Busy {
-                    s.status.current = ServerState::Idle;
-                }
-            }),
-        )
-        .await?;
-    if changed.is_some() {
-        app.bus.publish(Event::Server {
-            tenant_id: server.tenant_id.clone(),
-            server_id: server.server_id.clone(),
-        });
-    }
-    Ok(())
+        == 0)
 }
 
 /// Stores output; the new lines also go to the execution's JSON-lines log file.
@@ -261,12 +239,8 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
             )));
         }
-        FinishOutcome::Retrying { execution_id, wake } => {
-            mark_idle_if_done(app, server).await?;
-            (execution_id, wake)
-        }
+        FinishOutcome::Retrying { execution_id, wake } => (execution_id, wake),
         FinishOutcome::Stored { execution_id, wake } => {
-            mark_idle_if_done(app, server).await?;
             app.metrics
                 .results
                 .with_label_values(&[outcome_label(&result)])
@@ -289,11 +263,15 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
     for s in &wake {
         app.bus.wake(&server.tenant_id, s);
     }
-    // A reported result closes the agent's circuit; a success is remembered.
+    // One write for the server: a reported result closes the agent's circuit, a success is
+    // remembered, and a busy server whose agent holds no more jobs is idle.
     let (success, finished) = (
         result.status == greenroom_proto::Outcome::Success,
         result.finished_at,
     );
+    let idle = holds_no_job(app, server).await?;
+    let went_idle = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = went_idle.clone();
     app.store
         .modify_server(
             &server.tenant_id,
@@ -303,9 +281,21 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                     s.metadata.last_successful_execution = Some(finished);
                 }
                 s.circuit = Default::default();
+                let now_idle = idle && s.status.current == ServerState::Busy;
+                if now_idle {
+                    s.status.current = ServerState::Idle;
+                }
+                // The change may be run again (a retried transaction): the last run tells.
+                flag.store(now_idle, std::sync::atomic::Ordering::Relaxed);
             }),
         )
         .await?;
+    if went_idle.load(std::sync::atomic::Ordering::Relaxed) {
+        app.bus.publish(Event::Server {
+            tenant_id: server.tenant_id.clone(),
+            server_id: server.server_id.clone(),
+        });
+    }
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),
         execution_id,

@@ -81,6 +81,66 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
         };
         let by_tag = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
         assert_eq!(ids_of(&by_tag), ["db-01"], "{name}: q matches tags");
+        // q is a substring of one field: id, hostname, address or a tag, whatever its case;
+        // never of two fields run together.
+        let q = |q: &str| ServerFilter {
+            q: Some(q.into()),
+            ..Default::default()
+        };
+        let found = async |f: ServerFilter| {
+            let got = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
+            ids_of(&got).into_iter().map(String::from).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            found(q("WEB-01.EXAMPLE")).await,
+            ["web-01"],
+            "{name}: hostname"
+        );
+        assert_eq!(found(q("10.0.0")).await.len(), 2, "{name}: address");
+        assert!(
+            found(q("example10.0")).await.is_empty(),
+            "{name}: across fields"
+        );
+        assert!(found(q("\u{1}")).await.is_empty(), "{name}: the separator");
+        // A change is searched at once: the hostname and tags as modified.
+        st.modify_server(
+            "t1",
+            "web-01",
+            std::sync::Arc::new(|s: &mut Server| {
+                s.hostname = "frontend-a.example".into();
+                s.tags = vec!["edge".into(), "nginx".into()];
+                s.server_group = "front".into();
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            found(q("frontend-a")).await,
+            ["web-01"],
+            "{name}: new hostname"
+        );
+        assert!(
+            found(q("web-01.example")).await.is_empty(),
+            "{name}: old hostname"
+        );
+        let tags = |t: &[&str]| ServerFilter {
+            tags: Some(t.iter().map(|t| t.to_string()).collect()),
+            ..Default::default()
+        };
+        assert_eq!(
+            found(tags(&["edge", "nginx"])).await,
+            ["web-01"],
+            "{name}: all tags"
+        );
+        assert!(
+            found(tags(&["edg"])).await.is_empty(),
+            "{name}: a tag is matched whole"
+        );
+        let group = ServerFilter {
+            server_group: Some("front".into()),
+            ..Default::default()
+        };
+        assert_eq!(found(group).await, ["web-01"], "{name}: group");
         let f = ServerFilter {
             environment: Some("staging".into()),
             status: Some(ServerState::Idle),

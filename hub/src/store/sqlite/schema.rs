@@ -227,7 +227,7 @@ fn v4(tx: &rusqlite::Transaction<'_>, codec: &Codec) -> StoreResult<()> {
             let (tenant, doc) = row?;
             let mut s: Server = serde_json::from_str(&doc)?;
             s.tenant_id = tenant;
-            super::servers::insert_in(tx, codec, "servers_v4", &s)?;
+            super::servers::insert_v4(tx, codec, &s)?;
         }
     }
     // Templates, notification rules: documents through the codec (secrets sealed).
@@ -370,6 +370,22 @@ const LATER_MIGRATIONS: &[&str] = &[
     // history is filtered by state: by index, not a scan of the tenant's history.
     r#"
     CREATE INDEX executions_tenant_state ON executions(tenant_id, state, created_at);
+    "#,
+    // 8: what the server list filters and searches on, in columns (`servers::filter_values`)
+    // and a covering index: a search over 5,000 servers parsed every JSON document
+    // (docs/performance.md). Filled here from the documents; SQLite's lower() folds ASCII
+    // only, so a non-ASCII hostname is folded fully at the server's next write.
+    r#"
+    ALTER TABLE servers ADD COLUMN server_group TEXT;
+    ALTER TABLE servers ADD COLUMN tags TEXT NOT NULL DEFAULT '';
+    ALTER TABLE servers ADD COLUMN search TEXT NOT NULL DEFAULT '';
+    UPDATE servers SET
+        server_group = json_extract(doc, '$.server_group'),
+        tags = coalesce((SELECT char(1) || group_concat(value, char(1)) || char(1) FROM json_each(doc, '$.tags')), ''),
+        search = lower(server_id || char(1) || coalesce(json_extract(doc, '$.hostname'), '') || char(1)
+            || coalesce(json_extract(doc, '$.ip_address'), '')
+            || coalesce((SELECT char(1) || group_concat(value, char(1)) FROM json_each(doc, '$.tags')), ''));
+    CREATE INDEX servers_filter ON servers(tenant_id, environment, state, server_group, tags, search, server_id);
     "#,
 ];
 

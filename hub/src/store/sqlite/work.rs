@@ -203,6 +203,21 @@ pub(super) fn cancel(
     Ok(Some(wake))
 }
 
+/// Whether any job of this server waits to be told to stop (what `take_cancellations`
+/// would look at).
+pub(super) fn cancellations_pending(
+    c: &rusqlite::Connection,
+    tenant: &str,
+    server: &str,
+) -> StoreResult<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
+         AND cancel_requested = 1 AND state IN ('leased', 'running'))",
+        params![tenant, server],
+        |r| r.get(0),
+    )?)
+}
+
 pub(super) fn take_cancellations(
     tx: &Transaction<'_>,
     codec: &Codec,
