@@ -89,7 +89,10 @@ async fn servers_filter_page_and_stay_in_their_tenant() {
         };
         let found = async |f: ServerFilter| {
             let got = st.list_servers("t1", &f, page(1, 50)).await.unwrap();
-            ids_of(&got).into_iter().map(String::from).collect::<Vec<_>>()
+            ids_of(&got)
+                .into_iter()
+                .map(String::from)
+                .collect::<Vec<_>>()
         };
         assert_eq!(
             found(q("WEB-01.EXAMPLE")).await,

@@ -385,7 +385,7 @@ const LATER_MIGRATIONS: &[&str] = &[
         search = lower(server_id || char(1) || coalesce(json_extract(doc, '$.hostname'), '') || char(1)
             || coalesce(json_extract(doc, '$.ip_address'), '')
             || coalesce((SELECT char(1) || group_concat(value, char(1)) FROM json_each(doc, '$.tags')), ''));
-    CREATE INDEX servers_filter ON servers(tenant_id, environment, state, server_group, tags, search, server_id);
+    CREATE INDEX servers_filter ON servers(tenant_id, search, server_group, tags, server_id);
     "#,
 ];
 

@@ -28,7 +28,8 @@ fn values(codec: &Codec, s: &Server) -> StoreResult<Vec<rusqlite::types::Value>>
 }
 
 /// What the list's filters read, kept in columns (migration 8) so that a search over
-/// thousands of servers reads a covering index rather than every server's JSON document:
+/// thousands of servers reads a covering index rather than every server's JSON document
+/// (the index leaves out what heartbeats change, so they do not rewrite it):
 /// the server group; the tags as `SEP tag SEP tag SEP`; and `search`, the lowercased id,
 /// hostname, address and tags joined by `SEP`, which `q` is a substring of.
 fn filter_values(s: &Server) -> [rusqlite::types::Value; 3] {
@@ -72,15 +73,20 @@ pub(super) fn insert(tx: &Transaction<'_>, codec: &Codec, s: &Server) -> StoreRe
     }
 }
 
-fn update(tx: &Transaction<'_>, codec: &Codec, s: &Server) -> StoreResult<()> {
+/// Rewrites a server's row; the filter columns only when `before` (the record as read)
+/// searched differently, so a heartbeat does not rewrite the search index's entry.
+fn update(tx: &Transaction<'_>, codec: &Codec, s: &Server, before: &Server) -> StoreResult<()> {
     let mut v = values(codec, s)?;
-    v.extend(filter_values(s));
-    let r = tx.execute(
+    let sql = if filter_values(s) == filter_values(before) {
+        "UPDATE servers SET environment = ?3, state = ?4, last_heartbeat = ?5, fingerprint = ?6, doc = ?7
+         WHERE tenant_id = ?1 AND server_id = ?2"
+    } else {
+        v.extend(filter_values(s));
         "UPDATE servers SET environment = ?3, state = ?4, last_heartbeat = ?5, fingerprint = ?6, doc = ?7,
          server_group = ?8, tags = ?9, search = ?10
-         WHERE tenant_id = ?1 AND server_id = ?2",
-        params_from_iter(v),
-    );
+         WHERE tenant_id = ?1 AND server_id = ?2"
+    };
+    let r = tx.execute(sql, params_from_iter(v));
     match r {
         Ok(_) => Ok(()),
         Err(e) if super::is_duplicate(&e) => Err(StoreError::Duplicate {
@@ -145,14 +151,15 @@ pub(super) fn modify(
     id: &str,
     change: &(dyn Fn(&mut Server) + Send + Sync),
 ) -> StoreResult<Option<Server>> {
-    let Some(mut s) = get(tx, codec, tenant, id)? else {
+    let Some(before) = get(tx, codec, tenant, id)? else {
         return Ok(None);
     };
+    let mut s = before.clone();
     change(&mut s);
     // The key cannot change.
     s.tenant_id = tenant.to_string();
     s.server_id = id.to_string();
-    update(tx, codec, &s)?;
+    update(tx, codec, &s, &before)?;
     Ok(Some(s))
 }
 
@@ -249,11 +256,12 @@ pub(super) fn mark_unreachable(
     let mut out = Vec::new();
     for d in stale {
         let mut s = codec.server_from(d)?;
+        let before = s.clone();
         let Some((kind, details)) = crate::lifecycle::servers::mark_if_silent(&mut s, cutoff)
         else {
             continue;
         };
-        update(tx, codec, &s)?;
+        update(tx, codec, &s, &before)?;
         super::audit::record_event(tx, &s.tenant_id, kind, &s.server_id, &details, now)?;
         out.push(ServerRef {
             tenant_id: s.tenant_id,
