@@ -6,15 +6,11 @@
 mod common;
 
 use common::*;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 const ME: &str = "query Me { me { email } }";
 
@@ -45,38 +41,6 @@ fn code(body: &Value) -> &str {
     body["errors"][0]["extensions"]["code"]
         .as_str()
         .unwrap_or("")
-}
-
-async fn ws_connect(hub: &Hub, token: &str) -> Ws {
-    let mut req = format!("{}/graphql/ws", hub.http.replace("http://", "ws://"))
-        .into_client_request()
-        .unwrap();
-    req.headers_mut().insert(
-        "Sec-WebSocket-Protocol",
-        "graphql-transport-ws".parse().unwrap(),
-    );
-    let (mut ws, _) = tokio_tungstenite::connect_async(req).await.unwrap();
-    let init =
-        json!({"type": "connection_init", "payload": {"Authorization": format!("Bearer {token}")}});
-    ws.send(Message::text(init.to_string())).await.unwrap();
-    assert_eq!(next_json(&mut ws).await["type"], "connection_ack");
-    ws
-}
-
-async fn next_json(ws: &mut Ws) -> Value {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(30), ws.next())
-            .await
-            .expect("a message within 30 s")
-            .unwrap()
-            .unwrap();
-        if let Message::Text(t) = msg {
-            let v: Value = serde_json::from_str(&t).unwrap();
-            if v["type"] != "ping" && v["type"] != "pong" {
-                return v;
-            }
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -152,7 +116,7 @@ async fn each_user_has_a_cost_budget_a_minute_and_spending_it_is_429() {
     assert_eq!(remaining(&body), 60 - cost, "{body}");
 
     // A subscription pays once, when it starts.
-    let mut ws = ws_connect(&hub, &other).await;
+    let mut ws = gqlws::connect(&hub, Some(&other)).await;
     let sub = "subscription { serverUpdates(snapshot: true) { serverId } }";
     ws.send(Message::text(
         json!({"id": "1", "type": "subscribe", "payload": {"query": sub}}).to_string(),
@@ -225,14 +189,14 @@ async fn with_the_allowlist_only_persisted_documents_are_answered() {
 
     // Over the WebSocket the same: a listed subscription by hash runs, another is refused.
     register_server(&hub, &token, "pq-01", "dev").await;
-    let mut ws = ws_connect(&hub, &token).await;
+    let mut ws = gqlws::connect(&hub, Some(&token)).await;
     let other = "subscription { serverUpdates(snapshot: true) { serverId environment } }";
     ws.send(Message::text(
         json!({"id": "1", "type": "subscribe", "payload": {"query": other}}).to_string(),
     ))
     .await
     .unwrap();
-    let refused = next_json(&mut ws).await;
+    let refused = gqlws::next_json(&mut ws).await;
     assert_eq!(refused["id"], "1", "{refused}");
     assert!(
         refused.to_string().contains("PERSISTED_QUERY_NOT_ALLOWED"),
@@ -243,9 +207,9 @@ async fn with_the_allowlist_only_persisted_documents_are_answered() {
     ))
     .await
     .unwrap();
-    let mut m = next_json(&mut ws).await;
+    let mut m = gqlws::next_json(&mut ws).await;
     while m["id"] == "1" {
-        m = next_json(&mut ws).await; // the refused one's `complete`
+        m = gqlws::next_json(&mut ws).await; // the refused one's `complete`
     }
     assert_eq!(m["id"], "2", "{m}");
     assert_eq!(

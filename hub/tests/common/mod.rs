@@ -5,6 +5,7 @@
 
 mod agent;
 mod executions;
+pub mod gqlws;
 pub mod pdf;
 
 pub use agent::*;
