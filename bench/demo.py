@@ -29,6 +29,23 @@ def free_port_pair():
     sys.exit("no two consecutive free ports")
 
 
+def stop(proc, wait):
+    """SIGTERM, then SIGKILL after `wait` seconds."""
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(wait)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def keep_or_remove(data, what):
+    """Removes a run's data directory, or keeps it (saying where) when BENCH_DEMO_LOG is set."""
+    if os.environ.get("BENCH_DEMO_LOG"):
+        print(f"{what} kept in {data}", file=sys.stderr)
+    else:
+        shutil.rmtree(data, ignore_errors=True)
+
+
 class Demo:
     """`with Demo(bin_dir, agents) as d:` gives `d.base`, `d.port`, `d.token`, `d.targets`;
     `d.bases` lists every replica's API (one unless `replicas` > 1). `mongodb_url` keeps the
@@ -94,12 +111,5 @@ class Demo:
         self.targets = [s["server_id"] for s in servers["items"]]
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        if os.environ.get("BENCH_DEMO_LOG"):
-            print(f"demo data (hub and agent logs) kept in {self.data}", file=sys.stderr)
-        else:
-            shutil.rmtree(self.data, ignore_errors=True)
+        stop(self.proc, 60)
+        keep_or_remove(self.data, "demo data (hub and agent logs)")

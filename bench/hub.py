@@ -2,9 +2,9 @@
 the production defaults) for the benchmarks that bring their own agents — the load
 generator's identities (`greenroom-loadgen agents`). Started, signed in to, stopped on exit.
 Standard library only."""
-import json, os, secrets, shutil, signal, subprocess, sys, tempfile, time, urllib.error
+import json, os, secrets, subprocess, sys, tempfile, time
 
-from demo import PASSWORD, call, free_port
+from demo import PASSWORD, call, free_port, keep_or_remove, stop
 
 
 class Hub:
@@ -79,15 +79,8 @@ logging:
             page += 1
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(60)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-        if os.environ.get("BENCH_DEMO_LOG"):
-            print(f"hub data and log kept in {self.data}", file=sys.stderr)
-        else:
-            shutil.rmtree(self.data, ignore_errors=True)
+        stop(self.proc, 60)
+        keep_or_remove(self.data, "hub data and log")
 
 
 class Fleet:
@@ -111,11 +104,7 @@ class Fleet:
         return self
 
     def __exit__(self, *exc):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
+        stop(self.proc, 30)
 
 
 def cpu_seconds(pid):

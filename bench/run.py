@@ -230,35 +230,42 @@ def scenario_soak(a, sizes, results):
                 goal="RSS flat (±10 %)", met=drift <= 10 and not stuck)
 
 
+# The table's setting and result cells, by scenario (fan-out apart: it compares with ours).
+CELLS = {
+    "idle": (lambda r: f"{r['agents']} idle agents, {r['heartbeat_s']} s heartbeat",
+             lambda r: f"hub {r['hub_cpu_pct']:.2f} % of a core, {r['hub_rss_mb']:.0f} MB RSS"),
+    "api": (lambda r: f"{r['request']}, {r['clients']} clients at {r['target_rps']:.0f}/s, {r['servers']} servers",
+            lambda r: f"p50/p95/p99 {r['p50_ms']:.1f}/{r['p95_ms']:.1f}/{r['p99_ms']:.1f} ms, {r['rate_rps']:.0f}/s, {r['errors']} errors"),
+    "live": (lambda r: f"{r['agents']} agents, {r['lines']} lines",
+             lambda r: f"p50/p99 {r['p50_ms']:.1f}/{r['p99_ms']:.1f} ms ({r['count']} of {r['expected']})"),
+    "soak": (lambda r: f"{r['minutes']} min, {r['executions']} executions",
+             lambda r: f"hub RSS {min(r['rss_mb'], default=0):.0f}–{max(r['rss_mb'], default=0):.0f} MB (drift {r['drift_pct']} %)"),
+    "footprint": (lambda r: "one idle agent",
+                  lambda r: f"{r['agent_rss_mb']:.1f} MB RSS, {r['agent_cpu_pct']:.3f} % CPU, {r['binary_mb']:.1f} MB binary"),
+}
+
+
+def fanout_cells(r, ours):
+    setting = f"{r['tool']}, {r['agents']} agents"
+    if "skipped" in r:
+        return setting, f"skipped: {r['skipped'][:80]}"
+    res = f"median {r['median_s']:.2f} s (first {r['first_s']:.2f} s)"
+    if "job_p50_ms" in r:
+        res += f", job p50/p99 {r['job_p50_ms']:.0f}/{r['job_p99_ms']:.0f} ms"
+    if not r["tool"].startswith("greenroom") and r["agents"] in ours:
+        res += f"; Greenroom {r['median_s'] / ours[r['agents']]['median_s']:.0f}× faster"
+    return setting, res
+
+
 def table(results):
     print("\n| scenario | setting | result | goal | met |\n|---|---|---|---|---|")
     ours = {r["agents"]: r for r in results.rows if r["scenario"] == "fanout" and r.get("tool", "").startswith("greenroom (real")}
     for r in results.rows:
         s = r["scenario"]
-        if s == "fanout" and "skipped" in r:
-            res, setting = f"skipped: {r['skipped'][:80]}", f"{r['tool']}, {r['agents']} agents"
-        elif s == "fanout":
-            setting = f"{r['tool']}, {r['agents']} agents"
-            res = f"median {r['median_s']:.2f} s (first {r['first_s']:.2f} s)"
-            if "job_p50_ms" in r:
-                res += f", job p50/p99 {r['job_p50_ms']:.0f}/{r['job_p99_ms']:.0f} ms"
-            if not r["tool"].startswith("greenroom") and r["agents"] in ours:
-                res += f"; Greenroom {r['median_s'] / ours[r['agents']]['median_s']:.0f}× faster"
-        elif s == "idle":
-            setting = f"{r['agents']} idle agents, {r['heartbeat_s']} s heartbeat"
-            res = f"hub {r['hub_cpu_pct']:.2f} % of a core, {r['hub_rss_mb']:.0f} MB RSS"
-        elif s == "api":
-            setting = f"{r['request']}, {r['clients']} clients at {r['target_rps']:.0f}/s, {r['servers']} servers"
-            res = f"p50/p95/p99 {r['p50_ms']:.1f}/{r['p95_ms']:.1f}/{r['p99_ms']:.1f} ms, {r['rate_rps']:.0f}/s, {r['errors']} errors"
-        elif s == "live":
-            setting = f"{r['agents']} agents, {r['lines']} lines"
-            res = f"p50/p99 {r['p50_ms']:.1f}/{r['p99_ms']:.1f} ms ({r['count']} of {r['expected']})"
-        elif s == "soak":
-            setting = f"{r['minutes']} min, {r['executions']} executions"
-            res = f"hub RSS {min(r['rss_mb'], default=0):.0f}–{max(r['rss_mb'], default=0):.0f} MB (drift {r['drift_pct']} %)"
-        elif s == "footprint":
-            setting = "one idle agent"
-            res = f"{r['agent_rss_mb']:.1f} MB RSS, {r['agent_cpu_pct']:.3f} % CPU, {r['binary_mb']:.1f} MB binary"
+        if s == "fanout":
+            setting, res = fanout_cells(r, ours)
+        elif s in CELLS:
+            setting, res = (f(r) for f in CELLS[s])
         else:
             setting, res = "", json.dumps(r)
         goal = r.get("goal") or (f"< {r['goal_s']} s" if r.get("goal_s") else "")
