@@ -2,6 +2,7 @@
 //! `/graphql` (HTTP GET/POST) and `/graphql/ws` (graphql-ws and legacy protocols).
 
 mod actions;
+mod audit;
 mod connections;
 mod cost;
 pub mod guard;
@@ -15,6 +16,7 @@ mod notifications;
 mod payloads;
 pub mod persisted;
 mod query;
+mod schedules;
 mod server;
 mod servers;
 mod subscription;
