@@ -8,6 +8,7 @@ import { App } from './App';
 import { createSessionStore, SESSION_STORAGE_KEY } from './auth/session';
 import { jsonResponse } from './test/render';
 import { makeServers, withTypenames, serversPage } from './test/servers';
+import { SilentWebSocket } from './test/websocket';
 
 /** Answers `me` and `servers` like the hub would. */
 function hub(servers = makeServers()) {
@@ -21,25 +22,6 @@ function hub(servers = makeServers()) {
   };
 }
 
-/** A WebSocket that never connects: subscriptions stay pending, as with a slow network. */
-class SilentWebSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly readyState = 0;
-  readonly protocol = '';
-  onopen = null;
-  onclose = null;
-  onerror = null;
-  onmessage = null;
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url;
-  }
-  close() {}
-  send() {}
-}
 
 function signedIn() {
   const store = createSessionStore(window.sessionStorage);

@@ -6,26 +6,8 @@ import { App } from '../App';
 import { createSessionStore } from '../auth/session';
 import { jsonResponse } from '../test/render';
 import { authorisedFetch } from './fetcher';
+import { SilentWebSocket } from '../test/websocket';
 
-/** A WebSocket that never connects. */
-class SilentWebSocket {
-  static readonly CONNECTING = 0;
-  static readonly OPEN = 1;
-  static readonly CLOSING = 2;
-  static readonly CLOSED = 3;
-  readonly readyState = 0;
-  readonly protocol = '';
-  onopen = null;
-  onclose = null;
-  onerror = null;
-  onmessage = null;
-  readonly url: string;
-  constructor(url: string) {
-    this.url = url;
-  }
-  close() {}
-  send() {}
-}
 
 describe('GraphiQL page', () => {
   let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
