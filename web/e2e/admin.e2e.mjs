@@ -7,21 +7,11 @@
 //   GREENROOM_URL, GREENROOM_ADMIN_EMAIL, GREENROOM_ADMIN_PASSWORD, GREENROOM_EXPECT_SERVERS,
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { apiToken, assertNoAxeViolations, BASE_URL, checkEnvironment, graphql, launch, openPage, signInToServers } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { apiToken, assertNoAxeViolations, BASE_URL, graphql, openPage, signInToServers, useBrowser } from './helpers.mjs';
 
 describe('Greenroom admin views', { timeout: 180_000 }, () => {
-  /** @type {import('playwright-core').Browser | undefined} */
-  let browser;
-
-  before(async () => {
-    checkEnvironment();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   test('audit: filters in the URL, sign-ins hidden by default, an entry links to its execution', async () => {
     const token = await apiToken();
@@ -36,7 +26,7 @@ describe('Greenroom admin views', { timeout: 180_000 }, () => {
     const executionId = startExecution.execution.executionId;
 
     for (const colorScheme of /** @type {const} */ (['light', 'dark'])) {
-      const { context, page, pageErrors } = await openPage(browser, { colorScheme });
+      const { context, page, pageErrors } = await openPage(browser(), { colorScheme });
       try {
         await signInToServers(page);
         await page.goto(`${BASE_URL}/audit`);
@@ -86,7 +76,7 @@ describe('Greenroom admin views', { timeout: 180_000 }, () => {
   test('schedules: a form with a template’s parameters, targets and a cron read out with the hub’s next runs', async () => {
     const name = `e2e nightly disk ${Date.now()}`;
     for (const colorScheme of /** @type {const} */ (['light', 'dark'])) {
-      const { context, page, pageErrors } = await openPage(browser, { colorScheme });
+      const { context, page, pageErrors } = await openPage(browser(), { colorScheme });
       try {
         await signInToServers(page);
         await page.goto(`${BASE_URL}/schedules`);

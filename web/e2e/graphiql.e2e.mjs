@@ -5,24 +5,14 @@
 //
 //   GREENROOM_URL, GREENROOM_ADMIN_EMAIL, GREENROOM_ADMIN_PASSWORD, GREENROOM_CHROMIUM: see login.e2e.mjs
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, EMAIL, checkEnvironment, launch, openPage, signIn } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { ARTIFACTS, BASE_URL, EMAIL, openPage, signIn, useBrowser } from './helpers.mjs';
 
 describe('GraphiQL', { timeout: 120_000 }, () => {
-  /** @type {import('playwright-core').Browser | undefined} */
-  let browser;
-
-  before(async () => {
-    checkEnvironment();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   test('a signed-in user runs a query in /graphiql and sees the answer', async () => {
-    const { context, page, pageErrors } = await openPage(browser);
+    const { context, page, pageErrors } = await openPage(browser());
     const refused = [];
     page.on('console', (message) => {
       if (/Content Security Policy/i.test(message.text())) refused.push(message.text());

@@ -4,6 +4,7 @@
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -38,6 +39,21 @@ export function launch() {
 }
 
 /** A fresh context (own storage) and page that records uncaught page errors. */
+/** Launches Chromium before a suite's tests (after checking the environment) and closes it
+ * after them; call the returned function for the browser. */
+export function useBrowser() {
+  /** @type {import('playwright-core').Browser | undefined} */
+  let browser;
+  before(async () => {
+    checkEnvironment();
+    browser = await launch();
+  });
+  after(async () => {
+    await browser?.close();
+  });
+  return () => browser;
+}
+
 export async function openPage(browser, options = {}) {
   assert.ok(browser, 'browser did not start');
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true, ...options });

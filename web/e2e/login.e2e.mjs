@@ -11,25 +11,15 @@
 //   GREENROOM_CHROMIUM         default /usr/bin/chromium
 import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
-import { after, before, describe, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, EMAIL, EXPECTED, PASSWORD, checkEnvironment, launch, openPage as open, signIn } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { ARTIFACTS, BASE_URL, EMAIL, EXPECTED, PASSWORD, openPage as open, signIn, useBrowser } from './helpers.mjs';
 
 const ROWS_TIMEOUT_MS = 20_000;
 
 describe('Greenroom dashboard', { timeout: 120_000 }, () => {
-  /** @type {import('playwright-core').Browser | undefined} */
-  let browser;
+  const browser = useBrowser();
 
-  before(async () => {
-    checkEnvironment();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
-
-  const openPage = (options = {}) => open(browser, options);
+  const openPage = (options = {}) => open(browser(), options);
 
   /** Waits until exactly `expected` rows are visible and the header agrees; explains a timeout. */
   async function waitForServers(page, expected) {

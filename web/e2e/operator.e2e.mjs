@@ -6,8 +6,8 @@
 // the servers list and history at a phone's width (390×844). axe-core (WCAG 2.1 AA) in light
 // and dark on each view touched.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { assertNoAxeViolations, checkEnvironment, EXPECTED, launch, openPage, runAdHoc, signInToServers, visibleServerIds } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { assertNoAxeViolations, EXPECTED, openPage, runAdHoc, signInToServers, visibleServerIds, useBrowser } from './helpers.mjs';
 
 /** axe in light, then dark (the app follows the system scheme), back to light. */
 async function axeBoth(page, where) {
@@ -23,20 +23,10 @@ const executionIdOf = (page) => decodeURIComponent(new URL(page.url()).pathname.
 const finalState = (page) => page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"], [data-state="FAILED"], [data-state="CANCELLED"]')).first();
 
 describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, () => {
-  /** @type {import('playwright-core').Browser | undefined} */
-  let browser;
-
-  before(async () => {
-    checkEnvironment();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   test('monitor: results per server, failed only, outcome bar, retry failed and re-run', async () => {
-    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light' });
+    const { context, page, pageErrors } = await openPage(browser(), { colorScheme: 'light' });
     try {
       await signInToServers(page);
       const servers = (await visibleServerIds(page)).filter((s) => s !== null).sort();
@@ -107,7 +97,7 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
   });
 
   test('targets: "All servers" with the hub’s count; "Run here" and "Lock" on a server’s page', async () => {
-    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light' });
+    const { context, page, pageErrors } = await openPage(browser(), { colorScheme: 'light' });
     try {
       await signInToServers(page);
       const [server] = (await visibleServerIds(page)).sort();
@@ -162,7 +152,7 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
   });
 
   test('history: sortable columns, whole row opens (mouse and keyboard), quick ranges, initiator and environment pickers', async () => {
-    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light' });
+    const { context, page, pageErrors } = await openPage(browser(), { colorScheme: 'light' });
     try {
       await signInToServers(page);
       const origin = new URL(page.url()).origin;
@@ -231,7 +221,7 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
   });
 
   test('destructive buttons are quiet until hovered or focused, and confirmed', async () => {
-    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light' });
+    const { context, page, pageErrors } = await openPage(browser(), { colorScheme: 'light' });
     try {
       await signInToServers(page);
       const [server] = (await visibleServerIds(page)).sort();
@@ -264,7 +254,7 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
   });
 
   test('phone (390×844): filters folded, cards, state badge visible without sideways scrolling', async () => {
-    const { context, page, pageErrors } = await openPage(browser, { colorScheme: 'light', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const { context, page, pageErrors } = await openPage(browser(), { colorScheme: 'light', viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     try {
       await signInToServers(page);
       const noSideways = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);

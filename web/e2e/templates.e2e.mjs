@@ -11,25 +11,15 @@
 //   GREENROOM_URL, GREENROOM_ADMIN_EMAIL, GREENROOM_ADMIN_PASSWORD, GREENROOM_EXPECT_SERVERS,
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { BASE_URL, assertNoAxeViolations, checkEnvironment, launch, openPage, signInToServers } from './helpers.mjs';
+import { describe, test } from 'node:test';
+import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser } from './helpers.mjs';
 
 describe('Greenroom template editor', { timeout: 240_000 }, () => {
-  /** @type {import('playwright-core').Browser | undefined} */
-  let browser;
-
-  before(async () => {
-    checkEnvironment();
-    browser = await launch();
-  });
-
-  after(async () => {
-    await browser?.close();
-  });
+  const browser = useBrowser();
 
   for (const colorScheme of ['light', 'dark']) {
     test(`creates a template through the form, sees the hub's refusal at its field, edits it, deletes it (${colorScheme})`, async () => {
-      const { context, page, pageErrors } = await openPage(browser, { colorScheme });
+      const { context, page, pageErrors } = await openPage(browser(), { colorScheme });
       try {
         await signInToServers(page);
         await page.goto(`${BASE_URL}/templates/new`);
