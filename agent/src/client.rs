@@ -386,9 +386,13 @@ impl HubClient {
 
     pub async fn result(&self, job_id: &str, result: &JobResult) -> Result<Ack, HubError> {
         let _gate = self.inner.gate.read().await;
+        let sent = JobResult {
+            sent_at: Some(chrono::Utc::now()),
+            ..result.clone()
+        };
         self.post(
             self.url(&["agent", "v1", "jobs", job_id, "result"]),
-            result,
+            &sent,
             REQUEST_TIMEOUT,
         )
         .await

@@ -225,6 +225,7 @@ fn internal_failure(started_at: chrono::DateTime<chrono::Utc>, message: &str) ->
         finished_at: now,
         checks: Vec::new(),
         request_id: None,
+        sent_at: None,
     }
 }
 

@@ -167,6 +167,7 @@ mod tests {
             checks: Vec::new(),
             // Kept across restarts with the result, so the hub's log can still tie it back.
             request_id: Some("req-outbox-1".into()),
+            sent_at: None,
         }
     }
 

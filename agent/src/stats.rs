@@ -132,6 +132,7 @@ mod tests {
             finished_at: now,
             checks: Vec::new(),
             request_id: None,
+            sent_at: None,
         });
         let text = s.render(&[("outbox_depth", "Results not yet acknowledged.", 3.0)]);
         for line in [

@@ -24,6 +24,9 @@ pub enum Error {
     AgentRefused { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// The hub's storage is full: new work is refused, what is stored stays readable.
+    #[error("{0}")]
+    InsufficientStorage(String),
     /// A request body over the limit.
     #[error("{0}")]
     PayloadTooLarge(String),
@@ -62,6 +65,9 @@ impl Error {
             Error::Conflict(_) => ("conflict", StatusCode::CONFLICT),
             Error::AgentRefused { code, .. } => (code, StatusCode::UNAUTHORIZED),
             Error::Unavailable(_) => ("unavailable", StatusCode::SERVICE_UNAVAILABLE),
+            Error::InsufficientStorage(_) => {
+                ("insufficient_storage", StatusCode::INSUFFICIENT_STORAGE)
+            }
             Error::PayloadTooLarge(_) => ("payload_too_large", StatusCode::PAYLOAD_TOO_LARGE),
             Error::RateLimited { .. } => ("rate_limited", StatusCode::TOO_MANY_REQUESTS),
             Error::Internal(_) => ("internal", StatusCode::INTERNAL_SERVER_ERROR),
@@ -123,6 +129,12 @@ impl From<crate::store::StoreError> for Error {
             S::Conflict(_) | S::Unavailable(_) => {
                 tracing::warn!(error = %e, "store unavailable");
                 Error::Unavailable("the store is busy or unreachable; try again".into())
+            }
+            S::Full(_) => {
+                tracing::error!(error = %e, "the store is full: new work is refused until space is freed");
+                Error::InsufficientStorage(
+                    "the hub's disk is full: nothing new can be stored until space is freed; what is stored can still be read".into(),
+                )
             }
             S::Corrupt(_) | S::Backend(_) => Error::internal(e),
         }

@@ -69,7 +69,7 @@ async fn revoked_and_impersonating_agents_are_refused() {
     );
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     let code = loop {
-        if let Some(s) = x.proc.0.try_wait().unwrap() {
+        if let Some(s) = x.proc.as_mut().unwrap().0.try_wait().unwrap() {
             break s.code();
         }
         assert!(

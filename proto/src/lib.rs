@@ -235,6 +235,11 @@ pub struct JobResult {
     /// the hub's log lines for this result carry it too.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The agent's clock as it sends the result. The hub moves `started_at` and `finished_at`
+    /// by the difference to its own clock, so an agent whose clock is off records the job at
+    /// the hub's times (absent from older agents: their times are only kept from the future).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sent_at: Option<DateTime<Utc>>,
 }
 
 /// One check of a check job: what was expected and what the agent observed.

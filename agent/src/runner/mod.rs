@@ -120,6 +120,7 @@ impl Finished {
             finished_at: Utc::now(),
             checks: self.checks,
             request_id: None,
+            sent_at: None,
         }
     }
 }

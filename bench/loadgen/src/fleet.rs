@@ -400,6 +400,7 @@ fn result(
         finished_at,
         checks: Vec::new(),
         request_id: None,
+        sent_at: None,
     }
 }
 

@@ -63,7 +63,8 @@ pub fn on_result(
     job.execution_time = r.execution_time;
     job.resource_usage = r.resource_usage.clone();
     job.truncated = r.truncated;
-    job.started_at = Some(r.started_at);
+    let (started_at, finished_at) = on_hub_clock(r, now);
+    job.started_at = Some(started_at);
     job.lease_expires_at = None;
     if fenced {
         set_state(job, ctl, JobState::Failed);
@@ -78,7 +79,7 @@ pub fn on_result(
         ResultDecision::Final(state, why) => {
             set_state(job, ctl, state);
             job.error = why.map(|w| super::redact::text(job, &w));
-            job.finished_at = Some(r.finished_at);
+            job.finished_at = Some(finished_at);
             ResultKind::Stored
         }
         ResultDecision::Retry { reason } => {
@@ -91,6 +92,18 @@ pub fn on_result(
             ResultKind::Retrying
         }
     })
+}
+
+/// A result's start and end on the hub's clock: the agent's times moved by how far its clock
+/// was from the hub's as it sent the result (`sent_at`), and never later than now. An agent
+/// five minutes off records its jobs when they really ran.
+pub fn on_hub_clock(r: &JobResult, now: Timestamp) -> (Timestamp, Timestamp) {
+    let shift = r
+        .sent_at
+        .map_or_else(chrono::Duration::zero, |sent| now - sent);
+    let finished = (r.finished_at + shift).min(now);
+    let started = (r.started_at + shift).min(finished);
+    (started, finished)
 }
 
 /// A user cancels the execution: every job's fate, and whether its agent must be told.
@@ -334,5 +347,32 @@ mod tests {
             now + chrono::Duration::seconds(CANCEL_RESEND_SECS)
         ));
         assert_eq!(e.cancelled_by.as_deref(), Some("op@x"));
+    }
+
+    #[test]
+    fn a_skewed_agent_clock_is_moved_onto_the_hubs() {
+        let now = Utc::now();
+        let mut r = result(Outcome::Success, 0);
+        // Five minutes ahead: started 3 s and finished 1 s before it sent, by its clock.
+        let ahead = now + chrono::Duration::minutes(5);
+        r.sent_at = Some(ahead);
+        r.started_at = ahead - chrono::Duration::seconds(3);
+        r.finished_at = ahead - chrono::Duration::seconds(1);
+        let (started, finished) = on_hub_clock(&r, now);
+        assert_eq!(started, now - chrono::Duration::seconds(3));
+        assert_eq!(finished, now - chrono::Duration::seconds(1));
+        // Five minutes behind, sent from the outbox an hour after it ran.
+        let behind = now - chrono::Duration::minutes(5);
+        r.sent_at = Some(behind);
+        r.started_at = behind - chrono::Duration::minutes(61);
+        r.finished_at = behind - chrono::Duration::minutes(60);
+        let (started, finished) = on_hub_clock(&r, now);
+        assert_eq!(started, now - chrono::Duration::minutes(61));
+        assert_eq!(finished, now - chrono::Duration::minutes(60));
+        // An older agent (no sent_at) ahead of the hub: kept out of the future.
+        r.sent_at = None;
+        r.started_at = now + chrono::Duration::minutes(4);
+        r.finished_at = now + chrono::Duration::minutes(5);
+        assert_eq!(on_hub_clock(&r, now), (now, now));
     }
 }

@@ -18,6 +18,10 @@ pub enum StoreError {
     /// The backend is unreachable or busy; the call may succeed later.
     #[error("store unavailable: {0}")]
     Unavailable(String),
+    /// The backend is out of space (a full disk): nothing new can be written until space is
+    /// freed; what is stored can still be read.
+    #[error("store full: {0}")]
+    Full(String),
     /// A stored document could not be read back (a newer version wrote it, or it is damaged).
     #[error("unreadable record: {0}")]
     Corrupt(String),

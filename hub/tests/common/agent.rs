@@ -6,7 +6,10 @@ use super::*;
 pub struct Agent {
     pub server_id: String,
     pub state: PathBuf,
-    pub proc: Proc,
+    /// The command prefix it is started through (`ip netns exec NS`, `faketime …`), if any.
+    pub launcher: Vec<String>,
+    /// The running process; `None` once killed.
+    pub proc: Option<Proc>,
 }
 
 impl Agent {
@@ -26,23 +29,36 @@ pub fn agent_client(cfg: rustls::ClientConfig) -> reqwest::Client {
 impl Agent {
     /// Starts the agent process again with its existing config and state (already enrolled).
     pub fn respawn(&mut self) {
+        self.proc = None;
         let log = std::fs::OpenOptions::new()
             .append(true)
             .open(self.state.join("agent.log"))
             .unwrap();
-        let child = Command::new(agent_bin())
+        let mut cmd = match self.launcher.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(agent_bin());
+                c
+            }
+            None => Command::new(agent_bin()),
+        };
+        let child = cmd
             .args(["run", "--config"])
             .arg(self.state.join("agent.yaml"))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .unwrap();
-        self.proc = Proc(child);
+        self.proc = Some(Proc(child));
     }
 
     /// SIGKILL, as a crash or a pulled plug would.
     pub fn kill(&mut self) {
-        let _ = self.proc.0.kill();
-        let _ = self.proc.0.wait();
+        self.proc = None;
+    }
+
+    /// The process id (panics once killed).
+    pub fn pid(&self) -> u32 {
+        self.proc.as_ref().expect("the agent runs").0.id()
     }
 }

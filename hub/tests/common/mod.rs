@@ -6,6 +6,7 @@
 mod agent;
 mod executions;
 pub mod gqlws;
+pub mod netns;
 pub mod pdf;
 
 pub use agent::*;
@@ -296,38 +297,49 @@ impl Hub {
         &self,
         server_id: &str,
         environment: &str,
-        (tags, max_jobs, heartbeat): (&[&str], u32, u64),
+        opts: (&[&str], u32, u64),
         token: &str,
         state_name: &str,
         failover_ports: &[u16],
     ) -> Agent {
-        let state = self.dir.path().join("agents").join(state_name);
-        std::fs::create_dir_all(&state).unwrap();
         let urls: Vec<String> = std::iter::once(self.agent_port)
             .chain(failover_ports.iter().copied())
             .map(|p| format!("https://127.0.0.1:{p}"))
             .collect();
+        self.spawn_agent_at(server_id, environment, opts, token, state_name, &urls, &[])
+    }
+
+    /// An agent polling `urls`, started through `launcher` (a command prefix such as
+    /// `ip netns exec NS`; empty: directly).
+    #[allow(clippy::too_many_arguments)]
+    pub fn spawn_agent_at(
+        &self,
+        server_id: &str,
+        environment: &str,
+        (tags, max_jobs, heartbeat): (&[&str], u32, u64),
+        token: &str,
+        state_name: &str,
+        urls: &[String],
+        launcher: &[String],
+    ) -> Agent {
+        let state = self.dir.path().join("agents").join(state_name);
+        std::fs::create_dir_all(&state).unwrap();
         let cfg = format!(
             "agent:\n  server_id: {server_id:?}\n  backend_urls: {urls:?}\n  auth_token: {:?}\n  ca_cert: {:?}\n  state_dir: {:?}\n  environment: {environment:?}\n  tags: {tags:?}\nexecution:\n  max_concurrent_jobs: {max_jobs}\nsecurity:\n  allow_root: true\nmonitoring:\n  heartbeat_interval: {heartbeat}\n  health_check_port: 0\n",
             token,
             self.ca_path().display().to_string(),
             state.display().to_string(),
         );
-        let path = state.join("agent.yaml");
-        std::fs::write(&path, cfg).unwrap();
-        let log = std::fs::File::create(state.join("agent.log")).unwrap();
-        let child = Command::new(agent_bin())
-            .args(["run", "--config"])
-            .arg(&path)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        Agent {
+        std::fs::write(state.join("agent.yaml"), cfg).unwrap();
+        std::fs::File::create(state.join("agent.log")).unwrap();
+        let mut agent = Agent {
             server_id: server_id.into(),
             state,
-            proc: Proc(child),
-        }
+            launcher: launcher.to_vec(),
+            proc: None,
+        };
+        agent.respawn();
+        agent
     }
 
     pub async fn login(&self) -> String {

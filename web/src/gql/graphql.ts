@@ -181,6 +181,11 @@ export type ErrorCode =
   | 'GRAPHQL_PARSE_FAILED'
   /** The document does not match the schema (unknown field, wrong argument type). */
   | 'GRAPHQL_VALIDATION_FAILED'
+  /**
+   * The hub's disk is full: nothing new can be stored until space is freed (what is stored
+   * can still be read).
+   */
+  | 'INSUFFICIENT_STORAGE'
   /** Something failed inside the hub (details are in its log, never in the answer). */
   | 'INTERNAL'
   /** The input is wrong; the message says how (one error per problem). */

@@ -29,6 +29,9 @@ pub enum ErrorCode {
     RateLimited,
     /// The store or another dependency is busy or unreachable; try again.
     Unavailable,
+    /// The hub's disk is full: nothing new can be stored until space is freed (what is stored
+    /// can still be read).
+    InsufficientStorage,
     /// The request body is too large.
     PayloadTooLarge,
     /// Something failed inside the hub (details are in its log, never in the answer).
@@ -67,6 +70,7 @@ impl ErrorCode {
             Error::Forbidden(_) => Self::Forbidden,
             Error::Conflict(_) => Self::Conflict,
             Error::Unavailable(_) => Self::Unavailable,
+            Error::InsufficientStorage(_) => Self::InsufficientStorage,
             Error::PayloadTooLarge(_) => Self::PayloadTooLarge,
             Error::RateLimited { .. } => Self::RateLimited,
             Error::Internal(_) => Self::Internal,

@@ -79,6 +79,8 @@ pub(super) fn classify(e: mongodb::error::Error) -> StoreError {
             StoreError::Duplicate { what: "record" }
         }
         ErrorKind::Command(c) if c.code == 11000 => StoreError::Duplicate { what: "record" },
+        // OutOfDiskSpace
+        ErrorKind::Command(c) if c.code == 14031 => StoreError::Full(e.to_string()),
         ErrorKind::Command(c) if c.code == 112 || c.code == 251 => {
             StoreError::Conflict(e.to_string())
         }

@@ -67,7 +67,7 @@ impl From<rusqlite::Error> for StoreError {
         use rusqlite::ErrorCode::*;
         match e.sqlite_error_code() {
             Some(DatabaseBusy | DatabaseLocked) => StoreError::Unavailable(e.to_string()),
-            Some(DiskFull) => StoreError::Unavailable(format!("the disk is full: {e}")),
+            Some(DiskFull) => StoreError::Full(e.to_string()),
             Some(ReadOnly | CannotOpen | PermissionDenied) => {
                 StoreError::Unavailable(e.to_string())
             }

@@ -1,0 +1,623 @@
+//! The fault suite (`make test-faults`, also part of `make test`): the real hub and real agent
+//! processes, agents on hosts of their own (network namespaces on a bridge, `common::netns`),
+//! and a fault injected while an execution runs — an agent killed, its link cut for less and
+//! for more than its lease, 30 % packet loss and a 500 ms round trip during a fan-out, the hub
+//! killed and restarted, the agent's clock five minutes off, the agent's outbox disk full, the
+//! hub's disk full. Each case checks every job's final state at the hub against what happened
+//! on its agent (`faults/ledger.rs`) and writes a verdict line that `scripts/faults.sh` turns
+//! into the table of `docs/reliability.md`.
+//!
+//! Root only (namespaces, nftables, tmpfs mounts), so every case is `#[ignore]`d for a plain
+//! `cargo test`; `make test-faults` runs them (`--run-ignored only`).
+
+mod common;
+#[path = "faults/ledger.rs"]
+mod ledger;
+
+use common::netns::{DelayRelay, Host, Lan};
+use common::*;
+use ledger::{Row, Verdict, mark_env, marked, rows};
+use serde_json::{Value, json};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+/// Short leases (20 s; the agent renews them while a job runs) and heartbeats every 2 s, so a
+/// lapse is quick to reach.
+const SHORT: &str = FAST;
+
+/// The production defaults (lease 90 s, heartbeat 30 s), for faults of the network's quality:
+/// what they test is the product as deployed, not a lease shortened for the test.
+const PRODUCTION: &str = "heartbeat_interval: 30\n  offline_after_seconds: 60\n  lease_seconds: 90";
+
+/// A hub whose agent listener binds `agent_ip` on a fixed port (a restart keeps it), with a
+/// certificate for that address.
+async fn hub_on(agent_ip: &str) -> Hub {
+    hub_with(agent_ip, SHORT).await
+}
+
+async fn hub_with(agent_ip: &str, execution: &str) -> Hub {
+    hub_in(tempfile::tempdir().unwrap(), agent_ip, execution).await
+}
+
+async fn hub_in(dir: tempfile::TempDir, agent_ip: &str, execution: &str) -> Hub {
+    let port = std::net::TcpListener::bind((agent_ip, 0))
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listen = format!("{agent_ip}:{port}");
+    let config = write_config_with(dir.path(), execution, "127.0.0.1:0", &listen, "");
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        &format!("  agent_listen: \"{listen}\"\n"),
+        &format!("  agent_listen: \"{listen}\"\n  agent_hostnames: [\"{agent_ip}\"]\n"),
+    );
+    std::fs::write(&config, text).unwrap();
+    Hub::start_in(dir, config).await
+}
+
+/// An enrollment token for `uses` agents.
+fn token_for(hub: &Hub, uses: usize) -> String {
+    let out = std::process::Command::new(hub_bin())
+        .args(["enroll-token", "--uses", &uses.to_string(), "--config"])
+        .arg(&hub.config)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Agent `id`, started through `launcher` (its host, a fake clock…), polling `url`.
+fn agent_at(hub: &Hub, id: &str, token: &str, url: &str, launcher: &[String]) -> Agent {
+    let state = hub.dir.path().join("agents").join(id);
+    let mut launch = launcher.to_vec();
+    launch.extend(mark_env(&state));
+    hub.spawn_agent_at(
+        id,
+        "faults",
+        (&["faults"], 2, 2),
+        token,
+        id,
+        &[url.to_string()],
+        &launch,
+    )
+}
+
+/// One agent on each of `n` new hosts of `lan`, polling the hub at `port` on the bridge.
+fn agents_on_hosts(hub: &Hub, lan: &Lan, n: usize, port: u16) -> Vec<(Host, Agent)> {
+    let token = token_for(hub, n);
+    let url = format!("https://{}:{port}", lan.hub_addr());
+    (0..n)
+        .map(|i| {
+            let host = lan.host();
+            let agent = agent_at(hub, &format!("f-{i:03}"), &token, &url, &host.launcher());
+            (host, agent)
+        })
+        .collect()
+}
+
+/// Waits until every agent's server is online at the hub.
+async fn wait_online(hub: &Hub, token: &str, agents: &[&Agent], secs: u64) {
+    for a in agents {
+        hub.wait_for(
+            &format!("/api/v1/servers/{}", a.server_id),
+            token,
+            secs,
+            |v| v["status"]["current"] == "idle" || v["status"]["current"] == "online",
+        )
+        .await;
+    }
+}
+
+/// Starts `command` on every agent's server; the execution id.
+async fn run_on(hub: &Hub, token: &str, agents: &[&Agent], command: &str) -> String {
+    let targets: Vec<&str> = agents.iter().map(|a| a.server_id.as_str()).collect();
+    start_execution(
+        hub,
+        token,
+        json!({"action": {"type": "shell_command", "command": command}, "target_servers": targets}),
+    )
+    .await
+}
+
+/// Waits until the command tagged `tag` has started on every agent.
+async fn wait_marked(agents: &[&Agent], tag: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !agents.iter().all(|a| ledger::runs(a, tag) >= 1) {
+        assert!(
+            Instant::now() < deadline,
+            "the jobs did not start within {secs} s"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn every_job(rows: &[Row], state: &str) -> Vec<String> {
+    rows.iter()
+        .filter(|r| r.hub != state)
+        .map(|r| format!("{}: expected {state}, the hub says {}", r.server_id, r.hub))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn agent_killed_mid_job() {
+    let lan = Lan::new();
+    let hub = hub_on(&lan.hub_addr()).await;
+    let token = hub.login().await;
+    let port = hub.agent_port;
+    let mut fleet = agents_on_hosts(&hub, &lan, 3, port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 60).await;
+    let id = run_on(&hub, &token, &agents, &marked("kill", "sleep 3; echo done")).await;
+    wait_marked(&agents, "kill", 30).await;
+    fleet[0].1.kill();
+    let done = wait_final(&hub, &token, &id, 90).await;
+    // Restarted, the agent must not run the job again.
+    fleet[0].1.respawn();
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    let rows = rows(&done, &agents, "kill");
+    let mut unexpected = every_job(&rows[1..], "success");
+    if rows[0].hub != "unreachable" {
+        unexpected.push(format!("the killed agent's job: {}", rows[0].hub));
+    }
+    Verdict {
+        case: "agent SIGKILL mid-job",
+        fault: "1 of 3 agents killed while `sleep 3` runs, restarted after the execution ended",
+        injected: 1,
+        rows: &rows,
+        unexpected,
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn link_cut_shorter_than_the_lease() {
+    let lan = Lan::new();
+    let hub = hub_on(&lan.hub_addr()).await;
+    let token = hub.login().await;
+    let fleet = agents_on_hosts(&hub, &lan, 2, hub.agent_port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 60).await;
+    let id = run_on(
+        &hub,
+        &token,
+        &agents,
+        &marked("short", "sleep 2; echo done"),
+    )
+    .await;
+    wait_marked(&agents, "short", 30).await;
+    let (host, _) = &fleet[0];
+    host.cut();
+    tokio::time::sleep(Duration::from_secs(10)).await; // half the lease
+    host.restore();
+    let done = wait_final(&hub, &token, &id, 90).await;
+    let rows = rows(&done, &agents, "short");
+    Verdict {
+        case: "link cut shorter than the lease",
+        fault: "1 of 2 agents' link down 10 s (lease 20 s) while its job runs",
+        injected: 1,
+        rows: &rows,
+        unexpected: every_job(&rows, "success"),
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn link_cut_longer_than_the_lease_fences_the_late_result() {
+    let lan = Lan::new();
+    let hub = hub_on(&lan.hub_addr()).await;
+    let token = hub.login().await;
+    let fleet = agents_on_hosts(&hub, &lan, 2, hub.agent_port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 60).await;
+    let id = run_on(&hub, &token, &agents, &marked("long", "sleep 5; echo done")).await;
+    wait_marked(&agents, "long", 30).await;
+    let (host, cut_agent) = &fleet[0];
+    host.cut();
+    // The lease (20 s) lapses while the agent still runs the job and then holds its result.
+    let done = wait_final(&hub, &token, &id, 90).await;
+    host.restore();
+    // Back on the network, the agent offers its result: the hub must not store it (fenced:
+    // acknowledged as not stored, or refused).
+    let job_id = done["results"]["details"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["server_id"] == cut_agent.server_id.as_str())
+        .unwrap()["job_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !cut_agent.log().lines().any(|l| {
+        l.contains(&job_id)
+            && (l.contains("the hub will never accept this result")
+                || l.contains("result delivered"))
+    }) {
+        assert!(
+            Instant::now() < deadline,
+            "the late result was never offered: {}",
+            cut_agent.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let after = wait_final(&hub, &token, &id, 5).await;
+    let rows = rows(&after, &agents, "long");
+    let mut unexpected = every_job(&rows[1..], "success");
+    if rows[0].hub != "unreachable" {
+        unexpected.push(format!("the cut agent's job: {}", rows[0].hub));
+    }
+    if rows[0].finished.as_deref() != Some("success") {
+        unexpected.push("the cut agent did not finish its job while cut off".into());
+    }
+    if done["results"] != after["results"] {
+        unexpected.push("the late result changed the recorded outcome".into());
+    }
+    Verdict {
+        case: "link cut longer than the lease",
+        fault: "1 of 2 agents' link down until its lease (20 s) lapsed; its late result offered after",
+        injected: 1,
+        rows: &rows,
+        unexpected,
+    }
+    .settle();
+}
+
+/// A fan-out of `n` agents, each on its own host (the hub at its production lease and
+/// heartbeat), with `fault` applied to every host once
+/// they are online and `heal` after (it answers how many faults it saw), or through a relay
+/// holding every chunk `via_relay` each way; every job must succeed exactly once.
+async fn fan_out_through(
+    n: usize,
+    case: &str,
+    fault_text: &str,
+    tag: &str,
+    via_relay: Option<Duration>,
+    fault: impl Fn(&Host),
+    heal: impl Fn(&Host) -> u64,
+) {
+    let lan = Lan::new();
+    let hub = hub_with(&lan.hub_addr(), PRODUCTION).await;
+    let token = hub.login().await;
+    let hub_agent: std::net::SocketAddr = format!("{}:{}", lan.hub_addr(), hub.agent_port)
+        .parse()
+        .unwrap();
+    let relay = match via_relay {
+        Some(each_way) => Some(DelayRelay::start(&lan.hub_addr(), hub_agent, each_way).await),
+        None => None,
+    };
+    let port = relay.as_ref().map_or(hub.agent_port, |r| r.port);
+    let fleet = agents_on_hosts(&hub, &lan, n, port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 120).await;
+    for (host, _) in &fleet {
+        fault(host);
+    }
+    let relayed_before = relay
+        .as_ref()
+        .map_or(0, |r| r.delayed.load(std::sync::atomic::Ordering::Relaxed));
+    let id = run_on(&hub, &token, &agents, &marked(tag, "echo done")).await;
+    let done = wait_final(&hub, &token, &id, 300).await;
+    // Results are stored before the execution is final; the agents' acknowledgements of
+    // them may still be on the (lossy) way back: wait for them before counting.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut rows = ledger::rows(&done, &agents, tag);
+    while rows.iter().any(|r| r.stored == 0 && r.hub == "success") && Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        rows = ledger::rows(&done, &agents, tag);
+    }
+    let mut injected: u64 = fleet.iter().map(|(host, _)| heal(host)).sum();
+    if let Some(r) = &relay {
+        injected += r.delayed.load(std::sync::atomic::Ordering::Relaxed) - relayed_before;
+    }
+    let mut unexpected = every_job(&rows, "success");
+    if injected == 0 {
+        unexpected.push("no fault was injected".into());
+    }
+    Verdict {
+        case,
+        fault: fault_text,
+        injected: injected as usize,
+        unexpected,
+        rows: &rows,
+    }
+    .settle();
+}
+
+/// How many agents the fan-out cases run (`FAULT_FANOUT`, default 100).
+fn fan_out_size() -> usize {
+    std::env::var("FAULT_FANOUT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn fan_out_through_30_percent_packet_loss() {
+    let n = fan_out_size();
+    fan_out_through(
+        n,
+        "30 % packet loss during a fan-out",
+        &format!("{n} agents, each host dropping 30 % of packets both ways (nftables); faults = packets dropped"),
+        "lossy",
+        None,
+        |h| h.lossy(30),
+        |h| h.clear(),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn fan_out_through_a_500_ms_round_trip() {
+    let n = fan_out_size();
+    fan_out_through(
+        n,
+        "500 ms round trip during a fan-out",
+        &format!(
+            "{n} agents through a relay holding every chunk 250 ms each way; faults = chunks held"
+        ),
+        "slow",
+        Some(Duration::from_millis(250)),
+        |_| {},
+        |_| 0,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn hub_killed_mid_execution_and_restarted() {
+    let lan = Lan::new();
+    let hub = hub_on(&lan.hub_addr()).await;
+    let token = hub.login().await;
+    let fleet = agents_on_hosts(&hub, &lan, 5, hub.agent_port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 60).await;
+    let id = run_on(
+        &hub,
+        &token,
+        &agents,
+        &marked("hubkill", "sleep 3; echo done"),
+    )
+    .await;
+    wait_marked(&agents, "hubkill", 30).await;
+    let (dir, config) = hub.stop(); // SIGKILL
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let hub = Hub::start_in(dir, config).await;
+    let token = hub.login().await;
+    let done = wait_final(&hub, &token, &id, 90).await;
+    let rows = rows(&done, &agents, "hubkill");
+    Verdict {
+        case: "hub SIGKILL mid-execution, restarted (SQLite)",
+        fault: "the hub killed while 5 agents run `sleep 3`, started again 2 s later on its data",
+        injected: 1,
+        unexpected: every_job(&rows, "success"),
+        rows: &rows,
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn agent_clocks_five_minutes_off() {
+    let hub = hub_on("127.0.0.1").await;
+    let token = hub.login().await;
+    let enroll = token_for(&hub, 2);
+    let url = format!("https://127.0.0.1:{}", hub.agent_port);
+    let skewed = |offset: &str| {
+        [
+            "env",
+            "FAKETIME_DONT_FAKE_MONOTONIC=1",
+            "faketime",
+            "-f",
+            offset,
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let ahead = agent_at(&hub, "f-ahead", &enroll, &url, &skewed("+5m"));
+    let behind = agent_at(&hub, "f-behind", &enroll, &url, &skewed("-5m"));
+    let agents = [&ahead, &behind];
+    wait_online(&hub, &token, &agents, 60).await;
+    let before = chrono::Utc::now();
+    let id = run_on(
+        &hub,
+        &token,
+        &agents,
+        &marked("clock", "sleep 1; echo done"),
+    )
+    .await;
+    let done = wait_final(&hub, &token, &id, 60).await;
+    let after = chrono::Utc::now();
+    let rows = rows(&done, &agents, "clock");
+    let mut unexpected = every_job(&rows, "success");
+    // The hub's own clock times jobs: a skewed agent must not move them out of the run.
+    for d in done["results"]["details"].as_array().unwrap() {
+        for field in ["started_at", "finished_at"] {
+            let at = d[field]
+                .as_str()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+            let within = at.is_some_and(|t| {
+                t >= before - chrono::Duration::seconds(2)
+                    && t <= after + chrono::Duration::seconds(2)
+            });
+            if !within {
+                unexpected.push(format!(
+                    "{}: {field} {} is outside the run ({before} .. {after})",
+                    d["server_id"], d[field]
+                ));
+            }
+        }
+    }
+    Verdict {
+        case: "agent clock ±5 minutes",
+        fault: "one agent 5 minutes ahead, one 5 minutes behind (libfaketime)",
+        injected: 2,
+        rows: &rows,
+        unexpected,
+    }
+    .settle();
+}
+
+/// A tmpfs of `size` mounted at `dir`, unmounted when dropped.
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &Path, size: &str) -> SmallDisk {
+        std::fs::create_dir_all(dir).unwrap();
+        common::netns::sh(&[
+            "mount",
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size}"),
+            "tmpfs",
+            dir.to_str().unwrap(),
+        ]);
+        SmallDisk(dir.to_path_buf())
+    }
+
+    /// Fills what is left with one file; removing it gives the space back.
+    fn fill(&self) -> std::path::PathBuf {
+        let filler = self.0.join("filler");
+        let _ = std::process::Command::new("dd")
+            .args(["if=/dev/zero", "bs=4k"])
+            .arg(format!("of={}", filler.display()))
+            .output();
+        filler
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .output();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn agent_outbox_disk_full() {
+    let lan = Lan::new();
+    let hub = hub_on(&lan.hub_addr()).await;
+    let token = hub.login().await;
+    // Mounted before the agent starts: `ip netns exec` gives it a copy of the mount table.
+    let disk = SmallDisk::mount(&hub.dir.path().join("agents/f-000/outbox"), "64k");
+    let fleet = agents_on_hosts(&hub, &lan, 1, hub.agent_port);
+    let (host, agent) = &fleet[0];
+    wait_online(&hub, &token, &[agent], 60).await;
+    let filler = disk.fill();
+    // Cut off, the result can only wait in the agent: on a full disk, in its memory.
+    let id = run_on(&hub, &token, &[agent], &marked("full", "echo done")).await;
+    wait_marked(&[agent], "full", 30).await;
+    host.cut();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !agent
+        .log()
+        .contains("could not write the result to the outbox")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "no clear error for the full disk: {}",
+            agent.log()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::remove_file(&filler).unwrap(); // space returns
+    host.restore();
+    let done = wait_final(&hub, &token, &id, 60).await;
+    let rows = rows(&done, &[agent], "full");
+    let mut unexpected = every_job(&rows, "success");
+    let line = agent
+        .log()
+        .lines()
+        .find(|l| l.contains("could not write the result to the outbox"))
+        .unwrap_or_default()
+        .to_string();
+    if !line.contains("No space left on device") {
+        unexpected.push(format!("the error does not say the disk is full: {line}"));
+    }
+    for entry in std::fs::read_dir(agent.state.join("outbox")).unwrap() {
+        let p = entry.unwrap().path();
+        let text = std::fs::read_to_string(&p).unwrap_or_default();
+        if p.extension().is_some_and(|e| e == "json")
+            && serde_json::from_str::<Value>(&text).is_err()
+        {
+            unexpected.push(format!("a corrupt outbox entry: {}", p.display()));
+        }
+    }
+    drop(disk);
+    Verdict {
+        case: "agent outbox disk full",
+        fault: "the agent's outbox on a full 64 KiB disk while its link is cut; space and link back after",
+        injected: 1,
+        rows: &rows,
+        unexpected,
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn hub_disk_full() {
+    let dir = tempfile::tempdir().unwrap();
+    let disk = SmallDisk::mount(dir.path(), "48m");
+    let hub = hub_in(dir, "127.0.0.1", SHORT).await;
+    let token = hub.login().await;
+    let enroll = token_for(&hub, 1);
+    let url = format!("https://127.0.0.1:{}", hub.agent_port);
+    let agent = agent_at(&hub, "f-disk", &enroll, &url, &[]);
+    wait_online(&hub, &token, &[&agent], 60).await;
+    let first = run_on(&hub, &token, &[&agent], &marked("before", "echo before")).await;
+    let kept = wait_final(&hub, &token, &first, 30).await;
+    let filler = disk.fill();
+    let mut unexpected = Vec::new();
+    // New work is refused with a clear error, never a 500; what the hub has stays readable.
+    let (status, body) = hub
+        .post(
+            "/api/v1/executions",
+            Some(&token),
+            json!({"action": {"type": "shell_command", "command": "echo during"}, "target_servers": ["f-disk"]}),
+        )
+        .await;
+    if status != 507 || !body.to_string().to_lowercase().contains("disk") {
+        unexpected.push(format!("a new execution on a full disk: {status} {body}"));
+    }
+    let (status, again) = hub
+        .get(&format!("/api/v1/executions/{first}"), Some(&token))
+        .await;
+    if status != 200 || again["results"] != kept["results"] {
+        unexpected.push(format!(
+            "the earlier execution on a full disk: {status} {again}"
+        ));
+    }
+    std::fs::remove_file(&filler).unwrap();
+    let after = run_on(&hub, &token, &[&agent], &marked("after", "echo after")).await;
+    let done = wait_final(&hub, &token, &after, 30).await;
+    let rows: Vec<Row> = [(&kept, "before"), (&done, "after")]
+        .into_iter()
+        .flat_map(|(d, tag)| rows(d, &[&agent], tag))
+        .collect();
+    unexpected.extend(every_job(&rows, "success"));
+    drop(agent);
+    drop(hub);
+    Verdict {
+        case: "hub disk full",
+        fault: "the hub's data directory on a 48 MiB disk, filled; space given back after",
+        injected: 1,
+        rows: &rows,
+        unexpected,
+    }
+    .settle();
+}
