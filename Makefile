@@ -5,12 +5,13 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test test-faults docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
+.PHONY: help run build web web-deps test test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
 	@echo "make test-faults  (root; part of make test) the fault suite: agents on hosts of their own (network namespaces), links cut, lossy and slow, agent and hub killed, clocks off, disks full; writes docs/reliability.md's table"
+	@echo "make api-fuzz  (part of make test) schemathesis against every REST operation and generated GraphQL operations of a real hub: no 5xx, no INTERNAL or code-less GraphQL error, no hang (API_FUZZ_SECONDS per run, default 60)"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build, docs/performance.md): fan-out to 10..5,000 agents, idle fleet, API under load, live output, agent footprint, Ansible beside (PEERS=ansible,salt adds Salt); fan-out on MongoDB and 2 replicas"
 	@echo "make bench-soak an hour of steady mixed load: the hub's memory must stay flat"
@@ -48,6 +49,9 @@ rust-test: build
 test-faults: build
 	@bash scripts/faults.sh
 
+api-fuzz: build
+	@bash scripts/api-fuzz.sh
+
 web-test: web
 	cd web && npm run lint && npm run lint:schema && npm test
 
@@ -61,7 +65,7 @@ docs-test: build
 package-test: build web
 	bash scripts/package-test.sh
 
-test: test-deps lint rust-test test-faults docs-test web-test browser-test package-test
+test: test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test
 	@echo "make test: all suites passed"
 
 PEERS ?= ansible

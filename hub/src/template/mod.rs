@@ -445,63 +445,101 @@ mod tests {
         "EOF",
     ];
 
+    /// Templates that print the value between markers, one per place a placeholder can
+    /// stand: `(what, template, before, after)`.
+    const CONTEXTS: &[(&str, &str, &str, &str)] = &[
+        ("bare", "printf '%s' [{v}]", "[", "]"),
+        ("double quotes", "printf '%s' \"[{v}]\"", "[", "]"),
+        ("single quotes", "printf '%s' '[{v}]'", "[", "]"),
+        ("ansi-c quotes", "printf '%s' $'[{v}]'", "[", "]"),
+        (
+            "command substitution",
+            "x=$(printf '%s' {v}); printf '%s' \"[$x]\"",
+            "[",
+            "]",
+        ),
+        (
+            "quoted command substitution",
+            "printf '%s' \"[$(printf '%s' \"{v}\")]\"",
+            "[",
+            "]",
+        ),
+        (
+            "parameter default",
+            "printf '%s' \"[${{unset_var:-{v}}}]\"",
+            "[",
+            "]",
+        ),
+        ("here-document", "cat <<EOF\n[{v}]\nEOF", "[", "]\n"),
+        ("after a comment line", "# {v}\nprintf '%s' [{v}]", "[", "]"),
+    ];
+
+    /// Renders context `c` with `value`, runs it in a real shell and checks the command did
+    /// not change and printed exactly the value.
+    fn prints_exactly(c: &(&str, &str, &str, &str), value: &str) -> Result<(), String> {
+        let (what, cmd, open, close) = *c;
+        let t = template(cmd, json!({"v": {"type": "string", "required": true}}));
+        check_template(&t).map_err(|e| format!("{what}: {e:?}"))?;
+        let base = render(&t, &json!({"v": "x"})).unwrap().command;
+        let r = render(&t, &json!({"v": value})).map_err(|e| format!("{what}: {e:?}"))?;
+        if r.command != base {
+            return Err(format!(
+                "{what}: the value changed the command: {}",
+                r.command
+            ));
+        }
+        // A value's trailing newlines are kept by printf; `$(…)` drops them.
+        let expected = if what.contains("command substitution") {
+            value.trim_end_matches('\n')
+        } else {
+            value
+        };
+        // `$'…'` is bash's (the agent's /bin/sh may be dash, where the value is still data,
+        // printed between `$[` and `$]`).
+        let shell = if what == "ansi-c quotes" {
+            "bash"
+        } else {
+            "sh"
+        };
+        let got = run_in(shell, &r);
+        if got != format!("{open}{expected}{close}") {
+            return Err(format!(
+                "{what} with {value:?}: printed {got:?} ({})",
+                r.command
+            ));
+        }
+        Ok(())
+    }
+
     #[test]
     fn a_value_is_data_in_every_quoting_context() {
-        // Each template prints the value between markers; the output must be exactly the
-        // value, whatever it holds, wherever the placeholder stands.
-        let contexts = [
-            ("bare", "printf '%s' [{v}]", "[", "]"),
-            ("double quotes", "printf '%s' \"[{v}]\"", "[", "]"),
-            ("single quotes", "printf '%s' '[{v}]'", "[", "]"),
-            ("ansi-c quotes", "printf '%s' $'[{v}]'", "[", "]"),
-            (
-                "command substitution",
-                "x=$(printf '%s' {v}); printf '%s' \"[$x]\"",
-                "[",
-                "]",
-            ),
-            (
-                "quoted command substitution",
-                "printf '%s' \"[$(printf '%s' \"{v}\")]\"",
-                "[",
-                "]",
-            ),
-            (
-                "parameter default",
-                "printf '%s' \"[${{unset_var:-{v}}}]\"",
-                "[",
-                "]",
-            ),
-            ("here-document", "cat <<EOF\n[{v}]\nEOF", "[", "]\n"),
-            ("after a comment line", "# {v}\nprintf '%s' [{v}]", "[", "]"),
-        ];
-        for (what, cmd, open, close) in contexts {
-            let t = template(cmd, json!({"v": {"type": "string", "required": true}}));
-            check_template(&t).unwrap_or_else(|e| panic!("{what}: {e:?}"));
-            let base = render(&t, &json!({"v": "x"})).unwrap().command;
+        for c in CONTEXTS {
             for v in HOSTILE {
-                let r = render(&t, &json!({"v": v})).unwrap();
-                assert_eq!(r.command, base, "{what}: the value changed the command");
-                // A value's trailing newlines are kept by printf; `$(…)` drops them.
-                let expected =
-                    if what == "command substitution" || what == "quoted command substitution" {
-                        v.trim_end_matches('\n').to_string()
-                    } else {
-                        v.to_string()
-                    };
-                // `$'…'` is bash's (the agent's /bin/sh may be dash, where the value is
-                // still data, printed between `$[` and `$]`).
-                let shell = if what == "ansi-c quotes" {
-                    "bash"
-                } else {
-                    "sh"
-                };
-                assert_eq!(
-                    run_in(shell, &r),
-                    format!("{open}{expected}{close}"),
-                    "{what} with {v:?}: {}",
-                    r.command
-                );
+                prints_exactly(c, v).unwrap();
+            }
+        }
+    }
+
+    /// Values made of what shells treat specially, and any text at all (an environment
+    /// variable cannot hold NUL).
+    fn value() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        prop_oneof![
+            proptest::string::string_regex(
+                "[a-z0-9 \t\n'\"\\\\$`(){}\\[\\]*?;&|<>#~!%=^,.:@+-]{0,24}"
+            )
+            .unwrap(),
+            any::<String>().prop_map(|s| s.replace('\0', "")),
+        ]
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(48))]
+
+        #[test]
+        fn no_generated_value_escapes_its_quoting(v in value(), at in 0..CONTEXTS.len()) {
+            if let Err(e) = prints_exactly(&CONTEXTS[at], &v) {
+                proptest::prop_assert!(false, "{}", e);
             }
         }
     }

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Property-based tests of the hub's API (`make api-fuzz`; `make test` runs it): schemathesis
+# (pinned, from PyPI into target/schemathesis) generates requests for every REST operation of
+# the OpenAPI document the hub serves, and GraphQL operations from its schema, against a real
+# hub (debug build, SQLite, a few servers and a template seeded). The bar: no 5xx, no GraphQL
+# error that is INTERNAL or carries no code (scripts/api_fuzz_hooks.py), no request hanging
+# past 30 s, no panic in the hub's log. API_FUZZ_SECONDS is each run's budget (default 60).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+budget=${API_FUZZ_SECONDS:-60}
+venv=target/schemathesis
+if [ ! -x "$venv/bin/schemathesis" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check schemathesis==4.32.5
+fi
+hub=target/debug/greenroom-hub
+[ -x "$hub" ] || { echo "$hub is missing: cargo build -p greenroom-hub (make api-fuzz does)" >&2; exit 1; }
+dir=$(mktemp -d)
+port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+http=$(port)
+agents=$(port)
+cat > "$dir/config.yaml" <<YAML
+server:
+  listen: "127.0.0.1:$http"
+  agent_listen: "127.0.0.1:$agents"
+  data_dir: "$dir"
+security:
+  jwt_secret: "$(head -c 48 /dev/urandom | base64 | tr -d '\n/+=')"
+  rate_limit_per_minute: 1000000
+  login_rate_limit_per_minute: 1000000
+logging:
+  level: "WARN"
+YAML
+password=fuzz-$(head -c 12 /dev/urandom | base64 | tr -d '\n/+=')
+GREENROOM_PASSWORD=$password "$hub" create-user --role admin --email fuzz@example.com --config "$dir/config.yaml" >/dev/null
+"$hub" serve --config "$dir/config.yaml" 2> "$dir/hub.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+base=http://127.0.0.1:$http
+for _ in $(seq 100); do curl -fs "$base/api/v1/openapi.json" >/dev/null && break; sleep 0.1; done
+token=$(curl -fs -X POST "$base/api/v1/auth/login" -H 'content-type: application/json' \
+    -d "{\"email\":\"fuzz@example.com\",\"password\":\"$password\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+api() { curl -fsS -X "$1" "$base$2" -H "authorization: Bearer $token" -H 'content-type: application/json' -d "$3" >/dev/null; }
+for i in 1 2 3; do
+    api POST /api/v1/servers "{\"server_id\":\"fuzz-$i\",\"environment\":\"staging\",\"tags\":[\"web\"]}"
+done
+api POST /api/v1/actions '{"name":"Disk check","category":"system","action_type":"execution","command_template":"df -h {path}","parameters":{"path":{"type":"string","required":true,"description":"where"}}}'
+st=("$venv/bin/schemathesis" run -H "Authorization: Bearer $token" --max-time "$budget" --workers 2 --request-timeout 30 --no-color)
+export SCHEMATHESIS_HOOKS=api_fuzz_hooks PYTHONPATH="$root/scripts"
+status=0
+echo "REST: every operation of $base/api/v1/openapi.json, $budget s"
+# auth/logout would end the session the run uses.
+"${st[@]}" "$base/api/v1/openapi.json" --checks not_a_server_error --exclude-path-regex 'auth/logout' || status=1
+echo "GraphQL: operations generated from $base/graphql's schema, $budget s"
+# Refusals of input (INVALID_INPUT, NOT_FOUND, ...) are answers, not faults: the hook decides.
+"${st[@]}" "$base/graphql" --exclude-checks not_a_server_error,positive_data_acceptance || status=1
+if grep -n -i 'panicked' "$dir/hub.log"; then
+    echo "the hub panicked during the run (above)" >&2
+    status=1
+fi
+exit $status
