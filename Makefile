@@ -5,13 +5,14 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: help run build web web-deps test test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
+.PHONY: coverage help run build web web-deps test test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
 	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
 	@echo "make test-faults  (root; part of make test) the fault suite: agents on hosts of their own (network namespaces), links cut, lossy and slow, agent and hub killed, clocks off, disks full; writes docs/reliability.md's table"
 	@echo "make api-fuzz  (part of make test) schemathesis against every REST operation and generated GraphQL operations of a real hub: no 5xx, no INTERNAL or code-less GraphQL error, no hang (API_FUZZ_SECONDS per run, default 60)"
+	@echo "make coverage  line coverage of hub, agent, pki, proto, cli (cargo-llvm-cov over the whole Rust suite) and web/src (vitest V8), against the floors in scripts/coverage-floor.json"
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build, docs/performance.md): fan-out to 10..5,000 agents, idle fleet, API under load, live output, agent footprint, Ansible beside (PEERS=ansible,salt adds Salt); fan-out on MongoDB and 2 replicas"
 	@echo "make bench-soak an hour of steady mixed load: the hub's memory must stay flat"
@@ -51,6 +52,9 @@ test-faults: build
 
 api-fuzz: build
 	@bash scripts/api-fuzz.sh
+
+coverage: web-deps
+	@bash scripts/coverage.sh
 
 web-test: web
 	cd web && npm run lint && npm run lint:schema && npm test

@@ -18,6 +18,8 @@
 #    and, the other way round, every key check-config accepts in a documented section (as
 #    listed by its "unknown field …, expected one of …" answer) must be in the tables.
 #
+# 3. No tracked text file holds a merge-conflict marker.
+#
 # Exit status: 0 when everything holds, 1 otherwise (each failure is printed), 2 for bad usage.
 set -uo pipefail
 
@@ -153,6 +155,11 @@ else
     done < "$work/$kind.sections"
   done
 fi
+
+# 3. No merge-conflict markers left in any tracked text file (docs included: two were found).
+while IFS= read -r hit; do
+  fail "$hit: a merge-conflict marker"
+done < <(cd "$repo" && git grep -n -I -E '^(<<<<<<< |>>>>>>> |=======$)' -- . ':!web/package-lock.json' 2>/dev/null || true)
 
 if [ "$failures" -gt 0 ]; then
   echo "docs-check: $failures failure(s)" >&2

@@ -152,8 +152,17 @@ pub fn parse(line: &str) -> Parsed {
                             closed = true;
                             break;
                         }
+                        // Inside double quotes a backslash escapes only `$`, `` ` ``, `"`,
+                        // `\` and a newline (which it removes); before anything else it stays.
                         '\\' if j + 1 < chars.len() => {
-                            b.word.push(chars[j + 1]);
+                            match chars[j + 1] {
+                                '\n' => {}
+                                c @ ('$' | '`' | '"' | '\\') => b.word.push(c),
+                                c => {
+                                    b.word.push('\\');
+                                    b.word.push(c);
+                                }
+                            }
                             j += 2;
                             continue;
                         }
@@ -292,5 +301,52 @@ mod tests {
         }
         // Variables in arguments are fine: they cannot start another program.
         assert_eq!(commands("echo $HOME \"$USER\""), vec!["echo"]);
+    }
+
+    /// The words `sh` itself makes of `echo <rest>`: runs it with `printf '%s\0'` in place of
+    /// `echo`. `None` when `sh` refuses the line (a syntax error).
+    fn shell_words(rest: &str) -> Option<Vec<String>> {
+        let out = std::process::Command::new("sh")
+            .args(["-c", &format!("printf '%s\\0' echo {rest}")])
+            .output()
+            .unwrap();
+        out.status.success().then(|| {
+            String::from_utf8_lossy(&out.stdout)
+                .split_terminator('\0')
+                .map(str::to_string)
+                .collect()
+        })
+    }
+
+    /// Words of quotes, escapes and blanks, without what expands (`$`, backticks, globs,
+    /// `~`, braces), separates commands, redirects or comments: there the reader's words and
+    /// the shell's must be the same.
+    fn words_line() -> impl proptest::strategy::Strategy<Value = String> {
+        proptest::string::string_regex("[a-z0-9 \t'\"\\\\/._=:@%+,é€-]{0,30}").unwrap()
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+
+        /// The policy reader against `/bin/sh` itself: a line it reads without a warning has
+        /// exactly the shell's words, and a line the shell refuses is never read silently.
+        #[test]
+        fn the_reader_splits_words_as_the_shell_does(rest in words_line()) {
+            let line = format!("echo {rest}");
+            let parsed = parse(&line);
+            match shell_words(&rest) {
+                Some(words) if parsed.unsafe_reason.is_none() => {
+                    proptest::prop_assert_eq!(parsed.segments.len(), 1, "{}", line);
+                    proptest::prop_assert_eq!(&parsed.segments[0].words, &words, "{}", line);
+                }
+                Some(_) => {}
+                None => proptest::prop_assert!(
+                    parsed.unsafe_reason.is_some(),
+                    "sh refuses {:?} but the reader took it as {:?}",
+                    line,
+                    parsed.segments
+                ),
+            }
+        }
     }
 }
