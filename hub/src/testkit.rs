@@ -5,7 +5,8 @@
 //!   the whole run), otherwise a SecantusDB server this process starts itself (installed by
 //!   `scripts/secantus.sh` into `target/`, killed when the process ends). Each caller gets a
 //!   database of its own.
-//! - [`Redis`]: a `redis-server` of the test's own.
+//! - [`Redis`]: a `redis-server` of the test's own; [`Secantus`]: a SecantusDB server of the
+//!   test's own, both restartable.
 
 use crate::store::codec::Codec;
 use crate::store::mongo::MongoStore;
@@ -13,64 +14,118 @@ use std::sync::OnceLock;
 
 static URL: OnceLock<String> = OnceLock::new();
 
-/// Starts SecantusDB for this process; its URL.
-fn start_secantus() -> String {
-    use std::os::unix::process::CommandExt as _;
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let out = std::process::Command::new("bash")
-        .arg(root.join("scripts/secantus.sh"))
-        .arg("bin")
-        .output()
-        .expect("run scripts/secantus.sh");
-    assert!(
-        out.status.success(),
-        "installing SecantusDB failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let scratch = root.join("target/secantus/scratch");
-    // Data left by test processes that are gone.
-    for old in std::fs::read_dir(&scratch).into_iter().flatten().flatten() {
-        let name = old.file_name().to_string_lossy().into_owned();
-        let pid = name.split('-').next().unwrap_or_default();
-        if !std::path::Path::new("/proc").join(pid).exists() {
-            let _ = std::fs::remove_dir_all(old.path());
+/// A SecantusDB server of its own (`scripts/secantus.sh` installs it into `target/`) on a free
+/// port, its data under `target/secantus/scratch/<pid>-<port>` (left there by test processes
+/// that are gone is removed), killed when the test process ends or the value is dropped;
+/// `restart` kills it (SIGKILL) and starts it again on the same port and data.
+pub struct Secantus {
+    pub port: u16,
+    bin: String,
+    dir: std::path::PathBuf,
+    child: Option<std::process::Child>,
+}
+
+impl Secantus {
+    pub fn start() -> Secantus {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let out = std::process::Command::new("bash")
+            .arg(root.join("scripts/secantus.sh"))
+            .arg("bin")
+            .output()
+            .expect("run scripts/secantus.sh");
+        assert!(
+            out.status.success(),
+            "installing SecantusDB failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let scratch = root.join("target/secantus/scratch");
+        for old in std::fs::read_dir(&scratch).into_iter().flatten().flatten() {
+            let name = old.file_name().to_string_lossy().into_owned();
+            let pid = name.split('-').next().unwrap_or_default();
+            if !std::path::Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(old.path());
+            }
+        }
+        let dir = scratch.join(format!("{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create SecantusDB dir");
+        let mut s = Secantus {
+            port,
+            bin,
+            dir,
+            child: None,
+        };
+        s.spawn();
+        s
+    }
+
+    pub fn url(&self) -> String {
+        format!("mongodb://127.0.0.1:{}/", self.port)
+    }
+
+    fn spawn(&mut self) {
+        use std::os::unix::process::CommandExt as _;
+        let mut cmd = std::process::Command::new(&self.bin);
+        cmd.args([
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &self.port.to_string(),
+            "--log-level",
+            "WARNING",
+            "--storage-path",
+        ])
+        .arg(self.dir.join("data"))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+        // SAFETY: see `signal_on_parent_death`.
+        unsafe {
+            cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
+        }
+        self.child = Some(cmd.spawn().expect("start secantusd-py"));
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "SecantusDB did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
         }
     }
-    let dir = scratch.join(format!("{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("create SecantusDB dir");
-    let mut cmd = std::process::Command::new(bin);
-    cmd.args([
-        "--host",
-        "127.0.0.1",
-        "--port",
-        &port.to_string(),
-        "--log-level",
-        "WARNING",
-        "--storage-path",
-    ])
-    .arg(dir.join("data"))
-    .stdout(std::process::Stdio::null())
-    .stderr(std::process::Stdio::null());
-    // SAFETY: see `signal_on_parent_death`.
-    unsafe {
-        cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
-    std::mem::forget(cmd.spawn().expect("start secantusd-py"));
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "SecantusDB did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
+
+    /// Kills the server (SIGKILL) and, after `down_for`, starts it again on its data.
+    pub fn restart(&mut self, down_for: std::time::Duration) {
+        self.kill();
+        std::thread::sleep(down_for);
+        self.spawn();
     }
-    format!("mongodb://127.0.0.1:{port}/")
+}
+
+impl Drop for Secantus {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Starts SecantusDB for this process (it lives as long as the process); its URL.
+fn start_secantus() -> String {
+    let s = Secantus::start();
+    let url = s.url();
+    // The server outlives every test of the process; `signal_on_parent_death` ends it.
+    std::mem::forget(s);
+    url
 }
 
 /// The MongoDB server's URL for this test process.

@@ -2,7 +2,8 @@
 //! processes, agents on hosts of their own (network namespaces on a bridge, `common::netns`),
 //! and a fault injected while an execution runs — an agent killed, its link cut for less and
 //! for more than its lease, 30 % packet loss and a 500 ms round trip during a fan-out, the hub
-//! killed and restarted, the agent's clock five minutes off, the agent's outbox disk full, the
+//! killed and restarted, its MongoDB server killed and restarted, the agent's clock five
+//! minutes off, the agent's outbox disk full, the
 //! hub's disk full. Each case checks every job's final state at the hub against what happened
 //! on its agent (`faults/ledger.rs`) and writes a verdict line that `scripts/faults.sh` turns
 //! into the table of `docs/reliability.md`.
@@ -36,17 +37,19 @@ async fn hub_on(agent_ip: &str) -> Hub {
 }
 
 async fn hub_with(agent_ip: &str, execution: &str) -> Hub {
-    hub_in(tempfile::tempdir().unwrap(), agent_ip, execution).await
+    hub_in(tempfile::tempdir().unwrap(), agent_ip, execution, "").await
 }
 
-async fn hub_in(dir: tempfile::TempDir, agent_ip: &str, execution: &str) -> Hub {
+/// As [`hub_with`], in `dir`, with `extra` config sections (a `database:` section replaces
+/// the test store).
+async fn hub_in(dir: tempfile::TempDir, agent_ip: &str, execution: &str, extra: &str) -> Hub {
     let port = std::net::TcpListener::bind((agent_ip, 0))
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
     let listen = format!("{agent_ip}:{port}");
-    let config = write_config_with(dir.path(), execution, "127.0.0.1:0", &listen, "");
+    let config = write_config_with(dir.path(), execution, "127.0.0.1:0", &listen, extra);
     let text = std::fs::read_to_string(&config).unwrap().replace(
         &format!("  agent_listen: \"{listen}\"\n"),
         &format!("  agent_listen: \"{listen}\"\n  agent_hostnames: [\"{agent_ip}\"]\n"),
@@ -408,6 +411,44 @@ async fn hub_killed_mid_execution_and_restarted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn mongodb_server_killed_mid_execution_and_restarted() {
+    let lan = Lan::new();
+    let mut db = greenroom_hub::testkit::Secantus::start();
+    let hub = hub_in(
+        tempfile::tempdir().unwrap(),
+        &lan.hub_addr(),
+        SHORT,
+        &mongodb_section_at(&db.url(), "faults"),
+    )
+    .await;
+    let token = hub.login().await;
+    let fleet = agents_on_hosts(&hub, &lan, 5, hub.agent_port);
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
+    wait_online(&hub, &token, &agents, 60).await;
+    let id = run_on(
+        &hub,
+        &token,
+        &agents,
+        &marked("dbkill", "sleep 3; echo done"),
+    )
+    .await;
+    wait_marked(&agents, "dbkill", 30).await;
+    // Down for 5 s while every job runs and reports: results wait in the agents' outboxes.
+    tokio::task::block_in_place(|| db.restart(Duration::from_secs(5)));
+    let done = wait_final(&hub, &token, &id, 120).await;
+    let rows = rows(&done, &agents, "dbkill");
+    Verdict {
+        case: "MongoDB server SIGKILL mid-execution, restarted",
+        fault: "the hub's MongoDB-compatible server (SecantusDB) killed while 5 agents run `sleep 3`, started again on its data 5 s later",
+        injected: 1,
+        unexpected: every_job(&rows, "success"),
+        rows: &rows,
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn agent_clocks_five_minutes_off() {
     let hub = hub_on("127.0.0.1").await;
     let token = hub.login().await;
@@ -573,7 +614,7 @@ async fn agent_outbox_disk_full() {
 async fn hub_disk_full() {
     let dir = tempfile::tempdir().unwrap();
     let disk = SmallDisk::mount(dir.path(), "48m");
-    let hub = hub_in(dir, "127.0.0.1", SHORT).await;
+    let hub = hub_in(dir, "127.0.0.1", SHORT, "").await;
     let token = hub.login().await;
     let enroll = token_for(&hub, 1);
     let url = format!("https://127.0.0.1:{}", hub.agent_port);

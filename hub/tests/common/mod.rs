@@ -86,9 +86,13 @@ pub fn store_section() -> String {
 
 /// The specification's `database:` section for a MongoDB database of this name.
 pub fn mongodb_section(database: &str) -> String {
+    mongodb_section_at(&greenroom_hub::testkit::mongodb_url(), database)
+}
+
+/// The `database:` section for database `database` on the MongoDB server at `url`.
+pub fn mongodb_section_at(url: &str, database: &str) -> String {
     format!(
-        "database:\n  mongodb_url: \"{}\"\n  database_name: \"{database}\"\n  connection_pool_size: 20\n",
-        greenroom_hub::testkit::mongodb_url()
+        "database:\n  mongodb_url: \"{url}\"\n  database_name: \"{database}\"\n  connection_pool_size: 20\n"
     )
 }
 
