@@ -393,7 +393,7 @@ async fn hub_killed_mid_execution_and_restarted() {
     )
     .await;
     wait_marked(&agents, "hubkill", 30).await;
-    let (dir, config) = hub.stop(); // SIGKILL
+    let (dir, config) = hub.crash();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let hub = Hub::start_in(dir, config).await;
     let token = hub.login().await;

@@ -152,7 +152,7 @@ async fn two_replicas_share_one_fleet_and_lose_nothing_when_one_dies() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (a_dir, a_config) = a.stop();
+    let (a_dir, a_config) = a.crash();
     let done = wait_final(&b, &token, &id, 90).await;
     all_once(&done, &agents, &id, "survived-the-kill");
 

@@ -430,6 +430,9 @@ fn parse_net(s: &str) -> Option<ipnet::IpNet> {
 }
 
 #[cfg(test)]
+mod properties;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use greenroom_proto::config::load_yaml_with;

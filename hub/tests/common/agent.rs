@@ -54,7 +54,9 @@ impl Agent {
 
     /// SIGKILL, as a crash or a pulled plug would.
     pub fn kill(&mut self) {
-        self.proc = None;
+        if let Some(mut p) = self.proc.take() {
+            p.crash();
+        }
     }
 
     /// The process id (panics once killed).

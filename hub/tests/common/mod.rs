@@ -50,10 +50,33 @@ pub fn replica_sections(database: &str, redis: &Redis) -> String {
 /// A child process killed when dropped.
 pub struct Proc(pub Child);
 
-impl Drop for Proc {
-    fn drop(&mut self) {
+impl Proc {
+    /// SIGKILL, whatever the run: a crash, as the test means it.
+    pub fn crash(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if let Ok(Some(_)) = self.0.try_wait() {
+            return;
+        }
+        // Under coverage (cargo llvm-cov sets LLVM_PROFILE_FILE) a process writes what it ran
+        // only when it exits on its own: ask first (SIGTERM), kill 5 s later.
+        if std::env::var_os("LLVM_PROFILE_FILE").is_some() {
+            let pid = nix::unistd::Pid::from_raw(self.0.id() as i32);
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = self.0.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+        self.crash();
     }
 }
 
@@ -553,6 +576,12 @@ impl Hub {
             |r| r.get(0),
         )
         .unwrap()
+    }
+
+    /// Kills the hub process (SIGKILL) and hands back its data dir and config (for a restart).
+    pub fn crash(mut self) -> (tempfile::TempDir, PathBuf) {
+        self.proc.crash();
+        self.stop()
     }
 
     /// Stops the hub process and hands back its data dir and config (for a restart).
