@@ -57,7 +57,7 @@ coverage: web-deps
 	@bash scripts/coverage.sh
 
 web-test: web
-	cd web && npm run lint && npm run lint:schema && npm test
+	cd web && npm run lint && npm run lint:schema && npm test -- --coverage
 
 browser-test: build web
 	bash scripts/browser-test.sh

@@ -88,14 +88,7 @@ impl Secantus {
             cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
         }
         self.child = Some(cmd.spawn().expect("start secantusd-py"));
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "SecantusDB did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(100));
-        }
+        wait_for_port(self.port, 60, "SecantusDB");
     }
 
     fn kill(&mut self) {
@@ -116,6 +109,18 @@ impl Secantus {
 impl Drop for Secantus {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Waits until something accepts connections on 127.0.0.1:`port`; panics after `secs`.
+fn wait_for_port(port: u16, secs: u64, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what} did not start within {secs} s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
 
@@ -182,14 +187,7 @@ impl Redis {
             .spawn()
             .expect("redis-server (apt-get install -y redis-server; make test installs it)");
         self.child = Some(child);
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "redis-server did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(20));
-        }
+        wait_for_port(self.port, 10, "redis-server");
     }
 
     fn kill(&mut self) {

@@ -30,17 +30,13 @@ const SHORT: &str = FAST;
 /// what they test is the product as deployed, not a lease shortened for the test.
 const PRODUCTION: &str = "heartbeat_interval: 30\n  offline_after_seconds: 60\n  lease_seconds: 90";
 
-/// A hub whose agent listener binds `agent_ip` on a fixed port (a restart keeps it), with a
-/// certificate for that address.
+/// A hub (short leases) whose agent listener binds `agent_ip` on a fixed port (a restart
+/// keeps it), with a certificate for that address.
 async fn hub_on(agent_ip: &str) -> Hub {
-    hub_with(agent_ip, SHORT).await
+    hub_in(tempfile::tempdir().unwrap(), agent_ip, SHORT, "").await
 }
 
-async fn hub_with(agent_ip: &str, execution: &str) -> Hub {
-    hub_in(tempfile::tempdir().unwrap(), agent_ip, execution, "").await
-}
-
-/// As [`hub_with`], in `dir`, with `extra` config sections (a `database:` section replaces
+/// A hub in `dir` with this `execution:` section and `extra` config sections (a `database:` section replaces
 /// the test store).
 async fn hub_in(dir: tempfile::TempDir, agent_ip: &str, execution: &str, extra: &str) -> Hub {
     let port = std::net::TcpListener::bind((agent_ip, 0))
@@ -60,17 +56,11 @@ async fn hub_in(dir: tempfile::TempDir, agent_ip: &str, execution: &str, extra: 
 
 /// An enrollment token for `uses` agents.
 fn token_for(hub: &Hub, uses: usize) -> String {
-    let out = std::process::Command::new(hub_bin())
-        .args(["enroll-token", "--uses", &uses.to_string(), "--config"])
-        .arg(&hub.config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
+    run_ok(
+        std::process::Command::new(hub_bin())
+            .args(["enroll-token", "--uses", &uses.to_string(), "--config"])
+            .arg(&hub.config),
+    )
 }
 
 /// Agent `id`, started through `launcher` (its host, a fake clock…), polling `url`.
@@ -138,6 +128,63 @@ async fn wait_marked(agents: &[&Agent], tag: &str, secs: u64) {
     }
 }
 
+/// A hub on a network of its own and `n` agents, each on a host of its own, all online;
+/// agents reach the hub directly or through a relay holding every chunk `relay` each way.
+/// Fields drop in order: agents, relay, hub, then the network.
+struct Net {
+    fleet: Vec<(Host, Agent)>,
+    relay: Option<DelayRelay>,
+    hub: Hub,
+    token: String,
+    lan: Lan,
+}
+
+impl Net {
+    async fn start(n: usize, execution: &str, extra: &str, relay: Option<Duration>) -> Net {
+        let lan = Lan::new();
+        let hub = hub_in(
+            tempfile::tempdir().unwrap(),
+            &lan.hub_addr(),
+            execution,
+            extra,
+        )
+        .await;
+        let token = hub.login().await;
+        let relay = match relay {
+            Some(each_way) => {
+                let to = format!("{}:{}", lan.hub_addr(), hub.agent_port)
+                    .parse()
+                    .unwrap();
+                Some(DelayRelay::start(&lan.hub_addr(), to, each_way).await)
+            }
+            None => None,
+        };
+        let port = relay.as_ref().map_or(hub.agent_port, |r| r.port);
+        let fleet = agents_on_hosts(&hub, &lan, n, port);
+        let net = Net {
+            fleet,
+            relay,
+            hub,
+            token,
+            lan,
+        };
+        wait_online(&net.hub, &net.token, &net.agents(), 120).await;
+        net
+    }
+
+    fn agents(&self) -> Vec<&Agent> {
+        self.fleet.iter().map(|(_, a)| a).collect()
+    }
+
+    /// Runs `marked(tag, work)` on every agent and waits until it started everywhere.
+    async fn start_marked(&self, tag: &str, work: &str) -> String {
+        let agents = self.agents();
+        let id = run_on(&self.hub, &self.token, &agents, &marked(tag, work)).await;
+        wait_marked(&agents, tag, 30).await;
+        id
+    }
+}
+
 fn every_job(rows: &[Row], state: &str) -> Vec<String> {
     rows.iter()
         .filter(|r| r.hub != state)
@@ -148,22 +195,14 @@ fn every_job(rows: &[Row], state: &str) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn agent_killed_mid_job() {
-    let lan = Lan::new();
-    let hub = hub_on(&lan.hub_addr()).await;
-    let token = hub.login().await;
-    let port = hub.agent_port;
-    let mut fleet = agents_on_hosts(&hub, &lan, 3, port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 60).await;
-    let id = run_on(&hub, &token, &agents, &marked("kill", "sleep 3; echo done")).await;
-    wait_marked(&agents, "kill", 30).await;
-    fleet[0].1.kill();
-    let done = wait_final(&hub, &token, &id, 90).await;
+    let mut net = Net::start(3, SHORT, "", None).await;
+    let id = net.start_marked("kill", "sleep 3; echo done").await;
+    net.fleet[0].1.kill();
+    let done = wait_final(&net.hub, &net.token, &id, 90).await;
     // Restarted, the agent must not run the job again.
-    fleet[0].1.respawn();
+    net.fleet[0].1.respawn();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    let rows = rows(&done, &agents, "kill");
+    let rows = rows(&done, &net.agents(), "kill");
     let mut unexpected = every_job(&rows[1..], "success");
     if rows[0].hub != "unreachable" {
         unexpected.push(format!("the killed agent's job: {}", rows[0].hub));
@@ -181,26 +220,14 @@ async fn agent_killed_mid_job() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn link_cut_shorter_than_the_lease() {
-    let lan = Lan::new();
-    let hub = hub_on(&lan.hub_addr()).await;
-    let token = hub.login().await;
-    let fleet = agents_on_hosts(&hub, &lan, 2, hub.agent_port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 60).await;
-    let id = run_on(
-        &hub,
-        &token,
-        &agents,
-        &marked("short", "sleep 2; echo done"),
-    )
-    .await;
-    wait_marked(&agents, "short", 30).await;
-    let (host, _) = &fleet[0];
+    let net = Net::start(2, SHORT, "", None).await;
+    let id = net.start_marked("short", "sleep 2; echo done").await;
+    let (host, _) = &net.fleet[0];
     host.cut();
     tokio::time::sleep(Duration::from_secs(10)).await; // half the lease
     host.restore();
-    let done = wait_final(&hub, &token, &id, 90).await;
-    let rows = rows(&done, &agents, "short");
+    let done = wait_final(&net.hub, &net.token, &id, 90).await;
+    let rows = rows(&done, &net.agents(), "short");
     Verdict {
         case: "link cut shorter than the lease",
         fault: "1 of 2 agents' link down 10 s (lease 20 s) while its job runs",
@@ -214,18 +241,13 @@ async fn link_cut_shorter_than_the_lease() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn link_cut_longer_than_the_lease_fences_the_late_result() {
-    let lan = Lan::new();
-    let hub = hub_on(&lan.hub_addr()).await;
-    let token = hub.login().await;
-    let fleet = agents_on_hosts(&hub, &lan, 2, hub.agent_port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 60).await;
-    let id = run_on(&hub, &token, &agents, &marked("long", "sleep 5; echo done")).await;
-    wait_marked(&agents, "long", 30).await;
-    let (host, cut_agent) = &fleet[0];
+    let net = Net::start(2, SHORT, "", None).await;
+    let (hub, token, agents) = (&net.hub, &net.token, net.agents());
+    let id = net.start_marked("long", "sleep 5; echo done").await;
+    let (host, cut_agent) = &net.fleet[0];
     host.cut();
     // The lease (20 s) lapses while the agent still runs the job and then holds its result.
-    let done = wait_final(&hub, &token, &id, 90).await;
+    let done = wait_final(hub, token, &id, 90).await;
     host.restore();
     // Back on the network, the agent offers its result: the hub must not store it (fenced:
     // acknowledged as not stored, or refused).
@@ -251,7 +273,7 @@ async fn link_cut_longer_than_the_lease_fences_the_late_result() {
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    let after = wait_final(&hub, &token, &id, 5).await;
+    let after = wait_final(hub, token, &id, 5).await;
     let rows = rows(&after, &agents, "long");
     let mut unexpected = every_job(&rows[1..], "success");
     if rows[0].hub != "unreachable" {
@@ -286,28 +308,17 @@ async fn fan_out_through(
     fault: impl Fn(&Host),
     heal: impl Fn(&Host) -> u64,
 ) {
-    let lan = Lan::new();
-    let hub = hub_with(&lan.hub_addr(), PRODUCTION).await;
-    let token = hub.login().await;
-    let hub_agent: std::net::SocketAddr = format!("{}:{}", lan.hub_addr(), hub.agent_port)
-        .parse()
-        .unwrap();
-    let relay = match via_relay {
-        Some(each_way) => Some(DelayRelay::start(&lan.hub_addr(), hub_agent, each_way).await),
-        None => None,
-    };
-    let port = relay.as_ref().map_or(hub.agent_port, |r| r.port);
-    let fleet = agents_on_hosts(&hub, &lan, n, port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 120).await;
-    for (host, _) in &fleet {
+    let net = Net::start(n, PRODUCTION, "", via_relay).await;
+    let (hub, token, fleet, agents) = (&net.hub, &net.token, &net.fleet, net.agents());
+    for (host, _) in fleet {
         fault(host);
     }
-    let relayed_before = relay
+    let relayed_before = net
+        .relay
         .as_ref()
         .map_or(0, |r| r.delayed.load(std::sync::atomic::Ordering::Relaxed));
-    let id = run_on(&hub, &token, &agents, &marked(tag, "echo done")).await;
-    let done = wait_final(&hub, &token, &id, 300).await;
+    let id = run_on(hub, token, &agents, &marked(tag, "echo done")).await;
+    let done = wait_final(hub, token, &id, 300).await;
     // Results are stored before the execution is final; the agents' acknowledgements of
     // them may still be on the (lossy) way back: wait for them before counting.
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -317,7 +328,7 @@ async fn fan_out_through(
         rows = ledger::rows(&done, &agents, tag);
     }
     let mut injected: u64 = fleet.iter().map(|(host, _)| heal(host)).sum();
-    if let Some(r) = &relay {
+    if let Some(r) = &net.relay {
         injected += r.delayed.load(std::sync::atomic::Ordering::Relaxed) - relayed_before;
     }
     let mut unexpected = every_job(&rows, "success");
@@ -379,26 +390,19 @@ async fn fan_out_through_a_500_ms_round_trip() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn hub_killed_mid_execution_and_restarted() {
-    let lan = Lan::new();
-    let hub = hub_on(&lan.hub_addr()).await;
-    let token = hub.login().await;
-    let fleet = agents_on_hosts(&hub, &lan, 5, hub.agent_port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 60).await;
-    let id = run_on(
-        &hub,
-        &token,
-        &agents,
-        &marked("hubkill", "sleep 3; echo done"),
-    )
-    .await;
-    wait_marked(&agents, "hubkill", 30).await;
+    let net = Net::start(5, SHORT, "", None).await;
+    let id = net.start_marked("hubkill", "sleep 3; echo done").await;
+    let Net {
+        fleet, hub, lan, ..
+    } = net;
     let (dir, config) = hub.crash();
     tokio::time::sleep(Duration::from_secs(2)).await;
     let hub = Hub::start_in(dir, config).await;
     let token = hub.login().await;
     let done = wait_final(&hub, &token, &id, 90).await;
+    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
     let rows = rows(&done, &agents, "hubkill");
+    drop(lan);
     Verdict {
         case: "hub SIGKILL mid-execution, restarted (SQLite)",
         fault: "the hub killed while 5 agents run `sleep 3`, started again 2 s later on its data",
@@ -412,31 +416,14 @@ async fn hub_killed_mid_execution_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn mongodb_server_killed_mid_execution_and_restarted() {
-    let lan = Lan::new();
     let mut db = greenroom_hub::testkit::Secantus::start();
-    let hub = hub_in(
-        tempfile::tempdir().unwrap(),
-        &lan.hub_addr(),
-        SHORT,
-        &mongodb_section_at(&db.url(), "faults"),
-    )
-    .await;
-    let token = hub.login().await;
-    let fleet = agents_on_hosts(&hub, &lan, 5, hub.agent_port);
-    let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    wait_online(&hub, &token, &agents, 60).await;
-    let id = run_on(
-        &hub,
-        &token,
-        &agents,
-        &marked("dbkill", "sleep 3; echo done"),
-    )
-    .await;
-    wait_marked(&agents, "dbkill", 30).await;
+    let store = mongodb_section_at(&db.url(), "faults");
+    let net = Net::start(5, SHORT, &store, None).await;
+    let id = net.start_marked("dbkill", "sleep 3; echo done").await;
     // Down for 5 s while every job runs and reports: results wait in the agents' outboxes.
     tokio::task::block_in_place(|| db.restart(Duration::from_secs(5)));
-    let done = wait_final(&hub, &token, &id, 120).await;
-    let rows = rows(&done, &agents, "dbkill");
+    let done = wait_final(&net.hub, &net.token, &id, 120).await;
+    let rows = rows(&done, &net.agents(), "dbkill");
     Verdict {
         case: "MongoDB server SIGKILL mid-execution, restarted",
         fault: "the hub's MongoDB-compatible server (SecantusDB) killed while 5 agents run `sleep 3`, started again on its data 5 s later",

@@ -196,15 +196,10 @@ async fn a_placeholders_value_never_runs_wherever_it_stands() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_sample_library_refuses_path_traversal() {
     let hub = Hub::start().await;
-    let out = std::process::Command::new(hub_bin())
-        .args(["load-templates", "--config"])
-        .arg(&hub.config)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    run_ok(
+        std::process::Command::new(hub_bin())
+            .args(["load-templates", "--config"])
+            .arg(&hub.config),
     );
     let _agent = hub.agent("tmp-01", "dev");
     let token = hub.login().await;

@@ -154,7 +154,8 @@ pub fn write_config_full(
     path
 }
 
-fn run_ok(cmd: &mut Command) -> String {
+/// Runs a command (a hub verb), asserting it succeeds; its trimmed stdout.
+pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("run hub verb");
     assert!(
         out.status.success(),
