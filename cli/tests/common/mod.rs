@@ -162,6 +162,10 @@ impl Cli {
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join("config"));
+        // Under coverage (make coverage) the binary writes its profile where this says.
+        if let Some(profile) = std::env::var_os("LLVM_PROFILE_FILE") {
+            c.env("LLVM_PROFILE_FILE", profile);
+        }
         for (k, v) in &self.env {
             c.env(k, v);
         }
