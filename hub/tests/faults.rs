@@ -2,11 +2,11 @@
 //! processes, agents on hosts of their own (network namespaces on a bridge, `common::netns`),
 //! and a fault injected while an execution runs — an agent killed, its link cut for less and
 //! for more than its lease, 30 % packet loss and a 500 ms round trip during a fan-out, the hub
-//! killed and restarted, its MongoDB server killed and restarted, the agent's clock five
-//! minutes off, the agent's outbox disk full, the
-//! hub's disk full. Each case checks every job's final state at the hub against what happened
-//! on its agent (`faults/ledger.rs`) and writes a verdict line that `scripts/faults.sh` turns
-//! into the table of `docs/reliability.md`.
+//! killed and restarted, its MongoDB server killed and restarted, one of two replicas killed,
+//! Redis restarted under two replicas, the agent's clock five minutes off, the agent's outbox
+//! disk full, the hub's disk full. Each case checks every job's final state at the hub against
+//! what happened on its agent (`faults/ledger.rs`) and writes a verdict line that
+//! `scripts/faults.sh` turns into the table of `docs/reliability.md`.
 //!
 //! Root only (namespaces, nftables, tmpfs mounts), so every case is `#[ignore]`d for a plain
 //! `cargo test`; `make test-faults` runs them (`--run-ignored only`).
@@ -17,7 +17,7 @@ mod ledger;
 
 use common::netns::{DelayRelay, Host, Lan};
 use common::*;
-use ledger::{Row, Verdict, mark_env, marked, rows};
+use ledger::{Row, Verdict, mark_env, marked, rows_when_acked};
 use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -202,7 +202,7 @@ async fn agent_killed_mid_job() {
     // Restarted, the agent must not run the job again.
     net.fleet[0].1.respawn();
     tokio::time::sleep(Duration::from_secs(5)).await;
-    let rows = rows(&done, &net.agents(), "kill");
+    let rows = rows_when_acked(&done, &net.agents(), "kill").await;
     let mut unexpected = every_job(&rows[1..], "success");
     if rows[0].hub != "unreachable" {
         unexpected.push(format!("the killed agent's job: {}", rows[0].hub));
@@ -227,7 +227,7 @@ async fn link_cut_shorter_than_the_lease() {
     tokio::time::sleep(Duration::from_secs(10)).await; // half the lease
     host.restore();
     let done = wait_final(&net.hub, &net.token, &id, 90).await;
-    let rows = rows(&done, &net.agents(), "short");
+    let rows = rows_when_acked(&done, &net.agents(), "short").await;
     Verdict {
         case: "link cut shorter than the lease",
         fault: "1 of 2 agents' link down 10 s (lease 20 s) while its job runs",
@@ -274,7 +274,7 @@ async fn link_cut_longer_than_the_lease_fences_the_late_result() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let after = wait_final(hub, token, &id, 5).await;
-    let rows = rows(&after, &agents, "long");
+    let rows = rows_when_acked(&after, &agents, "long").await;
     let mut unexpected = every_job(&rows[1..], "success");
     if rows[0].hub != "unreachable" {
         unexpected.push(format!("the cut agent's job: {}", rows[0].hub));
@@ -319,14 +319,7 @@ async fn fan_out_through(
         .map_or(0, |r| r.delayed.load(std::sync::atomic::Ordering::Relaxed));
     let id = run_on(hub, token, &agents, &marked(tag, "echo done")).await;
     let done = wait_final(hub, token, &id, 300).await;
-    // Results are stored before the execution is final; the agents' acknowledgements of
-    // them may still be on the (lossy) way back: wait for them before counting.
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let mut rows = ledger::rows(&done, &agents, tag);
-    while rows.iter().any(|r| r.stored == 0 && r.hub == "success") && Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(500)).await;
-        rows = ledger::rows(&done, &agents, tag);
-    }
+    let rows = rows_when_acked(&done, &agents, tag).await;
     let mut injected: u64 = fleet.iter().map(|(host, _)| heal(host)).sum();
     if let Some(r) = &net.relay {
         injected += r.delayed.load(std::sync::atomic::Ordering::Relaxed) - relayed_before;
@@ -401,7 +394,7 @@ async fn hub_killed_mid_execution_and_restarted() {
     let token = hub.login().await;
     let done = wait_final(&hub, &token, &id, 90).await;
     let agents: Vec<&Agent> = fleet.iter().map(|(_, a)| a).collect();
-    let rows = rows(&done, &agents, "hubkill");
+    let rows = rows_when_acked(&done, &agents, "hubkill").await;
     drop(lan);
     Verdict {
         case: "hub SIGKILL mid-execution, restarted (SQLite)",
@@ -423,10 +416,117 @@ async fn mongodb_server_killed_mid_execution_and_restarted() {
     // Down for 5 s while every job runs and reports: results wait in the agents' outboxes.
     tokio::task::block_in_place(|| db.restart(Duration::from_secs(5)));
     let done = wait_final(&net.hub, &net.token, &id, 120).await;
-    let rows = rows(&done, &net.agents(), "dbkill");
+    let rows = rows_when_acked(&done, &net.agents(), "dbkill").await;
     Verdict {
         case: "MongoDB server SIGKILL mid-execution, restarted",
         fault: "the hub's MongoDB-compatible server (SecantusDB) killed while 5 agents run `sleep 3`, started again on its data 5 s later",
+        injected: 1,
+        unexpected: every_job(&rows, "success"),
+        rows: &rows,
+    }
+    .settle();
+}
+
+/// Two replicas on one MongoDB database (a SecantusDB of the case's own) and a
+/// `redis-server` of its own, and six agents: half poll A first, half B, each failing over to
+/// the other. Fields drop in order: agents, replicas, then Redis and the database.
+struct Replicas {
+    agents: Vec<Agent>,
+    a: Option<Hub>,
+    b: Hub,
+    token: String,
+    redis: greenroom_hub::testkit::Redis,
+    _db: greenroom_hub::testkit::Secantus,
+}
+
+impl Replicas {
+    async fn start() -> Replicas {
+        let db = greenroom_hub::testkit::Secantus::start();
+        let redis = greenroom_hub::testkit::Redis::start();
+        let sections = format!(
+            "{}redis:\n  url: \"{}\"\n",
+            mongodb_section_at(&db.url(), "faults"),
+            redis.url()
+        );
+        let a = hub_in(tempfile::tempdir().unwrap(), "127.0.0.1", SHORT, &sections).await;
+        let b = hub_in(tempfile::tempdir().unwrap(), "127.0.0.1", SHORT, &sections).await;
+        // Each start resets the admin's password: sign in once both run.
+        let token = b.login().await;
+        let enroll = token_for(&a, 6);
+        let url = |h: &Hub| format!("https://127.0.0.1:{}", h.agent_port);
+        let agents: Vec<Agent> = (0..6)
+            .map(|i| {
+                let id = format!("r-{i}");
+                let state = a.dir.path().join("agents").join(&id);
+                let urls = if i % 2 == 0 {
+                    [url(&a), url(&b)]
+                } else {
+                    [url(&b), url(&a)]
+                };
+                a.spawn_agent_at(
+                    &id,
+                    "faults",
+                    (&["faults"], 2, 2),
+                    &enroll,
+                    &id,
+                    &urls,
+                    &mark_env(&state),
+                )
+            })
+            .collect();
+        wait_online(&b, &token, &agents.iter().collect::<Vec<_>>(), 60).await;
+        Replicas {
+            agents,
+            a: Some(a),
+            b,
+            token,
+            redis,
+            _db: db,
+        }
+    }
+
+    fn agents(&self) -> Vec<&Agent> {
+        self.agents.iter().collect()
+    }
+
+    /// Runs `marked(tag, work)` on every agent, started through B, once it started everywhere.
+    async fn start_marked(&self, tag: &str, work: &str) -> String {
+        let agents = self.agents();
+        let id = run_on(&self.b, &self.token, &agents, &marked(tag, work)).await;
+        wait_marked(&agents, tag, 30).await;
+        id
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn a_replica_killed_mid_execution() {
+    let mut r = Replicas::start().await;
+    let id = r.start_marked("replica", "sleep 3; echo done").await;
+    let (_dir, _config) = r.a.take().unwrap().crash();
+    let done = wait_final(&r.b, &r.token, &id, 90).await;
+    let rows = rows_when_acked(&done, &r.agents(), "replica").await;
+    Verdict {
+        case: "a replica SIGKILL mid-execution (2 replicas, MongoDB + Redis)",
+        fault: "replica A killed while 6 agents (3 polling A first) run `sleep 3`; they fail over to B",
+        injected: 1,
+        unexpected: every_job(&rows, "success"),
+        rows: &rows,
+    }
+    .settle();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn redis_restarted_mid_execution() {
+    let mut r = Replicas::start().await;
+    let id = r.start_marked("redis", "sleep 3; echo done").await;
+    tokio::task::block_in_place(|| r.redis.restart(Duration::from_secs(1)));
+    let done = wait_final(&r.b, &r.token, &id, 90).await;
+    let rows = rows_when_acked(&done, &r.agents(), "redis").await;
+    Verdict {
+        case: "Redis restarted mid-execution (2 replicas)",
+        fault: "Redis killed while 6 agents across 2 replicas run `sleep 3`, an empty one started 1 s later",
         injected: 1,
         unexpected: every_job(&rows, "success"),
         rows: &rows,
@@ -466,7 +566,7 @@ async fn agent_clocks_five_minutes_off() {
     .await;
     let done = wait_final(&hub, &token, &id, 60).await;
     let after = chrono::Utc::now();
-    let rows = rows(&done, &agents, "clock");
+    let rows = rows_when_acked(&done, &agents, "clock").await;
     let mut unexpected = every_job(&rows, "success");
     // The hub's own clock times jobs: a skewed agent must not move them out of the run.
     for d in done["results"]["details"].as_array().unwrap() {
@@ -565,7 +665,7 @@ async fn agent_outbox_disk_full() {
     std::fs::remove_file(&filler).unwrap(); // space returns
     host.restore();
     let done = wait_final(&hub, &token, &id, 60).await;
-    let rows = rows(&done, &[agent], "full");
+    let rows = rows_when_acked(&done, &[agent], "full").await;
     let mut unexpected = every_job(&rows, "success");
     let line = agent
         .log()
@@ -633,10 +733,8 @@ async fn hub_disk_full() {
     std::fs::remove_file(&filler).unwrap();
     let after = run_on(&hub, &token, &[&agent], &marked("after", "echo after")).await;
     let done = wait_final(&hub, &token, &after, 30).await;
-    let rows: Vec<Row> = [(&kept, "before"), (&done, "after")]
-        .into_iter()
-        .flat_map(|(d, tag)| rows(d, &[&agent], tag))
-        .collect();
+    let mut rows = rows_when_acked(&kept, &[&agent], "before").await;
+    rows.extend(rows_when_acked(&done, &[&agent], "after").await);
     unexpected.extend(every_job(&rows, "success"));
     drop(agent);
     drop(hub);

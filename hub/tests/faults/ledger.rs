@@ -42,6 +42,9 @@ pub struct Row {
     pub ran: usize,
     /// The status the agent's log says it finished with.
     pub finished: Option<String>,
+    /// Times the hub acknowledged a result of it (agent log), newly stored or not (a
+    /// repeat after a lost acknowledgement is acknowledged as not stored).
+    pub delivered: usize,
     /// Results of it the hub acknowledged as newly stored (agent log).
     pub stored: usize,
 }
@@ -56,8 +59,8 @@ impl Row {
             return Some(format!("stored {} times", self.stored));
         }
         match self.hub.as_str() {
-            "success" | "failed" | "timeout" | "cancelled" if self.stored == 0 => Some(format!(
-                "the hub says {} but the agent never had a result of it stored",
+            "success" | "failed" | "timeout" | "cancelled" if self.delivered == 0 => Some(format!(
+                "the hub says {} but the agent never delivered a result of it",
                 self.hub
             )),
             "success" | "failed" | "timeout" if self.finished.as_deref() != Some(&self.hub) => {
@@ -101,19 +104,43 @@ pub fn rows(done: &Value, agents: &[&Agent], tag: &str) -> Vec<Row> {
                 .last()
                 .and_then(|l| serde_json::from_str::<Value>(l).ok())
                 .and_then(|v| v["fields"]["status"].as_str().map(str::to_string));
-            let stored = log_lines_with(&log, &job_id, "result delivered")
+            let acks: Vec<&str> = log_lines_with(&log, &job_id, "result delivered").collect();
+            let stored = acks
+                .iter()
                 .filter(|l| l.contains("\"stored\":true"))
                 .count();
             Row {
                 hub: d["status"].as_str().unwrap_or("?").to_string(),
                 ran: runs(agent, tag),
                 finished,
+                delivered: acks.len(),
                 stored,
                 server_id,
                 job_id,
             }
         })
         .collect()
+}
+
+/// As [`rows`], once every agent whose job has a result at the hub has heard the hub's
+/// acknowledgement (the hub stores a result, and may end the execution, before its answer
+/// reaches the agent): waits up to 60 s.
+pub async fn rows_when_acked(done: &Value, agents: &[&Agent], tag: &str) -> Vec<Row> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let rows = rows(done, agents, tag);
+        let waiting = rows.iter().any(|r| {
+            r.delivered == 0
+                && !matches!(
+                    r.hub.as_str(),
+                    "unreachable" | "pending" | "leased" | "running"
+                )
+        });
+        if !waiting || std::time::Instant::now() > deadline {
+            return rows;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
 }
 
 /// One case's outcome, a row of the table in `docs/reliability.md`.
