@@ -14,16 +14,73 @@ use std::sync::OnceLock;
 
 static URL: OnceLock<String> = OnceLock::new();
 
-/// A SecantusDB server of its own (`scripts/secantus.sh` installs it into `target/`) on a free
-/// port, its data under `target/secantus/scratch/<pid>-<port>` (left there by test processes
-/// that are gone is removed), killed when the test process ends or the value is dropped;
-/// `restart` kills it (SIGKILL) and starts it again on the same port and data.
-pub struct Secantus {
-    pub port: u16,
-    bin: String,
-    dir: std::path::PathBuf,
+/// A test server process on a port of its own, started by `command`, killed (SIGKILL) when
+/// dropped; `restart` kills it and starts it again on the same port.
+struct Daemon {
+    port: u16,
+    what: &'static str,
+    ready_secs: u64,
+    command: Box<dyn Fn(u16) -> std::process::Command + Send + Sync>,
     child: Option<std::process::Child>,
 }
+
+impl Daemon {
+    fn start(
+        what: &'static str,
+        ready_secs: u64,
+        command: impl Fn(u16) -> std::process::Command + Send + Sync + 'static,
+    ) -> Daemon {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let mut d = Daemon {
+            port,
+            what,
+            ready_secs,
+            command: Box::new(command),
+            child: None,
+        };
+        d.spawn();
+        d
+    }
+
+    fn spawn(&mut self) {
+        let mut cmd = (self.command)(self.port);
+        cmd.stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        self.child = Some(
+            cmd.spawn()
+                .unwrap_or_else(|e| panic!("start {}: {e}", self.what)),
+        );
+        wait_for_port(self.port, self.ready_secs, self.what);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    fn restart(&mut self, down_for: std::time::Duration) {
+        self.kill();
+        std::thread::sleep(down_for);
+        self.spawn();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A SecantusDB server of its own (`scripts/secantus.sh` installs it into `target/`) on a free
+/// port, its data under `target/secantus/scratch/<pid>-<port>` (what test processes that are
+/// gone left there is removed), killed when the test process ends or the value is dropped;
+/// `restart` kills it (SIGKILL) and starts it again on the same port and data.
+pub struct Secantus(Daemon);
 
 impl Secantus {
     pub fn start() -> Secantus {
@@ -39,11 +96,6 @@ impl Secantus {
             String::from_utf8_lossy(&out.stderr)
         );
         let bin = String::from_utf8_lossy(&out.stdout).trim().to_string();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
         let scratch = root.join("target/secantus/scratch");
         for old in std::fs::read_dir(&scratch).into_iter().flatten().flatten() {
             let name = old.file_name().to_string_lossy().into_owned();
@@ -52,63 +104,29 @@ impl Secantus {
                 let _ = std::fs::remove_dir_all(old.path());
             }
         }
-        let dir = scratch.join(format!("{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("create SecantusDB dir");
-        let mut s = Secantus {
-            port,
-            bin,
-            dir,
-            child: None,
-        };
-        s.spawn();
-        s
+        Secantus(Daemon::start("SecantusDB", 60, move |port| {
+            use std::os::unix::process::CommandExt as _;
+            let dir = scratch.join(format!("{}-{port}", std::process::id()));
+            std::fs::create_dir_all(&dir).expect("create SecantusDB dir");
+            let mut cmd = std::process::Command::new(&bin);
+            cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--log-level", "WARNING", "--storage-path"])
+                .arg(dir.join("data"));
+            // SAFETY: see `signal_on_parent_death`.
+            unsafe {
+                cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
+            }
+            cmd
+        }))
     }
 
     pub fn url(&self) -> String {
-        format!("mongodb://127.0.0.1:{}/", self.port)
-    }
-
-    fn spawn(&mut self) {
-        use std::os::unix::process::CommandExt as _;
-        let mut cmd = std::process::Command::new(&self.bin);
-        cmd.args([
-            "--host",
-            "127.0.0.1",
-            "--port",
-            &self.port.to_string(),
-            "--log-level",
-            "WARNING",
-            "--storage-path",
-        ])
-        .arg(self.dir.join("data"))
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null());
-        // SAFETY: see `signal_on_parent_death`.
-        unsafe {
-            cmd.pre_exec(crate::demo::signal_on_parent_death(nix::libc::SIGKILL));
-        }
-        self.child = Some(cmd.spawn().expect("start secantusd-py"));
-        wait_for_port(self.port, 60, "SecantusDB");
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        format!("mongodb://127.0.0.1:{}/", self.0.port)
     }
 
     /// Kills the server (SIGKILL) and, after `down_for`, starts it again on its data.
     pub fn restart(&mut self, down_for: std::time::Duration) {
-        self.kill();
-        std::thread::sleep(down_for);
-        self.spawn();
-    }
-}
-
-impl Drop for Secantus {
-    fn drop(&mut self) {
-        self.kill();
+        self.0.restart(down_for);
     }
 }
 
@@ -158,55 +176,28 @@ pub async fn mongo_store(codec: Codec) -> MongoStore {
 
 /// A `redis-server` of the test's own on a free port (no persistence), killed when dropped;
 /// `restart` kills it and starts an empty one on the same port.
-pub struct Redis {
-    pub port: u16,
-    child: Option<std::process::Child>,
-}
+pub struct Redis(Daemon);
 
 impl Redis {
     pub fn start() -> Redis {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let mut r = Redis { port, child: None };
-        r.spawn();
-        r
+        Redis(Daemon::start(
+            "redis-server (apt-get install -y redis-server; make test installs it)",
+            10,
+            |port| {
+                let mut cmd = std::process::Command::new("redis-server");
+                cmd.args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+                    .args(["--save", "", "--appendonly", "no"]);
+                cmd
+            },
+        ))
     }
 
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-
-    fn spawn(&mut self) {
-        let child = std::process::Command::new("redis-server")
-            .args(["--port", &self.port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--save", "", "--appendonly", "no"])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .expect("redis-server (apt-get install -y redis-server; make test installs it)");
-        self.child = Some(child);
-        wait_for_port(self.port, 10, "redis-server");
-    }
-
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
+        format!("redis://127.0.0.1:{}/", self.0.port)
     }
 
     /// Kills the server (everything in it is lost) and, after `down_for`, starts an empty one.
     pub fn restart(&mut self, down_for: std::time::Duration) {
-        self.kill();
-        std::thread::sleep(down_for);
-        self.spawn();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
+        self.0.restart(down_for);
     }
 }

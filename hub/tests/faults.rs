@@ -433,6 +433,8 @@ async fn mongodb_server_killed_mid_execution_and_restarted() {
 struct Replicas {
     agents: Vec<Agent>,
     a: Option<Hub>,
+    /// A's data dir and config once it was killed.
+    crashed: Option<(tempfile::TempDir, std::path::PathBuf)>,
     b: Hub,
     token: String,
     redis: greenroom_hub::testkit::Redis,
@@ -478,6 +480,7 @@ impl Replicas {
         Replicas {
             agents,
             a: Some(a),
+            crashed: None,
             b,
             token,
             redis,
@@ -498,17 +501,17 @@ impl Replicas {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
-async fn a_replica_killed_mid_execution() {
+/// A case on two replicas: a `sleep 3` on every agent, started through B, `fault` while it
+/// runs; every job must succeed, once.
+async fn on_replicas(tag: &str, case: &str, fault_text: &str, fault: impl FnOnce(&mut Replicas)) {
     let mut r = Replicas::start().await;
-    let id = r.start_marked("replica", "sleep 3; echo done").await;
-    let (_dir, _config) = r.a.take().unwrap().crash();
+    let id = r.start_marked(tag, "sleep 3; echo done").await;
+    tokio::task::block_in_place(|| fault(&mut r));
     let done = wait_final(&r.b, &r.token, &id, 90).await;
-    let rows = rows_when_acked(&done, &r.agents(), "replica").await;
+    let rows = rows_when_acked(&done, &r.agents(), tag).await;
     Verdict {
-        case: "a replica SIGKILL mid-execution (2 replicas, MongoDB + Redis)",
-        fault: "replica A killed while 6 agents (3 polling A first) run `sleep 3`; they fail over to B",
+        case,
+        fault: fault_text,
         injected: 1,
         unexpected: every_job(&rows, "success"),
         rows: &rows,
@@ -518,20 +521,27 @@ async fn a_replica_killed_mid_execution() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
+async fn a_replica_killed_mid_execution() {
+    on_replicas(
+        "replica",
+        "a replica SIGKILL mid-execution (2 replicas, MongoDB + Redis)",
+        "replica A killed while 6 agents (3 polling A first) run `sleep 3`; they fail over to B",
+        // A's data dir (the agents' state is in it) is kept until the case ends.
+        |r| r.crashed = r.a.take().map(Hub::crash),
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn redis_restarted_mid_execution() {
-    let mut r = Replicas::start().await;
-    let id = r.start_marked("redis", "sleep 3; echo done").await;
-    tokio::task::block_in_place(|| r.redis.restart(Duration::from_secs(1)));
-    let done = wait_final(&r.b, &r.token, &id, 90).await;
-    let rows = rows_when_acked(&done, &r.agents(), "redis").await;
-    Verdict {
-        case: "Redis restarted mid-execution (2 replicas)",
-        fault: "Redis killed while 6 agents across 2 replicas run `sleep 3`, an empty one started 1 s later",
-        injected: 1,
-        unexpected: every_job(&rows, "success"),
-        rows: &rows,
-    }
-    .settle();
+    on_replicas(
+        "redis",
+        "Redis restarted mid-execution (2 replicas)",
+        "Redis killed while 6 agents across 2 replicas run `sleep 3`, an empty one started 1 s later",
+        |r| r.redis.restart(Duration::from_secs(1)),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
