@@ -22,6 +22,9 @@ use serde_json::{Value, json};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+/// libfaketime (Debian's `faketime` package; `scripts/faults.sh` installs it).
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
 /// Short leases (20 s; the agent renews them while a job runs) and heartbeats every 2 s, so a
 /// lapse is quick to reach.
 const SHORT: &str = FAST;
@@ -551,16 +554,16 @@ async fn agent_clocks_five_minutes_off() {
     let token = hub.login().await;
     let enroll = token_for(&hub, 2);
     let url = format!("https://127.0.0.1:{}", hub.agent_port);
+    // libfaketime preloaded by `env`, which execs the agent: the process the test holds (and
+    // kills at the end) is the agent itself. The `faketime` wrapper would fork it instead, and
+    // the agent would outlive the test.
     let skewed = |offset: &str| {
-        [
-            "env",
-            "FAKETIME_DONT_FAKE_MONOTONIC=1",
-            "faketime",
-            "-f",
-            offset,
+        vec![
+            "env".to_string(),
+            format!("LD_PRELOAD={LIBFAKETIME}"),
+            format!("FAKETIME={offset}"),
+            "FAKETIME_DONT_FAKE_MONOTONIC=1".to_string(),
         ]
-        .map(String::from)
-        .to_vec()
     };
     let ahead = agent_at(&hub, "f-ahead", &enroll, &url, &skewed("+5m"));
     let behind = agent_at(&hub, "f-behind", &enroll, &url, &skewed("-5m"));
@@ -578,6 +581,23 @@ async fn agent_clocks_five_minutes_off() {
     let after = chrono::Utc::now();
     let rows = rows_when_acked(&done, &agents, "clock").await;
     let mut unexpected = every_job(&rows, "success");
+    // The fault is real: each agent's own log is stamped by its skewed clock.
+    for (agent, minutes) in [(&ahead, 5), (&behind, -5)] {
+        let stamped = agent
+            .log()
+            .lines()
+            .next()
+            .and_then(|l| serde_json::from_str::<Value>(l).ok())
+            .and_then(|v| v["timestamp"].as_str().map(str::to_string))
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(&t).ok());
+        let off = stamped.map(|t| (t.with_timezone(&chrono::Utc) - before).num_seconds());
+        if off.is_none_or(|s| (s - minutes * 60).abs() >= 60) {
+            unexpected.push(format!(
+                "{}: its clock is not {minutes} min off (its first log line is {off:?} s from the hub's)",
+                agent.server_id
+            ));
+        }
+    }
     // The hub's own clock times jobs: a skewed agent must not move them out of the run.
     for d in done["results"]["details"].as_array().unwrap() {
         for field in ["started_at", "finished_at"] {
