@@ -9,6 +9,7 @@
 //! [`ActionInput::to_wire`] builds it and [`Action::from_wire`] reads it, and the agent's
 //! own validation (`Action::validate`) stays the one judge of a well-formed action.
 
+use super::int::Int;
 use async_graphql::{InputObject, OneofObject, SimpleObject, Union};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -82,7 +83,7 @@ pub struct ShellCommand {
     pub command: String,
     /// Seconds before it is stopped; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
     /// The directory it runs in; the agent's working directory when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
@@ -128,7 +129,7 @@ pub struct ServiceHealth {
     pub expected_status: Option<u16>,
     /// Seconds; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
 }
 
 /// Bounds a number must lie within (either may be left out).
@@ -161,7 +162,7 @@ pub struct DatabaseQuery {
     pub expected_range: Option<NumberRange>,
     /// Seconds; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
     /// Allow statements that write (otherwise refused, and run in a read-only transaction).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allow_writes: Option<bool>,
@@ -187,7 +188,7 @@ pub struct HttpCheck {
     pub json: Option<String>,
     /// Seconds; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
     /// Request headers.
     #[serde(
         default,
@@ -207,7 +208,7 @@ pub struct TcpPort {
     pub port: u16,
     /// Seconds; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
 }
 
 /// Check that processes run: named `name` exactly, or with `pattern` in their command line.
@@ -222,7 +223,7 @@ pub struct ProcessRunning {
     pub pattern: Option<String>,
     /// At least this many (1 when not set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_count: Option<u32>,
+    pub min_count: Option<Int<u32>>,
 }
 
 /// Check free space on the filesystem holding `path`.
@@ -236,7 +237,7 @@ pub struct DiskFree {
     pub min_free_percent: Option<f64>,
     /// At least this many MiB free.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_free_mb: Option<u64>,
+    pub min_free_mb: Option<Int<u64>>,
 }
 
 /// Check the TLS certificate a server presents: days until it expires, and trust.
@@ -256,10 +257,10 @@ pub struct TlsCertificateExpiry {
     pub server_name: Option<String>,
     /// Days it must still be valid (14 when not set).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub min_days_remaining: Option<u32>,
+    pub min_days_remaining: Option<Int<u32>>,
     /// Seconds; the agent's default when not set.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub timeout: Option<u64>,
+    pub timeout: Option<Int<u64>>,
 }
 
 /// What an execution runs on each server, as it was accepted (secrets masked `***`).
@@ -331,7 +332,7 @@ pub enum ParameterValueInput {
     /// For `STRING`, `ENUM` and `SECRET` parameters.
     String(String),
     /// For `INTEGER` parameters.
-    Int(i64),
+    Int(Int<i64>),
     /// For `BOOLEAN` parameters.
     Boolean(bool),
 }
@@ -351,7 +352,7 @@ pub fn parameters_to_wire(params: &[ParameterInput]) -> Result<Value, String> {
     for p in params {
         let v = match &p.value {
             ParameterValueInput::String(s) => Value::from(s.clone()),
-            ParameterValueInput::Int(i) => Value::from(*i),
+            ParameterValueInput::Int(i) => Value::from(i.get()),
             ParameterValueInput::Boolean(b) => Value::from(*b),
         };
         if map.insert(p.name.clone(), v).is_some() {
@@ -442,7 +443,7 @@ mod tests {
             value,
         };
         let ok = parameters_to_wire(&[
-            p("n", ParameterValueInput::Int(3)),
+            p("n", ParameterValueInput::Int(Int(3))),
             p("s", ParameterValueInput::String("x".into())),
             p("b", ParameterValueInput::Boolean(true)),
         ])
@@ -457,8 +458,8 @@ mod tests {
             [("b", "true"), ("n", "3"), ("s", "x")].map(|(a, b)| (a.to_string(), b.to_string()))
         );
         let twice = parameters_to_wire(&[
-            p("n", ParameterValueInput::Int(3)),
-            p("n", ParameterValueInput::Int(4)),
+            p("n", ParameterValueInput::Int(Int(3))),
+            p("n", ParameterValueInput::Int(Int(4))),
         ]);
         assert!(twice.unwrap_err().contains("given twice"));
     }

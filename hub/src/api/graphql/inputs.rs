@@ -5,6 +5,7 @@
 //! text, a parameter given twice) is refused here with `INVALID_INPUT` naming the field.
 
 use super::actions::{ActionInput, ParameterInput, ParameterValueInput, parameters_to_wire};
+use super::int::Int;
 use super::nodes::key_of;
 use crate::error::Error;
 use crate::model::{
@@ -40,9 +41,9 @@ pub struct StartExecutionInput {
     /// Failures after which no new target starts: a number (`"3"`) or a share (`"10%"`).
     pub error_threshold: Option<String>,
     /// Attempts after the first for a job that fails (the template's when not set).
-    pub retry_count: Option<u32>,
+    pub retry_count: Option<Int<u32>>,
     /// Seconds between attempts (the template's when not set).
-    pub retry_delay_seconds: Option<u64>,
+    pub retry_delay_seconds: Option<Int<u64>>,
     /// Take an execution lock on each server while its job runs (the template's when not set).
     pub requires_lock: Option<bool>,
     /// Fail at once (instead of waiting) on a server locked by someone else.
@@ -95,10 +96,10 @@ impl StartExecutionInput {
             put("error_threshold", v.clone().into());
         }
         if let Some(v) = self.retry_count {
-            put("retry_count", v.into());
+            put("retry_count", v.get().into());
         }
         if let Some(v) = self.retry_delay_seconds {
-            put("retry_delay_seconds", v.into());
+            put("retry_delay_seconds", v.get().into());
         }
         if let Some(v) = self.requires_lock {
             put("requires_lock", v.into());
@@ -139,10 +140,10 @@ pub struct AcquireLockInput {
     #[graphql(default_with = "LockType::Maintenance")]
     pub lock_type: LockType,
     /// Minutes until it ends by itself; the hub's `execution.lock_ttl_minutes` when not set.
-    pub ttl_minutes: Option<u32>,
+    pub ttl_minutes: Option<Int<u32>>,
     /// How many times it may be extended.
-    #[graphql(default = 3)]
-    pub max_extension_count: u32,
+    #[graphql(default_with = "Int(3)")]
+    pub max_extension_count: Int<u32>,
     /// A priority label for people reading the lock; `normal` when not set.
     pub priority: Option<String>,
 }
@@ -153,8 +154,8 @@ impl From<AcquireLockInput> for NewLock {
             server_id: i.server_id,
             lock_type: i.lock_type,
             reason: i.reason,
-            ttl_minutes: i.ttl_minutes,
-            max_extension_count: i.max_extension_count,
+            ttl_minutes: i.ttl_minutes.map(Int::get),
+            max_extension_count: i.max_extension_count.get(),
             priority: i.priority,
         }
     }
@@ -224,9 +225,9 @@ pub struct ParameterDefinitionInput {
     /// A regular expression a `STRING` value must match (whole value).
     pub validation: Option<String>,
     /// The smallest `INTEGER` value allowed.
-    pub min: Option<i64>,
+    pub min: Option<Int<i64>>,
     /// The largest `INTEGER` value allowed.
-    pub max: Option<i64>,
+    pub max: Option<Int<i64>>,
     /// The allowed values of an `ENUM` parameter.
     #[graphql(default)]
     pub values: Vec<String>,
@@ -236,11 +237,11 @@ pub struct ParameterDefinitionInput {
 #[derive(InputObject, Default)]
 pub struct ExecutionConfigInput {
     /// Seconds before a job is stopped (300 when not set).
-    pub timeout_seconds: Option<u64>,
+    pub timeout_seconds: Option<Int<u64>>,
     /// Attempts after the first for a job that fails (0 when not set).
-    pub retry_count: Option<u32>,
+    pub retry_count: Option<Int<u32>>,
     /// Seconds between attempts (0 when not set).
-    pub retry_delay_seconds: Option<u64>,
+    pub retry_delay_seconds: Option<Int<u64>>,
     /// Take an execution lock on each server while its job runs (false when not set).
     pub requires_lock: Option<bool>,
     /// Run on all targets at once (true when not set) or one at a time.
@@ -251,9 +252,11 @@ impl From<ExecutionConfigInput> for ExecutionConfig {
     fn from(i: ExecutionConfigInput) -> Self {
         let d = ExecutionConfig::default();
         ExecutionConfig {
-            timeout_seconds: i.timeout_seconds.unwrap_or(d.timeout_seconds),
-            retry_count: i.retry_count.unwrap_or(d.retry_count),
-            retry_delay_seconds: i.retry_delay_seconds.unwrap_or(d.retry_delay_seconds),
+            timeout_seconds: i.timeout_seconds.map_or(d.timeout_seconds, Int::get),
+            retry_count: i.retry_count.map_or(d.retry_count, Int::get),
+            retry_delay_seconds: i
+                .retry_delay_seconds
+                .map_or(d.retry_delay_seconds, Int::get),
             requires_lock: i.requires_lock.unwrap_or(d.requires_lock),
             parallel_execution: i.parallel_execution.unwrap_or(d.parallel_execution),
         }
@@ -338,8 +341,8 @@ impl ActionTemplateInput {
                 default,
                 description: p.description,
                 validation: p.validation,
-                min: p.min,
-                max: p.max,
+                min: p.min.map(Int::get),
+                max: p.max.map(Int::get),
                 values: p.values,
             };
             if parameters.insert(p.name.clone(), spec).is_some() {

@@ -9,6 +9,7 @@ pub mod guard;
 mod history;
 mod http;
 mod inputs;
+mod int;
 mod links;
 mod mutation;
 mod nodes;

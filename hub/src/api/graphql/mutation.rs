@@ -4,6 +4,7 @@
 use super::inputs::{
     AcquireLockInput, ActionTemplateInput, CreateScheduleInput, StartExecutionInput,
 };
+use super::int::Int;
 use super::nodes::key_of;
 use super::payloads::{DeletePayload, payload};
 use super::types::*;
@@ -231,16 +232,18 @@ impl CoreMutation {
         #[graphql(
             desc = "Hours it stays valid; the hub's `security.enrollment_token_hours` when not set."
         )]
-        ttl_hours: Option<u32>,
-        #[graphql(default = 1, desc = "How many agents may enroll with it.")] uses: u32,
+        ttl_hours: Option<Int<u32>>,
+        #[graphql(default_with = "Int(1)", desc = "How many agents may enroll with it.")] uses: Int<
+            u32,
+        >,
         #[graphql(desc = "The environment enrolled servers are placed in.")] environment: Option<
             String,
         >,
         #[graphql(default, desc = "Tags enrolled servers get.")] tags: Vec<String>,
     ) -> Result<EnrollmentTokenPayload> {
         let req = crate::service::agents::TokenRequest {
-            ttl_hours: ttl_hours.map(u64::from),
-            uses: Some(uses),
+            ttl_hours: ttl_hours.map(|h| u64::from(h.get())),
+            uses: Some(uses.get()),
             scope: crate::service::agents::TokenScope { environment, tags },
         };
         let r = crate::service::agents::create_enrollment_token(app(ctx)?, caller(ctx)?, req)
@@ -264,13 +267,13 @@ impl CoreMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The lock.")] lock_id: String,
-        #[graphql(desc = "Minutes added.")] minutes: u32,
+        #[graphql(desc = "Minutes added.")] minutes: Int<u32>,
     ) -> Result<ServerLockPayload> {
         let r = locks::extend(
             app(ctx)?,
             caller(ctx)?,
             &key_of("ServerLock", &lock_id),
-            minutes,
+            minutes.get(),
             origin(ctx),
         )
         .await;

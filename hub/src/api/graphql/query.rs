@@ -2,6 +2,7 @@
 //! locks, schedules, the audit log.
 
 use super::connections::{self, Read, Window};
+use super::int::Int;
 use super::nodes::{self, Node};
 use super::types::*;
 use super::{Coded, app, caller};
@@ -229,25 +230,29 @@ impl CoreQuery {
 
     /// A page of an execution's output lines: in order per server from `offset`, or, with
     /// `after` (a line's cursor), the lines stored after it in the order they were stored.
-    #[graphql(complexity = "1 + (limit.clamp(1, 10_000) as usize).div_ceil(10) * child_complexity")]
+    #[graphql(
+        complexity = "1 + (limit.get().clamp(1, 10_000) as usize).div_ceil(10) * child_complexity"
+    )]
     async fn execution_logs(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The execution's id.")] execution_id: String,
         #[graphql(desc = "Only this server's lines (not with `after`).")] server_id: Option<String>,
         #[graphql(desc = "Lines to skip in per-server order (0 when not set).")] offset: Option<
-            u64,
+            Int<u64>,
         >,
         #[graphql(desc = "A line's `cursor`: the lines stored after it (not with `offset`).")]
-        after: Option<u64>,
-        #[graphql(default = 1000, desc = "Most lines to return, 1–10000.")] limit: u32,
+        after: Option<Int<u64>>,
+        #[graphql(default_with = "Int(1000)", desc = "Most lines to return, 1–10000.")] limit: Int<
+            u32,
+        >,
     ) -> Result<executions::LogPage> {
         let (app, caller) = (app(ctx)?, caller(ctx)?);
         let q = executions::LogsRequest {
             server_id,
-            offset,
-            after,
-            limit: Some(limit),
+            offset: offset.map(Int::get),
+            after: after.map(Int::get),
+            limit: Some(limit.get()),
         };
         executions::logs(app, caller, &execution_id, &q)
             .await
