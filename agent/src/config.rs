@@ -418,7 +418,11 @@ impl AgentConfig {
         if problems.is_empty() {
             Ok(())
         } else {
-            Err(ConfigError(format!("{source}: {}", problems.join("; "))))
+            // A problem that quotes a value (a URL) never shows a password in it.
+            let text = format!("{source}: {}", problems.join("; "));
+            Err(ConfigError(greenroom_proto::secrets::mask_secrets_in_text(
+                &text,
+            )))
         }
     }
 }

@@ -82,7 +82,8 @@ pub fn load_yaml_with<T: DeserializeOwned>(
     let de = serde_yaml::Deserializer::from_str(&expanded);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
+        // The parser quotes the value it could not take, which may hold a password.
+        let inner = crate::secrets::mask_secrets_in_text(&e.into_inner().to_string());
         if path == "." || path.is_empty() {
             ConfigError(format!("{source}: {inner}"))
         } else {
@@ -134,6 +135,18 @@ mod tests {
     struct Inner {
         #[allow(dead_code)]
         port: u16,
+    }
+
+    #[test]
+    fn errors_never_repeat_a_connection_string_password() {
+        // A value from the environment put where it does not belong: the parser's message
+        // quotes it, with its password masked.
+        let secret = |_: &str| Some("postgresql://app:pw-Fz9%20x@db/app".to_string());
+        let err = load_yaml_with::<Outer>("inner:\n  port: \"${DB_URL}\"\n", "x.yaml", secret)
+            .unwrap_err();
+        assert!(err.0.starts_with("x.yaml: field `inner.port`"), "{err}");
+        assert!(!err.0.contains("pw-Fz9"), "{err}");
+        assert!(err.0.contains("postgresql://app:***@db/app"), "{err}");
     }
 
     #[test]

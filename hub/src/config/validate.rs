@@ -164,6 +164,14 @@ impl Config {
         if self.server.agent_hostnames.is_empty() {
             p.push("field `server.agent_hostnames`: at least one name is required".into());
         }
-        if p.is_empty() { Ok(()) } else { Err(p) }
+        if p.is_empty() {
+            Ok(())
+        } else {
+            // A problem that quotes a value (a URL, an address) never shows a password in it.
+            Err(p
+                .iter()
+                .map(|m| greenroom_proto::secrets::mask_secrets_in_text(m))
+                .collect())
+        }
     }
 }

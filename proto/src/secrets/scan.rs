@@ -89,9 +89,7 @@ fn url_userinfo(s: &str, mode: Mode, out: &mut Vec<Range<usize>>) {
         let auth = sep + 3;
         let end = match mode {
             Mode::Whole => s.len(),
-            Mode::Text => s[auth..]
-                .find(|c: char| c.is_whitespace())
-                .map_or(s.len(), |i| auth + i),
+            Mode::Text => text_url_end(s, auth),
         };
         let Some(at) = s[auth..end].rfind('@').map(|i| auth + i) else {
             continue;
@@ -99,6 +97,33 @@ fn url_userinfo(s: &str, mode: Mode, out: &mut Vec<Range<usize>>) {
         if let Some(colon) = s[auth..at].find(':') {
             out.push(auth + colon + 1..at);
         }
+    }
+}
+
+/// Where a URL whose authority starts at `auth` ends in free text: at whitespace, unless
+/// what stands before it is `user:secret` with no `@` yet and an `@` follows on the same
+/// line — a password with blanks, as a quoted command line holds it
+/// (`psql "postgresql://app:my pass@db/app"`); then at the line's end (the longer reading).
+/// A `/` before the blank, or digits alone after the `:`, read as `host:port`, not a password.
+fn text_url_end(s: &str, auth: usize) -> usize {
+    let token_end = s[auth..]
+        .find(char::is_whitespace)
+        .map_or(s.len(), |i| auth + i);
+    let head = &s[auth..token_end];
+    let line_end = s[auth..].find(['\n', '\r']).map_or(s.len(), |i| auth + i);
+    // `user:secret`, not `host:port` (digits only).
+    let user_then_secret = head
+        .find(':')
+        .is_some_and(|c| c > 0 && !head[c + 1..].bytes().all(|b| b.is_ascii_digit()));
+    if !head.contains('@')
+        && !head.contains('/')
+        && user_then_secret
+        && token_end < line_end
+        && s[token_end..line_end].contains('@')
+    {
+        line_end
+    } else {
+        token_end
     }
 }
 
@@ -142,9 +167,9 @@ fn value_end(s: &str, v: usize, query: bool, after_semicolon: bool, mode: Mode) 
         Mode::Text => s[v..].find(['\n', '\r']).map_or(s.len(), |i| v + i),
     };
     if query {
-        return s[v..line_end]
-            .find(|c: char| c == '&' || (mode == Mode::Text && c.is_whitespace()))
-            .map_or(line_end, |i| v + i);
+        // In text too a query value may hold blanks (a quoted URL): it ends at `&` or the
+        // line's end, as a `key=value` in text does.
+        return s[v..line_end].find('&').map_or(line_end, |i| v + i);
     }
     let structured = match b[v] {
         b'\'' | b'"' => Some(quoted_end(b, v, line_end)),

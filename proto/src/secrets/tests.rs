@@ -90,6 +90,24 @@ fn secrets_in_free_text_are_masked_where_they_stand() {
             "nothing secret here: a=b c@d",
             "nothing secret here: a=b c@d",
         ),
+        // Blanks in a quoted URL's password or query value (found by `make fuzz`).
+        (
+            "psql \"postgresql://app:my pass@db/app\" -c 'select 1'",
+            "psql \"postgresql://app:***@db/app\" -c 'select 1'",
+        ),
+        (
+            "curl \"https://api/x?password=a b&user=c\"",
+            "curl \"https://api/x?password=***&user=c\"",
+        ),
+        // A host and port, or a path, before a blank are not a password.
+        (
+            "redis://localhost:6379 refused; ask ops@example.com",
+            "redis://localhost:6379 refused; ask ops@example.com",
+        ),
+        (
+            "see postgresql://db:5432/app then mail ops@example.com",
+            "see postgresql://db:5432/app then mail ops@example.com",
+        ),
     ];
     for (text, want) in cases {
         assert_eq!(mask_secrets_in_text(text), want, "{text}");
