@@ -82,13 +82,15 @@ pub fn load_yaml_with<T: DeserializeOwned>(
     let de = serde_yaml::Deserializer::from_str(&expanded);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
-        // The parser quotes the value it could not take, which may hold a password.
-        let inner = crate::secrets::mask_secrets_in_text(&e.into_inner().to_string());
-        if path == "." || path.is_empty() {
-            ConfigError(format!("{source}: {inner}"))
+        let inner = e.into_inner();
+        let text = if path == "." || path.is_empty() {
+            format!("{source}: {inner}")
         } else {
-            ConfigError(format!("{source}: field `{path}`: {inner}"))
-        }
+            format!("{source}: field `{path}`: {inner}")
+        };
+        // The parser quotes the value it could not take, and a key may come from a
+        // variable too: either may hold a password.
+        ConfigError(crate::secrets::mask_secrets_in_text(&text))
     })
 }
 
@@ -147,6 +149,10 @@ mod tests {
         assert!(err.0.starts_with("x.yaml: field `inner.port`"), "{err}");
         assert!(!err.0.contains("pw-Fz9"), "{err}");
         assert!(err.0.contains("postgresql://app:***@db/app"), "{err}");
+        // As a key (an unknown field): the path quotes it.
+        let err =
+            load_yaml_with::<Outer>("inner:\n  ${DB_URL}: 1\n", "x.yaml", secret).unwrap_err();
+        assert!(!err.0.contains("pw-Fz9"), "{err}");
     }
 
     #[test]
