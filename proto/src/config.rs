@@ -78,7 +78,10 @@ pub fn load_yaml_with<T: DeserializeOwned>(
     source: &str,
     lookup: impl Fn(&str) -> Option<String>,
 ) -> Result<T, ConfigError> {
-    let expanded = expand_vars(text, lookup).map_err(|e| ConfigError(format!("{source}: {e}")))?;
+    // Every message may quote the text (a value, a key, a `${…}` expression): a password in
+    // it is masked.
+    let masked = |text: String| ConfigError(crate::secrets::mask_secrets_in_text(&text));
+    let expanded = expand_vars(text, lookup).map_err(|e| masked(format!("{source}: {e}")))?;
     let de = serde_yaml::Deserializer::from_str(&expanded);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
@@ -88,9 +91,7 @@ pub fn load_yaml_with<T: DeserializeOwned>(
         } else {
             format!("{source}: field `{path}`: {inner}")
         };
-        // The parser quotes the value it could not take, and a key may come from a
-        // variable too: either may hold a password.
-        ConfigError(crate::secrets::mask_secrets_in_text(&text))
+        masked(text)
     })
 }
 
@@ -152,6 +153,15 @@ mod tests {
         // As a key (an unknown field): the path quotes it.
         let err =
             load_yaml_with::<Outer>("inner:\n  ${DB_URL}: 1\n", "x.yaml", secret).unwrap_err();
+        assert!(!err.0.contains("pw-Fz9"), "{err}");
+        // Written in the file inside a broken `${…}`: the expansion error quotes it.
+        let err = load_yaml_with::<Outer>(
+            "inner: ${X \"postgresql://app:pw-Fz9@db/app\" y}\n",
+            "x.yaml",
+            secret,
+        )
+        .unwrap_err();
+        assert!(err.0.contains("invalid variable name"), "{err}");
         assert!(!err.0.contains("pw-Fz9"), "{err}");
     }
 
