@@ -87,15 +87,20 @@ class Fleet:
     """`with Fleet(bin_dir, hub, n) as f:` runs n load-generator identities against `hub`
     until every one has had a heartbeat accepted; `f.pid` is the load generator's."""
 
-    def __init__(self, bin_dir, hub, agents, mode="noop", heartbeat=None):
+    def __init__(self, bin_dir, hub, agents, mode="noop", heartbeat=None, ledger=None, stderr=None):
         self.bin_dir, self.hub, self.agents, self.mode = bin_dir, hub, agents, mode
         self.heartbeat = heartbeat or hub.heartbeat
+        self.ledger, self.stderr = ledger, stderr
 
     def __enter__(self):
         token, ca = self.hub.enroll(self.agents)
         args = [os.path.join(self.bin_dir, "greenroom-loadgen"), "agents", "--hub", self.hub.agent_url, "--ca", ca,
                 "--agents", str(self.agents), "--heartbeat", str(self.heartbeat), "--mode", self.mode, "--status-every", "0"]
-        self.proc = subprocess.Popen(args, env=dict(os.environ, LOADGEN_TOKEN=token), stdout=subprocess.PIPE, text=True)
+        if self.ledger:
+            args += ["--ledger", self.ledger]
+        err = open(self.stderr, "ab") if self.stderr else None
+        self.proc = subprocess.Popen(args, env=dict(os.environ, LOADGEN_TOKEN=token), stdout=subprocess.PIPE, text=True,
+                                     stderr=err)
         self.pid = self.proc.pid
         line = self.proc.stdout.readline()
         if not line:

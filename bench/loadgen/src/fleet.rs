@@ -66,6 +66,12 @@ pub struct FleetArgs {
     /// Seconds between status lines on stdout (0: none).
     #[arg(long, default_value_t = 10)]
     status_every: u64,
+    /// Appends a JSON line per result the hub answered — `{"job_id", "stored": true}` when
+    /// it took it, `"stored": false` when it answered without taking it (a late result it
+    /// fenced off), `"refused": "<why>"` when it refused the request — written before the
+    /// identity takes its next job, for `make soak`'s accounting.
+    #[arg(long)]
+    ledger: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum, PartialEq)]
@@ -82,6 +88,20 @@ struct Counters {
     errors: AtomicU64,
     /// Lease answer (job in hand) until the hub acknowledged its result.
     job_time: Mutex<Recorder>,
+    /// `--ledger`, open for appending.
+    ledger: Option<Mutex<std::fs::File>>,
+}
+
+impl Counters {
+    fn ledger(&self, line: serde_json::Value) {
+        if let Some(f) = &self.ledger {
+            use std::io::Write;
+            let mut f = f.lock().expect("not poisoned");
+            if let Err(e) = writeln!(f, "{line}") {
+                eprintln!("loadgen: ledger: {e}");
+            }
+        }
+    }
 }
 
 pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
@@ -96,7 +116,20 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
     let ca_pem = std::fs::read_to_string(&a.ca)
         .with_context(|| format!("--ca {}: cannot read", a.ca.display()))?;
     let args = Arc::new(a);
-    let counters = Arc::new(Counters::default());
+    let ledger = match &args.ledger {
+        Some(p) => Some(Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .with_context(|| format!("--ledger {}: cannot open", p.display()))?,
+        )),
+        None => None,
+    };
+    let counters = Arc::new(Counters {
+        ledger,
+        ..Counters::default()
+    });
     let started = Instant::now();
 
     // Enroll everyone first (bounded concurrency), then start them all.
@@ -359,8 +392,13 @@ impl Identity {
     async fn deliver(&self, job_id: &str, r: &JobResult, counters: &Counters) {
         for attempt in 1u64.. {
             match self.client.result(job_id, r).await {
-                Ok(_) => return,
+                Ok(ack) => {
+                    // `stored: false`: answered, not taken (a late result the hub fenced off).
+                    counters.ledger(json!({"job_id": job_id, "stored": ack.stored}));
+                    return;
+                }
                 Err(e) if e.is_client_error() => {
+                    counters.ledger(json!({"job_id": job_id, "refused": e.to_string()}));
                     counted(counters, "result", &e);
                     return;
                 }
