@@ -5,7 +5,7 @@ CARGO ?= cargo
 DEMO_DIR ?= .greenroom-demo
 LISTEN ?= 127.0.0.1:8000
 
-.PHONY: coverage help run build web web-deps test test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test schema package bench bench-soak bench-agent clean
+.PHONY: coverage help run build web web-deps test test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test schema package bench bench-soak bench-agent soak fuzz clean
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
@@ -16,6 +16,8 @@ help:
 	@echo "make schema regenerate schema.graphql from the hub"
 	@echo "make bench   benchmarks (release build, docs/performance.md): fan-out to 10..5,000 agents, idle fleet, API under load, live output, agent footprint, Ansible beside (PEERS=ansible,salt adds Salt); fan-out on MongoDB and 2 replicas"
 	@echo "make bench-soak an hour of steady mixed load: the hub's memory must stay flat"
+	@echo "make soak   30 minutes, 500 load-generator agents, executions every 10 s and a fault every 3 min (hub killed/frozen, agents frozen past and within their lease): nothing stuck, lost or doubled, memory bounded; report in docs/reliability.md"
+	@echo "make fuzz   every cargo-fuzz target (agent protocol, config loaders, template renderer, shell-word reader, connection-string masker, CSRs) for FUZZ_SECONDS each (default 60)"
 	@echo "make bench-agent agent footprint: idle RSS, idle CPU, binary size"
 	@echo "make package .deb and .rpm for hub, agent and the greenroom CLI (target/debian, target/generate-rpm)"
 	@echo "make package-test  (root, Debian; part of make test) build the packages from the debug binaries, install, run, upgrade, remove and purge them here"
@@ -82,6 +84,13 @@ bench:
 bench-soak:
 	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-loadgen
 	ulimit -n 65536 2>/dev/null; python3 bench/run.py --only soak
+
+soak:
+	$(CARGO) build --release -p greenroom-hub -p greenroom-loadgen
+	ulimit -n 65536 2>/dev/null; python3 bench/soak.py --minutes $(or $(SOAK_MINUTES),30)
+
+fuzz:
+	bash scripts/fuzz.sh
 
 bench-agent:
 	$(CARGO) build --release -p greenroom-agent -p greenroom-hub
