@@ -83,7 +83,9 @@ fn url_userinfo(s: &str, mode: Mode, out: &mut Vec<Range<usize>>) {
         while start < sep && !b[start].is_ascii_alphabetic() {
             start += 1;
         }
-        if start == sep {
+        // In free text a URL may come cut from its scheme (a parser quoting part of a
+        // value: `"://app:pw@db/app"`); a whole string without a scheme is not a URL.
+        if start == sep && mode == Mode::Whole {
             continue;
         }
         let auth = sep + 3;
