@@ -6,6 +6,7 @@
 mod agent;
 mod executions;
 pub mod gqlws;
+pub mod graphql;
 pub mod netns;
 pub mod pdf;
 mod store;
