@@ -407,3 +407,21 @@ pub fn plain(s: &str) -> String {
     }
     out
 }
+
+/// Whether the live view has `server | text` as a line.
+pub fn has_line(out: &str, server: &str, text: &str) -> bool {
+    out.lines().any(|l| {
+        l.strip_prefix(server)
+            .is_some_and(|rest| rest.trim_start().strip_prefix("| ") == Some(text))
+    })
+}
+
+/// Fails, showing both streams, unless stderr holds `text`.
+pub fn stderr_has(out: &Output, text: &str) {
+    assert!(
+        out.stderr.contains(text),
+        "stderr lacks {text:?}:\n{}\nstdout:\n{}",
+        out.stderr,
+        out.stdout
+    );
+}
