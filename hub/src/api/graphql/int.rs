@@ -13,6 +13,7 @@
 //! name `Int`, so the schema does not change (async-graphql registers scalars by name).
 
 use async_graphql::{InputValueError, InputValueResult, Number, Scalar, ScalarType, Value};
+use num_traits::Bounded;
 use serde::{Deserialize, Serialize};
 use std::fmt::Display;
 
@@ -31,27 +32,11 @@ impl<T: Copy> Int<T> {
 
 /// The values an `Int<T>` takes: GraphQL's 32 bits, narrowed to `T`'s range.
 fn bounds<T: Into<i128> + Bounded>() -> (i64, i64) {
-    let lo = T::MIN_VALUE.into().max(i128::from(i32::MIN));
-    let hi = T::MAX_VALUE.into().min(i128::from(i32::MAX));
+    let lo = T::min_value().into().max(i128::from(i32::MIN));
+    let hi = T::max_value().into().min(i128::from(i32::MAX));
     // Both are within i32 by construction.
     (lo as i64, hi as i64)
 }
-
-/// The smallest and largest value of an integer type (std has them only as constants).
-pub trait Bounded: Sized {
-    const MIN_VALUE: Self;
-    const MAX_VALUE: Self;
-}
-
-macro_rules! bounded {
-    ($($t:ty),*) => {$(
-        impl Bounded for $t {
-            const MIN_VALUE: Self = <$t>::MIN;
-            const MAX_VALUE: Self = <$t>::MAX;
-        }
-    )*};
-}
-bounded!(u32, u64, i64);
 
 #[Scalar(name = "Int")]
 impl<T> ScalarType for Int<T>
