@@ -40,22 +40,28 @@ logging:
         env = dict(os.environ, GREENROOM_PASSWORD=PASSWORD)
         subprocess.run([hub, "create-user", "--config", self.config, "--email", "admin@example.com", "--role", "admin"],
                        env=env, check=True, stdout=subprocess.DEVNULL)
-        log = open(os.path.join(self.data, "hub.log"), "ab")
-        self.proc = subprocess.Popen([hub, "serve", "--config", self.config], stdout=log, stderr=log)
-        self.pid = self.proc.pid
         try:
-            for _ in range(600):
-                try:
-                    call(self.base + "/healthz"); break
-                except OSError:
-                    if self.proc.poll() is not None:
-                        sys.exit(f"the hub exited ({self.proc.returncode}); its log: {log.name}")
-                    time.sleep(0.1)
-            self.token = self.login("admin@example.com")
+            self.serve()
         except BaseException:
             self.__exit__(None, None, None)
             raise
         return self
+
+    def serve(self):
+        """Starts `greenroom-hub serve` on this hub's data and config, waits until it answers,
+        signs the admin in (again, after a restart)."""
+        hub = os.path.join(self.bin_dir, "greenroom-hub")
+        log = open(os.path.join(self.data, "hub.log"), "ab")
+        self.proc = subprocess.Popen([hub, "serve", "--config", self.config], stdout=log, stderr=log)
+        self.pid = self.proc.pid
+        for _ in range(600):
+            try:
+                call(self.base + "/healthz"); break
+            except OSError:
+                if self.proc.poll() is not None:
+                    sys.exit(f"the hub exited ({self.proc.returncode}); its log: {log.name}")
+                time.sleep(0.1)
+        self.token = self.login("admin@example.com")
 
     def login(self, email, password=PASSWORD):
         return call(self.base + "/api/v1/auth/login", {"email": email, "password": password})["access_token"]

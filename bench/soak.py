@@ -47,17 +47,7 @@ class SoakHub(Hub):
     def restart(self):
         self.proc.kill()
         self.proc.wait()
-        log = open(os.path.join(self.data, "hub.log"), "ab")
-        hub = os.path.join(self.bin_dir, "greenroom-hub")
-        self.proc = subprocess.Popen([hub, "serve", "--config", self.config], stdout=log, stderr=log)
-        self.pid = self.proc.pid
-        for _ in range(600):
-            try:
-                call(self.base + "/healthz")
-                break
-            except OSError:
-                time.sleep(0.1)
-        self.token = self.login("admin@example.com")
+        self.serve()
 
 
 def api(h, path, body=None, tries=60):
