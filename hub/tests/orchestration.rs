@@ -1,6 +1,6 @@
 //! Orchestration against the real hub and real agents: templates and injection attempts,
 //! preview, success criteria, retries, timeouts, rate control, priority, cancellation,
-//! locks with fencing, unreachable agents, queue rebuild after a restart, schedules.
+//! locks with fencing, unreachable agents, jobs never delivered, queue rebuild after a restart, schedules.
 
 mod common;
 
@@ -446,6 +446,54 @@ async fn a_vanished_agent_is_marked_unreachable_and_its_job_settled() {
     let health = hub.get("/api/v1/servers/u-01/health", Some(&token)).await.1;
     assert_eq!(health["circuit"]["consecutive_failures"], 1, "{health}");
     assert!(health["circuit"]["open_until"].is_null(), "{health}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_job_no_agent_takes_ends_unreachable_as_does_a_deregistered_servers() {
+    let hub = Hub::start_with(
+        "heartbeat_interval: 1\n  offline_after_seconds: 3\n  lease_seconds: 5\n  delivery_timeout_seconds: 4",
+    )
+    .await;
+    let mut gone = hub.agent("v-01", "dev");
+    let mut removed = hub.agent("v-02", "dev");
+    let token = hub.login().await;
+    wait_idle(&hub, &token, &["v-01", "v-02"]).await;
+    gone.kill();
+    removed.kill();
+    // v-01's agent never returns: its job waits the delivery timeout, then ends.
+    let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "echo never"}, "target_servers": ["v-01"]})).await;
+    let done = wait_final(&hub, &token, &id, 30).await;
+    assert_eq!(done["status"]["overall"], "failed", "{done}");
+    let d = &done["results"]["details"][0];
+    assert_eq!(d["status"], "unreachable", "{done}");
+    assert!(
+        d["error"]
+            .as_str()
+            .unwrap()
+            .contains("delivery_timeout_seconds"),
+        "{d}"
+    );
+    // v-02 is deregistered with a job queued for it: the job ends with the deletion.
+    let id = start_execution(&hub, &token, json!({"action": {"type": "shell_command", "command": "echo never"}, "target_servers": ["v-02"]})).await;
+    let (status, body) = hub
+        .request("DELETE", "/api/v1/servers/v-02", Some(&token), Value::Null)
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body}");
+    let (_, done) = hub
+        .get(&format!("/api/v1/executions/{id}"), Some(&token))
+        .await;
+    assert_eq!(done["status"]["overall"], "failed", "{done}");
+    let d = &done["results"]["details"][0];
+    assert_eq!(d["status"], "unreachable", "{done}");
+    assert!(d["error"].as_str().unwrap().contains("deregistered"), "{d}");
+    let audit = hub.get("/api/v1/audit?page_size=50", Some(&token)).await.1;
+    let entry = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["event_type"] == "server_deregistered")
+        .expect("the deregistration is audited");
+    assert_eq!(entry["details"]["pending_jobs_ended"], 1, "{entry}");
 }
 
 #[tokio::test(flavor = "multi_thread")]

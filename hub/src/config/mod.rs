@@ -245,6 +245,10 @@ pub struct ExecutionSection {
     pub heartbeat_interval: u64,
     /// A server not heard from for this long is marked unreachable.
     pub offline_after_seconds: u64,
+    /// A job no agent has taken this long after it was queued (or became due again) ends
+    /// `unreachable`, so an execution aimed at a server that never returns still ends;
+    /// 0 waits for ever.
+    pub delivery_timeout_seconds: u64,
 }
 
 impl Default for ExecutionSection {
@@ -257,6 +261,7 @@ impl Default for ExecutionSection {
             lease_seconds: 90,
             heartbeat_interval: 30,
             offline_after_seconds: 60,
+            delivery_timeout_seconds: 3600,
         }
     }
 }
@@ -484,6 +489,21 @@ logging:
         assert_eq!(p.len(), 2, "{p:?}");
         assert!(p[0].contains("security.jwt_secret"));
         assert!(p[1].contains("logging.level"));
+    }
+
+    #[test]
+    fn the_delivery_timeout_is_bounded() {
+        let mut cfg: Config = load_yaml_with(SPEC_EXAMPLE, "b.yaml", env).unwrap();
+        assert_eq!(cfg.execution.delivery_timeout_seconds, 3600);
+        cfg.execution.delivery_timeout_seconds = 0;
+        assert!(cfg.validate().is_ok(), "0 waits for ever");
+        cfg.execution.delivery_timeout_seconds = u64::MAX;
+        let p = cfg.validate().unwrap_err();
+        assert_eq!(p.len(), 1, "{p:?}");
+        assert!(
+            p[0].contains("execution.delivery_timeout_seconds") && p[0].contains("30 days"),
+            "{p:?}"
+        );
     }
 
     #[test]

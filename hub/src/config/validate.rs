@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// The longest `execution.delivery_timeout_seconds` taken: 30 days.
+const MAX_DELIVERY_TIMEOUT: u64 = 30 * 24 * 3600;
+
 impl Config {
     /// Every problem at once.
     pub fn validate(&self) -> Result<(), Vec<String>> {
@@ -101,6 +104,9 @@ impl Config {
         }
         if self.redis.job_queue == self.redis.pubsub_channel {
             p.push("field `redis.job_queue`: must differ from `redis.pubsub_channel`".into());
+        }
+        if self.execution.delivery_timeout_seconds > MAX_DELIVERY_TIMEOUT {
+            p.push(format!("field `execution.delivery_timeout_seconds`: must be at most {MAX_DELIVERY_TIMEOUT} (30 days); 0 waits for ever"));
         }
         if self.execution.lease_seconds < 5 {
             p.push("field `execution.lease_seconds`: must be at least 5".into());

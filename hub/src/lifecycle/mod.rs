@@ -8,8 +8,8 @@
 //! unreachable. Executions: pending → running → completed | failed | cancelled.
 //!
 //! `lease` decides whether a server may take a job now (rate control, locks held by others),
-//! `locks` how locks change, `settle` what a job's result, a cancellation, a lapsed lease or
-//! the error threshold do to a job and its execution, `redact` what of a job may be stored,
+//! `locks` how locks change, `settle` what a job's result, a cancellation, a lapsed lease, a
+//! job never delivered or the error threshold do to a job and its execution, `redact` what of a job may be stored,
 //! `servers` when a silent server becomes unreachable.
 
 pub mod lease;
@@ -136,6 +136,13 @@ pub fn on_lease_lapsed(
     } else {
         JobState::Unreachable
     })
+}
+
+/// A job no agent took (its delivery timed out, or its server was deregistered): a pending
+/// job is recorded unreachable, so its execution ends; one already taken is left to its
+/// lease.
+pub fn on_undelivered(state: JobState) -> Option<JobState> {
+    (state == JobState::Pending).then_some(JobState::Unreachable)
 }
 
 /// An execution's state from its jobs' states; `cancelled` once a user cancelled it.
@@ -377,6 +384,14 @@ mod tests {
         );
         assert_eq!(on_cancel(JobState::Running), CancelAction::Signal);
         assert_eq!(on_cancel(JobState::Success), CancelAction::Nothing);
+        // Only a job still waiting for its agent can be "never delivered".
+        assert_eq!(
+            on_undelivered(JobState::Pending),
+            Some(JobState::Unreachable)
+        );
+        for taken in [JobState::Leased, JobState::Running, JobState::Success] {
+            assert_eq!(on_undelivered(taken), None, "{taken:?}");
+        }
         assert_eq!(on_threshold(JobState::Pending), Some(JobState::Skipped));
         assert_eq!(on_threshold(JobState::Running), None);
         assert_eq!(on_lease(JobState::Pending), Some(JobState::Leased));

@@ -1,7 +1,7 @@
 //! What happens to a job and its execution after leasing: output marks it running, a
 //! result settles or retries it (refused when its lock was lost: fencing), a user cancels
-//! it, its lease lapses, the error threshold skips the rest; and the execution's own state
-//! follows its job counts. Each function changes the loaded job and the execution's control
+//! it, its lease lapses, no agent takes it in time, the error threshold skips the rest; and
+//! the execution's own state follows its job counts. Each function changes the loaded job and the execution's control
 //! record together, so a store commits both or neither.
 
 use super::locks::still_holds;
@@ -174,6 +174,9 @@ pub fn on_lapse(job: &mut Job, ctl: &mut ExecutionControl, now: Timestamp) -> Op
     job.lease_expires_at = None;
     let requeued = next == JobState::Pending;
     if requeued {
+        // Due again from now: its delivery timeout counts from here, not from when it was
+        // first queued.
+        job.not_before = Some(now);
         job.error = Some(format!(
             "attempt {} lost: the agent stopped reporting; offered again",
             job.attempt
@@ -183,6 +186,39 @@ pub fn on_lapse(job: &mut Job, ctl: &mut ExecutionControl, now: Timestamp) -> Op
         job.finished_at = Some(now);
     }
     Some(requeued)
+}
+
+/// Why a pending job was never delivered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Undelivered {
+    /// No agent took it within `execution.delivery_timeout_seconds` (the value).
+    TimedOut(u64),
+    /// Its server was deregistered.
+    ServerRemoved,
+}
+
+/// A pending job that will not be delivered ends unreachable, with the reason; false when
+/// the job was no longer pending (taken or settled meanwhile).
+pub fn on_undelivered(
+    job: &mut Job,
+    ctl: &mut ExecutionControl,
+    why: Undelivered,
+    now: Timestamp,
+) -> bool {
+    let Some(next) = super::on_undelivered(job.state) else {
+        return false;
+    };
+    set_state(job, ctl, next);
+    job.error = Some(match why {
+        Undelivered::TimedOut(secs) => format!(
+            "not delivered: the server's agent did not take this job within {secs} s (execution.delivery_timeout_seconds)"
+        ),
+        Undelivered::ServerRemoved => {
+            "not delivered: the server was deregistered before its agent took this job".into()
+        }
+    });
+    job.finished_at = Some(now);
+    true
 }
 
 /// The reason the rest of the execution is skipped, once its failures reach the error

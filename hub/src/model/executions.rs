@@ -69,7 +69,8 @@ pub enum JobState {
     /// error threshold was reached. Not a failure.
     Skipped,
     /// Its agent stopped reporting while it held the job (its lease lapsed), and the
-    /// lost-job policy does not offer it again.
+    /// lost-job policy does not offer it again; or no agent took it at all (its delivery
+    /// timed out, or its server was deregistered).
     Unreachable,
 }
 

@@ -225,7 +225,8 @@ impl From<&ServerChange> for ServerChangeLog {
     }
 }
 
-/// Deregisters a server; its agent certificate stops working at its next request.
+/// Deregisters a server; its agent certificate stops working at its next request, and its
+/// jobs still queued end unreachable.
 pub async fn delete(app: &App, caller: &Caller, server_id: &str, origin: &Origin) -> Result<()> {
     caller.require(Role::Admin)?;
     if !app
@@ -240,7 +241,21 @@ pub async fn delete(app: &App, caller: &Caller, server_id: &str, origin: &Origin
         id: server_id,
         name: None,
     };
-    audit::by_caller(app, caller, origin, "server_deregistered", r, json!({})).await;
+    // Its queued jobs will never be taken: they end now, so their executions can end.
+    let which = crate::store::UndeliveredJobs::OfServer {
+        tenant_id: caller.tenant_id.clone(),
+        server_id: server_id.to_string(),
+    };
+    let ended = super::agents::end_undelivered(app, &which).await?;
+    audit::by_caller(
+        app,
+        caller,
+        origin,
+        "server_deregistered",
+        r,
+        json!({"pending_jobs_ended": ended}),
+    )
+    .await;
     app.bus.publish(Event::Server {
         tenant_id: caller.tenant_id.clone(),
         server_id: server_id.to_string(),

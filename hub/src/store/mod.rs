@@ -237,6 +237,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<String>>;
     /// Settles jobs whose lease lapsed.
     async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>>;
+    /// Ends pending jobs no agent will take (delivery timed out, server deregistered) as
+    /// unreachable, each with its execution's counts in one commit.
+    async fn settle_undelivered(
+        &self,
+        which: &UndeliveredJobs,
+        now: Timestamp,
+    ) -> StoreResult<Vec<LapsedJob>>;
     /// Servers with a retry whose delay has passed (their long-polls are woken).
     async fn servers_with_due_jobs(&self, now: Timestamp) -> StoreResult<Vec<ServerRef>>;
     /// A page of an execution's output lines, in order per server; and the total.

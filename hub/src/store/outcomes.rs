@@ -45,7 +45,48 @@ pub struct LeaseOutcome {
     pub changed: Vec<String>,
 }
 
-/// A job whose lease lapsed, and what became of it.
+/// Which pending jobs [`super::Store::settle_undelivered`] ends, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UndeliveredJobs {
+    /// Jobs due (queued, or due again) before `due_before` that no agent has taken:
+    /// `execution.delivery_timeout_seconds` (`timeout_secs`) passed.
+    TimedOut {
+        due_before: Timestamp,
+        timeout_secs: u64,
+    },
+    /// Every pending job of a server that was deregistered.
+    OfServer {
+        tenant_id: String,
+        server_id: String,
+    },
+}
+
+impl UndeliveredJobs {
+    /// Whether a loaded pending job is one of these (re-checked inside the transaction).
+    pub fn selects(&self, job: &crate::model::Job) -> bool {
+        match self {
+            Self::TimedOut { due_before, .. } => {
+                job.not_before.unwrap_or(job.queued_at) < *due_before
+            }
+            Self::OfServer {
+                tenant_id,
+                server_id,
+            } => job.tenant_id == *tenant_id && job.server_id == *server_id,
+        }
+    }
+
+    /// The reason the lifecycle records.
+    pub fn why(&self) -> crate::lifecycle::settle::Undelivered {
+        use crate::lifecycle::settle::Undelivered;
+        match self {
+            Self::TimedOut { timeout_secs, .. } => Undelivered::TimedOut(*timeout_secs),
+            Self::OfServer { .. } => Undelivered::ServerRemoved,
+        }
+    }
+}
+
+/// A job whose lease lapsed (or that was never delivered: then never requeued), and what
+/// became of it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LapsedJob {
     pub tenant_id: String,

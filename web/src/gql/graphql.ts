@@ -367,7 +367,8 @@ export type JobState =
   | 'TIMEOUT'
   /**
    * Its agent stopped reporting while it held the job (its lease lapsed), and the
-   * lost-job policy does not offer it again.
+   * lost-job policy does not offer it again; or no agent took it at all (its delivery
+   * timed out, or its server was deregistered).
    */
   | 'UNREACHABLE';
 

@@ -94,7 +94,7 @@ impl ServerMutation {
     }
 
     /// Admin: deregisters a server; its agent's certificate stops working at its next
-    /// request.
+    /// request, and its jobs still queued end `UNREACHABLE` at once.
     async fn delete_server(
         &self,
         ctx: &Context<'_>,

@@ -127,7 +127,7 @@ async fn update(
     ))
 }
 
-/// Deregisters a server (admin).
+/// Deregisters a server (admin); its jobs still queued end `unreachable` at once.
 #[utoipa::path(
     delete,
     path = "/servers/{id}",

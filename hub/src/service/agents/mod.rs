@@ -5,7 +5,7 @@
 mod sweep;
 mod work;
 
-pub use sweep::{CIRCUIT_COOL_DOWN_SECS, CIRCUIT_THRESHOLD, sweep};
+pub use sweep::{CIRCUIT_COOL_DOWN_SECS, CIRCUIT_THRESHOLD, end_undelivered, sweep};
 pub use work::{lease, output, result};
 
 use crate::app::App;

@@ -1,10 +1,11 @@
-//! The hub's periodic sweep: lapsed leases, expired locks, silent servers, due retries,
-//! and the per-agent circuit breaker.
+//! The hub's periodic sweep: lapsed leases, expired locks, silent servers, jobs no agent
+//! took in time, due retries, and the per-agent circuit breaker.
 
 use crate::app::App;
 use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::Result;
+use crate::store::UndeliveredJobs;
 use chrono::{Duration, Utc};
 use serde_json::json;
 
@@ -68,8 +69,23 @@ async fn trip_circuit(app: &App, tenant: &str, server_id: &str) -> Result<()> {
     Ok(())
 }
 
-/// One sweep: lapsed leases settle, expired locks end, silent servers become unreachable,
-/// servers with due jobs (retries, freed locks) are woken.
+/// Ends pending jobs no agent will take (`which`) as unreachable, so their executions end;
+/// returns how many.
+pub async fn end_undelivered(app: &App, which: &UndeliveredJobs) -> Result<usize> {
+    let ended = app.store.settle_undelivered(which, Utc::now()).await?;
+    for job in &ended {
+        tracing::warn!(execution_id = %job.execution_id, server_id = %job.server_id, "a job was never delivered to its server's agent; recorded unreachable");
+        app.bus.publish(Event::Execution {
+            tenant_id: job.tenant_id.clone(),
+            execution_id: job.execution_id.clone(),
+        });
+    }
+    Ok(ended.len())
+}
+
+/// One sweep: lapsed leases settle, expired locks end, jobs past their delivery timeout end
+/// unreachable, silent servers become unreachable, servers with due jobs (retries, freed
+/// locks) are woken.
 pub async fn sweep(app: &App) -> Result<()> {
     let now = Utc::now();
     for lapsed in app.store.expire_leases(now).await? {
@@ -102,6 +118,18 @@ pub async fn sweep(app: &App) -> Result<()> {
         )
         .await;
         app.bus.wake(&lock.tenant_id, &lock.server_id);
+    }
+    let timeout_secs = app.config.execution.delivery_timeout_seconds;
+    if timeout_secs > 0 {
+        let due_before = now - Duration::seconds(timeout_secs as i64);
+        end_undelivered(
+            app,
+            &UndeliveredJobs::TimedOut {
+                due_before,
+                timeout_secs,
+            },
+        )
+        .await?;
     }
     let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
     for s in app.store.mark_unreachable(cutoff, now).await? {

@@ -1,5 +1,5 @@
 //! The store contract for jobs: leased once, their result stored once, lapsed leases
-//! settled and heartbeats keeping them.
+//! settled, heartbeats keeping them, and jobs no agent takes ended.
 
 use super::*;
 
@@ -155,5 +155,102 @@ async fn lapsed_leases_settle_and_heartbeats_keep_them() {
             .await
             .unwrap();
         assert!(matches!(late, FinishOutcome::AlreadyFinal { .. }), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn jobs_no_agent_takes_end_unreachable_and_their_execution_ends() {
+    for (name, st) in stores().await {
+        let now = Utc::now();
+        let (e, mut jobs) = execution("t1", "e-undelivered", &["a", "b", "c", "d"]);
+        for j in &mut jobs {
+            j.queued_at = now - Duration::seconds(100);
+        }
+        // d's job became due again 10 s ago (a retry): its wait counts from then.
+        jobs[3].not_before = Some(now - Duration::seconds(10));
+        st.insert_execution(&e, &jobs).await.unwrap();
+        // a's agent takes its job; the others never come.
+        let ja = lease(st.as_ref(), "a", now, 600).await.unwrap();
+        let timed_out = |secs: i64| UndeliveredJobs::TimedOut {
+            due_before: now - Duration::seconds(secs),
+            timeout_secs: secs as u64,
+        };
+        let servers = |v: Vec<LapsedJob>| -> Vec<String> {
+            let mut s: Vec<String> = v.into_iter().map(|l| l.server_id).collect();
+            s.sort();
+            s
+        };
+        let none = st.settle_undelivered(&timed_out(200), now).await.unwrap();
+        assert!(none.is_empty(), "{name}: nothing waited 200 s: {none:?}");
+        let other_tenant = UndeliveredJobs::OfServer {
+            tenant_id: "t2".into(),
+            server_id: "c".into(),
+        };
+        let none = st.settle_undelivered(&other_tenant, now).await.unwrap();
+        assert!(
+            none.is_empty(),
+            "{name}: another tenant's server of that name"
+        );
+        // c is deregistered: its queued job ends at once.
+        let removed = UndeliveredJobs::OfServer {
+            tenant_id: "t1".into(),
+            server_id: "c".into(),
+        };
+        let ended = st.settle_undelivered(&removed, now).await.unwrap();
+        assert_eq!(servers(ended), ["c"], "{name}");
+        // 60 s: b's job (queued 100 s ago) ends; a's was taken, d's is due since 10 s.
+        let ended = st.settle_undelivered(&timed_out(60), now).await.unwrap();
+        assert_eq!(servers(ended), ["b"], "{name}");
+        let again = st.settle_undelivered(&timed_out(60), now).await.unwrap();
+        assert!(again.is_empty(), "{name}: ended twice: {again:?}");
+
+        let jobs = st.jobs_of("e-undelivered").await.unwrap();
+        let by = |s: &str| jobs.iter().find(|j| j.server_id == s).unwrap().clone();
+        let (a, b, c, d) = (by("a"), by("b"), by("c"), by("d"));
+        assert_eq!(a.state, JobState::Leased, "{name}");
+        assert_eq!(d.state, JobState::Pending, "{name}");
+        assert_eq!(b.state, JobState::Unreachable, "{name}");
+        assert!(
+            b.error.as_deref().unwrap().contains("within 60 s"),
+            "{name}: {:?}",
+            b.error
+        );
+        assert!(b.finished_at.is_some(), "{name}");
+        assert_eq!(c.state, JobState::Unreachable, "{name}");
+        assert!(
+            c.error.as_deref().unwrap().contains("deregistered"),
+            "{name}: {:?}",
+            c.error
+        );
+        let exec = st
+            .get_execution("t1", "e-undelivered")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(exec.state, ExecutionState::Running, "{name}");
+
+        // a reports, d's wait runs out: the execution ends, failed (two never ran).
+        st.finish_job("t1", "a", &ja.job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        let later = now + Duration::seconds(60);
+        let ended = st
+            .settle_undelivered(
+                &UndeliveredJobs::TimedOut {
+                    due_before: later - Duration::seconds(60),
+                    timeout_secs: 60,
+                },
+                later,
+            )
+            .await
+            .unwrap();
+        assert_eq!(servers(ended), ["d"], "{name}");
+        let exec = st
+            .get_execution("t1", "e-undelivered")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(exec.state, ExecutionState::Failed, "{name}");
+        assert!(exec.completed_at.is_some(), "{name}");
     }
 }

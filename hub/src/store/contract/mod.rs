@@ -15,7 +15,8 @@ mod users;
 
 use crate::model::*;
 use crate::store::{
-    FinishOutcome, RefreshToken, RefreshUse, ServerRef, Store, StoreError, sqlite::SqliteStore,
+    FinishOutcome, LapsedJob, RefreshToken, RefreshUse, ServerRef, Store, StoreError,
+    UndeliveredJobs, sqlite::SqliteStore,
 };
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, Outcome, OutputChunk, Stream};

@@ -3,7 +3,8 @@
 
 use super::super::{
     Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, PkiFiles,
-    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
+    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult,
+    UndeliveredJobs, UserChange,
 };
 use super::MongoStore;
 use crate::lifecycle::locks::LockRefusal;
@@ -314,6 +315,14 @@ impl Store for MongoStore {
 
     async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
         self.expire_leases(now).await
+    }
+
+    async fn settle_undelivered(
+        &self,
+        which: &UndeliveredJobs,
+        now: Timestamp,
+    ) -> StoreResult<Vec<LapsedJob>> {
+        self.settle_undelivered(which, now).await
     }
 
     async fn servers_with_due_jobs(&self, now: Timestamp) -> StoreResult<Vec<ServerRef>> {

@@ -1,9 +1,11 @@
 //! The job lifecycle in MongoDB: leasing, lease extension by heartbeats, results,
-//! cancellation, lapsed leases and due retries — each a transaction that loads the job, its
+//! cancellation, lapsed leases, undelivered jobs and due retries — each a transaction that loads the job, its
 //! execution's control record and the server's lock, asks `crate::lifecycle`, and writes
 //! what changed. A concurrent writer of the same documents makes it retry (`txn`).
 
-use super::super::{FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult};
+use super::super::{
+    FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult, UndeliveredJobs,
+};
 use super::moves::Step;
 use super::{MongoStore, collect, ms};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
@@ -546,6 +548,70 @@ impl MongoStore {
                     }
                     .boxed()
                 })
+                .await?;
+            out.extend(one);
+        }
+        Ok(out)
+    }
+
+    pub(super) async fn settle_undelivered(
+        &self,
+        which: &UndeliveredJobs,
+        now: Timestamp,
+    ) -> StoreResult<Vec<LapsedJob>> {
+        self.finish_marks(now).await?;
+        let filter = match which {
+            UndeliveredJobs::TimedOut { due_before, .. } => doc! {"state": "pending", "$or": [
+                {"q_not_before": {"$lt": ms(*due_before)}},
+                {"q_not_before": null, "q_queued": {"$lt": ms(*due_before)}},
+            ]},
+            UndeliveredJobs::OfServer {
+                tenant_id,
+                server_id,
+            } => doc! {"tenant_id": tenant_id, "server_id": server_id, "state": "pending"},
+        };
+        let found = collect(
+            self.col("jobs")
+                .find(filter)
+                .projection(doc! {"_id": 1})
+                .await?,
+        )
+        .await?;
+        let mut out = Vec::new();
+        for d in found {
+            let id = d.get_str("_id").unwrap_or_default().to_string();
+            // One transaction per job: re-checked on the job as it is now.
+            let one = self
+                .txn(
+                    (self, id.as_str(), which, now),
+                    |s, &(st, id, which, now)| {
+                        async move {
+                            let Some(mut job) = st.read_job_in(s, id).await? else {
+                                return Ok(None);
+                            };
+                            if !which.selects(&job) {
+                                return Ok(None);
+                            }
+                            let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await?
+                            else {
+                                return Ok(None);
+                            };
+                            if !settle::on_undelivered(&mut job, &mut ctl, which.why(), now) {
+                                return Ok(None);
+                            }
+                            st.write_job_in(s, &job).await?;
+                            st.apply_error_threshold_in(s, &mut ctl, now).await?;
+                            st.commit_control_in(s, &mut ctl, now).await?;
+                            Ok(Some(LapsedJob {
+                                tenant_id: job.tenant_id,
+                                execution_id: job.execution_id,
+                                server_id: job.server_id,
+                                requeued: false,
+                            }))
+                        }
+                        .boxed()
+                    },
+                )
                 .await?;
             out.extend(one);
         }

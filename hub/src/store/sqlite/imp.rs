@@ -3,7 +3,8 @@
 
 use super::super::{
     Appended, Counted, FinishOutcome, LapsedJob, LeaseOutcome, LogLine, OutputWindow, PkiFiles,
-    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult, UserChange,
+    RefreshToken, RefreshUse, ServerChange, ServerRef, Singleton, Store, StoreResult,
+    UndeliveredJobs, UserChange,
 };
 use super::{
     SqliteStore, audit, dump, executions, locks, metrics, notify, output, schedules, servers,
@@ -350,6 +351,15 @@ impl Store for SqliteStore {
     }
     async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
         self.write(move |tx, k| work::expire_leases(tx, k, now))
+            .await
+    }
+    async fn settle_undelivered(
+        &self,
+        which: &UndeliveredJobs,
+        now: Timestamp,
+    ) -> StoreResult<Vec<LapsedJob>> {
+        let which = which.clone();
+        self.write(move |tx, k| work::settle_undelivered(tx, k, &which, now))
             .await
     }
     async fn servers_with_due_jobs(&self, now: Timestamp) -> StoreResult<Vec<ServerRef>> {

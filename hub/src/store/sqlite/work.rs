@@ -1,10 +1,12 @@
 //! The job lifecycle in the SQLite store: leasing, lease extension by heartbeats, results,
-//! cancellation, lapsed leases and due retries. Each function loads the job, its execution's
+//! cancellation, lapsed leases, undelivered jobs and due retries. Each function loads the job, its execution's
 //! control record and the server's lock, asks `crate::lifecycle`, and writes what changed
 //! in the caller's one transaction.
 
 use super::super::codec::Codec;
-use super::super::{FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult};
+use super::super::{
+    FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult, UndeliveredJobs,
+};
 use super::executions::{
     apply_error_threshold, commit_control, jobs_where, read_control, read_execution, read_job,
     write_execution, write_job,
@@ -274,6 +276,50 @@ pub(super) fn expire_leases(
         });
     }
     Ok(lapsed)
+}
+
+pub(super) fn settle_undelivered(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    which: &UndeliveredJobs,
+    now: Timestamp,
+) -> StoreResult<Vec<LapsedJob>> {
+    let jobs = match which {
+        UndeliveredJobs::TimedOut { due_before, .. } => jobs_where(
+            tx,
+            codec,
+            "state = 'pending' AND COALESCE(not_before, queued_at) < ?1",
+            [ms(*due_before)],
+        )?,
+        UndeliveredJobs::OfServer {
+            tenant_id,
+            server_id,
+        } => jobs_where(
+            tx,
+            codec,
+            "tenant_id = ?1 AND server_id = ?2 AND state = 'pending'",
+            params![tenant_id, server_id],
+        )?,
+    };
+    let mut settled = Vec::new();
+    for mut job in jobs {
+        let Some(mut ctl) = read_control(tx, &job.execution_id)? else {
+            continue;
+        };
+        if !settle::on_undelivered(&mut job, &mut ctl, which.why(), now) {
+            continue;
+        }
+        write_job(tx, codec, &job)?;
+        apply_error_threshold(tx, codec, &mut ctl, now)?;
+        commit_control(tx, &mut ctl, now)?;
+        settled.push(LapsedJob {
+            tenant_id: job.tenant_id,
+            execution_id: job.execution_id,
+            server_id: job.server_id,
+            requeued: false,
+        });
+    }
+    Ok(settled)
 }
 
 pub(super) fn servers_with_due_jobs(
