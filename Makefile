@@ -9,7 +9,7 @@ LISTEN ?= 127.0.0.1:8000
 
 help:
 	@echo "make run    build hub, agent and dashboard, then run the demo (3 agents) on http://$(LISTEN)"
-	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB), fault suite, API fuzzing, docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
+	@echo "make test   everything: fmt, clippy, Rust unit + integration tests (SQLite and MongoDB) under coverage with its floors, fuzz properties replayed, fault suite, API fuzzing, docs check, web lint/unit tests, GraphQL schema lint, browser test, package install test (as root)"
 	@echo "make test-faults  (root; part of make test) the fault suite: agents on hosts of their own (network namespaces), links cut, lossy and slow, agent and hub killed, clocks off, disks full; writes docs/reliability.md's table"
 	@echo "make api-fuzz  (part of make test) schemathesis against every REST operation and generated GraphQL operations of a real hub: no 5xx, no INTERNAL or code-less GraphQL error, no hang (API_FUZZ_SECONDS per run, default 60)"
 	@echo "make coverage  line coverage of hub, agent, pki, proto, cli (cargo-llvm-cov over the whole Rust suite) and web/src (vitest V8), against the floors in scripts/coverage-floor.json"
@@ -46,7 +46,7 @@ lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
-rust-test: build
+rust-test: test-deps build
 	@bash scripts/rust-test.sh
 
 test-faults: build
@@ -55,7 +55,7 @@ test-faults: build
 api-fuzz: build
 	@bash scripts/api-fuzz.sh
 
-coverage: web-deps
+coverage: test-deps
 	@bash scripts/coverage.sh
 
 web-test: web
