@@ -95,6 +95,17 @@ pub struct LapsedJob {
     pub requeued: bool,
 }
 
+impl LapsedJob {
+    pub fn of(job: crate::model::Job, requeued: bool) -> Self {
+        Self {
+            tenant_id: job.tenant_id,
+            execution_id: job.execution_id,
+            server_id: job.server_id,
+            requeued,
+        }
+    }
+}
+
 /// A server of a tenant, for fleet-wide work (the sweeper, wake-ups).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ServerRef {

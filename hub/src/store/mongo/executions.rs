@@ -205,8 +205,23 @@ impl MongoStore {
         Ok(())
     }
 
+    /// Writes a job the lifecycle changed and what follows for its execution: the error
+    /// threshold's skips, the counts and the execution's state.
+    pub(super) async fn commit_job_in(
+        &self,
+        s: &mut ClientSession,
+        job: &Job,
+        ctl: &mut ExecutionControl,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        self.write_job_in(s, job).await?;
+        self.apply_error_threshold_in(s, ctl, now).await?;
+        self.commit_control_in(s, ctl, now).await?;
+        Ok(())
+    }
+
     /// Once failures reach the error threshold, the jobs that have not started are skipped.
-    pub(super) async fn apply_error_threshold_in(
+    async fn apply_error_threshold_in(
         &self,
         s: &mut ClientSession,
         ctl: &mut ExecutionControl,

@@ -379,9 +379,7 @@ impl MongoStore {
                         st.release_lock_for_job_in(s, lock_id, &execution_id, now)
                             .await?;
                     }
-                    st.write_job_in(s, &job).await?;
-                    st.apply_error_threshold_in(s, &mut ctl, now).await?;
-                    st.commit_control_in(s, &mut ctl, now).await?;
+                    st.commit_job_in(s, &job, &mut ctl, now).await?;
                     let mut wake: Vec<String> = st
                         .jobs_in(
                             s,
@@ -500,20 +498,30 @@ impl MongoStore {
         .await
     }
 
-    pub(super) async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
-        // Moves a stopped hub left half done are finished first, so the lapses below see
-        // every job counted.
-        self.finish_marks(now).await?;
-        let lapsed = collect(
+    /// The ids of the jobs a filter finds (each then settled in a transaction of its own).
+    async fn job_ids(&self, filter: mongodb::bson::Document) -> StoreResult<Vec<String>> {
+        let docs = collect(
             self.col("jobs")
-                .find(doc! {"state": {"$in": ["leased", "running"]}, "q_lease": {"$lt": ms(now)}})
+                .find(filter)
                 .projection(doc! {"_id": 1})
                 .await?,
         )
         .await?;
+        Ok(docs
+            .iter()
+            .map(|d| d.get_str("_id").unwrap_or_default().to_string())
+            .collect())
+    }
+
+    pub(super) async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
+        // Moves a stopped hub left half done are finished first, so the lapses below see
+        // every job counted.
+        self.finish_marks(now).await?;
+        let lapsed = self
+            .job_ids(doc! {"state": {"$in": ["leased", "running"]}, "q_lease": {"$lt": ms(now)}})
+            .await?;
         let mut out = Vec::new();
-        for d in lapsed {
-            let id = d.get_str("_id").unwrap_or_default().to_string();
+        for id in lapsed {
             // One transaction per job: the lapse is re-checked on the job as it is now.
             let one = self
                 .txn((self, id.as_str(), now), |s, &(st, id, now)| {
@@ -536,15 +544,8 @@ impl MongoStore {
                             st.release_lock_for_job_in(s, lock_id, &job.execution_id, now)
                                 .await?;
                         }
-                        st.write_job_in(s, &job).await?;
-                        st.apply_error_threshold_in(s, &mut ctl, now).await?;
-                        st.commit_control_in(s, &mut ctl, now).await?;
-                        Ok(Some(LapsedJob {
-                            tenant_id: job.tenant_id,
-                            execution_id: job.execution_id,
-                            server_id: job.server_id,
-                            requeued,
-                        }))
+                        st.commit_job_in(s, &job, &mut ctl, now).await?;
+                        Ok(Some(LapsedJob::of(job, requeued)))
                     }
                     .boxed()
                 })
@@ -570,16 +571,9 @@ impl MongoStore {
                 server_id,
             } => doc! {"tenant_id": tenant_id, "server_id": server_id, "state": "pending"},
         };
-        let found = collect(
-            self.col("jobs")
-                .find(filter)
-                .projection(doc! {"_id": 1})
-                .await?,
-        )
-        .await?;
+        let found = self.job_ids(filter).await?;
         let mut out = Vec::new();
-        for d in found {
-            let id = d.get_str("_id").unwrap_or_default().to_string();
+        for id in found {
             // One transaction per job: re-checked on the job as it is now.
             let one = self
                 .txn(
@@ -599,15 +593,8 @@ impl MongoStore {
                             if !settle::on_undelivered(&mut job, &mut ctl, which.why(), now) {
                                 return Ok(None);
                             }
-                            st.write_job_in(s, &job).await?;
-                            st.apply_error_threshold_in(s, &mut ctl, now).await?;
-                            st.commit_control_in(s, &mut ctl, now).await?;
-                            Ok(Some(LapsedJob {
-                                tenant_id: job.tenant_id,
-                                execution_id: job.execution_id,
-                                server_id: job.server_id,
-                                requeued: false,
-                            }))
+                            st.commit_job_in(s, &job, &mut ctl, now).await?;
+                            Ok(Some(LapsedJob::of(job, false)))
                         }
                         .boxed()
                     },

@@ -181,9 +181,24 @@ pub(super) fn commit_control(
     Ok(true)
 }
 
+/// Writes a job the lifecycle changed and what follows for its execution: the error
+/// threshold's skips, the counts and the execution's state.
+pub(super) fn commit_job(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    job: &Job,
+    ctl: &mut ExecutionControl,
+    now: Timestamp,
+) -> StoreResult<()> {
+    write_job(tx, codec, job)?;
+    apply_error_threshold(tx, codec, ctl, now)?;
+    commit_control(tx, ctl, now)?;
+    Ok(())
+}
+
 /// Once failures reach the execution's error threshold, its jobs that have not started are
 /// skipped (once: afterwards none is pending).
-pub(super) fn apply_error_threshold(
+fn apply_error_threshold(
     tx: &Transaction<'_>,
     codec: &Codec,
     ctl: &mut ExecutionControl,

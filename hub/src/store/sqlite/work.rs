@@ -8,7 +8,7 @@ use super::super::{
     FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult, UndeliveredJobs,
 };
 use super::executions::{
-    apply_error_threshold, commit_control, jobs_where, read_control, read_execution, read_job,
+    commit_control, commit_job, jobs_where, read_control, read_execution, read_job,
     write_execution, write_job,
 };
 use super::{locks, ms};
@@ -151,9 +151,7 @@ pub(super) fn finish(
     if released && let Some(lock_id) = &job.lock_id {
         locks::release_for_job(tx, codec, lock_id, &execution_id, now)?;
     }
-    write_job(tx, codec, &job)?;
-    apply_error_threshold(tx, codec, &mut ctl, now)?;
-    commit_control(tx, &mut ctl, now)?;
+    commit_job(tx, codec, &job, &mut ctl, now)?;
     let mut wake: Vec<String> = jobs_where(
         tx,
         codec,
@@ -265,15 +263,8 @@ pub(super) fn expire_leases(
         {
             locks::release_for_job(tx, codec, lock_id, &job.execution_id, now)?;
         }
-        write_job(tx, codec, &job)?;
-        apply_error_threshold(tx, codec, &mut ctl, now)?;
-        commit_control(tx, &mut ctl, now)?;
-        lapsed.push(LapsedJob {
-            tenant_id: job.tenant_id,
-            execution_id: job.execution_id,
-            server_id: job.server_id,
-            requeued,
-        });
+        commit_job(tx, codec, &job, &mut ctl, now)?;
+        lapsed.push(LapsedJob::of(job, requeued));
     }
     Ok(lapsed)
 }
@@ -309,15 +300,8 @@ pub(super) fn settle_undelivered(
         if !settle::on_undelivered(&mut job, &mut ctl, which.why(), now) {
             continue;
         }
-        write_job(tx, codec, &job)?;
-        apply_error_threshold(tx, codec, &mut ctl, now)?;
-        commit_control(tx, &mut ctl, now)?;
-        settled.push(LapsedJob {
-            tenant_id: job.tenant_id,
-            execution_id: job.execution_id,
-            server_id: job.server_id,
-            requeued: false,
-        });
+        commit_job(tx, codec, &job, &mut ctl, now)?;
+        settled.push(LapsedJob::of(job, false));
     }
     Ok(settled)
 }
