@@ -3,7 +3,9 @@
 # starting from the seeds in proto/fuzz/seeds/<target> (the corpus it grows is kept in
 # target/fuzz-corpus/<target>). cargo-fuzz builds with the sanitizer, which needs nightly
 # flags: RUSTC_BOOTSTRAP=1 lets this stable toolchain take them. A crash leaves its input in
-# proto/fuzz/artifacts/<target>/ and fails the run.
+# proto/fuzz/artifacts/<target>/ and fails the run (and `make test` here, which replays
+# artifacts, until it is fixed); once fixed, copy the input into proto/fuzz/seeds/<target>/
+# so every CI run checks it (proto/fuzz-checks/tests/replay.rs).
 set -euo pipefail
 cd "$(dirname "$0")/../proto"
 seconds="${FUZZ_SECONDS:-60}"
