@@ -200,4 +200,14 @@ impl Redis {
     pub fn restart(&mut self, down_for: std::time::Duration) {
         self.0.restart(down_for);
     }
+
+    /// Kills the server (everything in it is lost) until [`Self::start_again`].
+    pub fn stop(&mut self) {
+        self.0.kill();
+    }
+
+    /// Starts an empty server again on the same port, after [`Self::stop`].
+    pub fn start_again(&mut self) {
+        self.0.spawn();
+    }
 }

@@ -442,8 +442,11 @@ mod tests {
 
         // Redis restarts (empty): while it is down long-polls re-read the store on their own;
         // once it is back each replica tells its subscribers to resync, and events cross again.
-        redis.restart(Duration::from_millis(300));
+        // (Stopped and started in two steps: B's degraded mode is observed while Redis is
+        // down, not raced against B's reconnection.)
+        tokio::task::block_in_place(|| redis.stop());
         until("B noticed", || b.recheck_every().is_some()).await;
+        tokio::task::block_in_place(|| redis.start_again());
         until("B relinked", || b.recheck_every().is_none()).await;
         let resynced = tokio::time::timeout(Duration::from_secs(10), async {
             loop {
