@@ -46,9 +46,11 @@ run() {
 status=0
 run --no-fail-fast --workspace || status=$?
 echo "the hub's integration suites again, on MongoDB"
-# (the suites that always run on MongoDB ran already)
-GREENROOM_TEST_STORE=mongodb run --no-fail-fast -p greenroom-hub --test '*' \
-    -E 'not (binary(mongodb) | binary(replicas))' || status=$?
+# (the suites that always run on MongoDB ran already). Selected by filter over the workspace,
+# not with `-p greenroom-hub`: a narrower package set unifies features differently and
+# rebuilds part of the dependency tree (2.5 minutes).
+GREENROOM_TEST_STORE=mongodb run --no-fail-fast --workspace \
+    -E 'package(greenroom-hub) & kind(test) & not (binary(mongodb) | binary(replicas))' || status=$?
 if [ "$coverage" = 1 ]; then
     mkdir -p target/coverage
     # Test code, the fuzz properties, the benchmark harness and the test kit are not what is
