@@ -241,7 +241,7 @@ async fn hub_killed_mid_execution_and_restarted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "fault suite: needs root and network namespaces; run by make test-faults"]
 async fn mongodb_server_killed_mid_execution_and_restarted() {
-    let mut db = greenroom_hub::testkit::Secantus::start();
+    let mut db = greenroom_hub::testkit::Secantus::start_durable();
     let store = mongodb_section_at(&db.url(), "faults");
     let net = Net::start(5, SHORT, &store, None).await;
     let id = net.start_marked("dbkill", "sleep 3; echo done").await;
