@@ -34,6 +34,7 @@ mod notify;
 mod output;
 mod schedules;
 mod servers;
+mod sweeps;
 mod templates;
 mod users;
 mod work;

@@ -1,13 +1,11 @@
-//! The job lifecycle in MongoDB: leasing, lease extension by heartbeats, results,
-//! cancellation, lapsed leases, undelivered jobs and due retries — each a transaction that loads the job, its
-//! execution's control record and the server's lock, asks `crate::lifecycle`, and writes
-//! what changed. A concurrent writer of the same documents makes it retry (`txn`).
+//! The job lifecycle in MongoDB: leasing, lease extension by heartbeats, results and
+//! cancellation — each a transaction that loads the job, its execution's control record and
+//! the server's lock, asks `crate::lifecycle`, and writes what changed (the sweeper's part is
+//! in `sweeps`). A concurrent writer of the same documents makes it retry (`txn`).
 
-use super::super::{
-    FinishOutcome, LapsedJob, LeaseOutcome, ServerRef, StoreResult, UndeliveredJobs,
-};
+use super::super::{FinishOutcome, LeaseOutcome, StoreResult};
 use super::moves::Step;
-use super::{MongoStore, collect, ms};
+use super::{MongoStore, collect};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
 use crate::lifecycle::settle::{self, ResultKind};
 use crate::lifecycle::{CancelAction, locks as lock_rules};
@@ -496,139 +494,5 @@ impl MongoStore {
             },
         )
         .await
-    }
-
-    /// The ids of the jobs a filter finds (each then settled in a transaction of its own).
-    async fn job_ids(&self, filter: mongodb::bson::Document) -> StoreResult<Vec<String>> {
-        let docs = collect(
-            self.col("jobs")
-                .find(filter)
-                .projection(doc! {"_id": 1})
-                .await?,
-        )
-        .await?;
-        Ok(docs
-            .iter()
-            .map(|d| d.get_str("_id").unwrap_or_default().to_string())
-            .collect())
-    }
-
-    pub(super) async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
-        // Moves a stopped hub left half done are finished first, so the lapses below see
-        // every job counted.
-        self.finish_marks(now).await?;
-        let lapsed = self
-            .job_ids(doc! {"state": {"$in": ["leased", "running"]}, "q_lease": {"$lt": ms(now)}})
-            .await?;
-        let mut out = Vec::new();
-        for id in lapsed {
-            // One transaction per job: the lapse is re-checked on the job as it is now.
-            let one = self
-                .txn((self, id.as_str(), now), |s, &(st, id, now)| {
-                    async move {
-                        let Some(mut job) = st.read_job_in(s, id).await? else {
-                            return Ok(None);
-                        };
-                        if job.lease_expires_at.is_none_or(|t| t >= now) {
-                            return Ok(None);
-                        }
-                        let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await? else {
-                            return Ok(None);
-                        };
-                        let Some(requeued) = settle::on_lapse(&mut job, &mut ctl, now) else {
-                            return Ok(None);
-                        };
-                        if job.state.is_final()
-                            && let Some(lock_id) = &job.lock_id
-                        {
-                            st.release_lock_for_job_in(s, lock_id, &job.execution_id, now)
-                                .await?;
-                        }
-                        st.commit_job_in(s, &job, &mut ctl, now).await?;
-                        Ok(Some(LapsedJob::of(job, requeued)))
-                    }
-                    .boxed()
-                })
-                .await?;
-            out.extend(one);
-        }
-        Ok(out)
-    }
-
-    pub(super) async fn settle_undelivered(
-        &self,
-        which: &UndeliveredJobs,
-        now: Timestamp,
-    ) -> StoreResult<Vec<LapsedJob>> {
-        self.finish_marks(now).await?;
-        let filter = match which {
-            UndeliveredJobs::TimedOut { due_before, .. } => doc! {"state": "pending", "$or": [
-                {"q_not_before": {"$lt": ms(*due_before)}},
-                {"q_not_before": null, "q_queued": {"$lt": ms(*due_before)}},
-            ]},
-            UndeliveredJobs::OfServer {
-                tenant_id,
-                server_id,
-            } => doc! {"tenant_id": tenant_id, "server_id": server_id, "state": "pending"},
-        };
-        let found = self.job_ids(filter).await?;
-        let mut out = Vec::new();
-        for id in found {
-            // One transaction per job: re-checked on the job as it is now.
-            let one = self
-                .txn(
-                    (self, id.as_str(), which, now),
-                    |s, &(st, id, which, now)| {
-                        async move {
-                            let Some(mut job) = st.read_job_in(s, id).await? else {
-                                return Ok(None);
-                            };
-                            if !which.selects(&job) {
-                                return Ok(None);
-                            }
-                            let Some(mut ctl) = st.read_control_in(s, &job.execution_id).await?
-                            else {
-                                return Ok(None);
-                            };
-                            if !settle::on_undelivered(&mut job, &mut ctl, which.why(), now) {
-                                return Ok(None);
-                            }
-                            st.commit_job_in(s, &job, &mut ctl, now).await?;
-                            Ok(Some(LapsedJob::of(job, false)))
-                        }
-                        .boxed()
-                    },
-                )
-                .await?;
-            out.extend(one);
-        }
-        Ok(out)
-    }
-
-    pub(super) async fn servers_with_due_jobs(
-        &self,
-        now: Timestamp,
-    ) -> StoreResult<Vec<ServerRef>> {
-        let docs = collect(
-            self.col("jobs")
-                .aggregate(vec![
-                    doc! {"$match": {"state": "pending", "q_not_before": {"$lte": ms(now)}}},
-                    doc! {"$group": {"_id": {"t": "$tenant_id", "s": "$server_id"}}},
-                ])
-                .await?,
-        )
-        .await?;
-        let mut out: Vec<ServerRef> = docs
-            .into_iter()
-            .filter_map(|d| {
-                let k = d.get_document("_id").ok()?;
-                Some(ServerRef {
-                    tenant_id: k.get_str("t").ok()?.to_string(),
-                    server_id: k.get_str("s").ok()?.to_string(),
-                })
-            })
-            .collect();
-        out.sort();
-        Ok(out)
     }
 }
