@@ -60,16 +60,7 @@ fn run_shows_live_progress_output_and_a_summary_and_exits_by_outcome() {
     let first_refresh = c["refresh_token"].clone();
     c["access_expires_at"] = json!("2000-01-01T00:00:00Z");
     std::fs::write(&creds, c.to_string()).unwrap();
-    let together: Vec<_> = (0..3)
-        .map(|_| {
-            cli.command(&["whoami"])
-                .stdin(std::process::Stdio::null())
-                .stdout(std::process::Stdio::piped())
-                .stderr(std::process::Stdio::piped())
-                .spawn()
-                .unwrap()
-        })
-        .collect();
+    let together: Vec<_> = (0..3).map(|_| cli.spawn(&["whoami"])).collect();
     for child in together {
         let out = wait_output(child, 60, &["whoami"]);
         assert_eq!(out.code, 0, "{out:?}");

@@ -21,13 +21,7 @@ fn logs_follow_cancel_ctrl_c_detach_and_locks() {
     let out = cli.expect(&["run", "-d", "-g", "demo", "--", slow], 0);
     let id = out.stdout.trim().to_string();
     assert!(id.starts_with("exec"), "{out:?}");
-    let follower = cli
-        .command(&["logs", &id, "-f"])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let follower = cli.spawn(&["logs", &id, "-f"]);
     // The follower prints tick-2 of each server once the agents got there.
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     loop {
@@ -99,19 +93,13 @@ fn logs_follow_cancel_ctrl_c_detach_and_locks() {
     assert!(screen.contains("cancelled"), "{screen}");
 
     // Without a terminal, Ctrl-C (SIGINT) detaches and says how to reattach.
-    let mut child = cli
-        .command(&[
-            "run",
-            "-s",
-            "demo-staging-02",
-            "--",
-            "echo detach-me; sleep 30",
-        ])
-        .stdin(std::process::Stdio::null())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = cli.spawn(&[
+        "run",
+        "-s",
+        "demo-staging-02",
+        "--",
+        "echo detach-me; sleep 30",
+    ]);
     let deadline = std::time::Instant::now() + Duration::from_secs(60);
     let running_id = loop {
         let list = cli

@@ -172,6 +172,16 @@ impl Cli {
         c
     }
 
+    /// Starts it in the background, no input, its output captured (`wait_output` reads it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// Runs to the end (at most `secs`), with `stdin` as its input.
     pub fn run_with(&self, args: &[&str], stdin: &str, secs: u64) -> Output {
         let mut child = self
