@@ -38,14 +38,6 @@ fn seeds(target: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn check(target: &str) -> greenroom_fuzz_checks::Property {
-    greenroom_fuzz_checks::TARGETS
-        .iter()
-        .find(|(name, _)| *name == target)
-        .map(|(_, f)| *f)
-        .expect("a target of that name")
-}
-
 #[test]
 fn every_target_has_seeds_and_holds_on_them_and_on_what_fuzz_runs_found() {
     for (target, property) in greenroom_fuzz_checks::TARGETS {
@@ -168,36 +160,17 @@ fn mutated(target: &'static str) -> impl Strategy<Value = Vec<u8>> {
         .prop_map(move |(i, ms)| apply(seeds[i].clone(), &ms))
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig::with_cases(400))]
-
-    #[test]
-    fn wire_holds_on_mutated_seeds(input in mutated("wire")) {
-        check("wire")(&input);
-    }
-
-    #[test]
-    fn config_holds_on_mutated_seeds(input in mutated("config")) {
-        check("config")(&input);
-    }
-
-    #[test]
-    fn template_holds_on_mutated_seeds(input in mutated("template")) {
-        check("template")(&input);
-    }
-
-    #[test]
-    fn shellwords_holds_on_mutated_seeds(input in mutated("shellwords")) {
-        check("shellwords")(&input);
-    }
-
-    #[test]
-    fn masker_holds_on_mutated_seeds(input in mutated("masker")) {
-        check("masker")(&input);
-    }
-
-    #[test]
-    fn certificates_holds_on_mutated_seeds(input in mutated("certificates")) {
-        check("certificates")(&input);
+#[test]
+fn every_target_holds_on_mutations_of_its_seeds() {
+    use proptest::test_runner::{Config, TestRunner};
+    for (target, property) in greenroom_fuzz_checks::TARGETS {
+        let mut runner = TestRunner::new(Config::with_cases(400));
+        let run = runner.run(&mutated(target), |input| {
+            property(&input);
+            Ok(())
+        });
+        if let Err(e) = run {
+            panic!("{target}: {e}");
+        }
     }
 }
