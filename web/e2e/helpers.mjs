@@ -107,6 +107,28 @@ export async function assertNoAxeViolations(page, where) {
   assert.deepEqual(summary, [], `axe-core found WCAG 2.1 AA violations on ${where}`);
 }
 
+/** Red of a destructive button (DangerButton) when hovered or focused, in light and dark. */
+export const FILLED_RED = 'rgb(201, 42, 42)';
+
+/**
+ * Waits until the element of `locator` is filled red (`filled` true) or not (false). It polls
+ * that one element's computed background, so a colour transition still running after the mouse
+ * moved (or another destructive button on the page) cannot decide it.
+ */
+export async function waitForFilledRed(page, locator, filled, message) {
+  const el = await locator.elementHandle();
+  try {
+    await page.waitForFunction(
+      ([node, red, want]) => (getComputedStyle(node).backgroundColor === red) === want,
+      [el, FILLED_RED, filled],
+      { timeout: 3_000, polling: 50 },
+    );
+  } catch (e) {
+    const now = await locator.evaluate((node) => getComputedStyle(node).backgroundColor);
+    assert.fail(`${message}: background ${now} after 3 s (${e.message.split('\n')[0]})`);
+  }
+}
+
 /** Text of the visible server rows' ids. */
 export function visibleServerIds(page) {
   return page.$$eval('[data-testid="server-row"]', (rows) => rows.map((r) => r.getAttribute('data-server-id')));

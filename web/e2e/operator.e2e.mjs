@@ -7,7 +7,7 @@
 // and dark on each view touched.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertNoAxeViolations, EXPECTED, openPage, runAdHoc, signInToServers, visibleServerIds, useBrowser } from './helpers.mjs';
+import { assertNoAxeViolations, EXPECTED, openPage, runAdHoc, signInToServers, visibleServerIds, useBrowser, waitForFilledRed } from './helpers.mjs';
 
 /** axe in light, then dark (the app follows the system scheme), back to light. */
 async function axeBoth(page, where) {
@@ -230,13 +230,11 @@ describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, 
       const cancel = page.getByRole('button', { name: 'Cancel execution' });
       await cancel.waitFor();
       await page.mouse.move(0, 0);
-      const filledRed = 'rgb(201, 42, 42)';
-      const background = () => cancel.evaluate((el) => getComputedStyle(el).backgroundColor);
-      assert.notEqual(await background(), filledRed, 'quiet at rest');
+      await waitForFilledRed(page, cancel, false, 'Cancel is quiet at rest');
       await cancel.hover();
-      await page.waitForFunction(([sel, red]) => getComputedStyle(document.querySelector(sel)).backgroundColor === red, ['[data-danger="true"]', filledRed], { timeout: 3_000 });
+      await waitForFilledRed(page, cancel, true, 'Cancel is filled red on hover');
       await page.mouse.move(0, 0);
-      await page.waitForFunction(([sel, red]) => getComputedStyle(document.querySelector(sel)).backgroundColor !== red, ['[data-danger="true"]', filledRed], { timeout: 3_000 });
+      await waitForFilledRed(page, cancel, false, 'Cancel is quiet again when the mouse leaves');
       await axeBoth(page, 'monitor with a quiet Cancel');
       await cancel.click();
       const dialog = page.getByRole('dialog');

@@ -12,7 +12,7 @@
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser } from './helpers.mjs';
+import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser, waitForFilledRed } from './helpers.mjs';
 
 describe('Greenroom template editor', { timeout: 240_000 }, () => {
   const browser = useBrowser();
@@ -126,11 +126,9 @@ describe('Greenroom template editor', { timeout: 240_000 }, () => {
         // Delete: quiet at rest, filled red on hover, and confirmed.
         const remove = page.getByRole('button', { name: 'Delete', exact: true });
         await page.mouse.move(0, 0);
-        const filledRed = 'rgb(201, 42, 42)';
-        const background = () => remove.evaluate((el) => getComputedStyle(el).backgroundColor);
-        assert.notEqual(await background(), filledRed, 'Delete is quiet at rest');
+        await waitForFilledRed(page, remove, false, 'Delete is quiet at rest');
         await remove.hover();
-        await page.waitForFunction((red) => getComputedStyle(document.querySelector('[data-danger="true"]')).backgroundColor === red, filledRed, { timeout: 3_000 });
+        await waitForFilledRed(page, remove, true, 'Delete is filled red on hover');
         await remove.click();
         const dialog = page.getByRole('dialog');
         await dialog.getByRole('button', { name: 'Delete template' }).waitFor();
