@@ -267,7 +267,17 @@ impl Store for SqliteStore {
         until: Timestamp,
         ttl: chrono::Duration,
     ) -> StoreResult<LeaseOutcome> {
+        // As with cancellations: an idle server's poll finds nothing queued, which a reader
+        // answers without queueing on the writer. A job queued just after this look wakes
+        // the poll (its waiter was registered before), which then looks again.
         let (t, s) = (owned(tenant), owned(server));
+        let (rt, rs) = (t.clone(), s.clone());
+        if !self
+            .read(move |c, _| work::job_due(c, &rt, &rs, now))
+            .await?
+        {
+            return Ok(LeaseOutcome::default());
+        }
         self.write(move |tx, k| work::lease_next(tx, k, &t, &s, now, until, ttl))
             .await
     }

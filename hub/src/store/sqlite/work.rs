@@ -218,6 +218,21 @@ pub(super) fn cancellations_pending(
     )?)
 }
 
+/// Whether a job of this server is queued and due (what `lease_next` would look at first).
+pub(super) fn job_due(
+    c: &rusqlite::Connection,
+    tenant: &str,
+    server: &str,
+    now: Timestamp,
+) -> StoreResult<bool> {
+    Ok(c.query_row(
+        "SELECT EXISTS(SELECT 1 FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
+         AND state = 'pending' AND (not_before IS NULL OR not_before <= ?3))",
+        params![tenant, server, ms(now)],
+        |r| r.get(0),
+    )?)
+}
+
 pub(super) fn take_cancellations(
     tx: &Transaction<'_>,
     codec: &Codec,
