@@ -63,6 +63,6 @@ RSS_KB=$(awk '/VmRSS/ {print $2}' "/proc/$APID/status")
 HWM_KB=$(awk '/VmHWM/ {print $2}' "/proc/$APID/status")
 SIZE=$(stat -c %s "$AGENT")
 CPU=$(awk -v t0="$T0" -v t1="$T1" -v hz="$HZ" -v s0="$S0" -v s1="$S1" 'BEGIN { printf "%.3f", (t1 - t0) / hz / (s1 - s0) * 100 }')
-printf '| idle RSS | %.1f MB (peak %.1f MB) | goal < 15 MB |\n' "$(echo "$RSS_KB / 1024" | bc -l)" "$(echo "$HWM_KB / 1024" | bc -l)"
+printf '| idle RSS | %.1f MB (peak %.1f MB) | goal < 10 MB |\n' "$(echo "$RSS_KB / 1024" | bc -l)" "$(echo "$HWM_KB / 1024" | bc -l)"
 printf '| idle CPU over %s s, 30 s heartbeat | %s %% of a core (%s ticks of 1/%s s) | goal < 0.1 %% |\n' "$SECONDS_IDLE" "$CPU" "$((T1 - T0))" "$HZ"
 printf '| binary size (%s) | %.1f MB | |\n' "$AGENT" "$(echo "$SIZE / 1048576" | bc -l)"

@@ -152,10 +152,15 @@ pub async fn run(a: FleetArgs) -> anyhow::Result<()> {
         identities.len()
     );
 
+    // Everyone heartbeats once now (the hub sees the fleet at once); after that the
+    // heartbeats are spread evenly over the interval, as a real fleet's are (its agents
+    // started at different times), instead of N arriving together every interval.
     let (first_tx, mut first_rx) = tokio::sync::mpsc::channel::<()>(identities.len().max(1));
-    for id in identities {
+    let n = identities.len().max(1);
+    for (k, id) in identities.into_iter().enumerate() {
         let (args, counters, first_tx) = (args.clone(), counters.clone(), first_tx.clone());
-        tokio::spawn(id.live(args, counters, first_tx));
+        let phase = k as f64 / n as f64;
+        tokio::spawn(id.live(args, counters, first_tx, phase));
     }
     drop(first_tx);
     for _ in 0..args.agents {
@@ -255,17 +260,19 @@ impl Identity {
     }
 
     /// Heartbeats and leases until the process ends; `first` hears once, after the first
-    /// heartbeat the hub accepted.
+    /// heartbeat the hub accepted. `phase` (0 to 1) is this identity's share of the interval
+    /// waited once after that first heartbeat.
     async fn live(
         self,
         args: Arc<FleetArgs>,
         counters: Arc<Counters>,
         first: tokio::sync::mpsc::Sender<()>,
+        phase: f64,
     ) {
         let me = Arc::new(self);
         tokio::spawn(
             me.clone()
-                .heartbeats(args.heartbeat, counters.clone(), first),
+                .heartbeats(args.heartbeat, phase, counters.clone(), first),
         );
         me.lease_loop(args, counters).await
     }
@@ -273,6 +280,7 @@ impl Identity {
     async fn heartbeats(
         self: Arc<Self>,
         mut every: u64,
+        phase: f64,
         counters: Arc<Counters>,
         first: tokio::sync::mpsc::Sender<()>,
     ) {
@@ -291,17 +299,20 @@ impl Identity {
                     .collect(),
                 trust_bundle_sha256: None,
             };
+            let mut wait = Duration::from_secs(every);
             match self.client.heartbeat(&req).await {
                 Ok(answer) => {
                     counters.heartbeats.fetch_add(1, Ordering::Relaxed);
                     every = answer.heartbeat_interval.clamp(1, 3600);
+                    wait = Duration::from_secs(every);
                     if let Some(tx) = first.take() {
                         let _ = tx.send(()).await;
+                        wait += wait.mul_f64(phase.clamp(0.0, 1.0));
                     }
                 }
                 Err(e) => counted(&counters, "heartbeat", &e),
             }
-            tokio::time::sleep(Duration::from_secs(every)).await;
+            tokio::time::sleep(wait).await;
         }
     }
 
