@@ -86,8 +86,14 @@ pub(super) fn is_duplicate(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Prepared statements each connection keeps. rusqlite's default is 16, fewer than the
+/// statements the writer cycles through every few seconds (heartbeats, leases, the sweeper,
+/// the metric flush), so hot statements were evicted and parsed again.
+const STATEMENT_CACHE: usize = 256;
+
 fn configure(conn: &Connection) -> rusqlite::Result<()> {
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

@@ -86,7 +86,9 @@ fn update(tx: &Transaction<'_>, codec: &Codec, s: &Server, before: &Server) -> S
          server_group = ?8, tags = ?9, search = ?10
          WHERE tenant_id = ?1 AND server_id = ?2"
     };
-    let r = tx.execute(sql, params_from_iter(v));
+    let r = tx
+        .prepare_cached(sql)
+        .and_then(|mut st| st.execute(params_from_iter(v)));
     match r {
         Ok(_) => Ok(()),
         Err(e) if super::is_duplicate(&e) => Err(StoreError::Duplicate {

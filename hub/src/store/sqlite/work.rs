@@ -210,12 +210,11 @@ pub(super) fn cancellations_pending(
     tenant: &str,
     server: &str,
 ) -> StoreResult<bool> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT EXISTS(SELECT 1 FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
          AND cancel_requested = 1 AND state IN ('leased', 'running'))",
-        params![tenant, server],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row(params![tenant, server], |r| r.get(0))?)
 }
 
 /// Whether a job of this server is queued and due (what `lease_next` would look at first).
@@ -225,12 +224,11 @@ pub(super) fn job_due(
     server: &str,
     now: Timestamp,
 ) -> StoreResult<bool> {
-    Ok(c.query_row(
+    Ok(c.prepare_cached(
         "SELECT EXISTS(SELECT 1 FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
          AND state = 'pending' AND (not_before IS NULL OR not_before <= ?3))",
-        params![tenant, server, ms(now)],
-        |r| r.get(0),
-    )?)
+    )?
+    .query_row(params![tenant, server, ms(now)], |r| r.get(0))?)
 }
 
 pub(super) fn take_cancellations(
