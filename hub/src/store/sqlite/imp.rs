@@ -267,19 +267,13 @@ impl Store for SqliteStore {
         until: Timestamp,
         ttl: chrono::Duration,
     ) -> StoreResult<LeaseOutcome> {
-        // As with cancellations: an idle server's poll finds nothing queued, which a reader
-        // answers without queueing on the writer. A job queued just after this look wakes
-        // the poll (its waiter was registered before), which then looks again.
         let (t, s) = (owned(tenant), owned(server));
         let (rt, rs) = (t.clone(), s.clone());
-        if !self
-            .read(move |c, _| work::job_due(c, &rt, &rs, now))
-            .await?
-        {
-            return Ok(LeaseOutcome::default());
-        }
-        self.write(move |tx, k| work::lease_next(tx, k, &t, &s, now, until, ttl))
-            .await
+        self.write_if_read(
+            move |c| work::job_due(c, &rt, &rs, now),
+            move |tx, k| work::lease_next(tx, k, &t, &s, now, until, ttl),
+        )
+        .await
     }
     async fn extend_leases(
         &self,
@@ -346,18 +340,13 @@ impl Store for SqliteStore {
         server: &str,
         now: Timestamp,
     ) -> StoreResult<Vec<String>> {
-        // Nearly every poll finds none: a reader answers that, so polls do not queue on
-        // the writer; only a server with a cancellation takes a write.
         let (t, s) = (owned(tenant), owned(server));
         let (rt, rs) = (t.clone(), s.clone());
-        if !self
-            .read(move |c, _| work::cancellations_pending(c, &rt, &rs))
-            .await?
-        {
-            return Ok(Vec::new());
-        }
-        self.write(move |tx, k| work::take_cancellations(tx, k, &t, &s, now))
-            .await
+        self.write_if_read(
+            move |c| work::cancellations_pending(c, &rt, &rs),
+            move |tx, k| work::take_cancellations(tx, k, &t, &s, now),
+        )
+        .await
     }
     async fn expire_leases(&self, now: Timestamp) -> StoreResult<Vec<LapsedJob>> {
         self.write(move |tx, k| work::expire_leases(tx, k, now))

@@ -180,6 +180,23 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("the writer thread dropped a write".into()))?
     }
 
+    /// A write that most calls find nothing to do: `check` on a reader says whether there is
+    /// work, and only then does `f` take the writer (it re-reads, so a stale "yes" costs one
+    /// empty write); otherwise the answer is `T::default()`. Idle agents' polls use it, so
+    /// they never queue on the writer; work arriving after the look wakes the poll, which
+    /// looks again.
+    pub(super) async fn write_if_read<T, C, F>(&self, check: C, f: F) -> StoreResult<T>
+    where
+        T: Default + Send + 'static,
+        C: FnOnce(&Connection) -> StoreResult<bool> + Send + 'static,
+        F: FnOnce(&Transaction<'_>, &Codec) -> StoreResult<T> + Send + 'static,
+    {
+        if !self.read(move |c, _| check(c)).await? {
+            return Ok(T::default());
+        }
+        self.write(f).await
+    }
+
     /// Runs `f` on a read-only connection on a blocking thread.
     pub(super) async fn read<T, F>(&self, f: F) -> StoreResult<T>
     where
