@@ -129,7 +129,8 @@ impl Store for SqliteStore {
     }
     async fn get_server(&self, tenant: &str, id: &str) -> StoreResult<Option<Server>> {
         let (t, i) = (owned(tenant), owned(id));
-        self.read(move |c, k| servers::get(c, k, &t, &i)).await
+        self.read_inline(move |c, k| servers::get(c, k, &t, &i))
+            .await
     }
     async fn get_servers(&self, tenant: &str, ids: &[String]) -> StoreResult<Vec<Server>> {
         let (t, i) = (owned(tenant), ids.to_vec());
@@ -137,7 +138,7 @@ impl Store for SqliteStore {
     }
     async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
         let fp = owned(fp);
-        self.read(move |c, k| servers::by_fingerprint(c, k, &fp))
+        self.read_inline(move |c, k| servers::by_fingerprint(c, k, &fp))
             .await
     }
     async fn list_servers(
@@ -323,7 +324,7 @@ impl Store for SqliteStore {
     }
     async fn jobs_in_hand(&self, tenant: &str, server: &str) -> StoreResult<u64> {
         let (t, s) = (owned(tenant), owned(server));
-        self.read(move |c, _| {
+        self.read_inline(move |c, _| {
             let n: i64 = c.query_row(
                 "SELECT COUNT(*) FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
                  AND state IN ('leased', 'running')",

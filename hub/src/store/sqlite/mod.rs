@@ -191,10 +191,29 @@ impl SqliteStore {
         C: FnOnce(&Connection) -> StoreResult<bool> + Send + 'static,
         F: FnOnce(&Transaction<'_>, &Codec) -> StoreResult<T> + Send + 'static,
     {
-        if !self.read(move |c, _| check(c)).await? {
+        if !self.read_inline(move |c, _| check(c)).await? {
             return Ok(T::default());
         }
         self.write(f).await
+    }
+
+    /// Runs `f` on a read-only connection on the calling task's thread, for lookups that
+    /// read a few pages through an index (an agent's certificate, a lease poll's checks):
+    /// there the hand-off to a blocking thread and back costs more than the read — an idle
+    /// fleet's hub spent a quarter of its time switching threads. WAL readers do not wait
+    /// for the writer, so such a read holds the thread for microseconds. In-memory stores
+    /// read through the writer's connection, which may be busy: they use `read`.
+    pub(super) async fn read_inline<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &Codec) -> StoreResult<T> + Send + 'static,
+    {
+        let Some(readers) = &self.inner.readers else {
+            return self.read(f).await;
+        };
+        let _timer = crate::metrics::STORE_DURATION.start_timer();
+        let conn = readers.acquire().await?;
+        f(&conn, &self.inner.codec)
     }
 
     /// Runs `f` on a read-only connection on a blocking thread.
