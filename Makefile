@@ -75,14 +75,20 @@ test: test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-t
 	@echo "make test: all suites passed"
 
 PEERS ?= ansible
+# The agent is built and shipped with its own profile (`release-agent` in Cargo.toml: size
+# over speed, for its idle memory); the benchmarks run that build.
+AGENT_BUILD = $(CARGO) build --profile release-agent -p greenroom-agent
+export AGENT_BIN = $(CURDIR)/target/release-agent/greenroom-agent
 bench:
-	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-loadgen
+	$(CARGO) build --release -p greenroom-hub -p greenroom-loadgen
+	$(AGENT_BUILD)
 	ulimit -n 65536 2>/dev/null; python3 bench/run.py --peers $(PEERS)
 	python3 bench/execution_latency.py --bin-dir target/release
 	bash bench/fanout_stores.sh target/release 500
 
 bench-soak:
-	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-loadgen
+	$(CARGO) build --release -p greenroom-hub -p greenroom-loadgen
+	$(AGENT_BUILD)
 	ulimit -n 65536 2>/dev/null; python3 bench/run.py --only soak
 
 soak:
@@ -93,23 +99,25 @@ fuzz:
 	bash scripts/fuzz.sh
 
 bench-agent:
-	$(CARGO) build --release -p greenroom-agent -p greenroom-hub
+	$(CARGO) build --release -p greenroom-hub
+	$(AGENT_BUILD)
 	bash bench/agent_footprint.sh target/release 60
 
 package: web
 	@command -v cargo-deb >/dev/null || $(CARGO) install --locked cargo-deb
 	@command -v cargo-generate-rpm >/dev/null || $(CARGO) install --locked cargo-generate-rpm
-	$(CARGO) build --release -p greenroom-hub -p greenroom-agent -p greenroom-cli
-	mkdir -p target/release/completions
-	./target/release/greenroom completions bash > target/release/completions/greenroom.bash
-	./target/release/greenroom completions zsh > target/release/completions/_greenroom
-	./target/release/greenroom completions fish > target/release/completions/greenroom.fish
-	$(CARGO) deb --no-build -p greenroom-agent
-	$(CARGO) deb --no-build -p greenroom-hub
-	$(CARGO) deb --no-build -p greenroom-cli
-	$(CARGO) generate-rpm -p agent
-	$(CARGO) generate-rpm -p hub
-	$(CARGO) generate-rpm -p cli
+	$(CARGO) build --release -p greenroom-hub -p greenroom-cli
+	$(AGENT_BUILD)
+	# The packages' assets name target/release/…: a staged target dir holds what ships.
+	rm -rf target/package && mkdir -p target/package/release/completions
+	cp target/release/greenroom-hub target/release/greenroom target/release-agent/greenroom-agent target/package/release/
+	./target/release/greenroom completions bash > target/package/release/completions/greenroom.bash
+	./target/release/greenroom completions zsh > target/package/release/completions/_greenroom
+	./target/release/greenroom completions fish > target/package/release/completions/greenroom.fish
+	for p in greenroom-agent greenroom-hub greenroom-cli; do \
+	  CARGO_TARGET_DIR=$(CURDIR)/target/package $(CARGO) deb --no-build -p $$p -o $(CURDIR)/target/debian/ || exit 1; done
+	for d in agent hub cli; do \
+	  CARGO_TARGET_DIR=$(CURDIR)/target/package $(CARGO) generate-rpm -p $$d --target-dir $(CURDIR)/target/package -o $(CURDIR)/target/generate-rpm/ || exit 1; done
 	@ls -1 target/debian/*.deb target/generate-rpm/*.rpm
 
 clean:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Agent footprint: idle RSS, idle CPU over 60 s with a 30 s heartbeat against a real hub,
 # and the size of the agent binary. Usage: bench/agent_footprint.sh [BIN_DIR] [SECONDS]
-# (BIN_DIR defaults to target/release; it must hold greenroom-agent and greenroom-hub).
+# (BIN_DIR defaults to target/release; it must hold greenroom-agent and greenroom-hub;
+# AGENT_BIN names another agent binary: `make bench-agent` measures the packaged build,
+# target/release-agent/greenroom-agent).
 set -euo pipefail
 BIN_DIR=${1:-target/release}
 SECONDS_IDLE=${2:-60}
-AGENT="$BIN_DIR/greenroom-agent"
+AGENT=${AGENT_BIN:-$BIN_DIR/greenroom-agent}
 HUB=${HUB:-$BIN_DIR/greenroom-hub}  # any build of the hub will do
 for b in "$AGENT" "$HUB"; do
   [ -x "$b" ] || { echo "missing $b: build it first (cargo build --release -p greenroom-agent -p greenroom-hub)" >&2; exit 1; }

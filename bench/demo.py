@@ -65,6 +65,10 @@ class Demo:
             args += ["--mongodb-url", self.mongodb_url, "--database-name", "bench_" + os.path.basename(self.data).replace("-", "_")]
         if self.redis_url:
             args += ["--redis-url", self.redis_url, "--replicas", str(self.replicas)]
+        # AGENT_BIN: the agent as packaged (`make bench` sets it to the `release-agent`
+        # build); else the one beside the hub.
+        if os.environ.get("AGENT_BIN"):
+            args += ["--agent-bin", os.environ["AGENT_BIN"]]
         # BENCH_DEMO_LOG=FILE keeps the demo's output, and its data directory (replica and
         # agent logs), for a run that went wrong.
         log = open(os.environ["BENCH_DEMO_LOG"], "ab") if os.environ.get("BENCH_DEMO_LOG") else subprocess.DEVNULL
