@@ -60,6 +60,7 @@ def fanout_row(results, tool, agents, first, rest, goal_s=None):
     worst = max(times + [first["total_s"]])
     results.add(scenario="fanout", tool=tool, agents=agents, median_s=round(statistics.median(times), 3),
                 runs_s=[round(t, 3) for t in times], first_s=round(first["total_s"], 3),
+                seen_s=[round(r["seen_s"], 3) for r in rest],
                 job_p50_ms=round(percentile(jobs, 0.5), 1), job_p99_ms=round(percentile(jobs, 0.99), 1),
                 goal_s=goal_s, met=None if goal_s is None else worst < goal_s)
 
