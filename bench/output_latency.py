@@ -70,15 +70,21 @@ def measure(d, lines, interval):
     action = {"type": "shell_command", "command": f"bash -c '{script}'", "timeout": 600}
     eid = call(d.base + "/api/v1/executions", {"action": action, "target_servers": d.targets}, d.token)["execution_id"]
     ws = Ws(d.port, f"/ws/executions/{eid}?token={d.token}")
-    latencies, steady, missed, final = [], [], 0, None
+    latencies, steady, missed, final, seen = [], [], 0, None, set()
     while True:
         msg = ws.recv()
         if msg is None:
             break
         now = time.time()
         m = json.loads(msg)
-        if m["type"] == "output":
-            for line in m["lines"]:
+        # A socket that connects after the first lines gets them in its snapshot: they count
+        # too, at the time the snapshot arrived (leaving them out would flatter the burst). A
+        # snapshot after missed events repeats lines already counted: each counts once.
+        if m["type"] in ("output", "snapshot"):
+            for line in m["lines"] if m["type"] == "output" else m["output"]:
+                if line["cursor"] in seen:
+                    continue
+                seen.add(line["cursor"])
                 # A chunk may hold several printed lines.
                 for text in line["data"].split("\n"):
                     if text.startswith("t="):
@@ -87,9 +93,9 @@ def measure(d, lines, interval):
                         latencies.append(ms)
                         if int(n) > 2:
                             steady.append(ms)
-        elif m["type"] == "missed":
+        if m["type"] == "missed":
             missed += m["events"]
-        elif m["type"] in ("update", "snapshot"):
+        if m["type"] in ("update", "snapshot"):
             final = m["execution"]["status"]["overall"]
     if final != "completed":
         sys.exit(f"execution ended {final}")
