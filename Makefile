@@ -109,7 +109,7 @@ package: web
 	$(CARGO) build --release -p greenroom-hub -p greenroom-cli
 	$(AGENT_BUILD)
 	# The packages' assets name target/release/…: a staged target dir holds what ships.
-	rm -rf target/package && mkdir -p target/package/release/completions
+	rm -rf target/package && mkdir -p target/package/release/completions target/debian target/generate-rpm
 	cp target/release/greenroom-hub target/release/greenroom target/release-agent/greenroom-agent target/package/release/
 	./target/release/greenroom completions bash > target/package/release/completions/greenroom.bash
 	./target/release/greenroom completions zsh > target/package/release/completions/_greenroom
