@@ -78,7 +78,7 @@ PEERS ?= ansible
 # The agent is built and shipped with its own profile (`release-agent` in Cargo.toml: size
 # over speed, for its idle memory); the benchmarks run that build.
 AGENT_BUILD = $(CARGO) build --profile release-agent -p greenroom-agent
-export AGENT_BIN = $(CURDIR)/target/release-agent/greenroom-agent
+bench bench-soak bench-agent: export AGENT_BIN = $(CURDIR)/target/release-agent/greenroom-agent
 bench:
 	$(CARGO) build --release -p greenroom-hub -p greenroom-loadgen
 	$(AGENT_BUILD)
