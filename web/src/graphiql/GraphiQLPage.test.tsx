@@ -13,9 +13,44 @@ describe('GraphiQL page', () => {
   let fetchMock: ReturnType<typeof vi.fn<typeof fetch>>;
 
   // Load GraphiQL's whole module graph before any test: the page is lazy, and a module it
-  // imports still loading when the file's last test ends fails the run after teardown.
+  // imports still loading when the file's last test ends fails the run after teardown. Its
+  // editors (`@graphiql/react`) import CodeMirror and these addons only when they mount; some
+  // touch `window` as they load, so they are loaded here, while the DOM exists (CI once
+  // failed with "window is not defined" from show-hint.js after the last test).
   beforeAll(async () => {
+    // CodeMirror measures text through Range rectangles, which jsdom does not lay out.
+    const empty = { x: 0, y: 0, width: 0, height: 0, top: 0, right: 0, bottom: 0, left: 0 };
+    Range.prototype.getBoundingClientRect = () => ({ ...empty, toJSON: () => empty });
+    Range.prototype.getClientRects = () =>
+      ({ length: 0, item: () => null, [Symbol.iterator]: [][Symbol.iterator] });
     await import('./GraphiQLPage');
+    const lazy = [
+      'codemirror',
+      'codemirror/addon/comment/comment.js',
+      'codemirror/addon/dialog/dialog.js',
+      'codemirror/addon/edit/closebrackets.js',
+      'codemirror/addon/edit/matchbrackets.js',
+      'codemirror/addon/fold/brace-fold.js',
+      'codemirror/addon/fold/foldgutter.js',
+      'codemirror/addon/hint/show-hint.js',
+      'codemirror/addon/lint/lint.js',
+      'codemirror/addon/search/jump-to-line.js',
+      'codemirror/addon/search/search.js',
+      'codemirror/addon/search/searchcursor.js',
+      'codemirror/keymap/sublime.js',
+      'codemirror/mode/javascript/javascript.js',
+      'codemirror-graphql/esm/hint.js',
+      'codemirror-graphql/esm/info.js',
+      'codemirror-graphql/esm/jump.js',
+      'codemirror-graphql/esm/lint.js',
+      'codemirror-graphql/esm/mode.js',
+      'codemirror-graphql/esm/results/mode.js',
+      'codemirror-graphql/esm/utils/info-addon.js',
+      'codemirror-graphql/esm/variables/hint.js',
+      'codemirror-graphql/esm/variables/lint.js',
+      'codemirror-graphql/esm/variables/mode.js',
+    ];
+    await Promise.all(lazy.map((m) => import(/* @vite-ignore */ m)));
   }, 60_000);
 
   beforeEach(() => {
