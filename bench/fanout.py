@@ -15,7 +15,7 @@ import argparse, statistics, time
 
 # How often the execution is read back while it runs. Only to learn that it has ended: the
 # time is the hub's own (below), so this costs no precision. A read of a 100-job execution
-# takes the hub ~4 ms; read every 10 ms it took a third of a core from the run it measured.
+# takes the hub ~4 ms (p50); read every 10 ms, that took hub time from the run it measured.
 POLL_S = 0.05
 from datetime import datetime
 
