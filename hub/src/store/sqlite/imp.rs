@@ -324,16 +324,8 @@ impl Store for SqliteStore {
     }
     async fn jobs_in_hand(&self, tenant: &str, server: &str) -> StoreResult<u64> {
         let (t, s) = (owned(tenant), owned(server));
-        self.read_inline(move |c, _| {
-            let n: i64 = c.query_row(
-                "SELECT COUNT(*) FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
-                 AND state IN ('leased', 'running')",
-                rusqlite::params![t, s],
-                |r| r.get(0),
-            )?;
-            Ok(n.max(0) as u64)
-        })
-        .await
+        self.read_inline(move |c, _| work::jobs_in_hand(c, &t, &s))
+            .await
     }
     async fn take_cancellations(
         &self,

@@ -217,6 +217,21 @@ pub(super) fn cancellations_pending(
     .query_row(params![tenant, server], |r| r.get(0))?)
 }
 
+/// How many jobs this server's agent holds (leased or running).
+pub(super) fn jobs_in_hand(
+    c: &rusqlite::Connection,
+    tenant: &str,
+    server: &str,
+) -> StoreResult<u64> {
+    let n: i64 = c
+        .prepare_cached(
+            "SELECT COUNT(*) FROM jobs WHERE tenant_id = ?1 AND server_id = ?2 \
+             AND state IN ('leased', 'running')",
+        )?
+        .query_row(params![tenant, server], |r| r.get(0))?;
+    Ok(n.max(0) as u64)
+}
+
 /// Whether a job of this server is queued and due (what `lease_next` would look at first).
 pub(super) fn job_due(
     c: &rusqlite::Connection,
