@@ -1,9 +1,13 @@
-//! How a server's state changes without its agent: a server silent past the cutoff becomes
+//! How a server's state changes between heartbeats: a server silent past the cutoff becomes
 //! unreachable (unless it is already, or an operator put it in maintenance), and that change
-//! emits the `server_unreachable` event. Stores select candidates and commit; this decides.
+//! emits the `server_unreachable` event; a server just given a job is busy; a result closes
+//! the agent's circuit, and a busy server whose agent holds no more jobs is idle. Stores
+//! select candidates and commit (a lease or a result in the same transaction as the job's
+//! change, where the store can); this decides.
 
 use crate::model::EventKind;
 use crate::model::{Server, ServerState, Timestamp};
+use greenroom_proto::{JobResult, Outcome};
 
 /// Marks `s` unreachable when its last heartbeat is older than `cutoff`; the event the
 /// change emits (kind and details), or `None` when nothing changed.
@@ -22,4 +26,33 @@ pub fn mark_if_silent(s: &mut Server, cutoff: Timestamp) -> Option<(EventKind, s
         EventKind::ServerUnreachable,
         serde_json::json!({"hostname": s.hostname, "last_heartbeat": s.status.last_heartbeat}),
     ))
+}
+
+/// A server whose agent was just given a job is busy: said now (and pushed to watchers)
+/// rather than at its next heartbeat, which stays the source of truth afterwards. Maintenance
+/// stays maintenance; a server already busy is left alone. Whether `s` changed.
+pub fn on_lease(s: &mut Server) -> bool {
+    if matches!(
+        s.status.current,
+        ServerState::Busy | ServerState::Maintenance
+    ) {
+        return false;
+    }
+    s.status.current = ServerState::Busy;
+    true
+}
+
+/// The agent reported a result (stored or sent back for a retry): its circuit closes, a
+/// success is remembered, and a busy server whose agent now holds no job (`in_hand`, counted
+/// after the result) is idle. Whether the server's state changed (to idle).
+pub fn on_result(s: &mut Server, r: &JobResult, in_hand: u64) -> bool {
+    if r.status == Outcome::Success {
+        s.metadata.last_successful_execution = Some(r.finished_at);
+    }
+    s.circuit = Default::default();
+    let idle = in_hand == 0 && s.status.current == ServerState::Busy;
+    if idle {
+        s.status.current = ServerState::Idle;
+    }
+    idle
 }

@@ -179,7 +179,8 @@ pub trait Store: Send + Sync + 'static {
     /// The jobs of several executions in one read (lists of executions).
     async fn jobs_of_many(&self, execution_ids: &[String]) -> StoreResult<Vec<Job>>;
     /// Leases the next job of this server: best priority first, then oldest, among those
-    /// [`crate::lifecycle::lease::decide`] allows now; takes the server lock it needs.
+    /// [`crate::lifecycle::lease::decide`] allows now; takes the server lock it needs, and
+    /// marks the server busy ([`crate::lifecycle::servers::on_lease`]).
     async fn lease_next_job(
         &self,
         tenant: &str,
@@ -208,7 +209,9 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<Option<Appended>>;
     /// Stores a job's result (idempotent by job id), retrying, fencing and settling per the
-    /// lifecycle.
+    /// lifecycle; a result stored or sent back for a retry also changes the server
+    /// ([`crate::lifecycle::servers::on_result`]: circuit closed, idle when its agent holds
+    /// no more jobs).
     async fn finish_job(
         &self,
         tenant: &str,
@@ -226,8 +229,6 @@ pub trait Store: Send + Sync + 'static {
         by: &str,
         now: Timestamp,
     ) -> StoreResult<Option<Vec<String>>>;
-    /// How many of this server's jobs its agent holds now (leased or running).
-    async fn jobs_in_hand(&self, tenant: &str, server_id: &str) -> StoreResult<u64>;
     /// Running jobs of this server that must be stopped and were not asked for lately.
     async fn take_cancellations(
         &self,

@@ -43,6 +43,9 @@ pub enum RefreshUse {
 pub struct LeaseOutcome {
     pub job: Option<Job>,
     pub changed: Vec<String>,
+    /// The server's state changed with the lease (`crate::lifecycle::servers::on_lease`:
+    /// now busy), for its watchers.
+    pub server_changed: bool,
 }
 
 /// Which pending jobs [`super::Store::settle_undelivered`] ends, and why.
@@ -117,15 +120,18 @@ pub struct ServerRef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FinishOutcome {
     /// Stored now; the execution may have changed. `wake` lists servers that may now lease
-    /// (a concurrency slot or a lock was freed).
+    /// (a concurrency slot or a lock was freed); `server_changed`, that the server's state
+    /// changed with the result (`crate::lifecycle::servers::on_result`: now idle).
     Stored {
         execution_id: String,
         wake: Vec<String>,
+        server_changed: bool,
     },
     /// The attempt failed and the job was put back to pending for another attempt.
     Retrying {
         execution_id: String,
         wake: Vec<String>,
+        server_changed: bool,
     },
     /// The job was already final (a repeated delivery): nothing changed.
     AlreadyFinal { execution_id: String },

@@ -5,7 +5,7 @@ use crate::app::App;
 use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::{Error, Result};
-use crate::model::{Server, ServerState};
+use crate::model::Server;
 use crate::store::{Appended, FinishOutcome};
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
@@ -70,6 +70,10 @@ pub async fn lease(
                     execution_id,
                 });
             }
+            // Busy now, rather than at its next heartbeat: pushed to `serverUpdates`.
+            if outcome.server_changed {
+                publish_server(app, server);
+            }
             job = outcome.job.map(|j| {
                 app.metrics.jobs_leased.inc();
                 LeasedJob {
@@ -81,9 +85,6 @@ pub async fn lease(
                     request_id: j.request_id,
                 }
             });
-        }
-        if job.is_some() {
-            mark_busy(app, server).await?;
         }
         if job.is_some() || !cancel_jobs.is_empty() {
             return Ok(LeaseResponse { job, cancel_jobs });
@@ -106,51 +107,11 @@ pub async fn lease(
     }
 }
 
-/// A server that has just been given a job is busy: said now (and pushed to `serverUpdates`
-/// watchers) rather than at its next heartbeat. Maintenance stays maintenance; a server
-/// already busy is not written again. The heartbeat stays the source of truth afterwards
-/// (it says idle once the agent runs nothing).
-async fn mark_busy(app: &App, server: &Server) -> Result<()> {
-    // Read again: the record this long poll began with may be older than a result that
-    // marked the server idle meanwhile.
-    let now = app
-        .store
-        .get_server(&server.tenant_id, &server.server_id)
-        .await?;
-    if now.is_none_or(|s| {
-        matches!(
-            s.status.current,
-            ServerState::Busy | ServerState::Maintenance
-        )
-    }) {
-        return Ok(());
-    }
-    app.store
-        .modify_server(
-            &server.tenant_id,
-            &server.server_id,
-            Arc::new(|s: &mut Server| {
-                if s.status.current != ServerState::Maintenance {
-                    s.status.current = ServerState::Busy;
-                }
-            }),
-        )
-        .await?;
+fn publish_server(app: &App, server: &Server) {
     app.bus.publish(Event::Server {
         tenant_id: server.tenant_id.clone(),
         server_id: server.server_id.clone(),
     });
-    Ok(())
-}
-
-/// Whether this server's agent holds no job any more (after a result): a busy server is then
-/// said idle at once (and pushed) rather than at its next heartbeat.
-async fn holds_no_job(app: &App, server: &Server) -> Result<bool> {
-    Ok(app
-        .store
-        .jobs_in_hand(&server.tenant_id, &server.server_id)
-        .await?
-        == 0)
 }
 
 /// Stores output; the new lines also go to the execution's JSON-lines log file.
@@ -208,7 +169,7 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
             Utc::now(),
         )
         .await?;
-    let (execution_id, wake) = match outcome {
+    let (execution_id, wake, server_changed) = match outcome {
         FinishOutcome::NotFound => {
             return Err(impersonation(app, server, job_id, "result").await);
         }
@@ -239,8 +200,16 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
             )));
         }
-        FinishOutcome::Retrying { execution_id, wake } => (execution_id, wake),
-        FinishOutcome::Stored { execution_id, wake } => {
+        FinishOutcome::Retrying {
+            execution_id,
+            wake,
+            server_changed,
+        } => (execution_id, wake, server_changed),
+        FinishOutcome::Stored {
+            execution_id,
+            wake,
+            server_changed,
+        } => {
             app.metrics
                 .results
                 .with_label_values(&[outcome_label(&result)])
@@ -257,44 +226,15 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 outcome = outcome_label(&result),
                 "job result stored"
             );
-            (execution_id, wake)
+            (execution_id, wake, server_changed)
         }
     };
     for s in &wake {
         app.bus.wake(&server.tenant_id, s);
     }
-    // One write for the server: a reported result closes the agent's circuit, a success is
-    // remembered, and a busy server whose agent holds no more jobs is idle.
-    let (success, finished) = (
-        result.status == greenroom_proto::Outcome::Success,
-        result.finished_at,
-    );
-    let idle = holds_no_job(app, server).await?;
-    let went_idle = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = went_idle.clone();
-    app.store
-        .modify_server(
-            &server.tenant_id,
-            &server.server_id,
-            Arc::new(move |s: &mut Server| {
-                if success {
-                    s.metadata.last_successful_execution = Some(finished);
-                }
-                s.circuit = Default::default();
-                let now_idle = idle && s.status.current == ServerState::Busy;
-                if now_idle {
-                    s.status.current = ServerState::Idle;
-                }
-                // The change may be run again (a retried transaction): the last run tells.
-                flag.store(now_idle, std::sync::atomic::Ordering::Relaxed);
-            }),
-        )
-        .await?;
-    if went_idle.load(std::sync::atomic::Ordering::Relaxed) {
-        app.bus.publish(Event::Server {
-            tenant_id: server.tenant_id.clone(),
-            server_id: server.server_id.clone(),
-        });
+    // Idle now (the store wrote it with the result), rather than at its next heartbeat.
+    if server_changed {
+        publish_server(app, server);
     }
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),

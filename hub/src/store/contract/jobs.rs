@@ -254,3 +254,136 @@ async fn jobs_no_agent_takes_end_unreachable_and_their_execution_ends() {
         assert!(exec.completed_at.is_some(), "{name}");
     }
 }
+
+#[tokio::test]
+async fn a_lease_marks_its_server_busy_and_the_last_result_idle_with_the_job() {
+    for (name, st) in stores().await {
+        st.insert_server(&server("t1", "a", "dev", &[]))
+            .await
+            .unwrap();
+        let mut held = server("t1", "m", "dev", &[]);
+        held.status.current = ServerState::Maintenance;
+        st.insert_server(&held).await.unwrap();
+        let (e, jobs) = execution("t1", "e1", &["a", "m"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let (e2, jobs2) = execution("t1", "e2", &["a"]);
+        st.insert_execution(&e2, &jobs2).await.unwrap();
+        let state = |id: &'static str| {
+            let st = st.as_ref();
+            async move {
+                st.get_server("t1", id)
+                    .await
+                    .unwrap()
+                    .unwrap()
+                    .status
+                    .current
+            }
+        };
+        let now = Utc::now();
+
+        let first = st
+            .lease_next_job(
+                "t1",
+                "a",
+                now,
+                now + Duration::seconds(30),
+                Duration::minutes(30),
+            )
+            .await
+            .unwrap();
+        assert!(first.job.is_some() && first.server_changed, "{name}");
+        assert_eq!(state("a").await, ServerState::Busy, "{name}");
+        let second = st
+            .lease_next_job(
+                "t1",
+                "a",
+                now,
+                now + Duration::seconds(30),
+                Duration::minutes(30),
+            )
+            .await
+            .unwrap();
+        assert!(
+            second.job.is_some() && !second.server_changed,
+            "{name}: already busy, nothing to say"
+        );
+        let held = st
+            .lease_next_job(
+                "t1",
+                "m",
+                now,
+                now + Duration::seconds(30),
+                Duration::minutes(30),
+            )
+            .await
+            .unwrap();
+        assert!(held.job.is_some() && !held.server_changed, "{name}");
+        assert_eq!(
+            state("m").await,
+            ServerState::Maintenance,
+            "{name}: maintenance stays"
+        );
+
+        // One of two jobs back: still busy, its success remembered.
+        let out = st
+            .finish_job("t1", "a", &first.job.unwrap().job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                FinishOutcome::Stored {
+                    server_changed: false,
+                    ..
+                }
+            ),
+            "{name}: {out:?}"
+        );
+        let a = st.get_server("t1", "a").await.unwrap().unwrap();
+        assert_eq!(a.status.current, ServerState::Busy, "{name}");
+        assert!(a.metadata.last_successful_execution.is_some(), "{name}");
+        // The last one back: idle with it.
+        let out = st
+            .finish_job("t1", "a", &second.job.unwrap().job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                FinishOutcome::Stored {
+                    server_changed: true,
+                    ..
+                }
+            ),
+            "{name}: {out:?}"
+        );
+        assert_eq!(state("a").await, ServerState::Idle, "{name}");
+        // A result delivered again changes nothing.
+        let jobs = st.jobs_of("e1").await.unwrap();
+        let a_job = jobs.iter().find(|j| j.server_id == "a").unwrap();
+        assert!(
+            matches!(
+                st.finish_job("t1", "a", &a_job.job_id, &ok_result(""), now)
+                    .await
+                    .unwrap(),
+                FinishOutcome::AlreadyFinal { .. }
+            ),
+            "{name}"
+        );
+        let out = st
+            .finish_job("t1", "m", &held.job.unwrap().job_id, &ok_result(""), now)
+            .await
+            .unwrap();
+        assert!(
+            matches!(
+                out,
+                FinishOutcome::Stored {
+                    server_changed: false,
+                    ..
+                }
+            ),
+            "{name}: {out:?}"
+        );
+        assert_eq!(state("m").await, ServerState::Maintenance, "{name}");
+    }
+}

@@ -297,13 +297,6 @@ impl Store for MongoStore {
         self.cancel(tenant, execution_id, by, now).await
     }
 
-    async fn jobs_in_hand(&self, tenant: &str, server_id: &str) -> StoreResult<u64> {
-        Ok(self
-            .col("jobs")
-            .count_documents(super::work::active_of(tenant, server_id))
-            .await?)
-    }
-
     async fn take_cancellations(
         &self,
         tenant: &str,

@@ -58,6 +58,26 @@ impl MongoStore {
         id: &str,
         change: crate::store::ServerChange,
     ) -> StoreResult<Option<Server>> {
+        self.modify_server_if(
+            tenant,
+            id,
+            std::sync::Arc::new(move |s: &mut Server| {
+                change(s);
+                true
+            }),
+        )
+        .await
+    }
+
+    /// Changes a server in a transaction of its own, written only when `change` says it
+    /// changed something (it may run again on a retry); the server as written, or None (no
+    /// such server, or nothing to write).
+    pub(super) async fn modify_server_if(
+        &self,
+        tenant: &str,
+        id: &str,
+        change: std::sync::Arc<dyn Fn(&mut Server) -> bool + Send + Sync>,
+    ) -> StoreResult<Option<Server>> {
         let key = server_id(tenant, id);
         self.txn(
             (self, key, change, tenant, id),
@@ -72,7 +92,9 @@ impl MongoStore {
                         return Ok(None);
                     };
                     let mut server = st.codec.server_from(to_json(d)?)?;
-                    change(&mut server);
+                    if !change(&mut server) {
+                        return Ok(None);
+                    }
                     server.tenant_id = tenant.to_string();
                     server.server_id = id.to_string();
                     st.col("servers")

@@ -1,18 +1,22 @@
 //! The job lifecycle in MongoDB: leasing, lease extension by heartbeats, results and
 //! cancellation — each a transaction that loads the job, its execution's control record and
 //! the server's lock, asks `crate::lifecycle`, and writes what changed (the sweeper's part is
-//! in `sweeps`). A concurrent writer of the same documents makes it retry (`txn`).
+//! in `sweeps`). A concurrent writer of the same documents makes it retry (`txn`). The
+//! server's busy/idle change after a lease or a result is a second write, after the job's.
 
 use super::super::{FinishOutcome, LeaseOutcome, StoreResult};
 use super::moves::Step;
 use super::{MongoStore, collect};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
+use crate::lifecycle::servers as servers_rules;
 use crate::lifecycle::settle::{self, ResultKind};
 use crate::lifecycle::{CancelAction, locks as lock_rules};
-use crate::model::{Job, Timestamp};
+use crate::model::{Job, Server, Timestamp};
 use futures::FutureExt;
 use greenroom_proto::JobResult;
 use mongodb::bson::doc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// How many queued jobs of a server one lease call considers.
 const CANDIDATES: i64 = 20;
@@ -63,13 +67,22 @@ impl MongoStore {
         until: Timestamp,
         lock_ttl: chrono::Duration,
     ) -> StoreResult<LeaseOutcome> {
-        match self.lease_by_moves(tenant, server, now, until).await? {
-            Some(out) => Ok(out),
+        let mut out = match self.lease_by_moves(tenant, server, now, until).await? {
+            Some(out) => out,
             None => {
                 self.lease_in_txn(tenant, server, now, until, lock_ttl)
-                    .await
+                    .await?
             }
+        };
+        // The server's change is a write of its own after the lease commits (the lease
+        // itself is usually a single-document move, no transaction to join).
+        if out.job.is_some() {
+            out.server_changed = self
+                .modify_server_if(tenant, server, Arc::new(servers_rules::on_lease))
+                .await?
+                .is_some();
         }
+        Ok(out)
     }
 
     /// None when a candidate needs the transaction.
@@ -304,6 +317,41 @@ impl MongoStore {
         r: &JobResult,
         now: Timestamp,
     ) -> StoreResult<FinishOutcome> {
+        let mut out = self.finish_job(tenant, server, job_id, r, now).await?;
+        // As with a lease, the server's change is a write of its own after the job's.
+        if let FinishOutcome::Stored { server_changed, .. }
+        | FinishOutcome::Retrying { server_changed, .. } = &mut out
+        {
+            let in_hand = self
+                .col("jobs")
+                .count_documents(active_of(tenant, server))
+                .await?;
+            let (r, went_idle) = (r.clone(), Arc::new(AtomicBool::new(false)));
+            let flag = went_idle.clone();
+            self.modify_server_if(
+                tenant,
+                server,
+                Arc::new(move |s: &mut Server| {
+                    // Run again on a retried transaction: the last run tells.
+                    flag.store(servers_rules::on_result(s, &r, in_hand), Ordering::Relaxed);
+                    true
+                }),
+            )
+            .await?;
+            *server_changed = went_idle.load(Ordering::Relaxed);
+        }
+        Ok(out)
+    }
+
+    /// The job's part of [`Self::finish`].
+    async fn finish_job(
+        &self,
+        tenant: &str,
+        server: &str,
+        job_id: &str,
+        r: &JobResult,
+        now: Timestamp,
+    ) -> StoreResult<FinishOutcome> {
         let moved = self
             .move_job(job_id, now, |job, ctl| {
                 if job.server_id != server || job.tenant_id != tenant {
@@ -334,10 +382,12 @@ impl MongoStore {
             Some(Some(ResultKind::Retrying)) => FinishOutcome::Retrying {
                 execution_id,
                 wake: Vec::new(),
+                server_changed: false,
             },
             Some(Some(ResultKind::Stored)) => FinishOutcome::Stored {
                 execution_id,
                 wake: Vec::new(),
+                server_changed: false,
             },
         })
     }
@@ -394,8 +444,16 @@ impl MongoStore {
                     }
                     Ok(match kind {
                         ResultKind::Fenced => FinishOutcome::Fenced { execution_id },
-                        ResultKind::Retrying => FinishOutcome::Retrying { execution_id, wake },
-                        ResultKind::Stored => FinishOutcome::Stored { execution_id, wake },
+                        ResultKind::Retrying => FinishOutcome::Retrying {
+                            execution_id,
+                            wake,
+                            server_changed: false,
+                        },
+                        ResultKind::Stored => FinishOutcome::Stored {
+                            execution_id,
+                            wake,
+                            server_changed: false,
+                        },
                     })
                 }
                 .boxed()

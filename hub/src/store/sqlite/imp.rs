@@ -322,11 +322,6 @@ impl Store for SqliteStore {
         self.write(move |tx, k| work::cancel(tx, k, &t, &i, &b, now))
             .await
     }
-    async fn jobs_in_hand(&self, tenant: &str, server: &str) -> StoreResult<u64> {
-        let (t, s) = (owned(tenant), owned(server));
-        self.read_inline(move |c, _| work::jobs_in_hand(c, &t, &s))
-            .await
-    }
     async fn take_cancellations(
         &self,
         tenant: &str,

@@ -153,11 +153,28 @@ pub(super) fn modify(
     id: &str,
     change: &(dyn Fn(&mut Server) + Send + Sync),
 ) -> StoreResult<Option<Server>> {
+    modify_if(tx, codec, tenant, id, |s| {
+        change(s);
+        true
+    })
+}
+
+/// Changes a server in the caller's transaction, written only when `change` says it changed
+/// something; the server as written, or None (no such server, or nothing to write).
+pub(super) fn modify_if(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    tenant: &str,
+    id: &str,
+    change: impl FnOnce(&mut Server) -> bool,
+) -> StoreResult<Option<Server>> {
     let Some(before) = get(tx, codec, tenant, id)? else {
         return Ok(None);
     };
     let mut s = before.clone();
-    change(&mut s);
+    if !change(&mut s) {
+        return Ok(None);
+    }
     // The key cannot change.
     s.tenant_id = tenant.to_string();
     s.server_id = id.to_string();

@@ -1,7 +1,8 @@
 //! The job lifecycle in the SQLite store: leasing, lease extension by heartbeats, results,
 //! cancellation, lapsed leases, undelivered jobs and due retries. Each function loads the job, its execution's
 //! control record and the server's lock, asks `crate::lifecycle`, and writes what changed
-//! in the caller's one transaction.
+//! in the caller's one transaction — the server's busy/idle change with a lease or a result
+//! included.
 
 use super::super::codec::Codec;
 use super::super::{
@@ -11,8 +12,9 @@ use super::executions::{
     commit_control, commit_job, jobs_where, read_control, read_execution, read_job,
     write_execution, write_job,
 };
-use super::{locks, ms};
+use super::{locks, ms, servers};
 use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
+use crate::lifecycle::servers as servers_rules;
 use crate::lifecycle::settle::{self, ResultKind};
 use crate::lifecycle::{CancelAction, locks as lock_rules};
 use crate::model::Timestamp;
@@ -80,6 +82,9 @@ pub(super) fn lease_next(
                 );
                 write_job(tx, codec, &job)?;
                 commit_control(tx, &mut ctl, now)?;
+                out.server_changed =
+                    servers::modify_if(tx, codec, tenant, server, servers_rules::on_lease)?
+                        .is_some();
                 out.changed.push(job.execution_id.clone());
                 out.job = Some(job);
                 break;
@@ -164,10 +169,27 @@ pub(super) fn finish(
     if released {
         wake.push(job.server_id.clone());
     }
-    Ok(match kind {
-        ResultKind::Fenced => FinishOutcome::Fenced { execution_id },
-        ResultKind::Retrying => FinishOutcome::Retrying { execution_id, wake },
-        ResultKind::Stored => FinishOutcome::Stored { execution_id, wake },
+    if kind == ResultKind::Fenced {
+        return Ok(FinishOutcome::Fenced { execution_id });
+    }
+    let in_hand = jobs_in_hand(tx, tenant, server)?;
+    let mut server_changed = false;
+    servers::modify_if(tx, codec, tenant, server, |s| {
+        server_changed = servers_rules::on_result(s, r, in_hand);
+        true
+    })?;
+    Ok(if kind == ResultKind::Retrying {
+        FinishOutcome::Retrying {
+            execution_id,
+            wake,
+            server_changed,
+        }
+    } else {
+        FinishOutcome::Stored {
+            execution_id,
+            wake,
+            server_changed,
+        }
     })
 }
 
