@@ -13,9 +13,11 @@
 //! file's free pages.
 //!
 //! The SQL lives in one module per collection as plain functions over a connection; `imp`
-//! turns them into the async `Store` methods.
+//! turns them into the async `Store` methods. WAL checkpoints run on a thread of their own
+//! (`checkpoint`), never inside a write's commit.
 
 mod audit;
+mod checkpoint;
 mod commit;
 mod dump;
 mod executions;
@@ -60,6 +62,8 @@ struct Inner {
     readers: Option<pool::Pool>,
     codec: Codec,
     path: Option<PathBuf>,
+    /// WAL checkpoints off the writer's path (a file's store; `checkpoint`).
+    _checkpoints: Option<checkpoint::Checkpointer>,
 }
 
 impl From<rusqlite::Error> for StoreError {
@@ -112,6 +116,7 @@ impl SqliteStore {
         conn.pragma_update(None, "secure_delete", "ON")?;
         configure(&conn)?;
         let conn = schema::migrate(conn, &codec)?;
+        let checkpoints = checkpoint::start(&conn, path)?;
         let readers = pool::Pool::open(READERS, || {
             let c = Connection::open_with_flags(
                 path,
@@ -120,7 +125,13 @@ impl SqliteStore {
             configure(&c)?;
             Ok(c)
         })?;
-        Self::with(conn, Some(readers), codec, Some(path.to_path_buf()))
+        Self::with(
+            conn,
+            Some(readers),
+            codec,
+            Some(path.to_path_buf()),
+            Some(checkpoints),
+        )
     }
 
     /// A private in-memory database (tests).
@@ -132,7 +143,7 @@ impl SqliteStore {
         let conn = Connection::open_in_memory()?;
         configure(&conn)?;
         let conn = schema::migrate(conn, &codec)?;
-        Self::with(conn, None, codec, None)
+        Self::with(conn, None, codec, None, None)
     }
 
     fn with(
@@ -140,6 +151,7 @@ impl SqliteStore {
         readers: Option<pool::Pool>,
         codec: Codec,
         path: Option<PathBuf>,
+        checkpoints: Option<checkpoint::Checkpointer>,
     ) -> StoreResult<Self> {
         let writer = Arc::new(Mutex::new(conn));
         let writes = commit::start_writer(writer.clone(), codec.clone())
@@ -151,6 +163,7 @@ impl SqliteStore {
                 readers,
                 codec,
                 path,
+                _checkpoints: checkpoints,
             }),
         })
     }
