@@ -51,3 +51,47 @@ pub(super) fn start(writer: &Connection, path: &Path) -> StoreResult<Checkpointe
         .map_err(|e| StoreError::Unavailable(format!("cannot start the checkpoint thread: {e}")))?;
     Ok(Checkpointer { _stop: stop })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::SqliteStore;
+    use crate::store::Store;
+
+    /// The database file alone, without its WAL: what has been checkpointed into it.
+    fn servers_in_main_file(path: &std::path::Path, copy: &std::path::Path) -> i64 {
+        std::fs::copy(path, copy).unwrap();
+        let c = rusqlite::Connection::open(copy).unwrap();
+        c.query_row("SELECT COUNT(*) FROM servers", [], |r| r.get(0))
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn writes_reach_the_database_file_though_the_writer_never_checkpoints() {
+        let dir = tempfile::tempdir().unwrap();
+        let (path, copy) = (dir.path().join("g.db"), dir.path().join("copy.db"));
+        let st = SqliteStore::open(&path, crate::store::codec::Codec::for_tests()).unwrap();
+        for i in 0..20 {
+            let s = crate::store::contract::server("t1", &format!("s{i}"), "dev", &[]);
+            st.insert_server(&s).await.unwrap();
+        }
+        // Far below the 1,000 pages at which SQLite would checkpoint by itself.
+        let mut seen = 0;
+        for _ in 0..50 {
+            seen = servers_in_main_file(&path, &copy);
+            if seen == 20 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(seen, 20, "the servers never left the WAL");
+        // And the writer's own commits do not checkpoint.
+        let writer_setting: i64 = st
+            .inner
+            .writer
+            .lock()
+            .unwrap()
+            .pragma_query_value(None, "wal_autocheckpoint", |r| r.get(0))
+            .unwrap();
+        assert_eq!(writer_setting, 0);
+    }
+}
