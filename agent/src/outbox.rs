@@ -2,8 +2,19 @@
 //! once the hub acknowledged it. A crash, a network cut or a hub restart loses no result.
 //!
 //! One file per job, `{job_id}.json` (ids that are not safe file names are hex-encoded),
-//! written as temp file + fsync + rename + directory fsync. Should the disk refuse a write,
-//! the result is kept in memory instead, so it is still delivered while the agent runs.
+//! written as a temp file renamed into place, so a restarted agent finds either the whole
+//! entry or none. Should the disk refuse a write, the result is kept in memory instead, so
+//! it is still delivered while the agent runs.
+//!
+//! The fsyncs that make an entry survive a power loss (the file, then the directory) run on
+//! a blocking thread while the result is already being delivered, not before: when a
+//! hundred jobs end at once they queue on the file system's journal for 10–30 ms, all of it
+//! added to every result's way to the hub. Nothing is lost by overlapping them: the entry is
+//! in the kernel's page cache before it is sent (an agent killed now finds it on restart),
+//! and a machine that loses power before the fsync ends loses the entry either way — had
+//! the fsync come first, the result would not have been sent yet; here it may already be
+//! stored. An entry cut short by such a loss is unreadable and moved aside on start
+//! (`pending`), and the hub settles the job as it does one whose agent vanished.
 
 use greenroom_proto::JobResult;
 use serde::{Deserialize, Serialize};
@@ -45,17 +56,35 @@ impl Outbox {
         })
     }
 
-    /// Stores a result durably. On a disk error the result is still kept (in memory) and the
-    /// error is returned so the caller can log it.
+    /// Stores a result: in place when this returns, durable shortly after (see the module
+    /// header). On a disk error the result is still kept (in memory) and the error is
+    /// returned so the caller can log it.
     pub fn put(&self, job_id: &str, result: &JobResult) -> io::Result<()> {
-        let written = self.write_file(job_id, result);
-        if written.is_err() {
-            self.memory().insert(job_id.to_string(), result.clone());
+        let file = match self.write_file(job_id, result) {
+            Ok(f) => f,
+            Err(e) => {
+                self.memory().insert(job_id.to_string(), result.clone());
+                return Err(e);
+            }
+        };
+        let dir = self.dir.clone();
+        let sync = move || {
+            if let Err(e) = file
+                .sync_all()
+                .and_then(|_| fs::File::open(&dir)?.sync_all())
+            {
+                tracing::warn!(dir = %dir.display(), error = %e, "cannot flush an outbox entry to disk; it may not survive a power loss");
+            }
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => drop(rt.spawn_blocking(sync)),
+            Err(_) => sync(),
         }
-        written
+        Ok(())
     }
 
-    fn write_file(&self, job_id: &str, result: &JobResult) -> io::Result<()> {
+    /// Writes the entry and renames it into place; the file, still to be flushed.
+    fn write_file(&self, job_id: &str, result: &JobResult) -> io::Result<fs::File> {
         let entry = Entry {
             job_id: job_id.to_string(),
             result: result.clone(),
@@ -66,10 +95,8 @@ impl Outbox {
         let dest = self.dir.join(format!("{name}.json"));
         let mut f = fs::File::create(&tmp)?;
         f.write_all(&bytes)?;
-        f.sync_all()?;
-        drop(f);
         fs::rename(&tmp, &dest)?;
-        fs::File::open(&self.dir)?.sync_all()
+        Ok(f)
     }
 
     /// Forgets a result (the hub acknowledged it, or will never take it).
