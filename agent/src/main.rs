@@ -241,7 +241,11 @@ fn run(path: &std::path::Path) -> ExitCode {
         Err(code) => return code,
     };
     greenroom_agent::logging::init(&cfg.execution);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread for the agent's own work: it waits on the hub and on its jobs' pipes, and
+    // what blocks (waiting for a child, flushing the outbox, reading a file or a database
+    // for a check) goes to tokio's blocking threads. A second worker thread (and its malloc
+    // arena) cost 0.6 MB of idle RSS and bought nothing measurable (docs/performance.md).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {
