@@ -24,6 +24,22 @@ use greenroom_proto::{
 };
 use serde_json::json;
 
+/// Heartbeats write on a shared beat of this many milliseconds of the wall clock.
+const HEARTBEAT_BEAT_MS: u32 = 100;
+
+/// Waits for the next beat, so that the store writes of the heartbeats that arrive within
+/// one beat are queued together and share one commit of the SQLite writer (group commit)
+/// instead of taking one each: 5,000 agents at a 30 s interval send ~170 heartbeats a
+/// second, which otherwise arrive one by one and each wake the writer thread, and the
+/// tasks waiting for it, on their own. A heartbeat's answer waits at most one beat longer.
+async fn on_the_beat() {
+    let into = Utc::now().timestamp_subsec_millis() % HEARTBEAT_BEAT_MS;
+    tokio::time::sleep(std::time::Duration::from_millis(u64::from(
+        HEARTBEAT_BEAT_MS - into,
+    )))
+    .await;
+}
+
 fn check_protocol(v: u32) -> Result<()> {
     if v != PROTOCOL_VERSION {
         return Err(Error::invalid(format!(
@@ -481,6 +497,7 @@ pub async fn heartbeat(
         .record(&server.tenant_id, &server.server_id, now, &req.metrics);
     let (f, m) = (req.facts.clone(), req.metrics.clone());
     let busy = !req.running_jobs.is_empty();
+    on_the_beat().await;
     // Only what a heartbeat reports changes; credentials and the rest stay as stored.
     app.store
         .modify_server(
