@@ -108,7 +108,7 @@ pub(super) fn get(
         .prepare_cached("SELECT doc FROM servers WHERE tenant_id = ?1 AND server_id = ?2")?
         .query_row(params![tenant, id], |r| r.get(0))
         .optional()?;
-    d.map(|d| codec.server_from(super::doc(&d)?)).transpose()
+    d.map(|d| codec.server_from_text(&d)).transpose()
 }
 
 pub(super) fn get_many(
@@ -143,7 +143,7 @@ pub(super) fn by_fingerprint(
         .prepare_cached("SELECT doc FROM servers WHERE fingerprint = ?1")?
         .query_row([fp], |r| r.get(0))
         .optional()?;
-    d.map(|d| codec.server_from(super::doc(&d)?)).transpose()
+    d.map(|d| codec.server_from_text(&d)).transpose()
 }
 
 pub(super) fn modify(
