@@ -100,6 +100,16 @@ pub(crate) async fn lease(
     now: chrono::DateTime<Utc>,
     secs: i64,
 ) -> Option<Job> {
+    lease_outcome(st, server, now, secs).await.job
+}
+
+/// What leasing the next job of `server` (tenant `t1`) for `secs` answered, in full.
+pub(crate) async fn lease_outcome(
+    st: &dyn Store,
+    server: &str,
+    now: chrono::DateTime<Utc>,
+    secs: i64,
+) -> crate::store::LeaseOutcome {
     st.lease_next_job(
         "t1",
         server,
@@ -109,7 +119,6 @@ pub(crate) async fn lease(
     )
     .await
     .unwrap()
-    .job
 }
 
 pub(crate) fn ok_result(out: &str) -> JobResult {
