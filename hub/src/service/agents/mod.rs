@@ -40,6 +40,14 @@ async fn on_the_beat() {
     .await;
 }
 
+/// Tells `serverUpdates` watchers that this server changed.
+fn publish_server(app: &App, server: &Server) {
+    app.bus.publish(Event::Server {
+        tenant_id: server.tenant_id.clone(),
+        server_id: server.server_id.clone(),
+    });
+}
+
 fn check_protocol(v: u32) -> Result<()> {
     if v != PROTOCOL_VERSION {
         return Err(Error::invalid(format!(
@@ -438,10 +446,7 @@ pub async fn revoke(
     let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
     audit::by_caller(app, caller, origin, "agent_revoked", r, details).await;
     app.bus.wake(&s.tenant_id, server_id);
-    app.bus.publish(Event::Server {
-        tenant_id: s.tenant_id.clone(),
-        server_id: server_id.to_string(),
-    });
+    publish_server(app, &s);
     Ok(s)
 }
 
@@ -548,10 +553,7 @@ pub async fn heartbeat(
             .await?
     };
     app.metrics.heartbeats.inc();
-    app.bus.publish(Event::Server {
-        tenant_id: server.tenant_id.clone(),
-        server_id: server.server_id.clone(),
-    });
+    publish_server(app, &server);
     Ok(HeartbeatResponse {
         server_time: now,
         heartbeat_interval: app.config.execution.heartbeat_interval,

@@ -1,6 +1,7 @@
 //! The work an agent does with the hub: the lease long-poll (jobs and cancellations),
 //! output, and results.
 
+use super::publish_server;
 use crate::app::App;
 use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
@@ -105,13 +106,6 @@ pub async fn lease(
             });
         }
     }
-}
-
-fn publish_server(app: &App, server: &Server) {
-    app.bus.publish(Event::Server {
-        tenant_id: server.tenant_id.clone(),
-        server_id: server.server_id.clone(),
-    });
 }
 
 /// Stores output; the new lines also go to the execution's JSON-lines log file.
