@@ -9,16 +9,16 @@ use crate::model::EventKind;
 use crate::model::{Server, ServerState, Timestamp};
 use greenroom_proto::{JobResult, Outcome};
 
+/// The states a server leaves for `Unreachable` when its heartbeats stop: not maintenance
+/// (an admin's) nor unreachable already. The stores read only servers in these states.
+pub const MAY_GO_SILENT: [ServerState; 3] =
+    [ServerState::Idle, ServerState::Busy, ServerState::Error];
+
 /// Marks `s` unreachable when its last heartbeat is older than `cutoff`; the event the
 /// change emits (kind and details), or `None` when nothing changed.
 pub fn mark_if_silent(s: &mut Server, cutoff: Timestamp) -> Option<(EventKind, serde_json::Value)> {
     let silent = s.status.last_heartbeat.is_none_or(|t| t < cutoff);
-    if !silent
-        || matches!(
-            s.status.current,
-            ServerState::Unreachable | ServerState::Maintenance
-        )
-    {
+    if !silent || !MAY_GO_SILENT.contains(&s.status.current) {
         return None;
     }
     s.status.current = ServerState::Unreachable;

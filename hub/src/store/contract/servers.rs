@@ -212,18 +212,53 @@ async fn silent_servers_become_unreachable() {
         st.insert_server(&server("t1", "fresh", "dev", &[]))
             .await
             .unwrap();
-        let ids = st
+        // Busy and silent; never heard from; silent but in maintenance (an admin's: kept).
+        let mut busy = server("t2", "busy", "dev", &[]);
+        busy.status.current = ServerState::Busy;
+        busy.status.last_heartbeat = old.status.last_heartbeat;
+        let mut never = server("t1", "never", "dev", &[]);
+        never.status.last_heartbeat = None;
+        let mut paused = server("t1", "paused", "dev", &[]);
+        paused.status.current = ServerState::Maintenance;
+        paused.status.last_heartbeat = old.status.last_heartbeat;
+        for s in [&busy, &never, &paused] {
+            st.insert_server(s).await.unwrap();
+        }
+        let mut ids = st
             .mark_unreachable(Utc::now() - Duration::minutes(1), Utc::now())
             .await
             .unwrap();
+        ids.sort_by(|a, b| (&a.tenant_id, &a.server_id).cmp(&(&b.tenant_id, &b.server_id)));
+        let marked = |t: &str, s: &str| ServerRef {
+            tenant_id: t.into(),
+            server_id: s.into(),
+        };
         assert_eq!(
             ids,
-            [ServerRef {
-                tenant_id: "t1".into(),
-                server_id: "old".into()
-            }],
+            [
+                marked("t1", "never"),
+                marked("t1", "old"),
+                marked("t2", "busy")
+            ],
             "{name}"
         );
+        assert!(
+            st.mark_unreachable(Utc::now() - Duration::minutes(1), Utc::now())
+                .await
+                .unwrap()
+                .is_empty(),
+            "{name}: marked once"
+        );
+        let state = |t: &'static str, id: &'static str| {
+            let st = &st;
+            async move { st.get_server(t, id).await.unwrap().unwrap().status.current }
+        };
+        assert_eq!(
+            state("t1", "paused").await,
+            ServerState::Maintenance,
+            "{name}"
+        );
+        assert_eq!(state("t1", "fresh").await, ServerState::Idle, "{name}");
         assert_eq!(
             st.get_server("t1", "old")
                 .await

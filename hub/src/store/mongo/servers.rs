@@ -226,7 +226,7 @@ impl MongoStore {
         // One equality-and-range read per state and case (an `$or` or `$nin` makes
         // SecantusDB, the test server, scan every server).
         let mut stale = Vec::new();
-        for state in ["idle", "busy", "error"] {
+        for state in crate::lifecycle::servers::MAY_GO_SILENT.map(|s| s.as_str()) {
             for heartbeat in [Bson::Null, doc! {"$lt": ms(cutoff)}.into()] {
                 stale.extend(
                     collect(

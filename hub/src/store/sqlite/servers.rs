@@ -266,10 +266,17 @@ pub(super) fn mark_unreachable(
     cutoff: Timestamp,
     now: Timestamp,
 ) -> StoreResult<Vec<ServerRef>> {
+    // Two ranges of the (state, last_heartbeat) index per state: a `NOT IN` or an `OR`
+    // read every server's row, each sweep (every 2 s).
+    let states = crate::lifecycle::servers::MAY_GO_SILENT
+        .map(|s| format!("'{}'", s.as_str()))
+        .join(", ");
     let stale: Vec<serde_json::Value> = docs(
         tx,
-        "SELECT doc FROM servers WHERE state NOT IN ('unreachable', 'maintenance')
-         AND (last_heartbeat IS NULL OR last_heartbeat < ?1)",
+        &format!(
+            "SELECT doc FROM servers WHERE state IN ({states}) AND last_heartbeat < ?1
+             UNION ALL SELECT doc FROM servers WHERE state IN ({states}) AND last_heartbeat IS NULL"
+        ),
         [ms(cutoff)],
     )?;
     let mut out = Vec::new();
