@@ -181,7 +181,9 @@ async fn dispatch_loop(app: App, lead: Leadership, stop: CancellationToken) {
     loop {
         tokio::select! {
             e = rx.recv() => match e {
-                Ok(Event::Execution { .. } | Event::Server { .. } | Event::Outbox | Event::Resync) | Err(RecvError::Lagged(_)) => {
+                // Not `Server`: every heartbeat publishes one (for `serverUpdates`), and a
+                // server's events are written by the sweep, which publishes `Outbox`.
+                Ok(Event::Execution { .. } | Event::Outbox | Event::Resync) | Err(RecvError::Lagged(_)) => {
                     // Let a burst settle into one read.
                     tokio::time::sleep(Duration::from_millis(20)).await;
                     while matches!(rx.try_recv(), Ok(_) | Err(TryRecvError::Lagged(_))) {}

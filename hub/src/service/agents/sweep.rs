@@ -132,7 +132,12 @@ pub async fn sweep(app: &App) -> Result<()> {
         .await?;
     }
     let cutoff = now - Duration::seconds(app.config.execution.offline_after_seconds as i64);
-    for s in app.store.mark_unreachable(cutoff, now).await? {
+    let silent = app.store.mark_unreachable(cutoff, now).await?;
+    if !silent.is_empty() {
+        // Each was stored with its `server_unreachable` event: for the notifier.
+        app.bus.publish(Event::Outbox);
+    }
+    for s in silent {
         tracing::warn!(server_id = %s.server_id, tenant = %s.tenant_id, "server stopped sending heartbeats; marked unreachable");
         app.bus.publish(Event::Server {
             tenant_id: s.tenant_id,
