@@ -20,8 +20,10 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 status=0
-(cd web && GREENROOM_URL="http://127.0.0.1:$port" GREENROOM_EXPECT_SERVERS=3 npm run --silent e2e) || status=$?
+(cd web && GREENROOM_URL="http://127.0.0.1:$port" GREENROOM_EXPECT_SERVERS=3 npm run --silent e2e) 2>&1 | tee "$dir/e2e.out" || status=$?
 if [ "$status" != 0 ]; then
+  # The demo's log first, then why each test failed: the end of a CI log is what gets read.
   echo "--- demo log (tail)"; tail -n 40 "$dir/demo.log"
+  echo "--- why the browser tests failed"; sed -n '/failing tests:/,$p' "$dir/e2e.out" | cut -c1-400 | head -n 120
 fi
 exit "$status"

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { apiToken, assertNoAxeViolations, BASE_URL, graphql, openPage, signInToServers, useBrowser } from './helpers.mjs';
 
-describe('Greenroom admin views', { timeout: 180_000 }, () => {
+describe('Greenroom admin views', { timeout: 600_000 }, () => {
   const browser = useBrowser();
 
   test('audit: filters in the URL, sign-ins hidden by default, an entry links to its execution', async () => {

@@ -24,7 +24,7 @@ async function download(page, open, item) {
   return { name: file.suggestedFilename(), body: await readFile(path) };
 }
 
-describe('Greenroom operations dashboard', { timeout: 240_000 }, () => {
+describe('Greenroom operations dashboard', { timeout: 600_000 }, () => {
   /** @type {import('playwright-core').Browser | undefined} */
   let browser;
   let executionId = '';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ARTIFACTS, BASE_URL, EMAIL, openPage, signIn, useBrowser } from './helpers.mjs';
 
-describe('GraphiQL', { timeout: 120_000 }, () => {
+describe('GraphiQL', { timeout: 600_000 }, () => {
   const browser = useBrowser();
 
   test('a signed-in user runs a query in /graphiql and sees the answer', async () => {

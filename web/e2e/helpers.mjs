@@ -1,6 +1,9 @@
 // Shared pieces of the browser tests: configuration from the environment, launching Debian's
 // Chromium through playwright-core, signing in, the axe-core WCAG 2.1 AA check, and a local
 // HTTP receiver for webhook notifications.
+// Each suite's `timeout` (10 minutes) only stops a hang: it bounds the whole suite, whose
+// run time grows with its tests and with the machine's load (the dashboard's took 173 s of
+// a 240 s bound on a quiet machine, 241 s beside a build). Each step waits with its own bound.
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -113,20 +116,19 @@ export const FILLED_RED = 'rgb(201, 42, 42)';
 /**
  * Waits until the element of `locator` is filled red (`filled` true) or not (false). It polls
  * that one element's computed background, so a colour transition still running after the mouse
- * moved (or another destructive button on the page) cannot decide it.
+ * moved (or another destructive button on the page) cannot decide it. The locator is resolved
+ * again at every look: a page that re-renders the button (data arriving again) puts a new
+ * element under the mouse, and a handle to the old one would never change colour.
  */
 export async function waitForFilledRed(page, locator, filled, message) {
-  const el = await locator.elementHandle();
-  try {
-    await page.waitForFunction(
-      ([node, red, want]) => (getComputedStyle(node).backgroundColor === red) === want,
-      [el, FILLED_RED, filled],
-      { timeout: 3_000, polling: 50 },
-    );
-  } catch (e) {
-    const now = await locator.evaluate((node) => getComputedStyle(node).backgroundColor);
-    assert.fail(`${message}: background ${now} after 3 s (${e.message.split('\n')[0]})`);
+  const deadline = Date.now() + 3_000;
+  const look = () => locator.evaluate((node) => getComputedStyle(node).backgroundColor, null, { timeout: 1_000 }).catch((e) => `(${e.message.split('\n')[0]})`);
+  let now = await look();
+  while ((now === FILLED_RED) !== filled && Date.now() < deadline) {
+    await page.waitForTimeout(50);
+    now = await look();
   }
+  assert.equal(now === FILLED_RED, filled, `${message}: background ${now} after 3 s`);
 }
 
 /** Text of the visible server rows' ids. */

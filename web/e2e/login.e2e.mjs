@@ -16,7 +16,7 @@ import { ARTIFACTS, BASE_URL, EMAIL, EXPECTED, PASSWORD, openPage as open, signI
 
 const ROWS_TIMEOUT_MS = 20_000;
 
-describe('Greenroom dashboard', { timeout: 120_000 }, () => {
+describe('Greenroom dashboard', { timeout: 600_000 }, () => {
   const browser = useBrowser();
 
   const openPage = (options = {}) => open(browser(), options);

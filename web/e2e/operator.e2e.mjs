@@ -22,7 +22,7 @@ async function axeBoth(page, where) {
 const executionIdOf = (page) => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
 const finalState = (page) => page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"], [data-state="FAILED"], [data-state="CANCELLED"]')).first();
 
-describe('Greenroom: what an operator reaches for first', { timeout: 300_000 }, () => {
+describe('Greenroom: what an operator reaches for first', { timeout: 600_000 }, () => {
   const browser = useBrowser();
 
   test('monitor: results per server, failed only, outcome bar, retry failed and re-run', async () => {

@@ -31,7 +31,7 @@ function expectedLevel(text) {
   return value >= 90 ? 'critical' : value >= 80 ? 'warning' : 'normal';
 }
 
-describe('Greenroom metrics history and overview', { timeout: 240_000 }, () => {
+describe('Greenroom metrics history and overview', { timeout: 600_000 }, () => {
   /** @type {import('playwright-core').Browser | undefined} */
   let browser;
 

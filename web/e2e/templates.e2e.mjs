@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser, waitForFilledRed } from './helpers.mjs';
 
-describe('Greenroom template editor', { timeout: 240_000 }, () => {
+describe('Greenroom template editor', { timeout: 600_000 }, () => {
   const browser = useBrowser();
 
   for (const colorScheme of ['light', 'dark']) {
