@@ -3,7 +3,7 @@
 
 use super::super::codec::Codec;
 use super::super::{Counted, ServerRef, StoreError, StoreResult};
-use super::{docs, ms, page_of};
+use super::{ms, page_of};
 use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
@@ -25,6 +25,19 @@ fn values(codec: &Codec, s: &Server) -> StoreResult<Vec<rusqlite::types::Value>>
         s.credentials.certificate_fingerprint.clone().into(),
         codec.server(s)?.to_string().into(),
     ])
+}
+
+/// The servers a query returns (its first column the document), each parsed straight from
+/// its stored text ([`Codec::server_from_text`]), not through a JSON value.
+fn servers_of(
+    c: &Connection,
+    codec: &Codec,
+    sql: &str,
+    params: impl rusqlite::Params,
+) -> StoreResult<Vec<Server>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let rows = stmt.query_map(params, |r| r.get::<_, String>(0))?;
+    rows.map(|d| codec.server_from_text(&d?)).collect()
 }
 
 /// What the list's filters read, kept in columns (migration 8) so that a search over
@@ -122,14 +135,12 @@ pub(super) fn get_many(
     for chunk in ids.chunks(500) {
         let marks = vec!["?"; chunk.len()].join(", ");
         let args = std::iter::once(tenant.to_string()).chain(chunk.iter().cloned());
-        let found: Vec<serde_json::Value> = docs(
+        out.extend(servers_of(
             c,
+            codec,
             &format!("SELECT doc FROM servers WHERE tenant_id = ? AND server_id IN ({marks})"),
             params_from_iter(args),
-        )?;
-        for d in found {
-            out.push(codec.server_from(d)?);
-        }
+        )?);
     }
     Ok(out)
 }
@@ -235,18 +246,16 @@ pub(super) fn list(
     }
     let dir = if seek.from_end { "DESC" } else { "ASC" };
     let offset = if seek.is_active() { 0 } else { page.offset() };
-    let mut items: Vec<Server> = docs(
+    let mut items = servers_of(
         c,
+        codec,
         &format!(
             "SELECT doc FROM servers WHERE {} ORDER BY server_id {dir} LIMIT {} OFFSET {offset}",
             clauses.join(" AND "),
             page.page_size,
         ),
         params_from_iter(args.iter()),
-    )?
-    .into_iter()
-    .map(|d| codec.server_from(d))
-    .collect::<StoreResult<_>>()?;
+    )?;
     if seek.from_end {
         items.reverse();
     }
@@ -271,8 +280,9 @@ pub(super) fn mark_unreachable(
     let states = crate::lifecycle::servers::MAY_GO_SILENT
         .map(|s| format!("'{}'", s.as_str()))
         .join(", ");
-    let stale: Vec<serde_json::Value> = docs(
+    let stale = servers_of(
         tx,
+        codec,
         &format!(
             "SELECT doc FROM servers WHERE state IN ({states}) AND last_heartbeat < ?1
              UNION ALL SELECT doc FROM servers WHERE state IN ({states}) AND last_heartbeat IS NULL"
@@ -280,8 +290,7 @@ pub(super) fn mark_unreachable(
         [ms(cutoff)],
     )?;
     let mut out = Vec::new();
-    for d in stale {
-        let mut s = codec.server_from(d)?;
+    for mut s in stale {
         let before = s.clone();
         let Some((kind, details)) = crate::lifecycle::servers::mark_if_silent(&mut s, cutoff)
         else {
@@ -298,14 +307,12 @@ pub(super) fn mark_unreachable(
 }
 
 pub(super) fn all(c: &Connection, codec: &Codec) -> StoreResult<Vec<Server>> {
-    docs(
+    servers_of(
         c,
+        codec,
         "SELECT doc FROM servers ORDER BY tenant_id, server_id",
         [],
-    )?
-    .into_iter()
-    .map(|d| codec.server_from(d))
-    .collect()
+    )
 }
 
 pub(super) fn count_by_state(c: &Connection, what: Counted) -> StoreResult<Vec<(String, u64)>> {
