@@ -8,9 +8,9 @@
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { apiToken, assertNoAxeViolations, BASE_URL, graphql, openPage, signInToServers, useBrowser } from './helpers.mjs';
+import { apiToken, assertNoAxeViolations, BASE_URL, graphql, openPage, signInToServers, useBrowser, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
-describe('Greenroom admin views', { timeout: 600_000 }, () => {
+describe('Greenroom admin views', { timeout: SUITE_TIMEOUT_MS }, () => {
   const browser = useBrowser();
 
   test('audit: filters in the URL, sign-ins hidden by default, an entry links to its execution', async () => {

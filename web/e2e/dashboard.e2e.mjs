@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, launch, openPage, runAdHoc, SCREENSHOTS, signInToServers, startWebhookReceiver, visibleServerIds } from './helpers.mjs';
+import { assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, launch, openPage, runAdHoc, SCREENSHOTS, signInToServers, startWebhookReceiver, visibleServerIds, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
 const filterBar = (page) => page.getByRole('search', { name: 'Filter servers' });
 
@@ -24,7 +24,7 @@ async function download(page, open, item) {
   return { name: file.suggestedFilename(), body: await readFile(path) };
 }
 
-describe('Greenroom operations dashboard', { timeout: 600_000 }, () => {
+describe('Greenroom operations dashboard', { timeout: SUITE_TIMEOUT_MS }, () => {
   /** @type {import('playwright-core').Browser | undefined} */
   let browser;
   let executionId = '';

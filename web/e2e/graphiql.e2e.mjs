@@ -6,9 +6,9 @@
 //   GREENROOM_URL, GREENROOM_ADMIN_EMAIL, GREENROOM_ADMIN_PASSWORD, GREENROOM_CHROMIUM: see login.e2e.mjs
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, EMAIL, openPage, signIn, useBrowser } from './helpers.mjs';
+import { ARTIFACTS, BASE_URL, EMAIL, openPage, signIn, useBrowser, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
-describe('GraphiQL', { timeout: 600_000 }, () => {
+describe('GraphiQL', { timeout: SUITE_TIMEOUT_MS }, () => {
   const browser = useBrowser();
 
   test('a signed-in user runs a query in /graphiql and sees the answer', async () => {

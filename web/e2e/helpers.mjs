@@ -1,9 +1,6 @@
 // Shared pieces of the browser tests: configuration from the environment, launching Debian's
 // Chromium through playwright-core, signing in, the axe-core WCAG 2.1 AA check, and a local
 // HTTP receiver for webhook notifications.
-// Each suite's `timeout` (10 minutes) only stops a hang: it bounds the whole suite, whose
-// run time grows with its tests and with the machine's load (the dashboard's took 173 s of
-// a 240 s bound on a quiet machine, 241 s beside a build). Each step waits with its own bound.
 import AxeBuilder from '@axe-core/playwright';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
@@ -11,6 +8,12 @@ import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
+/**
+ * Each suite's `timeout`: it only stops a hang. It bounds the whole suite, whose run time grows
+ * with its tests and with the machine's load (the dashboard's took 173 s of a 240 s bound on a
+ * quiet machine, 241 s beside a build). Each step waits with its own bound.
+ */
+export const SUITE_TIMEOUT_MS = 600_000;
 export const BASE_URL = process.env.GREENROOM_URL?.replace(/\/+$/, '');
 export const EMAIL = process.env.GREENROOM_ADMIN_EMAIL || 'admin@example.com';
 export const PASSWORD = process.env.GREENROOM_ADMIN_PASSWORD;

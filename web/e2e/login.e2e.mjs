@@ -12,11 +12,11 @@
 import assert from 'node:assert/strict';
 import { mkdir, rm } from 'node:fs/promises';
 import { describe, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, EMAIL, EXPECTED, PASSWORD, openPage as open, signIn, useBrowser } from './helpers.mjs';
+import { ARTIFACTS, BASE_URL, EMAIL, EXPECTED, PASSWORD, openPage as open, signIn, useBrowser, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
 const ROWS_TIMEOUT_MS = 20_000;
 
-describe('Greenroom dashboard', { timeout: 600_000 }, () => {
+describe('Greenroom dashboard', { timeout: SUITE_TIMEOUT_MS }, () => {
   const browser = useBrowser();
 
   const openPage = (options = {}) => open(browser(), options);

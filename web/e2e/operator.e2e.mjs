@@ -7,7 +7,7 @@
 // and dark on each view touched.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { assertNoAxeViolations, EXPECTED, openPage, runAdHoc, signInToServers, visibleServerIds, useBrowser, waitForFilledRed } from './helpers.mjs';
+import { assertNoAxeViolations, EXPECTED, openPage, runAdHoc, signInToServers, visibleServerIds, useBrowser, waitForFilledRed, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
 /** axe in light, then dark (the app follows the system scheme), back to light. */
 async function axeBoth(page, where) {
@@ -22,7 +22,7 @@ async function axeBoth(page, where) {
 const executionIdOf = (page) => decodeURIComponent(new URL(page.url()).pathname.split('/').pop() ?? '');
 const finalState = (page) => page.getByTestId('execution-state').and(page.locator('[data-state="COMPLETED"], [data-state="FAILED"], [data-state="CANCELLED"]')).first();
 
-describe('Greenroom: what an operator reaches for first', { timeout: 600_000 }, () => {
+describe('Greenroom: what an operator reaches for first', { timeout: SUITE_TIMEOUT_MS }, () => {
   const browser = useBrowser();
 
   test('monitor: results per server, failed only, outcome bar, retry failed and re-run', async () => {

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import { mkdir } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
-import { apiToken, assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, graphql, launch, openPage, SCREENSHOTS, signIn, signInToServers, visibleServerIds } from './helpers.mjs';
+import { apiToken, assertNoAxeViolations, BASE_URL, checkEnvironment, EMAIL, EXPECTED, graphql, launch, openPage, SCREENSHOTS, signIn, signInToServers, visibleServerIds, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
 const SCHEMES = /** @type {const} */ (['light', 'dark']);
 
@@ -31,7 +31,7 @@ function expectedLevel(text) {
   return value >= 90 ? 'critical' : value >= 80 ? 'warning' : 'normal';
 }
 
-describe('Greenroom metrics history and overview', { timeout: 600_000 }, () => {
+describe('Greenroom metrics history and overview', { timeout: SUITE_TIMEOUT_MS }, () => {
   /** @type {import('playwright-core').Browser | undefined} */
   let browser;
 

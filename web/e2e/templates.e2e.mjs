@@ -12,9 +12,9 @@
 //   GREENROOM_CHROMIUM — as for login.e2e.mjs.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser, waitForFilledRed } from './helpers.mjs';
+import { BASE_URL, assertNoAxeViolations, openPage, signInToServers, useBrowser, waitForFilledRed, SUITE_TIMEOUT_MS } from './helpers.mjs';
 
-describe('Greenroom template editor', { timeout: 600_000 }, () => {
+describe('Greenroom template editor', { timeout: SUITE_TIMEOUT_MS }, () => {
   const browser = useBrowser();
 
   for (const colorScheme of ['light', 'dark']) {
