@@ -283,11 +283,17 @@ pub(super) fn docs(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> StoreResult<Vec<serde_json::Value>> {
+    parsed(c, sql, params, doc)
+}
+
+/// The text a query returns in its first column, each turned into a record by `parse`.
+pub(super) fn parsed<T>(
+    c: &Connection,
+    sql: &str,
+    params: impl rusqlite::Params,
+    parse: impl Fn(&str) -> StoreResult<T>,
+) -> StoreResult<Vec<T>> {
     let mut stmt = c.prepare_cached(sql)?;
     let rows = stmt.query_map(params, |r| r.get::<_, String>(0))?;
-    let mut out = Vec::new();
-    for d in rows {
-        out.push(doc(&d?)?);
-    }
-    Ok(out)
+    rows.map(|d| parse(&d?)).collect()
 }

@@ -3,7 +3,7 @@
 
 use super::super::codec::Codec;
 use super::super::{Counted, ServerRef, StoreError, StoreResult};
-use super::{ms, page_of};
+use super::{ms, page_of, parsed};
 use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
@@ -35,9 +35,7 @@ fn servers_of(
     sql: &str,
     params: impl rusqlite::Params,
 ) -> StoreResult<Vec<Server>> {
-    let mut stmt = c.prepare_cached(sql)?;
-    let rows = stmt.query_map(params, |r| r.get::<_, String>(0))?;
-    rows.map(|d| codec.server_from_text(&d?)).collect()
+    parsed(c, sql, params, |d| codec.server_from_text(d))
 }
 
 /// What the list's filters read, kept in columns (migration 8) so that a search over
