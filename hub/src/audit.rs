@@ -1,8 +1,11 @@
 //! Recording audit entries: every mutation, by users, agents and the hub itself, goes
-//! through [`record`]. The store keeps them append-only and hash-chained.
+//! through [`record`], except the changes the hub or an agent makes that others may read
+//! the moment they commit (a lock expiring, a fenced result): a store writes those entries
+//! ([`lock_expired`], [`result_fenced`]) in the same transaction. The store keeps them
+//! append-only and hash-chained.
 
 use crate::app::App;
-use crate::model::AuditEntry;
+use crate::model::{AuditEntry, Job, ServerLock, Timestamp};
 use crate::store::Store;
 use serde_json::{Value, json};
 
@@ -141,23 +144,86 @@ pub async fn record_in(
     details: Value,
     error: Option<&str>,
 ) {
+    let entry = entry(
+        tenant_id,
+        actor,
+        event_type,
+        resource,
+        details,
+        error,
+        chrono::Utc::now(),
+    );
+    if let Err(e) = store.append_audit(&entry).await {
+        tracing::error!(event_type, error = %e, "could not write audit entry");
+    }
+}
+
+/// One audit entry, built: for [`record_in`], and for the stores, which write the entries of
+/// what the hub or an agent changed inside the transaction that changes it
+/// ([`lock_expired`], [`result_fenced`]) so that no reader sees the change without its entry.
+pub fn entry(
+    tenant_id: &str,
+    actor: Actor<'_>,
+    event_type: &str,
+    resource: Resource<'_>,
+    details: Value,
+    error: Option<&str>,
+    at: chrono::DateTime<chrono::Utc>,
+) -> AuditEntry {
     let affected = details
         .get("affected_servers")
         .and_then(Value::as_array)
         .map(Vec::len)
         .unwrap_or(1);
-    let entry = AuditEntry {
+    AuditEntry {
         tenant_id: tenant_id.to_string(),
-        timestamp: chrono::Utc::now(),
+        timestamp: at,
         event_type: event_type.to_string(),
         actor: actor.to_json(),
         resource: json!({"type": resource.kind, "id": resource.id, "name": resource.name}),
         details,
         result: json!({"success": error.is_none(), "error_message": error, "affected_count": affected}),
-    };
-    if let Err(e) = store.append_audit(&entry).await {
-        tracing::error!(event_type, error = %e, "could not write audit entry");
     }
+}
+
+/// The entry of a lock whose time ran out, written by the store with the lock's new state
+/// (by the sweep, or by whatever write first finds it lapsed).
+pub fn lock_expired(l: &ServerLock, now: Timestamp) -> AuditEntry {
+    let r = Resource {
+        kind: "server_lock",
+        id: &l.lock_id,
+        name: Some(&l.server_id),
+    };
+    entry(
+        &l.tenant_id,
+        Actor::System,
+        "lock_expired",
+        r,
+        json!({"server_id": l.server_id, "fencing_token": l.fencing_token}),
+        None,
+        now,
+    )
+}
+
+/// The entry of an agent's result refused because the job's server lock expired or changed
+/// hands (fencing), written by the store with the job's failure.
+pub fn result_fenced(job: &Job, now: Timestamp) -> AuditEntry {
+    let r = Resource {
+        kind: "job",
+        id: &job.job_id,
+        name: Some(&job.execution_id),
+    };
+    entry(
+        &job.tenant_id,
+        Actor::Agent {
+            server_id: &job.server_id,
+        },
+        "result_fenced",
+        r,
+        json!({"fencing_token": job.fencing_token}),
+        Some("server lock expired or changed hands"),
+        now,
+    )
 }
 
 /// What an audit log query narrows to: every field that is set narrows, all together. The

@@ -102,21 +102,7 @@ pub async fn sweep(app: &App) -> Result<()> {
             .lock_events
             .with_label_values(&["expired"])
             .inc();
-        let r = Resource {
-            kind: "server_lock",
-            id: &lock.lock_id,
-            name: Some(&lock.server_id),
-        };
-        audit::record(
-            app,
-            &lock.tenant_id,
-            Actor::System,
-            "lock_expired",
-            r,
-            json!({"server_id": lock.server_id, "fencing_token": lock.fencing_token}),
-            None,
-        )
-        .await;
+        // Its `lock_expired` audit entry was written with the lock's new state.
         app.bus.wake(&lock.tenant_id, &lock.server_id);
     }
     let timeout_secs = app.config.execution.delivery_timeout_seconds;

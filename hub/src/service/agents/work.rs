@@ -173,23 +173,7 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
                 tenant_id: server.tenant_id.clone(),
                 execution_id: execution_id.clone(),
             });
-            let r = Resource {
-                kind: "job",
-                id: job_id,
-                name: Some(&execution_id),
-            };
-            audit::record(
-                app,
-                &server.tenant_id,
-                Actor::Agent {
-                    server_id: &server.server_id,
-                },
-                "result_fenced",
-                r,
-                json!({}),
-                Some("server lock expired or changed hands"),
-            )
-            .await;
+            // Its `result_fenced` audit entry was written with the job's failure.
             return Err(Error::Conflict(format!(
                 "job {job_id}: its server lock expired or changed hands before this result; the result was refused"
             )));

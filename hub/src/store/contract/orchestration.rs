@@ -267,6 +267,48 @@ async fn locks_exclude_each_other_extend_a_bounded_number_of_times_and_expire() 
     }
 }
 
+/// The tenant `t1`'s audit entries of one event type, newest first.
+async fn audited(st: &dyn Store, event_type: &str) -> Vec<serde_json::Value> {
+    let f = crate::audit::AuditFilter {
+        event_type: Some(event_type.into()),
+        ..Default::default()
+    };
+    st.list_audit("t1", &f, page(1, 50)).await.unwrap().items
+}
+
+#[tokio::test]
+async fn a_lapsed_lock_is_audited_by_the_write_that_finds_it() {
+    for (name, st) in stores().await {
+        let now = Utc::now();
+        let first = st
+            .acquire_lock(&maintenance_lock("a", 1), now)
+            .await
+            .unwrap()
+            .unwrap();
+        // No sweep ran: the next take finds the first lock lapsed and ends it.
+        st.acquire_lock(&maintenance_lock("a", 10), now + Duration::minutes(2))
+            .await
+            .unwrap()
+            .expect("the lapsed lock does not hold the server");
+        let expired = audited(st.as_ref(), "lock_expired").await;
+        assert_eq!(expired.len(), 1, "{name}: {expired:?}");
+        assert_eq!(
+            expired[0]["resource"]["id"],
+            first.lock_id.as_str(),
+            "{name}"
+        );
+        assert_eq!(expired[0]["actor"]["type"], "system", "{name}");
+        // The sweep finds nothing more to end, and audits nothing twice.
+        let ended = st.expire_locks(now + Duration::minutes(3)).await.unwrap();
+        assert!(ended.is_empty(), "{name}: {ended:?}");
+        assert_eq!(
+            audited(st.as_ref(), "lock_expired").await.len(),
+            1,
+            "{name}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
     for (name, st) in stores().await {
@@ -328,6 +370,20 @@ async fn a_job_needing_a_lock_waits_and_a_stale_holder_is_fenced() {
         let job = &st.jobs_of("lk").await.unwrap()[0];
         assert_eq!(job.state, JobState::Failed, "{name}");
         assert!(job.error.as_deref().unwrap().contains("fencing"), "{name}");
+        // Each change the hub or an agent made is audited in its own transaction: readable
+        // the moment the change is.
+        let fenced = audited(st.as_ref(), "result_fenced").await;
+        assert_eq!(fenced.len(), 1, "{name}: {fenced:?}");
+        assert_eq!(fenced[0]["resource"]["id"], j.job_id.as_str(), "{name}");
+        assert_eq!(fenced[0]["actor"]["id"], "a", "{name}");
+        assert_eq!(fenced[0]["result"]["success"], false, "{name}");
+        let expired = audited(st.as_ref(), "lock_expired").await;
+        assert_eq!(expired.len(), 1, "{name}: the job's lock: {expired:?}");
+        assert_eq!(
+            expired[0]["details"]["fencing_token"],
+            j.fencing_token.unwrap(),
+            "{name}"
+        );
 
         let (e, jobs) = execution_with(
             "t1",

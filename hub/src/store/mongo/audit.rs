@@ -14,45 +14,52 @@ use mongodb::bson::doc;
 
 impl MongoStore {
     pub(super) async fn append_audit(&self, e: &AuditEntry) -> StoreResult<u64> {
-        let text = serde_json::to_string(e)?;
         let _one_at_a_time = self.audit_gate.lock().await;
-        self.txn((self, text, e), |s, (st, text, e)| {
-            async move {
-                // The chain's head (last sequence and hash) is one document every writer
-                // updates: two appends cannot both extend the same entry.
-                let head = st
-                    .col("counters")
-                    .find_one(doc! {"_id": "audit"})
-                    .session(&mut *s)
-                    .await?;
-                let (seq, prev) = match head {
-                    Some(h) => (
-                        super::int(&h, "value").unwrap_or(0),
-                        h.get_str("hash").unwrap_or_default().to_string(),
-                    ),
-                    None => (0, String::new()),
-                };
-                let seq = seq + 1;
-                let hash = crate::audit::chain_hash(&prev, text);
-                st.col("counters")
-                    .update_one(doc! {"_id": "audit"}, doc! {"$set": {"value": seq, "hash": &hash}})
-                    .upsert(true)
-                    .session(&mut *s)
-                    .await?;
-                let mut entry = doc! {
-                    "_id": seq, "tenant_id": &e.tenant_id, "timestamp": ms(e.timestamp),
-                    "event_type": &e.event_type, "doc": text.as_str(), "prev_hash": &prev, "hash": &hash,
-                };
-                entry.extend(audit_query_fields(text));
-                st.col("audit_logs")
-                    .insert_one(entry)
-                    .session(&mut *s)
-                    .await?;
-                Ok(seq as u64)
-            }
-            .boxed()
-        })
-        .await
+        self.txn((self, e), |s, &(st, e)| st.append_audit_in(s, e).boxed())
+            .await
+    }
+
+    /// Appends an audit entry inside the caller's transaction; its sequence number. The
+    /// chain's head (last sequence and hash) is one document every writer updates: two
+    /// appends cannot both extend the same entry (one conflicts and its transaction re-runs).
+    pub(super) async fn append_audit_in(
+        &self,
+        s: &mut ClientSession,
+        e: &AuditEntry,
+    ) -> StoreResult<u64> {
+        let text = serde_json::to_string(e)?;
+        let head = self
+            .col("counters")
+            .find_one(doc! {"_id": "audit"})
+            .session(&mut *s)
+            .await?;
+        let (seq, prev) = match head {
+            Some(h) => (
+                super::int(&h, "value").unwrap_or(0),
+                h.get_str("hash").unwrap_or_default().to_string(),
+            ),
+            None => (0, String::new()),
+        };
+        let seq = seq + 1;
+        let hash = crate::audit::chain_hash(&prev, &text);
+        self.col("counters")
+            .update_one(
+                doc! {"_id": "audit"},
+                doc! {"$set": {"value": seq, "hash": &hash}},
+            )
+            .upsert(true)
+            .session(&mut *s)
+            .await?;
+        let mut entry = doc! {
+            "_id": seq, "tenant_id": &e.tenant_id, "timestamp": ms(e.timestamp),
+            "event_type": &e.event_type, "doc": text.as_str(), "prev_hash": &prev, "hash": &hash,
+        };
+        entry.extend(audit_query_fields(&text));
+        self.col("audit_logs")
+            .insert_one(entry)
+            .session(&mut *s)
+            .await?;
+        Ok(seq as u64)
     }
 
     pub(super) async fn list_audit(

@@ -48,6 +48,20 @@ impl MongoStore {
             .transpose()
     }
 
+    /// Ends a lapsed lock, with its `lock_expired` audit entry in the same transaction.
+    async fn expire_lock_in(
+        &self,
+        s: &mut ClientSession,
+        l: &mut ServerLock,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        rules::expire(l, now);
+        self.write_lock_in(s, l).await?;
+        self.append_audit_in(s, &crate::audit::lock_expired(l, now))
+            .await?;
+        Ok(())
+    }
+
     /// The server's live lock inside a transaction: one that lapsed is ended here first.
     pub(super) async fn current_lock_in(
         &self,
@@ -65,8 +79,7 @@ impl MongoStore {
             .transpose()?;
         match found {
             Some(mut l) if rules::is_lapsed(&l, now) => {
-                rules::expire(&mut l, now);
-                self.write_lock_in(s, &l).await?;
+                self.expire_lock_in(s, &mut l, now).await?;
                 Ok(None)
             }
             other => Ok(other),
@@ -173,8 +186,7 @@ impl MongoStore {
                     };
                     let mut l = st.lock_from(d)?;
                     if rules::is_lapsed(&l, now) {
-                        rules::expire(&mut l, now);
-                        st.write_lock_in(s, &l).await?;
+                        st.expire_lock_in(s, &mut l, now).await?;
                     }
                     if let Err(r) = change(&mut l) {
                         return Ok(Some(Err(r)));
@@ -244,8 +256,7 @@ impl MongoStore {
                 let mut out = Vec::new();
                 for d in collect_in(s, cursor).await? {
                     let mut l = st.lock_from(d)?;
-                    rules::expire(&mut l, now);
-                    st.write_lock_in(s, &l).await?;
+                    st.expire_lock_in(s, &mut l, now).await?;
                     out.push(l);
                 }
                 Ok(out)

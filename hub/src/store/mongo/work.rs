@@ -442,6 +442,10 @@ impl MongoStore {
                     if released {
                         wake.push(job.server_id.clone());
                     }
+                    if kind == ResultKind::Fenced {
+                        st.append_audit_in(s, &crate::audit::result_fenced(&job, now))
+                            .await?;
+                    }
                     Ok(match kind {
                         ResultKind::Fenced => FinishOutcome::Fenced { execution_id },
                         ResultKind::Retrying => FinishOutcome::Retrying {

@@ -81,6 +81,19 @@ fn marked_active(
     )
 }
 
+/// Ends a lapsed lock, with its `lock_expired` audit entry in the same transaction.
+fn expire(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    l: &mut ServerLock,
+    now: Timestamp,
+) -> StoreResult<()> {
+    rules::expire(l, now);
+    write(tx, codec, l)?;
+    super::audit::append(tx, &crate::audit::lock_expired(l, now))?;
+    Ok(())
+}
+
 /// The server's live lock inside a write: one that lapsed is ended here first.
 pub(super) fn current(
     tx: &Transaction<'_>,
@@ -91,8 +104,7 @@ pub(super) fn current(
 ) -> StoreResult<Option<ServerLock>> {
     match marked_active(tx, codec, tenant, server)? {
         Some(mut l) if rules::is_lapsed(&l, now) => {
-            rules::expire(&mut l, now);
-            write(tx, codec, &l)?;
+            expire(tx, codec, &mut l, now)?;
             Ok(None)
         }
         other => Ok(other),
@@ -148,8 +160,7 @@ pub(super) fn change(
         return Ok(None);
     };
     if rules::is_lapsed(&l, now) {
-        rules::expire(&mut l, now);
-        write(tx, codec, &l)?;
+        expire(tx, codec, &mut l, now)?;
     }
     if let Err(r) = change(&mut l) {
         return Ok(Some(Err(r)));
@@ -222,8 +233,7 @@ pub(super) fn expire_all(
     let mut out = Vec::new();
     for d in lapsed {
         let mut l = codec.lock_from(d)?;
-        rules::expire(&mut l, now);
-        write(tx, codec, &l)?;
+        expire(tx, codec, &mut l, now)?;
         out.push(l);
     }
     Ok(out)

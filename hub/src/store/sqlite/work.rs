@@ -170,6 +170,7 @@ pub(super) fn finish(
         wake.push(job.server_id.clone());
     }
     if kind == ResultKind::Fenced {
+        super::audit::append(tx, &crate::audit::result_fenced(&job, now))?;
         return Ok(FinishOutcome::Fenced { execution_id });
     }
     let in_hand = jobs_in_hand(tx, tenant, server)?;
