@@ -359,6 +359,63 @@ async fn documented_schemas_match_real_answers() {
         check(&doc, &schema, &body, url, &mut problems);
         assert!(problems.is_empty(), "GET {url}: {problems:#?}\n{body:#}");
     }
+    // The execution document, as one execution's answer and in the history's pages: the
+    // real keys are the documented ones, at every level (none missing, none undocumented).
+    let (status, started) = hub
+        .post(
+            "/api/v1/executions",
+            Some(&token),
+            json!({"action": {"type": "shell_command", "command": "echo hi"}, "target_servers": ["web-01", "web-02"]}),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    let id = started["execution_id"].as_str().unwrap();
+    let one = format!("/api/v1/executions/{id}");
+    for (template, url) in [
+        ("/api/v1/executions/{id}", one.as_str()),
+        ("/api/v1/executions", "/api/v1/executions"),
+        ("/api/v1/executions/history", "/api/v1/executions/history"),
+    ] {
+        let (status, body) = hub.get(url, Some(&token)).await;
+        assert_eq!(status, 200, "GET {url}: {body}");
+        let schema = answer_schema(&doc, "get", template, 200);
+        let mut problems = Vec::new();
+        check(&doc, &schema, &body, url, &mut problems);
+        assert!(problems.is_empty(), "GET {url}: {problems:#?}\n{body:#}");
+        let execution = if body["items"].is_array() {
+            assert_eq!(body["items"].as_array().unwrap().len(), 1, "{body}");
+            &body["items"][0]
+        } else {
+            &body
+        };
+        let documented = &doc["components"]["schemas"]["ExecutionDoc"];
+        for (part, name) in [
+            ("", "ExecutionDoc"),
+            ("/status", "ExecutionStatusDoc"),
+            ("/timing", "ExecutionTimingDoc"),
+            ("/results", "ExecutionResultsDoc"),
+            ("/results/details/0", "JobDetailDoc"),
+        ] {
+            let real: BTreeSet<&String> = execution
+                .pointer(part)
+                .and_then(Value::as_object)
+                .unwrap_or_else(|| panic!("{url}: no {part} in {execution}"))
+                .keys()
+                .collect();
+            let props = &doc["components"]["schemas"][name]["properties"];
+            let described: BTreeSet<&String> = props.as_object().unwrap().keys().collect();
+            assert_eq!(real, described, "{url}: {name} at {part:?} ({documented})");
+        }
+        assert_eq!(
+            execution["logs"]["url"],
+            format!("/api/v1/executions/{id}/logs"),
+            "{url}"
+        );
+    }
+    // One execution's answer says more about its output than a list does.
+    let (_, body) = hub.get(&one, Some(&token)).await;
+    assert_eq!(body["logs"]["entries_count"], 0, "{body}");
+
     // The server list really had items to check, and the checker can find a mismatch.
     let (_, servers) = hub.get("/api/v1/servers", Some(&token)).await;
     assert_eq!(servers["items"].as_array().unwrap().len(), 2, "{servers}");

@@ -85,9 +85,9 @@ pub async fn execution(
             };
             let msg = match item {
                 Live::Snapshot(v, tail) => {
-                    json!({"type": "snapshot", "execution": v.to_json(), "output": tail})
+                    json!({"type": "snapshot", "execution": v.doc(), "output": tail})
                 }
-                Live::Update(v) => json!({"type": "update", "execution": v.to_json()}),
+                Live::Update(v) => json!({"type": "update", "execution": v.doc()}),
                 Live::Output(lines) => json!({"type": "output", "lines": *lines}),
                 Live::Missed(n) => json!({"type": "missed", "events": n}),
             };

@@ -8,7 +8,9 @@ use crate::auth::Caller;
 use crate::error::{Error, Json, Path, Query, Result};
 use crate::model::{ExecutionFilter, ExecutionOrder, ExecutionState, Page, PageRequest};
 use crate::service::executions;
+use crate::service::executions::{ExecutionView, logs_url};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa_axum::router::OpenApiRouter;
@@ -150,7 +152,7 @@ struct HistoryQuery {
     params(HistoryQuery),
     responses((status = 200, description = "A page of executions", body = Page<ExecutionDoc>))
 )]
-async fn list(state: State, caller: Caller, query: Query<HistoryQuery>) -> Result<Json<Value>> {
+async fn list(state: State, caller: Caller, query: Query<HistoryQuery>) -> Result<Response> {
     history(state, caller, query).await
 }
 
@@ -167,7 +169,7 @@ async fn history(
     axum::extract::State(app): State,
     caller: Caller,
     Query(q): Query<HistoryQuery>,
-) -> Result<Json<Value>> {
+) -> Result<Response> {
     let status = match q.status.as_deref() {
         None => None,
         Some(s) => Some(ExecutionState::parse(s).ok_or_else(|| {
@@ -202,10 +204,13 @@ async fn history(
         PageRequest::new(q.page, q.page_size)?,
     )
     .await?;
-    let items: Vec<Value> = p.items.iter().map(|v| v.to_json()).collect();
-    Ok(Json(
-        json!({"items": items, "total": p.total, "page": p.page, "page_size": p.page_size}),
-    ))
+    Ok(Json(Page {
+        items: p.items.iter().map(ExecutionView::doc).collect(),
+        total: p.total,
+        page: p.page,
+        page_size: p.page_size,
+    })
+    .into_response())
 }
 
 /// The execution document, with where its output is.
@@ -221,12 +226,11 @@ async fn read(
     axum::extract::State(app): State,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<Value>> {
+) -> Result<Response> {
     let view = executions::view(&app, &caller, &id).await?;
-    let mut doc = view.to_json();
     let (_, count) = app.store.execution_logs(&id, None, 0, 1).await?;
-    doc["logs"] = log_info(&app, &id, count).await;
-    Ok(Json(doc))
+    let logs = log_info(&app, &id, count).await;
+    Ok(Json(view.doc_with_logs(logs)).into_response())
 }
 
 async fn log_info(app: &crate::app::App, id: &str, count: u64) -> Value {
@@ -235,7 +239,7 @@ async fn log_info(app: &crate::app::App, id: &str, count: u64) -> Value {
         "log_level": "INFO",
         "entries_count": count,
         "size_bytes": crate::logs::size(&app.config.server.data_dir, id).await,
-        "url": format!("/api/v1/executions/{id}/logs"),
+        "url": logs_url(id),
     })
 }
 
@@ -256,9 +260,9 @@ async fn cancel(
     caller: Caller,
     origin: Origin,
     Path(id): Path<String>,
-) -> Result<(StatusCode, Json<Value>)> {
+) -> Result<Response> {
     let view = executions::cancel(&app, &caller, &id, &origin).await?;
-    Ok((StatusCode::ACCEPTED, Json(view.to_json())))
+    Ok((StatusCode::ACCEPTED, Json(view.doc())).into_response())
 }
 
 /// A page of the execution's output lines: in order per server (`offset`), or those stored

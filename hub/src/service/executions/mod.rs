@@ -10,7 +10,7 @@ mod view;
 pub use live::{Live, SNAPSHOT_TAIL, watch};
 pub use plan::{Plan, PlannedTarget, plan, resolve_rate};
 pub use rerun::rerun;
-pub use view::ExecutionView;
+pub use view::{ExecutionView, logs_url};
 
 use crate::app::App;
 use crate::audit::{self, Actor, Origin, Resource};
