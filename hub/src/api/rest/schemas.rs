@@ -1,6 +1,6 @@
 //! The shapes of REST answers that are not model types: small answer structs the handlers
 //! build (and serialise) themselves, and — marked "described" — schemas of documents the
-//! services build as JSON (`ExecutionView::to_json`, the audit store's entries, the
+//! services build as JSON (`ExecutionView::doc`, the audit store's entries, the
 //! compliance report, a notification rule as shown). A described schema is only for the
 //! OpenAPI document; keep it in step with the JSON it describes (`tests/openapi.rs` checks
 //! the required properties of several against real answers).
@@ -198,7 +198,7 @@ pub struct ComplianceReport {
     security_events: Vec<Value>,
 }
 
-/// Described: the specification's `executions` document (`ExecutionView::to_json`).
+/// Described: the specification's `executions` document (`ExecutionView::doc`).
 #[derive(ToSchema)]
 #[allow(dead_code)]
 pub struct ExecutionDoc {
