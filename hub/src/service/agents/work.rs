@@ -132,12 +132,15 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
     };
     tracing::debug!(job_id, request_id = ?batch.request_id, lines = fresh.len(), "output stored");
     if !fresh.is_empty() {
-        crate::logs::append(&app.config.server.data_dir, &execution_id, &fresh).await;
+        // Watchers first: the store holds the lines already, and the log file (for export)
+        // need not stand between an agent's output and the people watching it.
+        let lines = Arc::new(fresh);
         app.bus.publish(Event::Output {
             tenant_id: server.tenant_id.clone(),
             execution_id: execution_id.clone(),
-            lines: Arc::new(fresh),
+            lines: lines.clone(),
         });
+        crate::logs::append(&app.config.server.data_dir, &execution_id, &lines).await;
     }
     // Only a status change makes watchers re-read the execution (and the notifier look at
     // its outbox); a chatty job's further batches are output and nothing else.
