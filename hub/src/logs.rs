@@ -20,16 +20,23 @@ pub fn path(data_dir: &Path, execution_id: &str) -> PathBuf {
 /// Appends new output lines; each batch is one write to a file opened for appending, made
 /// by the log writer's thread. Returns once the lines are written (or the failure logged).
 pub async fn append(data_dir: &Path, execution_id: &str, lines: &[LogLine]) {
-    let mut text = String::new();
+    let mut text = Vec::new();
     for l in lines {
-        let level = if l.stream == "stderr" { "WARN" } else { "INFO" };
-        let line = serde_json::json!({
-            "timestamp": l.timestamp, "level": level, "execution_id": execution_id,
-            "server_id": l.server_id, "job_id": l.job_id, "attempt": l.attempt, "seq": l.seq,
-            "stream": l.stream, "data": l.data,
-        });
-        text.push_str(&line.to_string());
-        text.push('\n');
+        let line = FileLine {
+            timestamp: &l.timestamp,
+            level: if l.stream == "stderr" { "WARN" } else { "INFO" },
+            execution_id,
+            server_id: &l.server_id,
+            job_id: &l.job_id,
+            attempt: l.attempt,
+            seq: l.seq,
+            stream: &l.stream,
+            data: &l.data,
+        };
+        // Plain fields only: writing them to memory cannot fail.
+        if serde_json::to_writer(&mut text, &line).is_ok() {
+            text.push(b'\n');
+        }
     }
     let (done, written) = tokio::sync::oneshot::channel();
     let job = Append {
@@ -45,10 +52,24 @@ pub async fn append(data_dir: &Path, execution_id: &str, lines: &[LogLine]) {
     }
 }
 
+/// One line of an execution's log file, written straight from the stored line.
+#[derive(serde::Serialize)]
+struct FileLine<'a> {
+    timestamp: &'a crate::model::Timestamp,
+    level: &'static str,
+    execution_id: &'a str,
+    server_id: &'a str,
+    job_id: &'a str,
+    attempt: u32,
+    seq: u64,
+    stream: &'a str,
+    data: &'a str,
+}
+
 /// One batch for the log writer.
 struct Append {
     path: PathBuf,
-    text: String,
+    text: Vec<u8>,
     done: tokio::sync::oneshot::Sender<()>,
 }
 
@@ -66,7 +87,7 @@ static WRITER: LazyLock<tokio::sync::mpsc::Sender<Append>> = LazyLock::new(|| {
         .name("greenroom-logs".into())
         .spawn(move || {
             while let Some(job) = rx.blocking_recv() {
-                if let Err(e) = write_batch(&job.path, job.text.as_bytes()) {
+                if let Err(e) = write_batch(&job.path, &job.text) {
                     tracing::error!(path = %job.path.display(), error = %e, "could not write the execution log file");
                 }
                 let _ = job.done.send(());
@@ -202,6 +223,14 @@ mod tests {
                 })
                 .collect();
             assert_eq!(seqs, (0..40).collect::<Vec<_>>(), "exec_{e}");
+            let first: serde_json::Value =
+                serde_json::from_str(text.lines().next().unwrap()).unwrap();
+            assert_eq!(first["execution_id"], format!("exec_{e}"));
+            assert_eq!(first["server_id"], "web-01");
+            assert_eq!(first["level"], "INFO");
+            assert_eq!(first["stream"], "stdout");
+            assert_eq!(first["data"], "a");
+            assert!(first["timestamp"].is_string(), "{first}");
         }
     }
     use std::time::{Duration, SystemTime};
