@@ -71,8 +71,18 @@ docs-test: build
 package-test: build web
 	bash scripts/package-test.sh
 
-test: test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test
-	@echo "make test: all suites passed"
+# The suites one after another, each with its elapsed time (a CI log then shows where the
+# time went); the first that fails stops the run, named.
+TEST_SUITES = test-deps lint rust-test test-faults api-fuzz docs-test web-test browser-test package-test
+test:
+	@for s in $(TEST_SUITES); do \
+		t0=$$(date +%s); \
+		if ! $(MAKE) --no-print-directory $$s; then \
+			echo "make test: $$s FAILED after $$(( $$(date +%s) - t0 )) s"; exit 1; \
+		fi; \
+		echo "make test: $$s passed in $$(( $$(date +%s) - t0 )) s"; \
+	done; \
+	echo "make test: all suites passed"
 
 PEERS ?= ansible
 # The agent is built and shipped with its own profile (`release-agent` in Cargo.toml: size
