@@ -5,7 +5,7 @@
 
 use crate::app::App;
 use crate::error::{Error, Json, Path, Query, Result};
-use crate::model::Server;
+use crate::model::AgentIdentity;
 use crate::service::agents;
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
@@ -30,8 +30,8 @@ pub struct AgentConn {
     pub addr: SocketAddr,
 }
 
-/// The server record of the calling agent, authenticated by its certificate.
-pub struct AgentServer(pub Server);
+/// Who the calling agent is, authenticated by its certificate.
+pub struct AgentServer(pub AgentIdentity);
 
 impl FromRequestParts<App> for AgentServer {
     type Rejection = Error;

@@ -293,6 +293,23 @@ pub struct Server {
     pub circuit: Circuit,
 }
 
+/// What an agent's request is authenticated with: the server its certificate belongs to,
+/// read without the rest of the record. Every agent request reads it, and decoding a whole
+/// server document was a third of that read's cost (`docs/performance.md`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentIdentity {
+    pub tenant_id: String,
+    pub server_id: String,
+    /// The fingerprint of the server's current certificate.
+    pub certificate_fingerprint: Option<String>,
+    /// Whether an admin revoked the agent.
+    pub revoked: bool,
+    /// The CA that issued the current certificate, when the hub knows it.
+    pub issuer_fingerprint: Option<String>,
+    /// While in the future, the hub offers the server no work ([`Circuit::open_until`]).
+    pub circuit_open_until: Option<Timestamp>,
+}
+
 /// Consecutive jobs this server's agent lost (leased, never reported), and the cool-down.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, SimpleObject)]
 pub struct Circuit {

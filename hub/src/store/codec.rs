@@ -12,7 +12,8 @@
 
 use super::{StoreError, StoreResult};
 use crate::model::{
-    ActionTemplate, Channel, Job, NotificationRule, ParamKind, Schedule, Server, ServerLock, User,
+    ActionTemplate, AgentIdentity, Channel, Job, NotificationRule, ParamKind, Schedule, Server,
+    ServerLock, Timestamp, User,
 };
 use crate::seal::Sealer;
 use crate::template::REDACTED;
@@ -140,6 +141,38 @@ impl Codec {
     /// every key and value twice (`docs/performance.md`).
     pub fn server_from_text(&self, text: &str) -> StoreResult<Server> {
         serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("server: {e}")))
+    }
+
+    /// A server document's text written straight from the record, its hidden tenant last
+    /// as [`Self::server`] puts it (the same text, without the JSON value between: a
+    /// heartbeat writes one).
+    pub fn server_text(&self, s: &Server) -> StoreResult<String> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            #[serde(flatten)]
+            server: &'a Server,
+            tenant_id: &'a str,
+        }
+        Ok(serde_json::to_string(&Stored {
+            server: s,
+            tenant_id: &s.tenant_id,
+        })?)
+    }
+
+    /// The [`AgentIdentity`] in a server document's text: only its few fields are decoded,
+    /// the rest is skipped over.
+    pub fn agent_identity_from_text(&self, text: &str) -> StoreResult<AgentIdentity> {
+        serde_json::from_str::<IdentityDoc>(text)
+            .map(Into::into)
+            .map_err(|e| StoreError::Corrupt(format!("server: {e}")))
+    }
+
+    /// [`Self::agent_identity_from_text`] for a document already parsed (MongoDB's, which
+    /// reads only these fields).
+    pub fn agent_identity_from(&self, v: Value) -> StoreResult<AgentIdentity> {
+        serde_json::from_value::<IdentityDoc>(v)
+            .map(Into::into)
+            .map_err(|e| StoreError::Corrupt(format!("server: {e}")))
     }
 
     pub fn lock(&self, l: &ServerLock) -> StoreResult<Value> {
@@ -282,6 +315,46 @@ impl Codec {
 
 /// A record whose `tenant_id` is hidden from serde (`skip_serializing`, default on read):
 /// read it from the document and set it after.
+/// The fields of a stored server that authenticate its agent (the rest is ignored when read).
+#[derive(serde::Deserialize)]
+struct IdentityDoc {
+    tenant_id: String,
+    server_id: String,
+    #[serde(default)]
+    credentials: IdentityCredentials,
+    #[serde(default)]
+    circuit: IdentityCircuit,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct IdentityCredentials {
+    #[serde(default)]
+    certificate_fingerprint: Option<String>,
+    #[serde(default)]
+    revoked: bool,
+    #[serde(default)]
+    issuer_fingerprint: Option<String>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct IdentityCircuit {
+    #[serde(default)]
+    open_until: Option<Timestamp>,
+}
+
+impl From<IdentityDoc> for AgentIdentity {
+    fn from(d: IdentityDoc) -> Self {
+        Self {
+            tenant_id: d.tenant_id,
+            server_id: d.server_id,
+            certificate_fingerprint: d.credentials.certificate_fingerprint,
+            revoked: d.credentials.revoked,
+            issuer_fingerprint: d.credentials.issuer_fingerprint,
+            circuit_open_until: d.circuit.open_until,
+        }
+    }
+}
+
 fn tenanted<T: DeserializeOwned + HasTenant>(what: &str, v: Value) -> StoreResult<T> {
     let Value::Object(mut m) = v else {
         return Err(StoreError::Corrupt(format!("{what}: not a document")));
@@ -313,6 +386,33 @@ impl HasTenant for ServerLock {
 mod tests {
     use super::*;
     use crate::model::JobState;
+
+    #[test]
+    fn a_server_is_written_as_its_value_would_be_and_read_back_whole_or_as_an_identity() {
+        let c = Codec::for_tests();
+        let mut s = crate::store::contract::server("t1", "web-01", "dev", &["nginx"]);
+        s.credentials.certificate_fingerprint = Some("fp".into());
+        s.credentials.revoked = true;
+        s.circuit.open_until = Some(chrono::Utc::now());
+        let text = c.server_text(&s).unwrap();
+        assert_eq!(text, c.server(&s).unwrap().to_string());
+        let back = c.server_from_text(&text).unwrap();
+        assert_eq!(back.tenant_id, "t1");
+        assert_eq!(
+            serde_json::to_value(&back).unwrap(),
+            serde_json::to_value(&s).unwrap()
+        );
+        let id = c.agent_identity_from_text(&text).unwrap();
+        assert_eq!(
+            (id.tenant_id.as_str(), id.server_id.as_str(), id.revoked),
+            ("t1", "web-01", true)
+        );
+        assert_eq!(id.circuit_open_until, s.circuit.open_until);
+        assert!(matches!(
+            c.agent_identity_from_text(r#"{"server_id": 5}"#),
+            Err(StoreError::Corrupt(m)) if m.starts_with("server: ")
+        ));
+    }
 
     #[test]
     fn a_jobs_secrets_are_sealed_and_come_back() {

@@ -32,9 +32,9 @@ pub use outcomes::*;
 
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
-    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
-    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
+    ActionTemplate, AgentIdentity, AuditEntry, Delivery, EventKind, Execution, ExecutionControl,
+    ExecutionFilter, Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun,
+    Server, ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -110,8 +110,9 @@ pub trait Store: Send + Sync + 'static {
     async fn get_server(&self, tenant: &str, server_id: &str) -> StoreResult<Option<Server>>;
     /// The tenant's servers among `ids` (unknown ids are left out), in no set order.
     async fn get_servers(&self, tenant: &str, ids: &[String]) -> StoreResult<Vec<Server>>;
-    /// The server whose current agent certificate has this fingerprint (agent requests).
-    async fn server_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<Server>>;
+    /// Who the server whose current agent certificate has this fingerprint is: what every
+    /// agent request is authenticated with, read without the rest of the record.
+    async fn agent_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<AgentIdentity>>;
     async fn list_servers(
         &self,
         tenant: &str,

@@ -14,7 +14,8 @@ use crate::auth::{random_token, token_hash};
 use crate::bus::Event;
 use crate::error::{Error, Result};
 use crate::model::{
-    Credentials, Server, ServerConfiguration, ServerMetadata, ServerState, ServerStatus,
+    AgentIdentity, Credentials, Server, ServerConfiguration, ServerMetadata, ServerState,
+    ServerStatus,
 };
 use chrono::{Duration, Utc};
 use greenroom_pki::PeerIdentity;
@@ -41,10 +42,10 @@ async fn on_the_beat() {
 }
 
 /// Tells `serverUpdates` watchers that this server changed.
-fn publish_server(app: &App, server: &Server) {
+fn publish_server(app: &App, tenant_id: &str, server_id: &str) {
     app.bus.publish(Event::Server {
-        tenant_id: server.tenant_id.clone(),
-        server_id: server.server_id.clone(),
+        tenant_id: tenant_id.to_string(),
+        server_id: server_id.to_string(),
     });
 }
 
@@ -368,25 +369,25 @@ fn answer(
 }
 
 /// A new certificate for an authenticated agent (before its current one expires).
-pub async fn renew(app: &App, mut server: Server, req: RenewRequest) -> Result<EnrollResponse> {
+pub async fn renew(app: &App, agent: AgentIdentity, req: RenewRequest) -> Result<EnrollResponse> {
     check_protocol(req.protocol_version)?;
     let cas = app.pki.current();
     let signed = cas
         .signer
         .sign_agent_csr(
             &req.csr_pem,
-            &server.server_id,
+            &agent.server_id,
             app.config.security.agent_certificate_days,
         )
         .map_err(|e| Error::invalid(e.to_string()))?;
     let now = Utc::now();
-    let previous = server.credentials.certificate_fingerprint.clone();
+    let previous = agent.certificate_fingerprint;
     let credentials = issued(&signed, &cas, now);
-    server = app
+    let server = app
         .store
         .modify_server(
-            &server.tenant_id,
-            &server.server_id,
+            &agent.tenant_id,
+            &agent.server_id,
             std::sync::Arc::new(move |s: &mut Server| {
                 s.credentials = credentials.clone();
                 s.metadata.updated_at = now;
@@ -446,21 +447,21 @@ pub async fn revoke(
     let details = json!({"certificate_fingerprint": s.credentials.certificate_fingerprint});
     audit::by_caller(app, caller, origin, "agent_revoked", r, details).await;
     app.bus.wake(&s.tenant_id, server_id);
-    publish_server(app, &s);
+    publish_server(app, &s.tenant_id, &s.server_id);
     Ok(s)
 }
 
-/// The server record of the agent that presented `peer`, if its certificate is current.
-/// The certificate's fingerprint finds the server (ids are per tenant; a fingerprint is
-/// unique), and its name must be that server's.
-pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Server> {
+/// Who the agent that presented `peer` is, if its certificate is current. The certificate's
+/// fingerprint finds the server (ids are per tenant; a fingerprint is unique), and its name
+/// must be that server's.
+pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<AgentIdentity> {
     let peer = peer.ok_or_else(|| Error::AgentRefused {
         code: "client_certificate_required",
         message: "a client certificate from the hub's CA is required; enroll first".into(),
     })?;
     let server = app
         .store
-        .server_by_fingerprint(&peer.fingerprint)
+        .agent_by_fingerprint(&peer.fingerprint)
         .await?
         .filter(|s| s.server_id == peer.server_id)
         .ok_or_else(|| Error::AgentRefused {
@@ -470,7 +471,7 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Serv
                 peer.server_id
             ),
         })?;
-    if server.credentials.revoked {
+    if server.revoked {
         return Err(Error::AgentRefused {
             code: "certificate_revoked",
             message: format!("the certificate of {} has been revoked", peer.server_id),
@@ -485,14 +486,14 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Serv
 /// certificate is not from the active CA (a rotation was activated), `renew_now`.
 pub async fn heartbeat(
     app: &App,
-    server: Server,
+    server: AgentIdentity,
     req: HeartbeatRequest,
     leaf: Option<&[u8]>,
 ) -> Result<HeartbeatResponse> {
     check_protocol(req.protocol_version)?;
     let now = Utc::now();
     let cas = app.pki.current();
-    let issuer = server.credentials.issuer_fingerprint.clone().or_else(|| {
+    let issuer = server.issuer_fingerprint.clone().or_else(|| {
         leaf.and_then(|der| cas.bundle.issuer_of_der(der))
             .map(|ca| ca.fingerprint.clone())
     });
@@ -553,7 +554,7 @@ pub async fn heartbeat(
             .await?
     };
     app.metrics.heartbeats.inc();
-    publish_server(app, &server);
+    publish_server(app, &server.tenant_id, &server.server_id);
     Ok(HeartbeatResponse {
         server_time: now,
         heartbeat_interval: app.config.execution.heartbeat_interval,

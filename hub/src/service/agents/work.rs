@@ -6,7 +6,7 @@ use crate::app::App;
 use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::{Error, Result};
-use crate::model::Server;
+use crate::model::AgentIdentity;
 use crate::store::{Appended, FinishOutcome};
 use chrono::{Duration, Utc};
 use greenroom_proto::{JobResult, LeaseResponse, LeasedJob, MAX_LEASE_WAIT_SECS, OutputBatch};
@@ -14,7 +14,12 @@ use serde_json::json;
 use std::sync::Arc;
 
 /// A certificate for one server that names a job of another: refused and audited.
-pub(super) async fn impersonation(app: &App, server: &Server, job_id: &str, what: &str) -> Error {
+pub(super) async fn impersonation(
+    app: &App,
+    server: &AgentIdentity,
+    job_id: &str,
+    what: &str,
+) -> Error {
     let r = Resource {
         kind: "job",
         id: job_id,
@@ -41,7 +46,7 @@ pub(super) async fn impersonation(app: &App, server: &Server, job_id: &str, what
 /// to cancel; otherwise after `wait` with nothing.
 pub async fn lease(
     app: &App,
-    server: &Server,
+    server: &AgentIdentity,
     wait: std::time::Duration,
     capacity: u32,
 ) -> Result<LeaseResponse> {
@@ -50,7 +55,7 @@ pub async fn lease(
     let waiter = app.bus.waiter(&server.tenant_id, &server.server_id);
     let lease_seconds = app.config.execution.lease_seconds;
     let lock_ttl = app.config.lock_ttl();
-    let circuit_open = server.circuit.open_until.is_some_and(|t| t > Utc::now());
+    let circuit_open = server.circuit_open_until.is_some_and(|t| t > Utc::now());
     let _held = crate::metrics::GaugeGuard::hold(&app.metrics.long_polls);
     loop {
         let now = Utc::now();
@@ -73,7 +78,7 @@ pub async fn lease(
             }
             // Busy now, rather than at its next heartbeat: pushed to `serverUpdates`.
             if outcome.server_changed {
-                publish_server(app, server);
+                publish_server(app, &server.tenant_id, &server.server_id);
             }
             job = outcome.job.map(|j| {
                 app.metrics.jobs_leased.inc();
@@ -109,7 +114,12 @@ pub async fn lease(
 }
 
 /// Stores output; the new lines also go to the execution's JSON-lines log file.
-pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch) -> Result<()> {
+pub async fn output(
+    app: &App,
+    server: &AgentIdentity,
+    job_id: &str,
+    batch: OutputBatch,
+) -> Result<()> {
     if batch.chunks.len() > 10_000 {
         return Err(Error::invalid("chunks: at most 10000 per batch"));
     }
@@ -155,7 +165,12 @@ pub async fn output(app: &App, server: &Server, job_id: &str, batch: OutputBatch
 
 /// Stores a result; a repeated delivery of the same job's result is acknowledged, not stored
 /// twice. A result from a job whose server lock expired or changed hands is refused (409).
-pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult) -> Result<bool> {
+pub async fn result(
+    app: &App,
+    server: &AgentIdentity,
+    job_id: &str,
+    result: JobResult,
+) -> Result<bool> {
     let outcome = app
         .store
         .finish_job(
@@ -215,7 +230,7 @@ pub async fn result(app: &App, server: &Server, job_id: &str, result: JobResult)
     }
     // Idle now (the store wrote it with the result), rather than at its next heartbeat.
     if server_changed {
-        publish_server(app, server);
+        publish_server(app, &server.tenant_id, &server.server_id);
     }
     app.bus.publish(Event::Execution {
         tenant_id: server.tenant_id.clone(),

@@ -1,5 +1,6 @@
 //! The store contract for servers: kept per tenant, filtered and paged, found by id
-//! one at a time or many at once, and unreachable once silent.
+//! one at a time or many at once, found by an agent certificate's fingerprint (its current
+//! one only), and unreachable once silent.
 
 use super::*;
 
@@ -269,5 +270,71 @@ async fn silent_servers_become_unreachable() {
             ServerState::Unreachable,
             "{name}"
         );
+    }
+}
+
+#[tokio::test]
+async fn an_agent_is_known_by_its_current_certificate_only() {
+    for (name, st) in stores().await {
+        let until = Utc::now() + Duration::minutes(5);
+        let mut s = server("t1", "web-01", "dev", &["nginx"]);
+        s.credentials.certificate_fingerprint = Some("fp-1".into());
+        s.credentials.issuer_fingerprint = Some("ca-1".into());
+        s.circuit.open_until = Some(until);
+        st.insert_server(&s).await.unwrap();
+        st.insert_server(&server("t2", "web-01", "dev", &[]))
+            .await
+            .unwrap();
+        let found = st.agent_by_fingerprint("fp-1").await.unwrap();
+        assert_eq!(
+            found,
+            Some(AgentIdentity {
+                tenant_id: "t1".into(),
+                server_id: "web-01".into(),
+                certificate_fingerprint: Some("fp-1".into()),
+                revoked: false,
+                issuer_fingerprint: Some("ca-1".into()),
+                circuit_open_until: Some(until),
+            }),
+            "{name}"
+        );
+        assert_eq!(
+            st.agent_by_fingerprint("fp-2").await.unwrap(),
+            None,
+            "{name}"
+        );
+        // A revocation is seen by the next request.
+        st.modify_server(
+            "t1",
+            "web-01",
+            std::sync::Arc::new(|s: &mut Server| s.credentials.revoked = true),
+        )
+        .await
+        .unwrap();
+        let found = st.agent_by_fingerprint("fp-1").await.unwrap().unwrap();
+        assert!(found.revoked, "{name}");
+        // A renewed certificate replaces the old one: the old one finds nothing.
+        st.modify_server(
+            "t1",
+            "web-01",
+            std::sync::Arc::new(|s: &mut Server| {
+                s.credentials.certificate_fingerprint = Some("fp-2".into());
+                s.credentials.revoked = false;
+            }),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            st.agent_by_fingerprint("fp-1").await.unwrap(),
+            None,
+            "{name}"
+        );
+        let found = st.agent_by_fingerprint("fp-2").await.unwrap().unwrap();
+        assert_eq!(
+            (found.tenant_id.as_str(), found.revoked),
+            ("t1", false),
+            "{name}"
+        );
+        assert_eq!(found.circuit_open_until, Some(until), "{name}");
     }
 }

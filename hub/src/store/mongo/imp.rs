@@ -9,9 +9,9 @@ use super::super::{
 use super::MongoStore;
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
-    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
-    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
+    ActionTemplate, AgentIdentity, AuditEntry, Delivery, EventKind, Execution, ExecutionControl,
+    ExecutionFilter, Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun,
+    Server, ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -122,8 +122,8 @@ impl Store for MongoStore {
         self.get_server(tenant, server_id).await
     }
 
-    async fn server_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<Server>> {
-        self.server_by_fingerprint(fingerprint).await
+    async fn agent_by_fingerprint(&self, fingerprint: &str) -> StoreResult<Option<AgentIdentity>> {
+        self.agent_by_fingerprint(fingerprint).await
     }
 
     async fn list_servers(

@@ -3,7 +3,7 @@
 
 use super::super::{Counted, ServerRef, StoreResult};
 use super::{MongoStore, collect, ms, named, to_bson, to_json};
-use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
+use crate::model::{AgentIdentity, Page, PageRequest, Server, ServerFilter, Timestamp};
 use futures::FutureExt;
 use mongodb::bson::{Bson, Document, doc};
 
@@ -136,11 +136,19 @@ impl MongoStore {
         .collect()
     }
 
-    pub(super) async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
+    pub(super) async fn agent_by_fingerprint(
+        &self,
+        fp: &str,
+    ) -> StoreResult<Option<AgentIdentity>> {
         self.col("servers")
             .find_one(doc! {"q_fingerprint": fp})
+            .projection(doc! {
+                "tenant_id": 1, "server_id": 1, "credentials.certificate_fingerprint": 1,
+                "credentials.revoked": 1, "credentials.issuer_fingerprint": 1,
+                "circuit.open_until": 1,
+            })
             .await?
-            .map(|d| self.codec.server_from(to_json(d)?))
+            .map(|d| self.codec.agent_identity_from(to_json(d)?))
             .transpose()
     }
 

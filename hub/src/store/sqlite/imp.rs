@@ -12,9 +12,9 @@ use super::{
 };
 use crate::lifecycle::locks::LockRefusal;
 use crate::model::{
-    ActionTemplate, AuditEntry, Delivery, EventKind, Execution, ExecutionControl, ExecutionFilter,
-    Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun, Server,
-    ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
+    ActionTemplate, AgentIdentity, AuditEntry, Delivery, EventKind, Execution, ExecutionControl,
+    ExecutionFilter, Job, MetricBucket, NotificationRule, Page, PageRequest, Schedule, ScheduleRun,
+    Server, ServerFilter, ServerLock, Session, StoredEvent, Timestamp, User,
 };
 use async_trait::async_trait;
 use greenroom_proto::{JobResult, OutputChunk};
@@ -136,9 +136,9 @@ impl Store for SqliteStore {
         let (t, i) = (owned(tenant), ids.to_vec());
         self.read(move |c, k| servers::get_many(c, k, &t, &i)).await
     }
-    async fn server_by_fingerprint(&self, fp: &str) -> StoreResult<Option<Server>> {
+    async fn agent_by_fingerprint(&self, fp: &str) -> StoreResult<Option<AgentIdentity>> {
         let fp = owned(fp);
-        self.read_inline(move |c, k| servers::by_fingerprint(c, k, &fp))
+        self.read_inline(move |c, k| servers::agent_by_fingerprint(c, k, &fp))
             .await
     }
     async fn list_servers(

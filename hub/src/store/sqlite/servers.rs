@@ -4,7 +4,7 @@
 use super::super::codec::Codec;
 use super::super::{Counted, ServerRef, StoreError, StoreResult};
 use super::{ms, page_of, parsed};
-use crate::model::{Page, PageRequest, Server, ServerFilter, Timestamp};
+use crate::model::{AgentIdentity, Page, PageRequest, Server, ServerFilter, Timestamp};
 use rusqlite::{Connection, OptionalExtension, Transaction, params, params_from_iter};
 
 /// The columns migration 4 created; later ones are written by [`insert`] and [`update`].
@@ -23,7 +23,7 @@ fn values(codec: &Codec, s: &Server) -> StoreResult<Vec<rusqlite::types::Value>>
         s.status.current.as_str().to_string().into(),
         s.status.last_heartbeat.map(ms).into(),
         s.credentials.certificate_fingerprint.clone().into(),
-        codec.server(s)?.to_string().into(),
+        codec.server_text(s)?.into(),
     ])
 }
 
@@ -143,16 +143,20 @@ pub(super) fn get_many(
     Ok(out)
 }
 
-pub(super) fn by_fingerprint(
+pub(super) fn agent_by_fingerprint(
     c: &Connection,
     codec: &Codec,
     fp: &str,
-) -> StoreResult<Option<Server>> {
-    let d: Option<String> = c
-        .prepare_cached("SELECT doc FROM servers WHERE fingerprint = ?1")?
-        .query_row([fp], |r| r.get(0))
-        .optional()?;
-    d.map(|d| codec.server_from_text(&d)).transpose()
+) -> StoreResult<Option<AgentIdentity>> {
+    let mut st = c.prepare_cached("SELECT doc FROM servers WHERE fingerprint = ?1")?;
+    let mut rows = st.query([fp])?;
+    // Decoded from the row's text in place, not copied out of it first.
+    match rows.next()? {
+        Some(r) => Ok(Some(codec.agent_identity_from_text(
+            r.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?,
+        )?)),
+        None => Ok(None),
+    }
 }
 
 pub(super) fn modify(
