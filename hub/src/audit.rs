@@ -5,7 +5,7 @@
 //! append-only and hash-chained.
 
 use crate::app::App;
-use crate::model::{AuditEntry, Job, ServerLock, Timestamp};
+use crate::model::{AuditEntry, Job, Server, ServerLock, Timestamp};
 use crate::store::Store;
 use serde_json::{Value, json};
 
@@ -200,6 +200,25 @@ pub fn lock_expired(l: &ServerLock, now: Timestamp) -> AuditEntry {
         "lock_expired",
         r,
         json!({"server_id": l.server_id, "fencing_token": l.fencing_token}),
+        None,
+        now,
+    )
+}
+
+/// The entry of an agent's circuit opening (it lost [`crate::lifecycle::servers::CIRCUIT_THRESHOLD`]
+/// jobs in a row), written by the store with the server's new circuit.
+pub fn circuit_opened(s: &Server, now: Timestamp) -> AuditEntry {
+    let r = Resource {
+        kind: "server",
+        id: &s.server_id,
+        name: None,
+    };
+    entry(
+        &s.tenant_id,
+        Actor::System,
+        "agent_circuit_opened",
+        r,
+        json!({"consecutive_failures": s.circuit.consecutive_failures, "open_until": s.circuit.open_until}),
         None,
         now,
     )

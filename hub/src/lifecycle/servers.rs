@@ -1,12 +1,19 @@
 //! How a server's state changes between heartbeats: a server silent past the cutoff becomes
 //! unreachable (unless it is already, or an operator put it in maintenance), and that change
-//! emits the `server_unreachable` event; a server just given a job is busy; a result closes
-//! the agent's circuit, and a busy server whose agent holds no more jobs is idle. Stores
-//! select candidates and commit (a lease or a result in the same transaction as the job's
+//! emits the `server_unreachable` event; a server just given a job is busy; a job its agent
+//! lost counts against the agent's circuit, which opens at a threshold; a result closes the
+//! circuit, and a busy server whose agent holds no more jobs is idle. Stores select
+//! candidates and commit (a lease, a lapse or a result in the same transaction as the job's
 //! change, where the store can); this decides.
 
 use crate::model::EventKind;
 use crate::model::{Server, ServerState, Timestamp};
+use chrono::Duration;
+
+/// After this many jobs in a row lost by an agent (leased, never reported), its circuit opens.
+pub const CIRCUIT_THRESHOLD: u32 = 3;
+/// How long an open circuit keeps work away from the agent.
+pub const CIRCUIT_COOL_DOWN_SECS: i64 = 300;
 use greenroom_proto::{JobResult, Outcome};
 
 /// The states a server leaves for `Unreachable` when its heartbeats stop: not maintenance
@@ -40,6 +47,19 @@ pub fn on_lease(s: &mut Server) -> bool {
     }
     s.status.current = ServerState::Busy;
     true
+}
+
+/// A job leased to the agent of `s` was lost (its lease lapsed, never reported): one more
+/// against its circuit, which opens at [`CIRCUIT_THRESHOLD`] for [`CIRCUIT_COOL_DOWN_SECS`]
+/// unless it is open already. Whether it opened.
+pub fn on_job_lost(s: &mut Server, now: Timestamp) -> bool {
+    s.circuit.consecutive_failures += 1;
+    let opens = s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
+        && s.circuit.open_until.is_none_or(|t| t < now);
+    if opens {
+        s.circuit.open_until = Some(now + Duration::seconds(CIRCUIT_COOL_DOWN_SECS));
+    }
+    opens
 }
 
 /// The agent reported a result (stored or sent back for a retry): its circuit closes, a

@@ -311,7 +311,9 @@ pub struct AgentIdentity {
 }
 
 /// Consecutive jobs this server's agent lost (leased, never reported), and the cool-down.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema, SimpleObject)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema, SimpleObject,
+)]
 pub struct Circuit {
     /// Jobs leased to the agent in a row that it never reported.
     pub consecutive_failures: u32,

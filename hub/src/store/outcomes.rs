@@ -96,6 +96,9 @@ pub struct LapsedJob {
     pub execution_id: String,
     pub server_id: String,
     pub requeued: bool,
+    /// The server's circuit, when this lapse opened it
+    /// ([`crate::lifecycle::servers::on_job_lost`]; audited in the same write).
+    pub circuit_opened: Option<crate::model::Circuit>,
 }
 
 impl LapsedJob {
@@ -105,6 +108,7 @@ impl LapsedJob {
             execution_id: job.execution_id,
             server_id: job.server_id,
             requeued,
+            circuit_opened: None,
         }
     }
 }

@@ -5,7 +5,8 @@
 mod sweep;
 mod work;
 
-pub use sweep::{CIRCUIT_COOL_DOWN_SECS, CIRCUIT_THRESHOLD, end_undelivered, sweep};
+pub use crate::lifecycle::servers::{CIRCUIT_COOL_DOWN_SECS, CIRCUIT_THRESHOLD};
+pub use sweep::{end_undelivered, sweep};
 pub use work::{lease, output, result};
 
 use crate::app::App;

@@ -1,73 +1,12 @@
-//! The hub's periodic sweep: lapsed leases, expired locks, silent servers, jobs no agent
-//! took in time, due retries, and the per-agent circuit breaker.
+//! The hub's periodic sweep: lapsed leases (each counted against its agent's circuit breaker
+//! by the store, `lifecycle::servers::on_job_lost`), expired locks, silent servers, jobs no
+//! agent took in time, due retries.
 
 use crate::app::App;
-use crate::audit::{self, Actor, Resource};
 use crate::bus::Event;
 use crate::error::Result;
 use crate::store::UndeliveredJobs;
 use chrono::{Duration, Utc};
-use serde_json::json;
-
-/// After this many jobs in a row lost by an agent (leased, never reported), its circuit opens.
-pub const CIRCUIT_THRESHOLD: u32 = 3;
-/// How long an open circuit keeps work away from the agent.
-pub const CIRCUIT_COOL_DOWN_SECS: i64 = 300;
-
-/// Counts a lost job against its server's circuit; opens it at the threshold.
-async fn trip_circuit(app: &App, tenant: &str, server_id: &str) -> Result<()> {
-    let now = Utc::now();
-    let opened = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let flag = opened.clone();
-    let Some(s) = app
-        .store
-        .modify_server(
-            tenant,
-            server_id,
-            std::sync::Arc::new(move |s: &mut crate::model::Server| {
-                // The change may run again (a retried transaction): decide afresh each time.
-                flag.store(false, std::sync::atomic::Ordering::Relaxed);
-                s.circuit.consecutive_failures += 1;
-                if s.circuit.consecutive_failures >= CIRCUIT_THRESHOLD
-                    && s.circuit.open_until.is_none_or(|t| t < now)
-                {
-                    s.circuit.open_until = Some(now + Duration::seconds(CIRCUIT_COOL_DOWN_SECS));
-                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
-                }
-            }),
-        )
-        .await?
-    else {
-        return Ok(());
-    };
-    if opened.load(std::sync::atomic::Ordering::Relaxed) {
-        let until = s.circuit.open_until;
-        tracing::warn!(
-            server_id,
-            failures = s.circuit.consecutive_failures,
-            ?until,
-            "circuit opened: no work is offered to this agent until the cool-down ends"
-        );
-        let r = Resource {
-            kind: "server",
-            id: server_id,
-            name: None,
-        };
-        let details =
-            json!({"consecutive_failures": s.circuit.consecutive_failures, "open_until": until});
-        audit::record(
-            app,
-            &s.tenant_id,
-            Actor::System,
-            "agent_circuit_opened",
-            r,
-            details,
-            None,
-        )
-        .await;
-    }
-    Ok(())
-}
 
 /// Ends pending jobs no agent will take (`which`) as unreachable, so their executions end;
 /// returns how many.
@@ -91,7 +30,20 @@ pub async fn sweep(app: &App) -> Result<()> {
     for lapsed in app.store.expire_leases(now).await? {
         app.metrics.lease_expiries.inc();
         tracing::warn!(execution_id = %lapsed.execution_id, server_id = %lapsed.server_id, requeued = lapsed.requeued, "a job lease lapsed");
-        trip_circuit(app, &lapsed.tenant_id, &lapsed.server_id).await?;
+        // The lost job was counted against the agent's circuit in the same write; an opening
+        // was audited there too.
+        if let Some(c) = &lapsed.circuit_opened {
+            tracing::warn!(
+                server_id = %lapsed.server_id,
+                failures = c.consecutive_failures,
+                until = ?c.open_until,
+                "circuit opened: no work is offered to this agent until the cool-down ends"
+            );
+            app.bus.publish(Event::Server {
+                tenant_id: lapsed.tenant_id.clone(),
+                server_id: lapsed.server_id.clone(),
+            });
+        }
         app.bus.publish(Event::Execution {
             tenant_id: lapsed.tenant_id,
             execution_id: lapsed.execution_id,

@@ -492,3 +492,52 @@ async fn an_old_database_is_migrated_in_place() {
     SqliteStore::open(&path, crate::store::codec::Codec::for_tests())
         .expect("opening again is a no-op");
 }
+
+#[tokio::test]
+async fn lost_jobs_open_the_agents_circuit_in_the_write_that_loses_them() {
+    use crate::lifecycle::servers::{CIRCUIT_COOL_DOWN_SECS, CIRCUIT_THRESHOLD};
+    for (name, st) in stores().await {
+        st.insert_server(&server("t1", "a", "dev", &[]))
+            .await
+            .unwrap();
+        let mut now = Utc::now();
+        // Jobs leased to the agent in a row and never reported, each lapse swept on its own.
+        for k in 1..=CIRCUIT_THRESHOLD + 1 {
+            let (e, jobs) = execution("t1", &format!("lost-{k}"), &["a"]);
+            st.insert_execution(&e, &jobs).await.unwrap();
+            lease(st.as_ref(), "a", now, 1).await.unwrap();
+            now += Duration::seconds(5);
+            let lapsed = st.expire_leases(now).await.unwrap();
+            assert_eq!(lapsed.len(), 1, "{name}: {lapsed:?}");
+            let circuit = st.get_server("t1", "a").await.unwrap().unwrap().circuit;
+            assert_eq!(circuit.consecutive_failures, k, "{name}");
+            let opened = audited(st.as_ref(), "agent_circuit_opened").await;
+            if k < CIRCUIT_THRESHOLD {
+                assert_eq!(circuit.open_until, None, "{name}: {k}");
+                assert_eq!(lapsed[0].circuit_opened, None, "{name}: {k}");
+                assert!(opened.is_empty(), "{name}: {k}: {opened:?}");
+            } else if k == CIRCUIT_THRESHOLD {
+                let until = now + Duration::seconds(CIRCUIT_COOL_DOWN_SECS);
+                assert_eq!(circuit.open_until, Some(until), "{name}");
+                assert_eq!(lapsed[0].circuit_opened.as_ref(), Some(&circuit), "{name}");
+                // Audited with the opening, readable the moment it is.
+                assert_eq!(opened.len(), 1, "{name}: {opened:?}");
+                assert_eq!(opened[0]["resource"]["id"], "a", "{name}");
+                assert_eq!(opened[0]["details"]["consecutive_failures"], k, "{name}");
+            } else {
+                // Lost while open: counted, but it does not open again.
+                assert_eq!(lapsed[0].circuit_opened, None, "{name}");
+                assert_eq!(opened.len(), 1, "{name}: {opened:?}");
+            }
+        }
+        // A result closes it.
+        let (e, jobs) = execution("t1", "reported", &["a"]);
+        st.insert_execution(&e, &jobs).await.unwrap();
+        let j = lease(st.as_ref(), "a", now, 60).await.unwrap();
+        st.finish_job("t1", "a", &j.job_id, &ok_result("ok"), now)
+            .await
+            .unwrap();
+        let circuit = st.get_server("t1", "a").await.unwrap().unwrap().circuit;
+        assert_eq!(circuit, Default::default(), "{name}");
+    }
+}

@@ -5,6 +5,7 @@ use super::super::{Counted, ServerRef, StoreResult};
 use super::{MongoStore, collect, ms, named, to_bson, to_json};
 use crate::model::{AgentIdentity, Page, PageRequest, Server, ServerFilter, Timestamp};
 use futures::FutureExt;
+use mongodb::ClientSession;
 use mongodb::bson::{Bson, Document, doc};
 
 fn server_id(tenant: &str, id: &str) -> String {
@@ -78,37 +79,43 @@ impl MongoStore {
         id: &str,
         change: std::sync::Arc<dyn Fn(&mut Server) -> bool + Send + Sync>,
     ) -> StoreResult<Option<Server>> {
-        let key = server_id(tenant, id);
-        self.txn(
-            (self, key, change, tenant, id),
-            |s, (st, key, change, tenant, id)| {
-                async move {
-                    let Some(d) = st
-                        .col("servers")
-                        .find_one(doc! {"_id": key.as_str()})
-                        .session(&mut *s)
-                        .await?
-                    else {
-                        return Ok(None);
-                    };
-                    let mut server = st.codec.server_from(to_json(d)?)?;
-                    if !change(&mut server) {
-                        return Ok(None);
-                    }
-                    server.tenant_id = tenant.to_string();
-                    server.server_id = id.to_string();
-                    st.col("servers")
-                        .replace_one(doc! {"_id": key.as_str()}, st.server_doc(&server)?)
-                        .session(&mut *s)
-                        .await
-                        .map_err(super::classify)
-                        .map_err(named("certificate_fingerprint"))?;
-                    Ok(Some(server))
-                }
+        self.txn((self, change, tenant, id), |s, (st, change, tenant, id)| {
+            st.modify_server_in(s, tenant, id, |srv| change(srv))
                 .boxed()
-            },
-        )
+        })
         .await
+    }
+
+    /// [`Self::modify_server_if`] in the caller's transaction (`s`).
+    pub(super) async fn modify_server_in(
+        &self,
+        s: &mut ClientSession,
+        tenant: &str,
+        id: &str,
+        change: impl FnOnce(&mut Server) -> bool,
+    ) -> StoreResult<Option<Server>> {
+        let key = server_id(tenant, id);
+        let Some(d) = self
+            .col("servers")
+            .find_one(doc! {"_id": key.as_str()})
+            .session(&mut *s)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut server = self.codec.server_from(to_json(d)?)?;
+        if !change(&mut server) {
+            return Ok(None);
+        }
+        server.tenant_id = tenant.to_string();
+        server.server_id = id.to_string();
+        self.col("servers")
+            .replace_one(doc! {"_id": key.as_str()}, self.server_doc(&server)?)
+            .session(&mut *s)
+            .await
+            .map_err(super::classify)
+            .map_err(named("certificate_fingerprint"))?;
+        Ok(Some(server))
     }
 
     pub(super) async fn get_server(&self, tenant: &str, id: &str) -> StoreResult<Option<Server>> {

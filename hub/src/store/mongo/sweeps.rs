@@ -4,8 +4,9 @@
 
 use super::super::{LapsedJob, ServerRef, StoreResult, UndeliveredJobs};
 use super::{MongoStore, collect, ms};
+use crate::lifecycle::servers as servers_rules;
 use crate::lifecycle::settle;
-use crate::model::Timestamp;
+use crate::model::{Circuit, Timestamp};
 use futures::FutureExt;
 use mongodb::bson::doc;
 
@@ -76,9 +77,48 @@ impl MongoStore {
                     .boxed()
                 })
                 .await?;
-            out.extend(one);
+            if let Some(mut lapsed) = one {
+                lapsed.circuit_opened = self
+                    .lost_job(&lapsed.tenant_id, &lapsed.server_id, now)
+                    .await?;
+                out.push(lapsed);
+            }
         }
         Ok(out)
+    }
+
+    /// Counts a lost job against its server's circuit: a write of its own after the lapse's
+    /// (as a result's server change is after the result's); when it opens the circuit, its
+    /// audit entry is written in the same transaction, and the circuit is returned.
+    async fn lost_job(
+        &self,
+        tenant: &str,
+        server: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Circuit>> {
+        self.txn(
+            (self, tenant, server, now),
+            |s, &(st, tenant, server, now)| {
+                async move {
+                    let mut opened = None;
+                    let written = st
+                        .modify_server_in(s, tenant, server, |srv| {
+                            if servers_rules::on_job_lost(srv, now) {
+                                opened = Some(crate::audit::circuit_opened(srv, now));
+                            }
+                            true
+                        })
+                        .await?;
+                    let Some(entry) = opened else {
+                        return Ok(None);
+                    };
+                    st.append_audit_in(s, &entry).await?;
+                    Ok(written.map(|srv| srv.circuit))
+                }
+                .boxed()
+            },
+        )
+        .await
     }
 
     pub(super) async fn settle_undelivered(

@@ -17,7 +17,7 @@ use crate::lifecycle::lease::{self, LeaseDecision, LockUse};
 use crate::lifecycle::servers as servers_rules;
 use crate::lifecycle::settle::{self, ResultKind};
 use crate::lifecycle::{CancelAction, locks as lock_rules};
-use crate::model::Timestamp;
+use crate::model::{Circuit, Timestamp};
 use greenroom_proto::JobResult;
 use rusqlite::{Transaction, params};
 
@@ -315,9 +315,36 @@ pub(super) fn expire_leases(
             locks::release_for_job(tx, codec, lock_id, &job.execution_id, now)?;
         }
         commit_job(tx, codec, &job, &mut ctl, now)?;
-        lapsed.push(LapsedJob::of(job, requeued));
+        let circuit_opened = lost_job(tx, codec, &job.tenant_id, &job.server_id, now)?;
+        lapsed.push(LapsedJob {
+            circuit_opened,
+            ..LapsedJob::of(job, requeued)
+        });
     }
     Ok(lapsed)
+}
+
+/// Counts a lost job against its server's circuit, in the lapse's transaction; when that
+/// opens the circuit, its audit entry is written with it, and the circuit is returned.
+fn lost_job(
+    tx: &Transaction<'_>,
+    codec: &Codec,
+    tenant: &str,
+    server: &str,
+    now: Timestamp,
+) -> StoreResult<Option<Circuit>> {
+    let mut opened = None;
+    let written = servers::modify_if(tx, codec, tenant, server, |s| {
+        if servers_rules::on_job_lost(s, now) {
+            opened = Some(crate::audit::circuit_opened(s, now));
+        }
+        true
+    })?;
+    let Some(entry) = opened else {
+        return Ok(None);
+    };
+    super::audit::append(tx, &entry)?;
+    Ok(written.map(|s| s.circuit))
 }
 
 pub(super) fn settle_undelivered(
