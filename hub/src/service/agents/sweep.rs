@@ -39,10 +39,7 @@ pub async fn sweep(app: &App) -> Result<()> {
                 until = ?c.open_until,
                 "circuit opened: no work is offered to this agent until the cool-down ends"
             );
-            app.bus.publish(Event::Server {
-                tenant_id: lapsed.tenant_id.clone(),
-                server_id: lapsed.server_id.clone(),
-            });
+            super::publish_server(app, &lapsed.tenant_id, &lapsed.server_id);
         }
         app.bus.publish(Event::Execution {
             tenant_id: lapsed.tenant_id,
