@@ -34,11 +34,13 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// Extra time the long-poll request gets beyond the wait it asks the hub for.
 const LEASE_SLACK: Duration = Duration::from_secs(10);
 
-/// The answer to a lease request: at most one job, and the jobs the hub wants cancelled.
+/// The answer to a lease request: at most one job, the jobs the hub wants cancelled, and
+/// the answer to the heartbeat the poll carried (`None`: not recorded, or none carried).
 #[derive(Debug)]
 pub struct LeaseAnswer {
     pub lease: Lease,
     pub cancel_jobs: Vec<String>,
+    pub heartbeat: Option<HeartbeatResponse>,
 }
 
 /// The job part of a lease answer.
@@ -61,9 +63,14 @@ impl LeaseAnswer {
             .get("cancel_jobs")
             .and_then(|v| serde_json::from_value::<Vec<String>>(v.clone()).ok())
             .unwrap_or_default();
+        // An answer that cannot be read is no answer: the heartbeat is sent again.
+        let heartbeat = answer
+            .get("heartbeat")
+            .and_then(|v| serde_json::from_value::<HeartbeatResponse>(v.clone()).ok());
         Ok(Self {
             lease: Lease::from_answer(answer)?,
             cancel_jobs,
+            heartbeat,
         })
     }
 }
@@ -352,26 +359,43 @@ impl HubClient {
 
     /// Long-polls for a job: the hub answers at once when one is ready (only if `capacity`
     /// is above 0) or when it wants a job cancelled, else after `wait`. `capacity: None` is
-    /// the older protocol (hubs that do not know the parameter).
+    /// the older protocol (hubs that do not know the parameter). `heartbeat` rides on the
+    /// poll (`heartbeat=true`; hubs that predate it refuse the parameter).
     pub async fn lease(
         &self,
         wait: Duration,
         capacity: Option<usize>,
+        heartbeat: Option<&HeartbeatRequest>,
     ) -> Result<LeaseAnswer, HubError> {
         let mut target = self.url(&["agent", "v1", "lease"]);
         target
             .url
             .query_pairs_mut()
-            .append_pair("wait", &format!("{}s", wait.as_secs()));
+            // Whole seconds, rounded up: a poll that ends when a heartbeat is due ends just
+            // after, so the next poll carries it.
+            .append_pair("wait", &format!("{}s", wait.as_secs_f64().ceil() as u64));
         if let Some(c) = capacity {
             target
                 .url
                 .query_pairs_mut()
                 .append_pair("capacity", &c.to_string());
         }
-        let answer: serde_json::Value = self
-            .post(target, &serde_json::json!({}), wait + LEASE_SLACK)
-            .await?;
+        let answer: serde_json::Value = match heartbeat {
+            Some(h) => {
+                target
+                    .url
+                    .query_pairs_mut()
+                    .append_pair("heartbeat", "true");
+                // Not behind the renewal gate (it would hold a renewal back for the whole
+                // poll): only hubs that change a heartbeat's fields in place, never writing
+                // the certificate back, take heartbeats on the poll.
+                self.post(target, h, wait + LEASE_SLACK).await?
+            }
+            None => {
+                self.post(target, &serde_json::json!({}), wait + LEASE_SLACK)
+                    .await?
+            }
+        };
         LeaseAnswer::from_answer(answer)
     }
 

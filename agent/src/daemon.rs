@@ -4,24 +4,25 @@
 //!
 //! Tasks and their one owner each: the lease loop (`lease`) starts job tasks (at most
 //! `max_concurrent_jobs` run, one semaphore permit each) and cancels jobs the hub names;
-//! the delivery loop alone empties the outbox while running; the heartbeat renews leases
-//! and also honours the hub's cancellations; the renewal loop renews the certificate and
+//! the delivery loop alone empties the outbox while running; heartbeats (`heartbeat`: on the
+//! lease poll when the hub takes them there, else on their own) renew leases and also honour
+//! the hub's cancellations; the renewal loop renews the certificate and
 //! swaps the shared client's identity. Any of them may report a fatal identity rejection,
 //! which ends `run` with exit status 3.
 
-use crate::backoff::Backoff;
 use crate::client::{HubClient, HubError};
 use crate::config::AgentConfig;
 use crate::delivery::{self, PassError};
 use crate::error::AgentError;
 use crate::health::{self, HealthState};
+use crate::heartbeat::{self, Heartbeats};
 use crate::identity;
 use crate::jobs::Running;
-use crate::metrics::{self, SharedMetrics};
+use crate::metrics;
 use crate::outbox::Outbox;
 use crate::runner::{self, Policy};
 use crate::stats::Stats;
-use greenroom_proto::{Action, HeartbeatRequest, JobResult, PROTOCOL_VERSION};
+use greenroom_proto::{Action, JobResult};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -49,6 +50,8 @@ pub struct Shared {
     /// Set by a heartbeat whose answer said `renew_now` (to when that heartbeat was sent);
     /// the renewal loop renews unless it already did since.
     pub renew_request: watch::Sender<Option<Instant>>,
+    /// When heartbeats are due; the lease loop carries them on its polls when it can.
+    pub heartbeats: Heartbeats,
     fatal: mpsc::UnboundedSender<AgentError>,
 }
 
@@ -145,6 +148,7 @@ pub async fn run(
         stats,
         tls: crate::trust::Tls::new(identity.clone()),
         renew_request: watch::Sender::new(None),
+        heartbeats: Heartbeats::new(cfg.clone(), metrics.clone()),
         fatal: fatal_tx,
     });
 
@@ -158,12 +162,7 @@ pub async fn run(
         }
     }
 
-    let heartbeat = tokio::spawn(heartbeat_loop(
-        shared.clone(),
-        cfg.clone(),
-        metrics,
-        stop_rx.clone(),
-    ));
+    let heartbeat = tokio::spawn(heartbeat::heartbeat_loop(shared.clone(), stop_rx.clone()));
     let delivery = tokio::spawn(delivery::delivery_loop(shared.clone(), stop_rx.clone()));
     let renewal = tokio::spawn(crate::renewal::renewal_loop(
         shared.clone(),
@@ -279,98 +278,4 @@ async fn start_health(
         }
     });
     Ok(())
-}
-
-/// When to heartbeat next: at the configured interval, or sooner when the hub expects
-/// heartbeats more often (its leases and its silence threshold are built on its own
-/// `execution.heartbeat_interval`; a slower agent would lose its leases). A hub that sends
-/// 0 (none) leaves the configured interval.
-fn next_heartbeat(configured: Duration, hub_secs: u64) -> Duration {
-    if hub_secs == 0 {
-        configured
-    } else {
-        configured.min(Duration::from_secs(hub_secs))
-    }
-}
-
-/// Heartbeats at once and then every `heartbeat_interval` (or the hub's, when shorter);
-/// cancels the jobs the hub names.
-async fn heartbeat_loop(
-    shared: Arc<Shared>,
-    cfg: AgentConfig,
-    metrics: SharedMetrics,
-    mut stop: watch::Receiver<bool>,
-) {
-    let interval = Duration::from_secs(cfg.monitoring.heartbeat_interval);
-    let mut backoff = Backoff::hub();
-    let mut connected = false;
-    loop {
-        let held = identity::saved_bundle_sha256(&cfg.agent.state_dir);
-        let req = HeartbeatRequest {
-            protocol_version: PROTOCOL_VERSION,
-            facts: metrics::facts(&cfg),
-            metrics: metrics.get(),
-            running_jobs: shared.running.ids(),
-            trust_bundle_sha256: held.clone(),
-        };
-        let sent_at = Instant::now();
-        let delay = match shared.client.heartbeat(&req).await {
-            Ok(resp) => {
-                if let Some(hub) = resp.trust_bundle_sha256.as_deref()
-                    && held.as_deref() != Some(hub)
-                {
-                    match crate::trust::refresh(&shared.tls, &shared.client, &cfg, hub).await {
-                        Ok(n) => {
-                            tracing::info!(cas = n, trust_bundle_sha256 = %hub, "trust bundle updated")
-                        }
-                        Err(e) => {
-                            tracing::warn!(error = %e, "cannot update the trust bundle; trying again at the next heartbeat")
-                        }
-                    }
-                }
-                if resp.renew_now {
-                    shared.renew_request.send_replace(Some(sent_at));
-                }
-                if !connected {
-                    tracing::info!(server_time = %resp.server_time, "connected to hub");
-                    connected = true;
-                }
-                shared.stats.connected(true);
-                backoff.reset();
-                crate::lease::cancel_jobs(&shared, &resp.cancel_jobs, "heartbeat");
-                next_heartbeat(interval, resp.heartbeat_interval)
-            }
-            Err(e) if e.is_identity_rejected() => {
-                shared.report_fatal(&e);
-                return;
-            }
-            Err(e) => {
-                if connected {
-                    tracing::warn!(error = %e, "lost the hub");
-                } else {
-                    tracing::warn!(error = %e, "heartbeat failed");
-                }
-                connected = false;
-                backoff.next_delay().min(interval)
-            }
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::next_heartbeat;
-    use std::time::Duration;
-
-    #[test]
-    fn the_hub_can_ask_for_heartbeats_sooner_but_not_later() {
-        let configured = Duration::from_secs(30);
-        assert_eq!(next_heartbeat(configured, 5), Duration::from_secs(5));
-        assert_eq!(next_heartbeat(configured, 60), configured);
-        assert_eq!(next_heartbeat(configured, 0), configured);
-    }
 }

@@ -6,6 +6,10 @@
 //! slot frees. A hub that does not know `capacity` (answers 4xx to it) is spoken to in the
 //! older way — poll only while a slot is free, cancellations by heartbeat only — and asked
 //! again every few minutes, so an upgraded hub is noticed without a restart.
+//!
+//! A poll opened when a heartbeat is due carries it, and a poll ends when the next one comes
+//! due (`crate::heartbeat`), so an idle agent sends one request per interval; a hub that
+//! refuses that (4xx) or answers without the heartbeat gets heartbeats on their own.
 
 use crate::backoff::Backoff;
 use crate::client::Lease;
@@ -37,7 +41,7 @@ pub async fn lease_loop(
     max_jobs: usize,
     mut stop: watch::Receiver<bool>,
 ) {
-    let wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
+    let max_wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
     let mut backoff = Backoff::hub();
     let mut legacy_since: Option<Instant> = None;
     loop {
@@ -54,17 +58,51 @@ pub async fn lease_loop(
         }
         let free = max_jobs.saturating_sub(shared.running.len());
         let capacity = (!legacy).then_some(free);
+        // The heartbeat rides on the poll when it is due, and the poll ends when the next
+        // one is (`crate::heartbeat`); the older protocol knows neither.
+        let beat = if legacy {
+            None
+        } else {
+            shared.heartbeats.for_lease(&shared)
+        };
+        let wait = if legacy {
+            max_wait
+        } else {
+            shared.heartbeats.schedule.lease_wait(max_wait)
+        };
         let answer = tokio::select! {
-            r = shared.client.lease(wait, capacity) => Some(r),
+            r = shared.client.lease(wait, capacity, beat.as_ref().map(|(_, req)| req)) => Some(r),
             // A slot freed while polling with capacity 0: poll again, with capacity.
             _ = shared.running.wait_below(max_jobs), if free == 0 && !legacy => None,
             _ = stop.wait_for(|s| *s) => return,
         };
-        let Some(answer) = answer else { continue };
+        let Some(answer) = answer else {
+            // Abandoned: whether the hub recorded the heartbeat is not known; send it again.
+            if let Some((taken, _)) = beat {
+                shared.heartbeats.schedule.not_carried(taken, false);
+            }
+            continue;
+        };
         match answer {
             Ok(answer) => {
                 backoff.reset();
                 shared.stats.connected(true);
+                if let Some((taken, req)) = &beat {
+                    match &answer.heartbeat {
+                        Some(resp) => {
+                            shared
+                                .heartbeats
+                                .answered(&shared, req, taken.at, resp)
+                                .await
+                        }
+                        None => {
+                            tracing::warn!(
+                                "the hub answered the lease poll without its heartbeat; sending heartbeats on their own"
+                            );
+                            shared.heartbeats.schedule.not_carried(*taken, true);
+                        }
+                    }
+                }
                 cancel_jobs(&shared, &answer.cancel_jobs, "lease");
                 match answer.lease {
                     Lease::Nothing => {}
@@ -90,12 +128,23 @@ pub async fn lease_loop(
                 shared.report_fatal(&e);
                 return;
             }
+            Err(e) if beat.is_some() && e.is_client_error() => {
+                tracing::warn!(error = %e, "the hub does not take heartbeats on the lease poll; sending them on their own");
+                if let Some((taken, _)) = beat {
+                    shared.heartbeats.schedule.not_carried(taken, true);
+                }
+            }
             Err(e) if capacity.is_some() && e.is_client_error() => {
                 tracing::warn!(error = %e, "the hub does not accept lease capacity; polling the older way (cancellations arrive by heartbeat only)");
                 legacy_since = Some(Instant::now());
+                shared.heartbeats.schedule.off_lease();
             }
             Err(e) => {
                 shared.stats.connected(false);
+                shared.heartbeats.lost();
+                if let Some((taken, _)) = beat {
+                    shared.heartbeats.schedule.not_carried(taken, false);
+                }
                 let delay = backoff.next_delay();
                 tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "lease request failed; retrying");
                 tokio::select! {

@@ -9,7 +9,8 @@
 //!   before it expires (or when the hub asks, after a CA rotation) and switching to it
 //!   without a restart; [`trust`]: the hub's trust bundle (CA rotation).
 //! - [`client`]: the hub's agent API; [`backoff`]: retry delays.
-//! - [`daemon`]: start-up, lease loop, heartbeat, shutdown — [`run`] is the whole daemon.
+//! - [`daemon`]: start-up, lease loop, heartbeat, shutdown — [`run`] is the whole daemon;
+//!   [`heartbeat`]: when heartbeats are due, on the lease poll or on their own.
 //! - [`jobs`]: one job from lease to outbox, with live output; [`delivery`]: outbox → hub.
 //! - [`runner`]: executes actions (process groups, timeouts, limits, output cap).
 //! - [`outbox`]: results on disk until the hub acknowledges them.
@@ -30,6 +31,7 @@ pub mod delivery;
 pub mod enroll;
 pub mod error;
 pub mod health;
+pub mod heartbeat;
 pub mod identity;
 pub mod jobs;
 pub mod lease;

@@ -205,6 +205,59 @@ async fn an_older_hub_that_refuses_capacity_is_polled_the_older_way() {
     agent.await.unwrap().unwrap();
 }
 
+/// Heartbeats ride on the lease poll where the hub takes them there: one request per
+/// interval. A hub that refuses the parameter, or answers the poll without the heartbeat,
+/// gets every heartbeat on its own instead, none lost, and its jobs still run (polled with
+/// `capacity`: the refusal is taken for the heartbeat, not for the poll).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heartbeats_ride_on_the_poll_where_the_hub_takes_them_and_go_alone_where_not() {
+    for mode in [OnLease::Take, OnLease::Ignore, OnLease::Refuse] {
+        let dir = tempfile::tempdir().unwrap();
+        let (hub, url, ca) = start_hub(dir.path()).await;
+        {
+            let mut s = hub.state.lock().unwrap();
+            s.heartbeat_on_lease = mode;
+            s.jobs.push_back(job("j-1", "echo one"));
+        }
+        let (agent, stop) = start_agent(config(dir.path(), &url, &ca, "good-token"));
+        // heartbeat_interval: 1 s
+        until("six heartbeats", Duration::from_secs(30), || {
+            hub.state.lock().unwrap().heartbeats >= 6
+        })
+        .await;
+        until("the result", Duration::from_secs(20), || {
+            hub.state.lock().unwrap().results.contains_key("j-1")
+        })
+        .await;
+        {
+            let s = hub.state.lock().unwrap();
+            let alone = s.heartbeats - s.heartbeats_on_lease;
+            match mode {
+                OnLease::Take => {
+                    assert_eq!(
+                        alone, 1,
+                        "only the first goes on its own: {} in all",
+                        s.heartbeats
+                    );
+                    assert!(s.heartbeats_on_lease >= 5);
+                }
+                OnLease::Ignore | OnLease::Refuse => {
+                    assert_eq!(s.heartbeats_on_lease, 0);
+                    assert!(alone >= 6);
+                }
+            }
+            assert!(
+                s.capacities.iter().all(|c| c != "-"),
+                "still polled with capacity: {:?}",
+                s.capacities
+            );
+            assert_eq!(s.results["j-1"].status, Outcome::Success);
+        }
+        stop.send(()).unwrap();
+        agent.await.unwrap().unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_agent_stops_with_status_3() {
     let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,7 @@ use crate::error::{Error, Json, Path, Query, Result};
 use crate::model::AgentIdentity;
 use crate::service::agents;
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, FromRequestParts, State};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, MatchedPath, State};
 use axum::http::request::Parts;
 use axum::routing::{get, post};
 use greenroom_pki::PeerIdentity;
@@ -59,9 +59,27 @@ pub fn router(app: App) -> Router {
         .route("/agent/v1/lease", post(lease))
         .route("/agent/v1/jobs/{id}/output", post(output))
         .route("/agent/v1/jobs/{id}/result", post(result))
+        .route_layer(axum::middleware::from_fn_with_state(app.clone(), count))
         .fallback(|| async { Error::NotFound("no such agent endpoint".into()) })
         .layer(DefaultBodyLimit::max(16 * 1024 * 1024))
         .with_state(app)
+}
+
+/// Counts a request by endpoint and status (`greenroom_agent_requests_total`).
+async fn count(
+    State(app): State<App>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let endpoint = req.extensions().get::<MatchedPath>().cloned();
+    let resp = next.run(req).await;
+    if let Some(e) = endpoint {
+        app.metrics
+            .agent_requests
+            .with_label_values(&[e.as_str(), resp.status().as_str()])
+            .inc();
+    }
+    resp
 }
 
 async fn enroll(
@@ -85,10 +103,19 @@ async fn heartbeat(
     AgentServer(s): AgentServer,
     Json(req): Json<HeartbeatRequest>,
 ) -> Result<Json<HeartbeatResponse>> {
+    Ok(Json(beat(&app, conn, &s, req).await?))
+}
+
+/// Records a heartbeat with the client certificate it came with (its issuer is learned
+/// from it when the server record lacks it).
+async fn beat(
+    app: &App,
+    conn: Option<axum::Extension<AgentConn>>,
+    s: &AgentIdentity,
+    req: HeartbeatRequest,
+) -> Result<HeartbeatResponse> {
     let leaf = conn.and_then(|c| c.0.leaf);
-    Ok(Json(
-        agents::heartbeat(&app, s, req, leaf.as_deref()).await?,
-    ))
+    agents::heartbeat(app, s, req, leaf.as_deref()).await
 }
 
 /// The CAs the hub trusts now; an agent fetches them when its heartbeat shows its saved
@@ -120,6 +147,9 @@ struct LeaseQuery {
     wait: Option<String>,
     /// Free job slots on the agent; 0 polls for cancellations only. Default 1.
     capacity: Option<u32>,
+    /// The body is a heartbeat, recorded before the poll waits and answered in the lease's
+    /// `heartbeat` (one request per interval for an idle agent instead of two).
+    heartbeat: Option<bool>,
 }
 
 /// `30`, `30s` or `500ms`.
@@ -140,8 +170,10 @@ fn parse_wait(v: &str) -> Result<Duration> {
 
 async fn lease(
     State(app): State<App>,
+    conn: Option<axum::Extension<AgentConn>>,
     AgentServer(s): AgentServer,
     Query(q): Query<LeaseQuery>,
+    body: axum::body::Bytes,
 ) -> Result<Json<LeaseResponse>> {
     let wait = q
         .wait
@@ -149,9 +181,28 @@ async fn lease(
         .map(parse_wait)
         .transpose()?
         .unwrap_or(Duration::ZERO);
-    Ok(Json(
-        agents::lease(&app, &s, wait, q.capacity.unwrap_or(1)).await?,
-    ))
+    let heartbeat = match carried_heartbeat(q.heartbeat == Some(true), body)? {
+        // Boxed: the heartbeat's state lives only while it is recorded, not in every poll's
+        // future for the whole wait (5,000 held polls).
+        Some(req) => Some(Box::pin(beat(&app, conn, &s, req)).await?),
+        None => None,
+    };
+    let mut answer = agents::lease(&app, &s, wait, q.capacity.unwrap_or(1)).await?;
+    answer.heartbeat = heartbeat;
+    Ok(Json(answer))
+}
+
+/// The heartbeat a lease poll carries (`carried`: `heartbeat=true`), else none; one that
+/// cannot be read refuses the whole poll before anything is recorded or leased. Takes the
+/// body by value so that it is dropped here, whatever it holds: it may share its allocation
+/// with the connection's read buffer, which a poll held for 30 s must not pin.
+fn carried_heartbeat(carried: bool, body: axum::body::Bytes) -> Result<Option<HeartbeatRequest>> {
+    if !carried {
+        return Ok(None);
+    }
+    serde_json::from_slice(&body)
+        .map(Some)
+        .map_err(|e| Error::invalid(format!("heartbeat (the lease's body): {e}")))
 }
 
 async fn output(

@@ -40,6 +40,9 @@ pub struct Metrics {
     pub results: IntCounterVec,
     pub job_duration: HistogramVec,
     pub heartbeats: IntCounter,
+    /// Requests on the agent listener, by endpoint (the route's template) and status: the
+    /// fleet's load on the hub (an idle agent sends one lease poll per heartbeat interval).
+    pub agent_requests: IntCounterVec,
     pub enrollments: IntCounterVec,
     pub servers: IntGaugeVec,
     pub executions: IntGaugeVec,
@@ -141,7 +144,15 @@ impl Metrics {
                 &["outcome"],
                 vec![0.1, 0.5, 1.0, 5.0, 15.0, 60.0, 300.0, 1800.0],
             ),
-            heartbeats: counter("agent_heartbeats_total", "Agent heartbeats received"),
+            heartbeats: counter(
+                "agent_heartbeats_total",
+                "Agent heartbeats received, on their own or with a lease poll",
+            ),
+            agent_requests: counter_vec(
+                "agent_requests_total",
+                "Requests on the agent listener, by endpoint and status",
+                &["endpoint", "status"],
+            ),
             enrollments: counter_vec(
                 "agent_enrollments_total",
                 "Agent enrollments by result",

@@ -401,3 +401,161 @@ async fn enrollment_tokens_last_as_configured_unless_asked_otherwise() {
         "{body}"
     );
 }
+
+/// Agent requests a hub got on `endpoint` (every status), from its Prometheus text.
+fn requests_on(metrics: &str, endpoint: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|l| {
+            l.starts_with("greenroom_agent_requests_total{")
+                && l.contains(&format!("endpoint=\"{endpoint}\""))
+        })
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum()
+}
+
+/// A lease poll's answer as JSON.
+async fn poll(client: &reqwest::Client, url: String, body: &Value) -> Value {
+    client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+/// An idle agent's heartbeats ride on its lease poll: one request per interval, not two. The
+/// heartbeat is recorded as one sent on its own would be; one the hub cannot read refuses
+/// the poll before anything is recorded or leased.
+#[tokio::test(flavor = "multi_thread")]
+async fn heartbeats_ride_on_the_lease_poll() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let hub = Hub::start().await; // execution.heartbeat_interval: 2
+    let mut agent = hub.agent("ride-01", "dev");
+    let token = hub.login().await;
+    wait_idle(&hub, &token, &["ride-01"]).await;
+
+    // The real agent: heartbeats keep coming (every 2 s), on their own only at first.
+    let before = hub.text("/metrics", None).await;
+    let beats = metric(&before, "greenroom_agent_heartbeats_total");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let after = loop {
+        let m = hub.text("/metrics", None).await;
+        if metric(&m, "greenroom_agent_heartbeats_total") >= beats + 4.0 {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "heartbeats stopped coming: {m}\n{}",
+            agent.log()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    assert_eq!(
+        requests_on(&after, "/agent/v1/heartbeat"),
+        requests_on(&before, "/agent/v1/heartbeat"),
+        "the heartbeats came on the lease poll, not on their own: {}",
+        agent.log()
+    );
+    assert!(
+        requests_on(&before, "/agent/v1/heartbeat") >= 1.0,
+        "the first went on its own: {before}"
+    );
+    assert!(
+        requests_on(&after, "/agent/v1/lease") >= requests_on(&before, "/agent/v1/lease") + 4.0,
+        "the polls carried them: {after}"
+    );
+    assert!(
+        !agent.log().contains("sending heartbeats on their own"),
+        "{}",
+        agent.log()
+    );
+    agent.kill();
+
+    // The protocol itself, with the agent's certificate.
+    let read = |f: &str| std::fs::read_to_string(agent.state.join(f)).unwrap();
+    let ca = std::fs::read_to_string(hub.ca_path()).unwrap();
+    let as_agent = agent_client(
+        greenroom_pki::agent_client_config(&ca, Some((&read("agent.crt"), &read("agent.key"))))
+            .unwrap(),
+    );
+    let lease = |q: &str| {
+        format!(
+            "https://127.0.0.1:{}/agent/v1/lease?wait=0s&capacity=1{q}",
+            hub.agent_port
+        )
+    };
+    let hb = json!({"protocol_version": 1, "facts": {"hostname": "ride-host", "environment": "dev"},
+                    "metrics": {"cpu_percent": 42.5, "uptime_seconds": 77}, "running_jobs": []});
+    let resp = as_agent
+        .post(lease("&heartbeat=true"))
+        .json(&hb)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let answer: Value = resp.json().await.unwrap();
+    assert_eq!(answer["job"], Value::Null, "{answer}");
+    assert_eq!(answer["heartbeat"]["heartbeat_interval"], 2, "{answer}");
+    assert!(
+        answer["heartbeat"]["trust_bundle_sha256"].is_string(),
+        "{answer}"
+    );
+    let health = hub
+        .get("/api/v1/servers/ride-01/health", Some(&token))
+        .await
+        .1;
+    assert_eq!(health["status"]["cpu_percent"], 42.5, "{health}");
+    assert_eq!(health["status"]["uptime_seconds"], 77, "{health}");
+
+    // A poll without `heartbeat=true` records nothing from its body and answers no heartbeat.
+    let other = json!({"protocol_version": 1, "facts": {}, "metrics": {"cpu_percent": 1.0}});
+    let answer = poll(&as_agent, lease(""), &other).await;
+    assert!(answer.get("heartbeat").is_none(), "{answer}");
+
+    // A heartbeat the hub cannot read: one clear error naming it, and nothing recorded or
+    // leased (the job queued meanwhile stays for the next poll).
+    let id = start_execution(
+        &hub,
+        &token,
+        json!({"action": {"type": "shell_command", "command": "true"}, "target_servers": ["ride-01"]}),
+    )
+    .await;
+    for bad in [
+        r#"{"protocol_version": 1, "facts": 5, "metrics": {}}"#,
+        r#"{"metrics": {"cpu_percent": 3.0}}"#,
+        r#""not a heartbeat""#,
+        "{",
+        "",
+    ] {
+        let resp = as_agent
+            .post(lease("&heartbeat=true"))
+            .header("content-type", "application/json")
+            .body(bad)
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status().as_u16();
+        let body: Value = resp.json().await.unwrap();
+        assert_eq!(status, 422, "{bad}: {body}");
+        let msg = body["error"]["message"].as_str().unwrap_or_default();
+        assert!(msg.contains("heartbeat"), "{bad}: {body}");
+    }
+    let health = hub
+        .get("/api/v1/servers/ride-01/health", Some(&token))
+        .await
+        .1;
+    assert_eq!(health["status"]["cpu_percent"], 42.5, "{health}");
+    let exec = hub
+        .get(&format!("/api/v1/executions/{id}"), Some(&token))
+        .await
+        .1;
+    assert_eq!(exec["results"]["details"][0]["status"], "pending", "{exec}");
+    // The next good poll gets the job, with its heartbeat recorded.
+    let answer = poll(&as_agent, lease("&heartbeat=true"), &hb).await;
+    assert!(answer["job"]["job_id"].is_string(), "{answer}");
+    assert_eq!(answer["heartbeat"]["heartbeat_interval"], 2, "{answer}");
+}

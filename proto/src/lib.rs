@@ -148,6 +148,12 @@ pub struct HeartbeatResponse {
 /// Answer to `POST /agent/v1/lease?wait=30s&capacity=N`: a job (only when `capacity` > 0),
 /// jobs to cancel, or nothing after the wait. The agent keeps one lease poll open at all
 /// times — with `capacity=0` while all its slots are busy — so cancellations reach it at once.
+///
+/// With `&heartbeat=true` the poll's body is a [`HeartbeatRequest`]: the hub records it
+/// before it waits, exactly as `POST /agent/v1/heartbeat` would, and answers it in
+/// `heartbeat`. An idle agent so sends one request per interval instead of two. A hub that
+/// predates it refuses the parameter (4xx); an answer without `heartbeat` means the
+/// heartbeat was not recorded, and the agent sends it on its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LeaseResponse {
     pub job: Option<LeasedJob>,
@@ -155,6 +161,10 @@ pub struct LeaseResponse {
     /// this agent's); the agent kills them and reports them `cancelled`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cancel_jobs: Vec<String>,
+    /// The answer to the heartbeat the poll carried (`heartbeat=true`), as of when it was
+    /// recorded, at the start of the poll.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heartbeat: Option<HeartbeatResponse>,
 }
 
 /// A job leased to one agent for a bounded time.

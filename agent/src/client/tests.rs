@@ -74,6 +74,25 @@ fn a_job_this_version_cannot_read_is_still_identified() {
         LeaseAnswer::from_answer(serde_json::json!({"job": null, "cancel_jobs": ["j1", "j2"]}))
             .expect("ok");
     assert_eq!(cancel.cancel_jobs, vec!["j1", "j2"]);
+    assert!(
+        cancel.heartbeat.is_none(),
+        "no heartbeat answer: not recorded"
+    );
+    let beat = LeaseAnswer::from_answer(serde_json::json!({"job": null, "heartbeat":
+        {"server_time": "2026-01-01T00:00:00Z", "heartbeat_interval": 15, "cancel_jobs": ["j3"]}}))
+    .expect("ok");
+    let hb = beat.heartbeat.expect("the heartbeat's answer");
+    assert_eq!(
+        (hb.heartbeat_interval, hb.cancel_jobs),
+        (15, vec!["j3".to_string()])
+    );
+    let unreadable =
+        LeaseAnswer::from_answer(serde_json::json!({"job": null, "heartbeat": {"x": 1}}))
+            .expect("the lease still reads");
+    assert!(
+        unreadable.heartbeat.is_none(),
+        "sent again, not taken as answered"
+    );
     let odd = serde_json::json!({"job": {"job_id": "j9", "execution_id": "e", "lease_seconds": 5,
         "lease_expires_at": "2026-01-01T00:00:00Z", "action": {"type": "reboot_the_world"}}});
     match Lease::from_answer(odd).expect("ok") {

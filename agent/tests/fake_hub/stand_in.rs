@@ -35,6 +35,22 @@ pub struct HubState {
     pub cancel_on_busy_lease: Vec<String>,
     /// Answer 422 to `capacity`, like a hub from before it existed.
     pub refuse_capacity: bool,
+    /// What the lease poll does with a heartbeat it carries (`heartbeat=true`).
+    pub heartbeat_on_lease: OnLease,
+    /// Heartbeats that came with a lease poll (also counted in `heartbeats`).
+    pub heartbeats_on_lease: u32,
+}
+
+/// How the stand-in treats a heartbeat on the lease poll.
+#[derive(Default, Clone, Copy, PartialEq)]
+pub enum OnLease {
+    /// Records and answers it, as the real hub does.
+    #[default]
+    Take,
+    /// Answers the poll without it (a hub that ignores the parameter).
+    Ignore,
+    /// 422 for the unknown parameter, like a hub from before it existed.
+    Refuse,
 }
 
 pub struct Hub {
@@ -88,7 +104,11 @@ pub async fn heartbeat(State(c): State<Conn>, Json(req): Json<HeartbeatRequest>)
     if let Some(r) = c.check() {
         return r;
     }
-    let mut s = c.hub.state.lock().unwrap();
+    Json(beat(&mut c.hub.state.lock().unwrap(), &req)).into_response()
+}
+
+/// Records a heartbeat, on its own or with a lease poll.
+fn beat(s: &mut HubState, req: &HeartbeatRequest) -> HeartbeatResponse {
     s.heartbeats += 1;
     s.running_seen.extend(req.running_jobs.iter().cloned());
     let cancel: Vec<String> = s
@@ -97,42 +117,58 @@ pub async fn heartbeat(State(c): State<Conn>, Json(req): Json<HeartbeatRequest>)
         .filter(|j| req.running_jobs.contains(j))
         .cloned()
         .collect();
-    Json(HeartbeatResponse {
+    HeartbeatResponse {
         server_time: chrono::Utc::now(),
         heartbeat_interval: 1,
         cancel_jobs: cancel,
         trust_bundle_sha256: None,
         renew_now: false,
-    })
-    .into_response()
+    }
 }
 
 /// Like the real hub: a job only when `capacity` > 0 (or absent: the older protocol).
 pub async fn lease(
     State(c): State<Conn>,
     axum::extract::Query(q): axum::extract::Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
 ) -> Response {
     if let Some(r) = c.check() {
         return r;
     }
     let capacity = q.get("capacity").cloned();
-    let (job, cancel) = {
+    let carried = q.get("heartbeat").map(String::as_str) == Some("true");
+    let (job, cancel, heartbeat) = {
         let mut s = c.hub.state.lock().unwrap();
         s.capacities
             .push(capacity.clone().unwrap_or_else(|| "-".into()));
         if s.refuse_capacity && capacity.is_some() {
             return err(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
         }
+        let heartbeat = match (carried, s.heartbeat_on_lease) {
+            (false, _) | (true, OnLease::Ignore) => None,
+            (true, OnLease::Refuse) => return err(StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            (true, OnLease::Take) => {
+                let Ok(req) = serde_json::from_slice::<HeartbeatRequest>(&body) else {
+                    return err(StatusCode::UNPROCESSABLE_ENTITY, "invalid_heartbeat");
+                };
+                s.heartbeats_on_lease += 1;
+                Some(beat(&mut s, &req))
+            }
+        };
         if capacity.as_deref() == Some("0") {
-            (None, std::mem::take(&mut s.cancel_on_busy_lease))
+            (None, std::mem::take(&mut s.cancel_on_busy_lease), heartbeat)
         } else {
-            (s.jobs.pop_front(), Vec::new())
+            (s.jobs.pop_front(), Vec::new(), heartbeat)
         }
     };
     if job.is_none() && cancel.is_empty() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    Json(serde_json::json!({ "job": job, "cancel_jobs": cancel })).into_response()
+    let mut answer = serde_json::json!({ "job": job, "cancel_jobs": cancel });
+    if let Some(h) = heartbeat {
+        answer["heartbeat"] = serde_json::to_value(h).unwrap();
+    }
+    Json(answer).into_response()
 }
 
 pub async fn output(

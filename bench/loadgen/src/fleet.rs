@@ -2,8 +2,10 @@
 //!
 //! Each identity is what a real agent is to the hub: its own key and certificate (enrolled
 //! with a token through a CSR, like `greenroom-agent`), its own [`HubClient`] and so its own
-//! TLS connections, a heartbeat every `--heartbeat` seconds, and one lease long-poll open
-//! whenever it has a free slot. A leased job gets an output batch and a result, as a real
+//! TLS connections, a heartbeat every `--heartbeat` seconds (on the lease poll when the hub
+//! takes it there, on its own otherwise: the agent's own schedule,
+//! `greenroom_agent::heartbeat::Schedule`), and one lease long-poll open whenever it has a
+//! free slot. A leased job gets an output batch and a result, as a real
 //! agent sends them: at once (`noop`: the hub's own cost) or after running the command
 //! (`exec`: shell commands through `/bin/sh -c`, other operations answered `failed`).
 //!
@@ -15,6 +17,7 @@
 use crate::latency::Recorder;
 use anyhow::Context;
 use greenroom_agent::client::{HubClient, HubError, Lease};
+use greenroom_agent::heartbeat::Schedule;
 use greenroom_proto::{
     Action, EnrollRequest, Facts, HeartbeatRequest, JobResult, LeasedJob, MAX_LEASE_WAIT_SECS,
     Metrics, Outcome, OutputBatch, OutputChunk, PROTOCOL_VERSION, Stream,
@@ -206,6 +209,7 @@ struct Identity {
     client: HubClient,
     facts: Facts,
     running: Arc<Mutex<HashSet<String>>>,
+    beats: Schedule,
 }
 
 impl Identity {
@@ -256,6 +260,7 @@ impl Identity {
             client,
             facts,
             running: Arc::default(),
+            beats: Schedule::new(Duration::from_secs(args.heartbeat.clamp(1, 3600))),
         })
     }
 
@@ -277,54 +282,89 @@ impl Identity {
         me.lease_loop(args, counters).await
     }
 
+    fn heartbeat(&self) -> HeartbeatRequest {
+        HeartbeatRequest {
+            protocol_version: PROTOCOL_VERSION,
+            facts: self.facts.clone(),
+            metrics: Metrics::default(),
+            running_jobs: self
+                .running
+                .lock()
+                .expect("not poisoned")
+                .iter()
+                .cloned()
+                .collect(),
+            trust_bundle_sha256: None,
+        }
+    }
+
+    /// The heartbeats no lease poll took (the first, and all of them while no poll is open).
     async fn heartbeats(
         self: Arc<Self>,
-        mut every: u64,
+        every: u64,
         phase: f64,
         counters: Arc<Counters>,
         first: tokio::sync::mpsc::Sender<()>,
     ) {
         let mut first = Some(first);
         loop {
-            let req = HeartbeatRequest {
-                protocol_version: PROTOCOL_VERSION,
-                facts: self.facts.clone(),
-                metrics: Metrics::default(),
-                running_jobs: self
-                    .running
-                    .lock()
-                    .expect("not poisoned")
-                    .iter()
-                    .cloned()
-                    .collect(),
-                trust_bundle_sha256: None,
+            let wait = self.beats.standalone_in();
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = self.beats.changed() => {}
+                }
+                continue;
+            }
+            let Some(taken) = self.beats.take_standalone() else {
+                continue;
             };
-            let mut wait = Duration::from_secs(every);
-            match self.client.heartbeat(&req).await {
+            match self.client.heartbeat(&self.heartbeat()).await {
                 Ok(answer) => {
                     counters.heartbeats.fetch_add(1, Ordering::Relaxed);
-                    every = answer.heartbeat_interval.clamp(1, 3600);
-                    wait = Duration::from_secs(every);
+                    self.beats.answered(answer.heartbeat_interval);
                     if let Some(tx) = first.take() {
                         let _ = tx.send(()).await;
-                        wait += wait.mul_f64(phase.clamp(0.0, 1.0));
+                        let every = Duration::from_secs(every.clamp(1, 3600));
+                        self.beats.skew(every.mul_f64(phase.clamp(0.0, 1.0)));
                     }
                 }
-                Err(e) => counted(&counters, "heartbeat", &e),
+                Err(e) => {
+                    counted(&counters, "heartbeat", &e);
+                    self.beats.not_carried(taken, false);
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
             }
-            tokio::time::sleep(wait).await;
         }
     }
 
     async fn lease_loop(self: Arc<Self>, args: Arc<FleetArgs>, counters: Arc<Counters>) {
         let slots = Arc::new(Semaphore::new(args.slots.max(1)));
-        let wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
+        let max_wait = Duration::from_secs(MAX_LEASE_WAIT_SECS);
         loop {
             let Ok(permit) = slots.clone().acquire_owned().await else {
                 return;
             };
             let capacity = slots.available_permits() + 1;
-            match self.client.lease(wait, Some(capacity)).await {
+            let beat = self.beats.take_for_lease().map(|t| (t, self.heartbeat()));
+            let wait = self.beats.lease_wait(max_wait);
+            let answer = self
+                .client
+                .lease(wait, Some(capacity), beat.as_ref().map(|(_, r)| r))
+                .await;
+            if let Some((taken, _)) = beat {
+                match &answer {
+                    Ok(a) => match &a.heartbeat {
+                        Some(hb) => {
+                            counters.heartbeats.fetch_add(1, Ordering::Relaxed);
+                            self.beats.answered(hb.heartbeat_interval);
+                        }
+                        None => self.beats.not_carried(taken, true),
+                    },
+                    Err(e) => self.beats.not_carried(taken, e.is_client_error()),
+                }
+            }
+            match answer {
                 Ok(answer) => match answer.lease {
                     Lease::Job(job) => {
                         let (me, counters) = (self.clone(), counters.clone());

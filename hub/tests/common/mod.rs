@@ -524,6 +524,16 @@ impl Hub {
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; fine for tests on one machine).
+/// The value of the first sample in Prometheus text `text` whose line starts with
+/// `name_and_labels` (0 when there is none).
+pub fn metric(text: &str, name_and_labels: &str) -> f64 {
+    text.lines()
+        .find(|l| l.starts_with(name_and_labels))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0)
+}
+
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -487,7 +487,7 @@ pub async fn authenticate(app: &App, peer: Option<&PeerIdentity>) -> Result<Agen
 /// certificate is not from the active CA (a rotation was activated), `renew_now`.
 pub async fn heartbeat(
     app: &App,
-    server: AgentIdentity,
+    server: &AgentIdentity,
     req: HeartbeatRequest,
     leaf: Option<&[u8]>,
 ) -> Result<HeartbeatResponse> {

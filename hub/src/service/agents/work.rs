@@ -93,7 +93,11 @@ pub async fn lease(
             });
         }
         if job.is_some() || !cancel_jobs.is_empty() {
-            return Ok(LeaseResponse { job, cancel_jobs });
+            return Ok(LeaseResponse {
+                job,
+                cancel_jobs,
+                heartbeat: None,
+            });
         }
         // While wake-ups between replicas may be lost, look at the store now and then anyway.
         let until = match app.bus.recheck_every() {
@@ -108,6 +112,7 @@ pub async fn lease(
             return Ok(LeaseResponse {
                 job: None,
                 cancel_jobs: Vec::new(),
+                heartbeat: None,
             });
         }
     }
