@@ -94,11 +94,26 @@ export async function signInToServers(page, { email = EMAIL, password = PASSWORD
  * animated progress bar) are not waited for.
  */
 async function settled(page) {
+  // A dialog's opening transition starts a frame after the dialog appears (Mantine's
+  // pre-entering step): until then no animation runs and the dialog is still transparent,
+  // and axe measured its half-faded text as low contrast (CI, 2026-12-08). Let two frames
+  // pass, then wait for running animations to end and every dialog to be fully opaque.
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
   await page.waitForFunction(
-    () =>
-      document
-        .getAnimations()
-        .every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity),
+    () => {
+      const opaque = (el) => {
+        for (let n = el; n; n = n.parentElement) {
+          if (Number(getComputedStyle(n).opacity) < 1) return false;
+        }
+        return true;
+      };
+      return (
+        document
+          .getAnimations()
+          .every((a) => a.playState !== 'running' || a.effect?.getTiming().iterations === Infinity) &&
+        [...document.querySelectorAll('[role="dialog"]')].every(opaque)
+      );
+    },
     null,
     { timeout: 5_000, polling: 50 },
   );
