@@ -181,9 +181,21 @@ impl Schedule {
         self.changed.notify_one();
     }
 
-    /// Resolves when the schedule changed (a heartbeat given back, a new interval).
-    pub async fn changed(&self) {
-        self.changed.notified().await
+    /// Waits until a heartbeat is the heartbeat loop's to send, and takes it.
+    pub async fn standalone(&self) -> Taken {
+        loop {
+            let wait = self.standalone_in();
+            if !wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = self.changed.notified() => {}
+                }
+                continue;
+            }
+            if let Some(t) = self.take_standalone() {
+                return t;
+            }
+        }
     }
 }
 
@@ -288,17 +300,9 @@ pub async fn heartbeat_loop(shared: std::sync::Arc<Shared>, mut stop: watch::Rec
     let hb = &shared.heartbeats;
     let mut backoff = Backoff::hub();
     loop {
-        let wait = hb.schedule.standalone_in();
-        if !wait.is_zero() {
-            tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
-                _ = hb.schedule.changed() => {}
-                _ = stop.wait_for(|s| *s) => return,
-            }
-            continue;
-        }
-        let Some(taken) = hb.schedule.take_standalone() else {
-            continue;
+        let taken = tokio::select! {
+            t = hb.schedule.standalone() => t,
+            _ = stop.wait_for(|s| *s) => return,
         };
         let req = hb.request(&shared);
         match shared.client.heartbeat(&req).await {

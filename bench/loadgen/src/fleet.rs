@@ -308,17 +308,7 @@ impl Identity {
     ) {
         let mut first = Some(first);
         loop {
-            let wait = self.beats.standalone_in();
-            if !wait.is_zero() {
-                tokio::select! {
-                    _ = tokio::time::sleep(wait) => {}
-                    _ = self.beats.changed() => {}
-                }
-                continue;
-            }
-            let Some(taken) = self.beats.take_standalone() else {
-                continue;
-            };
+            let taken = self.beats.standalone().await;
             match self.client.heartbeat(&self.heartbeat()).await {
                 Ok(answer) => {
                     counters.heartbeats.fetch_add(1, Ordering::Relaxed);
